@@ -1,0 +1,722 @@
+/* The router file: writer, hostile-input reader, atomic save. docs/FORMAT.md is the normative spec;
+   the constants below are its tables. */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+static const unsigned char AV_MAGIC[8] = {0x89, 'A', 'V', 'R', '\r', '\n', 0x1A, '\n'};
+#define AV_END_MAGIC 0x52564145u /* "EAVR" little-endian */
+#define AV_FORMAT_MAJOR 1u
+#define AV_FORMAT_MINOR 0u
+#define AV_HEADER_SIZE 64u
+#define AV_SECTION_ENTRY_SIZE 40u
+#define AV_TRAILER_SIZE 8u
+#define AV_MAX_SECTIONS 64u
+#define AV_SECTION_ALIGN 8u
+/* A zlib section may expand at most this much; the writer never compresses beyond it, so that the
+   loader's memory stays within a small constant times the file size. */
+#define AV_MAX_INFLATE_RATIO 16u
+#define AV_INFLATE_SLACK 4096u
+#define AV_MAX_FILE_SIZE ((uint64_t)1 << 36)
+
+enum { SEC_MODELS = 1, SEC_CENTROIDS = 2, SEC_STATS = 3, SEC_META = 4 };
+enum { ENC_RAW = 0, ENC_ZLIB = 1 };
+
+/* ---------------------------------------------------------------------------------------------
+ * Little-endian primitives
+ * ------------------------------------------------------------------------------------------- */
+static void put16(unsigned char *p, uint16_t v)
+{
+    p[0] = (unsigned char)v;
+    p[1] = (unsigned char)(v >> 8);
+}
+static void put32(unsigned char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+static void put64(unsigned char *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+static uint16_t get16(const unsigned char *p)
+{
+    return (uint16_t)(p[0] | (p[1] << 8));
+}
+static uint32_t get32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+static uint64_t get64(const unsigned char *p)
+{
+    return (uint64_t)get32(p) | ((uint64_t)get32(p + 4) << 32);
+}
+static void putf32(unsigned char *p, float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    put32(p, u);
+}
+static float getf32(const unsigned char *p)
+{
+    uint32_t u = get32(p);
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+static void putf64(unsigned char *p, double d)
+{
+    uint64_t u;
+    memcpy(&u, &d, 8);
+    put64(p, u);
+}
+static double getf64(const unsigned char *p)
+{
+    uint64_t u = get64(p);
+    double d;
+    memcpy(&d, &u, 8);
+    return d;
+}
+
+uint32_t av__crc32(const unsigned char *data, size_t n)
+{
+    uLong c = crc32(0L, Z_NULL, 0);
+    while (n > 0) { /* zlib takes uInt lengths */
+        uInt chunk = n > UINT_MAX ? UINT_MAX : (uInt)n;
+        c = crc32(c, data, chunk);
+        data += chunk;
+        n -= chunk;
+    }
+    return (uint32_t)c;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Writer
+ * ------------------------------------------------------------------------------------------- */
+typedef struct sec_buf {
+    uint32_t id;
+    unsigned char *raw;
+    size_t raw_len;
+    unsigned char *stored; /* == raw when not compressed */
+    size_t stored_len;
+    uint32_t encoding;
+} sec_buf;
+
+static void sec_free(sec_buf *s)
+{
+    if (s->stored != s->raw)
+        free(s->stored);
+    free(s->raw);
+    s->raw = s->stored = NULL;
+}
+
+/* Compress when it saves at least an eighth and stays within the loader's inflate ratio. */
+static int sec_encode(sec_buf *s, bool allow_zlib)
+{
+    s->stored = s->raw;
+    s->stored_len = s->raw_len;
+    s->encoding = ENC_RAW;
+    if (!allow_zlib || s->raw_len < 256 || s->raw_len > (size_t)ULONG_MAX / 2)
+        return AV_OK;
+    uLongf bound = compressBound((uLong)s->raw_len);
+    unsigned char *z = malloc(bound);
+    if (!z)
+        return av__fail(AV_ENOMEM, "compression buffer");
+    uLongf zl = bound;
+    if (compress2(z, &zl, s->raw, (uLong)s->raw_len, Z_BEST_COMPRESSION) != Z_OK ||
+        zl > s->raw_len - s->raw_len / 8 || (uint64_t)zl * AV_MAX_INFLATE_RATIO < s->raw_len) {
+        free(z);
+        return AV_OK;
+    }
+    s->stored = z;
+    s->stored_len = zl;
+    s->encoding = ENC_ZLIB;
+    return AV_OK;
+}
+
+static int build_models(const av_router *r, sec_buf *s)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->m; i++)
+        n += 2 + strlen(r->names[i]);
+    if (!(s->raw = malloc(n)))
+        return av__fail(AV_ENOMEM, "model section");
+    unsigned char *p = s->raw;
+    for (size_t i = 0; i < r->m; i++) {
+        size_t l = strlen(r->names[i]);
+        put16(p, (uint16_t)l);
+        memcpy(p + 2, r->names[i], l);
+        p += 2 + l;
+    }
+    s->raw_len = n;
+    return AV_OK;
+}
+
+static size_t centroid_bytes(uint32_t type, size_t k, size_t d)
+{
+    switch (type) {
+    case AV_CENTROIDS_F32:
+        return 8 + k * d * 4;
+    case AV_CENTROIDS_F16:
+        return 8 + k * d * 2;
+    default:
+        return 8 + k * 4 + k * d;
+    }
+}
+
+static int build_centroids(const av_router *r, sec_buf *s)
+{
+    size_t k = r->k, d = r->dim, n = centroid_bytes(r->centroid_type, k, d);
+    if (!(s->raw = malloc(n)))
+        return av__fail(AV_ENOMEM, "centroid section");
+    unsigned char *p = s->raw;
+    put32(p, r->centroid_type);
+    put32(p + 4, 0);
+    p += 8;
+    size_t kd = k * d;
+    switch (r->centroid_type) {
+    case AV_CENTROIDS_F32:
+        for (size_t t = 0; t < kd; t++)
+            putf32(p + 4 * t, r->centroids[t]);
+        break;
+    case AV_CENTROIDS_F16:
+        for (size_t t = 0; t < kd; t++)
+            put16(p + 2 * t, r->centroids_f16[t]);
+        break;
+    default:
+        for (size_t j = 0; j < k; j++)
+            putf32(p + 4 * j, r->centroid_scale[j]);
+        memcpy(p + 4 * k, r->centroids_i8, kd);
+        break;
+    }
+    s->raw_len = n;
+    return AV_OK;
+}
+
+/* Three planes of k*m doubles: counts, sums of scores, sums of costs. Caller holds the lock. */
+static int build_stats(const av_router *r, sec_buf *s)
+{
+    size_t km = r->k * r->m, n = km * 24;
+    if (!(s->raw = malloc(n)))
+        return av__fail(AV_ENOMEM, "statistics section");
+    for (size_t t = 0; t < km; t++) {
+        putf64(s->raw + 8 * t, r->count[t]);
+        putf64(s->raw + 8 * (km + t), r->sum_score[t]);
+        putf64(s->raw + 8 * (2 * km + t), r->sum_cost[t]);
+    }
+    s->raw_len = n;
+    return AV_OK;
+}
+
+static int build_meta(const av_router *r, sec_buf *s)
+{
+    size_t n = 4;
+    for (size_t i = 0; i < r->n_meta; i++)
+        n += 6 + strlen(r->meta[i].key) + strlen(r->meta[i].value);
+    if (!(s->raw = malloc(n)))
+        return av__fail(AV_ENOMEM, "metadata section");
+    unsigned char *p = s->raw;
+    put32(p, (uint32_t)r->n_meta);
+    p += 4;
+    for (size_t i = 0; i < r->n_meta; i++) {
+        size_t kl = strlen(r->meta[i].key), vl = strlen(r->meta[i].value);
+        put16(p, (uint16_t)kl);
+        memcpy(p + 2, r->meta[i].key, kl);
+        p += 2 + kl;
+        put32(p, (uint32_t)vl);
+        memcpy(p + 4, r->meta[i].value, vl);
+        p += 4 + vl;
+    }
+    s->raw_len = n;
+    return AV_OK;
+}
+
+static size_t align_up(size_t v)
+{
+    return (v + AV_SECTION_ALIGN - 1) & ~(size_t)(AV_SECTION_ALIGN - 1);
+}
+
+int av__router_serialize(const av_router *r, unsigned char **data, size_t *size)
+{
+    enum { NSEC = 4 };
+    sec_buf secs[NSEC] = {{SEC_MODELS, 0, 0, 0, 0, 0},
+                          {SEC_CENTROIDS, 0, 0, 0, 0, 0},
+                          {SEC_STATS, 0, 0, 0, 0, 0},
+                          {SEC_META, 0, 0, 0, 0, 0}};
+    av_router *w = (av_router *)r; /* the lock is the only mutable part of a const router */
+    int rc;
+    pthread_mutex_lock(&w->lock);
+    rc = build_stats(r, &secs[2]);
+    pthread_mutex_unlock(&w->lock);
+    if (rc == AV_OK)
+        rc = build_models(r, &secs[0]);
+    if (rc == AV_OK)
+        rc = build_centroids(r, &secs[1]);
+    if (rc == AV_OK)
+        rc = build_meta(r, &secs[3]);
+    for (int i = 0; i < NSEC && rc == AV_OK; i++)
+        rc = sec_encode(&secs[i], secs[i].id != SEC_CENTROIDS);
+    unsigned char *out = NULL;
+    size_t total = 0;
+    if (rc == AV_OK) {
+        size_t off = align_up(AV_HEADER_SIZE + NSEC * AV_SECTION_ENTRY_SIZE);
+        size_t offs[NSEC];
+        for (int i = 0; i < NSEC; i++) {
+            offs[i] = off;
+            off = align_up(off + secs[i].stored_len);
+        }
+        total = off + AV_TRAILER_SIZE;
+        out = calloc(1, total); /* padding is zero and covered by the file checksum */
+        if (!out)
+            rc = av__fail(AV_ENOMEM, "file buffer of %zu bytes", total);
+        else {
+            memcpy(out, AV_MAGIC, 8);
+            put16(out + 8, AV_FORMAT_MAJOR);
+            put16(out + 10, AV_FORMAT_MINOR);
+            put32(out + 12, 0);
+            put32(out + 16, (uint32_t)r->dim);
+            put32(out + 20, (uint32_t)r->k);
+            put32(out + 24, (uint32_t)r->m);
+            put32(out + 28, r->top_p);
+            put32(out + 32, NSEC);
+            put32(out + 36, AV_HEADER_SIZE);
+            put64(out + 40, total);
+            for (int i = 0; i < NSEC; i++) {
+                unsigned char *e = out + AV_HEADER_SIZE + (size_t)i * AV_SECTION_ENTRY_SIZE;
+                put32(e, secs[i].id);
+                put32(e + 4, secs[i].encoding);
+                put64(e + 8, offs[i]);
+                put64(e + 16, secs[i].stored_len);
+                put64(e + 24, secs[i].raw_len);
+                put32(e + 32, av__crc32(secs[i].stored, secs[i].stored_len));
+                memcpy(out + offs[i], secs[i].stored, secs[i].stored_len);
+            }
+            put32(out + total - 8, av__crc32(out, total - 8));
+            put32(out + total - 4, AV_END_MAGIC);
+        }
+    }
+    for (int i = 0; i < NSEC; i++)
+        sec_free(&secs[i]);
+    if (rc != AV_OK)
+        return rc;
+    *data = out;
+    *size = total;
+    return AV_OK;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Reader. Order of checks: magic, version, sizes against the buffer, whole-file CRC, section
+ * table, per-section CRC, exact section lengths from the header's counts, then values.
+ * ------------------------------------------------------------------------------------------- */
+typedef struct sec_view {
+    uint32_t encoding;
+    uint64_t offset, stored_len, raw_len;
+    uint32_t crc;
+    bool present;
+} sec_view;
+
+/* The section's bytes, inflated if needed, into *owned (freed by the caller) or pointing into the
+   file. The expected raw length is known from the header for every section we read. */
+static int sec_bytes(const unsigned char *file, const sec_view *v, const char *what,
+                     const unsigned char **bytes, unsigned char **owned)
+{
+    *owned = NULL;
+    const unsigned char *src = file + v->offset;
+    if (av__crc32(src, v->stored_len) != v->crc)
+        return av__fail(AV_ECHECKSUM, "%s section CRC32 mismatch", what);
+    if (v->encoding == ENC_RAW) {
+        if (v->raw_len != v->stored_len)
+            return av__fail(AV_EFORMAT, "raw %s section: stored %llu != raw %llu bytes", what,
+                            (unsigned long long)v->stored_len, (unsigned long long)v->raw_len);
+        *bytes = src;
+        return AV_OK;
+    }
+    if (v->raw_len > v->stored_len * AV_MAX_INFLATE_RATIO + AV_INFLATE_SLACK ||
+        v->raw_len > ULONG_MAX || v->stored_len > ULONG_MAX)
+        return av__fail(AV_EFORMAT, "%s section claims %llu bytes from %llu compressed", what,
+                        (unsigned long long)v->raw_len, (unsigned long long)v->stored_len);
+    unsigned char *buf = malloc(v->raw_len ? (size_t)v->raw_len : 1);
+    if (!buf)
+        return av__fail(AV_ENOMEM, "%s section of %llu bytes", what,
+                        (unsigned long long)v->raw_len);
+    uLongf out_len = (uLongf)v->raw_len;
+    int zr = uncompress(buf, &out_len, src, (uLong)v->stored_len);
+    if (zr != Z_OK || out_len != v->raw_len) {
+        free(buf);
+        return av__fail(AV_EFORMAT, "%s section does not inflate to its %llu bytes (zlib %d)",
+                        what, (unsigned long long)v->raw_len, zr);
+    }
+    *bytes = buf;
+    *owned = buf;
+    return AV_OK;
+}
+
+static int parse_models(av_router *r, const unsigned char *p, size_t n)
+{
+    size_t pos = 0;
+    for (size_t i = 0; i < r->m; i++) {
+        if (n - pos < 2)
+            return av__fail(AV_EFORMAT, "model section ends inside name %zu", i);
+        size_t l = get16(p + pos);
+        pos += 2;
+        if (l == 0 || l > AV_MAX_NAME || n - pos < l)
+            return av__fail(AV_EFORMAT, "model name %zu has bad length %zu", i, l);
+        if (memchr(p + pos, 0, l))
+            return av__fail(AV_EFORMAT, "model name %zu contains a NUL byte", i);
+        if (!(r->names[i] = malloc(l + 1)))
+            return av__fail(AV_ENOMEM, "model name");
+        memcpy(r->names[i], p + pos, l);
+        r->names[i][l] = '\0';
+        pos += l;
+    }
+    if (pos != n)
+        return av__fail(AV_EFORMAT, "model section has %zu trailing bytes", n - pos);
+    return av__check_names((const char *const *)r->names, r->m) == AV_OK
+               ? AV_OK
+               : av__fail(AV_EFORMAT, "model names are not unique");
+}
+
+static int parse_centroids(av_router *r, const unsigned char *p)
+{
+    size_t kd = r->k * r->dim;
+    p += 8; /* type (already read) and reserved */
+    switch (r->centroid_type) {
+    case AV_CENTROIDS_F32:
+        for (size_t t = 0; t < kd; t++)
+            if (!isfinite(r->centroids[t] = getf32(p + 4 * t)))
+                return av__fail(AV_EFORMAT, "centroid value %zu is not finite", t);
+        break;
+    case AV_CENTROIDS_F16:
+        for (size_t t = 0; t < kd; t++)
+            if (((r->centroids_f16[t] = get16(p + 2 * t)) & 0x7C00u) == 0x7C00u)
+                return av__fail(AV_EFORMAT, "f16 centroid value %zu is not finite", t);
+        break;
+    default:
+        for (size_t j = 0; j < r->k; j++) {
+            float s = getf32(p + 4 * j);
+            if (!isfinite(s) || s < 0.0f)
+                return av__fail(AV_EFORMAT, "int8 scale %zu is invalid", j);
+            r->centroid_scale[j] = s;
+        }
+        memcpy(r->centroids_i8, p + 4 * r->k, kd);
+        break;
+    }
+    return AV_OK;
+}
+
+static int parse_stats(av_router *r, const unsigned char *p)
+{
+    size_t km = r->k * r->m;
+    for (size_t t = 0; t < km; t++) {
+        double c = getf64(p + 8 * t), s = getf64(p + 8 * (km + t)), q = getf64(p + 8 * (2 * km + t));
+        if (!isfinite(c) || !isfinite(s) || !isfinite(q) || c < 0.0 || q < 0.0)
+            return av__fail(AV_EFORMAT, "statistics of cluster %zu, model %zu are invalid",
+                            t / r->m, t % r->m);
+        r->count[t] = c;
+        r->sum_score[t] = s;
+        r->sum_cost[t] = q;
+    }
+    return AV_OK;
+}
+
+static int parse_meta(av_router *r, const unsigned char *p, size_t n)
+{
+    if (n < 4)
+        return av__fail(AV_EFORMAT, "metadata section shorter than its count");
+    uint32_t cnt = get32(p);
+    if (cnt > AV_MAX_META)
+        return av__fail(AV_EFORMAT, "%u metadata entries (limit %u)", cnt, AV_MAX_META);
+    size_t pos = 4;
+    char key[AV_MAX_NAME + 1];
+    for (uint32_t i = 0; i < cnt; i++) {
+        if (n - pos < 2)
+            return av__fail(AV_EFORMAT, "metadata ends inside entry %u", i);
+        size_t kl = get16(p + pos);
+        pos += 2;
+        if (kl == 0 || kl > AV_MAX_NAME || n - pos < kl + 4)
+            return av__fail(AV_EFORMAT, "metadata key %u has bad length", i);
+        memcpy(key, p + pos, kl);
+        key[kl] = '\0';
+        pos += kl;
+        size_t vl = get32(p + pos);
+        pos += 4;
+        if (vl > AV_MAX_META_VALUE || n - pos < vl)
+            return av__fail(AV_EFORMAT, "metadata value %u has bad length", i);
+        if (memchr(key, 0, kl) || memchr(p + pos, 0, vl))
+            return av__fail(AV_EFORMAT, "metadata entry %u contains a NUL byte", i);
+        char *val = malloc(vl + 1);
+        if (!val)
+            return av__fail(AV_ENOMEM, "metadata value");
+        memcpy(val, p + pos, vl);
+        val[vl] = '\0';
+        pos += vl;
+        int rc = av_router_set_meta(r, key, val);
+        free(val);
+        if (rc)
+            return rc;
+    }
+    if (pos != n)
+        return av__fail(AV_EFORMAT, "metadata section has %zu trailing bytes", n - pos);
+    return AV_OK;
+}
+
+int av__router_deserialize(av_router **out, const unsigned char *f, size_t size)
+{
+    *out = NULL;
+    if (size < AV_HEADER_SIZE + AV_TRAILER_SIZE || memcmp(f, AV_MAGIC, 8) != 0)
+        return av__fail(AV_EFORMAT, "not a router file (bad magic or %zu bytes)", size);
+    unsigned major = get16(f + 8), minor = get16(f + 10);
+    if (major != AV_FORMAT_MAJOR)
+        return av__fail(AV_EVERSION, "file format %u.%u; this library reads major version %u",
+                        major, minor, AV_FORMAT_MAJOR);
+    if (get64(f + 40) != size)
+        return av__fail(AV_EFORMAT, "header says %llu bytes, file has %zu (truncated?)",
+                        (unsigned long long)get64(f + 40), size);
+    if (get32(f + size - 4) != AV_END_MAGIC)
+        return av__fail(AV_EFORMAT, "missing end marker (truncated?)");
+    if (get32(f + size - 8) != av__crc32(f, size - 8))
+        return av__fail(AV_ECHECKSUM, "file CRC32 mismatch");
+    uint32_t flags = get32(f + 12), dim = get32(f + 16), k = get32(f + 20), m = get32(f + 24);
+    uint32_t top_p = get32(f + 28), nsec = get32(f + 32), hsize = get32(f + 36);
+    if (flags != 0 || hsize != AV_HEADER_SIZE)
+        return av__fail(AV_EFORMAT, "unknown flags 0x%x or header size %u", flags, hsize);
+    for (size_t t = 44; t < AV_HEADER_SIZE; t++)
+        if (f[t] != 0)
+            return av__fail(AV_EFORMAT, "reserved header byte %zu is not zero", t);
+    if (nsec == 0 || nsec > AV_MAX_SECTIONS ||
+        AV_HEADER_SIZE + (uint64_t)nsec * AV_SECTION_ENTRY_SIZE > size - AV_TRAILER_SIZE)
+        return av__fail(AV_EFORMAT, "%u sections do not fit", nsec);
+    if (dim == 0 || dim > AV_MAX_DIM || k == 0 || k > AV_MAX_CLUSTERS || m == 0 || m > AV_MAX_MODELS)
+        return av__fail(AV_EFORMAT, "dim=%u n_clusters=%u n_models=%u outside the limits", dim, k, m);
+
+    sec_view sv[SEC_META + 1];
+    memset(sv, 0, sizeof sv);
+    uint64_t data_start = AV_HEADER_SIZE + (uint64_t)nsec * AV_SECTION_ENTRY_SIZE;
+    uint64_t data_end = size - AV_TRAILER_SIZE;
+    for (uint32_t i = 0; i < nsec; i++) {
+        const unsigned char *e = f + AV_HEADER_SIZE + (size_t)i * AV_SECTION_ENTRY_SIZE;
+        uint32_t id = get32(e), enc = get32(e + 4);
+        uint64_t off = get64(e + 8), sl = get64(e + 16), rl = get64(e + 24);
+        if (off < data_start || off > data_end || sl > data_end - off)
+            return av__fail(AV_EFORMAT, "section %u (id %u) lies outside the file", i, id);
+        if (enc != ENC_RAW && enc != ENC_ZLIB)
+            return av__fail(AV_EFORMAT, "section %u has unknown encoding %u", i, enc);
+        if (get32(e + 36) != 0)
+            return av__fail(AV_EFORMAT, "section %u has a non-zero reserved field", i);
+        if (id < SEC_MODELS || id > SEC_META)
+            continue; /* unknown section from a newer minor version: skipped (still checksummed) */
+        if (sv[id].present)
+            return av__fail(AV_EFORMAT, "section id %u appears twice", id);
+        sv[id] = (sec_view){enc, off, sl, rl, get32(e + 32), true};
+    }
+    static const char *const names[] = {"", "model", "centroid", "statistics", "metadata"};
+    for (int id = SEC_MODELS; id <= SEC_STATS; id++)
+        if (!sv[id].present)
+            return av__fail(AV_EFORMAT, "required %s section is missing", names[id]);
+
+    /* Exact lengths from the header's counts, before anything is allocated. */
+    size_t km = (size_t)k * m, kd = (size_t)k * dim;
+    if (sv[SEC_STATS].raw_len != (uint64_t)km * 24)
+        return av__fail(AV_EFORMAT, "statistics section has %llu bytes, expected %zu",
+                        (unsigned long long)sv[SEC_STATS].raw_len, km * 24);
+    if (sv[SEC_MODELS].raw_len > (uint64_t)m * (2 + AV_MAX_NAME))
+        return av__fail(AV_EFORMAT, "model section is too long");
+    /* The centroid type is the first word of the (raw) centroid section. */
+    if (sv[SEC_CENTROIDS].encoding != ENC_RAW || sv[SEC_CENTROIDS].stored_len < 8)
+        return av__fail(AV_EFORMAT, "centroid section must be raw and at least 8 bytes");
+    uint32_t ctype = get32(f + sv[SEC_CENTROIDS].offset);
+    if (ctype > AV_CENTROIDS_INT8 || get32(f + sv[SEC_CENTROIDS].offset + 4) != 0)
+        return av__fail(AV_EFORMAT, "unknown centroid type %u", ctype);
+    if (sv[SEC_CENTROIDS].raw_len != centroid_bytes(ctype, k, dim))
+        return av__fail(AV_EFORMAT, "centroid section has %llu bytes, expected %zu",
+                        (unsigned long long)sv[SEC_CENTROIDS].raw_len,
+                        centroid_bytes(ctype, k, dim));
+    (void)kd;
+
+    av_router *r = NULL;
+    int rc = av__router_alloc(&r, dim, k, m, top_p, ctype);
+    if (rc)
+        return rc == AV_EINVAL ? av__fail(AV_EFORMAT, "header: %s", av_last_error()) : rc;
+    const unsigned char *b;
+    unsigned char *owned = NULL;
+    if ((rc = sec_bytes(f, &sv[SEC_MODELS], "model", &b, &owned)) == AV_OK)
+        rc = parse_models(r, b, (size_t)sv[SEC_MODELS].raw_len);
+    free(owned);
+    owned = NULL;
+    if (rc == AV_OK && (rc = sec_bytes(f, &sv[SEC_CENTROIDS], "centroid", &b, &owned)) == AV_OK)
+        rc = parse_centroids(r, b);
+    free(owned);
+    owned = NULL;
+    if (rc == AV_OK && (rc = sec_bytes(f, &sv[SEC_STATS], "statistics", &b, &owned)) == AV_OK)
+        rc = parse_stats(r, b);
+    free(owned);
+    owned = NULL;
+    if (rc == AV_OK && sv[SEC_META].present &&
+        (rc = sec_bytes(f, &sv[SEC_META], "metadata", &b, &owned)) == AV_OK)
+        rc = parse_meta(r, b, (size_t)sv[SEC_META].raw_len);
+    free(owned);
+    if (rc == AV_OK && (rc = av__router_refresh_all(r)) == AV_EEMPTY)
+        rc = av__fail(AV_EFORMAT, "%s", av_last_error());
+    if (rc != AV_OK) {
+        av_router_free(r);
+        return rc;
+    }
+    *out = r;
+    return AV_OK;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Public entry points
+ * ------------------------------------------------------------------------------------------- */
+AV_API int av_router_load_buffer(av_router **out, const void *data, size_t size)
+{
+    if (!out)
+        return av__fail(AV_EINVAL, "out is NULL");
+    *out = NULL;
+    if (!data)
+        return av__fail(AV_EINVAL, "data is NULL");
+    return av__router_deserialize(out, data, size);
+}
+
+AV_API int av_router_load(av_router **out, const char *path)
+{
+    if (!out)
+        return av__fail(AV_EINVAL, "out is NULL");
+    *out = NULL;
+    if (!path)
+        return av__fail(AV_EINVAL, "path is NULL");
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return av__fail(AV_EIO, "cannot open '%s': %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return av__fail(AV_EIO, "'%s' is not a regular file", path);
+    }
+    if ((uint64_t)st.st_size > AV_MAX_FILE_SIZE || (uint64_t)st.st_size > SIZE_MAX) {
+        close(fd);
+        return av__fail(AV_ELIMIT, "'%s' has %lld bytes", path, (long long)st.st_size);
+    }
+    size_t size = (size_t)st.st_size, got = 0;
+    unsigned char *buf = malloc(size ? size : 1);
+    if (!buf) {
+        close(fd);
+        return av__fail(AV_ENOMEM, "%zu bytes for '%s'", size, path);
+    }
+    while (got < size) {
+        ssize_t n = read(fd, buf + got, size - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            int e = errno;
+            free(buf);
+            close(fd);
+            return av__fail(AV_EIO, "reading '%s': %s", path, n == 0 ? "file shrank" : strerror(e));
+        }
+        got += (size_t)n;
+    }
+    close(fd);
+    int rc = av__router_deserialize(out, buf, size);
+    free(buf);
+    if (rc != AV_OK) {
+        char detail[400];
+        snprintf(detail, sizeof detail, "%s", av_last_error());
+        /* keep the original code, add the file name to the detail */
+        const char *colon = strstr(detail, ": ");
+        av__fail(rc, "'%s': %s", path, colon ? colon + 2 : detail);
+    }
+    return rc;
+}
+
+AV_API int av_router_save_buffer(const av_router *r, void **data, size_t *size)
+{
+    if (!r || !data || !size)
+        return av__fail(AV_EINVAL, "router, data or size is NULL");
+    unsigned char *b;
+    int rc = av__router_serialize(r, &b, size);
+    if (rc == AV_OK)
+        *data = b;
+    return rc;
+}
+
+static int write_all(int fd, const unsigned char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+AV_API int av_router_save(const av_router *r, const char *path)
+{
+    if (!r || !path || !*path)
+        return av__fail(AV_EINVAL, "router or path is NULL");
+    unsigned char *buf;
+    size_t size;
+    int rc = av__router_serialize(r, &buf, &size);
+    if (rc)
+        return rc;
+    size_t plen = strlen(path);
+    char *tmp = malloc(plen + 16);
+    if (!tmp) {
+        free(buf);
+        return av__fail(AV_ENOMEM, "temporary file name");
+    }
+    snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        rc = av__fail(AV_EIO, "cannot create a temporary file beside '%s': %s", path,
+                      strerror(errno));
+        free(tmp);
+        free(buf);
+        return rc;
+    }
+    /* Keep the mode of the file being replaced; a new file gets rw-r--r--. */
+    struct stat st;
+    mode_t mode = stat(path, &st) == 0 ? (st.st_mode & 07777) : 0644;
+    if (fchmod(fd, mode) != 0 || write_all(fd, buf, size) != 0 || fsync(fd) != 0) {
+        rc = av__fail(AV_EIO, "writing '%s': %s", tmp, strerror(errno));
+        close(fd);
+        unlink(tmp);
+    } else if (close(fd) != 0) {
+        rc = av__fail(AV_EIO, "closing '%s': %s", tmp, strerror(errno));
+        unlink(tmp);
+    } else if (rename(tmp, path) != 0) {
+        rc = av__fail(AV_EIO, "renaming '%s' to '%s': %s", tmp, path, strerror(errno));
+        unlink(tmp);
+    } else {
+        /* Make the rename itself durable. */
+        char *dir = av__strdup(path);
+        if (dir) {
+            char *slash = strrchr(dir, '/');
+            const char *d = slash ? (slash == dir ? "/" : (*slash = '\0', dir)) : ".";
+            int dfd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            if (dfd >= 0) {
+                (void)fsync(dfd);
+                close(dfd);
+            }
+            free(dir);
+        }
+    }
+    free(tmp);
+    free(buf);
+    return rc;
+}

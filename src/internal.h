@@ -1,0 +1,155 @@
+/* Internal declarations shared by the library's source files. Not installed. */
+#ifndef AV_INTERNAL_H
+#define AV_INTERNAL_H
+
+#include "avengers/avengers.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define AV_HIDDEN __attribute__((visibility("hidden")))
+#define AV_ALIGN 64u
+
+/* ---- errors (error.c) ---- */
+/* Record a detail message for this thread and return code (so callers write `return av__fail(...)`). */
+AV_HIDDEN int av__fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+AV_HIDDEN void av__clear_error(void);
+
+/* ---- memory (util.c) ---- */
+AV_HIDDEN void *av__aligned_alloc(size_t size);
+AV_HIDDEN void av__aligned_free(void *p);
+/* a*b with overflow check: false on overflow. */
+AV_HIDDEN bool av__mul_ok(size_t a, size_t b, size_t *out);
+/* L2-normalise src (length d) into dst. Returns AV_OK or AV_EVECTOR (zero, NaN, Inf). The norm is
+   accumulated in double so that every backend normalises identically. */
+AV_HIDDEN int av__normalize(float *dst, const float *src, size_t d);
+AV_HIDDEN char *av__strdup(const char *s);
+
+/* ---- SIMD kernels (simd/) ---- */
+/* out[j] = dot(C + j*ld, q) over d elements, for j < k (ld >= d is the row stride in elements).
+   Rows of a router's centroids start 64-byte aligned when ld is a multiple of 16. */
+typedef void (*av_dots_f32_fn)(const float *C, size_t ld, size_t k, size_t d, const float *q,
+                               float *out);
+/* Same for float16 rows (IEEE binary16 bit patterns). */
+typedef void (*av_dots_f16_fn)(const uint16_t *C, size_t ld, size_t k, size_t d, const float *q,
+                               float *out);
+/* int8 rows: out[j] = sum_t C[j*ld+t]*q8[t] computed exactly in integers (callers apply the row
+   and query scales). */
+typedef void (*av_dots_i8_fn)(const int8_t *C, size_t ld, size_t k, size_t d, const int8_t *q8,
+                              int32_t *out);
+
+typedef struct av_kernels {
+    const char *name;
+    av_dots_f32_fn dots_f32;
+    av_dots_f16_fn dots_f16;
+    av_dots_i8_fn dots_i8;
+} av_kernels;
+
+/* The active kernel set, resolved once (pthread_once) from the CPU and AV_SIMD. */
+AV_HIDDEN const av_kernels *av__kernels(void);
+/* A specific backend by name ("scalar", "avx2", "avx512", "neon"), or NULL if not compiled in or
+   not supported by this CPU. For tests comparing backends (exported for them via av_test_*? no:
+   tests link the static library). */
+AV_HIDDEN const av_kernels *av__kernels_by_name(const char *name);
+AV_HIDDEN extern const av_kernels av__kernels_scalar;
+
+/* float16 <-> float32, round to nearest even (scalar reference, used by converters). */
+AV_HIDDEN uint16_t av__f32_to_f16(float f);
+AV_HIDDEN float av__f16_to_f32(uint16_t h);
+
+/* ---- the router (router.c) ---- */
+#define AV_MAX_META 1024u
+#define AV_MAX_META_VALUE 65536u
+
+typedef struct av_meta_kv {
+    char *key;
+    char *value;
+} av_meta_kv;
+
+struct av_router {
+    size_t dim, k, m;
+    uint32_t top_p;
+    uint32_t centroid_type; /* av_centroid_type */
+    /* Centroids: exactly one of these is in use, per centroid_type, 64-byte aligned. */
+    float *centroids;        /* k x dim */
+    uint16_t *centroids_f16; /* k x dim */
+    int8_t *centroids_i8;    /* k x dim */
+    float *centroid_scale;   /* k, for int8 */
+    char **names;            /* m */
+
+    /* Statistics (k x m each, cluster-major) and per-model global totals. Guarded by `lock`
+       (writers and non-hot-path readers); av_route never takes it. */
+    double *count, *sum_score, *sum_cost;
+    double *g_count, *g_score, *g_cost; /* m */
+
+    /* What av_route reads: per cluster a row of 2*m normalised values (p~_i, 1-q~_i), published
+       with a per-cluster seqlock (docs/THREADING.md), plus each model's global mean cost (the
+       tie-break). Stored as 64-bit patterns in atomics so that concurrent reads are defined. */
+    _Atomic uint64_t *norm;  /* k x 2m, bit patterns of doubles */
+    _Atomic uint32_t *seq;   /* k */
+    _Atomic uint64_t *gmean_cost; /* m, bit patterns of doubles */
+
+    av_meta_kv *meta;
+    size_t n_meta;
+
+    const av_kernels *kern;
+    pthread_mutex_t lock;
+};
+
+/* Allocate a router with every array sized; statistics zeroed. */
+AV_HIDDEN int av__router_alloc(av_router **out, size_t dim, size_t k, size_t m, uint32_t top_p,
+                               uint32_t centroid_type);
+/* Recompute global totals and every normalised row from the statistics. Caller holds the lock or
+   owns the router exclusively. Fails with AV_EEMPTY if a model has no outcome at all. */
+AV_HIDDEN int av__router_refresh_all(av_router *r);
+/* Validate names: non-NULL, 1..AV_MAX_NAME bytes, unique. */
+AV_HIDDEN int av__check_names(const char *const *names, size_t m);
+/* Validate the query q (raw, length dim) and find its p most similar clusters, most similar first
+   (ties: lower index). tsim (may be NULL) receives their similarities to the normalised query. */
+AV_HIDDEN int av__router_nearest(const av_router *r, const float *q, size_t p, uint32_t *tidx,
+                                 float *tsim);
+/* Add an outcome of weight w for model i in cluster j, republishing the affected rows. The caller
+   holds r->lock. */
+AV_HIDDEN void av__add_outcome_locked(av_router *r, size_t j, size_t i, double w, double score,
+                                      double cost);
+/* Similarities of the normalised query to every centroid (length k), with the router's kernel. */
+AV_HIDDEN void av__router_sims(const av_router *r, const float *qn, float *sims);
+/* Top-p selection: the p indices with the largest sims (ties: lower index), most similar first. */
+AV_HIDDEN void av__top_p(const float *sims, size_t k, size_t p, uint32_t *idx);
+/* Score the models over the given clusters with the paper's rule (weights NULL = 1 each) and
+   return the argmax with the tie rule. scores (length m) receives the per-model sums if not NULL. */
+AV_HIDDEN int32_t av__score_models(const av_router *r, const uint32_t *clusters,
+                                   const double *weights, size_t p, double alpha, double *scores);
+
+/* Fill the router's centroid storage (of its centroid_type) from float32 centroids (builder.c). */
+AV_HIDDEN int av__router_set_centroids(av_router *r, const float *C);
+
+/* ---- file format (format.c) ---- */
+AV_HIDDEN int av__router_serialize(const av_router *r, unsigned char **data, size_t *size);
+AV_HIDDEN int av__router_deserialize(av_router **out, const unsigned char *data, size_t size);
+AV_HIDDEN uint32_t av__crc32(const unsigned char *data, size_t n);
+
+/* ---- k-means (kmeans.c) ---- */
+typedef struct av_kmeans_result {
+    float *centroids; /* k x d, aligned */
+    int32_t *labels;  /* n */
+    double inertia;
+    uint32_t n_iter;
+} av_kmeans_result;
+/* X: n x d row-major (already normalised). */
+AV_HIDDEN int av__kmeans(const float *X, size_t n, size_t d, const av_fit_options *o,
+                         av_kmeans_result *res);
+AV_HIDDEN void av__kmeans_result_free(av_kmeans_result *res);
+
+/* ---- PRNG (util.c): splitmix64-seeded xoshiro256**, identical on every machine ---- */
+typedef struct av_rng {
+    uint64_t s[4];
+} av_rng;
+AV_HIDDEN void av__rng_seed(av_rng *g, uint64_t seed);
+AV_HIDDEN uint64_t av__rng_next(av_rng *g);
+AV_HIDDEN double av__rng_uniform(av_rng *g); /* [0, 1) with 53 bits */
+
+#endif

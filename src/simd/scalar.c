@@ -1,0 +1,114 @@
+/* Scalar reference kernels: the definition every SIMD backend is tested against. Eight independent
+   accumulators (summed pairwise at the end) so that the compiler can pipeline them and so that the
+   summation order matches the 8-lane SIMD kernels as closely as possible. */
+#include "internal.h"
+
+#include <math.h>
+#include <string.h>
+
+#define LANES 8
+
+static float dot_f32(const float *a, const float *b, size_t d)
+{
+    float acc[LANES] = {0};
+    size_t t = 0;
+    for (; t + LANES <= d; t += LANES)
+        for (int l = 0; l < LANES; l++)
+            acc[l] += a[t + l] * b[t + l];
+    for (; t < d; t++)
+        acc[t % LANES] += a[t] * b[t];
+    return ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+}
+
+static void scalar_dots_f32(const float *C, size_t ld, size_t k, size_t d, const float *q, float *out)
+{
+    for (size_t j = 0; j < k; j++)
+        out[j] = dot_f32(C + j * ld, q, d);
+}
+
+static void scalar_dots_f16(const uint16_t *C, size_t ld, size_t k, size_t d, const float *q, float *out)
+{
+    for (size_t j = 0; j < k; j++) {
+        const uint16_t *row = C + j * ld;
+        float acc[LANES] = {0};
+        size_t t = 0;
+        for (; t + LANES <= d; t += LANES)
+            for (int l = 0; l < LANES; l++)
+                acc[l] += av__f16_to_f32(row[t + l]) * q[t + l];
+        for (; t < d; t++)
+            acc[t % LANES] += av__f16_to_f32(row[t]) * q[t];
+        out[j] = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+    }
+}
+
+static void scalar_dots_i8(const int8_t *C, size_t ld, size_t k, size_t d, const int8_t *q8, int32_t *out)
+{
+    for (size_t j = 0; j < k; j++) {
+        const int8_t *row = C + j * ld;
+        int32_t acc = 0; /* exact: |sum| <= 127*127*AV_MAX_DIM < 2^31 */
+        for (size_t t = 0; t < d; t++)
+            acc += (int32_t)row[t] * (int32_t)q8[t];
+        out[j] = (int32_t)acc;
+    }
+}
+
+const av_kernels av__kernels_scalar = {"scalar", scalar_dots_f32, scalar_dots_f16, scalar_dots_i8};
+
+/* IEEE 754 binary16 conversions, round to nearest even; NaN stays NaN, overflow becomes Inf. */
+uint16_t av__f32_to_f16(float f)
+{
+    uint32_t x;
+    memcpy(&x, &f, sizeof x);
+    uint32_t sign = (x >> 16) & 0x8000u;
+    uint32_t exp = (x >> 23) & 0xFFu;
+    uint32_t mant = x & 0x7FFFFFu;
+    if (exp == 0xFFu) /* Inf or NaN */
+        return (uint16_t)(sign | 0x7C00u | (mant ? 0x200u : 0u));
+    int32_t e = (int32_t)exp - 127 + 15;
+    if (e >= 31)
+        return (uint16_t)(sign | 0x7C00u);
+    if (e <= 0) { /* subnormal or zero in half precision */
+        if (e < -10)
+            return (uint16_t)sign;
+        mant |= 0x800000u;
+        uint32_t shift = (uint32_t)(14 - e);
+        uint32_t half = mant >> shift;
+        uint32_t rem = mant & ((1u << shift) - 1u);
+        uint32_t mid = 1u << (shift - 1u);
+        if (rem > mid || (rem == mid && (half & 1u)))
+            half++;
+        return (uint16_t)(sign | half);
+    }
+    uint32_t half = sign | ((uint32_t)e << 10) | (mant >> 13);
+    uint32_t rem = mant & 0x1FFFu;
+    if (rem > 0x1000u || (rem == 0x1000u && (half & 1u)))
+        half++; /* may carry into the exponent, which is the correct rounding */
+    return (uint16_t)half;
+}
+
+float av__f16_to_f32(uint16_t h)
+{
+    uint32_t sign = ((uint32_t)h & 0x8000u) << 16;
+    uint32_t exp = ((uint32_t)h >> 10) & 0x1Fu;
+    uint32_t mant = (uint32_t)h & 0x3FFu;
+    uint32_t x;
+    if (exp == 0) {
+        if (mant == 0) {
+            x = sign;
+        } else { /* subnormal: normalise */
+            int e = -1;
+            do {
+                e++;
+                mant <<= 1;
+            } while ((mant & 0x400u) == 0);
+            x = sign | ((uint32_t)(127 - 15 - e) << 23) | ((mant & 0x3FFu) << 13);
+        }
+    } else if (exp == 0x1Fu) {
+        x = sign | 0x7F800000u | (mant << 13);
+    } else {
+        x = sign | ((exp - 15 + 127) << 23) | (mant << 13);
+    }
+    float f;
+    memcpy(&f, &x, sizeof f);
+    return f;
+}

@@ -1,0 +1,20 @@
+#!/bin/sh
+# Install every build, test, demo and benchmark dependency from Debian packages.
+# Run as root (or with sudo). Idempotent: packages already present are left alone.
+set -e
+PKGS="build-essential pkgconf libopenblas-dev zlib1g-dev libcjson-dev python3-numpy python3-pytest"
+[ -n "$AV_EXTRA_PKGS" ] && PKGS="$PKGS $AV_EXTRA_PKGS"
+missing=""
+for p in $PKGS; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && { echo "all dependencies present"; exit 0; }
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then SUDO=sudo; else
+    echo "missing Debian packages:$missing"; echo "install them as root: apt-get install -y$missing"; exit 1
+  fi
+fi
+echo "installing:$missing"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
