@@ -105,6 +105,8 @@ AV_HIDDEN int av__router_alloc(av_router **out, size_t dim, size_t k, size_t m, 
 /* Recompute global totals and every normalised row from the statistics. Caller holds the lock or
    owns the router exclusively. Fails with AV_EEMPTY if a model has no outcome at all. */
 AV_HIDDEN int av__router_refresh_all(av_router *r);
+/* Common argument checks of the routing entry points: non-NULL, dim, alpha in [0,1]. */
+AV_HIDDEN int av__check_route_args(const av_router *r, const void *emb, size_t dim, float alpha);
 /* Validate names: non-NULL, 1..AV_MAX_NAME bytes, unique. */
 AV_HIDDEN int av__check_names(const char *const *names, size_t m);
 /* Validate the query q (raw, length dim) and find its p most similar clusters, most similar first

@@ -1,16 +1,11 @@
-/* The router: construction from parts, introspection, the routing rule and feedback updates. */
+/* The router: allocation, construction from parts, introspection, metadata, and the two entry points
+   of the paper's rule (av_route, av_profile_update). Similarity search lives in nearest.c, the
+   statistics and their normalised table in profile.c. */
 #include "internal.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Similarities are computed this many clusters at a time into a stack buffer, feeding a running
-   top-p selection, so that routing needs no heap memory whatever the number of clusters. */
-#define AV_SIM_CHUNK 256u
-/* The int8 path quantises the query this many dimensions at a time on the stack. */
-#define AV_Q8_CHUNK 4096u
-#define AV_INT8_MAX 127.0
 
 /* ---------------------------------------------------------------------------------------------
  * Allocation
@@ -104,116 +99,6 @@ AV_API void av_router_free(av_router *r)
     free(r->meta);
     pthread_mutex_destroy(&r->lock);
     free(r);
-}
-
-/* ---------------------------------------------------------------------------------------------
- * Normalised rows and their publication (per-cluster seqlock; docs/THREADING.md)
- * ------------------------------------------------------------------------------------------- */
-static uint64_t dbits(double v)
-{
-    uint64_t u;
-    memcpy(&u, &v, sizeof u);
-    return u;
-}
-
-static double bitsd(uint64_t u)
-{
-    double v;
-    memcpy(&v, &u, sizeof v);
-    return v;
-}
-
-/* Row j of the paper's table: for each model the min-max normalised mean score p~ and 1 - q~ (the
-   normalised mean cost), a model without outcomes in the cluster taking its global means. When all
-   models are equal the normalised value is 0 for every model: a constant cannot move the argmax. */
-static void compute_row(const av_router *r, size_t j, double *row)
-{
-    size_t m = r->m;
-    double pmin = INFINITY, pmax = -INFINITY, qmin = INFINITY, qmax = -INFINITY;
-    for (size_t i = 0; i < m; i++) {
-        size_t ji = j * m + i;
-        double p, q;
-        if (r->count[ji] > 0.0) {
-            p = r->sum_score[ji] / r->count[ji];
-            q = r->sum_cost[ji] / r->count[ji];
-        } else {
-            p = r->g_score[i] / r->g_count[i];
-            q = r->g_cost[i] / r->g_count[i];
-        }
-        row[2 * i] = p;
-        row[2 * i + 1] = q;
-        pmin = fmin(pmin, p);
-        pmax = fmax(pmax, p);
-        qmin = fmin(qmin, q);
-        qmax = fmax(qmax, q);
-    }
-    double pr = pmax - pmin, qr = qmax - qmin;
-    for (size_t i = 0; i < m; i++) {
-        double pn = pr > 0.0 ? (row[2 * i] - pmin) / pr : 0.0;
-        double qn = qr > 0.0 ? (row[2 * i + 1] - qmin) / qr : 0.0;
-        row[2 * i] = pn;
-        row[2 * i + 1] = 1.0 - qn;
-    }
-}
-
-static void publish_row(av_router *r, size_t j, const double *row)
-{
-    size_t w = 2 * r->m;
-    uint32_t s = atomic_load_explicit(&r->seq[j], memory_order_relaxed);
-    atomic_store_explicit(&r->seq[j], s + 1u, memory_order_relaxed);
-    atomic_thread_fence(memory_order_release);
-    for (size_t i = 0; i < w; i++)
-        atomic_store_explicit(&r->norm[j * w + i], dbits(row[i]), memory_order_relaxed);
-    atomic_store_explicit(&r->seq[j], s + 2u, memory_order_release);
-}
-
-/* A consistent copy of row j: retried while a writer is inside it (writers touch 2m words). */
-static void read_row(const av_router *r, size_t j, double *row)
-{
-    size_t w = 2 * r->m;
-    _Atomic uint64_t *src = r->norm + j * w;
-    for (;;) {
-        uint32_t s1 = atomic_load_explicit(&r->seq[j], memory_order_acquire);
-        if (s1 & 1u)
-            continue;
-        for (size_t i = 0; i < w; i++)
-            row[i] = bitsd(atomic_load_explicit(&src[i], memory_order_relaxed));
-        atomic_thread_fence(memory_order_acquire);
-        if (atomic_load_explicit(&r->seq[j], memory_order_relaxed) == s1)
-            return;
-    }
-}
-
-static void refresh_model_globals(av_router *r, size_t i)
-{
-    double c = r->g_count[i] > 0.0 ? r->g_cost[i] / r->g_count[i] : 0.0;
-    atomic_store_explicit(&r->gmean_cost[i], dbits(c), memory_order_relaxed);
-}
-
-int av__router_refresh_all(av_router *r)
-{
-    size_t k = r->k, m = r->m;
-    for (size_t i = 0; i < m; i++) {
-        double c = 0, s = 0, q = 0;
-        for (size_t j = 0; j < k; j++) {
-            c += r->count[j * m + i];
-            s += r->sum_score[j * m + i];
-            q += r->sum_cost[j * m + i];
-        }
-        r->g_count[i] = c;
-        r->g_score[i] = s;
-        r->g_cost[i] = q;
-        if (!(c > 0.0))
-            return av__fail(AV_EEMPTY, "model %zu (%s) has no outcome in any cluster", i,
-                            r->names[i] ? r->names[i] : "?");
-        refresh_model_globals(r, i);
-    }
-    double row[2 * AV_MAX_MODELS];
-    for (size_t j = 0; j < k; j++) {
-        compute_row(r, j, row);
-        publish_row(r, j, row);
-    }
-    return AV_OK;
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -395,158 +280,7 @@ fail:
     return rc;
 }
 
-/* ---------------------------------------------------------------------------------------------
- * Similarities and top-p
- * ------------------------------------------------------------------------------------------- */
-/* Insert (sim, j) into the sorted top list if it ranks; clusters arrive in increasing index, so an
-   equal similarity never displaces an earlier (lower-index) cluster. */
-static inline void top_insert(float *tsim, uint32_t *tidx, size_t *n, size_t p, float s, uint32_t j)
-{
-    if (*n == p && !(s > tsim[p - 1]))
-        return;
-    size_t pos = *n < p ? (*n)++ : p - 1;
-    while (pos > 0 && s > tsim[pos - 1]) {
-        tsim[pos] = tsim[pos - 1];
-        tidx[pos] = tidx[pos - 1];
-        pos--;
-    }
-    tsim[pos] = s;
-    tidx[pos] = j;
-}
-
-void av__top_p(const float *sims, size_t k, size_t p, uint32_t *idx)
-{
-    float tsim[AV_MAX_TOP_P];
-    size_t n = 0;
-    for (size_t j = 0; j < k; j++)
-        top_insert(tsim, idx, &n, p, sims[j], (uint32_t)j);
-}
-
-/* Raw (unnormalised-query) similarities of clusters [j0, j0+kc) into out. */
-static void chunk_sims(const av_router *r, const float *q, const int8_t *q8_full, double qscale,
-                       size_t j0, size_t kc, float *out)
-{
-    size_t d = r->dim;
-    switch (r->centroid_type) {
-    case AV_CENTROIDS_F32:
-        r->kern->dots_f32(r->centroids + j0 * d, d, kc, d, q, out);
-        break;
-    case AV_CENTROIDS_F16:
-        r->kern->dots_f16(r->centroids_f16 + j0 * d, d, kc, d, q, out);
-        break;
-    default: {
-        /* The query is quantised in chunks of AV_Q8_CHUNK dims (q8_full holds the first chunk
-           when d fits in it); integer partial sums are exact, so chunking changes nothing. */
-        int64_t acc[AV_SIM_CHUNK] = {0};
-        int32_t part[AV_SIM_CHUNK];
-        int8_t q8[AV_Q8_CHUNK];
-        for (size_t t0 = 0; t0 < d; t0 += AV_Q8_CHUNK) {
-            size_t dc = d - t0 < AV_Q8_CHUNK ? d - t0 : AV_Q8_CHUNK;
-            const int8_t *qq = q8_full;
-            if (!qq || t0 > 0) {
-                for (size_t t = 0; t < dc; t++)
-                    q8[t] = (int8_t)lrint((double)q[t0 + t] / qscale);
-                qq = q8;
-            }
-            r->kern->dots_i8(r->centroids_i8 + j0 * d + t0, d, kc, dc, qq, part);
-            for (size_t j = 0; j < kc; j++)
-                acc[j] += part[j];
-        }
-        for (size_t j = 0; j < kc; j++)
-            out[j] = (float)((double)acc[j] * (double)r->centroid_scale[j0 + j] * qscale);
-        break;
-    }
-    }
-}
-
-/* Validate the query and find its top-p clusters. inv_norm receives 1/||q|| so that callers can
-   report cosine-scaled similarities; tsim (may be NULL) the raw similarities times inv_norm. */
-static int nearest(const av_router *r, const float *q, size_t p, uint32_t *tidx, float *tsim_out)
-{
-    size_t d = r->dim;
-    double ss = 0.0, amax = 0.0;
-    for (size_t t = 0; t < d; t++) {
-        double v = (double)q[t];
-        ss += v * v;
-        amax = fmax(amax, fabs(v));
-    }
-    if (!(ss > 0.0) || !isfinite(ss))
-        return av__fail(AV_EVECTOR, "the embedding's squared norm is %g", ss);
-    double inv = 1.0 / sqrt(ss);
-    double qscale = amax / AV_INT8_MAX;
-    int8_t q8[AV_Q8_CHUNK];
-    const int8_t *q8p = NULL;
-    if (r->centroid_type == AV_CENTROIDS_INT8 && d <= AV_Q8_CHUNK) {
-        for (size_t t = 0; t < d; t++)
-            q8[t] = (int8_t)lrint((double)q[t] / qscale);
-        q8p = q8;
-    }
-    float buf[AV_SIM_CHUNK], tsim[AV_MAX_TOP_P];
-    size_t n = 0;
-    for (size_t j0 = 0; j0 < r->k; j0 += AV_SIM_CHUNK) {
-        size_t kc = r->k - j0 < AV_SIM_CHUNK ? r->k - j0 : AV_SIM_CHUNK;
-        chunk_sims(r, q, q8p, qscale, j0, kc, buf);
-        for (size_t j = 0; j < kc; j++)
-            top_insert(tsim, tidx, &n, p, buf[j], (uint32_t)(j0 + j));
-    }
-    if (tsim_out)
-        for (size_t i = 0; i < p; i++)
-            tsim_out[i] = (float)((double)tsim[i] * inv);
-    return AV_OK;
-}
-
-void av__router_sims(const av_router *r, const float *qn, float *sims)
-{
-    for (size_t j0 = 0; j0 < r->k; j0 += AV_SIM_CHUNK) {
-        size_t kc = r->k - j0 < AV_SIM_CHUNK ? r->k - j0 : AV_SIM_CHUNK;
-        double amax = 0.0;
-        for (size_t t = 0; t < r->dim; t++)
-            amax = fmax(amax, fabs((double)qn[t]));
-        chunk_sims(r, qn, NULL, amax > 0.0 ? amax / AV_INT8_MAX : 1.0, j0, kc, sims + j0);
-    }
-}
-
-int av__router_nearest(const av_router *r, const float *q, size_t p, uint32_t *tidx, float *tsim)
-{
-    return nearest(r, q, p, tidx, tsim);
-}
-
-/* ---------------------------------------------------------------------------------------------
- * Scoring
- * ------------------------------------------------------------------------------------------- */
-int32_t av__score_models(const av_router *r, const uint32_t *clusters, const double *weights,
-                         size_t p, double alpha, double *scores)
-{
-    size_t m = r->m;
-    double acc[AV_MAX_MODELS] = {0};
-    double row[2 * AV_MAX_MODELS];
-    double beta = 1.0 - alpha;
-    for (size_t c = 0; c < p; c++) {
-        read_row(r, clusters[c], row);
-        double w = weights ? weights[c] : 1.0;
-        for (size_t i = 0; i < m; i++)
-            acc[i] += w * (alpha * row[2 * i] + beta * row[2 * i + 1]);
-    }
-    size_t best = 0;
-    double best_cost = bitsd(atomic_load_explicit(&r->gmean_cost[0], memory_order_relaxed));
-    for (size_t i = 1; i < m; i++) {
-        if (acc[i] > acc[best]) {
-            best = i;
-            best_cost = bitsd(atomic_load_explicit(&r->gmean_cost[i], memory_order_relaxed));
-        } else if (acc[i] == acc[best]) {
-            double ci = bitsd(atomic_load_explicit(&r->gmean_cost[i], memory_order_relaxed));
-            if (ci < best_cost) {
-                best = i;
-                best_cost = ci;
-            }
-        }
-    }
-    if (scores)
-        memcpy(scores, acc, m * sizeof(double));
-    return (int32_t)best;
-}
-
-static int check_route_args(const av_router *r, const void *emb, size_t dim, float alpha)
+int av__check_route_args(const av_router *r, const void *emb, size_t dim, float alpha)
 {
     if (!r || !emb)
         return av__fail(AV_EINVAL, "router or embedding is NULL");
@@ -559,64 +293,19 @@ static int check_route_args(const av_router *r, const void *emb, size_t dim, flo
 
 AV_API int32_t av_route(const av_router *r, const float *embedding, size_t dim, float alpha)
 {
-    int rc = check_route_args(r, embedding, dim, alpha);
+    int rc = av__check_route_args(r, embedding, dim, alpha);
     if (rc)
         return rc;
     uint32_t idx[AV_MAX_TOP_P];
-    if ((rc = nearest(r, embedding, r->top_p, idx, NULL)) != AV_OK)
+    if ((rc = av__router_nearest(r, embedding, r->top_p, idx, NULL)) != AV_OK)
         return rc;
     return av__score_models(r, idx, NULL, r->top_p, (double)alpha, NULL);
-}
-
-AV_API int av_route_batch(const av_router *r, const float *embeddings, size_t n, size_t dim,
-                          size_t row_stride, float alpha, int32_t *out_models)
-{
-    int rc = check_route_args(r, embeddings, dim, alpha);
-    if (rc)
-        return rc;
-    if (!out_models)
-        return av__fail(AV_EINVAL, "out_models is NULL");
-    if (row_stride < dim)
-        return av__fail(AV_EINVAL, "row_stride=%zu is smaller than dim=%zu", row_stride, dim);
-    int first = AV_OK;
-    for (size_t i = 0; i < n; i++) {
-        int32_t m = av_route(r, embeddings + i * row_stride, dim, alpha);
-        out_models[i] = m;
-        if (m < 0 && first == AV_OK)
-            first = m;
-    }
-    return first;
-}
-
-/* ---------------------------------------------------------------------------------------------
- * Feedback
- * ------------------------------------------------------------------------------------------- */
-/* Add an outcome (weight w) for model i in cluster j and republish what changed. Caller holds the
-   lock. A model's global means move with every outcome, so clusters where it has no outcome of
-   its own (and which therefore use those means) are republished too. */
-void av__add_outcome_locked(av_router *r, size_t j, size_t i, double w, double score, double cost)
-{
-    size_t m = r->m, ji = j * m + i;
-    r->count[ji] += w;
-    r->sum_score[ji] += w * score;
-    r->sum_cost[ji] += w * cost;
-    r->g_count[i] += w;
-    r->g_score[i] += w * score;
-    r->g_cost[i] += w * cost;
-    refresh_model_globals(r, i);
-    double row[2 * AV_MAX_MODELS];
-    for (size_t c = 0; c < r->k; c++) {
-        if (c == j || !(r->count[c * m + i] > 0.0)) {
-            compute_row(r, c, row);
-            publish_row(r, c, row);
-        }
-    }
 }
 
 AV_API int av_profile_update(av_router *r, const float *embedding, size_t dim, int32_t model,
                              float score, float cost)
 {
-    int rc = check_route_args(r, embedding, dim, 0.0f);
+    int rc = av__check_route_args(r, embedding, dim, 0.0f);
     if (rc)
         return rc;
     if (model < 0 || (size_t)model >= r->m)
@@ -625,7 +314,7 @@ AV_API int av_profile_update(av_router *r, const float *embedding, size_t dim, i
         return av__fail(AV_EVALUE, "score=%g cost=%g (finite, cost >= 0)", (double)score,
                         (double)cost);
     uint32_t j;
-    if ((rc = nearest(r, embedding, 1, &j, NULL)) != AV_OK)
+    if ((rc = av__router_nearest(r, embedding, 1, &j, NULL)) != AV_OK)
         return rc;
     pthread_mutex_lock(&r->lock);
     av__add_outcome_locked(r, j, (size_t)model, 1.0, (double)score, (double)cost);
