@@ -24,9 +24,14 @@ MINOR  := $(shell sed -n 's/^\#define AV_VERSION_MINOR \([0-9]*\).*/\1/p' $(HEAD
 PATCH  := $(shell sed -n 's/^\#define AV_VERSION_PATCH \([0-9]*\).*/\1/p' $(HEADER))
 VERSION := $(MAJOR).$(MINOR).$(PATCH)
 
+# Build output; overridable so that sanitizer builds (mk/hardening.mk) live beside the normal build
+# instead of clobbering it, e.g. `make BUILDDIR=build-asan LIBOUTDIR=build-asan/lib`.
+BUILDDIR  ?= build
+LIBOUTDIR ?= lib
+
 SONAME   := libavengers.so.$(MAJOR)
-SHLIB    := lib/libavengers.so.$(VERSION)
-STLIB    := lib/libavengers.a
+SHLIB    := $(LIBOUTDIR)/libavengers.so.$(VERSION)
+STLIB    := $(LIBOUTDIR)/libavengers.a
 
 # Dependencies come from pkg-config; if it is missing or the packages are not installed, say how
 # to install them instead of failing with a compiler error.
@@ -43,8 +48,8 @@ AV_CFLAGS := -std=c11 $(WARN) -D_POSIX_C_SOURCE=200809L -Iinclude -Isrc $(DEP_CF
 LIB_LIBS := $(DEP_LIBS) -lpthread -lm
 
 LIB_SRCS := $(sort $(wildcard src/*.c) $(wildcard src/simd/*.c))
-LIB_OBJS := $(patsubst src/%.c,build/obj/%.o,$(LIB_SRCS))
-PIC_OBJS := $(patsubst src/%.c,build/pic/%.o,$(LIB_SRCS))
+LIB_OBJS := $(patsubst src/%.c,$(BUILDDIR)/obj/%.o,$(LIB_SRCS))
+PIC_OBJS := $(patsubst src/%.c,$(BUILDDIR)/pic/%.o,$(LIB_SRCS))
 
 CHECK_SUITES := unit
 
@@ -61,7 +66,7 @@ uninstall-extra::
 clean-extra::
 
 lib: shared static
-shared: $(SHLIB) lib/libavengers.so.$(MAJOR) lib/libavengers.so
+shared: $(SHLIB) $(LIBOUTDIR)/libavengers.so.$(MAJOR) $(LIBOUTDIR)/libavengers.so
 static: $(STLIB)
 
 deps-check:
@@ -71,35 +76,35 @@ deps-check:
 	  echo "or run:            make deps   (installs every build and test dependency, needs root)"; \
 	  exit 1; fi
 
-build/obj/%.o: src/%.c src/internal.h $(HEADER) | deps-check
+$(BUILDDIR)/obj/%.o: src/%.c src/internal.h $(HEADER) | deps-check
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(AV_CFLAGS) -c $< -o $@
 
-build/pic/%.o: src/%.c src/internal.h $(HEADER) | deps-check
+$(BUILDDIR)/pic/%.o: src/%.c src/internal.h $(HEADER) | deps-check
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(AV_CFLAGS) -fPIC -c $< -o $@
 
 $(SHLIB): $(PIC_OBJS) src/avengers.map
-	@mkdir -p lib
+	@mkdir -p $(LIBOUTDIR)
 	$(CC) $(CFLAGS) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=src/avengers.map \
 	  -Wl,--no-undefined -o $@ $(PIC_OBJS) $(LDFLAGS) $(LIB_LIBS)
 
-lib/libavengers.so.$(MAJOR): $(SHLIB)
+$(LIBOUTDIR)/libavengers.so.$(MAJOR): $(SHLIB)
 	ln -sf $(notdir $(SHLIB)) $@
-lib/libavengers.so: lib/libavengers.so.$(MAJOR)
+$(LIBOUTDIR)/libavengers.so: $(LIBOUTDIR)/libavengers.so.$(MAJOR)
 	ln -sf $(notdir $<) $@
 
 $(STLIB): $(LIB_OBJS)
-	@mkdir -p lib
+	@mkdir -p $(LIBOUTDIR)
 	rm -f $@
 	ar rcs $@ $^
 
 # ---- unit tests ----------------------------------------------------------------------------------
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
-UNIT_BINS := $(patsubst tests/unit/%.c,build/tests/%,$(UNIT_SRCS))
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILDDIR)/tests/%,$(UNIT_SRCS))
 TEST_CFLAGS := -std=c11 $(WARN) -D_POSIX_C_SOURCE=200809L -Iinclude -Isrc -Itests $(DEP_CFLAGS) -pthread
 
-build/tests/%: tests/unit/%.c tests/harness.h $(STLIB)
+$(BUILDDIR)/tests/%: tests/unit/%.c tests/harness.h $(STLIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(TEST_CFLAGS) -o $@ $< $(STLIB) $(LIB_LIBS)
 
