@@ -36,6 +36,16 @@ STLIB    := $(LIBOUTDIR)/libavengers.a
 # Dependencies come from pkg-config; if it is missing or the packages are not installed, say how
 # to install them instead of failing with a compiler error.
 DEPS_PKGS := openblas zlib
+DEPS_OK   := $(shell $(PKG_CONFIG) --exists $(DEPS_PKGS) libcjson 2>/dev/null && echo yes)
+# Running as root on a machine without them (a fresh Debian box): install them first.
+ifneq ($(DEPS_OK),yes)
+ifeq ($(shell id -u),0)
+ifeq ($(filter clean uninstall,$(MAKECMDGOALS)),)
+$(info libavengers: installing missing Debian packages (tools/install-deps.sh) ...)
+$(shell ./tools/install-deps.sh >&2)
+endif
+endif
+endif
 DEPS_OK   := $(shell $(PKG_CONFIG) --exists $(DEPS_PKGS) 2>/dev/null && echo yes)
 ifeq ($(DEPS_OK),yes)
 DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(DEPS_PKGS))
