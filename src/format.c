@@ -327,6 +327,20 @@ typedef struct sec_view {
     bool present;
 } sec_view;
 
+/* A raw section's raw length is its stored length; a zlib section may claim at most
+   AV_MAX_INFLATE_RATIO times its stored bytes. Checked while reading the section table, before the
+   router is allocated from the header's counts, so that a short file cannot make the loader
+   allocate much more than its own size (docs/SECURITY.md). */
+static int check_lengths(uint32_t i, uint32_t id, uint32_t enc, uint64_t sl, uint64_t rl)
+{
+    if (enc == ENC_RAW ? rl != sl
+                       : (rl > sl * AV_MAX_INFLATE_RATIO + AV_INFLATE_SLACK || rl > ULONG_MAX ||
+                          sl > ULONG_MAX))
+        return av__fail(AV_EFORMAT, "section %u (id %u) claims %llu bytes from %llu stored", i, id,
+                        (unsigned long long)rl, (unsigned long long)sl);
+    return AV_OK;
+}
+
 /* The section's bytes, inflated if needed, into *owned (freed by the caller) or pointing into the
    file. The expected raw length is known from the header for every section we read. */
 static int sec_bytes(const unsigned char *file, const sec_view *v, const char *what,
@@ -336,17 +350,10 @@ static int sec_bytes(const unsigned char *file, const sec_view *v, const char *w
     const unsigned char *src = file + v->offset;
     if (av__crc32(src, v->stored_len) != v->crc)
         return av__fail(AV_ECHECKSUM, "%s section CRC32 mismatch", what);
-    if (v->encoding == ENC_RAW) {
-        if (v->raw_len != v->stored_len)
-            return av__fail(AV_EFORMAT, "raw %s section: stored %llu != raw %llu bytes", what,
-                            (unsigned long long)v->stored_len, (unsigned long long)v->raw_len);
+    if (v->encoding == ENC_RAW) { /* lengths already matched by check_lengths */
         *bytes = src;
         return AV_OK;
     }
-    if (v->raw_len > v->stored_len * AV_MAX_INFLATE_RATIO + AV_INFLATE_SLACK ||
-        v->raw_len > ULONG_MAX || v->stored_len > ULONG_MAX)
-        return av__fail(AV_EFORMAT, "%s section claims %llu bytes from %llu compressed", what,
-                        (unsigned long long)v->raw_len, (unsigned long long)v->stored_len);
     unsigned char *buf = malloc(v->raw_len ? (size_t)v->raw_len : 1);
     if (!buf)
         return av__fail(AV_ENOMEM, "%s section of %llu bytes", what,
@@ -519,6 +526,9 @@ int av__router_deserialize(av_router **out, const unsigned char *f, size_t size)
             continue; /* unknown section from a newer minor version: skipped (still checksummed) */
         if (sv[id].present)
             return av__fail(AV_EFORMAT, "section id %u appears twice", id);
+        int lrc = check_lengths(i, id, enc, sl, rl);
+        if (lrc)
+            return lrc;
         sv[id] = (sec_view){enc, off, sl, rl, get32(e + 32), true};
     }
     static const char *const names[] = {"", "model", "centroid", "statistics", "metadata"};

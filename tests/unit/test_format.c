@@ -1,0 +1,537 @@
+/* Hostile router files: every truncation and every single-bit flip of a real file is rejected;
+   flips that are re-checksummed (corruption before the CRC was computed) are rejected or give a
+   router that still routes, saves and reloads; unknown sections are skipped; versions are checked;
+   sizes claimed by the header or section table never make the loader allocate more than a small
+   constant times the file size (allocation counter: this test is linked with -Wl,--wrap=malloc,...
+   by mk/hardening.mk); zlib sections cannot be used as bombs. docs/SECURITY.md describes the model. */
+#include "avengers/avengers.h"
+#include "fuzz/small_router.h"
+#include "harness.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+/* ---------------------------------------------------------------------------------------------
+ * Allocation counter. Every malloc/calloc/realloc/posix_memalign/free made by the library and by
+ * this test goes through these wrappers (zlib's own inflate state, about 40 KB, does not: it is
+ * allocated inside libz.so). Bytes are counted with malloc_usable_size so that frees can be
+ * subtracted without a header; the peak is measured relative to the start of a window.
+ * ------------------------------------------------------------------------------------------- */
+size_t malloc_usable_size(void *p); /* glibc; declared here to keep the build strictly C11 */
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t a, size_t b);
+void *__real_realloc(void *p, size_t n);
+int __real_posix_memalign(void **p, size_t align, size_t n);
+void __real_free(void *p);
+void *__wrap_malloc(size_t n);
+void *__wrap_calloc(size_t a, size_t b);
+void *__wrap_realloc(void *p, size_t n);
+int __wrap_posix_memalign(void **p, size_t align, size_t n);
+void __wrap_free(void *p);
+
+static long long g_live, g_peak;
+
+static void note_alloc(void *p)
+{
+    if (p) {
+        g_live += (long long)malloc_usable_size(p);
+        if (g_live > g_peak)
+            g_peak = g_live;
+    }
+}
+void *__wrap_malloc(size_t n)
+{
+    void *p = __real_malloc(n);
+    note_alloc(p);
+    return p;
+}
+void *__wrap_calloc(size_t a, size_t b)
+{
+    void *p = __real_calloc(a, b);
+    note_alloc(p);
+    return p;
+}
+void *__wrap_realloc(void *p, size_t n)
+{
+    long long old = p ? (long long)malloc_usable_size(p) : 0;
+    void *q = __real_realloc(p, n);
+    if (q || n == 0)
+        g_live -= old;
+    note_alloc(q);
+    return q;
+}
+int __wrap_posix_memalign(void **p, size_t align, size_t n)
+{
+    int rc = __real_posix_memalign(p, align, n);
+    if (rc == 0)
+        note_alloc(*p);
+    return rc;
+}
+void __wrap_free(void *p)
+{
+    if (p)
+        g_live -= (long long)malloc_usable_size(p);
+    __real_free(p);
+}
+
+/* The bound the loader must keep (docs/SECURITY.md): peak heap during a load of an n-byte buffer is
+   at most ALLOC_RATIO * n + ALLOC_SLACK. The worst case by construction is a zlib statistics
+   section (16x expansion, AV_MAX_INFLATE_RATIO) feeding k*m*40 bytes of router arrays plus the
+   k*m*24-byte inflate buffer: about 43x; the slack covers per-entry overheads of up to 1024
+   metadata entries and the fixed-size parts of a router. */
+#define ALLOC_RATIO 48
+#define ALLOC_SLACK (256 * 1024)
+
+/* Load under the counter; returns the code and stores the peak (bytes above the start). */
+static int load_counted(av_router **r, const unsigned char *f, size_t n, long long *peak)
+{
+    long long base = g_live;
+    g_peak = g_live;
+    int rc = av_router_load_buffer(r, f, n);
+    *peak = g_peak - base;
+    return rc;
+}
+
+static int within_bound(long long peak, size_t n)
+{
+    return peak <= (long long)ALLOC_RATIO * (long long)n + ALLOC_SLACK;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Fixture: a small real router (glove d=100, k=8, 9 models) and its bytes
+ * ------------------------------------------------------------------------------------------- */
+#define K 8
+#define TOP_P 2
+#define N_QUERIES 8
+
+static av_router *g_router;
+static unsigned char *g_file;
+static size_t g_size;
+static float g_queries[N_QUERIES][100];
+
+static int setup(void)
+{
+    if (g_router)
+        return 1;
+    g_router = sr_train(K, TOP_P, 11, 1);
+    if (!g_router)
+        return 0;
+    void *buf;
+    if (av_router_save_buffer(g_router, &buf, &g_size) != AV_OK)
+        return 0;
+    g_file = buf;
+    /* Queries: the centroids themselves, so routing touches every cluster. */
+    for (size_t q = 0; q < N_QUERIES; q++)
+        if (av_router_get_centroid(g_router, q % K, g_queries[q], 100) != AV_OK)
+            return 0;
+    return 1;
+}
+
+/* A loaded router must work: every query routes to a valid model, it serialises, and the bytes
+   load again into the same bytes. */
+static int router_usable(const av_router *r)
+{
+    size_t d = av_router_dim(r), m = av_router_n_models(r);
+    if (d == 0 || m == 0)
+        return 0;
+    float *q = calloc(d, sizeof *q);
+    if (!q)
+        return 0;
+    int ok = 1;
+    for (size_t t = 0; t < N_QUERIES && ok; t++) {
+        for (size_t i = 0; i < d; i++)
+            q[i] = i < 100 ? g_queries[t][i] : 0.0f;
+        q[t % d] += 1.0f; /* never the zero vector, whatever the dimension */
+        for (float alpha = 0.0f; alpha <= 1.0f && ok; alpha += 0.5f) {
+            int32_t mi = av_route(r, q, d, alpha);
+            ok = mi >= 0 && (size_t)mi < m;
+        }
+    }
+    free(q);
+    void *b1 = NULL, *b2 = NULL;
+    size_t n1 = 0, n2 = 0;
+    av_router *again = NULL;
+    ok = ok && av_router_save_buffer(r, &b1, &n1) == AV_OK;
+    ok = ok && av_router_load_buffer(&again, b1, n1) == AV_OK;
+    ok = ok && av_router_save_buffer(again, &b2, &n2) == AV_OK;
+    ok = ok && n1 == n2 && memcmp(b1, b2, n1) == 0;
+    av_free(b1);
+    av_free(b2);
+    av_router_free(again);
+    return ok;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Tests
+ * ------------------------------------------------------------------------------------------- */
+TEST(test_fixture_roundtrip)
+{
+    REQUIRE(setup());
+    printf("     router file: %zu bytes (dim 100, k %d, %zu models)\n", g_size, K,
+           av_router_n_models(g_router));
+    av_router *r = NULL;
+    long long peak;
+    CHECK_EQ_INT(load_counted(&r, g_file, g_size, &peak), AV_OK);
+    REQUIRE(r);
+    printf("     peak heap while loading it: %lld bytes (%.2fx the file)\n", peak,
+           (double)peak / (double)g_size);
+    CHECK(within_bound(peak, g_size));
+    CHECK(router_usable(r));
+    void *b;
+    size_t n;
+    REQUIRE(av_router_save_buffer(r, &b, &n) == AV_OK);
+    CHECK(n == g_size && memcmp(b, g_file, n) == 0);
+    av_free(b);
+    av_router_free(r);
+    /* The fixture uses both encodings, so both paths of the reader are exercised below. */
+    sr_file sf;
+    REQUIRE(sr_split(&sf, g_file, g_size) == 0);
+    int raw = 0, zlib = 0;
+    for (size_t i = 0; i < sf.nsec; i++)
+        *(sf.secs[i].enc ? &zlib : &raw) += 1;
+    CHECK(raw > 0 && zlib > 0);
+    sr_file_free(&sf);
+}
+
+TEST(test_every_truncation_rejected)
+{
+    REQUIRE(setup());
+    size_t bad = 0;
+    for (size_t n = 0; n < g_size; n++) {
+        unsigned char *c = malloc(n ? n : 1); /* exact-size copy: an over-read is an ASan error */
+        REQUIRE(c);
+        memcpy(c, g_file, n);
+        av_router *r = (av_router *)c; /* must be overwritten with NULL */
+        int rc = av_router_load_buffer(&r, c, n);
+        if (rc >= 0 || r != NULL) {
+            bad++;
+            av_router_free(rc >= 0 ? r : NULL);
+        }
+        free(c);
+    }
+    CHECK_EQ_INT(bad, 0);
+    /* one extra byte is rejected too */
+    unsigned char *c = malloc(g_size + 1);
+    REQUIRE(c);
+    memcpy(c, g_file, g_size);
+    c[g_size] = 0;
+    av_router *r = NULL;
+    CHECK(av_router_load_buffer(&r, c, g_size + 1) < 0 && r == NULL);
+    free(c);
+}
+
+TEST(test_every_bit_flip_rejected)
+{
+    REQUIRE(setup());
+    unsigned char *c = malloc(g_size);
+    REQUIRE(c);
+    memcpy(c, g_file, g_size);
+    size_t bad = 0, by_code[32] = {0};
+    for (size_t bit = 0; bit < g_size * 8; bit++) {
+        c[bit / 8] ^= (unsigned char)(1u << (bit % 8));
+        av_router *r = NULL;
+        int rc = av_router_load_buffer(&r, c, g_size);
+        if (rc >= 0) {
+            bad++;
+            av_router_free(r);
+        } else if (-rc < 32) {
+            by_code[-rc]++;
+        }
+        c[bit / 8] ^= (unsigned char)(1u << (bit % 8));
+    }
+    CHECK_EQ_INT(bad, 0);
+    printf("     %zu flips: %zu checksum, %zu format, %zu version\n", g_size * 8,
+           by_code[-AV_ECHECKSUM], by_code[-AV_EFORMAT], by_code[-AV_EVERSION]);
+    free(c);
+}
+
+/* Corruption that happened before the checksums were computed: flip, re-checksum, load. Every
+   bit of the header, section table and trailer, and every third bit of the sections. */
+TEST(test_rechecksummed_flips_safe)
+{
+    REQUIRE(setup());
+    sr_file sf;
+    REQUIRE(sr_split(&sf, g_file, g_size) == 0);
+    size_t meta_end = SR_HEADER + sf.nsec * SR_ENTRY;
+    sr_file_free(&sf);
+    unsigned char *c = malloc(g_size);
+    REQUIRE(c);
+    size_t tried = 0, accepted = 0, unusable = 0, over = 0;
+    long long worst = 0;
+    for (size_t bit = 0; bit < g_size * 8; bit++) {
+        size_t byte = bit / 8;
+        int structural = byte < meta_end || byte >= g_size - SR_TRAILER;
+        if (!structural && bit % 3 != 0)
+            continue;
+        memcpy(c, g_file, g_size);
+        c[byte] ^= (unsigned char)(1u << (bit % 8));
+        sr_fix_crcs(c, g_size);
+        av_router *r = NULL;
+        long long peak;
+        int rc = load_counted(&r, c, g_size, &peak);
+        tried++;
+        worst = peak > worst ? peak : worst;
+        over += !within_bound(peak, g_size);
+        if (rc == AV_OK) {
+            accepted++;
+            unusable += !router_usable(r);
+            av_router_free(r);
+        } else if (r != NULL) {
+            unusable++;
+        }
+    }
+    CHECK_EQ_INT(unusable, 0);
+    CHECK_EQ_INT(over, 0);
+    printf("     %zu re-checksummed flips: %zu rejected, %zu accepted (all usable), worst peak "
+           "heap %.2fx the file\n",
+           tried, tried - accepted, accepted, (double)worst / (double)g_size);
+    free(c);
+}
+
+TEST(test_unknown_sections_skipped)
+{
+    REQUIRE(setup());
+    sr_file sf;
+    REQUIRE(sr_split(&sf, g_file, g_size) == 0);
+    /* a raw section of id 77 in the middle and a zlib one of id 1000 at the end */
+    unsigned char junk[300];
+    for (size_t i = 0; i < sizeof junk; i++)
+        junk[i] = (unsigned char)(i * 37u + 5u);
+    uLongf zl = compressBound(sizeof junk);
+    unsigned char z[400];
+    REQUIRE(zl <= sizeof z && compress(z, &zl, junk, sizeof junk) == Z_OK);
+    REQUIRE(sf.nsec + 2 <= SR_MAX_SECS);
+    memmove(&sf.secs[2], &sf.secs[1], (sf.nsec - 1) * sizeof sf.secs[0]);
+    memset(&sf.secs[1], 0, sizeof sf.secs[1]);
+    sf.nsec++;
+    REQUIRE(sr_set_section(&sf, 1, 0, junk, sizeof junk, sizeof junk) == 0);
+    sf.secs[1].id = 77;
+    memset(&sf.secs[sf.nsec], 0, sizeof sf.secs[0]);
+    REQUIRE(sr_set_section(&sf, sf.nsec, 1, z, zl, sizeof junk) == 0);
+    sf.secs[sf.nsec++].id = 1000;
+    size_t n;
+    unsigned char *f = sr_join(&sf, &n);
+    REQUIRE(f);
+    av_router *r = NULL;
+    CHECK_EQ_INT(av_router_load_buffer(&r, f, n), AV_OK);
+    REQUIRE(r);
+    /* same router: it serialises (without the unknown sections) to the original bytes */
+    void *b;
+    size_t bn;
+    REQUIRE(av_router_save_buffer(r, &b, &bn) == AV_OK);
+    CHECK(bn == g_size && memcmp(b, g_file, bn) == 0);
+    av_free(b);
+    av_router_free(r);
+    free(f);
+
+    /* a duplicated known section is an error, not a silent choice */
+    sr_file_free(&sf);
+    REQUIRE(sr_split(&sf, g_file, g_size) == 0);
+    int st = sr_find(&sf, 3);
+    REQUIRE(st >= 0);
+    memset(&sf.secs[sf.nsec], 0, sizeof sf.secs[0]);
+    REQUIRE(sr_set_section(&sf, sf.nsec, sf.secs[st].enc, sf.secs[st].stored, sf.secs[st].stored_len,
+                           sf.secs[st].raw_len) == 0);
+    sf.secs[sf.nsec++].id = 3;
+    f = sr_join(&sf, &n);
+    REQUIRE(f);
+    r = NULL;
+    CHECK_EQ_INT(av_router_load_buffer(&r, f, n), AV_EFORMAT);
+    CHECK(r == NULL);
+    free(f);
+    sr_file_free(&sf);
+}
+
+static int load_with_version(unsigned major, unsigned minor)
+{
+    unsigned char *c = malloc(g_size);
+    if (!c)
+        return AV_ENOMEM;
+    memcpy(c, g_file, g_size);
+    c[8] = (unsigned char)major;
+    c[9] = (unsigned char)(major >> 8);
+    c[10] = (unsigned char)minor;
+    c[11] = (unsigned char)(minor >> 8);
+    sr_fix_crcs(c, g_size);
+    av_router *r = NULL;
+    int rc = av_router_load_buffer(&r, c, g_size);
+    av_router_free(r);
+    free(c);
+    return rc;
+}
+
+TEST(test_versions)
+{
+    REQUIRE(setup());
+    CHECK_EQ_INT(load_with_version(1, 0), AV_OK);
+    CHECK_EQ_INT(load_with_version(1, 1), AV_OK);      /* newer minor: readable */
+    CHECK_EQ_INT(load_with_version(1, 65535), AV_OK);
+    CHECK_EQ_INT(load_with_version(2, 0), AV_EVERSION); /* newer major: refused */
+    CHECK(strstr(av_last_error(), "2.0") != NULL);
+    CHECK_EQ_INT(load_with_version(65535, 0), AV_EVERSION);
+    CHECK_EQ_INT(load_with_version(0, 9), AV_EVERSION);
+}
+
+/* Header and table claim the limits (dim 65536, 65536 clusters, 256 models: a 16 GiB centroid
+   array) in a file of a few hundred bytes. */
+TEST(test_huge_claims_rejected_before_allocation)
+{
+    REQUIRE(setup());
+    sr_file sf;
+    REQUIRE(sr_split(&sf, g_file, g_size) == 0);
+    sr_put32(sf.header + 16, AV_MAX_DIM);
+    sr_put32(sf.header + 20, AV_MAX_CLUSTERS);
+    sr_put32(sf.header + 24, AV_MAX_MODELS);
+    uint64_t kd = (uint64_t)AV_MAX_DIM * AV_MAX_CLUSTERS, km = (uint64_t)AV_MAX_CLUSTERS * AV_MAX_MODELS;
+    int ci = sr_find(&sf, 2), si = sr_find(&sf, 3);
+    REQUIRE(ci >= 0 && si >= 0);
+    struct {
+        const char *what;
+        uint32_t c_enc, s_enc;
+        uint64_t c_raw, s_raw;
+    } cases[] = {
+        {"raw centroids claiming 16 GiB", 0, 1, 8 + kd * 4, km * 24},
+        {"zlib centroids claiming 16 GiB", 1, 1, 8 + kd * 4, km * 24},
+        {"raw statistics claiming 384 MiB", 0, 0, 8 + kd * 4, km * 24},
+        {"statistics claiming 2^40 bytes", 0, 1, 8 + kd * 4, (uint64_t)1 << 40},
+        {"statistics claiming 2^64-1 bytes", 0, 1, 8 + kd * 4, UINT64_MAX},
+    };
+    for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++) {
+        sf.secs[ci].enc = cases[t].c_enc;
+        sf.secs[ci].raw_len = cases[t].c_raw;
+        sf.secs[si].enc = cases[t].s_enc;
+        sf.secs[si].raw_len = cases[t].s_raw;
+        size_t n;
+        unsigned char *f = sr_join(&sf, &n);
+        REQUIRE(f);
+        av_router *r = NULL;
+        long long peak;
+        int rc = load_counted(&r, f, n, &peak);
+        if (rc != AV_EFORMAT || peak > (long long)n * 2)
+            fprintf(stderr, "  case '%s': rc %d, peak %lld bytes for a %zu-byte file\n",
+                    cases[t].what, rc, peak, n);
+        CHECK_EQ_INT(rc, AV_EFORMAT);
+        CHECK(r == NULL);
+        CHECK(peak <= (long long)n * 2); /* rejected before allocating anything of that size */
+        free(f);
+    }
+    sr_file_free(&sf);
+}
+
+/* A zlib stream that inflates far beyond the claimed size (16 MiB of zeros in ~16 KiB) in the
+   statistics section (whose size the header fixes) and in the metadata section (whose size only
+   the table states, here at the largest ratio the reader accepts). */
+TEST(test_zlib_bomb)
+{
+    REQUIRE(setup());
+    const size_t big = 16u << 20;
+    unsigned char *zeros = calloc(1, big);
+    uLongf zl = compressBound(big);
+    unsigned char *z = malloc(zl);
+    REQUIRE(zeros && z);
+    REQUIRE(compress2(z, &zl, zeros, big, Z_BEST_COMPRESSION) == Z_OK);
+    free(zeros);
+    for (uint32_t id = 3; id <= 4; id++) {
+        sr_file sf;
+        REQUIRE(sr_split(&sf, g_file, g_size) == 0);
+        int i = sr_find(&sf, id);
+        REQUIRE(i >= 0);
+        uint64_t raw = id == 3 ? sf.secs[i].raw_len : (uint64_t)zl * 16;
+        REQUIRE(sr_set_section(&sf, (size_t)i, 1, z, zl, raw) == 0);
+        size_t n;
+        unsigned char *f = sr_join(&sf, &n);
+        REQUIRE(f);
+        av_router *r = NULL;
+        long long peak;
+        CHECK_EQ_INT(load_counted(&r, f, n, &peak), AV_EFORMAT);
+        CHECK(r == NULL);
+        CHECK(within_bound(peak, n));
+        CHECK(peak < (long long)big / 8);
+        free(f);
+        sr_file_free(&sf);
+    }
+    free(z);
+}
+
+/* Sections that inflate to exactly their claimed size but whose content is wrong, and a zlib
+   stream truncated in the middle. */
+TEST(test_zlib_content_checked)
+{
+    REQUIRE(setup());
+    sr_file sf;
+    REQUIRE(sr_split(&sf, g_file, g_size) == 0);
+    int i = sr_find(&sf, 3);
+    REQUIRE(i >= 0 && sf.secs[i].enc == 1);
+    /* truncated stream */
+    sf.secs[i].stored_len /= 2;
+    size_t n;
+    unsigned char *f = sr_join(&sf, &n);
+    REQUIRE(f);
+    av_router *r = NULL;
+    CHECK_EQ_INT(av_router_load_buffer(&r, f, n), AV_EFORMAT);
+    free(f);
+    /* a valid stream of NaN statistics */
+    size_t raw = (size_t)sf.secs[i].raw_len;
+    unsigned char *nan = malloc(raw);
+    uLongf zl = compressBound(raw);
+    unsigned char *z = malloc(zl);
+    REQUIRE(nan && z);
+    memset(nan, 0xFF, raw); /* all-ones doubles are NaN */
+    REQUIRE(compress(z, &zl, nan, raw) == Z_OK);
+    REQUIRE(sr_set_section(&sf, (size_t)i, 1, z, zl, raw) == 0);
+    f = sr_join(&sf, &n);
+    REQUIRE(f);
+    CHECK_EQ_INT(av_router_load_buffer(&r, f, n), AV_EFORMAT);
+    CHECK(strstr(av_last_error(), "statistics") != NULL);
+    free(f);
+    free(nan);
+    free(z);
+    sr_file_free(&sf);
+}
+
+TEST(test_load_path_errors)
+{
+    REQUIRE(setup());
+    av_router *r = NULL;
+    CHECK_EQ_INT(av_router_load(&r, "/nonexistent/router.avr"), AV_EIO);
+    CHECK_EQ_INT(av_router_load(&r, "."), AV_EIO); /* a directory */
+    CHECK_EQ_INT(av_router_load(&r, "/dev/null"), AV_EIO); /* not a regular file */
+    char path[] = "/tmp/av_test_format_XXXXXX";
+    int fd = mkstemp(path);
+    REQUIRE(fd >= 0);
+    close(fd);
+    CHECK_EQ_INT(av_router_load(&r, path), AV_EFORMAT); /* empty */
+    CHECK(strstr(av_last_error(), path) != NULL);
+    /* a flipped byte on disk: the code survives and the message names the file */
+    unsigned char *c = malloc(g_size);
+    REQUIRE(c);
+    memcpy(c, g_file, g_size);
+    c[g_size / 2] ^= 0x10;
+    FILE *fp = fopen(path, "wb");
+    REQUIRE(fp);
+    CHECK(fwrite(c, 1, g_size, fp) == g_size);
+    fclose(fp);
+    CHECK_EQ_INT(av_router_load(&r, path), AV_ECHECKSUM);
+    CHECK(strstr(av_last_error(), path) != NULL);
+    CHECK(r == NULL);
+    free(c);
+    unlink(path);
+    CHECK_EQ_INT(av_router_load_buffer(&r, NULL, 10), AV_EINVAL);
+    CHECK_EQ_INT(av_router_load_buffer(NULL, g_file, g_size), AV_EINVAL);
+}
+
+TEST(test_teardown)
+{
+    av_router_free(g_router);
+    av_free(g_file);
+    g_router = NULL;
+    g_file = NULL;
+}
+
+TH_MAIN(T(test_fixture_roundtrip), T(test_every_truncation_rejected), T(test_every_bit_flip_rejected),
+        T(test_rechecksummed_flips_safe), T(test_unknown_sections_skipped), T(test_versions),
+        T(test_huge_claims_rejected_before_allocation), T(test_zlib_bomb),
+        T(test_zlib_content_checked), T(test_load_path_errors), T(test_teardown))
