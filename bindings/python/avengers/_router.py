@@ -348,6 +348,8 @@ class Builder(_Handle):
             cb = _native.PROGRESS_FN(trampoline)
             keep.append(cb)
             opts.progress = cb
+            if verbose is None:
+                opts.verbose = 1  # the library calls progress() only when verbose is set
         h = ctypes.c_void_p()
         rc = _native.av_builder_fit(self._handle, ctypes.byref(opts), ctypes.byref(h))
         if rc < 0:
