@@ -219,6 +219,125 @@ AV_API const char *av_router_simd_backend(const av_router *r);
  * Replay evaluation (docs/EVALUATION.md)
  * ------------------------------------------------------------------------------------------- */
 /* [eval: section start] */
+/* Replay evaluation: route logged queries again with a router and read the outcomes that were
+   recorded for every model, for a list of alphas, beside every single model and the oracle.
+   docs/EVALUATION.md defines every figure. Deterministic: the same inputs give the same bits. */
+
+/* Element type of the replay's score and cost matrices. */
+typedef enum av_value_type {
+    AV_VALUES_F32 = 0,
+    AV_VALUES_F64 = 1
+} av_value_type;
+
+/* A replay: n queries with their embeddings and, for each of n_models columns, the observed score
+   and cost (row-major, n x n_models; NaN = no outcome for that model on that row). Columns are
+   matched to the router's models by name (model_names); with model_names NULL the columns must be
+   exactly the router's models in the router's order. Extra columns are ignored. */
+typedef struct av_replay {
+    uint32_t struct_size;     /* sizeof(av_replay); set by av_replay_init */
+    uint32_t value_type;      /* av_value_type of scores and costs; default AV_VALUES_F32 */
+    size_t n;                 /* rows */
+    size_t dim;               /* embedding dimension (must equal the router's) */
+    size_t row_stride;        /* floats between consecutive embeddings (>= dim; 0 means dim) */
+    const float *embeddings;  /* n rows */
+    size_t n_models;          /* columns of scores and costs */
+    const char *const *model_names; /* n_models names, or NULL (see above) */
+    const void *scores;       /* n x n_models */
+    const void *costs;        /* n x n_models, >= 0 where present */
+} av_replay;
+
+#define AV_REPLAY_INIT \
+    { (uint32_t)sizeof(av_replay), AV_VALUES_F32, 0u, 0u, 0u, NULL, 0u, NULL, NULL, NULL }
+AV_API void av_replay_init(av_replay *replay);
+
+/* Evaluation options. alphas NULL means the default sweep 0, 0.05, ..., 1 (21 values). Each alpha
+   is rounded to float before use, as av_route's parameter is, so that decisions are identical. */
+typedef struct av_eval_options {
+    uint32_t struct_size;  /* sizeof(av_eval_options); set by av_eval_options_init */
+    uint32_t top_p;        /* 0 (default) = the router's top_p */
+    const double *alphas;  /* n_alphas values in [0, 1], or NULL for the default sweep */
+    size_t n_alphas;
+    double target_fraction; /* default 0.9: av_eval_metrics.cost_save_at_target is measured at
+                               this fraction of the best single model's mean score */
+} av_eval_options;
+
+#define AV_EVAL_OPTIONS_INIT { (uint32_t)sizeof(av_eval_options), 0u, NULL, 0u, 0.9 }
+AV_API void av_eval_options_init(av_eval_options *opts);
+
+/* The outcome of an evaluation; read it with the accessors below, free with av_eval_result_free. */
+typedef struct av_eval_result av_eval_result;
+
+/* One operating point. For a router setting (av_eval_alpha): the rows whose routed model has an
+   outcome (n_scored) give the means; rows whose routed model has none are counted in n_missing and
+   left out of every mean and total. For a single model: the rows where it has an outcome. For the
+   oracle: the rows where any model has one. */
+typedef struct av_eval_point {
+    uint32_t struct_size; /* set by the caller to sizeof(av_eval_point) */
+    double alpha;         /* the alpha used (as a float); NaN for single models and the oracle */
+    double mean_score;    /* NaN when n_scored is 0 */
+    double mean_cost;     /* NaN when n_scored is 0 */
+    double total_cost;
+    size_t n_scored;
+    size_t n_missing;
+} av_eval_point;
+
+/* Headline metrics (docs/EVALUATION.md gives the exact definitions and their sources). Scores and
+   costs are in the data's units (a score of 1 = 100 %); a metric that does not exist for this data
+   (e.g. no alpha reaches the best single model) is NaN. */
+typedef struct av_eval_metrics {
+    uint32_t struct_size;      /* set by the caller to sizeof(av_eval_metrics) */
+    int32_t best_model;        /* the best single model (highest mean score; ties: cheaper, lower index) */
+    double best_score;         /* its mean score */
+    double best_cost;          /* its mean cost */
+    double perf_gain;          /* max over alphas of mean score - best_score */
+    double cost_save;          /* 1 - (cheapest alpha reaching best_score) mean cost / best_cost */
+    double cost_save_at_target; /* the same at target_fraction * best_score */
+    double pareto_dist;        /* mean distance of the router's points to the joint frontier */
+    double auc;                /* area under the router's accuracy-cost curve, costs / max_cost */
+    double max_cost;           /* the cost scale of pareto_dist and auc: the largest single-model
+                                  mean cost */
+    double target_fraction;
+} av_eval_metrics;
+
+/* Evaluate r on every row of the replay. Each query is routed once to its top-p clusters, then
+   scored for every alpha with the same code as av_route, so decision (row, alpha) equals
+   av_route(r, row, alpha) on the same SIMD backend. No allocation per query. Fails with
+   AV_EMODEL (a router model missing from model_names), AV_EVECTOR (a bad embedding: the row is
+   named in av_last_error), AV_EVALUE (an infinite score or cost, or a negative cost), AV_EALPHA,
+   AV_EDIM, AV_EEMPTY (no rows). */
+AV_API int av_eval_run(av_eval_result **out, const av_router *r, const av_replay *replay,
+                       const av_eval_options *opts);
+/* The same on the subset of rows given by their indices (duplicates count twice). */
+AV_API int av_eval_run_rows(av_eval_result **out, const av_router *r, const av_replay *replay,
+                            const size_t *rows, size_t n_rows, const av_eval_options *opts);
+/* For tuning loops: evaluate on rows and return only av_eval_metrics.auc (NaN allowed). */
+AV_API int av_eval_subset_auc(double *auc, const av_router *r, const av_replay *replay,
+                              const size_t *rows, size_t n_rows, const av_eval_options *opts);
+AV_API void av_eval_result_free(av_eval_result *res);
+
+AV_API size_t av_eval_n_rows(const av_eval_result *res);
+AV_API size_t av_eval_n_alphas(const av_eval_result *res);
+/* The router's models, in the router's order (the model indices used by every accessor). */
+AV_API size_t av_eval_n_models(const av_eval_result *res);
+AV_API const char *av_eval_model_name(const av_eval_result *res, size_t model);
+/* The router at alphas[i]. */
+AV_API int av_eval_alpha(const av_eval_result *res, size_t i, av_eval_point *out);
+/* Share of the rows (all rows, with or without an outcome) routed to model at alphas[i]. */
+AV_API int av_eval_alpha_share(const av_eval_result *res, size_t i, size_t model, double *share);
+AV_API int av_eval_model(const av_eval_result *res, size_t model, av_eval_point *out);
+/* The oracle: per row the model with the highest score among those with an outcome, the cheapest
+   among equal scores (then the lower index). */
+AV_API int av_eval_oracle(const av_eval_result *res, av_eval_point *out);
+AV_API int av_eval_metrics_get(const av_eval_result *res, av_eval_metrics *out);
+
+/* Pareto-optimal points among the router settings and the single models (no other point has a
+   score >= and a cost <= with one of them strictly better), sorted by cost then score. */
+typedef enum av_eval_point_kind {
+    AV_EVAL_ROUTER = 0, /* index is the alpha's position */
+    AV_EVAL_MODEL = 1   /* index is the model */
+} av_eval_point_kind;
+AV_API size_t av_eval_frontier_count(const av_eval_result *res);
+AV_API int av_eval_frontier_at(const av_eval_result *res, size_t i, uint32_t *kind, size_t *index);
 /* [eval: section end] */
 
 /* ---------------------------------------------------------------------------------------------
