@@ -33,7 +33,7 @@ static int td_load_npy(const char *name, const char *want, td_array *a)
         return -1;
     }
     size_t hlen = (size_t)pre[8] | ((size_t)pre[9] << 8);
-    char *h = calloc(1, hlen + 1);
+    char *h = (char *)calloc(1, hlen + 1); /* cast: also compiled as C++ (tests/cpp) */
     if (!h || fread(h, 1, hlen, f) != hlen || !strstr(h, want)) {
         free(h);
         fclose(f);

@@ -1,0 +1,336 @@
+/*
+ * avengers.hpp: a header-only C++17 wrapper over the libavengers C API (avengers.h).
+ *
+ *   avengers::Router r = avengers::Router::load("router.avr");
+ *   std::size_t model = r.route(embedding, 0.7f);   // embedding: std::vector<float>, span, ...
+ *   std::cout << r.model_name(model) << "\n";
+ *
+ * - RAII: Router and Builder own their handle, are movable and not copyable; the destructor frees.
+ * - Errors: every failing call throws avengers::Error, which carries the AV_E* code() and the
+ *   library's detail message (av_last_error() of the failing call) in what().
+ * - Arrays: functions take a pointer and a size; with C++20 (__cpp_lib_span) there are also
+ *   std::span overloads. Any contiguous container of float (std::vector, std::array) converts.
+ *   Nothing is copied: the pointer goes to the C call as it is.
+ * - Thread-safety is the C library's (docs/THREADING.md): route() and profile_update() may run
+ *   concurrently on one Router from many threads; set_top_p() and set_meta() must not.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef AVENGERS_HPP
+#define AVENGERS_HPP
+
+#include "avengers.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#if defined(__has_include)
+#if __has_include(<version>)
+#include <version>
+#endif
+#endif
+#if defined(__cpp_lib_span) && __cpp_lib_span >= 202002L
+#include <span>
+#define AVENGERS_HPP_SPAN 1
+#endif
+
+namespace avengers {
+
+/* A failed libavengers call: code() is the negative AV_E* value, what() the detail message. */
+class Error : public std::runtime_error {
+public:
+    Error(int code, const std::string &detail)
+        : std::runtime_error(detail.empty() ? std::string(av_strerror(code)) : detail), code_(code)
+    {
+    }
+    int code() const noexcept { return code_; }
+    /* The code's static text (av_strerror). */
+    const char *text() const noexcept { return av_strerror(code_); }
+
+private:
+    int code_;
+};
+
+namespace detail {
+/* Throw for a negative return code, reading this thread's detail right away. */
+inline int check(int rc)
+{
+    if (rc < 0)
+        throw Error(rc, av_last_error());
+    return rc;
+}
+template <class C> inline auto data_of(const C &c) -> decltype(c.data()) { return c.data(); }
+} // namespace detail
+
+inline std::string version() { return av_version_string(); }
+inline std::string simd_backend() { return av_simd_backend(); }
+
+/* Options for Builder::fit, initialised to the library's defaults (av_fit_options_init). */
+struct FitOptions {
+    av_fit_options c;
+    FitOptions() { av_fit_options_init(&c); }
+    FitOptions &n_clusters(uint32_t v) { c.n_clusters = v; return *this; }
+    FitOptions &top_p(uint32_t v) { c.top_p = v; return *this; }
+    FitOptions &n_init(uint32_t v) { c.n_init = v; return *this; }
+    FitOptions &max_iter(uint32_t v) { c.max_iter = v; return *this; }
+    FitOptions &tol(float v) { c.tol = v; return *this; }
+    FitOptions &seed(uint64_t v) { c.seed = v; return *this; }
+    FitOptions &centroid_type(av_centroid_type v) { c.centroid_type = static_cast<uint32_t>(v); return *this; }
+    /* The string must outlive the fit call. */
+    FitOptions &embedder_id(const char *v) { c.embedder_id = v; return *this; }
+};
+
+/* One model's statistics in one cluster. */
+struct ClusterStats {
+    double count, sum_score, sum_cost;
+};
+
+class Router {
+public:
+    /* Takes ownership of a handle from the C API (may be used with av_router_* calls not wrapped). */
+    explicit Router(av_router *owned) noexcept : r_(owned) {}
+    Router(Router &&o) noexcept : r_(std::exchange(o.r_, nullptr)) {}
+    Router &operator=(Router &&o) noexcept
+    {
+        if (this != &o) {
+            av_router_free(r_);
+            r_ = std::exchange(o.r_, nullptr);
+        }
+        return *this;
+    }
+    Router(const Router &) = delete;
+    Router &operator=(const Router &) = delete;
+    ~Router() { av_router_free(r_); }
+
+    static Router load(const std::string &path)
+    {
+        av_router *r = nullptr;
+        detail::check(av_router_load(&r, path.c_str()));
+        return Router(r);
+    }
+    static Router load_buffer(const void *data, std::size_t size)
+    {
+        av_router *r = nullptr;
+        detail::check(av_router_load_buffer(&r, data, size));
+        return Router(r);
+    }
+    /* centroids: n_clusters x dim; counts, sum_scores, sum_costs: n_clusters x n_models. */
+    static Router from_parts(std::size_t dim, const std::vector<std::string> &models,
+                             const std::vector<float> &centroids, const std::vector<double> &counts,
+                             const std::vector<double> &sum_scores,
+                             const std::vector<double> &sum_costs, uint32_t top_p)
+    {
+        if (dim == 0 || centroids.size() % dim != 0)
+            throw Error(AV_EINVAL, "centroids.size() is not a multiple of dim");
+        std::size_t k = centroids.size() / dim, m = models.size();
+        if (counts.size() != k * m || sum_scores.size() != k * m || sum_costs.size() != k * m)
+            throw Error(AV_EINVAL, "statistics must hold n_clusters x n_models values");
+        std::vector<const char *> names;
+        for (const auto &s : models)
+            names.push_back(s.c_str());
+        av_router *r = nullptr;
+        detail::check(av_router_from_parts(&r, dim, k, m, names.data(), centroids.data(),
+                                           counts.data(), sum_scores.data(), sum_costs.data(),
+                                           top_p));
+        return Router(r);
+    }
+
+    void save(const std::string &path) const { detail::check(av_router_save(r_, path.c_str())); }
+    std::vector<unsigned char> save_buffer() const
+    {
+        void *p = nullptr;
+        std::size_t n = 0;
+        detail::check(av_router_save_buffer(r_, &p, &n));
+        const unsigned char *b = static_cast<const unsigned char *>(p);
+        std::vector<unsigned char> out(b, b + n);
+        av_free(p);
+        return out;
+    }
+
+    std::size_t dim() const noexcept { return av_router_dim(r_); }
+    std::size_t n_clusters() const noexcept { return av_router_n_clusters(r_); }
+    std::size_t n_models() const noexcept { return av_router_n_models(r_); }
+    std::size_t top_p() const noexcept { return av_router_top_p(r_); }
+    void set_top_p(uint32_t p) { detail::check(av_router_set_top_p(r_, p)); }
+    std::string model_name(std::size_t i) const
+    {
+        const char *s = av_router_model_name(r_, i);
+        if (!s)
+            throw Error(AV_EMODEL, "model " + std::to_string(i) + " out of range");
+        return s;
+    }
+    std::vector<std::string> models() const
+    {
+        std::vector<std::string> v;
+        for (std::size_t i = 0; i < n_models(); i++)
+            v.push_back(model_name(i));
+        return v;
+    }
+    std::size_t model_index(const std::string &name) const
+    {
+        return static_cast<std::size_t>(detail::check(av_router_model_index(r_, name.c_str())));
+    }
+    std::vector<float> centroid(std::size_t cluster) const
+    {
+        std::vector<float> c(dim());
+        detail::check(av_router_get_centroid(r_, cluster, c.data(), c.size()));
+        return c;
+    }
+    ClusterStats cluster_stats(std::size_t cluster, std::size_t model) const
+    {
+        ClusterStats s{0, 0, 0};
+        detail::check(av_router_cluster_stats(r_, cluster, model, &s.count, &s.sum_score,
+                                              &s.sum_cost));
+        return s;
+    }
+    std::map<std::string, std::string> metadata() const
+    {
+        std::map<std::string, std::string> md;
+        for (std::size_t i = 0; i < av_router_meta_count(r_); i++) {
+            const char *k = nullptr, *v = nullptr;
+            detail::check(av_router_meta_at(r_, i, &k, &v));
+            md.emplace(k, v);
+        }
+        return md;
+    }
+    void set_meta(const std::string &key, const std::string &value)
+    {
+        detail::check(av_router_set_meta(r_, key.c_str(), value.c_str()));
+    }
+    std::string simd_backend() const { return av_router_simd_backend(r_); }
+
+    /* The model index for one embedding of n floats. */
+    std::size_t route(const float *embedding, std::size_t n, float alpha) const
+    {
+        return static_cast<std::size_t>(detail::check(av_route(r_, embedding, n, alpha)));
+    }
+    /* Route n rows (row i at embeddings + i*row_stride) into out (n entries). Throws on the
+       first bad row; out still holds every row's result (negative codes for bad rows). */
+    void route_batch(const float *embeddings, std::size_t n, std::size_t dim, std::size_t row_stride,
+                     float alpha, int32_t *out) const
+    {
+        detail::check(av_route_batch(r_, embeddings, n, dim, row_stride, alpha, out));
+    }
+    /* Rows packed one after another (row_stride = dim). */
+    std::vector<int32_t> route_batch(const float *embeddings, std::size_t n, float alpha) const
+    {
+        std::vector<int32_t> out(n);
+        route_batch(embeddings, n, dim(), dim(), alpha, out.data());
+        return out;
+    }
+    void profile_update(const float *embedding, std::size_t n, std::size_t model, float score,
+                        float cost)
+    {
+        if (model > static_cast<std::size_t>(INT32_MAX))
+            throw Error(AV_EMODEL, "model index out of range");
+        detail::check(av_profile_update(r_, embedding, n, static_cast<int32_t>(model), score, cost));
+    }
+
+    /* Containers with data() and size() (std::vector<float>, std::array<float, N>). */
+    template <class C>
+    auto route(const C &embedding, float alpha) const
+        -> decltype(static_cast<const float *>(detail::data_of(embedding)), std::size_t())
+    {
+        return route(embedding.data(), embedding.size(), alpha);
+    }
+    template <class C>
+    auto profile_update(const C &embedding, std::size_t model, float score, float cost)
+        -> decltype(static_cast<const float *>(detail::data_of(embedding)), void())
+    {
+        profile_update(embedding.data(), embedding.size(), model, score, cost);
+    }
+#ifdef AVENGERS_HPP_SPAN
+    std::size_t route(std::span<const float> e, float alpha) const
+    {
+        return route(e.data(), e.size(), alpha);
+    }
+    /* rows.size() must be a multiple of dim(); rows packed. */
+    std::vector<int32_t> route_batch(std::span<const float> rows, float alpha) const
+    {
+        if (dim() == 0 || rows.size() % dim() != 0)
+            throw Error(AV_EDIM, "rows.size() is not a multiple of the router's dim");
+        return route_batch(rows.data(), rows.size() / dim(), alpha);
+    }
+    void route_batch(std::span<const float> rows, std::size_t row_stride, float alpha,
+                     std::span<int32_t> out) const
+    {
+        std::size_t n = out.size(), d = dim();
+        if (n > 0 && (row_stride < d || rows.size() < (n - 1) * row_stride + d))
+            throw Error(AV_ERANGE, "rows span is too short for out.size() rows");
+        route_batch(rows.data(), n, d, row_stride, alpha, out.data());
+    }
+    void profile_update(std::span<const float> e, std::size_t model, float score, float cost)
+    {
+        profile_update(e.data(), e.size(), model, score, cost);
+    }
+#endif
+
+    av_router *get() const noexcept { return r_; }
+    /* Give up ownership (the caller frees with av_router_free). */
+    av_router *release() noexcept { return std::exchange(r_, nullptr); }
+    explicit operator bool() const noexcept { return r_ != nullptr; }
+
+private:
+    av_router *r_;
+};
+
+class Builder {
+public:
+    Builder(std::size_t dim, const std::vector<std::string> &models) : dim_(dim), m_(models.size())
+    {
+        std::vector<const char *> names;
+        for (const auto &s : models)
+            names.push_back(s.c_str());
+        detail::check(av_builder_new(&b_, dim, models.size(), names.data()));
+    }
+    Builder(Builder &&o) noexcept : b_(std::exchange(o.b_, nullptr)), dim_(o.dim_), m_(o.m_) {}
+    Builder &operator=(Builder &&o) noexcept
+    {
+        if (this != &o) {
+            av_builder_free(b_);
+            b_ = std::exchange(o.b_, nullptr);
+            dim_ = o.dim_;
+            m_ = o.m_;
+        }
+        return *this;
+    }
+    Builder(const Builder &) = delete;
+    Builder &operator=(const Builder &) = delete;
+    ~Builder() { av_builder_free(b_); }
+
+    /* scores and costs hold n_models() values each; NaN means "no outcome". */
+    void add(const float *embedding, std::size_t n, const float *scores, const float *costs)
+    {
+        detail::check(av_builder_add(b_, embedding, n, scores, costs));
+    }
+    void add(const std::vector<float> &embedding, const std::vector<float> &scores,
+             const std::vector<float> &costs)
+    {
+        if (scores.size() != m_ || costs.size() != m_)
+            throw Error(AV_EINVAL, "scores and costs need one value per model");
+        add(embedding.data(), embedding.size(), scores.data(), costs.data());
+    }
+    std::size_t n_rows() const noexcept { return av_builder_n_rows(b_); }
+    std::size_t n_models() const noexcept { return m_; }
+    Router fit(const FitOptions &o = FitOptions())
+    {
+        av_router *r = nullptr;
+        detail::check(av_builder_fit(b_, &o.c, &r));
+        return Router(r);
+    }
+    double inertia() const noexcept { return av_builder_inertia(b_); }
+    av_builder *get() const noexcept { return b_; }
+
+private:
+    av_builder *b_ = nullptr;
+    std::size_t dim_, m_;
+};
+
+} // namespace avengers
+
+#endif /* AVENGERS_HPP */
