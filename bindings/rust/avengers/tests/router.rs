@@ -1,0 +1,219 @@
+//! The safe API against hand-computed routers, the llm9 fixture (tests/data/llm9), errors, Drop,
+//! persistence, and concurrent routing with feedback from several threads.
+use avengers::{Builder, Error, FitOptions, Router};
+use std::sync::Arc;
+
+fn tiny_router(top_p: u32) -> Router {
+    // the router of tests/unit/test_core.c: three clusters on the unit axes, two models
+    Router::from_parts(
+        2,
+        &["small", "large"],
+        &[1.0, 0.0, 0.0, 1.0, -1.0, 0.0],
+        &[10.0, 10.0, 10.0, 10.0, 10.0, 0.0],
+        &[2.0, 9.0, 8.0, 9.0, 5.0, 0.0],
+        &[1.0, 10.0, 1.0, 10.0, 1.0, 0.0],
+        top_p,
+    )
+    .unwrap()
+}
+
+struct Fixture {
+    emb: Vec<f32>,
+    scores: Vec<f32>,
+    costs: Vec<f32>,
+    split: Vec<u8>,
+    models: Vec<String>,
+    n: usize,
+    d: usize,
+}
+
+fn npy(name: &str) -> (Vec<u8>, Vec<usize>) {
+    let path = format!("{}/../../../tests/data/llm9/{name}", env!("CARGO_MANIFEST_DIR"));
+    let b = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let hlen = b[8] as usize | (b[9] as usize) << 8;
+    let h = std::str::from_utf8(&b[10..10 + hlen]).unwrap();
+    let shape = h.split("'shape': (").nth(1).unwrap().split(')').next().unwrap();
+    let dims = shape.split(',').filter_map(|t| t.trim().parse().ok()).collect();
+    (b[10 + hlen..].to_vec(), dims)
+}
+
+fn f32s(b: &[u8]) -> Vec<f32> {
+    b.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
+}
+
+fn fixture() -> Fixture {
+    let (e, dims) = npy("emb.npy");
+    let models = std::fs::read_to_string(format!("{}/../../../tests/data/llm9/models.txt", env!("CARGO_MANIFEST_DIR")))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(String::from)
+        .collect();
+    Fixture {
+        emb: f32s(&e),
+        scores: f32s(&npy("scores.npy").0),
+        costs: f32s(&npy("costs.npy").0),
+        split: npy("split.npy").0,
+        models,
+        n: dims[0],
+        d: dims[1],
+    }
+}
+
+fn fit(fx: &Fixture, k: u32, seed: u64) -> Router {
+    let names: Vec<&str> = fx.models.iter().map(|s| s.as_str()).collect();
+    let m = names.len();
+    let mut b = Builder::new(fx.d, &names).unwrap();
+    for i in (0..fx.n).filter(|&i| fx.split[i] == 1) {
+        b.add(&fx.emb[i * fx.d..(i + 1) * fx.d], &fx.scores[i * m..(i + 1) * m], &fx.costs[i * m..(i + 1) * m])
+            .unwrap();
+    }
+    assert_eq!(b.n_rows(), 1123);
+    let r = b.fit(&FitOptions::new().n_clusters(k).n_init(2).seed(seed)).unwrap();
+    assert!(b.inertia().unwrap() > 0.0);
+    r
+}
+
+#[test]
+fn route_hand_computed() {
+    let r = tiny_router(1);
+    assert_eq!(r.route(&[3.0, 0.5], 1.0), Ok(1));
+    assert_eq!(r.route(&[3.0, 0.5], 0.0), Ok(0));
+    assert_eq!(r.route(&[3.0, 0.5], 0.5), Ok(0)); // tie -> cheaper
+    assert_eq!(r.route(&[0.1, 2.0], 0.6), Ok(1));
+    assert_eq!(r.route(&[0.1, 2.0], 0.4), Ok(0));
+    assert_eq!(r.route(&[-1.0, 0.2], 1.0), Ok(1)); // global mean stands in
+    assert_eq!((r.dim(), r.n_clusters(), r.n_models(), r.top_p()), (2, 3, 2, 1));
+    assert_eq!(r.models(), vec!["small", "large"]);
+    assert_eq!(r.model_index("large"), Ok(1));
+    let s = r.cluster_stats(1, 0).unwrap();
+    assert_eq!((s.count, s.sum_score, s.sum_cost), (10.0, 8.0, 1.0));
+    assert_eq!(r.centroid(2).unwrap(), vec![-1.0, 0.0]);
+    let r2 = tiny_router(2);
+    assert_eq!(r2.route(&[1.0, 0.9], 0.51), Ok(1));
+    assert_eq!(r2.route(&[1.0, 0.9], 0.49), Ok(0));
+    // batch: packed and strided rows
+    assert_eq!(r.route_batch(&[3.0, 0.5, 0.1, 2.0, -1.0, 0.2], 1.0).unwrap(), vec![1, 1, 1]);
+    let mut out = [9i32; 3];
+    r.route_batch_strided(&[3.0, 0.5, 99.0, 0.1, 2.0, 99.0, -1.0, 0.2], 3, 0.0, &mut out).unwrap();
+    assert_eq!(out, [0, 0, 0]);
+}
+
+#[test]
+fn errors_carry_code_and_detail() {
+    let mut r = tiny_router(1);
+    let e = r.route(&[1.0, 0.0, 0.0], 0.5).unwrap_err();
+    assert_eq!(e.code(), Error::EDIM);
+    assert!(e.message().contains('3'), "{e}");
+    assert_eq!(r.route(&[0.0, 0.0], 0.5).unwrap_err().code(), Error::EVECTOR);
+    assert_eq!(r.route(&[f32::NAN, 1.0], 0.5).unwrap_err().code(), Error::EVECTOR);
+    assert_eq!(r.route(&[1.0, 0.0], 1.5).unwrap_err().code(), Error::EALPHA);
+    assert_eq!(r.route(&[1.0, 0.0], f32::NAN).unwrap_err().code(), Error::EALPHA);
+    assert_eq!(r.profile_update(&[1.0, 0.0], 2, 1.0, 1.0).unwrap_err().code(), Error::EMODEL);
+    assert_eq!(r.profile_update(&[1.0, 0.0], 0, 1.0, -1.0).unwrap_err().code(), Error::EVALUE);
+    assert_eq!(r.model_index("nope").unwrap_err().code(), Error::EMODEL);
+    assert_eq!(r.centroid(3).unwrap_err().code(), Error::ERANGE);
+    assert_eq!(r.set_top_p(0).unwrap_err().code(), Error::EINVAL);
+    assert_eq!(r.route_batch(&[1.0, 0.0, 1.0], 0.5).unwrap_err().code(), Error::EDIM);
+    let mut out = [0i32; 2];
+    assert_eq!(r.route_batch_strided(&[1.0, 0.0, 0.0], 2, 0.5, &mut out).unwrap_err().code(), Error::ERANGE);
+    // a bad row inside a batch: reported in place, the others still route
+    let e = r.route_batch_strided(&[1.0, 0.0, 0.0, 0.0], 2, 0.5, &mut out).unwrap_err();
+    assert_eq!(e.code(), Error::EVECTOR);
+    assert!(out[0] >= 0 && out[1] == Error::EVECTOR);
+    let e = Router::load("/nonexistent/x.avr").unwrap_err();
+    assert_eq!(e.code(), Error::EIO);
+    assert!(e.to_string().contains("/nonexistent/x.avr"));
+    assert!(Router::load_buffer(b"junk").is_err());
+    assert_eq!(
+        Router::from_parts(2, &["a", "a"], &[1.0, 0.0, 0.0, 1.0], &[1.0; 4], &[1.0; 4], &[1.0; 4], 1)
+            .unwrap_err()
+            .code(),
+        Error::EINVAL
+    );
+    assert_eq!(Builder::new(0, &["a"]).unwrap_err().code(), Error::ELIMIT);
+    assert_eq!(avengers::strerror(Error::EDIM), "embedding dimension does not match the router");
+    assert_eq!(r.model_index("a\0b").unwrap_err().code(), Error::EINVAL);
+}
+
+#[test]
+fn send_and_sync() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    fn assert_send<T: Send>() {}
+    assert_send_sync::<Router>();
+    assert_send::<Builder>();
+}
+
+#[test]
+fn fixture_batch_equals_single_and_roundtrip() {
+    let fx = fixture();
+    let r = fit(&fx, 20, 7);
+    assert_eq!(r.meta("seed"), Some("7"));
+    for alpha in [0.0f32, 0.3, 0.7, 1.0] {
+        let batch = r.route_batch(&fx.emb, alpha).unwrap();
+        for i in 0..fx.n {
+            assert_eq!(r.route(&fx.emb[i * fx.d..(i + 1) * fx.d], alpha).unwrap(), batch[i]);
+        }
+    }
+    // identical decisions and statistics after save/load, file and buffer
+    let bytes = r.save_buffer().unwrap();
+    let r2 = Router::load_buffer(&bytes).unwrap();
+    let path = std::env::temp_dir().join(format!("avengers-rust-{}.avr", std::process::id()));
+    r.save(&path).unwrap();
+    let r3 = Router::load(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(std::fs::read(&path).ok(), None);
+    let want = r.route_batch(&fx.emb, 0.6).unwrap();
+    assert_eq!(r2.route_batch(&fx.emb, 0.6).unwrap(), want);
+    assert_eq!(r3.route_batch(&fx.emb, 0.6).unwrap(), want);
+    assert_eq!(r3.cluster_stats(4, 2).unwrap(), r.cluster_stats(4, 2).unwrap());
+    assert_eq!(r3.metadata(), r.metadata());
+    // seeds: same seed same router, another seed another one
+    let same = fit(&fx, 20, 7);
+    let other = fit(&fx, 20, 8);
+    assert_eq!(same.centroid(3).unwrap(), r.centroid(3).unwrap());
+    assert!((0..20).any(|j| other.centroid(j).unwrap() != r.centroid(j).unwrap()));
+}
+
+#[test]
+fn threads_route_while_updating() {
+    let fx = Arc::new(fixture());
+    let r = Arc::new(fit(&fx, 10, 3));
+    let before: f64 = (0..10).map(|j| r.cluster_stats(j, 2).unwrap().count).sum();
+    let mut handles = Vec::new();
+    for t in 0..3 {
+        let (r, fx) = (Arc::clone(&r), Arc::clone(&fx));
+        handles.push(std::thread::spawn(move || {
+            for i in (t..fx.n).step_by(3) {
+                let m = r.route(&fx.emb[i * fx.d..(i + 1) * fx.d], 0.5).unwrap();
+                assert!(m < r.n_models());
+            }
+        }));
+    }
+    {
+        let (r, fx) = (Arc::clone(&r), Arc::clone(&fx));
+        handles.push(std::thread::spawn(move || {
+            for i in 0..200 {
+                r.profile_update(&fx.emb[i * fx.d..(i + 1) * fx.d], 2, 1.0, 0.001).unwrap();
+            }
+        }));
+    }
+    for h in handles {
+        h.join().unwrap();
+    }
+    let after: f64 = (0..10).map(|j| r.cluster_stats(j, 2).unwrap().count).sum();
+    assert_eq!(after - before, 200.0);
+}
+
+#[test]
+fn metadata_and_top_p_need_exclusive_access() {
+    let mut r = tiny_router(1);
+    assert!(r.metadata().is_empty());
+    r.set_meta("embedder_id", "glove-100").unwrap();
+    r.set_meta("embedder_id", "tfidf").unwrap();
+    assert_eq!(r.metadata(), vec![("embedder_id", "tfidf")]);
+    r.set_top_p(3).unwrap();
+    assert_eq!(r.top_p(), 3);
+    assert_eq!(r.simd_backend(), avengers::simd_backend());
+    assert_eq!(avengers::version(), "0.1.0");
+}
