@@ -60,6 +60,37 @@ AV_HIDDEN extern const av_kernels av__kernels_scalar;
 AV_HIDDEN uint16_t av__f32_to_f16(float f);
 AV_HIDDEN float av__f16_to_f32(uint16_t h);
 
+/* ---- beyond the paper (profile.c, route_ex.c, online.c, merge.c, tune.c, budget.c) ---- */
+/* The routing table: per cluster a row of AV_ROW_WORDS*m 64-bit words (bit patterns of doubles):
+   first the paper's 2*m normalised values (p~_i, 1-q~_i) interleaved, then the raw statistics
+   (count_i, sum_score_i, sum_cost_i) interleaved, all under the cluster's seqlock; and per model
+   its global mean score and mean cost (relaxed atomics). A table is never resized: adding a model
+   publishes a new table and retires the old one (freed at av_router_free). */
+#define AV_ROW_NORM 2u
+#define AV_ROW_RAW 3u
+#define AV_ROW_WORDS (AV_ROW_NORM + AV_ROW_RAW)
+/* Default softmax temperature of cluster weights (cosine similarities are in [-1, 1]). */
+#define AV_DEFAULT_TEMPERATURE 0.05f
+typedef struct av_table {
+    size_t m;                /* models this table covers; routing uses this, never r->m */
+    _Atomic uint64_t *rows;  /* k x AV_ROW_WORDS*m */
+    _Atomic uint32_t *seq;   /* k */
+    _Atomic uint64_t *gmean; /* 2m: global mean score, global mean cost */
+    struct av_table *older;  /* retired predecessor (freed with the router) */
+} av_table;
+
+/* Cluster weighting (values of av_route_options.weighting / av_estimator_options.weighting). */
+typedef struct av_beyond {
+    double kappa;        /* shrinkage prior strength; 0 = the paper */
+    uint32_t weighting;  /* AV_WEIGHTING_HARD (the paper) or AV_WEIGHTING_SOFTMAX */
+    float temperature;   /* softmax temperature (> 0) */
+    uint32_t guard;      /* 1: the no-worse-than-best-single guard is on */
+    double guard_margin; /* in normalised utility units */
+    bool active;         /* weighting or guard differ from the paper: av_route takes the ex path */
+    void **retired;      /* arrays replaced by av_router_add_model (names), freed with the router */
+    size_t n_retired;
+} av_beyond;
+
 /* ---- the router (router.c) ---- */
 #define AV_MAX_META 1024u
 #define AV_MAX_META_VALUE 65536u
@@ -85,12 +116,11 @@ struct av_router {
     double *count, *sum_score, *sum_cost;
     double *g_count, *g_score, *g_cost; /* m */
 
-    /* What av_route reads: per cluster a row of 2*m normalised values (p~_i, 1-q~_i), published
-       with a per-cluster seqlock (docs/THREADING.md), plus each model's global mean cost (the
-       tie-break). Stored as 64-bit patterns in atomics so that concurrent reads are defined. */
-    _Atomic uint64_t *norm;  /* k x 2m, bit patterns of doubles */
-    _Atomic uint32_t *seq;   /* k */
-    _Atomic uint64_t *gmean_cost; /* m, bit patterns of doubles */
+    /* What the routing paths read: the normalised table (per cluster the paper's 2*m values and the
+       raw statistics under a per-cluster seqlock, plus global means), published as a whole through
+       an atomic pointer so that av_router_add_model can replace it (profile.c, docs/THREADING.md). */
+    struct av_table *_Atomic table;
+    av_beyond bx; /* estimator defaults, retired tables, decay (the beyond block above) */
 
     av_meta_kv *meta;
     size_t n_meta;
@@ -153,6 +183,40 @@ typedef struct av_rng {
 AV_HIDDEN void av__rng_seed(av_rng *g, uint64_t seed);
 AV_HIDDEN uint64_t av__rng_next(av_rng *g);
 AV_HIDDEN double av__rng_uniform(av_rng *g); /* [0, 1) with 53 bits */
+
+/* ---- beyond the paper: functions ---- */
+/* Allocate the router's first table (av__router_alloc) and free every table and retired array
+   (av_router_free). */
+AV_HIDDEN int av__table_init(av_router *r);
+AV_HIDDEN void av__beyond_free(av_router *r);
+/* The current table (acquire load). */
+AV_HIDDEN const av_table *av__table(const av_router *r);
+/* A consistent copy of words [off, off+n) of cluster j's row (seqlock retry loop). */
+AV_HIDDEN void av__table_read(const av_table *t, size_t j, size_t off, size_t n, double *out);
+/* Global mean score (what=0) or cost (what=1) of model i in table t. */
+AV_HIDDEN double av__table_gmean(const av_table *t, size_t i, int what);
+/* Min-max normalise means p, q (length m) into out (2m: p~_i, 1-q~_i), the paper's table row. */
+AV_HIDDEN void av__normalise_means(const double *p, const double *q, size_t m, double *out);
+/* Shrunk (kappa > 0) or plain means from raw (count, sum_s, sum_c) words and global means. */
+AV_HIDDEN void av__means_from_raw(const double *raw, const double *gp, const double *gq, size_t m,
+                                  double kappa, double *p, double *q);
+/* The argmax with the paper's tie rule (higher sum, then lower global mean cost, then lower
+   index) over models allowed by mask (NULL = all). Returns -1 when none is allowed. */
+AV_HIDDEN int32_t av__argmax_tie(const av_table *t, const double *acc, const uint8_t *allowed);
+/* Publish a new table for m_new == r->m models (the statistics arrays and names already grown
+   to that layout) and retire the old one. Caller holds r->lock. */
+AV_HIDDEN int av__table_regrow_locked(av_router *r, size_t m_new);
+/* Republish every row and global mean from the statistics. Caller holds the lock. */
+AV_HIDDEN void av__republish_all_locked(av_router *r);
+/* Read the estimator defaults from the metadata keys kappa, weighting, temperature, guard_margin
+   (absent = the paper), and record the centroid hash (metadata centroid_hash). */
+AV_HIDDEN int av__beyond_load_meta(av_router *r);
+/* 16 hex digits (+ NUL) of the FNV-1a 64 hash of the centroid storage, its type and shape. */
+AV_HIDDEN void av__centroid_hash(const av_router *r, char out[17]);
+/* av_route's path when the router's defaults are not the paper's (soft weights or guard). */
+AV_HIDDEN int32_t av__route_defaults(const av_router *r, const float *emb, size_t dim, float alpha);
+/* Retire a pointer to be freed at av_router_free. Caller holds the lock. */
+AV_HIDDEN int av__retire_locked(av_router *r, void *p);
 
 /* ---- eval (eval.c, eval_metrics.c) ---- */
 struct av_eval_result {

@@ -1,12 +1,15 @@
-/* Per-cluster statistics, their min-max normalised table (what av_route reads), its publication under
-   a per-cluster seqlock (docs/THREADING.md), the paper's scoring, and feedback outcomes. */
+/* Per-cluster statistics, the routing table (the paper's min-max normalised rows plus the raw
+   statistics, published under a per-cluster seqlock, the table itself behind an atomic pointer;
+   docs/THREADING.md), the paper's scoring, and feedback outcomes. */
 #include "internal.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---------------------------------------------------------------------------------------------
- * Normalised rows and their publication (per-cluster seqlock; docs/THREADING.md)
+ * Bit patterns: the table stores doubles as 64-bit words in atomics so that concurrent reads are
+ * defined behaviour.
  * ------------------------------------------------------------------------------------------- */
 static uint64_t dbits(double v)
 {
@@ -22,71 +25,195 @@ static double bitsd(uint64_t u)
     return v;
 }
 
-/* Row j of the paper's table: for each model the min-max normalised mean score p~ and 1 - q~ (the
-   normalised mean cost), a model without outcomes in the cluster taking its global means. When all
-   models are equal the normalised value is 0 for every model: a constant cannot move the argmax. */
-static void compute_row(const av_router *r, size_t j, double *row)
+/* ---------------------------------------------------------------------------------------------
+ * Tables
+ * ------------------------------------------------------------------------------------------- */
+static void table_free(av_table *t)
 {
-    size_t m = r->m;
+    if (!t)
+        return;
+    av__aligned_free((void *)t->rows);
+    av__aligned_free((void *)t->seq);
+    av__aligned_free((void *)t->gmean);
+    free(t);
+}
+
+static av_table *table_new(size_t k, size_t m)
+{
+    av_table *t = calloc(1, sizeof *t);
+    size_t words; /* k*m is bounded by the router limits; the multiplications cannot overflow */
+    if (!t)
+        return NULL;
+    t->m = m;
+    words = k * AV_ROW_WORDS * m;
+    t->rows = av__aligned_alloc(words * sizeof(uint64_t));
+    t->seq = av__aligned_alloc(k * sizeof(uint32_t));
+    t->gmean = av__aligned_alloc(2 * m * sizeof(uint64_t));
+    if (!t->rows || !t->seq || !t->gmean) {
+        table_free(t);
+        return NULL;
+    }
+    for (size_t i = 0; i < words; i++)
+        atomic_init(&t->rows[i], 0);
+    for (size_t j = 0; j < k; j++)
+        atomic_init(&t->seq[j], 0);
+    for (size_t i = 0; i < 2 * m; i++)
+        atomic_init(&t->gmean[i], 0);
+    return t;
+}
+
+int av__table_init(av_router *r)
+{
+    av_table *t = table_new(r->k, r->m);
+    if (!t)
+        return AV_ENOMEM;
+    atomic_init(&r->table, t);
+    /* the paper's estimator until av_router_set_estimator or the file's metadata say otherwise */
+    r->bx.weighting = AV_WEIGHTING_HARD;
+    r->bx.temperature = AV_DEFAULT_TEMPERATURE;
+    return AV_OK;
+}
+
+void av__beyond_free(av_router *r)
+{
+    av_table *t = atomic_load_explicit(&r->table, memory_order_relaxed);
+    while (t) {
+        av_table *older = t->older;
+        table_free(t);
+        t = older;
+    }
+    for (size_t i = 0; i < r->bx.n_retired; i++)
+        free(r->bx.retired[i]);
+    free(r->bx.retired);
+}
+
+const av_table *av__table(const av_router *r)
+{
+    return atomic_load_explicit(&((av_router *)r)->table, memory_order_acquire);
+}
+
+int av__retire_locked(av_router *r, void *p)
+{
+    void **g = realloc(r->bx.retired, (r->bx.n_retired + 1) * sizeof *g);
+    if (!g)
+        return av__fail(AV_ENOMEM, "retired list");
+    r->bx.retired = g;
+    g[r->bx.n_retired++] = p;
+    return AV_OK;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Rows: the paper's normalisation, optionally of shrunk means
+ * ------------------------------------------------------------------------------------------- */
+/* When all models are equal the normalised value is 0 for every model: a constant cannot move
+   the argmax. */
+void av__normalise_means(const double *p, const double *q, size_t m, double *out)
+{
     double pmin = INFINITY, pmax = -INFINITY, qmin = INFINITY, qmax = -INFINITY;
     for (size_t i = 0; i < m; i++) {
-        size_t ji = j * m + i;
-        double p, q;
-        if (r->count[ji] > 0.0) {
-            p = r->sum_score[ji] / r->count[ji];
-            q = r->sum_cost[ji] / r->count[ji];
-        } else {
-            p = r->g_score[i] / r->g_count[i];
-            q = r->g_cost[i] / r->g_count[i];
-        }
-        row[2 * i] = p;
-        row[2 * i + 1] = q;
-        pmin = fmin(pmin, p);
-        pmax = fmax(pmax, p);
-        qmin = fmin(qmin, q);
-        qmax = fmax(qmax, q);
+        pmin = fmin(pmin, p[i]);
+        pmax = fmax(pmax, p[i]);
+        qmin = fmin(qmin, q[i]);
+        qmax = fmax(qmax, q[i]);
     }
     double pr = pmax - pmin, qr = qmax - qmin;
     for (size_t i = 0; i < m; i++) {
-        double pn = pr > 0.0 ? (row[2 * i] - pmin) / pr : 0.0;
-        double qn = qr > 0.0 ? (row[2 * i + 1] - qmin) / qr : 0.0;
-        row[2 * i] = pn;
-        row[2 * i + 1] = 1.0 - qn;
+        double pn = pr > 0.0 ? (p[i] - pmin) / pr : 0.0;
+        double qn = qr > 0.0 ? (q[i] - qmin) / qr : 0.0;
+        out[2 * i] = pn;
+        out[2 * i + 1] = 1.0 - qn;
     }
 }
 
-static void publish_row(av_router *r, size_t j, const double *row)
+/* kappa = 0 is the paper: a cluster's own mean where it has outcomes, else the global mean.
+   kappa > 0 pulls every mean toward the global mean: (sum + kappa*g) / (count + kappa). */
+void av__means_from_raw(const double *raw, const double *gp, const double *gq, size_t m,
+                        double kappa, double *p, double *q)
 {
-    size_t w = 2 * r->m;
-    uint32_t s = atomic_load_explicit(&r->seq[j], memory_order_relaxed);
-    atomic_store_explicit(&r->seq[j], s + 1u, memory_order_relaxed);
-    atomic_thread_fence(memory_order_release);
-    for (size_t i = 0; i < w; i++)
-        atomic_store_explicit(&r->norm[j * w + i], dbits(row[i]), memory_order_relaxed);
-    atomic_store_explicit(&r->seq[j], s + 2u, memory_order_release);
+    for (size_t i = 0; i < m; i++) {
+        double c = raw[3 * i], s = raw[3 * i + 1], cs = raw[3 * i + 2];
+        if (kappa > 0.0) {
+            p[i] = (s + kappa * gp[i]) / (c + kappa);
+            q[i] = (cs + kappa * gq[i]) / (c + kappa);
+        } else if (c > 0.0) {
+            p[i] = s / c;
+            q[i] = cs / c;
+        } else {
+            p[i] = gp[i];
+            q[i] = gq[i];
+        }
+    }
 }
 
-/* A consistent copy of row j: retried while a writer is inside it (writers touch 2m words). */
-static void read_row(const av_router *r, size_t j, double *row)
+/* Row j of the table from the statistics (caller holds the lock or owns the router). */
+static void compute_row(const av_router *r, size_t j, double *row)
 {
-    size_t w = 2 * r->m;
-    _Atomic uint64_t *src = r->norm + j * w;
+    size_t m = r->m;
+    double *raw = row + AV_ROW_NORM * m;
+    double p[AV_MAX_MODELS], q[AV_MAX_MODELS], gp[AV_MAX_MODELS], gq[AV_MAX_MODELS];
+    for (size_t i = 0; i < m; i++) {
+        size_t ji = j * m + i;
+        raw[3 * i] = r->count[ji];
+        raw[3 * i + 1] = r->sum_score[ji];
+        raw[3 * i + 2] = r->sum_cost[ji];
+        gp[i] = r->g_score[i] / r->g_count[i];
+        gq[i] = r->g_cost[i] / r->g_count[i];
+    }
+    av__means_from_raw(raw, gp, gq, m, r->bx.kappa, p, q);
+    av__normalise_means(p, q, m, row);
+}
+
+static void publish_row(av_table *t, size_t j, const double *row)
+{
+    size_t w = AV_ROW_WORDS * t->m;
+    uint32_t s = atomic_load_explicit(&t->seq[j], memory_order_relaxed);
+    atomic_store_explicit(&t->seq[j], s + 1u, memory_order_relaxed);
+    atomic_thread_fence(memory_order_release);
+    for (size_t i = 0; i < w; i++)
+        atomic_store_explicit(&t->rows[j * w + i], dbits(row[i]), memory_order_relaxed);
+    atomic_store_explicit(&t->seq[j], s + 2u, memory_order_release);
+}
+
+/* A consistent copy: retried while a writer is inside the row (writers touch AV_ROW_WORDS*m
+   words, so a retry is short). */
+void av__table_read(const av_table *t, size_t j, size_t off, size_t n, double *out)
+{
+    _Atomic uint64_t *src = t->rows + j * AV_ROW_WORDS * t->m + off;
     for (;;) {
-        uint32_t s1 = atomic_load_explicit(&r->seq[j], memory_order_acquire);
+        uint32_t s1 = atomic_load_explicit(&t->seq[j], memory_order_acquire);
         if (s1 & 1u)
             continue;
-        for (size_t i = 0; i < w; i++)
-            row[i] = bitsd(atomic_load_explicit(&src[i], memory_order_relaxed));
+        for (size_t i = 0; i < n; i++)
+            out[i] = bitsd(atomic_load_explicit(&src[i], memory_order_relaxed));
         atomic_thread_fence(memory_order_acquire);
-        if (atomic_load_explicit(&r->seq[j], memory_order_relaxed) == s1)
+        if (atomic_load_explicit(&t->seq[j], memory_order_relaxed) == s1)
             return;
     }
 }
 
-static void refresh_model_globals(av_router *r, size_t i)
+double av__table_gmean(const av_table *t, size_t i, int what)
 {
+    return bitsd(atomic_load_explicit(&t->gmean[2 * i + (size_t)what], memory_order_relaxed));
+}
+
+static void refresh_model_globals(av_router *r, av_table *t, size_t i)
+{
+    double s = r->g_count[i] > 0.0 ? r->g_score[i] / r->g_count[i] : 0.0;
     double c = r->g_count[i] > 0.0 ? r->g_cost[i] / r->g_count[i] : 0.0;
-    atomic_store_explicit(&r->gmean_cost[i], dbits(c), memory_order_relaxed);
+    atomic_store_explicit(&t->gmean[2 * i], dbits(s), memory_order_relaxed);
+    atomic_store_explicit(&t->gmean[2 * i + 1], dbits(c), memory_order_relaxed);
+}
+
+void av__republish_all_locked(av_router *r)
+{
+    av_table *t = atomic_load_explicit(&r->table, memory_order_relaxed);
+    double row[AV_ROW_WORDS * AV_MAX_MODELS];
+    for (size_t i = 0; i < r->m; i++)
+        refresh_model_globals(r, t, i);
+    for (size_t j = 0; j < r->k; j++) {
+        compute_row(r, j, row);
+        publish_row(t, j, row);
+    }
 }
 
 int av__router_refresh_all(av_router *r)
@@ -105,49 +232,70 @@ int av__router_refresh_all(av_router *r)
         if (!(c > 0.0))
             return av__fail(AV_EEMPTY, "model %zu (%s) has no outcome in any cluster", i,
                             r->names[i] ? r->names[i] : "?");
-        refresh_model_globals(r, i);
     }
-    double row[2 * AV_MAX_MODELS];
-    for (size_t j = 0; j < k; j++) {
+    int rc = av__beyond_load_meta(r);
+    if (rc)
+        return rc;
+    av__republish_all_locked(r);
+    return AV_OK;
+}
+
+int av__table_regrow_locked(av_router *r, size_t m_new)
+{
+    av_table *old = atomic_load_explicit(&r->table, memory_order_relaxed);
+    av_table *t = table_new(r->k, m_new);
+    if (!t)
+        return av__fail(AV_ENOMEM, "routing table for %zu models", m_new);
+    /* Fill the new table completely before anyone can see it, then publish: a reader holds either
+       the old table (with its own m) or the new one, never a mix. */
+    double row[AV_ROW_WORDS * AV_MAX_MODELS];
+    for (size_t i = 0; i < m_new; i++)
+        refresh_model_globals(r, t, i);
+    for (size_t j = 0; j < r->k; j++) {
         compute_row(r, j, row);
-        publish_row(r, j, row);
+        publish_row(t, j, row);
     }
+    t->older = old;
+    atomic_store_explicit(&r->table, t, memory_order_release);
     return AV_OK;
 }
 
 /* ---------------------------------------------------------------------------------------------
  * Scoring
  * ------------------------------------------------------------------------------------------- */
+int32_t av__argmax_tie(const av_table *t, const double *acc, const uint8_t *allowed)
+{
+    int32_t best = -1;
+    double best_cost = 0.0;
+    for (size_t i = 0; i < t->m; i++) {
+        if (allowed && !allowed[i])
+            continue;
+        double ci = av__table_gmean(t, i, 1);
+        if (best < 0 || acc[i] > acc[best] || (acc[i] == acc[best] && ci < best_cost)) {
+            best = (int32_t)i;
+            best_cost = ci;
+        }
+    }
+    return best;
+}
+
 int32_t av__score_models(const av_router *r, const uint32_t *clusters, const double *weights,
                          size_t p, double alpha, double *scores)
 {
-    size_t m = r->m;
+    const av_table *t = av__table(r);
+    size_t m = t->m;
     double acc[AV_MAX_MODELS] = {0};
-    double row[2 * AV_MAX_MODELS];
+    double row[AV_ROW_NORM * AV_MAX_MODELS];
     double beta = 1.0 - alpha;
     for (size_t c = 0; c < p; c++) {
-        read_row(r, clusters[c], row);
+        av__table_read(t, clusters[c], 0, AV_ROW_NORM * m, row);
         double w = weights ? weights[c] : 1.0;
         for (size_t i = 0; i < m; i++)
             acc[i] += w * (alpha * row[2 * i] + beta * row[2 * i + 1]);
     }
-    size_t best = 0;
-    double best_cost = bitsd(atomic_load_explicit(&r->gmean_cost[0], memory_order_relaxed));
-    for (size_t i = 1; i < m; i++) {
-        if (acc[i] > acc[best]) {
-            best = i;
-            best_cost = bitsd(atomic_load_explicit(&r->gmean_cost[i], memory_order_relaxed));
-        } else if (acc[i] == acc[best]) {
-            double ci = bitsd(atomic_load_explicit(&r->gmean_cost[i], memory_order_relaxed));
-            if (ci < best_cost) {
-                best = i;
-                best_cost = ci;
-            }
-        }
-    }
     if (scores)
         memcpy(scores, acc, m * sizeof(double));
-    return (int32_t)best;
+    return av__argmax_tie(t, acc, NULL);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -155,23 +303,24 @@ int32_t av__score_models(const av_router *r, const uint32_t *clusters, const dou
  * ------------------------------------------------------------------------------------------- */
 /* Add an outcome (weight w) for model i in cluster j and republish what changed. Caller holds the
    lock. A model's global means move with every outcome, so clusters where it has no outcome of
-   its own (and which therefore use those means) are republished too. */
+   its own (and which therefore use those means) are republished too; with shrinkage every
+   cluster uses the global means, so every row is. */
 void av__add_outcome_locked(av_router *r, size_t j, size_t i, double w, double score, double cost)
 {
     size_t m = r->m, ji = j * m + i;
+    av_table *t = atomic_load_explicit(&r->table, memory_order_relaxed);
     r->count[ji] += w;
     r->sum_score[ji] += w * score;
     r->sum_cost[ji] += w * cost;
     r->g_count[i] += w;
     r->g_score[i] += w * score;
     r->g_cost[i] += w * cost;
-    refresh_model_globals(r, i);
-    double row[2 * AV_MAX_MODELS];
+    refresh_model_globals(r, t, i);
+    double row[AV_ROW_WORDS * AV_MAX_MODELS];
     for (size_t c = 0; c < r->k; c++) {
-        if (c == j || !(r->count[c * m + i] > 0.0)) {
+        if (c == j || r->bx.kappa > 0.0 || !(r->count[c * m + i] > 0.0)) {
             compute_row(r, c, row);
-            publish_row(r, c, row);
+            publish_row(t, c, row);
         }
     }
 }
-

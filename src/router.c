@@ -54,19 +54,11 @@ int av__router_alloc(av_router **out, size_t dim, size_t k, size_t m, uint32_t t
     ok = ok && (r->g_count = calloc(m, sizeof(double))) != NULL;
     ok = ok && (r->g_score = calloc(m, sizeof(double))) != NULL;
     ok = ok && (r->g_cost = calloc(m, sizeof(double))) != NULL;
-    ok = ok && (r->norm = av__aligned_alloc(km * 2 * sizeof(uint64_t))) != NULL;
-    ok = ok && (r->seq = av__aligned_alloc(k * sizeof(uint32_t))) != NULL;
-    ok = ok && (r->gmean_cost = av__aligned_alloc(m * sizeof(uint64_t))) != NULL;
+    ok = ok && av__table_init(r) == AV_OK;
     if (!ok) {
         av_router_free(r);
         return av__fail(AV_ENOMEM, "router arrays for k=%zu, m=%zu, dim=%zu", k, m, dim);
     }
-    for (size_t i = 0; i < km * 2; i++)
-        atomic_init(&r->norm[i], 0);
-    for (size_t j = 0; j < k; j++)
-        atomic_init(&r->seq[j], 0);
-    for (size_t i = 0; i < m; i++)
-        atomic_init(&r->gmean_cost[i], 0);
     *out = r;
     return AV_OK;
 }
@@ -89,9 +81,7 @@ AV_API void av_router_free(av_router *r)
     free(r->g_count);
     free(r->g_score);
     free(r->g_cost);
-    av__aligned_free((void *)r->norm);
-    av__aligned_free((void *)r->seq);
-    av__aligned_free((void *)r->gmean_cost);
+    av__beyond_free(r);
     for (size_t i = 0; i < r->n_meta; i++) {
         free(r->meta[i].key);
         free(r->meta[i].value);
@@ -296,6 +286,8 @@ AV_API int32_t av_route(const av_router *r, const float *embedding, size_t dim, 
     int rc = av__check_route_args(r, embedding, dim, alpha);
     if (rc)
         return rc;
+    if (r->bx.active) /* soft weights or the guard are the router's defaults (route_ex.c) */
+        return av__route_defaults(r, embedding, dim, alpha);
     uint32_t idx[AV_MAX_TOP_P];
     if ((rc = av__router_nearest(r, embedding, r->top_p, idx, NULL)) != AV_OK)
         return rc;

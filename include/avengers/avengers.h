@@ -178,11 +178,14 @@ typedef struct av_fit_options {
     void (*progress)(void *user, uint32_t restart, uint32_t n_init, uint32_t iteration,
                      double inertia);
     void *progress_user;
+    /* Cross-validated choice of n_clusters, top_p, kappa and weighting (see av_tune_options in the
+       "beyond the paper" section); NULL (default) = fit exactly these options. */
+    const struct av_tune_options *tune;
 } av_fit_options;
 
 #define AV_FIT_OPTIONS_INIT                                                                   \
     { (uint32_t)sizeof(av_fit_options), 60u, 4u, 10u, 300u, 1e-4f, 42u, AV_CENTROIDS_F32, 0u, \
-      NULL, NULL, NULL }
+      NULL, NULL, NULL, NULL }
 AV_API void av_fit_options_init(av_fit_options *opts);
 
 AV_API int av_builder_new(av_builder **out, size_t dim, size_t n_models,
@@ -344,6 +347,187 @@ AV_API int av_eval_frontier_at(const av_eval_result *res, size_t i, uint32_t *ki
  * Beyond the paper: per-request control, estimates, budgets, online learning, merging
  * ------------------------------------------------------------------------------------------- */
 /* [beyond: section start] */
+/* Everything here is opt-in: a router whose estimator defaults were never set, routed with default
+   options, decides exactly as the paper's rule (av_route). docs/EVALUATION.md reports what each
+   option buys on the bundled data. */
+
+/* Cluster weighting. */
+#define AV_WEIGHTING_ROUTER 0u  /* (route options only) the router's default */
+#define AV_WEIGHTING_HARD 1u    /* the paper: each of the top-p clusters counts once */
+#define AV_WEIGHTING_SOFTMAX 2u /* weights softmax(similarity / temperature) over the top-p */
+
+/* av_route_options.flags */
+#define AV_ROUTE_MAX_COST (1u << 0)  /* only models whose expected cost <= max_expected_cost */
+#define AV_ROUTE_MIN_SCORE (1u << 1) /* only models whose expected score >= min_expected_score */
+#define AV_ROUTE_GUARD_ON (1u << 2)  /* force the no-worse-than-best-single guard on */
+#define AV_ROUTE_GUARD_OFF (1u << 3) /* force it off (default: the router's setting) */
+#define AV_ROUTE_EXPLORE (1u << 4)   /* Thompson sampling from a Beta posterior, seeded */
+
+/* Per-request options of av_route_ex. Zero/negative "router" values take the router's defaults. */
+typedef struct av_route_options {
+    uint32_t struct_size;       /* sizeof(av_route_options) */
+    float alpha;                /* performance weight in [0, 1]; default 0.5 */
+    uint32_t top_p;             /* clusters used; 0 (default) = the router's top_p */
+    uint32_t weighting;         /* AV_WEIGHTING_*; default AV_WEIGHTING_ROUTER */
+    float temperature;          /* softmax temperature (> 0); 0 (default) = the router's */
+    double kappa;               /* shrinkage strength (>= 0); negative (default -1) = the router's */
+    uint32_t flags;             /* AV_ROUTE_* */
+    double max_expected_cost;   /* with AV_ROUTE_MAX_COST */
+    double min_expected_score;  /* with AV_ROUTE_MIN_SCORE */
+    double guard_margin;        /* with AV_ROUTE_GUARD_ON; negative (default -1) = the router's */
+    const uint8_t *model_mask;  /* NULL (default): every model; else model i is allowed iff
+                                   i < model_mask_len and model_mask[i] != 0 */
+    size_t model_mask_len;
+    const char *embedder_id;    /* if set and the router records one, they must be equal */
+    uint64_t explore_seed;      /* with AV_ROUTE_EXPLORE: the draw is a function of this seed */
+} av_route_options;
+
+#define AV_ROUTE_OPTIONS_INIT                                                                     \
+    { (uint32_t)sizeof(av_route_options), 0.5f, 0u, AV_WEIGHTING_ROUTER, 0.0f, -1.0, 0u, 0.0, 0.0, \
+      -1.0, NULL, 0u, NULL, 0u }
+AV_API void av_route_options_init(av_route_options *opts);
+
+/* The decision and its explanation. The caller owns the struct and every array; each array may be
+   NULL, and receives at most its capacity of entries. */
+typedef struct av_route_result {
+    uint32_t struct_size;     /* sizeof(av_route_result) */
+    int32_t model;            /* out: the chosen model */
+    size_t n_models;          /* out: models the decision considered (the router's count then) */
+    size_t n_feasible;        /* out: models allowed by the mask and the limits */
+    /* Ranked feasible models, best first, and their routing scores. */
+    int32_t *ranked;
+    double *ranked_scores;
+    size_t ranked_cap;
+    size_t n_ranked;          /* out: entries written */
+    /* Per model (index = model): routing score and the expected score and cost for this query
+       (the cluster-weighted means used by the rule, shrunk when kappa > 0). */
+    double *model_scores;
+    double *expected_score;
+    double *expected_cost;
+    size_t models_cap;
+    /* The clusters used, most similar first: index, cosine similarity, weight, and support (the
+       largest number of outcomes any model has there). */
+    uint32_t *clusters;
+    float *cluster_sims;
+    double *cluster_weights;
+    double *cluster_support;
+    size_t clusters_cap;
+    size_t n_clusters;        /* out: clusters used (may exceed clusters_cap) */
+    float best_similarity;    /* out: cosine similarity to the nearest centroid */
+    double support;           /* out: outcomes of the chosen model in the clusters used */
+    uint32_t guarded;         /* out: 1 when the guard replaced the rule's choice */
+} av_route_result;
+
+#define AV_ROUTE_RESULT_INIT                                                                    \
+    { (uint32_t)sizeof(av_route_result), -1, 0u, 0u, NULL, NULL, 0u, 0u, NULL, NULL, NULL, 0u, \
+      NULL, NULL, NULL, NULL, 0u, 0u, 0.0f, 0.0, 0u }
+AV_API void av_route_result_init(av_route_result *res);
+
+/* Route with per-request options and explain the decision. Returns the chosen model (>= 0, also
+   in res->model when res is not NULL) or a negative code: AV_ENOMODEL when no model satisfies the
+   mask and limits, AV_EMISMATCH when opts->embedder_id differs from the router's embedder_id.
+   With default options (alpha set) the decision equals av_route's. res may be NULL. */
+AV_API int32_t av_route_ex(const av_router *r, const float *embedding, size_t dim,
+                           const av_route_options *opts, av_route_result *res);
+
+/* The router's estimator defaults, used by av_route and av_route_ex and stored in the file's
+   metadata (keys kappa, weighting, temperature, guard_margin). All-default = the paper. */
+typedef struct av_estimator_options {
+    uint32_t struct_size; /* sizeof(av_estimator_options) */
+    double kappa;         /* shrinkage of cluster means toward the model's global mean; default 0 */
+    uint32_t weighting;   /* AV_WEIGHTING_HARD (default) or AV_WEIGHTING_SOFTMAX */
+    float temperature;    /* softmax temperature; default 0.05 */
+    uint32_t guard;       /* 1: route like the best single model unless the rule's choice beats it
+                             by guard_margin (in the globally normalised utility); default 0 */
+    double guard_margin;  /* default 0 */
+} av_estimator_options;
+
+#define AV_ESTIMATOR_OPTIONS_INIT \
+    { (uint32_t)sizeof(av_estimator_options), 0.0, AV_WEIGHTING_HARD, 0.05f, 0u, 0.0 }
+AV_API void av_estimator_options_init(av_estimator_options *opts);
+/* Set the defaults (republishes the table; not thread-safe against concurrent routing: call before
+   sharing the router) and record them in the metadata. */
+AV_API int av_router_set_estimator(av_router *r, const av_estimator_options *opts);
+AV_API int av_router_get_estimator(const av_router *r, av_estimator_options *opts);
+
+/* Cross-validated tuning (docs/EVALUATION.md). Pass it in av_fit_options.tune: av_builder_fit
+   then picks, by n_folds-fold cross-validation on the builder's rows alone, the candidate
+   (n_clusters, top_p, kappa, weighting/temperature) with the largest area under the
+   accuracy-cost curve of an alpha sweep, fits that on all rows and records the choice in the
+   metadata (tuned_*). NULL lists mean "only the fit options' value" (kappa 0, hard weighting).
+   Deterministic for the fit seed. */
+typedef struct av_tune_options {
+    uint32_t struct_size;         /* sizeof(av_tune_options) */
+    const uint32_t *n_clusters;   /* candidates */
+    size_t n_n_clusters;
+    const uint32_t *top_p;
+    size_t n_top_p;
+    const double *kappa;
+    size_t n_kappa;
+    const float *temperatures;    /* softmax candidates (hard weighting is always a candidate) */
+    size_t n_temperatures;
+    uint32_t n_folds;             /* default 5 */
+    uint32_t n_alphas;            /* alpha grid points for the AUC; default 21 */
+    uint32_t n_init;              /* k-means restarts inside the folds; default 2 */
+    uint32_t guard;               /* 1: also turn the guard on in the result (margin below) */
+    double guard_margin;
+    double best_auc;              /* out: the winner's mean cross-validated AUC */
+} av_tune_options;
+
+#define AV_TUNE_OPTIONS_INIT \
+    { (uint32_t)sizeof(av_tune_options), NULL, 0u, NULL, 0u, NULL, 0u, NULL, 0u, 5u, 21u, 2u, 0u, 0.0, 0.0 }
+AV_API void av_tune_options_init(av_tune_options *opts);
+/* The candidate lists `avengers train --tune` uses (k 20..100, top_p 1..6, kappa 0..16, softmax
+   temperatures). Pointers to static constant arrays. */
+AV_API void av_tune_options_default_grid(av_tune_options *opts);
+
+/* Budgets. The mean cost per query of routing the replay set (n rows of embeddings, their costs
+   n x n_models row-major; a NaN cost counts as the model's global mean) at a given alpha, or with
+   embeddings NULL the training statistics (each cluster weighted by its outcome count). */
+AV_API int av_router_expected_mean(const av_router *r, float alpha, const float *embeddings,
+                                   size_t n, size_t dim, const float *scores, const float *costs,
+                                   double *mean_score, double *mean_cost);
+/* The largest alpha on a grid of n_grid points (0 = 101) whose expected mean cost is <= budget.
+   AV_ENOMODEL when even alpha = 0 costs more. scores may be NULL (then the training statistics
+   estimate them). */
+AV_API int av_router_alpha_for_budget(const av_router *r, double budget, const float *embeddings,
+                                      size_t n, size_t dim, const float *scores, const float *costs,
+                                      uint32_t n_grid, float *alpha);
+/* The cheapest alpha (on the same grid) whose expected mean score is >= target; AV_ENOMODEL when
+   no alpha reaches it. */
+AV_API int av_router_alpha_for_accuracy(const av_router *r, double target, const float *embeddings,
+                                        size_t n, size_t dim, const float *scores,
+                                        const float *costs, uint32_t n_grid, float *alpha);
+
+/* Online learning. */
+typedef struct av_update_options {
+    uint32_t struct_size;   /* sizeof(av_update_options) */
+    double half_life;       /* > 0: all evidence is scaled by 2^(-1/half_life) before this
+                               outcome is added (a half-life counted in updates); 0 = no decay */
+    uint32_t top_p;         /* spread the outcome over this many nearest clusters; default 1 */
+    uint32_t weighting;     /* with top_p > 1: AV_WEIGHTING_HARD (equal shares) or SOFTMAX */
+    float temperature;      /* for SOFTMAX; 0 = the router's */
+    double weight;          /* total weight of this outcome; default 1 */
+} av_update_options;
+
+#define AV_UPDATE_OPTIONS_INIT \
+    { (uint32_t)sizeof(av_update_options), 0.0, 1u, AV_WEIGHTING_HARD, 0.0f, 1.0 }
+AV_API void av_update_options_init(av_update_options *opts);
+/* av_profile_update with options. With default options it is exactly av_profile_update. */
+AV_API int av_profile_update_ex(av_router *r, const float *embedding, size_t dim, int32_t model,
+                                float score, float cost, const av_update_options *opts);
+
+/* Add a model to a router that other threads keep routing with (docs/THREADING.md): it starts
+   with prior_weight outcomes of prior_score and prior_cost in every cluster and learns from
+   av_profile_update. Returns its index (the previous model count) or a negative code. */
+AV_API int32_t av_router_add_model(av_router *r, const char *name, double prior_score,
+                                   double prior_cost, double prior_weight);
+
+/* Merging. Both routers must share dimension, clusters, centroid storage and its hash, and the
+   same set of model names (in any order); the statistics of src are added to dst (doubles). */
+AV_API int av_profile_merge(av_router *dst, const av_router *src);
+/* The hash of the router's centroids recorded as metadata centroid_hash (16 hex digits). */
+AV_API const char *av_router_centroid_hash(const av_router *r);
 /* [beyond: section end] */
 
 #ifdef __cplusplus

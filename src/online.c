@@ -1,0 +1,182 @@
+/* Online learning beyond the paper: feedback with exponential decay and spread over several
+   clusters (av_profile_update_ex), and models joining a live router (av_router_add_model). */
+#include "internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+AV_API void av_update_options_init(av_update_options *opts)
+{
+    if (opts) {
+        av_update_options d = AV_UPDATE_OPTIONS_INIT;
+        *opts = d;
+    }
+}
+
+static bool is_default(const av_update_options *o)
+{
+    return o->half_life == 0.0 && o->top_p <= 1u && o->weight == 1.0;
+}
+
+AV_API int av_profile_update_ex(av_router *r, const float *embedding, size_t dim, int32_t model,
+                                float score, float cost, const av_update_options *opts)
+{
+    av_update_options o;
+    av_update_options_init(&o);
+    if (opts) {
+        if (opts->struct_size < sizeof o)
+            return av__fail(AV_EINVAL, "av_update_options.struct_size=%u (call "
+                                       "av_update_options_init)", opts->struct_size);
+        memcpy(&o, opts, sizeof o);
+    }
+    if (is_default(&o))
+        return av_profile_update(r, embedding, dim, model, score, cost);
+    int rc = av__check_route_args(r, embedding, dim, 0.0f);
+    if (rc)
+        return rc;
+    if (!(o.half_life >= 0.0) || !isfinite(o.half_life))
+        return av__fail(AV_EINVAL, "half_life=%g must be finite and >= 0", o.half_life);
+    if (!(o.weight > 0.0) || !isfinite(o.weight))
+        return av__fail(AV_EINVAL, "weight=%g must be finite and > 0", o.weight);
+    uint32_t p = o.top_p ? o.top_p : 1u;
+    if (p > r->k || p > AV_MAX_TOP_P)
+        return av__fail(AV_EINVAL, "top_p=%u must be in 1..min(n_clusters=%zu, %u)", p, r->k,
+                        AV_MAX_TOP_P);
+    if (o.weighting != AV_WEIGHTING_HARD && o.weighting != AV_WEIGHTING_SOFTMAX)
+        return av__fail(AV_EINVAL, "weighting=%u (hard or softmax)", o.weighting);
+    if (!isfinite(score) || !isfinite(cost) || cost < 0.0f)
+        return av__fail(AV_EVALUE, "score=%g cost=%g (finite, cost >= 0)", (double)score,
+                        (double)cost);
+    uint32_t idx[AV_MAX_TOP_P];
+    float sims[AV_MAX_TOP_P];
+    if ((rc = av__router_nearest(r, embedding, p, idx, sims)) != AV_OK)
+        return rc;
+    double temp = o.temperature > 0.0f ? (double)o.temperature : (double)r->bx.temperature;
+    double w[AV_MAX_TOP_P], wsum = 0.0;
+    for (size_t c = 0; c < p; c++) {
+        w[c] = o.weighting == AV_WEIGHTING_SOFTMAX
+                   ? exp(((double)sims[c] - (double)sims[0]) / temp)
+                   : 1.0;
+        wsum += w[c];
+    }
+    pthread_mutex_lock(&r->lock);
+    /* the model count only grows, so a model valid now stays valid */
+    if (model < 0 || (size_t)model >= r->m) {
+        pthread_mutex_unlock(&r->lock);
+        return av__fail(AV_EMODEL, "model %d of %zu", (int)model, r->m);
+    }
+    if (o.half_life > 0.0) {
+        /* Every earlier outcome loses weight by 2^(-1/half_life) per update, so an outcome
+           half_life updates old counts half. Means (the paper's estimates) are ratios and do not
+           move; counts do, which matters for shrinkage and for merging. */
+        double lambda = exp2(-1.0 / o.half_life);
+        size_t km = r->k * r->m;
+        for (size_t t = 0; t < km; t++) {
+            r->count[t] *= lambda;
+            r->sum_score[t] *= lambda;
+            r->sum_cost[t] *= lambda;
+        }
+        for (size_t i = 0; i < r->m; i++) {
+            r->g_count[i] *= lambda;
+            r->g_score[i] *= lambda;
+            r->g_cost[i] *= lambda;
+        }
+        size_t i = (size_t)model;
+        for (size_t c = 0; c < p; c++) {
+            double wc = o.weight * w[c] / wsum;
+            size_t ji = idx[c] * r->m + i;
+            r->count[ji] += wc;
+            r->sum_score[ji] += wc * (double)score;
+            r->sum_cost[ji] += wc * (double)cost;
+            r->g_count[i] += wc;
+            r->g_score[i] += wc * (double)score;
+            r->g_cost[i] += wc * (double)cost;
+        }
+        av__republish_all_locked(r);
+    } else {
+        for (size_t c = 0; c < p; c++)
+            av__add_outcome_locked(r, idx[c], (size_t)model, o.weight * w[c] / wsum,
+                                   (double)score, (double)cost);
+    }
+    pthread_mutex_unlock(&r->lock);
+    return AV_OK;
+}
+
+/* Grow a k x m cluster-major array to k x (m+1), the new column set to v. */
+static double *grow_km(const double *a, size_t k, size_t m, double v)
+{
+    double *g = malloc(k * (m + 1) * sizeof(double));
+    if (!g)
+        return NULL;
+    for (size_t j = 0; j < k; j++) {
+        memcpy(g + j * (m + 1), a + j * m, m * sizeof(double));
+        g[j * (m + 1) + m] = v;
+    }
+    return g;
+}
+
+static double *grow_m(const double *a, size_t m, double v)
+{
+    double *g = malloc((m + 1) * sizeof(double));
+    if (g) {
+        memcpy(g, a, m * sizeof(double));
+        g[m] = v;
+    }
+    return g;
+}
+
+AV_API int32_t av_router_add_model(av_router *r, const char *name, double prior_score,
+                                   double prior_cost, double prior_weight)
+{
+    if (!r || !name)
+        return av__fail(AV_EINVAL, "router or name is NULL");
+    size_t len = strlen(name);
+    if (len == 0 || len > AV_MAX_NAME)
+        return av__fail(AV_EINVAL, "model name has length %zu (1..%u)", len, AV_MAX_NAME);
+    if (!isfinite(prior_score) || !isfinite(prior_cost) || prior_cost < 0.0)
+        return av__fail(AV_EVALUE, "prior score=%g cost=%g (finite, cost >= 0)", prior_score,
+                        prior_cost);
+    if (!(prior_weight > 0.0) || !isfinite(prior_weight))
+        return av__fail(AV_EVALUE, "prior_weight=%g must be finite and > 0", prior_weight);
+    pthread_mutex_lock(&r->lock);
+    size_t k = r->k, m = r->m;
+    int rc = AV_OK;
+    if (m >= AV_MAX_MODELS)
+        rc = av__fail(AV_ELIMIT, "the router already has %u models", AV_MAX_MODELS);
+    for (size_t i = 0; rc == AV_OK && i < m; i++)
+        if (strcmp(r->names[i], name) == 0)
+            rc = av__fail(AV_EINVAL, "a model named '%s' exists (index %zu)", name, i);
+    if (rc) {
+        pthread_mutex_unlock(&r->lock);
+        return rc;
+    }
+    double w = prior_weight;
+    double *cnt = grow_km(r->count, k, m, w), *ss = grow_km(r->sum_score, k, m, w * prior_score),
+           *sc = grow_km(r->sum_cost, k, m, w * prior_cost);
+    double *gc = grow_m(r->g_count, m, w * (double)k), *gs = grow_m(r->g_score, m, w * (double)k * prior_score),
+           *gq = grow_m(r->g_cost, m, w * (double)k * prior_cost);
+    char **names = malloc((m + 1) * sizeof *names);
+    char *copy = av__strdup(name);
+    if (!cnt || !ss || !sc || !gc || !gs || !gq || !names || !copy ||
+        av__retire_locked(r, r->names) != AV_OK) {
+        free(cnt), free(ss), free(sc), free(gc), free(gs), free(gq), free(names), free(copy);
+        pthread_mutex_unlock(&r->lock);
+        return av__fail(AV_ENOMEM, "adding model '%s'", name);
+    }
+    memcpy(names, r->names, m * sizeof *names);
+    names[m] = copy;
+    /* The statistics are only read under the lock: the old arrays can go now. The names array
+       may be read without it (av_router_model_name), so it was retired, not freed. */
+    free(r->count), free(r->sum_score), free(r->sum_cost);
+    free(r->g_count), free(r->g_score), free(r->g_cost);
+    r->count = cnt, r->sum_score = ss, r->sum_cost = sc;
+    r->g_count = gc, r->g_score = gs, r->g_cost = gq;
+    __atomic_store_n(&r->names, names, __ATOMIC_RELEASE);
+    __atomic_store_n(&r->m, m + 1, __ATOMIC_RELEASE);
+    rc = av__table_regrow_locked(r, m + 1);
+    pthread_mutex_unlock(&r->lock);
+    /* On failure the router keeps routing with the old table (which never sees the new model);
+       the statistics already include it. */
+    return rc ? rc : (int32_t)m;
+}
