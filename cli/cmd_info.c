@@ -1,0 +1,140 @@
+/* avengers info: describe a router file. The file is first loaded by the library (which checks
+   every size and CRC32); only then are its header and section table read again here for display. */
+#include "cli.h"
+
+#include "avengers/avengers.h"
+
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Layout of the header and section table (docs/FORMAT.md). */
+#define HDR_SIZE 64u
+#define SEC_ENTRY 40u
+#define SECTION_NAME_COUNT 5u
+#define CLUSTERS_PER_LINE 6u
+
+static const char HELP[] =
+    "usage: avengers info R\n"
+    "Prints the router file's header (format version, sizes), its sections, the models with\n"
+    "their training outcomes, the size of every cluster, the metadata and the checksum status\n"
+    "(\"ok\" once the library has loaded the file and verified every CRC32; otherwise the error,\n"
+    "exit status 3).\n"
+    "Cluster size = training rows that fell in the cluster, counted as the largest per-model\n"
+    "outcome count in it (equal to the row count when every row has every model's outcome).\n";
+
+static uint32_t get32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t get64(const unsigned char *p)
+{
+    return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
+}
+
+static void print_sections(const unsigned char *f, size_t size)
+{
+    static const char *const names[SECTION_NAME_COUNT] = {"?", "models", "centroids",
+                                                          "statistics", "metadata"};
+    uint32_t nsec = get32(f + 32);
+    printf("sections        %u\n", nsec);
+    for (uint32_t i = 0; i < nsec && HDR_SIZE + (size_t)(i + 1) * SEC_ENTRY <= size; i++) {
+        const unsigned char *e = f + HDR_SIZE + (size_t)i * SEC_ENTRY;
+        uint32_t id = get32(e), enc = get32(e + 4);
+        printf("  %-12s id %u, %s, %llu bytes stored, %llu raw, crc32 %08x\n",
+               id < SECTION_NAME_COUNT && id ? names[id] : "unknown", id, enc ? "zlib" : "raw",
+               (unsigned long long)get64(e + 16), (unsigned long long)get64(e + 24),
+               get32(e + 32));
+    }
+}
+
+int cmd_info(int argc, char **argv)
+{
+    static const struct option longopts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    int c;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        if (c == 'h') {
+            fputs(HELP, stdout);
+            return CLI_OK;
+        }
+        fputs(HELP, stderr);
+        return CLI_EUSAGE;
+    }
+    if (optind + 1 != argc) {
+        cli_error("info takes one router file (see --help)");
+        return CLI_EUSAGE;
+    }
+    const char *path = argv[optind];
+    av_router *r;
+    int rc = av_router_load(&r, path);
+    if (rc) {
+        printf("file            %s\nchecksum        FAILED: %s: %s\n", path, av_strerror(rc),
+               av_last_error());
+        cli_error("%s: %s: %s", path, av_strerror(rc), av_last_error());
+        return CLI_EROUTER;
+    }
+    unsigned char *f = NULL;
+    size_t size = 0;
+    char err[CLI_ERR_MAX];
+    if (cli_read_file(path, &f, &size, err, sizeof err) || size < HDR_SIZE) {
+        cli_error("%s", size < HDR_SIZE && f ? "file changed while reading" : err);
+        free(f);
+        av_router_free(r);
+        return CLI_EROUTER;
+    }
+    size_t k = av_router_n_clusters(r), m = av_router_n_models(r);
+    printf("file            %s\n", path);
+    printf("size            %zu bytes\n", size);
+    printf("format          %u.%u\n", (unsigned)(f[8] | f[9] << 8), (unsigned)(f[10] | f[11] << 8));
+    printf("checksum        ok\n");
+    printf("dim             %zu\n", av_router_dim(r));
+    printf("clusters        %zu\n", k);
+    printf("models          %zu\n", m);
+    printf("top_p           %zu\n", av_router_top_p(r));
+    print_sections(f, size);
+    free(f);
+
+    printf("models (index, name, training outcomes, mean score, mean cost)\n");
+    int status = CLI_OK;
+    double *rows = calloc(k, sizeof *rows);
+    if (!rows) {
+        cli_error("out of memory");
+        av_router_free(r);
+        return CLI_EINTERNAL;
+    }
+    for (size_t i = 0; i < m; i++) {
+        double n = 0, s = 0, q = 0;
+        for (size_t j = 0; j < k; j++) {
+            double cn, cs, cq;
+            if (av_router_cluster_stats(r, j, i, &cn, &cs, &cq)) {
+                status = CLI_EINTERNAL;
+                continue;
+            }
+            n += cn;
+            s += cs;
+            q += cq;
+            rows[j] = fmax(rows[j], cn);
+        }
+        printf("  %3zu  %-36s %8.0f  %.6f  %.6g\n", i, av_router_model_name(r, i), n,
+               n > 0 ? s / n : NAN, n > 0 ? q / n : NAN);
+    }
+    printf("cluster sizes (training rows per cluster)\n");
+    for (size_t j = 0; j < k; j++)
+        printf("  %4zu:%6.0f%s", j, rows[j], j % CLUSTERS_PER_LINE == CLUSTERS_PER_LINE - 1 || j + 1 == k ? "\n" : "");
+    free(rows);
+    printf("metadata        %zu entries\n", av_router_meta_count(r));
+    for (size_t i = 0; i < av_router_meta_count(r); i++) {
+        const char *key, *value;
+        if (av_router_meta_at(r, i, &key, &value) == AV_OK)
+            printf("  %-20s %s\n", key, value);
+    }
+    av_router_free(r);
+    if (fflush(stdout) != 0) {
+        cli_error("cannot write the output");
+        return CLI_EINTERNAL;
+    }
+    return status;
+}

@@ -1,0 +1,185 @@
+/* avengers train: fit a router on the training rows of a replay and save it. */
+#include "cli.h"
+#include "dataset.h"
+
+#include "avengers/avengers.h"
+
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char HELP[] =
+    "usage: avengers train --data F.jsonl[.gz] --embeddings E.npy -o router.avr [options]\n"
+    "Fits k-means (k-means++ restarts, Lloyd) on the training rows' embeddings and stores each\n"
+    "cluster's per-model score and cost statistics in a router file.\n" CLI_DATA_HELP
+    "  --split train|all      rows to train on (default train)\n"
+    "  -k, --clusters K       clusters (default 60, the paper's)\n"
+    "  --top-p P              clusters per query stored as the router's default (default 4)\n"
+    "  --n-init N             k-means++ restarts, the lowest inertia wins (default 10)\n"
+    "  --max-iter N           Lloyd iterations per restart (default 300)\n"
+    "  --embedder-id S        id of the embedding model, stored in the file\n"
+    "  -o, --output R         router file to write\n"
+    "Progress (restart, iteration, inertia) goes to stderr when it is a terminal.\n";
+
+static void progress(void *user, uint32_t restart, uint32_t n_init, uint32_t iteration,
+                     double inertia)
+{
+    (void)user;
+    fprintf(stderr, "\rrestart %u/%u  iteration %4u  inertia %.6g   ", restart + 1, n_init,
+            iteration, inertia);
+}
+
+static const char *base_name(const char *p)
+{
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+/* Add the selected rows to a builder; a bad row is reported with its file line. */
+static int add_rows(av_builder *b, const cli_dataset *ds, const cli_data_opts *o)
+{
+    size_t m = ds->table.m, d = ds->emb.cols;
+    float s[CLI_MAX_MODELS], c[CLI_MAX_MODELS];
+    for (size_t t = 0; t < ds->n_rows; t++) {
+        size_t i = ds->rows[t];
+        for (size_t j = 0; j < m; j++) {
+            s[j] = (float)ds->table.scores[i * m + j];
+            c[j] = (float)ds->table.costs[i * m + j];
+        }
+        int rc = av_builder_add(b, ds->emb.data + i * d, d, s, c);
+        if (rc) {
+            cli_error("%s row %zu (line %zu of %s): %s: %s", o->embeddings, i, ds->table.line[i],
+                      o->data, av_strerror(rc), av_last_error());
+            return CLI_EDATA;
+        }
+    }
+    return CLI_OK;
+}
+
+int cmd_train(int argc, char **argv)
+{
+    enum { OPT_TOPP = 2000, OPT_NINIT, OPT_MAXITER, OPT_EMBID };
+    static const struct option longopts[] = {
+        CLI_DATA_LONG_OPTIONS,
+        {"clusters", required_argument, NULL, 'k'},
+        {"top-p", required_argument, NULL, OPT_TOPP},
+        {"n-init", required_argument, NULL, OPT_NINIT},
+        {"max-iter", required_argument, NULL, OPT_MAXITER},
+        {"embedder-id", required_argument, NULL, OPT_EMBID},
+        {"output", required_argument, NULL, 'o'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    cli_data_opts o;
+    cli_data_opts_init(&o, "train");
+    av_fit_options fo;
+    av_fit_options_init(&fo);
+    const char *out = NULL;
+    int c;
+    while ((c = getopt_long(argc, argv, "k:o:h", longopts, NULL)) != -1) {
+        int h = cli_data_option(&o, c, optarg);
+        if (h < 0)
+            return CLI_EUSAGE;
+        if (h > 0)
+            continue;
+        switch (c) {
+        case 'k':
+            if (!cli_parse_u32(optarg, 1, AV_MAX_CLUSTERS, &fo.n_clusters)) {
+                cli_error("-k %s: expected 1..%u", optarg, AV_MAX_CLUSTERS);
+                return CLI_EUSAGE;
+            }
+            break;
+        case OPT_TOPP:
+            if (!cli_parse_u32(optarg, 1, AV_MAX_TOP_P, &fo.top_p)) {
+                cli_error("--top-p %s: expected 1..%u", optarg, AV_MAX_TOP_P);
+                return CLI_EUSAGE;
+            }
+            break;
+        case OPT_NINIT:
+            if (!cli_parse_u32(optarg, 1, UINT32_MAX, &fo.n_init)) {
+                cli_error("--n-init %s: expected a positive integer", optarg);
+                return CLI_EUSAGE;
+            }
+            break;
+        case OPT_MAXITER:
+            if (!cli_parse_u32(optarg, 1, UINT32_MAX, &fo.max_iter)) {
+                cli_error("--max-iter %s: expected a positive integer", optarg);
+                return CLI_EUSAGE;
+            }
+            break;
+        case OPT_EMBID: fo.embedder_id = optarg; break;
+        case 'o': out = optarg; break;
+        case 'h': fputs(HELP, stdout); return CLI_OK;
+        default: fputs(HELP, stderr); return CLI_EUSAGE;
+        }
+    }
+    if (optind != argc || !out) {
+        cli_error(optind != argc ? "unexpected argument '%s'" : "-o ROUTER is required%s",
+                  optind != argc ? argv[optind] : "");
+        return CLI_EUSAGE;
+    }
+    if (strcmp(o.split, "test") == 0) {
+        cli_error("--split test: training uses --split train or all");
+        return CLI_EUSAGE;
+    }
+    fo.seed = o.seed;
+    if (fo.top_p > fo.n_clusters) {
+        cli_error("--top-p %u is larger than -k %u", fo.top_p, fo.n_clusters);
+        return CLI_EUSAGE;
+    }
+    cli_dataset ds;
+    int status = cli_dataset_load(&ds, &o);
+    if (status)
+        return status;
+    if (ds.n_rows < fo.n_clusters) {
+        cli_error("%zu training rows cannot make %u clusters", ds.n_rows, fo.n_clusters);
+        cli_dataset_free(&ds);
+        return CLI_EDATA;
+    }
+    bool tty = cli_stderr_is_tty();
+    if (tty) {
+        fo.verbose = 1;
+        fo.progress = progress;
+    }
+    av_builder *b = NULL;
+    av_router *r = NULL;
+    int rc = av_builder_new(&b, ds.emb.cols, ds.table.m, (const char *const *)ds.table.models);
+    if (rc) {
+        cli_error("%s: %s: %s", o.data, av_strerror(rc), av_last_error());
+        status = rc == AV_ENOMEM ? CLI_EINTERNAL : CLI_EDATA;
+        goto done;
+    }
+    if ((status = add_rows(b, &ds, &o)) != CLI_OK)
+        goto done;
+    rc = av_builder_fit(b, &fo, &r);
+    if (tty)
+        fputc('\n', stderr);
+    if (rc) {
+        cli_error("training failed: %s: %s", av_strerror(rc), av_last_error());
+        status = rc == AV_ENOMEM ? CLI_EINTERNAL : CLI_EDATA;
+        goto done;
+    }
+    const char *fmt = ds.table.format == CLI_FORMAT_AVENGERSPRO ? "avengerspro" : "avengers";
+    if ((rc = av_router_set_meta(r, "data", base_name(o.data))) ||
+        (rc = av_router_set_meta(r, "data_format", fmt)) ||
+        (rc = av_router_set_meta(r, "embeddings", base_name(o.embeddings))) ||
+        (rc = av_router_set_meta(r, "split", ds.split_desc))) {
+        cli_error("metadata: %s", av_last_error());
+        status = CLI_EINTERNAL;
+        goto done;
+    }
+    if ((rc = av_router_save(r, out)) != AV_OK) {
+        cli_error("%s: cannot write: %s: %s", out, av_strerror(rc), av_last_error());
+        status = CLI_EINTERNAL;
+        goto done;
+    }
+    printf("wrote %s: %u clusters, top_p %u, %zu models, %zu training rows (%s), inertia %.6g\n",
+           out, fo.n_clusters, fo.top_p, ds.table.m, ds.n_rows, ds.split_desc,
+           av_builder_inertia(b));
+done:
+    av_router_free(r);
+    av_builder_free(b);
+    cli_dataset_free(&ds);
+    return status;
+}

@@ -1,0 +1,22 @@
+/* Output of `avengers eval`: the aligned table, JSON (cJSON), CSV and an SVG plot of score
+   against cost. Each writer returns 0 or -1 with the reason in err. */
+#ifndef AV_CLI_REPORT_H
+#define AV_CLI_REPORT_H
+
+#include "avengers/avengers.h"
+
+#include <stddef.h>
+#include <stdio.h>
+
+typedef struct cli_report {
+    const av_eval_result *res;
+    const char *router_path, *data_path, *emb_path, *split_desc;
+    size_t n_clusters, top_p;
+} cli_report;
+
+void cli_report_table(FILE *f, const cli_report *rep);
+int cli_report_json(const cli_report *rep, const char *path, char *err, size_t errlen);
+int cli_report_csv(const cli_report *rep, const char *path, char *err, size_t errlen);
+int cli_report_svg(const cli_report *rep, const char *path, char *err, size_t errlen);
+
+#endif
