@@ -91,6 +91,7 @@ class FitOptions(ctypes.Structure):
         ("embedder_id", cstr),
         ("progress", PROGRESS_FN),
         ("progress_user", vp),
+        ("tune", vp),  # const av_tune_options *
     ]
 
 

@@ -70,6 +70,29 @@ pub struct av_fit_options {
     pub embedder_id: *const c_char,
     pub progress: av_progress_fn,
     pub progress_user: *mut c_void,
+    /// Cross-validated tuning; NULL = fit exactly these options.
+    pub tune: *const av_tune_options,
+}
+
+/// Mirror of `av_tune_options`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct av_tune_options {
+    pub struct_size: u32,
+    pub n_clusters: *const u32,
+    pub n_n_clusters: usize,
+    pub top_p: *const u32,
+    pub n_top_p: usize,
+    pub kappa: *const f64,
+    pub n_kappa: usize,
+    pub temperatures: *const f32,
+    pub n_temperatures: usize,
+    pub n_folds: u32,
+    pub n_alphas: u32,
+    pub n_init: u32,
+    pub guard: u32,
+    pub guard_margin: f64,
+    pub best_auc: f64,
 }
 
 extern "C" {

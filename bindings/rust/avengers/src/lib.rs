@@ -375,13 +375,31 @@ pub struct FitOptions {
 
 impl Default for FitOptions {
     fn default() -> Self {
+        // The library may be newer than this crate and its av_fit_options larger than ours: let
+        // av_fit_options_init write into a generous zeroed scratch buffer, copy the fields we
+        // know, and tell the library (struct_size) to read no more than that.
+        let mut scratch = [0u64; FIT_OPTIONS_SCRATCH_WORDS];
+        let sp = scratch.as_mut_ptr() as *mut sys::av_fit_options;
+        // SAFETY: the scratch buffer is 8-byte aligned and far larger than any av_fit_options.
+        unsafe { sys::av_fit_options_init(sp) };
+        let first = scratch[0].to_ne_bytes(); // struct_size: the first field, a u32
+        let lib_size = u32::from_ne_bytes([first[0], first[1], first[2], first[3]]) as usize;
+        let ours = std::mem::size_of::<sys::av_fit_options>();
+        let n = lib_size.min(ours);
         let mut raw = std::mem::MaybeUninit::<sys::av_fit_options>::zeroed();
-        // SAFETY: av_fit_options_init fills every field of a struct of its own size, which
-        // equals ours (checked by avengers-sys's layout test).
-        unsafe { sys::av_fit_options_init(raw.as_mut_ptr()) };
-        FitOptions { raw: unsafe { raw.assume_init() }, embedder_id: None }
+        // SAFETY: copies n <= size_of bytes; every field of av_fit_options is valid when zeroed
+        // (integers, floats, nullable pointers and an Option of a function pointer).
+        let mut raw = unsafe {
+            std::ptr::copy_nonoverlapping(scratch.as_ptr() as *const u8, raw.as_mut_ptr() as *mut u8, n);
+            raw.assume_init()
+        };
+        raw.struct_size = n as u32;
+        FitOptions { raw, embedder_id: None }
     }
 }
+
+/// 1 KiB: room for any future av_fit_options.
+const FIT_OPTIONS_SCRATCH_WORDS: usize = 128;
 
 impl FitOptions {
     pub fn new() -> Self {
