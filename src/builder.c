@@ -129,33 +129,6 @@ AV_API int av_builder_add(av_builder *b, const float *embedding, size_t dim, con
     return AV_OK;
 }
 
-/* Fill the router's centroid storage (of its type) from float32 centroids. */
-int av__router_set_centroids(av_router *r, const float *C)
-{
-    size_t k = r->k, d = r->dim;
-    switch (r->centroid_type) {
-    case AV_CENTROIDS_F32:
-        memcpy(r->centroids, C, k * d * sizeof(float));
-        break;
-    case AV_CENTROIDS_F16:
-        for (size_t t = 0; t < k * d; t++)
-            r->centroids_f16[t] = av__f32_to_f16(C[t]);
-        break;
-    default:
-        for (size_t j = 0; j < k; j++) {
-            float amax = 0.0f;
-            for (size_t t = 0; t < d; t++)
-                amax = fmaxf(amax, fabsf(C[j * d + t]));
-            float s = amax / 127.0f;
-            r->centroid_scale[j] = s;
-            for (size_t t = 0; t < d; t++)
-                r->centroids_i8[j * d + t] = s > 0.0f ? (int8_t)lrintf(C[j * d + t] / s) : 0;
-        }
-        break;
-    }
-    return AV_OK;
-}
-
 static int set_meta_u(av_router *r, const char *key, unsigned long long v)
 {
     char buf[32];

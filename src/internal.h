@@ -40,19 +40,32 @@ typedef void (*av_dots_f16_fn)(const uint16_t *C, size_t ld, size_t k, size_t d,
    and query scales). */
 typedef void (*av_dots_i8_fn)(const int8_t *C, size_t ld, size_t k, size_t d, const int8_t *q8,
                               int32_t *out);
+/* nq queries (query i at Q + i*ldq): out[i*ldo + j] = dot(C + j*ld, Q + i*ldq), bit for bit what
+   dots_f32 gives for that query (same per-pair summation order; av_route_batch relies on it). */
+typedef void (*av_dots_f32_multi_fn)(const float *C, size_t ld, size_t k, size_t d,
+                                     const float *Q, size_t ldq, size_t nq, float *out,
+                                     size_t ldo);
+/* max over t of the IEEE bit pattern of |q[t]| (exact, so identical on every backend): 0 means a
+   zero vector, >= 0x7F800000 an Inf or NaN somewhere. */
+typedef uint32_t (*av_absmax_bits_fn)(const float *q, size_t d);
+/* q8[t] = round-half-even(q[t] * mul) (one float multiply; identical on every backend). */
+typedef void (*av_quant_i8_fn)(const float *q, size_t d, float mul, int8_t *q8);
 
 typedef struct av_kernels {
     const char *name;
     av_dots_f32_fn dots_f32;
     av_dots_f16_fn dots_f16;
     av_dots_i8_fn dots_i8;
+    av_dots_f32_multi_fn dots_f32_multi;
+    av_absmax_bits_fn absmax_bits;
+    av_quant_i8_fn quant_i8;
 } av_kernels;
 
 /* The active kernel set, resolved once (pthread_once) from the CPU and AV_SIMD. */
 AV_HIDDEN const av_kernels *av__kernels(void);
 /* A specific backend by name ("scalar", "avx2", "avx512", "neon"), or NULL if not compiled in or
-   not supported by this CPU. For tests comparing backends (exported for them via av_test_*? no:
-   tests link the static library). */
+   not supported by this CPU. Tests and bench compare backends through it (they link the static
+   library, so hidden symbols are visible to them). */
 AV_HIDDEN const av_kernels *av__kernels_by_name(const char *name);
 AV_HIDDEN extern const av_kernels av__kernels_scalar;
 
@@ -156,7 +169,7 @@ AV_HIDDEN void av__top_p(const float *sims, size_t k, size_t p, uint32_t *idx);
 AV_HIDDEN int32_t av__score_models(const av_router *r, const uint32_t *clusters,
                                    const double *weights, size_t p, double alpha, double *scores);
 
-/* Fill the router's centroid storage (of its centroid_type) from float32 centroids (builder.c). */
+/* Fill the router's centroid storage (of its centroid_type) from float32 centroids (convert.c). */
 AV_HIDDEN int av__router_set_centroids(av_router *r, const float *C);
 
 /* ---- file format (format.c) ---- */

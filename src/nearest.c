@@ -1,22 +1,169 @@
-/* Similarity of a query to every centroid with the router's SIMD kernels, and the running top-p
-   selection. No heap memory: similarities are computed a chunk of clusters at a time on the stack. */
+/* Similarity of a query to every centroid with the router's SIMD kernels, the running top-p
+   selection, and batched routing. The hot path (docs/PERFORMANCE.md) allocates nothing, takes no
+   lock and makes no system call: similarities are computed a chunk of clusters at a time into a
+   stack buffer that feeds a running top-p selection, whatever the number of clusters.
+
+   The query is used as given (not normalised): dividing every similarity by the same positive norm
+   cannot change which clusters are the most similar, and skipping it saves a pass over the query.
+   Validation (zero, NaN, Inf) is one exact integer pass (absmax_bits). Queries of extreme magnitude
+   are scaled by a power of two first, which is exact, so products neither underflow nor overflow. */
 #include "internal.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
-/* Similarities are computed this many clusters at a time into a stack buffer, feeding a running
-   top-p selection, so that routing needs no heap memory whatever the number of clusters. */
+/* Similarities are computed this many clusters at a time into a stack buffer. */
 #define AV_SIM_CHUNK 256u
 /* The int8 path quantises the query this many dimensions at a time on the stack. */
 #define AV_Q8_CHUNK 4096u
-#define AV_INT8_MAX 127.0
+/* The scaled (extreme-magnitude) path copies the query this many dimensions at a time. */
+#define AV_QS_CHUNK 1024u
+#define AV_INT8_MAX 127.0f
+/* Bit pattern of +Inf: absmax bits at or above it mean an Inf or NaN component. */
+#define AV_F32_INF_BITS 0x7F800000u
+/* A query whose largest |component| lies outside [2^-AV_SAFE_EXP, 2^AV_SAFE_EXP] is scaled by a
+   power of two: products with centroid values of ordinary size then stay normal floats. */
+#define AV_SAFE_EXP 32
+/* Room for a failing row's detail message when av_route_batch prefixes the row number. */
+#define AV_DETAIL_MAX 320u
+/* Queries per block of av_route_batch (each centroid load feeds several queries). */
+#define AV_BATCH_Q 8u
+
+/* A validated query: its largest |component|, the power-of-two factor applied before the dot
+   products (1 unless the magnitude is extreme), and its int8 quantisation when it fits. */
+typedef struct qprep {
+    const float *q;
+    float amax;
+    float scale;  /* power of two */
+    float qmul;   /* int8: 127 / amax */
+    double qunit; /* int8: amax / 127, the value of one query step */
+    const int8_t *q8; /* int8 and dim <= AV_Q8_CHUNK: the whole quantised query, else NULL */
+} qprep;
 
 /* ---------------------------------------------------------------------------------------------
- * Similarities and top-p
+ * Validation and preparation
+ * ------------------------------------------------------------------------------------------- */
+static int check_query(const av_router *r, const float *q, float *amax)
+{
+    uint32_t bits = r->kern->absmax_bits(q, r->dim);
+    if (bits == 0)
+        return av__fail(AV_EVECTOR, "the embedding is the zero vector");
+    if (bits >= AV_F32_INF_BITS)
+        return av__fail(AV_EVECTOR, "the embedding has a NaN or infinite component");
+    memcpy(amax, &bits, sizeof *amax);
+    return AV_OK;
+}
+
+static bool extreme(float amax)
+{
+    return amax < ldexpf(1.0f, -AV_SAFE_EXP) || amax > ldexpf(1.0f, AV_SAFE_EXP);
+}
+
+/* q8buf must hold AV_Q8_CHUNK bytes and outlive p. */
+static void prepare(const av_router *r, const float *q, float amax, int8_t *q8buf, qprep *p)
+{
+    p->q = q;
+    p->amax = amax;
+    p->scale = 1.0f;
+    p->q8 = NULL;
+    if (r->centroid_type == AV_CENTROIDS_INT8) {
+        /* Quantisation is scale-invariant: no power-of-two scaling needed. */
+        p->qmul = AV_INT8_MAX / amax;
+        p->qunit = (double)amax / AV_INT8_MAX;
+        if (!isfinite(p->qmul)) { /* amax tiny: scale the multiplier's input exactly instead */
+            int e;
+            (void)frexpf(amax, &e);
+            p->scale = ldexpf(1.0f, -e);
+            p->qmul = AV_INT8_MAX / (amax * p->scale);
+        }
+        if (r->dim <= AV_Q8_CHUNK && p->scale == 1.0f) {
+            r->kern->quant_i8(q, r->dim, p->qmul, q8buf);
+            p->q8 = q8buf;
+        }
+        return;
+    }
+    if (extreme(amax)) {
+        int e;
+        (void)frexpf(amax, &e); /* amax = f * 2^e, f in [0.5, 1) */
+        p->scale = ldexpf(1.0f, -e);
+    }
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Similarities of one query to clusters [j0, j0+kc)
+ * ------------------------------------------------------------------------------------------- */
+/* float32 or float16 rows, the query scaled by a power of two in chunks (rare path). */
+static void scaled_sims(const av_router *r, const qprep *p, size_t j0, size_t kc, float *out)
+{
+    size_t d = r->dim;
+    float qs[AV_QS_CHUNK], part[AV_SIM_CHUNK];
+    for (size_t t0 = 0; t0 < d; t0 += AV_QS_CHUNK) {
+        size_t dc = d - t0 < AV_QS_CHUNK ? d - t0 : AV_QS_CHUNK;
+        for (size_t t = 0; t < dc; t++)
+            qs[t] = p->q[t0 + t] * p->scale;
+        float *dst = t0 == 0 ? out : part;
+        if (r->centroid_type == AV_CENTROIDS_F32)
+            r->kern->dots_f32(r->centroids + j0 * d + t0, d, kc, dc, qs, dst);
+        else
+            r->kern->dots_f16(r->centroids_f16 + j0 * d + t0, d, kc, dc, qs, dst);
+        if (t0 > 0)
+            for (size_t j = 0; j < kc; j++)
+                out[j] += part[j];
+    }
+}
+
+static void i8_sims(const av_router *r, const qprep *p, size_t j0, size_t kc, float *out)
+{
+    size_t d = r->dim;
+    int32_t part[AV_SIM_CHUNK];
+    if (p->q8) {
+        r->kern->dots_i8(r->centroids_i8 + j0 * d, d, kc, d, p->q8, part);
+        for (size_t j = 0; j < kc; j++)
+            out[j] = (float)((double)part[j] * (double)r->centroid_scale[j0 + j] * p->qunit);
+        return;
+    }
+    /* Long or tiny queries: quantise AV_Q8_CHUNK dimensions at a time. Integer partial sums are
+       exact, so the chunking changes nothing. */
+    int64_t acc[AV_SIM_CHUNK] = {0};
+    int8_t q8[AV_Q8_CHUNK];
+    float qs[AV_Q8_CHUNK];
+    for (size_t t0 = 0; t0 < d; t0 += AV_Q8_CHUNK) {
+        size_t dc = d - t0 < AV_Q8_CHUNK ? d - t0 : AV_Q8_CHUNK;
+        const float *src = p->q + t0;
+        if (p->scale != 1.0f) {
+            for (size_t t = 0; t < dc; t++)
+                qs[t] = src[t] * p->scale;
+            src = qs;
+        }
+        r->kern->quant_i8(src, dc, p->qmul, q8);
+        r->kern->dots_i8(r->centroids_i8 + j0 * d + t0, d, kc, dc, q8, part);
+        for (size_t j = 0; j < kc; j++)
+            acc[j] += part[j];
+    }
+    for (size_t j = 0; j < kc; j++)
+        out[j] = (float)((double)acc[j] * (double)r->centroid_scale[j0 + j] * p->qunit);
+}
+
+static void chunk_sims(const av_router *r, const qprep *p, size_t j0, size_t kc, float *out)
+{
+    size_t d = r->dim;
+    if (r->centroid_type == AV_CENTROIDS_INT8)
+        i8_sims(r, p, j0, kc, out);
+    else if (p->scale != 1.0f)
+        scaled_sims(r, p, j0, kc, out);
+    else if (r->centroid_type == AV_CENTROIDS_F32)
+        r->kern->dots_f32(r->centroids + j0 * d, d, kc, d, p->q, out);
+    else
+        r->kern->dots_f16(r->centroids_f16 + j0 * d, d, kc, d, p->q, out);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Top-p
  * ------------------------------------------------------------------------------------------- */
 /* Insert (sim, j) into the sorted top list if it ranks; clusters arrive in increasing index, so an
-   equal similarity never displaces an earlier (lower-index) cluster. */
+   equal similarity never displaces an earlier (lower-index) cluster. Most clusters fail the first
+   comparison, so the selection costs about one compare per cluster. */
 static inline void top_insert(float *tsim, uint32_t *tidx, size_t *n, size_t p, float s, uint32_t j)
 {
     if (*n == p && !(s > tsim[p - 1]))
@@ -31,101 +178,119 @@ static inline void top_insert(float *tsim, uint32_t *tidx, size_t *n, size_t p, 
     tidx[pos] = j;
 }
 
+static void top_scan(const float *buf, size_t kc, size_t j0, float *tsim, uint32_t *tidx,
+                     size_t *n, size_t p)
+{
+    size_t j = 0;
+    for (; j < kc && *n < p; j++)
+        top_insert(tsim, tidx, n, p, buf[j], (uint32_t)(j0 + j));
+    for (; j < kc; j++)
+        if (buf[j] > tsim[p - 1])
+            top_insert(tsim, tidx, n, p, buf[j], (uint32_t)(j0 + j));
+}
+
 void av__top_p(const float *sims, size_t k, size_t p, uint32_t *idx)
 {
     float tsim[AV_MAX_TOP_P];
     size_t n = 0;
-    for (size_t j = 0; j < k; j++)
-        top_insert(tsim, idx, &n, p, sims[j], (uint32_t)j);
+    top_scan(sims, k, 0, tsim, idx, &n, p);
 }
 
-/* Raw (unnormalised-query) similarities of clusters [j0, j0+kc) into out. */
-static void chunk_sims(const av_router *r, const float *q, const int8_t *q8_full, double qscale,
-                       size_t j0, size_t kc, float *out)
-{
-    size_t d = r->dim;
-    switch (r->centroid_type) {
-    case AV_CENTROIDS_F32:
-        r->kern->dots_f32(r->centroids + j0 * d, d, kc, d, q, out);
-        break;
-    case AV_CENTROIDS_F16:
-        r->kern->dots_f16(r->centroids_f16 + j0 * d, d, kc, d, q, out);
-        break;
-    default: {
-        /* The query is quantised in chunks of AV_Q8_CHUNK dims (q8_full holds the first chunk
-           when d fits in it); integer partial sums are exact, so chunking changes nothing. */
-        int64_t acc[AV_SIM_CHUNK] = {0};
-        int32_t part[AV_SIM_CHUNK];
-        int8_t q8[AV_Q8_CHUNK];
-        for (size_t t0 = 0; t0 < d; t0 += AV_Q8_CHUNK) {
-            size_t dc = d - t0 < AV_Q8_CHUNK ? d - t0 : AV_Q8_CHUNK;
-            const int8_t *qq = q8_full;
-            if (!qq || t0 > 0) {
-                for (size_t t = 0; t < dc; t++)
-                    q8[t] = (int8_t)lrint((double)q[t0 + t] / qscale);
-                qq = q8;
-            }
-            r->kern->dots_i8(r->centroids_i8 + j0 * d + t0, d, kc, dc, qq, part);
-            for (size_t j = 0; j < kc; j++)
-                acc[j] += part[j];
-        }
-        for (size_t j = 0; j < kc; j++)
-            out[j] = (float)((double)acc[j] * (double)r->centroid_scale[j0 + j] * qscale);
-        break;
-    }
-    }
-}
-
-/* Validate the query and find its top-p clusters. inv_norm receives 1/||q|| so that callers can
-   report cosine-scaled similarities; tsim (may be NULL) the raw similarities times inv_norm. */
+/* ---------------------------------------------------------------------------------------------
+ * Single query
+ * ------------------------------------------------------------------------------------------- */
 static int nearest(const av_router *r, const float *q, size_t p, uint32_t *tidx, float *tsim_out)
 {
-    size_t d = r->dim;
-    double ss = 0.0, amax = 0.0;
-    for (size_t t = 0; t < d; t++) {
-        double v = (double)q[t];
-        ss += v * v;
-        amax = fmax(amax, fabs(v));
-    }
-    if (!(ss > 0.0) || !isfinite(ss))
-        return av__fail(AV_EVECTOR, "the embedding's squared norm is %g", ss);
-    double inv = 1.0 / sqrt(ss);
-    double qscale = amax / AV_INT8_MAX;
+    float amax;
+    int rc = check_query(r, q, &amax);
+    if (rc)
+        return rc;
     int8_t q8[AV_Q8_CHUNK];
-    const int8_t *q8p = NULL;
-    if (r->centroid_type == AV_CENTROIDS_INT8 && d <= AV_Q8_CHUNK) {
-        for (size_t t = 0; t < d; t++)
-            q8[t] = (int8_t)lrint((double)q[t] / qscale);
-        q8p = q8;
-    }
+    qprep qp;
+    prepare(r, q, amax, q8, &qp);
     float buf[AV_SIM_CHUNK], tsim[AV_MAX_TOP_P];
     size_t n = 0;
     for (size_t j0 = 0; j0 < r->k; j0 += AV_SIM_CHUNK) {
         size_t kc = r->k - j0 < AV_SIM_CHUNK ? r->k - j0 : AV_SIM_CHUNK;
-        chunk_sims(r, q, q8p, qscale, j0, kc, buf);
-        for (size_t j = 0; j < kc; j++)
-            top_insert(tsim, tidx, &n, p, buf[j], (uint32_t)(j0 + j));
+        chunk_sims(r, &qp, j0, kc, buf);
+        top_scan(buf, kc, j0, tsim, tidx, &n, p);
     }
-    if (tsim_out)
-        for (size_t i = 0; i < p; i++)
-            tsim_out[i] = (float)((double)tsim[i] * inv);
-    return AV_OK;
-}
-
-void av__router_sims(const av_router *r, const float *qn, float *sims)
-{
-    for (size_t j0 = 0; j0 < r->k; j0 += AV_SIM_CHUNK) {
-        size_t kc = r->k - j0 < AV_SIM_CHUNK ? r->k - j0 : AV_SIM_CHUNK;
-        double amax = 0.0;
+    if (tsim_out) {
+        /* Cosine-scaled similarities for callers that report them: the norm in double, as
+           av__normalize computes it (off the plain routing path). */
+        double ss = 0.0;
         for (size_t t = 0; t < r->dim; t++)
-            amax = fmax(amax, fabs((double)qn[t]));
-        chunk_sims(r, qn, NULL, amax > 0.0 ? amax / AV_INT8_MAX : 1.0, j0, kc, sims + j0);
+            ss += (double)q[t] * (double)q[t];
+        double f = 1.0 / (sqrt(ss) * (double)qp.scale);
+        for (size_t i = 0; i < p; i++)
+            tsim_out[i] = (float)((double)tsim[i] * f);
     }
+    return AV_OK;
 }
 
 int av__router_nearest(const av_router *r, const float *q, size_t p, uint32_t *tidx, float *tsim)
 {
     return nearest(r, q, p, tidx, tsim);
+}
+
+void av__router_sims(const av_router *r, const float *qn, float *sims)
+{
+    float amax;
+    if (check_query(r, qn, &amax) != AV_OK) {
+        for (size_t j = 0; j < r->k; j++)
+            sims[j] = NAN;
+        return;
+    }
+    int8_t q8[AV_Q8_CHUNK];
+    qprep qp;
+    prepare(r, qn, amax, q8, &qp);
+    for (size_t j0 = 0; j0 < r->k; j0 += AV_SIM_CHUNK) {
+        size_t kc = r->k - j0 < AV_SIM_CHUNK ? r->k - j0 : AV_SIM_CHUNK;
+        chunk_sims(r, &qp, j0, kc, sims + j0);
+        if (qp.scale != 1.0f)
+            for (size_t j = 0; j < kc; j++)
+                sims[j0 + j] /= qp.scale;
+    }
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Batch
+ * ------------------------------------------------------------------------------------------- */
+/* True when av_route applies the paper's rule as it is (no router-wide soft weighting or guard,
+   which route through the beyond-the-paper path): only then may the blocked path stand in for it. */
+static bool paper_rule(const av_router *r)
+{
+    return !r->bx.active;
+}
+
+/* One row exactly as av_route routes it (the reference the blocked path must equal). */
+static int32_t route_row(const av_router *r, const float *q, float alpha)
+{
+    return av_route(r, q, r->dim, alpha);
+}
+
+/* A block of nb (<= AV_BATCH_Q) valid float32 rows of ordinary magnitude: similarities of all the
+   rows to each chunk of clusters from the multi-query kernel (each centroid load feeds several
+   queries), then per row the same top-p selection and scoring as av_route. The multi-query
+   kernel's per-pair arithmetic is the single-query kernel's, so the similarities, hence the
+   decisions, are identical bit for bit. */
+static void route_block(const av_router *r, const float *rows, size_t stride, size_t nb,
+                        float alpha, int32_t *out)
+{
+    size_t d = r->dim, p = r->top_p;
+    float buf[AV_BATCH_Q * AV_SIM_CHUNK];
+    float tsim[AV_BATCH_Q][AV_MAX_TOP_P];
+    uint32_t tidx[AV_BATCH_Q][AV_MAX_TOP_P];
+    size_t n[AV_BATCH_Q] = {0};
+    for (size_t j0 = 0; j0 < r->k; j0 += AV_SIM_CHUNK) {
+        size_t kc = r->k - j0 < AV_SIM_CHUNK ? r->k - j0 : AV_SIM_CHUNK;
+        r->kern->dots_f32_multi(r->centroids + j0 * d, d, kc, d, rows, stride, nb, buf,
+                                AV_SIM_CHUNK);
+        for (size_t i = 0; i < nb; i++)
+            top_scan(buf + i * AV_SIM_CHUNK, kc, j0, tsim[i], tidx[i], &n[i], p);
+    }
+    for (size_t i = 0; i < nb; i++)
+        out[i] = av__score_models(r, tidx[i], NULL, p, (double)alpha, NULL);
 }
 
 AV_API int av_route_batch(const av_router *r, const float *embeddings, size_t n, size_t dim,
@@ -139,12 +304,33 @@ AV_API int av_route_batch(const av_router *r, const float *embeddings, size_t n,
     if (row_stride < dim)
         return av__fail(AV_EINVAL, "row_stride=%zu is smaller than dim=%zu", row_stride, dim);
     int first = AV_OK;
-    for (size_t i = 0; i < n; i++) {
-        int32_t m = av_route(r, embeddings + i * row_stride, dim, alpha);
-        out_models[i] = m;
-        if (m < 0 && first == AV_OK)
-            first = m;
+    bool blocked = r->centroid_type == AV_CENTROIDS_F32 && paper_rule(r);
+    for (size_t i0 = 0; i0 < n; i0 += AV_BATCH_Q) {
+        size_t nb = n - i0 < AV_BATCH_Q ? n - i0 : AV_BATCH_Q;
+        const float *rows = embeddings + i0 * row_stride;
+        bool plain = blocked;
+        for (size_t i = 0; i < nb && plain; i++) {
+            float amax;
+            plain = check_query(r, rows + i * row_stride, &amax) == AV_OK && !extreme(amax);
+        }
+        if (plain)
+            route_block(r, rows, row_stride, nb, alpha, out_models + i0);
+        else /* a bad, extreme or non-float32 row: the block goes row by row */
+            for (size_t i = 0; i < nb; i++)
+                out_models[i0 + i] = route_row(r, rows + i * row_stride, alpha);
+        for (size_t i = 0; i < nb; i++)
+            if (out_models[i0 + i] < 0 && first == AV_OK)
+                first = out_models[i0 + i];
+    }
+    if (first != AV_OK) {
+        /* av_last_error() describes the first failing row, not a later one. */
+        for (size_t i = 0; i < n; i++)
+            if (out_models[i] < 0) {
+                char detail[AV_DETAIL_MAX];
+                (void)route_row(r, embeddings + i * row_stride, alpha);
+                snprintf(detail, sizeof detail, "%s", av_last_error());
+                return av__fail(first, "row %zu: %s", i, detail);
+            }
     }
     return first;
 }
-

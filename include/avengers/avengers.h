@@ -216,6 +216,17 @@ AV_API const char *av_router_simd_backend(const av_router *r);
  * Compact centroids and conversion (docs/PERFORMANCE.md)
  * ------------------------------------------------------------------------------------------- */
 /* [speed: section start] */
+/* The storage type of r's centroids (an av_centroid_type value), or a negative code. float16 needs
+   half the memory of float32 and int8 (one float scale per row, the query quantised to int8 per
+   call) a quarter; routing agrees with float32 on at least 99.5% of the bundled llmrouter9 queries
+   (docs/PERFORMANCE.md gives the measured figures). */
+AV_API int av_router_centroid_type(const av_router *r);
+/* A new router with r's models, statistics, top_p and metadata and its centroids re-encoded as
+   `type` from r's values; r is unchanged. Allowed: float32 to any type, any type to itself or to
+   float32 (exact for float16, value*scale for int8). float16 <-> int8 gives AV_ENOTSUP: re-quantise
+   from the float32 router instead. The metadata gains converted_from and an updated
+   centroid_hash. Safe while other threads route with r. */
+AV_API int av_router_convert(av_router **out, const av_router *r, av_centroid_type type);
 /* [speed: section end] */
 
 /* ---------------------------------------------------------------------------------------------

@@ -1,63 +1,218 @@
-/* AVX-512F/BW kernels, compiled with target attributes; used only when the CPU has them. */
+/* AVX-512F/BW kernels, compiled with target attributes; used only when the CPU has them.
+   Same structure as avx2.c (see there): one 16-lane accumulator per (query, row) pair, rows blocked
+   so that one query load feeds AV5_ROWS rows, a masked final step, then a fixed reduction, so the
+   single-query and batch kernels agree bit for bit. */
 #if defined(__x86_64__) || defined(__i386__)
 #include "internal.h"
 
 #include <immintrin.h>
 
 #define AV_TARGET __attribute__((target("avx512f,avx512bw,f16c,fma")))
+#define AV_INLINE static inline __attribute__((always_inline))
+#define W 16u        /* floats per vector */
+#define AV5_ROWS 8u  /* rows per block of the single-query kernels */
+#define AV5_MQ 4u    /* queries per block of the batch kernel */
+#define AV5_MROWS 4u /* rows per block of the batch kernel: 16 accumulators of 32 registers */
+#define AV_I8_STEP 64u
 
-AV_TARGET static void avx512_dots_f32(const float *C, size_t ld, size_t k, size_t d, const float *q, float *out)
+AV_TARGET AV_INLINE __mmask16 tail16(size_t n)
 {
-    for (size_t j = 0; j < k; j++) {
-        const float *row = C + j * ld;
-        __m512 acc = _mm512_setzero_ps();
-        size_t t = 0;
-        for (; t + 16 <= d; t += 16)
-            acc = _mm512_fmadd_ps(_mm512_loadu_ps(row + t), _mm512_loadu_ps(q + t), acc);
-        if (t < d) {
-            __mmask16 m = (__mmask16)((1u << (d - t)) - 1u);
-            acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, row + t), _mm512_maskz_loadu_ps(m, q + t), acc);
+    return (__mmask16)((1u << n) - 1u);
+}
+
+/* A fixed reduction tree (not _mm512_reduce_add_ps, whose order is the compiler's choice). */
+AV_TARGET AV_INLINE float hsum512(__m512 v)
+{
+    __m256 hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));
+    __m256 a = _mm256_add_ps(_mm512_castps512_ps256(v), hi);
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 0x55));
+    return _mm_cvtss_f32(s);
+}
+
+AV_TARGET AV_INLINE void blk_f32(const float *C, size_t ld, size_t d, const float *Q, size_t ldq,
+                                 float *out, size_t ldo, const unsigned R, const unsigned NQ)
+{
+    __m512 acc[AV5_MQ][AV5_ROWS];
+#pragma GCC unroll 8
+    for (unsigned i = 0; i < NQ; i++)
+#pragma GCC unroll 8
+        for (unsigned r = 0; r < R; r++)
+            acc[i][r] = _mm512_setzero_ps();
+    size_t t = 0;
+    for (; t + W <= d; t += W) {
+        __m512 qv[AV5_MQ];
+#pragma GCC unroll 8
+        for (unsigned i = 0; i < NQ; i++)
+            qv[i] = _mm512_loadu_ps(Q + i * ldq + t);
+#pragma GCC unroll 8
+        for (unsigned r = 0; r < R; r++) {
+            __m512 c = _mm512_loadu_ps(C + r * ld + t);
+#pragma GCC unroll 8
+            for (unsigned i = 0; i < NQ; i++)
+                acc[i][r] = _mm512_fmadd_ps(c, qv[i], acc[i][r]);
         }
-        out[j] = _mm512_reduce_add_ps(acc);
+    }
+    if (t < d) {
+        __mmask16 m = tail16(d - t);
+        __m512 qv[AV5_MQ];
+#pragma GCC unroll 8
+        for (unsigned i = 0; i < NQ; i++)
+            qv[i] = _mm512_maskz_loadu_ps(m, Q + i * ldq + t);
+#pragma GCC unroll 8
+        for (unsigned r = 0; r < R; r++) {
+            __m512 c = _mm512_maskz_loadu_ps(m, C + r * ld + t);
+#pragma GCC unroll 8
+            for (unsigned i = 0; i < NQ; i++)
+                acc[i][r] = _mm512_fmadd_ps(c, qv[i], acc[i][r]);
+        }
+    }
+#pragma GCC unroll 8
+    for (unsigned i = 0; i < NQ; i++)
+#pragma GCC unroll 8
+        for (unsigned r = 0; r < R; r++)
+            out[i * ldo + r] = hsum512(acc[i][r]);
+}
+
+AV_TARGET static void avx512_dots_f32(const float *C, size_t ld, size_t k, size_t d,
+                                      const float *q, float *out)
+{
+    size_t j = 0;
+    for (; j + AV5_ROWS <= k; j += AV5_ROWS)
+        blk_f32(C + j * ld, ld, d, q, 0, out + j, 0, AV5_ROWS, 1);
+    if (j + 4 <= k) {
+        blk_f32(C + j * ld, ld, d, q, 0, out + j, 0, 4, 1);
+        j += 4;
+    }
+    for (; j < k; j++)
+        blk_f32(C + j * ld, ld, d, q, 0, out + j, 0, 1, 1);
+}
+
+AV_TARGET static void avx512_dots_f32_multi(const float *C, size_t ld, size_t k, size_t d,
+                                            const float *Q, size_t ldq, size_t nq, float *out,
+                                            size_t ldo)
+{
+    size_t i = 0;
+    for (; i + AV5_MQ <= nq; i += AV5_MQ) {
+        size_t j = 0;
+        for (; j + AV5_MROWS <= k; j += AV5_MROWS)
+            blk_f32(C + j * ld, ld, d, Q + i * ldq, ldq, out + i * ldo + j, ldo, AV5_MROWS, AV5_MQ);
+        for (; j < k; j++)
+            blk_f32(C + j * ld, ld, d, Q + i * ldq, ldq, out + i * ldo + j, ldo, 1, AV5_MQ);
+    }
+    for (; i < nq; i++)
+        avx512_dots_f32(C, ld, k, d, Q + i * ldq, out + i * ldo);
+}
+
+AV_TARGET AV_INLINE void blk_f16(const uint16_t *C, size_t ld, size_t d, const float *q,
+                                 float *out, const unsigned R)
+{
+    __m512 acc[AV5_ROWS];
+#pragma GCC unroll 8
+    for (unsigned r = 0; r < R; r++)
+        acc[r] = _mm512_setzero_ps();
+    size_t t = 0;
+    for (; t + W <= d; t += W) {
+        __m512 qv = _mm512_loadu_ps(q + t);
+#pragma GCC unroll 8
+        for (unsigned r = 0; r < R; r++) {
+            __m512 c = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(C + r * ld + t)));
+            acc[r] = _mm512_fmadd_ps(c, qv, acc[r]);
+        }
+    }
+    if (t < d) {
+        __mmask16 m = tail16(d - t);
+        __m512 qv = _mm512_maskz_loadu_ps(m, q + t);
+#pragma GCC unroll 8
+        for (unsigned r = 0; r < R; r++) {
+            __m256i h = _mm512_castsi512_si256(_mm512_maskz_loadu_epi16((__mmask32)m, C + r * ld + t));
+            acc[r] = _mm512_fmadd_ps(_mm512_cvtph_ps(h), qv, acc[r]);
+        }
+    }
+#pragma GCC unroll 8
+    for (unsigned r = 0; r < R; r++)
+        out[r] = hsum512(acc[r]);
+}
+
+AV_TARGET static void avx512_dots_f16(const uint16_t *C, size_t ld, size_t k, size_t d,
+                                      const float *q, float *out)
+{
+    size_t j = 0;
+    for (; j + AV5_ROWS <= k; j += AV5_ROWS)
+        blk_f16(C + j * ld, ld, d, q, out + j, AV5_ROWS);
+    for (; j < k; j++)
+        blk_f16(C + j * ld, ld, d, q, out + j, 1);
+}
+
+/* int8 as in avx2.c: |c| (unsigned) x (q with c's sign) through maddubs, exact. AVX-512 has no
+   sign_epi8: q is negated under the mask of c's sign bits. */
+AV_TARGET AV_INLINE void blk_i8(const int8_t *C, size_t ld, size_t d, const int8_t *q8,
+                                int32_t *out, const unsigned R)
+{
+    const __m512i ones = _mm512_set1_epi16(1);
+    const __m512i zero = _mm512_setzero_si512();
+    __m512i acc[AV5_ROWS];
+#pragma GCC unroll 8
+    for (unsigned r = 0; r < R; r++)
+        acc[r] = _mm512_setzero_si512();
+    size_t t = 0;
+    for (; t < d; t += AV_I8_STEP) {
+        __mmask64 m = d - t >= AV_I8_STEP ? ~(__mmask64)0 : (((__mmask64)1 << (d - t)) - 1u);
+        __m512i qv = _mm512_maskz_loadu_epi8(m, q8 + t);
+#pragma GCC unroll 8
+        for (unsigned r = 0; r < R; r++) {
+            __m512i c = _mm512_maskz_loadu_epi8(m, C + r * ld + t);
+            __m512i s = _mm512_mask_sub_epi8(qv, _mm512_movepi8_mask(c), zero, qv);
+            __m512i p = _mm512_maddubs_epi16(_mm512_abs_epi8(c), s);
+            acc[r] = _mm512_add_epi32(acc[r], _mm512_madd_epi16(p, ones));
+        }
+    }
+#pragma GCC unroll 8
+    for (unsigned r = 0; r < R; r++)
+        out[r] = _mm512_reduce_add_epi32(acc[r]); /* integers: any order is exact */
+}
+
+AV_TARGET static void avx512_dots_i8(const int8_t *C, size_t ld, size_t k, size_t d,
+                                     const int8_t *q8, int32_t *out)
+{
+    size_t j = 0;
+    for (; j + 4 <= k; j += 4)
+        blk_i8(C + j * ld, ld, d, q8, out + j, 4);
+    for (; j < k; j++)
+        blk_i8(C + j * ld, ld, d, q8, out + j, 1);
+}
+
+AV_TARGET static uint32_t avx512_absmax_bits(const float *q, size_t d)
+{
+    const __m512i absm = _mm512_set1_epi32(0x7FFFFFFF);
+    __m512i m0 = _mm512_setzero_si512(), m1 = _mm512_setzero_si512();
+    size_t t = 0;
+    for (; t + 2 * W <= d; t += 2 * W) {
+        m0 = _mm512_max_epu32(m0, _mm512_and_si512(_mm512_loadu_si512(q + t), absm));
+        m1 = _mm512_max_epu32(m1, _mm512_and_si512(_mm512_loadu_si512(q + t + W), absm));
+    }
+    for (; t < d; t += W) {
+        __mmask16 m = d - t >= W ? (__mmask16)0xFFFF : tail16(d - t);
+        m0 = _mm512_max_epu32(m0, _mm512_and_si512(_mm512_maskz_loadu_epi32(m, q + t), absm));
+    }
+    return (uint32_t)_mm512_reduce_max_epu32(_mm512_max_epu32(m0, m1));
+}
+
+AV_TARGET static void avx512_quant_i8(const float *q, size_t d, float mul, int8_t *q8)
+{
+    const __m512 mv = _mm512_set1_ps(mul);
+    for (size_t t = 0; t < d; t += W) {
+        __mmask16 m = d - t >= W ? (__mmask16)0xFFFF : tail16(d - t);
+        /* cvtps rounds half to even (default MXCSR); values are within +-127. */
+        __m512i v = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, q + t), mv));
+        _mm512_mask_cvtepi32_storeu_epi8(q8 + t, m, v);
     }
 }
 
-AV_TARGET static void avx512_dots_f16(const uint16_t *C, size_t ld, size_t k, size_t d, const float *q, float *out)
-{
-    for (size_t j = 0; j < k; j++) {
-        const uint16_t *row = C + j * ld;
-        __m512 acc = _mm512_setzero_ps();
-        size_t t = 0;
-        for (; t + 16 <= d; t += 16) {
-            __m512 c = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(row + t)));
-            acc = _mm512_fmadd_ps(c, _mm512_loadu_ps(q + t), acc);
-        }
-        float s = _mm512_reduce_add_ps(acc);
-        for (; t < d; t++)
-            s += av__f16_to_f32(row[t]) * q[t];
-        out[j] = s;
-    }
-}
-
-AV_TARGET static void avx512_dots_i8(const int8_t *C, size_t ld, size_t k, size_t d, const int8_t *q8, int32_t *out)
-{
-    for (size_t j = 0; j < k; j++) {
-        const int8_t *row = C + j * ld;
-        __m512i acc = _mm512_setzero_si512();
-        size_t t = 0;
-        for (; t + 32 <= d; t += 32) {
-            __m512i a = _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(row + t)));
-            __m512i b = _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(q8 + t)));
-            acc = _mm512_add_epi32(acc, _mm512_madd_epi16(a, b));
-        }
-        int64_t s = _mm512_reduce_add_epi32(acc);
-        for (; t < d; t++)
-            s += (int32_t)row[t] * (int32_t)q8[t];
-        out[j] = (int32_t)s;
-    }
-}
-
-const av_kernels av__kernels_avx512 = {"avx512", avx512_dots_f32, avx512_dots_f16, avx512_dots_i8};
+const av_kernels av__kernels_avx512 = {"avx512",           avx512_dots_f32,    avx512_dots_f16,
+                                       avx512_dots_i8,     avx512_dots_f32_multi,
+                                       avx512_absmax_bits, avx512_quant_i8};
 #else
 typedef int av_avx512_unused_;
 #endif

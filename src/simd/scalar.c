@@ -1,12 +1,15 @@
-/* Scalar reference kernels: the definition every SIMD backend is tested against. Eight independent
-   accumulators (summed pairwise at the end) so that the compiler can pipeline them and so that the
-   summation order matches the 8-lane SIMD kernels as closely as possible. */
+/* Scalar reference kernels: the definition every SIMD backend is tested against (docs/PERFORMANCE.md
+   gives the tolerance). Eight independent accumulators (summed pairwise at the end) so that the
+   compiler can pipeline them and so that the summation order resembles the 8-lane SIMD kernels.
+   The batch kernel is the single-query kernel per query, so both give identical bits. */
 #include "internal.h"
 
 #include <math.h>
 #include <string.h>
 
 #define LANES 8
+/* Absolute-value mask of an IEEE binary32 bit pattern, and the smallest pattern of Inf/NaN. */
+#define AV_F32_ABS_MASK 0x7FFFFFFFu
 
 static float dot_f32(const float *a, const float *b, size_t d)
 {
@@ -24,6 +27,13 @@ static void scalar_dots_f32(const float *C, size_t ld, size_t k, size_t d, const
 {
     for (size_t j = 0; j < k; j++)
         out[j] = dot_f32(C + j * ld, q, d);
+}
+
+static void scalar_dots_f32_multi(const float *C, size_t ld, size_t k, size_t d, const float *Q,
+                                  size_t ldq, size_t nq, float *out, size_t ldo)
+{
+    for (size_t i = 0; i < nq; i++)
+        scalar_dots_f32(C, ld, k, d, Q + i * ldq, out + i * ldo);
 }
 
 static void scalar_dots_f16(const uint16_t *C, size_t ld, size_t k, size_t d, const float *q, float *out)
@@ -45,14 +55,36 @@ static void scalar_dots_i8(const int8_t *C, size_t ld, size_t k, size_t d, const
 {
     for (size_t j = 0; j < k; j++) {
         const int8_t *row = C + j * ld;
-        int32_t acc = 0; /* exact: |sum| <= 127*127*AV_MAX_DIM < 2^31 */
+        int32_t acc = 0; /* exact: |sum| <= 128*127*AV_MAX_DIM < 2^31 */
         for (size_t t = 0; t < d; t++)
             acc += (int32_t)row[t] * (int32_t)q8[t];
-        out[j] = (int32_t)acc;
+        out[j] = acc;
     }
 }
 
-const av_kernels av__kernels_scalar = {"scalar", scalar_dots_f32, scalar_dots_f16, scalar_dots_i8};
+static uint32_t scalar_absmax_bits(const float *q, size_t d)
+{
+    uint32_t m = 0;
+    for (size_t t = 0; t < d; t++) {
+        uint32_t x;
+        memcpy(&x, q + t, sizeof x);
+        x &= AV_F32_ABS_MASK;
+        m = x > m ? x : m;
+    }
+    return m;
+}
+
+static void scalar_quant_i8(const float *q, size_t d, float mul, int8_t *q8)
+{
+    /* One float multiply, then round half to even (the default rounding mode, as the SIMD
+       conversions do): every backend quantises to the same bytes. */
+    for (size_t t = 0; t < d; t++)
+        q8[t] = (int8_t)lrintf(q[t] * mul);
+}
+
+const av_kernels av__kernels_scalar = {"scalar",          scalar_dots_f32,    scalar_dots_f16,
+                                       scalar_dots_i8,    scalar_dots_f32_multi,
+                                       scalar_absmax_bits, scalar_quant_i8};
 
 /* IEEE 754 binary16 conversions, round to nearest even; NaN stays NaN, overflow becomes Inf. */
 uint16_t av__f32_to_f16(float f)

@@ -1,0 +1,148 @@
+/* Centroid storage: encoding float32 centroids as float16 or int8 with a per-row scale, and
+   av_router_convert (a copy of a router with its centroids re-encoded). docs/PERFORMANCE.md has the
+   accuracy figures. */
+#include "internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define AV_INT8_MAX 127.0f
+
+static const char *type_name(uint32_t t)
+{
+    return t == AV_CENTROIDS_F32 ? "f32" : t == AV_CENTROIDS_F16 ? "f16" : "int8";
+}
+
+/* Fill the router's centroid storage (of its type) from float32 centroids. int8 rows are scaled by
+   max|c|/127 so that every value lies in [-127, 127] (the kernels' exactness argument needs
+   |value| <= 128; -128 never appears in what we write). */
+int av__router_set_centroids(av_router *r, const float *C)
+{
+    size_t k = r->k, d = r->dim;
+    switch (r->centroid_type) {
+    case AV_CENTROIDS_F32:
+        memcpy(r->centroids, C, k * d * sizeof(float));
+        break;
+    case AV_CENTROIDS_F16:
+        for (size_t t = 0; t < k * d; t++)
+            r->centroids_f16[t] = av__f32_to_f16(C[t]);
+        break;
+    default:
+        for (size_t j = 0; j < k; j++) {
+            float amax = 0.0f;
+            for (size_t t = 0; t < d; t++)
+                amax = fmaxf(amax, fabsf(C[j * d + t]));
+            float s = amax / AV_INT8_MAX;
+            r->centroid_scale[j] = s;
+            for (size_t t = 0; t < d; t++)
+                r->centroids_i8[j * d + t] = s > 0.0f ? (int8_t)lrintf(C[j * d + t] / s) : 0;
+        }
+        break;
+    }
+    return AV_OK;
+}
+
+/* Replace r's centroid storage by storage of `type` holding C (k x dim float32). On failure r is
+   unchanged. */
+static int retype(av_router *r, uint32_t type, const float *C)
+{
+    size_t kd = r->k * r->dim; /* bounded by the limits checked at allocation */
+    float *f32 = NULL, *scale = NULL;
+    uint16_t *f16 = NULL;
+    int8_t *i8 = NULL;
+    bool ok;
+    switch (type) {
+    case AV_CENTROIDS_F32:
+        ok = (f32 = av__aligned_alloc(kd * sizeof(float))) != NULL;
+        break;
+    case AV_CENTROIDS_F16:
+        ok = (f16 = av__aligned_alloc(kd * sizeof(uint16_t))) != NULL;
+        break;
+    default:
+        ok = (i8 = av__aligned_alloc(kd)) != NULL &&
+             (scale = av__aligned_alloc(r->k * sizeof(float))) != NULL;
+        break;
+    }
+    if (!ok) {
+        av__aligned_free(f32);
+        av__aligned_free(f16);
+        av__aligned_free(i8);
+        av__aligned_free(scale);
+        return av__fail(AV_ENOMEM, "%s centroids (%zu values)", type_name(type), kd);
+    }
+    av__aligned_free(r->centroids);
+    av__aligned_free(r->centroids_f16);
+    av__aligned_free(r->centroids_i8);
+    av__aligned_free(r->centroid_scale);
+    r->centroids = f32;
+    r->centroids_f16 = f16;
+    r->centroids_i8 = i8;
+    r->centroid_scale = scale;
+    r->centroid_type = type;
+    return av__router_set_centroids(r, C);
+}
+
+/* Conversions allowed from each type: to itself and to anything wider. f16 and int8 are not
+   converted into each other: re-quantising values that were already rounded compounds two
+   roundings; convert from the float32 router instead. */
+static bool allowed(uint32_t from, uint32_t to)
+{
+    return from == to || to == AV_CENTROIDS_F32 || from == AV_CENTROIDS_F32;
+}
+
+AV_API int av_router_centroid_type(const av_router *r)
+{
+    if (!r)
+        return av__fail(AV_EINVAL, "router is NULL");
+    return (int)r->centroid_type;
+}
+
+AV_API int av_router_convert(av_router **out, const av_router *r, av_centroid_type type)
+{
+    if (!out)
+        return av__fail(AV_EINVAL, "out is NULL");
+    *out = NULL;
+    if (!r)
+        return av__fail(AV_EINVAL, "router is NULL");
+    if ((unsigned)type > AV_CENTROIDS_INT8)
+        return av__fail(AV_EINVAL, "unknown centroid type %u", (unsigned)type);
+    if (!allowed(r->centroid_type, (uint32_t)type))
+        return av__fail(AV_ENOTSUP,
+                        "cannot convert %s centroids to %s: re-quantising already rounded values "
+                        "compounds the error; convert the float32 router instead",
+                        type_name(r->centroid_type), type_name((uint32_t)type));
+    /* The float values to encode: the source's own values (exact for f32 and f16; int8 decodes
+       to value * row scale, what its similarities use). */
+    size_t k = r->k, d = r->dim;
+    float *C = av__aligned_alloc(k * d * sizeof(float));
+    if (!C)
+        return av__fail(AV_ENOMEM, "%zu x %zu centroids", k, d);
+    for (size_t j = 0; j < k; j++)
+        (void)av_router_get_centroid(r, j, C + j * d, d);
+    /* Everything else (models, statistics, top_p, metadata, estimator settings) is copied through
+       the file format, so a converted router carries exactly what a saved one would. */
+    unsigned char *buf = NULL;
+    size_t size = 0;
+    av_router *n = NULL;
+    int rc = av__router_serialize(r, &buf, &size);
+    if (rc == AV_OK)
+        rc = av__router_deserialize(&n, buf, size);
+    free(buf);
+    if (rc == AV_OK)
+        rc = retype(n, (uint32_t)type, C);
+    av__aligned_free(C);
+    if (rc == AV_OK && (uint32_t)type != AV_CENTROIDS_F32 && !av_router_meta(n, "converted_from"))
+        rc = av_router_set_meta(n, "converted_from", type_name(r->centroid_type));
+    if (rc == AV_OK) {
+        char hash[17]; /* the stored centroids changed: so does their hash (route_ex.c) */
+        av__centroid_hash(n, hash);
+        rc = av_router_set_meta(n, "centroid_hash", hash);
+    }
+    if (rc != AV_OK) {
+        av_router_free(n);
+        return rc;
+    }
+    *out = n;
+    return AV_OK;
+}
