@@ -1,0 +1,88 @@
+#!/bin/sh
+# The install check (make check-install): install into a temporary prefix, build the C and C++
+# examples against it with nothing but `pkg-config --cflags --libs avengers`, run the Python binding
+# from outside the repository against the installed library (AVENGERS_LIB), compare every
+# language's decisions, then uninstall and check that nothing the install created remains.
+# Ends with `N passed, N failed`.
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+MAKE=${MAKE:-make}; CC=${CC:-cc}; CXX=${CXX:-c++}; PYTHON=${PYTHON:-/usr/bin/python3}
+PKG_CONFIG=${PKG_CONFIG:-pkg-config}
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/avengers-install.XXXXXX")
+prefix=$tmp/prefix
+passed=0; failed=0
+ok()   { passed=$((passed + 1)); echo "ok   $1"; }
+fail() { failed=$((failed + 1)); echo "FAIL $1"; [ -f "$tmp/log" ] && tail -n 20 "$tmp/log"; }
+check() { name=$1; shift; if "$@" >"$tmp/log" 2>&1; then ok "$name"; else fail "$name"; fi; }
+finish() { rm -rf "$tmp"; echo "$passed passed, $failed failed"; [ "$failed" -eq 0 ]; exit $?; }
+
+cd "$ROOT" || exit 1
+if ! $MAKE --no-print-directory -s install PREFIX="$prefix" DESTDIR= >"$tmp/log" 2>&1; then
+  fail "make install PREFIX=$prefix"; finish; fi
+ok "make install PREFIX=<tmp>"
+(cd "$prefix" && find . -type f -o -type l | sort) >"$tmp/installed"
+
+lib=$prefix/lib
+check "header avengers.h installed" test -f "$prefix/include/avengers/avengers.h"
+check "header avengers.hpp installed" test -f "$prefix/include/avengers/avengers.hpp"
+check "static library installed" test -f "$lib/libavengers.a"
+check "libavengers.so -> libavengers.so.MAJOR symlinks" sh -c \
+  "test -L '$lib/libavengers.so' && test -L '$lib/libavengers.so.0' && test -f \"\$(readlink -f '$lib/libavengers.so')\""
+check "SONAME is libavengers.so.0" sh -c "readelf -d '$lib/libavengers.so' | grep -q 'SONAME.*\[libavengers.so.0\]'"
+check "man page libavengers(3) installed" test -f "$prefix/share/man/man3/libavengers.3"
+check "pkg-config file points into the prefix" sh -c \
+  "PKG_CONFIG_PATH='$lib/pkgconfig' $PKG_CONFIG --variable=libdir avengers | grep -qx '$lib'"
+
+# Build the examples with nothing but pkg-config (no -I/-L into the repository).
+flags=$(PKG_CONFIG_PATH="$lib/pkgconfig" $PKG_CONFIG --cflags --libs avengers)
+check "examples/c/route.c builds against the install" \
+  $CC -std=c11 -Wall -Wextra -Werror examples/c/route.c $flags -Wl,-rpath,"$lib" -o "$tmp/route_c"
+check "examples/cpp/route.cpp builds against the install" \
+  $CXX -std=c++17 -Wall -Wextra -Werror examples/cpp/route.cpp $flags -Wl,-rpath,"$lib" -o "$tmp/route_cpp"
+check "the example loads the installed libavengers" sh -c \
+  "ldd '$tmp/route_c' | grep 'libavengers.so.0 => $lib/'"
+
+# Python from outside the repository, against the installed library: train a router on the
+# fixture, save it, check zero-copy passing and route; its decisions are the reference below.
+mkdir -p "$tmp/run"
+cat >"$tmp/run/py_check.py" <<'PY'
+import os, sys
+import numpy as np
+import avengers
+lib, data, out = sys.argv[1], sys.argv[2], sys.argv[3]
+assert os.path.realpath(avengers.library_path()) == os.path.realpath(lib), avengers.library_path()
+emb = np.load(os.path.join(data, "emb.npy"))
+sc, co = np.load(os.path.join(data, "scores.npy")), np.load(os.path.join(data, "costs.npy"))
+tr = np.load(os.path.join(data, "split.npy")) == 1
+models = open(os.path.join(data, "models.txt")).read().split()
+with avengers.Builder(emb.shape[1], models) as b:
+    b.add_many(emb[tr], sc[tr], co[tr])
+    r = b.fit(n_clusters=20, n_init=2, seed=7)
+r.save(os.path.join(out, "r.avr"))
+seen = []
+real = avengers._native.av_route_batch
+avengers._native.av_route_batch = lambda *a: (seen.append(a), real(*a))[1]
+want = r.route_batch(emb, 0.7)
+big = np.zeros((len(emb), 512), np.float32); big[:, :emb.shape[1]] = emb
+assert (r.route_batch(big[:, :emb.shape[1]], 0.7) == want).all()
+assert seen[-1][1] == big.ctypes.data and seen[-1][4] == 512, "strided view was copied"
+assert (r.route_batch(np.asfortranarray(emb), 0.7) == want).all()  # converted once
+with open(os.path.join(out, "py.txt"), "w") as f:
+    for i, m in enumerate(want):
+        f.write("%d\t%s\n" % (i, r.models[m]))
+print("python ok", avengers.version(), len(want))
+PY
+check "Python binding against the install, from outside the repo (zero-copy view)" sh -c \
+  "cd '$tmp/run' && AVENGERS_LIB='$lib/libavengers.so' PYTHONPATH='$ROOT/bindings/python' \
+   $PYTHON py_check.py '$lib/libavengers.so' '$ROOT/tests/data/llm9' '$tmp/run'"
+check "C example decisions == Python's" sh -c \
+  "'$tmp/route_c' '$tmp/run/r.avr' tests/data/llm9/emb.npy 0.7 > '$tmp/c.txt' && cmp '$tmp/c.txt' '$tmp/run/py.txt'"
+check "C++ example decisions == Python's" sh -c \
+  "'$tmp/route_cpp' '$tmp/run/r.avr' tests/data/llm9/emb.npy 0.7 > '$tmp/cpp.txt' && cmp '$tmp/cpp.txt' '$tmp/run/py.txt'"
+
+# Uninstall: every file and symlink the install created must be gone.
+if $MAKE --no-print-directory -s uninstall PREFIX="$prefix" DESTDIR= >"$tmp/log" 2>&1; then
+  ok "make uninstall"; else fail "make uninstall"; fi
+left=$(cd "$prefix" && find . -type f -o -type l | sort)
+if [ -z "$left" ]; then ok "uninstall removed all $(wc -l <"$tmp/installed") installed files"
+else echo "left behind:"; echo "$left"; fail "uninstall left files behind"; fi
+finish

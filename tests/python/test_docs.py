@@ -1,0 +1,30 @@
+"""docs/API.md and docs/man/libavengers.3 keep up with the header: every function declared with
+AV_API in avengers.h must be documented (named in the reference) and listed in the man page."""
+import os
+import re
+
+from conftest import ROOT
+
+
+def api_functions():
+    with open(os.path.join(ROOT, "include", "avengers", "avengers.h")) as f:
+        text = f.read()
+    # "AV_API <return type> <name>(" possibly with a pointer star before the name
+    names = re.findall(r"^AV_API\b[^(;]*?\b(av_\w+)\s*\(", text, flags=re.M)
+    assert len(names) >= 40, "header parse found only %d functions" % len(names)
+    return sorted(set(names))
+
+
+def test_every_function_in_api_md():
+    with open(os.path.join(ROOT, "docs", "API.md")) as f:
+        doc = f.read()
+    documented = set(re.findall(r"\b(av_\w+)\s*\(", doc))
+    missing = [n for n in api_functions() if n not in documented]
+    assert not missing, "docs/API.md lacks: %s" % ", ".join(missing)
+
+
+def test_every_function_in_man_page():
+    with open(os.path.join(ROOT, "docs", "man", "libavengers.3")) as f:
+        man = f.read().replace("\\_", "_").replace("\\fB", "").replace("\\fR", "")
+    missing = [n for n in api_functions() if n not in man]
+    assert not missing, "libavengers(3) lacks: %s" % ", ".join(missing)
