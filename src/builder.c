@@ -195,6 +195,17 @@ static int read_options(const av_fit_options *in, av_fit_options *o)
     return AV_OK;
 }
 
+void av__builder_view(const av_builder *b, av_builder_view *v)
+{
+    v->n = b->n;
+    v->dim = b->dim;
+    v->m = b->m;
+    v->X = b->X;
+    v->scores = b->scores;
+    v->costs = b->costs;
+    v->names = (const char *const *)b->names;
+}
+
 AV_API int av_builder_fit(av_builder *b, const av_fit_options *opts, av_router **out)
 {
     if (!b || !out)
@@ -204,6 +215,8 @@ AV_API int av_builder_fit(av_builder *b, const av_fit_options *opts, av_router *
     int rc = read_options(opts, &o);
     if (rc)
         return rc;
+    if (o.tune) /* cross-validated choice of the options (tune.c) */
+        return av__builder_fit_tuned(b, &o, out);
     if (b->n < o.n_clusters)
         return av__fail(AV_EEMPTY, "%zu rows cannot make %u clusters", b->n, o.n_clusters);
     av_kmeans_result km;

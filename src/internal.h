@@ -230,6 +230,15 @@ AV_HIDDEN void av__centroid_hash(const av_router *r, char out[17]);
 AV_HIDDEN int32_t av__route_defaults(const av_router *r, const float *emb, size_t dim, float alpha);
 /* Retire a pointer to be freed at av_router_free. Caller holds the lock. */
 AV_HIDDEN int av__retire_locked(av_router *r, void *p);
+/* The builder's rows (builder.c), for cross-validation (tune.c). X rows are normalised. */
+typedef struct av_builder_view {
+    size_t n, dim, m;
+    const float *X, *scores, *costs;
+    const char *const *names;
+} av_builder_view;
+AV_HIDDEN void av__builder_view(const av_builder *b, av_builder_view *v);
+/* av_builder_fit with o->tune set (validated options). */
+AV_HIDDEN int av__builder_fit_tuned(av_builder *b, const av_fit_options *o, av_router **out);
 
 /* ---- eval (eval.c, eval_metrics.c) ---- */
 struct av_eval_result {

@@ -180,7 +180,7 @@ typedef struct av_fit_options {
     void *progress_user;
     /* Cross-validated choice of n_clusters, top_p, kappa and weighting (see av_tune_options in the
        "beyond the paper" section); NULL (default) = fit exactly these options. */
-    const struct av_tune_options *tune;
+    struct av_tune_options *tune;
 } av_fit_options;
 
 #define AV_FIT_OPTIONS_INIT                                                                   \

@@ -1,0 +1,381 @@
+/* Cross-validated choice of n_clusters, top_p, kappa and cluster weighting (av_fit_options.tune).
+   The builder's rows are split into n_folds folds by a seeded shuffle; for every fold and every
+   candidate n_clusters a router is fitted on the other folds, and every (top_p, kappa, weighting)
+   candidate is scored on the held-out fold by the evaluator's criterion: the area under the
+   accuracy-cost curve of an alpha sweep (av__step_auc, costs over the largest single-model mean
+   cost). The candidate with the best mean AUC is fitted on all rows. Each held-out query is
+   routed once per fold and n_clusters; the candidates then differ only in arithmetic on the
+   cluster rows, which are precomputed per kappa. */
+#include "internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define AV_TUNE_DEFAULT_FOLDS 5u
+#define AV_TUNE_DEFAULT_ALPHAS 21u
+#define AV_TUNE_DEFAULT_N_INIT 2u
+#define AV_TUNE_MAX_ALPHAS 1001u
+#define AV_TUNE_MAX_CANDIDATES 4096u
+
+AV_API void av_tune_options_init(av_tune_options *opts)
+{
+    if (opts) {
+        av_tune_options d = AV_TUNE_OPTIONS_INIT;
+        *opts = d;
+    }
+}
+
+/* The grid of `avengers train --tune`: around the paper's k = 60 and top_p = 4, shrinkage from
+   none to strong, and two softmax temperatures (sharp and mild) beside the hard weights. */
+static const uint32_t GRID_K[] = {20, 40, 60, 80, 120};
+static const uint32_t GRID_P[] = {1, 2, 3, 4, 6, 8};
+static const double GRID_KAPPA[] = {0, 1, 4, 16};
+static const float GRID_T[] = {0.02f, 0.05f};
+
+AV_API void av_tune_options_default_grid(av_tune_options *opts)
+{
+    if (!opts)
+        return;
+    opts->n_clusters = GRID_K;
+    opts->n_n_clusters = sizeof GRID_K / sizeof GRID_K[0];
+    opts->top_p = GRID_P;
+    opts->n_top_p = sizeof GRID_P / sizeof GRID_P[0];
+    opts->kappa = GRID_KAPPA;
+    opts->n_kappa = sizeof GRID_KAPPA / sizeof GRID_KAPPA[0];
+    opts->temperatures = GRID_T;
+    opts->n_temperatures = sizeof GRID_T / sizeof GRID_T[0];
+}
+
+typedef struct tune_cfg {
+    uint32_t k, p;
+    double kappa;
+    float temp; /* 0 = hard weights */
+    size_t ki;  /* index of k in the candidate list, kappa index */
+    size_t kpi;
+    double auc_sum;
+} tune_cfg;
+
+typedef struct tune_ctx {
+    av_builder_view v;
+    av_tune_options t;
+    const av_fit_options *fo;
+    uint32_t *fold; /* n */
+    double *alphas; /* n_alphas */
+    tune_cfg *cfg;
+    size_t n_cfg;
+    uint32_t max_p;
+} tune_ctx;
+
+static int read_tune(const av_tune_options *in, av_tune_options *t)
+{
+    av_tune_options_init(t);
+    if (in->struct_size < sizeof *t)
+        return av__fail(AV_EINVAL, "av_tune_options.struct_size=%u (call av_tune_options_init)",
+                        in->struct_size);
+    memcpy(t, in, sizeof *t);
+    if (t->n_folds == 0)
+        t->n_folds = AV_TUNE_DEFAULT_FOLDS;
+    if (t->n_alphas == 0)
+        t->n_alphas = AV_TUNE_DEFAULT_ALPHAS;
+    if (t->n_init == 0)
+        t->n_init = AV_TUNE_DEFAULT_N_INIT;
+    if (t->n_folds < 2 || t->n_alphas < 2 || t->n_alphas > AV_TUNE_MAX_ALPHAS)
+        return av__fail(AV_EINVAL, "n_folds=%u (>= 2), n_alphas=%u (2..%u)", t->n_folds,
+                        t->n_alphas, AV_TUNE_MAX_ALPHAS);
+    if ((t->n_n_clusters && !t->n_clusters) || (t->n_top_p && !t->top_p) ||
+        (t->n_kappa && !t->kappa) || (t->n_temperatures && !t->temperatures))
+        return av__fail(AV_EINVAL, "a candidate count is set but its list is NULL");
+    for (size_t i = 0; i < t->n_kappa; i++)
+        if (!(t->kappa[i] >= 0.0) || !isfinite(t->kappa[i]))
+            return av__fail(AV_EINVAL, "kappa candidate %g", t->kappa[i]);
+    for (size_t i = 0; i < t->n_temperatures; i++)
+        if (!(t->temperatures[i] > 0.0f) || !isfinite(t->temperatures[i]))
+            return av__fail(AV_EINVAL, "temperature candidate %g", (double)t->temperatures[i]);
+    for (size_t i = 0; i < t->n_top_p; i++)
+        if (t->top_p[i] == 0 || t->top_p[i] > AV_MAX_TOP_P)
+            return av__fail(AV_EINVAL, "top_p candidate %u (1..%u)", t->top_p[i], AV_MAX_TOP_P);
+    for (size_t i = 0; i < t->n_n_clusters; i++)
+        if (t->n_clusters[i] == 0 || t->n_clusters[i] > AV_MAX_CLUSTERS)
+            return av__fail(AV_EINVAL, "n_clusters candidate %u", t->n_clusters[i]);
+    if (t->guard > 1u || !isfinite(t->guard_margin))
+        return av__fail(AV_EINVAL, "guard=%u, guard_margin=%g", t->guard, t->guard_margin);
+    return AV_OK;
+}
+
+/* Every combination, simplest first (so that equal AUCs keep the simpler candidate): by k, then
+   top_p, then kappa, then hard before softmax. Combinations with top_p > k are skipped. */
+static int make_configs(tune_ctx *c)
+{
+    const av_tune_options *t = &c->t;
+    size_t nk = t->n_n_clusters ? t->n_n_clusters : 1, np = t->n_top_p ? t->n_top_p : 1;
+    size_t nka = t->n_kappa ? t->n_kappa : 1, nw = 1 + t->n_temperatures;
+    size_t total = nk * np * nka * nw;
+    if (total > AV_TUNE_MAX_CANDIDATES)
+        return av__fail(AV_ELIMIT, "%zu candidates (at most %u)", total, AV_TUNE_MAX_CANDIDATES);
+    if (!(c->cfg = calloc(total, sizeof *c->cfg)))
+        return av__fail(AV_ENOMEM, "tuning candidates");
+    for (size_t a = 0; a < nk; a++)
+        for (size_t b = 0; b < np; b++)
+            for (size_t d = 0; d < nka; d++)
+                for (size_t w = 0; w < nw; w++) {
+                    tune_cfg g = {0};
+                    g.k = t->n_n_clusters ? t->n_clusters[a] : c->fo->n_clusters;
+                    g.p = t->n_top_p ? t->top_p[b] : c->fo->top_p;
+                    g.kappa = t->n_kappa ? t->kappa[d] : 0.0;
+                    g.temp = w ? t->temperatures[w - 1] : 0.0f;
+                    g.ki = a;
+                    g.kpi = d;
+                    if (g.p > g.k)
+                        continue;
+                    c->max_p = g.p > c->max_p ? g.p : c->max_p;
+                    c->cfg[c->n_cfg++] = g;
+                }
+    if (c->n_cfg == 0)
+        return av__fail(AV_EINVAL, "no candidate has top_p <= n_clusters");
+    return AV_OK;
+}
+
+/* Seeded Fisher-Yates shuffle; fold of the row at position i is i mod n_folds. */
+static int assign_folds(tune_ctx *c)
+{
+    size_t n = c->v.n;
+    uint32_t *perm = malloc(n * sizeof *perm);
+    if (!(c->fold = malloc(n * sizeof *c->fold)) || !perm) {
+        free(perm);
+        return av__fail(AV_ENOMEM, "folds");
+    }
+    for (size_t i = 0; i < n; i++)
+        perm[i] = (uint32_t)i;
+    av_rng g;
+    av__rng_seed(&g, c->fo->seed);
+    for (size_t i = n; i > 1; i--) {
+        size_t j = (size_t)(av__rng_uniform(&g) * (double)i);
+        uint32_t tmp = perm[i - 1];
+        perm[i - 1] = perm[j];
+        perm[j] = tmp;
+    }
+    for (size_t i = 0; i < n; i++)
+        c->fold[perm[i]] = (uint32_t)(i % c->t.n_folds);
+    free(perm);
+    return AV_OK;
+}
+
+static int fit_subset(const tune_ctx *c, uint32_t fold, uint32_t k, uint32_t n_init,
+                      av_router **out)
+{
+    av_builder *b = NULL;
+    int rc = av_builder_new(&b, c->v.dim, c->v.m, c->v.names);
+    for (size_t i = 0; rc == AV_OK && i < c->v.n; i++)
+        if (c->fold[i] != fold)
+            rc = av_builder_add(b, c->v.X + i * c->v.dim, c->v.dim, c->v.scores + i * c->v.m,
+                                c->v.costs + i * c->v.m);
+    if (rc == AV_OK) {
+        av_fit_options o = *c->fo;
+        o.n_clusters = k;
+        o.top_p = 1;
+        o.n_init = n_init;
+        o.tune = NULL;
+        o.verbose = 0;
+        o.progress = NULL;
+        rc = av_builder_fit(b, &o, out);
+    }
+    av_builder_free(b);
+    return rc;
+}
+
+/* Per-fold accumulators of one candidate: per alpha the sums of score and cost and the rows
+   scored. */
+typedef struct fold_acc {
+    double *score, *cost, *n;
+} fold_acc;
+
+/* Evaluate every candidate with this k on the held-out fold. */
+static int eval_fold_k(tune_ctx *c, uint32_t fold, size_t ki, const av_router *r)
+{
+    size_t m = c->v.m, k = r->k, na = c->t.n_alphas;
+    size_t nka = c->t.n_kappa ? c->t.n_kappa : 1;
+    const av_table *tab = av__table(r);
+    uint32_t pmax = c->max_p < k ? c->max_p : (uint32_t)k;
+    /* normalised rows per (kappa, cluster) */
+    double *rows = malloc(nka * k * 2 * m * sizeof(double));
+    size_t nc = 0;
+    for (size_t g = 0; g < c->n_cfg; g++)
+        nc += c->cfg[g].ki == ki;
+    double *acc_s = calloc(nc * na * 3, sizeof(double));
+    size_t *cfg_of = malloc(nc * sizeof(size_t));
+    if (!rows || !acc_s || !cfg_of) {
+        free(rows), free(acc_s), free(cfg_of);
+        return av__fail(AV_ENOMEM, "tuning scratch");
+    }
+    nc = 0;
+    for (size_t g = 0; g < c->n_cfg; g++)
+        if (c->cfg[g].ki == ki)
+            cfg_of[nc++] = g;
+    double gp[AV_MAX_MODELS], gq[AV_MAX_MODELS], p[AV_MAX_MODELS], q[AV_MAX_MODELS];
+    double raw[AV_ROW_RAW * AV_MAX_MODELS];
+    for (size_t i = 0; i < m; i++) {
+        gp[i] = av__table_gmean(tab, i, 0);
+        gq[i] = av__table_gmean(tab, i, 1);
+    }
+    for (size_t d = 0; d < nka; d++) {
+        double kappa = c->t.n_kappa ? c->t.kappa[d] : 0.0;
+        for (size_t j = 0; j < k; j++) {
+            av__table_read(tab, j, AV_ROW_NORM * m, AV_ROW_RAW * m, raw);
+            av__means_from_raw(raw, gp, gq, m, kappa, p, q);
+            av__normalise_means(p, q, m, rows + (d * k + j) * 2 * m);
+        }
+    }
+    /* single-model means on the fold: the cost scale of the AUC */
+    double ms_cost[AV_MAX_MODELS] = {0}, ms_n[AV_MAX_MODELS] = {0};
+    uint32_t idx[AV_MAX_TOP_P];
+    float sims[AV_MAX_TOP_P];
+    double A[AV_MAX_MODELS], B[AV_MAX_MODELS], w[AV_MAX_TOP_P];
+    int rc = AV_OK;
+    for (size_t row = 0; row < c->v.n && rc == AV_OK; row++) {
+        if (c->fold[row] != fold)
+            continue;
+        const float *sc = c->v.scores + row * m, *co = c->v.costs + row * m;
+        for (size_t i = 0; i < m; i++)
+            if (!isnan(sc[i]) && !isnan(co[i])) {
+                ms_cost[i] += (double)co[i];
+                ms_n[i] += 1.0;
+            }
+        if ((rc = av__router_nearest(r, c->v.X + row * c->v.dim, pmax, idx, sims)) != AV_OK)
+            break;
+        for (size_t e = 0; e < nc; e++) {
+            const tune_cfg *g = &c->cfg[cfg_of[e]];
+            for (size_t t = 0; t < g->p; t++)
+                w[t] = g->temp > 0.0f ? exp(((double)sims[t] - (double)sims[0]) / (double)g->temp)
+                                      : 1.0;
+            for (size_t i = 0; i < m; i++)
+                A[i] = B[i] = 0.0;
+            for (size_t t = 0; t < g->p; t++) {
+                const double *nr = rows + (g->kpi * k + idx[t]) * 2 * m;
+                for (size_t i = 0; i < m; i++) {
+                    A[i] += w[t] * nr[2 * i];
+                    B[i] += w[t] * nr[2 * i + 1];
+                }
+            }
+            double *as = acc_s + e * na * 3;
+            for (size_t a = 0; a < na; a++) {
+                double al = c->alphas[a], be = 1.0 - al, acc[AV_MAX_MODELS];
+                for (size_t i = 0; i < m; i++)
+                    acc[i] = al * A[i] + be * B[i];
+                int32_t best = av__argmax_tie(tab, acc, NULL);
+                if (isnan(sc[best]) || isnan(co[best]))
+                    continue;
+                as[3 * a] += (double)sc[best];
+                as[3 * a + 1] += (double)co[best];
+                as[3 * a + 2] += 1.0;
+            }
+        }
+    }
+    double max_cost = 0.0;
+    for (size_t i = 0; i < m; i++)
+        if (ms_n[i] > 0.0)
+            max_cost = fmax(max_cost, ms_cost[i] / ms_n[i]);
+    double xs[AV_TUNE_MAX_ALPHAS], ys[AV_TUNE_MAX_ALPHAS];
+    for (size_t e = 0; rc == AV_OK && e < nc; e++) {
+        const double *as = acc_s + e * na * 3;
+        for (size_t a = 0; a < na; a++) {
+            xs[a] = as[3 * a + 2] > 0.0 ? as[3 * a + 1] / as[3 * a + 2] : NAN;
+            ys[a] = as[3 * a + 2] > 0.0 ? as[3 * a] / as[3 * a + 2] : NAN;
+        }
+        double auc = av__step_auc(xs, ys, na, max_cost);
+        c->cfg[cfg_of[e]].auc_sum += isnan(auc) ? 0.0 : auc;
+    }
+    free(rows), free(acc_s), free(cfg_of);
+    return rc;
+}
+
+static int set_meta_f(av_router *r, const char *key, const char *fmt, double v)
+{
+    char buf[64];
+    snprintf(buf, sizeof buf, fmt, v);
+    return av_router_set_meta(r, key, buf);
+}
+
+int av__builder_fit_tuned(av_builder *b, const av_fit_options *fo, av_router **out)
+{
+    tune_ctx c;
+    memset(&c, 0, sizeof c);
+    c.fo = fo;
+    av__builder_view(b, &c.v);
+    int rc = read_tune(fo->tune, &c.t);
+    if (rc)
+        return rc;
+    if (c.v.n < 2 * (size_t)c.t.n_folds)
+        return av__fail(AV_EEMPTY, "%zu rows for %u folds", c.v.n, c.t.n_folds);
+    if ((rc = make_configs(&c)) != AV_OK || (rc = assign_folds(&c)) != AV_OK)
+        goto done;
+    if (!(c.alphas = malloc(c.t.n_alphas * sizeof(double)))) {
+        rc = av__fail(AV_ENOMEM, "alpha grid");
+        goto done;
+    }
+    for (size_t a = 0; a < c.t.n_alphas; a++) /* rounded to float as av_route's parameter is */
+        c.alphas[a] = (double)(float)((double)a / (double)(c.t.n_alphas - 1));
+    size_t nk = c.t.n_n_clusters ? c.t.n_n_clusters : 1;
+    for (uint32_t f = 0; f < c.t.n_folds && rc == AV_OK; f++)
+        for (size_t ki = 0; ki < nk && rc == AV_OK; ki++) {
+            uint32_t k = c.t.n_n_clusters ? c.t.n_clusters[ki] : fo->n_clusters;
+            bool used = false;
+            for (size_t g = 0; g < c.n_cfg; g++)
+                used |= c.cfg[g].ki == ki;
+            if (!used)
+                continue;
+            av_router *r = NULL;
+            if ((rc = fit_subset(&c, f, k, c.t.n_init, &r)) != AV_OK) {
+                char why[256];
+                snprintf(why, sizeof why, "%s", av_last_error());
+                rc = av__fail(rc, "tuning fold %u, n_clusters %u: %s", f, k, why);
+                break;
+            }
+            rc = eval_fold_k(&c, f, ki, r);
+            av_router_free(r);
+        }
+    if (rc)
+        goto done;
+    size_t best = 0;
+    for (size_t g = 1; g < c.n_cfg; g++)
+        if (c.cfg[g].auc_sum > c.cfg[best].auc_sum)
+            best = g;
+    const tune_cfg *w = &c.cfg[best];
+    av_fit_options o = *fo;
+    o.n_clusters = w->k;
+    o.top_p = w->p;
+    o.tune = NULL;
+    av_router *r = NULL;
+    if ((rc = av_builder_fit(b, &o, &r)) != AV_OK)
+        goto done;
+    av_estimator_options eo;
+    av_estimator_options_init(&eo);
+    eo.kappa = w->kappa;
+    eo.weighting = w->temp > 0.0f ? AV_WEIGHTING_SOFTMAX : AV_WEIGHTING_HARD;
+    if (w->temp > 0.0f)
+        eo.temperature = w->temp;
+    eo.guard = c.t.guard;
+    eo.guard_margin = c.t.guard_margin;
+    double mean_auc = w->auc_sum / (double)c.t.n_folds;
+    rc = av_router_set_estimator(r, &eo);
+    if (!rc) rc = set_meta_f(r, "tuned_n_clusters", "%.0f", w->k);
+    if (!rc) rc = set_meta_f(r, "tuned_top_p", "%.0f", w->p);
+    if (!rc) rc = set_meta_f(r, "tuned_kappa", "%.17g", w->kappa);
+    if (!rc) rc = av_router_set_meta(r, "tuned_weighting", w->temp > 0.0f ? "softmax" : "hard");
+    if (!rc) rc = set_meta_f(r, "tuned_temperature", "%.9g", (double)w->temp);
+    if (!rc) rc = set_meta_f(r, "tuned_cv_auc", "%.17g", mean_auc);
+    if (!rc) rc = set_meta_f(r, "tuned_folds", "%.0f", c.t.n_folds);
+    if (!rc) rc = set_meta_f(r, "tuned_candidates", "%.0f", (double)c.n_cfg);
+    if (rc) {
+        av_router_free(r);
+        goto done;
+    }
+    fo->tune->best_auc = mean_auc;
+    *out = r;
+done:
+    free(c.cfg);
+    free(c.fold);
+    free(c.alphas);
+    return rc;
+}
