@@ -271,7 +271,19 @@ static int run(av_eval_result **out, const av_router *r, const av_replay *replay
             }
         add_oracle(res, s, c, m);
         for (size_t a = 0; a < na; a++) {
-            int32_t w = av__score_models(r, idx, NULL, p, res->alphas[a], NULL);
+            int32_t w;
+            if (r->bx.active) { /* the router's soft weights or guard (route_ex.c) */
+                av_route_options ro = AV_ROUTE_OPTIONS_INIT;
+                ro.alpha = (float)res->alphas[a];
+                ro.top_p = (uint32_t)p;
+                w = av_route_ex(r, rp.embeddings + row * stride, rp.dim, &ro, NULL);
+                if (w < 0) {
+                    rc = w;
+                    goto fail;
+                }
+            } else {
+                w = av__score_models(r, idx, NULL, p, res->alphas[a], NULL);
+            }
             res->a_count[a * m + (size_t)w]++;
             if (isnan(s[w])) {
                 res->a_miss[a]++;
