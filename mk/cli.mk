@@ -39,10 +39,10 @@ install-extra::
 uninstall-extra::
 	rm -f $(DESTDIR)$(BINDIR)/avengers $(DESTDIR)$(MANDIR)/man1/avengers.1
 
-# End-to-end tests of the command on tests/data/llm9 (tests/cli/run.sh prints `N passed, N failed`).
+# End-to-end tests of the command on tests/data/llm9 (tests/cli/test_cli.py prints `N passed, N failed`).
 CHECK_SUITES += cli
 check-cli: $(CLI_BIN)
-	@AVENGERS=$(CLI_BIN) PYTHON=$(PYTHON) tests/cli/run.sh
+	@AVENGERS=$(CLI_BIN) $(PYTHON) tests/cli/test_cli.py
 
 # ---- demo: train on the bundled llmrouter9 train split with the paper's defaults, evaluate on the
 # test split, print the table, write demo/router.avr, demo/eval.json and demo/frontier.svg.
@@ -56,3 +56,11 @@ demo: $(CLI_BIN)
 	  --embeddings $(DEMO_DATA)/emb_tfidf_svd384.npy --split test --alphas 0:1:0.05 \
 	  --json demo/eval.json --svg demo/frontier.svg
 	@echo "wrote demo/router.avr, demo/eval.json, demo/frontier.svg"
+
+# Not part of `make check`: time one 101-alpha sweep over 100,000 synthetic queries.
+.PHONY: eval-speed
+$(BUILDDIR)/tests/eval_speed: tests/cli/eval_speed.c $(STLIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) -o $@ $< $(STLIB) $(LIB_LIBS)
+eval-speed: $(BUILDDIR)/tests/eval_speed
+	OPENBLAS_NUM_THREADS=1 $(BUILDDIR)/tests/eval_speed

@@ -1,0 +1,408 @@
+#!/usr/bin/python3
+"""End-to-end tests of the `avengers` command on the real fixture tests/data/llm9.
+
+Run by `make check-cli` (AVENGERS = path of the command). Prints one line per test and the summary
+`N passed, N failed`. `--update-golden` rewrites tests/cli/golden/ (review the diff before committing).
+
+Golden files: golden/router.avr (trained once with the command, committed so that the goldens do not
+depend on k-means rounding on other CPUs), golden/info.txt and golden/eval.json. Creation-time
+fields are masked before comparison.
+"""
+import gzip
+import json
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+AVENGERS = os.path.abspath(os.environ.get("AVENGERS", os.path.join(ROOT, "build", "bin", "avengers")))
+FIX = "tests/data/llm9"
+DATA = f"{FIX}/data.jsonl.gz"
+EMB = f"{FIX}/emb.npy"
+GOLDEN = "tests/cli/golden"
+ROUTER = f"{GOLDEN}/router.avr"
+# Training options of the golden router and of the routers compared here (small and fast).
+TRAIN_OPTS = ["-k", "16", "--top-p", "4", "--n-init", "2", "--seed", "7"]
+ALPHAS = "0:1:0.1"
+TOL = 1e-12
+
+EXIT_USAGE, EXIT_DATA, EXIT_ROUTER = 1, 2, 3
+
+results = []
+TMP = tempfile.mkdtemp(prefix="avengers-cli-")
+
+
+def run(*args, check=None):
+    p = subprocess.run([AVENGERS, *args], cwd=ROOT, capture_output=True, text=True)
+    if check is not None and p.returncode != check:
+        raise AssertionError(f"exit {p.returncode} (want {check}) for {' '.join(args)}\n"
+                             f"stdout: {p.stdout[-2000:]}\nstderr: {p.stderr[-2000:]}")
+    return p
+
+
+TESTS = []
+
+
+def test(fn):
+    TESTS.append(fn)
+    return fn
+
+
+def run_tests():
+    for fn in TESTS:
+        try:
+            fn()
+            results.append((fn.__name__, None))
+            print(f"ok   {fn.__name__}")
+        except Exception as e:  # a failed check or an unexpected error both fail the test
+            results.append((fn.__name__, e))
+            print(f"FAIL {fn.__name__}: {e}")
+        sys.stdout.flush()
+
+
+def tmp(name):
+    return os.path.join(TMP, name)
+
+
+def read_lines():
+    with gzip.open(os.path.join(ROOT, DATA), "rt", encoding="utf-8") as f:
+        return [l for l in f.read().split("\n") if l]
+
+
+def write_lines(path, lines, gz=False):
+    opener = gzip.open if gz else open
+    with opener(path, "wt", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def mask_info(text):
+    """Drop what changes with the creation time: the 'created' entry and the metadata CRC."""
+    out = []
+    for line in text.splitlines():
+        if line.strip().startswith("created "):
+            continue
+        if line.strip().startswith("metadata ") and "crc32" in line:
+            line = re.sub(r"\d+ bytes stored, \d+ raw, crc32 [0-9a-f]+", "<masked>", line)
+        if line.startswith("file ") or line.startswith("size "):
+            continue
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def close(a, b, path="$"):
+    """Structural equality with numbers equal to TOL (relative) and NaN/None treated alike."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        assert set(a) == set(b), f"{path}: keys {sorted(set(a) ^ set(b))} differ"
+        for k in a:
+            close(a[k], b[k], f"{path}.{k}")
+    elif isinstance(a, list) and isinstance(b, list):
+        assert len(a) == len(b), f"{path}: length {len(a)} != {len(b)}"
+        for i, (x, y) in enumerate(zip(a, b)):
+            close(x, y, f"{path}[{i}]")
+    elif isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        assert abs(a - b) <= TOL * max(1.0, abs(a), abs(b)), f"{path}: {a!r} != {b!r}"
+    else:
+        assert a == b, f"{path}: {a!r} != {b!r}"
+
+
+def eval_json(out, *extra, router=ROUTER, data=DATA, emb=EMB):
+    run("eval", "--router", router, "--data", data, "--embeddings", emb, "--alphas", ALPHAS,
+        "--json", out, "-q", *extra, check=0)
+    with open(out) as f:
+        return json.load(f)
+
+
+def direct_figures(rows, models):
+    """Single-model and oracle figures computed straight from the JSONL lines (numpy)."""
+    S = np.array([[r["scores"][m] for m in models] for r in rows], dtype=np.float64)
+    C = np.array([[r["costs"][m] for m in models] for r in rows], dtype=np.float64)
+    singles = {m: (S[:, i].sum() / len(rows), C[:, i].sum() / len(rows)) for i, m in enumerate(models)}
+    o_s = o_c = 0.0
+    for i in range(len(rows)):
+        best = None
+        for j in range(len(models)):  # highest score, then cheapest, then lower index
+            if best is None or S[i, j] > S[i, best] or (S[i, j] == S[i, best] and C[i, j] < C[i, best]):
+                best = j
+        o_s += S[i, best]
+        o_c += C[i, best]
+    return singles, (o_s / len(rows), o_c / len(rows))
+
+
+def compare_direct(ev, rows):
+    models = ev["router"]["models"]
+    singles, (os_, oc) = direct_figures(rows, models)
+    assert ev["data"]["rows"] == len(rows), f"{ev['data']['rows']} rows, expected {len(rows)}"
+    for s in ev["single_models"]:
+        ws, wc = singles[s["model"]]
+        assert abs(s["mean_score"] - ws) <= TOL and abs(s["mean_cost"] - wc) <= TOL * max(wc, 1e-300) + 1e-18, \
+            f"{s['model']}: ({s['mean_score']}, {s['mean_cost']}) vs direct ({ws}, {wc})"
+    assert abs(ev["oracle"]["mean_score"] - os_) <= TOL, f"oracle score {ev['oracle']['mean_score']} vs {os_}"
+    assert abs(ev["oracle"]["mean_cost"] - oc) <= TOL * oc, f"oracle cost {ev['oracle']['mean_cost']} vs {oc}"
+
+
+def splitmix_split(n, ratio, seed):
+    """The documented random split (cli/dataset.h), reimplemented: (train rows, test rows)."""
+    M = (1 << 64) - 1
+    st = seed
+
+    def nxt():
+        nonlocal st
+        st = (st + 0x9E3779B97F4A7C15) & M
+        z = st
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & M
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M
+        return z ^ (z >> 31)
+
+    perm = list(range(n))
+    for i in range(n - 1, 0, -1):
+        bound = i + 1
+        threshold = ((1 << 64) - bound) % bound
+        while True:
+            x = nxt()
+            if x >= threshold:
+                break
+        j = x % bound
+        perm[i], perm[j] = perm[j], perm[i]
+    n_train = int(math.floor(ratio * n + 0.5))
+    return sorted(perm[:n_train]), sorted(perm[n_train:])
+
+
+# ---------------------------------------------------------------------------------------------
+def update_golden():
+    os.makedirs(os.path.join(ROOT, GOLDEN), exist_ok=True)
+    run("train", "--data", DATA, "--embeddings", EMB, "--split", "train", *TRAIN_OPTS,
+        "--embedder-id", "tfidf-svd384", "-o", ROUTER, check=0)
+    with open(os.path.join(ROOT, GOLDEN, "info.txt"), "w") as f:
+        f.write(mask_info(run("info", ROUTER, check=0).stdout))
+    ev = eval_json(os.path.join(ROOT, GOLDEN, "eval.json"))
+    print(f"golden files rewritten under {GOLDEN} ({ev['data']['rows']} test rows)")
+
+
+@test
+def test_info_golden():
+    got = mask_info(run("info", ROUTER, check=0).stdout)
+    with open(os.path.join(ROOT, GOLDEN, "info.txt")) as f:
+        want = f.read()
+    assert got == want, "info output differs from golden/info.txt:\n" + got
+    assert "checksum        ok" in got
+
+
+@test
+def test_eval_json_golden():
+    got = eval_json(tmp("eval.json"))
+    with open(os.path.join(ROOT, GOLDEN, "eval.json")) as f:
+        want = json.load(f)
+    close(got, want)
+
+
+@test
+def test_eval_singles_oracle_direct_split_field():
+    ev = eval_json(tmp("eval_field.json"))
+    rows = [json.loads(l) for l in read_lines()]
+    compare_direct(ev, [r for r in rows if r["split"] == "test"])
+
+
+@test
+def test_random_split_train_and_eval_agree():
+    """train and eval with --split-by random pick complementary rows by the documented algorithm."""
+    out = tmp("rand.avr")
+    p = run("train", "--data", DATA, "--embeddings", EMB, "--split-by", "random", "--train-ratio", "0.7",
+            *TRAIN_OPTS, "-o", out, check=0)
+    train_rows, test_rows = splitmix_split(1200, 0.7, 7)
+    assert f"{len(train_rows)} training rows" in p.stdout, p.stdout
+    ev = eval_json(tmp("eval_rand.json"), "--split-by", "random", "--train-ratio", "0.7", "--seed", "7",
+                   router=out)
+    rows = [json.loads(l) for l in read_lines()]
+    compare_direct(ev, [rows[i] for i in test_rows])
+    info = run("info", out, check=0).stdout
+    assert f"n_train_rows         {len(train_rows)}" in info, info
+
+
+@test
+def test_avengerspro_format_same_router():
+    """The fixture converted to Avengers-Pro lines trains the same router as our format."""
+    lines = read_lines()
+    pro = []
+    for i, l in enumerate(lines):
+        r = json.loads(l)
+        pro.append(json.dumps({
+            "query": r["query"], "dataset": r["benchmark"], "index": i,
+            "records": r["scores"],
+            "usages": {m: {"cost": c, "prompt_tokens": 1, "completion_tokens": 0} for m, c in r["costs"].items()},
+        }))
+    write_lines(tmp("pro.jsonl"), pro)
+    ours, theirs = tmp("ours.avr"), tmp("pro.avr")
+    run("train", "--data", DATA, "--embeddings", EMB, "--split", "all", *TRAIN_OPTS, "-o", ours, check=0)
+    run("train", "--data", tmp("pro.jsonl"), "--format", "avengerspro", "--embeddings", EMB,
+        "--split", "all", *TRAIN_OPTS, "-o", theirs, check=0)
+
+    def body(path):  # everything but file name, size and metadata (which names the data file)
+        text = mask_info(run("info", path, check=0).stdout)
+        return text.split("metadata        ")[0]
+    a, b = body(ours), body(theirs)
+    assert a == b, f"info differs:\n{a}\n----\n{b}"
+    assert "centroids" in a and "statistics" in a
+    for alpha in ("0", "0.5", "1"):
+        ra = run("route", "--router", ours, "--embeddings", EMB, "--alpha", alpha, check=0).stdout
+        rb = run("route", "--router", theirs, "--embeddings", EMB, "--alpha", alpha, check=0).stdout
+        assert ra == rb and ra.count("\n") == 1200, f"route differs at alpha {alpha}"
+
+
+@test
+def test_route_output():
+    p = run("route", "--router", ROUTER, "--embeddings", EMB, "--alpha", "1", check=0)
+    rows = [json.loads(l) for l in p.stdout.splitlines()]
+    assert len(rows) == 1200 and rows[5]["row"] == 5
+    info = run("info", ROUTER, check=0).stdout
+    models = re.findall(r"^\s+\d+\s+(\S+)\s+\d+\s", info, re.M)
+    assert all(models[r["model"]] == r["name"] for r in rows), "index and name disagree"
+
+
+@test
+def test_csv_and_svg_outputs():
+    run("eval", "--router", ROUTER, "--data", DATA, "--embeddings", EMB, "--alphas", "0,0.5,1",
+        "--csv", tmp("e.csv"), "--svg", tmp("e.svg"), "-q", check=0)
+    with open(tmp("e.csv")) as f:
+        csv = f.read().splitlines()
+    assert csv[0].startswith("kind,name,alpha,mean_score") and len(csv) == 1 + 9 + 3 + 1, csv[:3]
+    import xml.etree.ElementTree as ET
+    svg = ET.parse(tmp("e.svg")).getroot()
+    texts = "".join(t.text or "" for t in svg.iter("{http://www.w3.org/2000/svg}text"))
+    assert "gemma-2-9b-it" in texts and "oracle" in texts and "mean cost per query" in texts
+
+
+@test
+def test_table_output():
+    p = run("eval", "--router", ROUTER, "--data", DATA, "--embeddings", EMB, "--alphas", ALPHAS, check=0)
+    for want in ("Single models", "Router", "Oracle", "Pareto frontier", "PerfGain", "CostSave",
+                 "ParetoDist", "AUC", "alpha 0.5"):
+        assert want in p.stdout, f"table lacks {want!r}"
+
+
+# ---- bad inputs: message and exit code --------------------------------------------------------
+def expect_error(args, code, *needles):
+    p = run(*args)
+    assert p.returncode == code, f"exit {p.returncode}, want {code}; stderr: {p.stderr}"
+    for n in needles:
+        assert n in p.stderr, f"stderr lacks {n!r}: {p.stderr}"
+
+
+def bad_data(name, mutate_line, lineno):
+    lines = read_lines()
+    lines[lineno - 1] = mutate_line(lines[lineno - 1])
+    path = tmp(name)
+    write_lines(path, lines)
+    return path
+
+
+@test
+def test_bad_malformed_json():
+    path = bad_data("malformed.jsonl", lambda l: l[:40], 5)
+    expect_error(["eval", "--router", ROUTER, "--data", path, "--embeddings", EMB], EXIT_DATA,
+                 f"{path}:5: malformed JSON")
+
+
+@test
+def test_bad_missing_model_in_line():
+    def drop(l):
+        r = json.loads(l)
+        del r["scores"]["gemma-2-9b-it"]
+        return json.dumps(r)
+    path = bad_data("missing.jsonl", drop, 3)
+    expect_error(["train", "--data", path, "--embeddings", EMB, "-o", tmp("x.avr")], EXIT_DATA,
+                 f"{path}:3: model 'gemma-2-9b-it' is missing from \"scores\"")
+
+
+@test
+def test_bad_router_model_not_in_data():
+    lines = [l.replace('"qwen2.5-7b-instruct"', '"qwen-renamed"') for l in read_lines()]
+    write_lines(tmp("renamed.jsonl"), lines)
+    expect_error(["eval", "--router", ROUTER, "--data", tmp("renamed.jsonl"), "--embeddings", EMB],
+                 EXIT_ROUTER, "the router's model 'qwen2.5-7b-instruct' is not in")
+
+
+@test
+def test_bad_row_count_mismatch():
+    np.save(tmp("short.npy"), np.load(os.path.join(ROOT, EMB))[:-1])
+    expect_error(["eval", "--router", ROUTER, "--data", DATA, "--embeddings", tmp("short.npy")],
+                 EXIT_DATA, "has 1199 rows but", "has 1200 data lines")
+
+
+@test
+def test_bad_non_finite_value():
+    path = bad_data("inf.jsonl", lambda l: re.sub(r'("costs":\{"[^"]+":)[^,}]+', r"\g<1>1e999", l), 7)
+    expect_error(["train", "--data", path, "--embeddings", EMB, "-o", tmp("x.avr")], EXIT_DATA,
+                 f"{path}:7: cost of model", "not a finite number")
+
+
+@test
+def test_bad_npy_dtype():
+    np.save(tmp("int.npy"), np.zeros((1200, 384), dtype=np.int32))
+    expect_error(["eval", "--router", ROUTER, "--data", DATA, "--embeddings", tmp("int.npy")],
+                 EXIT_DATA, f"{tmp('int.npy')}: dtype '<i4' is not supported")
+
+
+@test
+def test_bad_npy_fortran_order():
+    np.save(tmp("fortran.npy"), np.asfortranarray(np.load(os.path.join(ROOT, EMB))))
+    expect_error(["eval", "--router", ROUTER, "--data", DATA, "--embeddings", tmp("fortran.npy")],
+                 EXIT_DATA, "Fortran order")
+
+
+@test
+def test_bad_missing_file():
+    expect_error(["eval", "--router", ROUTER, "--data", "no/such/file.jsonl", "--embeddings", EMB],
+                 EXIT_DATA, "no/such/file.jsonl: cannot open: No such file or directory")
+    expect_error(["info", "no/such/router.avr"], EXIT_ROUTER, "no/such/router.avr")
+
+
+@test
+def test_bad_router_checksum():
+    with open(os.path.join(ROOT, ROUTER), "rb") as f:
+        b = bytearray(f.read())
+    b[len(b) // 2] ^= 0x40
+    with open(tmp("flipped.avr"), "wb") as f:
+        f.write(b)
+    p = run("info", tmp("flipped.avr"))
+    assert p.returncode == EXIT_ROUTER and "checksum" in p.stderr, p.stderr
+    assert "FAILED" in p.stdout
+
+
+@test
+def test_bad_usage():
+    expect_error(["eval", "--router", ROUTER, "--alphas", "2:3:1", "--data", DATA, "--embeddings", EMB],
+                 EXIT_USAGE, "--alphas")
+    expect_error(["frobnicate"], EXIT_USAGE, "unknown command")
+    for cmd in ("train", "eval", "route", "info"):
+        p = run(cmd, "--help")
+        assert p.returncode == 0 and "usage: avengers " + cmd in p.stdout, cmd
+
+
+@test
+def test_raw_float32_embeddings():
+    e = np.load(os.path.join(ROOT, EMB))
+    e.astype("<f4").tofile(tmp("emb.f32"))
+    a = run("route", "--router", ROUTER, "--embeddings", EMB, check=0).stdout
+    b = run("route", "--router", ROUTER, "--embeddings", tmp("emb.f32"), "--dim", "384", check=0).stdout
+    assert a == b
+    expect_error(["route", "--router", ROUTER, "--embeddings", tmp("emb.f32"), "--dim", "383"],
+                 EXIT_DATA, "not a whole number of rows")
+
+
+if __name__ == "__main__":
+    try:
+        if "--update-golden" in sys.argv:
+            update_golden()
+            sys.exit(0)
+        run_tests()
+        failed = sum(1 for _, e in results if e)
+        print(f"{len(results) - failed} passed, {failed} failed")
+        sys.exit(1 if failed else 0)
+    finally:
+        shutil.rmtree(TMP, ignore_errors=True)
