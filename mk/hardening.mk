@@ -113,3 +113,39 @@ valgrind: $(UNIT_BINS) $(REPLAYERS)
 
 clean-extra::
 	rm -rf build-asan build-tsan build-fuzz
+
+# ---- ABI ------------------------------------------------------------------------------------------
+# Exported dynamic symbols == the AV_API functions of the header.
+CHECK_SUITES += abi-symbols
+.PHONY: check-abi-symbols check-headers abi-check abi-baseline
+check-abi-symbols: $(SHLIB)
+	@$(PYTHON) tests/abi/check_symbols.py $(HEADER) $(SHLIB)
+
+# The header alone as C99, C11 (gcc, clang) and C++17 (g++, clang++), warnings as errors.
+CHECK_SUITES += headers
+HEADER_CC  ?= gcc clang
+HEADER_CXX ?= g++ clang++
+HEADER_WARN := -Wall -Wextra -Wpedantic -Werror
+check-headers:
+	@mkdir -p $(BUILDDIR)/abi; cp tests/abi/header_alone.c $(BUILDDIR)/abi/header_alone.cpp; p=0; f=0; \
+	for cc in $(HEADER_CC); do for std in c99 c11; do \
+	  if $$cc -std=$$std $(HEADER_WARN) -Wstrict-prototypes -Iinclude -c tests/abi/header_alone.c \
+	       -o $(BUILDDIR)/abi/h.o; then p=$$((p + 1)); else echo "FAIL $$cc -std=$$std"; f=$$((f + 1)); fi; \
+	done; done; \
+	for cxx in $(HEADER_CXX); do \
+	  if $$cxx -std=c++17 $(HEADER_WARN) -Iinclude -c $(BUILDDIR)/abi/header_alone.cpp \
+	       -o $(BUILDDIR)/abi/h.o; then p=$$((p + 1)); else echo "FAIL $$cxx -std=c++17"; f=$$((f + 1)); fi; \
+	done; echo "$$p passed, $$f failed"; [ $$f -eq 0 ]
+
+# abigail-tools: the built library's ABI (public types only, from the headers) against the committed
+# baseline; tests/abi/abi_check.sh decides what is incompatible (docs/ABI.md).
+ABI_BASELINE := tests/abi/libavengers.abi
+ABIDW_FLAGS  := --headers-dir include/avengers --no-corpus-path --no-comp-dir-path
+abi-check: $(SHLIB)
+	@mkdir -p $(BUILDDIR)/abi
+	@abidw $(ABIDW_FLAGS) --out-file $(BUILDDIR)/abi/current.abi $(SHLIB)
+	@tests/abi/abi_check.sh $(ABI_BASELINE) $(BUILDDIR)/abi/current.abi tests/abi/suppressions.abignore
+
+# Regenerate the committed baseline after a deliberate ABI change (see docs/ABI.md).
+abi-baseline: $(SHLIB)
+	abidw $(ABIDW_FLAGS) --out-file $(ABI_BASELINE) $(SHLIB)
