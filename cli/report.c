@@ -24,6 +24,7 @@
 #define TICK_TARGET 6.0
 #define TICK_LEN 6.0
 #define AXIS_PAD 0.05 /* share of the data range added on each side */
+#define LABEL_ROOM 200.0 /* a model label further right than this is drawn leftwards */
 
 static av_eval_point get_alpha(const av_eval_result *res, size_t i)
 {
@@ -482,17 +483,6 @@ int cli_report_svg(const cli_report *rep, const char *path, char *err, size_t er
     fprintf(f, " (%zu rows, %s)</text>\n", av_eval_n_rows(res), rep->split_desc);
     svg_axes(f, &x, &y);
 
-    /* Pareto frontier (dashed), in cost order as the library sorted it. */
-    fprintf(f, "<polyline fill=\"none\" stroke=\"#ff7f0e\" stroke-width=\"2\" "
-               "stroke-dasharray=\"6 4\" points=\"");
-    for (size_t t = 0; t < av_eval_frontier_count(res); t++) {
-        uint32_t kind;
-        size_t idx;
-        av_eval_frontier_at(res, t, &kind, &idx);
-        av_eval_point p = kind == AV_EVAL_ROUTER ? get_alpha(res, idx) : get_model(res, idx);
-        fprintf(f, "%.1f,%.1f ", sx(&x, p.mean_cost), sy(&y, p.mean_score * PERCENT));
-    }
-    fprintf(f, "\"/>\n");
     /* The router's curve in alpha order, with a dot per setting and the end alphas labelled. */
     fprintf(f, "<polyline fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"2\" points=\"");
     for (size_t a = 0; a < na; a++) {
@@ -513,15 +503,28 @@ int cli_report_svg(const cli_report *rep, const char *path, char *err, size_t er
             fprintf(f, "<text x=\"%.1f\" y=\"%.1f\">&#945;=%.3g</text>\n", px + 6, py + 14,
                     p.alpha);
     }
-    fprintf(f, "</g>\n<g font-family=\"sans-serif\" font-size=\"11\" fill=\"#444\">\n");
+    fprintf(f, "</g>\n");
+    /* Pareto frontier, dashed over the router's curve that it mostly follows; cost order. */
+    fprintf(f, "<polyline fill=\"none\" stroke=\"#ff7f0e\" stroke-width=\"2\" "
+               "stroke-dasharray=\"6 4\" points=\"");
+    for (size_t t = 0; t < av_eval_frontier_count(res); t++) {
+        uint32_t kind;
+        size_t idx;
+        av_eval_frontier_at(res, t, &kind, &idx);
+        av_eval_point p = kind == AV_EVAL_ROUTER ? get_alpha(res, idx) : get_model(res, idx);
+        fprintf(f, "%.1f,%.1f ", sx(&x, p.mean_cost), sy(&y, p.mean_score * PERCENT));
+    }
+    fprintf(f, "\"/>\n");
+    fprintf(f, "<g font-family=\"sans-serif\" font-size=\"11\" fill=\"#444\">\n");
     for (size_t i = 0; i < m; i++) {
         av_eval_point p = get_model(res, i);
         if (!p.n_scored)
             continue;
         double px = sx(&x, p.mean_cost), py = sy(&y, p.mean_score * PERCENT);
+        bool right = px > PLOT_R - LABEL_ROOM; /* keep long names inside the canvas */
         fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"5\" fill=\"#777\"/>\n<text x=\"%.1f\" "
-                   "y=\"%.1f\">",
-                px, py, px + 8, py - 6);
+                   "y=\"%.1f\" text-anchor=\"%s\">",
+                px, py, right ? px - 8 : px + 8, py - 6, right ? "end" : "start");
         xml_text(f, av_eval_model_name(res, i));
         fprintf(f, "</text>\n");
     }
