@@ -1,0 +1,154 @@
+/* Cross-validated tuning on small synthetic data whose best configuration is known: four
+   well-separated blobs; a cheap model is right on blobs 0 and 1 only, an expensive one on all.
+   One cluster cannot tell the blobs apart and top_p = 4 mixes them, so (k = 4, top_p = 1) has the
+   largest area under the accuracy-cost curve. */
+#include "avengers/avengers.h"
+#include "harness.h"
+
+#include <stdint.h>
+
+enum { D = 8, K = 4, PER = 40 };
+
+static av_builder *blobs(void)
+{
+    const char *names[] = {"cheap", "dear"};
+    av_builder *b = NULL;
+    if (av_builder_new(&b, D, 2, names) != AV_OK)
+        return NULL;
+    uint64_t x = 99;
+    for (int i = 0; i < PER; i++)
+        for (int c = 0; c < K; c++) {
+            float e[D];
+            for (int t = 0; t < D; t++) {
+                x = x * 6364136223846793005ull + 1442695040888963407ull;
+                float u = (float)((x >> 40) & 0xFFFF) / 65536.0f - 0.5f;
+                e[t] = (t == c ? 1.0f : 0.0f) + 0.1f * u;
+            }
+            const float s[2] = {c < 2 ? 1.0f : 0.0f, 1.0f}, co[2] = {1.0f, 10.0f};
+            av_builder_add(b, e, D, s, co);
+        }
+    return b;
+}
+
+static const uint32_t KS[] = {1, 4};
+static const uint32_t PS[] = {1, 4};
+static const double KAPPAS[] = {0, 2};
+static const float TS[] = {0.05f};
+
+static void grid(av_tune_options *t)
+{
+    av_tune_options_init(t);
+    t->n_clusters = KS, t->n_n_clusters = 2;
+    t->top_p = PS, t->n_top_p = 2;
+    t->kappa = KAPPAS, t->n_kappa = 2;
+    t->temperatures = TS, t->n_temperatures = 1;
+    t->n_folds = 4;
+    t->n_alphas = 11;
+    t->n_init = 2;
+}
+
+TEST(test_tune_picks_known_best)
+{
+    av_builder *b = blobs();
+    REQUIRE(b);
+    av_tune_options t;
+    grid(&t);
+    av_fit_options o;
+    av_fit_options_init(&o);
+    o.n_init = 2;
+    o.tune = &t;
+    av_router *r = NULL;
+    REQUIRE(av_builder_fit(b, &o, &r) == AV_OK);
+    CHECK_EQ_INT(av_router_n_clusters(r), 4);
+    CHECK_EQ_INT(av_router_top_p(r), 1);
+    CHECK(strcmp(av_router_meta(r, "tuned_n_clusters"), "4") == 0);
+    CHECK(strcmp(av_router_meta(r, "tuned_top_p"), "1") == 0);
+    CHECK(strcmp(av_router_meta(r, "tuned_folds"), "4") == 0);
+    /* 2 k x 2 p x 2 kappa x 2 weightings, less (k = 1, p = 4): 12 */
+    CHECK(strcmp(av_router_meta(r, "tuned_candidates"), "12") == 0);
+    /* Costs are over the dear model's 10. The perfect router reaches accuracy 1 at mean cost
+       (1 + 10) / 2 = 5.5 after accuracy 0.5 from x = 0.1 (all cheap): AUC = 0.5 * 0.45 + 0.45 =
+       0.675; a single cluster only mixes the two models: 0.5 * 0.9 = 0.45. */
+    CHECK_NEAR(t.best_auc, 0.675, 0.02);
+    CHECK_NEAR(atof(av_router_meta(r, "tuned_cv_auc")), t.best_auc, 1e-12);
+    /* the estimator recorded matches the tuned metadata */
+    av_estimator_options e = AV_ESTIMATOR_OPTIONS_INIT;
+    REQUIRE(av_router_get_estimator(r, &e) == AV_OK);
+    CHECK_NEAR(e.kappa, atof(av_router_meta(r, "tuned_kappa")), 0);
+    CHECK((e.weighting == AV_WEIGHTING_SOFTMAX) ==
+          (strcmp(av_router_meta(r, "tuned_weighting"), "softmax") == 0));
+    /* and it routes like that: at alpha 0.6 blob 2's centre goes to the dear model, blob 0's to
+       the cheap one */
+    float c0[D] = {1}, c2[D] = {0, 0, 1};
+    CHECK_EQ_INT(av_route(r, c0, D, 0.6f), 0);
+    CHECK_EQ_INT(av_route(r, c2, D, 0.6f), 1);
+    av_router_free(r);
+    av_builder_free(b);
+}
+
+TEST(test_tune_deterministic)
+{
+    av_builder *b = blobs();
+    REQUIRE(b);
+    av_tune_options t1, t2;
+    grid(&t1);
+    grid(&t2);
+    av_fit_options o;
+    av_fit_options_init(&o);
+    o.n_init = 1;
+    o.seed = 5;
+    av_router *r1 = NULL, *r2 = NULL;
+    o.tune = &t1;
+    REQUIRE(av_builder_fit(b, &o, &r1) == AV_OK);
+    o.tune = &t2;
+    REQUIRE(av_builder_fit(b, &o, &r2) == AV_OK);
+    CHECK(t1.best_auc == t2.best_auc);
+    const char *keys[] = {"tuned_n_clusters", "tuned_top_p", "tuned_kappa", "tuned_weighting",
+                          "tuned_cv_auc"};
+    for (size_t i = 0; i < 5; i++)
+        CHECK(strcmp(av_router_meta(r1, keys[i]), av_router_meta(r2, keys[i])) == 0);
+    av_router_free(r1);
+    av_router_free(r2);
+    av_builder_free(b);
+}
+
+TEST(test_tune_errors)
+{
+    av_builder *b = blobs();
+    REQUIRE(b);
+    av_tune_options t;
+    av_fit_options o;
+    av_fit_options_init(&o);
+    o.tune = &t;
+    av_router *r = NULL;
+    grid(&t);
+    t.n_folds = 1;
+    CHECK_EQ_INT(av_builder_fit(b, &o, &r), AV_EINVAL);
+    grid(&t);
+    static const double bad_kappa[] = {-1};
+    t.kappa = bad_kappa;
+    t.n_kappa = 1;
+    CHECK_EQ_INT(av_builder_fit(b, &o, &r), AV_EINVAL);
+    grid(&t);
+    t.top_p = NULL;
+    CHECK_EQ_INT(av_builder_fit(b, &o, &r), AV_EINVAL);
+    grid(&t);
+    static const uint32_t big_p[] = {8};
+    static const uint32_t small_k[] = {2};
+    t.top_p = big_p, t.n_top_p = 1;
+    t.n_clusters = small_k, t.n_n_clusters = 1;
+    CHECK_EQ_INT(av_builder_fit(b, &o, &r), AV_EINVAL); /* no candidate with top_p <= k */
+    grid(&t);
+    t.struct_size = 4;
+    CHECK_EQ_INT(av_builder_fit(b, &o, &r), AV_EINVAL);
+    CHECK(r == NULL);
+    /* the default grid is usable as is */
+    av_tune_options g;
+    av_tune_options_init(&g);
+    av_tune_options_default_grid(&g);
+    CHECK(g.n_n_clusters > 1 && g.n_top_p > 1 && g.n_kappa > 1 && g.n_temperatures >= 1);
+    CHECK(g.kappa[0] == 0.0);
+    av_builder_free(b);
+}
+
+TH_MAIN(T(test_tune_picks_known_best), T(test_tune_deterministic), T(test_tune_errors))
