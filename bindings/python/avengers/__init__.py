@@ -14,7 +14,8 @@ AVENGERS_LIB, the build tree (lib/libavengers.so) or the system loader (see aven
 from . import _native
 from ._errors import *  # noqa: F401,F403  (the exception classes)
 from ._errors import Error, CODES, BY_CODE, error_for
-from ._router import Builder, Router
+from ._eval import Evaluation, Point
+from ._router import Builder, RouteExplanation, Router
 
 __version__ = "0.1.0"
 
@@ -42,6 +43,6 @@ def library_path():
     return _native.lib_path
 
 
-__all__ = ["Router", "Builder", "Error", "CODES", "BY_CODE", "error_for", "version",
+__all__ = ["Router", "Builder", "Evaluation", "Point", "RouteExplanation", "Error", "CODES", "BY_CODE", "error_for", "version",
            "version_number", "simd_backend", "strerror", "library_path"] + \
     [c.__name__ for c in BY_CODE.values()]

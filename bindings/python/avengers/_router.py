@@ -5,10 +5,30 @@ import weakref
 
 import numpy as np
 
-from . import _arrays, _native
+from . import _arrays, _eval, _native, _structs
 from ._errors import error_for
 
 _CENTROID_TYPES = {"f32": 0, "f16": 1, "int8": 2}
+_CENTROID_NAMES = {v: k for k, v in _CENTROID_TYPES.items()}
+_WEIGHTING = {"router": 0, "hard": 1, "softmax": 2}
+_WEIGHTING_NAMES = {v: k for k, v in _WEIGHTING.items()}
+# av_route_options.flags
+_ROUTE_MAX_COST, _ROUTE_MIN_SCORE, _ROUTE_GUARD_ON, _ROUTE_GUARD_OFF, _ROUTE_EXPLORE = 1, 2, 4, 8, 16
+
+
+def _weighting(w):
+    return _WEIGHTING[w] if isinstance(w, str) else int(w)
+
+
+class RouteExplanation:
+    """What av_route_ex reports about one decision (arrays indexed by model where per model)."""
+
+    def __init__(self, **kw):
+        self.__dict__.update(kw)
+
+    def __repr__(self):
+        return "<RouteExplanation model=%d feasible=%d clusters=%s guarded=%s>" % (
+            self.model, self.n_feasible, list(self.clusters), self.guarded)
 
 
 def _encode(s, what):
@@ -248,11 +268,227 @@ class Router(_Handle):
             raise exc
         return out
 
-    def profile_update(self, embedding, model, score, cost):
-        """Record that sending this query to model (index or name) scored score at cost."""
+    def profile_update(self, embedding, model, score, cost, *, half_life=None, top_p=None,
+                       weighting=None, temperature=None, weight=None):
+        """Record that sending this query to model (index or name) scored score at cost
+        (av_profile_update). With any option set it is av_profile_update_ex: half_life (decay of
+        all evidence, in updates), top_p (spread over that many nearest clusters), weighting
+        ("hard"/"softmax") and temperature for the spread, weight (of this outcome)."""
         p, d, own = _arrays.vector(embedding)
-        _native.check(_native.av_profile_update(self._handle, p, d, self._model(model),
-                                                float(score), float(cost)))
+        opts = dict(half_life=half_life, top_p=top_p, weighting=weighting,
+                    temperature=temperature, weight=weight)
+        if all(v is None for v in opts.values()):
+            _native.check(_native.av_profile_update(self._handle, p, d, self._model(model),
+                                                    float(score), float(cost)))
+            return
+        o = _structs.init(_structs.UpdateOptions)
+        for k, v in opts.items():
+            if v is not None:
+                setattr(o, k, _weighting(v) if k == "weighting" else v)
+        _native.check(_native.av_profile_update_ex(self._handle, p, d, self._model(model),
+                                                   float(score), float(cost), ctypes.byref(o)))
+
+    # ---- beyond the paper: per-request options, estimator, budgets, online learning ----------
+    def route_ex(self, embedding, alpha=0.5, *, top_p=None, weighting=None, temperature=None,
+                 kappa=None, max_expected_cost=None, min_expected_score=None, guard=None,
+                 guard_margin=None, model_mask=None, embedder_id=None, explore_seed=None,
+                 explain=False):
+        """Route with per-request options (av_route_ex). Unset options take the router's
+        defaults; with none set the decision equals route(). model_mask: booleans per model, or
+        a collection of model names/indices allowed. weighting: "router", "hard", "softmax".
+        guard: True/False forces the guard on/off. explore_seed: Thompson sampling with that
+        seed. Returns the model index, or a RouteExplanation when explain=True. NoModelError when
+        no model satisfies the mask and limits."""
+        o = _structs.init(_structs.RouteOptions)
+        o.alpha = float(alpha)
+        if top_p is not None:
+            o.top_p = int(top_p)
+        if weighting is not None:
+            o.weighting = _weighting(weighting)
+        if temperature is not None:
+            o.temperature = float(temperature)
+        if kappa is not None:
+            o.kappa = float(kappa)
+        if max_expected_cost is not None:
+            o.flags |= _ROUTE_MAX_COST
+            o.max_expected_cost = float(max_expected_cost)
+        if min_expected_score is not None:
+            o.flags |= _ROUTE_MIN_SCORE
+            o.min_expected_score = float(min_expected_score)
+        if guard is not None:
+            o.flags |= _ROUTE_GUARD_ON if guard else _ROUTE_GUARD_OFF
+        if guard_margin is not None:
+            o.guard_margin = float(guard_margin)
+        if explore_seed is not None:
+            o.flags |= _ROUTE_EXPLORE
+            o.explore_seed = int(explore_seed)
+        keep = []
+        if model_mask is not None:
+            mask = self._mask(model_mask)
+            keep.append(mask)
+            o.model_mask, o.model_mask_len = mask.ctypes.data, mask.shape[0]
+        if embedder_id is not None:
+            keep.append(embedder_id.encode())
+            o.embedder_id = keep[-1]
+        p, d, own = _arrays.vector(embedding)
+        if not explain:
+            return _native.check(int(_native.av_route_ex(self._handle, p, d, ctypes.byref(o), None)))
+        m = self.n_models
+        cap = min(self.n_clusters, 64)  # AV_MAX_TOP_P: no decision uses more clusters
+        arr = dict(ranked=np.full(m, -1, np.int32), ranked_scores=np.zeros(m),
+                   model_scores=np.zeros(m), expected_score=np.zeros(m),
+                   expected_cost=np.zeros(m), clusters=np.zeros(cap, np.uint32),
+                   cluster_sims=np.zeros(cap, np.float32), cluster_weights=np.zeros(cap),
+                   cluster_support=np.zeros(cap))
+        res = _structs.init(_structs.RouteResult)
+        for k, a in arr.items():
+            setattr(res, k, a.ctypes.data)
+        res.ranked_cap, res.models_cap, res.clusters_cap = m, m, cap
+        model = _native.check(int(_native.av_route_ex(self._handle, p, d, ctypes.byref(o),
+                                                      ctypes.byref(res))))
+        nc, nr = min(res.n_clusters, cap), res.n_ranked
+        return RouteExplanation(
+            model=model, n_feasible=res.n_feasible, ranked=arr["ranked"][:nr],
+            ranked_scores=arr["ranked_scores"][:nr], model_scores=arr["model_scores"],
+            expected_score=arr["expected_score"], expected_cost=arr["expected_cost"],
+            clusters=arr["clusters"][:nc], cluster_sims=arr["cluster_sims"][:nc],
+            cluster_weights=arr["cluster_weights"][:nc],
+            cluster_support=arr["cluster_support"][:nc], best_similarity=res.best_similarity,
+            support=res.support, guarded=bool(res.guarded))
+
+    def _mask(self, model_mask):
+        m = self.n_models
+        items = list(model_mask)
+        if len(items) == m and all(isinstance(x, (bool, np.bool_)) for x in items):
+            return np.array(items, dtype=np.uint8)
+        mask = np.zeros(m, dtype=np.uint8)
+        for x in items:
+            mask[self._model(x)] = 1
+        return mask
+
+    @property
+    def estimator(self):
+        """The router's estimator defaults (av_router_get_estimator) as a dict."""
+        e = _structs.init(_structs.EstimatorOptions)
+        _native.check(_native.av_router_get_estimator(self._handle, ctypes.byref(e)))
+        return {"kappa": e.kappa, "weighting": _WEIGHTING_NAMES.get(e.weighting, e.weighting),
+                "temperature": e.temperature, "guard": bool(e.guard), "guard_margin": e.guard_margin}
+
+    def set_estimator(self, kappa=None, weighting=None, temperature=None, guard=None,
+                      guard_margin=None):
+        """Change the estimator defaults (unset ones keep their current value). Set them before
+        sharing the router between threads."""
+        e = _structs.init(_structs.EstimatorOptions)
+        _native.check(_native.av_router_get_estimator(self._handle, ctypes.byref(e)))
+        if kappa is not None:
+            e.kappa = float(kappa)
+        if weighting is not None:
+            e.weighting = _weighting(weighting)
+        if temperature is not None:
+            e.temperature = float(temperature)
+        if guard is not None:
+            e.guard = int(bool(guard))
+        if guard_margin is not None:
+            e.guard_margin = float(guard_margin)
+        _native.check(_native.av_router_set_estimator(self._handle, ctypes.byref(e)))
+
+    def _replay_args(self, embeddings, scores, costs):
+        """(emb ptr, n, dim, scores ptr, costs ptr, keepalive) for the budget functions, whose
+        embeddings are packed rows and whose scores and costs are float32 (n, n_models)."""
+        if embeddings is None:
+            return None, 0, self.dim, None, None, ()
+        e = np.asarray(embeddings)
+        if e.ndim != 2:
+            raise ValueError("embeddings must be 2-D")
+        ep, e = _arrays.contiguous(e, _arrays.F32, e.shape, "embeddings")
+        n, m = e.shape[0], self.n_models
+        sp = cp = None
+        keep = [e]
+        if scores is not None:
+            sp, s = _arrays.contiguous(scores, _arrays.F32, (n, m), "scores")
+            keep.append(s)
+        if costs is not None:
+            cp, c = _arrays.contiguous(costs, _arrays.F32, (n, m), "costs")
+            keep.append(c)
+        return ep, n, e.shape[1], sp, cp, keep
+
+    def expected_mean(self, alpha, embeddings=None, scores=None, costs=None):
+        """(mean score, mean cost) per query expected when routing at alpha: over the given
+        queries (their scores/costs if given) or, with embeddings None, the training statistics."""
+        ep, n, d, sp, cp, keep = self._replay_args(embeddings, scores, costs)
+        ms, mc = ctypes.c_double(), ctypes.c_double()
+        _native.check(_native.av_router_expected_mean(self._handle, float(alpha), ep, n, d, sp, cp,
+                                                      ctypes.byref(ms), ctypes.byref(mc)))
+        return ms.value, mc.value
+
+    def alpha_for_budget(self, budget, embeddings=None, scores=None, costs=None, n_grid=0):
+        """The largest alpha whose expected mean cost per query is <= budget (NoModelError when
+        even alpha 0 costs more)."""
+        ep, n, d, sp, cp, keep = self._replay_args(embeddings, scores, costs)
+        a = ctypes.c_float()
+        _native.check(_native.av_router_alpha_for_budget(self._handle, float(budget), ep, n, d, sp,
+                                                         cp, int(n_grid), ctypes.byref(a)))
+        return a.value
+
+    def alpha_for_accuracy(self, target, embeddings=None, scores=None, costs=None, n_grid=0):
+        """The cheapest alpha whose expected mean score is >= target (NoModelError if none)."""
+        ep, n, d, sp, cp, keep = self._replay_args(embeddings, scores, costs)
+        a = ctypes.c_float()
+        _native.check(_native.av_router_alpha_for_accuracy(self._handle, float(target), ep, n, d,
+                                                           sp, cp, int(n_grid), ctypes.byref(a)))
+        return a.value
+
+    def add_model(self, name, prior_score, prior_cost, prior_weight=1.0):
+        """Add a model (av_router_add_model) that starts from a prior in every cluster; returns its
+        index. Safe while other threads route."""
+        i = _native.check(int(_native.av_router_add_model(self._handle, name.encode(),
+                                                          float(prior_score), float(prior_cost),
+                                                          float(prior_weight))))
+        self._models = None
+        return i
+
+    def merge(self, other):
+        """Add other's statistics to this router's (av_profile_merge): same centroids (hash) and
+        the same model names in any order, else MismatchError."""
+        _native.check(_native.av_profile_merge(self._handle, other._handle))
+
+    @property
+    def centroid_hash(self):
+        h = _native.av_router_centroid_hash(self._handle)
+        return h.decode() if h else None
+
+    @property
+    def centroid_type(self):
+        """"f32", "f16" or "int8"."""
+        t = _native.check(int(_native.av_router_centroid_type(self._handle)))
+        return _CENTROID_NAMES.get(t, t)
+
+    def convert(self, centroid_type):
+        """A new Router with the centroids re-encoded ("f32", "f16", "int8"); this one is
+        unchanged."""
+        t = _CENTROID_TYPES[centroid_type] if isinstance(centroid_type, str) else int(centroid_type)
+        h = ctypes.c_void_p()
+        _native.check(_native.av_router_convert(ctypes.byref(h), self._handle, t))
+        return Router(h.value)
+
+    # ---- replay evaluation ------------------------------------------------------------------
+    def evaluate(self, embeddings, scores, costs, models=None, alphas=None, top_p=None,
+                 target_fraction=None, rows=None):
+        """Replay evaluation (av_eval_run / av_eval_run_rows): every query routed for every
+        alpha (default 0, 0.05, ..., 1) and scored with its recorded outcome; single models and
+        the oracle alongside. scores and costs are (n, n_columns), NaN = no outcome, columns
+        named by models (None: the router's models in order). float32 embeddings with
+        contiguous rows, and float32 or float64 C-contiguous scores/costs, are not copied.
+        Returns an Evaluation."""
+        rp, keep = _eval.replay(self, embeddings, scores, costs, models)
+        opts, akeep = _eval.options(alphas, top_p, target_fraction)
+        return _eval.run(self._handle, rp, opts, rows)
+
+    def subset_auc(self, embeddings, scores, costs, rows, models=None, alphas=None, top_p=None):
+        """Only the area under the accuracy-cost curve on the given rows (av_eval_subset_auc)."""
+        rp, keep = _eval.replay(self, embeddings, scores, costs, models)
+        opts, akeep = _eval.options(alphas, top_p)
+        return _eval.subset_auc(self._handle, rp, opts, rows)
 
     def __repr__(self):
         if self.closed:
@@ -304,6 +540,12 @@ class Builder(_Handle):
                 raise exc
         return self
 
+    tune_best_auc = None
+
+    @staticmethod
+    def _tune_options(tune, keep):
+        return _tune_options_impl(tune, keep)
+
     @property
     def n_rows(self):
         return int(_native.av_builder_n_rows(self._handle))
@@ -318,12 +560,16 @@ class Builder(_Handle):
         return None if v < 0 else v
 
     def fit(self, n_clusters=None, top_p=None, n_init=None, max_iter=None, tol=None, seed=None,
-            centroid_type=None, verbose=None, embedder_id=None, progress=None):
+            centroid_type=None, verbose=None, embedder_id=None, progress=None, tune=None):
         """Cluster the rows and compute the profiles (av_builder_fit). Unset options keep the
         library's defaults (av_fit_options_init: 60 clusters, top_p 4, 10 restarts, 300
         iterations, tol 1e-4, seed 42, f32 centroids). centroid_type: "f32", "f16", "int8" or
         the av_centroid_type number. progress(restart, n_init, iteration, inertia) is called from
-        the fitting thread; an exception it raises is re-raised after the fit returns."""
+        the fitting thread; an exception it raises is re-raised after the fit returns.
+        tune: cross-validated choice of the settings (av_tune_options): "default" for the
+        library's grid, or a dict with lists n_clusters, top_p, kappa, temperatures and scalars
+        n_folds, n_alphas, n_init, guard, guard_margin. The winner's AUC is then in
+        self.tune_best_auc and the choice in the router's metadata (tuned_*)."""
         opts = _default_fit_options()
         for name, val in (("n_clusters", n_clusters), ("top_p", top_p), ("n_init", n_init),
                           ("max_iter", max_iter), ("tol", tol), ("seed", seed),
@@ -350,8 +596,14 @@ class Builder(_Handle):
             opts.progress = cb
             if verbose is None:
                 opts.verbose = 1  # the library calls progress() only when verbose is set
+        tune_opts = None
+        if tune is not None:
+            tune_opts = self._tune_options(tune, keep)
+            opts.tune = ctypes.addressof(tune_opts)
         h = ctypes.c_void_p()
         rc = _native.av_builder_fit(self._handle, ctypes.byref(opts), ctypes.byref(h))
+        if tune_opts is not None and rc >= 0:
+            self.tune_best_auc = tune_opts.best_auc
         if rc < 0:
             _native.check(rc)
         router = Router(h.value)
@@ -359,6 +611,29 @@ class Builder(_Handle):
             router.close()
             raise raised[0]
         return router
+
+
+def _tune_options_impl(tune, keep):
+    t = _structs.init(_structs.TuneOptions)
+    if isinstance(tune, str):
+        if tune != "default":
+            raise ValueError('tune must be "default" or a dict')
+        _native.av_tune_options_default_grid(ctypes.byref(t))
+        return t
+    lists = {"n_clusters": (np.uint32, "n_n_clusters"), "top_p": (np.uint32, "n_top_p"),
+             "kappa": (np.float64, "n_kappa"), "temperatures": (np.float32, "n_temperatures")}
+    for k, v in tune.items():
+        if k in lists:
+            dt, count = lists[k]
+            a = np.ascontiguousarray(v, dtype=dt).ravel()
+            keep.append(a)
+            setattr(t, k, a.ctypes.data)
+            setattr(t, count, a.shape[0])
+        elif k in ("n_folds", "n_alphas", "n_init", "guard", "guard_margin"):
+            setattr(t, k, v)
+        else:
+            raise TypeError("unknown tune option %r" % k)
+    return t
 
 
 def _default_fit_options():

@@ -1,0 +1,202 @@
+"""Wrappers of the evaluation, compact-centroid and beyond-the-paper APIs, each checked against an
+independent numpy computation or an exact invariant (struct layouts, merge doubling, masks)."""
+import ctypes
+
+import numpy as np
+import pytest
+
+from conftest import fit_fixture
+
+
+@pytest.fixture(scope="module")
+def r(avengers, fx):
+    router = fit_fixture(avengers, fx, k=16, n_init=2, seed=5, embedder_id="tfidf-svd384")
+    yield router
+    router.close()
+
+
+def test_struct_layouts_match_the_library(avengers):
+    S = avengers._structs
+    for cls in S.INITS:
+        assert S.library_size(cls) == ctypes.sizeof(cls), cls.__name__
+    assert avengers._native.FitOptions().__class__  # fit options: checked through the init size
+    scratch = ctypes.create_string_buffer(1024)
+    avengers._native.av_fit_options_init(scratch)
+    assert ctypes.c_uint32.from_buffer(scratch).value == ctypes.sizeof(avengers._native.FitOptions)
+
+
+def _numpy_eval(r, fx, rows, alphas):
+    S, Q, X = fx.scores[rows], fx.costs[rows], fx.emb[rows]
+    out = []
+    for a in alphas:
+        pick = r.route_batch(X, float(np.float32(a)))
+        i = np.arange(len(pick))
+        out.append((S[i, pick].astype(np.float64).mean(), Q[i, pick].astype(np.float64).sum(),
+                    np.bincount(pick, minlength=r.n_models) / len(pick)))
+    return out
+
+
+def test_evaluate_matches_numpy(avengers, r, fx):
+    te = np.nonzero(fx.test)[0]
+    alphas = [0, 0.2, 0.5, 0.8, 1]
+    ev = r.evaluate(fx.emb[te], fx.scores[te], fx.costs[te], models=fx.models, alphas=alphas)
+    assert ev.n_rows == len(te) and ev.models == r.models and len(ev.points) == 5
+    for p, (mean_s, tot_c, share), row in zip(ev.points, _numpy_eval(r, fx, te, alphas), ev.shares):
+        assert p.mean_score == pytest.approx(mean_s, abs=1e-9)
+        assert p.total_cost == pytest.approx(tot_c, rel=1e-6)
+        assert p.n_scored == len(te) and p.n_missing == 0
+        assert np.allclose(row, share)
+    for i, m in enumerate(fx.models):
+        assert ev.model_points[m].mean_score == pytest.approx(fx.scores[te, i].astype(np.float64).mean(), abs=1e-9)
+    S, Q = fx.scores[te].astype(np.float64), fx.costs[te].astype(np.float64)
+    best = S.max(1, keepdims=True)
+    orc = np.where(S == best, Q, np.inf).argmin(1)
+    assert ev.oracle.mean_score == pytest.approx(S[np.arange(len(te)), orc].mean(), abs=1e-9)
+    assert ev.oracle.total_cost == pytest.approx(Q[np.arange(len(te)), orc].sum(), rel=1e-6)
+    means = [fx.scores[te, i].mean() for i in range(9)]
+    assert ev.metrics["best_model_name"] == fx.models[int(np.argmax(means))]
+    # the frontier: no listed point is dominated by any router or single-model point
+    pts = [(p.mean_score, p.mean_cost) for p in ev.points] + \
+          [(p.mean_score, p.mean_cost) for p in ev.model_points.values()]
+    for kind, key in ev.frontier:
+        p = ev.points[list(ev.alphas).index(key)] if kind == "router" else ev.model_points[key]
+        assert not any(s >= p.mean_score and c <= p.mean_cost and (s > p.mean_score or c < p.mean_cost)
+                       for s, c in pts)
+    assert "oracle" in ev.table()
+
+
+def test_evaluate_layouts_rows_and_columns(avengers, r, fx, monkeypatch):
+    te = np.nonzero(fx.test)[0]
+    base = r.evaluate(fx.emb[te], fx.scores[te], fx.costs[te], alphas=[0.3, 0.9])
+    # float64 scores/costs are passed as AV_VALUES_F64 without copying
+    s64, c64 = fx.scores[te].astype(np.float64), fx.costs[te].astype(np.float64)
+    seen = []
+    real = avengers._native.av_eval_run
+    monkeypatch.setattr(avengers._native, "av_eval_run", lambda *a: (seen.append(a[2]._obj.scores), real(*a))[1])
+    ev64 = r.evaluate(fx.emb[te], s64, c64, alphas=[0.3, 0.9])
+    assert seen[-1] == s64.ctypes.data
+    assert [p.mean_score for p in ev64.points] == pytest.approx([p.mean_score for p in base.points])
+    # permuted columns named by models: the same figures
+    perm = np.arange(9)[::-1]
+    evp = r.evaluate(fx.emb[te], fx.scores[te][:, perm], fx.costs[te][:, perm],
+                     models=[fx.models[i] for i in perm], alphas=[0.3, 0.9])
+    assert [p.mean_score for p in evp.points] == [p.mean_score for p in base.points]
+    # a subset of rows == the evaluation of those rows
+    sub = r.evaluate(fx.emb, fx.scores, fx.costs, rows=te, alphas=[0.3, 0.9])
+    assert [p.total_cost for p in sub.points] == pytest.approx([p.total_cost for p in base.points])
+    auc = r.subset_auc(fx.emb, fx.scores, fx.costs, te)
+    assert auc == pytest.approx(r.evaluate(fx.emb, fx.scores, fx.costs, rows=te).metrics["auc"])
+    with pytest.raises(avengers.ModelError):
+        r.evaluate(fx.emb[te], fx.scores[te], fx.costs[te], models=["x"] * 9)
+    with pytest.raises(avengers.RangeError):
+        r.evaluate(fx.emb, fx.scores, fx.costs, rows=[len(fx.emb)])
+
+
+def test_route_ex(avengers, r, fx):
+    for a in (0.0, 0.4, 1.0):
+        for i in range(0, len(fx.emb), 97):
+            assert r.route_ex(fx.emb[i], a) == r.route(fx.emb[i], a)
+    q = fx.emb[3]
+    e = r.route_ex(q, 0.6, explain=True)
+    assert e.model == r.route(q, 0.6) == e.ranked[0] == int(np.argmax(e.model_scores))
+    assert list(e.ranked_scores) == sorted(e.ranked_scores, reverse=True)
+    # the clusters used are the top-p by dot product with the normalised query (numpy)
+    C = r.centroids().astype(np.float64)
+    sims = C @ (q / np.linalg.norm(q))
+    assert set(e.clusters) == set(np.argsort(-sims)[:r.top_p])
+    assert e.best_similarity == pytest.approx(sims.max(), abs=1e-5)
+    # masks: by names and by booleans
+    assert r.route_ex(q, 0.6, model_mask=["qwen2.5-7b-instruct"]) == r.model_index("qwen2.5-7b-instruct")
+    mask = [False] * 9
+    mask[4] = True
+    assert r.route_ex(q, 0.6, model_mask=mask) == 4
+    with pytest.raises(avengers.NoModelError):
+        r.route_ex(q, 0.6, model_mask=[False] * 9)
+    with pytest.raises(avengers.NoModelError):
+        r.route_ex(q, 0.6, max_expected_cost=0.0)
+    with pytest.raises(avengers.MismatchError):
+        r.route_ex(q, 0.6, embedder_id="another-embedder")
+    assert r.route_ex(q, 0.6, embedder_id="tfidf-svd384") == e.model
+    # exploration is a function of its seed
+    assert r.route_ex(q, 0.6, explore_seed=9) == r.route_ex(q, 0.6, explore_seed=9)
+
+
+def test_estimator_budget_and_feedback(avengers, fx):
+    r = fit_fixture(avengers, fx, k=8, n_init=1)
+    est = r.estimator
+    assert est["kappa"] == 0 and est["weighting"] == "hard" and not est["guard"]
+    r.set_estimator(kappa=4.0)
+    assert r.estimator["kappa"] == 4.0 and r.estimator["weighting"] == "hard"
+    assert float(r.metadata["kappa"]) == 4.0
+    r.set_estimator(kappa=0.0)
+    # expected mean over given queries and their costs == numpy over the routed picks
+    te = np.nonzero(fx.test)[0]
+    pick = r.route_batch(fx.emb[te], 0.5)
+    ms, mc = r.expected_mean(0.5, fx.emb[te], fx.scores[te], fx.costs[te])
+    i = np.arange(len(te))
+    assert ms == pytest.approx(fx.scores[te][i, pick].mean(), rel=1e-6)
+    assert mc == pytest.approx(fx.costs[te][i, pick].astype(np.float64).mean(), rel=1e-6)
+    # the budget's alpha: within budget, and no grid alpha within budget expects a better score
+    grid = [float(np.float32(g / 100)) for g in range(101)]
+    em = {g: r.expected_mean(g) for g in grid}
+    budget = em[grid[70]][1] * (1 + 1e-9)  # off the plateau edge: rounding cannot flip it
+    a = r.alpha_for_budget(budget, n_grid=101)
+    assert a in em and em[a][1] <= budget
+    assert all(em[g][0] <= em[a][0] for g in grid if em[g][1] <= budget)
+    with pytest.raises(avengers.NoModelError):
+        r.alpha_for_budget(0.0)
+    # the accuracy's alpha: reaches the target, and no grid alpha reaching it is cheaper
+    target = em[grid[60]][0]
+    b = r.alpha_for_accuracy(target, n_grid=101)
+    assert em[b][0] >= target
+    assert all(em[g][1] >= em[b][1] for g in grid if em[g][0] >= target)
+    # profile_update_ex: weight 2 adds two outcomes to the nearest cluster
+    C = r.centroids().astype(np.float64)
+    q = fx.emb[0]
+    j = int(np.argmax(C @ (q / np.linalg.norm(q))))
+    n0 = r.cluster_stats(j, 2)[0]
+    r.profile_update(q, 2, 1.0, 0.001, weight=2.0)
+    assert r.cluster_stats(j, 2)[0] == n0 + 2
+    r.close()
+
+
+def test_add_model_merge_convert(avengers, fx):
+    r = fit_fixture(avengers, fx, k=8, n_init=1)
+    twin = avengers.Router.from_bytes(r.to_bytes())
+    before = [r.cluster_stats(j, i) for j in range(8) for i in range(9)]
+    r.merge(twin)
+    after = [r.cluster_stats(j, i) for j in range(8) for i in range(9)]
+    assert all(a == (2 * b[0], 2 * b[1], 2 * b[2]) for a, b in zip(after, before))
+    other = fit_fixture(avengers, fx, k=8, n_init=1, seed=99)
+    with pytest.raises(avengers.MismatchError):
+        r.merge(other)
+    assert r.centroid_hash == r.metadata["centroid_hash"] and r.centroid_hash != other.centroid_hash
+    i = r.add_model("new-model", 0.9, 0.0001, 5.0)
+    assert i == 9 and r.models[-1] == "new-model" and r.n_models == 10
+    assert r.cluster_stats(3, "new-model") == pytest.approx((5.0, 4.5, 0.0005))
+    assert 0 <= r.route(fx.emb[0], 0.5) < 10
+    with pytest.raises(avengers.InvalidArgument):
+        r.add_model("new-model", 0.5, 0.1)
+    # compact centroids
+    assert other.centroid_type == "f32"
+    f16 = other.convert("f16")
+    assert f16.centroid_type == "f16" and other.centroid_type == "f32"
+    agree = (f16.route_batch(fx.emb, 0.5) == other.route_batch(fx.emb, 0.5)).mean()
+    assert agree >= 0.99
+    with pytest.raises(avengers.NotSupported):
+        f16.convert("int8")
+    for x in (r, twin, other, f16):
+        x.close()
+
+
+def test_fit_with_tuning(avengers, fx):
+    with avengers.Builder(fx.emb.shape[1], fx.models) as b:
+        b.add_many(fx.emb[fx.train], fx.scores[fx.train], fx.costs[fx.train])
+        r = b.fit(n_clusters=8, n_init=1, tune=dict(n_clusters=[4, 8], top_p=[1, 2], n_folds=2,
+                                                    n_init=1, n_alphas=5))
+        assert np.isfinite(b.tune_best_auc)
+        assert r.n_clusters in (4, 8) and r.top_p in (1, 2)
+        assert any(k.startswith("tuned") for k in r.metadata)
+        with pytest.raises(TypeError):
+            b.fit(tune=dict(bogus=1))
+    r.close()
