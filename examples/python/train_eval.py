@@ -5,7 +5,7 @@
 
 Prints, for a sweep of alpha (performance weight), the test accuracy (mean score of the routed
 model) and the total cost, next to every single model and the oracle (best model per query,
-cheapest among ties).
+cheapest among ties), computed by the library's replay evaluator (Router.evaluate).
 """
 import argparse
 import gzip
@@ -51,22 +51,21 @@ def main():
           % (train.sum(), router.n_clusters, router.top_p, time.time() - t0,
              avengers.version(), router.simd_backend))
 
-    S, Q, X = scores[test], costs[test], emb[test]
-    rows = []
-    for alpha in np.linspace(0, 1, 11):
-        pick = router.route_batch(X, float(alpha))  # one C call, X passed without copying
-        got = np.arange(len(pick))
-        rows.append(("alpha=%.1f" % alpha, S[got, pick].mean(), Q[got, pick].sum()))
-    for i, m in enumerate(models):
-        rows.append((m, S[:, i].mean(), Q[:, i].sum()))
-    best = S.max(1, keepdims=True)
-    oracle = np.where(S == best, Q, np.inf).argmin(1)
-    got = np.arange(len(oracle))
-    rows.append(("oracle", S[got, oracle].mean(), Q[got, oracle].sum()))
-
-    print("\n%-34s %9s %12s" % ("test (%d queries)" % test.sum(), "accuracy", "cost (USD)"))
-    for name, acc, cost in rows:
-        print("%-34s %9.4f %12.6f" % (name, acc, cost))
+    # Replay evaluation in the library: every test query routed once, scored for 11 alphas
+    # (0, 0.1, ..., 1), beside every single model and the oracle (docs/EVALUATION.md).
+    ev = router.evaluate(emb[test], scores[test], costs[test], models=models,
+                         alphas=np.linspace(0, 1, 11))
+    print("\n%-34s %9s %12s" % ("test (%d queries)" % ev.n_rows, "accuracy", "cost (USD)"))
+    rows = [("alpha=%.1f" % p.alpha, p) for p in ev.points]
+    rows += list(ev.model_points.items()) + [("oracle", ev.oracle)]
+    for name, p in rows:
+        print("%-34s %9.4f %12.6f" % (name, p.mean_score, p.total_cost))
+    m = ev.metrics
+    print("\nbest single model: %s (%.4f); best router gain %+.4f; cost saved at equal accuracy: %s"
+          % (m["best_model_name"], m["best_score"], m["perf_gain"],
+             "n/a" if np.isnan(m["cost_save"]) else "%.1f%%" % (100 * m["cost_save"])))
+    print("Pareto frontier: " + ", ".join(
+        ("alpha=%.1f" % k if kind == "router" else k) for kind, k in ev.frontier))
     if args.save:
         router.save(args.save)
         print("\nsaved %s" % args.save)
