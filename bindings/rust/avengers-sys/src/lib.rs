@@ -95,6 +95,154 @@ pub struct av_tune_options {
     pub best_auc: f64,
 }
 
+
+pub const AV_VALUES_F32: u32 = 0;
+pub const AV_VALUES_F64: u32 = 1;
+pub const AV_EVAL_ROUTER: u32 = 0;
+pub const AV_EVAL_MODEL: u32 = 1;
+pub const AV_WEIGHTING_ROUTER: u32 = 0;
+pub const AV_WEIGHTING_HARD: u32 = 1;
+pub const AV_WEIGHTING_SOFTMAX: u32 = 2;
+pub const AV_ROUTE_MAX_COST: u32 = 1 << 0;
+pub const AV_ROUTE_MIN_SCORE: u32 = 1 << 1;
+pub const AV_ROUTE_GUARD_ON: u32 = 1 << 2;
+pub const AV_ROUTE_GUARD_OFF: u32 = 1 << 3;
+pub const AV_ROUTE_EXPLORE: u32 = 1 << 4;
+
+/// Opaque evaluation result.
+#[repr(C)]
+pub struct av_eval_result {
+    _private: [u8; 0],
+}
+
+/// Mirror of `av_replay`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct av_replay {
+    pub struct_size: u32,
+    pub value_type: u32,
+    pub n: usize,
+    pub dim: usize,
+    pub row_stride: usize,
+    pub embeddings: *const f32,
+    pub n_models: usize,
+    pub model_names: *const *const c_char,
+    pub scores: *const c_void,
+    pub costs: *const c_void,
+}
+
+/// Mirror of `av_eval_options`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct av_eval_options {
+    pub struct_size: u32,
+    pub top_p: u32,
+    pub alphas: *const f64,
+    pub n_alphas: usize,
+    pub target_fraction: f64,
+}
+
+/// Mirror of `av_eval_point`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct av_eval_point {
+    pub struct_size: u32,
+    pub alpha: f64,
+    pub mean_score: f64,
+    pub mean_cost: f64,
+    pub total_cost: f64,
+    pub n_scored: usize,
+    pub n_missing: usize,
+}
+
+/// Mirror of `av_eval_metrics`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct av_eval_metrics {
+    pub struct_size: u32,
+    pub best_model: i32,
+    pub best_score: f64,
+    pub best_cost: f64,
+    pub perf_gain: f64,
+    pub cost_save: f64,
+    pub cost_save_at_target: f64,
+    pub pareto_dist: f64,
+    pub auc: f64,
+    pub max_cost: f64,
+    pub target_fraction: f64,
+}
+
+/// Mirror of `av_route_options`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct av_route_options {
+    pub struct_size: u32,
+    pub alpha: f32,
+    pub top_p: u32,
+    pub weighting: u32,
+    pub temperature: f32,
+    pub kappa: f64,
+    pub flags: u32,
+    pub max_expected_cost: f64,
+    pub min_expected_score: f64,
+    pub guard_margin: f64,
+    pub model_mask: *const u8,
+    pub model_mask_len: usize,
+    pub embedder_id: *const c_char,
+    pub explore_seed: u64,
+}
+
+/// Mirror of `av_route_result`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct av_route_result {
+    pub struct_size: u32,
+    pub model: i32,
+    pub n_models: usize,
+    pub n_feasible: usize,
+    pub ranked: *mut i32,
+    pub ranked_scores: *mut f64,
+    pub ranked_cap: usize,
+    pub n_ranked: usize,
+    pub model_scores: *mut f64,
+    pub expected_score: *mut f64,
+    pub expected_cost: *mut f64,
+    pub models_cap: usize,
+    pub clusters: *mut u32,
+    pub cluster_sims: *mut f32,
+    pub cluster_weights: *mut f64,
+    pub cluster_support: *mut f64,
+    pub clusters_cap: usize,
+    pub n_clusters: usize,
+    pub best_similarity: f32,
+    pub support: f64,
+    pub guarded: u32,
+}
+
+/// Mirror of `av_estimator_options`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct av_estimator_options {
+    pub struct_size: u32,
+    pub kappa: f64,
+    pub weighting: u32,
+    pub temperature: f32,
+    pub guard: u32,
+    pub guard_margin: f64,
+}
+
+/// Mirror of `av_update_options`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct av_update_options {
+    pub struct_size: u32,
+    pub half_life: f64,
+    pub top_p: u32,
+    pub weighting: u32,
+    pub temperature: f32,
+    pub weight: f64,
+}
+
 extern "C" {
     pub fn av_strerror(code: c_int) -> *const c_char;
     pub fn av_last_error() -> *const c_char;
@@ -188,6 +336,116 @@ extern "C" {
 
     pub fn av_simd_backend() -> *const c_char;
     pub fn av_router_simd_backend(r: *const av_router) -> *const c_char;
+
+    // compact centroids
+    pub fn av_router_centroid_type(r: *const av_router) -> c_int;
+    pub fn av_router_convert(out: *mut *mut av_router, r: *const av_router, type_: u32) -> c_int;
+
+    // replay evaluation
+    pub fn av_replay_init(replay: *mut av_replay);
+    pub fn av_eval_options_init(opts: *mut av_eval_options);
+    pub fn av_eval_run(
+        out: *mut *mut av_eval_result,
+        r: *const av_router,
+        replay: *const av_replay,
+        opts: *const av_eval_options,
+    ) -> c_int;
+    pub fn av_eval_run_rows(
+        out: *mut *mut av_eval_result,
+        r: *const av_router,
+        replay: *const av_replay,
+        rows: *const usize,
+        n_rows: usize,
+        opts: *const av_eval_options,
+    ) -> c_int;
+    pub fn av_eval_subset_auc(
+        auc: *mut f64,
+        r: *const av_router,
+        replay: *const av_replay,
+        rows: *const usize,
+        n_rows: usize,
+        opts: *const av_eval_options,
+    ) -> c_int;
+    pub fn av_eval_result_free(res: *mut av_eval_result);
+    pub fn av_eval_n_rows(res: *const av_eval_result) -> usize;
+    pub fn av_eval_n_alphas(res: *const av_eval_result) -> usize;
+    pub fn av_eval_n_models(res: *const av_eval_result) -> usize;
+    pub fn av_eval_model_name(res: *const av_eval_result, model: usize) -> *const c_char;
+    pub fn av_eval_alpha(res: *const av_eval_result, i: usize, out: *mut av_eval_point) -> c_int;
+    pub fn av_eval_alpha_share(res: *const av_eval_result, i: usize, model: usize, share: *mut f64) -> c_int;
+    pub fn av_eval_model(res: *const av_eval_result, model: usize, out: *mut av_eval_point) -> c_int;
+    pub fn av_eval_oracle(res: *const av_eval_result, out: *mut av_eval_point) -> c_int;
+    pub fn av_eval_metrics_get(res: *const av_eval_result, out: *mut av_eval_metrics) -> c_int;
+    pub fn av_eval_frontier_count(res: *const av_eval_result) -> usize;
+    pub fn av_eval_frontier_at(res: *const av_eval_result, i: usize, kind: *mut u32, index: *mut usize) -> c_int;
+
+    // beyond the paper
+    pub fn av_route_options_init(opts: *mut av_route_options);
+    pub fn av_route_result_init(res: *mut av_route_result);
+    pub fn av_route_ex(
+        r: *const av_router,
+        embedding: *const f32,
+        dim: usize,
+        opts: *const av_route_options,
+        res: *mut av_route_result,
+    ) -> i32;
+    pub fn av_estimator_options_init(opts: *mut av_estimator_options);
+    pub fn av_router_set_estimator(r: *mut av_router, opts: *const av_estimator_options) -> c_int;
+    pub fn av_router_get_estimator(r: *const av_router, opts: *mut av_estimator_options) -> c_int;
+    pub fn av_tune_options_init(opts: *mut av_tune_options);
+    pub fn av_tune_options_default_grid(opts: *mut av_tune_options);
+    pub fn av_router_expected_mean(
+        r: *const av_router,
+        alpha: f32,
+        embeddings: *const f32,
+        n: usize,
+        dim: usize,
+        scores: *const f32,
+        costs: *const f32,
+        mean_score: *mut f64,
+        mean_cost: *mut f64,
+    ) -> c_int;
+    pub fn av_router_alpha_for_budget(
+        r: *const av_router,
+        budget: f64,
+        embeddings: *const f32,
+        n: usize,
+        dim: usize,
+        scores: *const f32,
+        costs: *const f32,
+        n_grid: u32,
+        alpha: *mut f32,
+    ) -> c_int;
+    pub fn av_router_alpha_for_accuracy(
+        r: *const av_router,
+        target: f64,
+        embeddings: *const f32,
+        n: usize,
+        dim: usize,
+        scores: *const f32,
+        costs: *const f32,
+        n_grid: u32,
+        alpha: *mut f32,
+    ) -> c_int;
+    pub fn av_update_options_init(opts: *mut av_update_options);
+    pub fn av_profile_update_ex(
+        r: *mut av_router,
+        embedding: *const f32,
+        dim: usize,
+        model: i32,
+        score: f32,
+        cost: f32,
+        opts: *const av_update_options,
+    ) -> c_int;
+    pub fn av_router_add_model(
+        r: *mut av_router,
+        name: *const c_char,
+        prior_score: f64,
+        prior_cost: f64,
+        prior_weight: f64,
+    ) -> i32;
+    pub fn av_profile_merge(dst: *mut av_router, src: *const av_router) -> c_int;
+    pub fn av_router_centroid_hash(r: *const av_router) -> *const c_char;
 }
 
 #[cfg(test)]
@@ -203,6 +461,29 @@ mod tests {
         let o = unsafe { o.assume_init() };
         assert_eq!(o.struct_size as usize, core::mem::size_of::<av_fit_options>());
         assert_eq!((o.n_clusters, o.top_p, o.n_init, o.max_iter, o.seed), (60, 4, 10, 300, 42));
+    }
+
+    /// Every options struct's init function writes the C sizeof into struct_size: the mirrors
+    /// must have the same size (a field appended to the header without a mirror fails here).
+    #[test]
+    fn every_struct_layout_matches_the_library() {
+        macro_rules! size_check {
+            ($t:ty, $init:ident) => {{
+                let mut scratch = [0u64; 512];
+                unsafe { $init(scratch.as_mut_ptr() as *mut $t) };
+                let first = scratch[0].to_ne_bytes();
+                let lib = u32::from_ne_bytes([first[0], first[1], first[2], first[3]]) as usize;
+                assert_eq!(lib, core::mem::size_of::<$t>(), stringify!($t));
+            }};
+        }
+        size_check!(av_fit_options, av_fit_options_init);
+        size_check!(av_replay, av_replay_init);
+        size_check!(av_eval_options, av_eval_options_init);
+        size_check!(av_route_options, av_route_options_init);
+        size_check!(av_route_result, av_route_result_init);
+        size_check!(av_estimator_options, av_estimator_options_init);
+        size_check!(av_tune_options, av_tune_options_init);
+        size_check!(av_update_options, av_update_options_init);
     }
 
     #[test]

@@ -360,9 +360,241 @@ impl Router {
         .map(|_| ())
     }
 
+    /// Route with per-request options (`av_route_ex`); with default options the decision equals
+    /// [`Router::route`]. `Error::ENOMODEL` when no model satisfies the mask and limits.
+    pub fn route_ex(&self, embedding: &[f32], options: &RouteOptions) -> Result<usize> {
+        let mut o: sys::av_route_options = unsafe { init_struct(sys::av_route_options_init) };
+        o.alpha = options.alpha;
+        o.top_p = options.top_p;
+        if let Some(c) = options.max_expected_cost {
+            o.flags |= sys::AV_ROUTE_MAX_COST;
+            o.max_expected_cost = c;
+        }
+        if let Some(sc) = options.min_expected_score {
+            o.flags |= sys::AV_ROUTE_MIN_SCORE;
+            o.min_expected_score = sc;
+        }
+        let mask: Option<Vec<u8>> = options.allowed.as_ref().map(|a| {
+            let mut m = vec![0u8; self.n_models()];
+            for &i in a {
+                if i < m.len() {
+                    m[i] = 1;
+                }
+            }
+            m
+        });
+        if let Some(m) = &mask {
+            o.model_mask = m.as_ptr();
+            o.model_mask_len = m.len();
+        }
+        let id = options.embedder_id.as_deref().map(|e| cstring(e, "embedder_id")).transpose()?;
+        if let Some(c) = &id {
+            o.embedder_id = c.as_ptr();
+        }
+        let rc = unsafe { sys::av_route_ex(self.ptr.as_ptr(), embedding.as_ptr(), embedding.len(), &o, ptr::null_mut()) };
+        check(rc).map(|m| m as usize)
+    }
+
+    /// Add `other`'s statistics to this router's (`av_profile_merge`): same centroids and the
+    /// same model names in any order, else `Error::EMISMATCH`.
+    pub fn merge(&self, other: &Router) -> Result<()> {
+        check(unsafe { sys::av_profile_merge(self.ptr.as_ptr(), other.ptr.as_ptr()) }).map(|_| ())
+    }
+
+    /// Add a model that starts from a prior in every cluster; returns its index. Takes `&mut
+    /// self` so that no `&str` from [`Router::models`] is alive while the name table grows.
+    pub fn add_model(&mut self, name: &str, prior_score: f64, prior_cost: f64, prior_weight: f64) -> Result<usize> {
+        let c = cstring(name, "model name")?;
+        let rc = unsafe { sys::av_router_add_model(self.ptr.as_ptr(), c.as_ptr(), prior_score, prior_cost, prior_weight) };
+        check(rc).map(|i| i as usize)
+    }
+
+    /// The hash of the centroids (16 hex digits); routers that can merge share it.
+    pub fn centroid_hash(&self) -> Option<&str> {
+        unsafe { cstr(sys::av_router_centroid_hash(self.ptr.as_ptr())) }
+    }
+
+    /// `sys::AV_CENTROIDS_F32`, `_F16` or `_INT8`.
+    pub fn centroid_type(&self) -> Result<u32> {
+        check(unsafe { sys::av_router_centroid_type(self.ptr.as_ptr()) }).map(|t| t as u32)
+    }
+
+    /// A new router with the centroids re-encoded as `centroid_type`; `self` is unchanged.
+    pub fn convert(&self, centroid_type: u32) -> Result<Router> {
+        let mut p = ptr::null_mut();
+        let rc = unsafe { sys::av_router_convert(&mut p, self.ptr.as_ptr(), centroid_type) };
+        Router::from_raw(rc, p)
+    }
+
+    /// Replay evaluation (`av_eval_run`): `embeddings` packed rows of `dim()`, `scores` and
+    /// `costs` row-major `n x models.len()` (NaN = no outcome), columns named by `models` (or
+    /// the router's models in order when `None`); `alphas` `None` = 0, 0.05, ..., 1.
+    pub fn evaluate(
+        &self,
+        embeddings: &[f32],
+        scores: &[f32],
+        costs: &[f32],
+        models: Option<&[&str]>,
+        alphas: Option<&[f64]>,
+    ) -> Result<Evaluation> {
+        let d = self.dim();
+        if embeddings.len() % d != 0 {
+            return Err(Error::new(Error::EDIM, "embeddings.len() is not a multiple of dim"));
+        }
+        let n = embeddings.len() / d;
+        let m = models.map_or(self.n_models(), |m| m.len());
+        if scores.len() != n * m || costs.len() != n * m {
+            return Err(Error::new(Error::EINVAL, format!("scores and costs need {n} x {m} values")));
+        }
+        let mut rp: sys::av_replay = unsafe { init_struct(sys::av_replay_init) };
+        rp.value_type = sys::AV_VALUES_F32;
+        rp.n = n;
+        rp.dim = d;
+        rp.row_stride = d;
+        rp.embeddings = embeddings.as_ptr();
+        rp.n_models = m;
+        rp.scores = scores.as_ptr() as *const c_void;
+        rp.costs = costs.as_ptr() as *const c_void;
+        let names = models
+            .unwrap_or(&[])
+            .iter()
+            .map(|s| cstring(s, "model name"))
+            .collect::<Result<Vec<_>>>()?;
+        let name_ptrs: Vec<*const c_char> = names.iter().map(|c| c.as_ptr()).collect();
+        if models.is_some() {
+            rp.model_names = name_ptrs.as_ptr();
+        }
+        let mut o: sys::av_eval_options = unsafe { init_struct(sys::av_eval_options_init) };
+        if let Some(a) = alphas {
+            o.alphas = a.as_ptr();
+            o.n_alphas = a.len();
+        }
+        let mut res = ptr::null_mut();
+        check(unsafe { sys::av_eval_run(&mut res, self.ptr.as_ptr(), &rp, &o) })?;
+        let res = EvalHandle(res);
+        Evaluation::read(&res)
+    }
+
     /// The raw handle, for calls this crate does not wrap. It stays owned by `self`.
     pub fn as_ptr(&self) -> *mut sys::av_router {
         self.ptr.as_ptr()
+    }
+}
+
+/// Fill an options struct with the library's defaults through its `*_init` function. The
+/// library may be newer than this crate and its struct larger: init writes into a zeroed scratch
+/// buffer, the bytes this crate knows are copied, and struct_size says how many that is.
+///
+/// # Safety
+/// `T` must be one of the `#[repr(C)]` mirrors in avengers-sys whose first field is the u32
+/// struct_size and for which all-zero bytes are a valid value, and `f` its init function.
+unsafe fn init_struct<T: Copy>(f: unsafe extern "C" fn(*mut T)) -> T {
+    let mut scratch = [0u64; STRUCT_SCRATCH_WORDS];
+    f(scratch.as_mut_ptr() as *mut T);
+    let first = scratch[0].to_ne_bytes();
+    let lib_size = u32::from_ne_bytes([first[0], first[1], first[2], first[3]]) as usize;
+    let n = lib_size.min(std::mem::size_of::<T>());
+    let mut out = std::mem::MaybeUninit::<T>::zeroed();
+    ptr::copy_nonoverlapping(scratch.as_ptr() as *const u8, out.as_mut_ptr() as *mut u8, n);
+    let mut out = out.assume_init();
+    *(&mut out as *mut T as *mut u32) = n as u32;
+    out
+}
+
+/// 4 KiB: room for any future options struct.
+const STRUCT_SCRATCH_WORDS: usize = 512;
+
+/// Per-request options of [`Router::route_ex`] (a subset of `av_route_options`).
+#[derive(Clone, Debug)]
+pub struct RouteOptions {
+    /// Performance weight in [0, 1].
+    pub alpha: f32,
+    /// Clusters used; 0 = the router's top_p.
+    pub top_p: u32,
+    /// Only models whose expected cost is at most this.
+    pub max_expected_cost: Option<f64>,
+    /// Only models whose expected score is at least this.
+    pub min_expected_score: Option<f64>,
+    /// Only these model indices (None: every model).
+    pub allowed: Option<Vec<usize>>,
+    /// Must equal the router's recorded embedder id, if it has one.
+    pub embedder_id: Option<String>,
+}
+
+impl RouteOptions {
+    pub fn new(alpha: f32) -> Self {
+        RouteOptions { alpha, top_p: 0, max_expected_cost: None, min_expected_score: None, allowed: None, embedder_id: None }
+    }
+}
+
+/// One operating point of an evaluation.
+pub type Point = sys::av_eval_point;
+/// Headline metrics of an evaluation (docs/EVALUATION.md).
+pub type Metrics = sys::av_eval_metrics;
+
+/// A point on the Pareto frontier.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum FrontierPoint {
+    /// The router at this alpha.
+    Alpha(f64),
+    /// This single model (index).
+    Model(usize),
+}
+
+struct EvalHandle(*mut sys::av_eval_result);
+impl Drop for EvalHandle {
+    fn drop(&mut self) {
+        unsafe { sys::av_eval_result_free(self.0) }
+    }
+}
+
+/// The result of [`Router::evaluate`], read out of the C result (which is freed at once).
+#[derive(Clone, Debug)]
+pub struct Evaluation {
+    pub n_rows: usize,
+    pub models: Vec<String>,
+    /// The router at each alpha.
+    pub points: Vec<Point>,
+    /// Each single model, in `models` order.
+    pub model_points: Vec<Point>,
+    pub oracle: Point,
+    pub metrics: Metrics,
+    pub frontier: Vec<FrontierPoint>,
+}
+
+impl Evaluation {
+    fn read(h: &EvalHandle) -> Result<Evaluation> {
+        let r = h.0;
+        let point = |f: &dyn Fn(*mut Point) -> i32| -> Result<Point> {
+            let mut p = Point { struct_size: std::mem::size_of::<Point>() as u32, ..Default::default() };
+            check(f(&mut p))?;
+            Ok(p)
+        };
+        let n_alphas = unsafe { sys::av_eval_n_alphas(r) };
+        let m = unsafe { sys::av_eval_n_models(r) };
+        let models = (0..m)
+            .map(|i| unsafe { cstr(sys::av_eval_model_name(r, i)) }.unwrap_or("").to_owned())
+            .collect();
+        let points = (0..n_alphas)
+            .map(|i| point(&|p| unsafe { sys::av_eval_alpha(r, i, p) }))
+            .collect::<Result<Vec<_>>>()?;
+        let model_points = (0..m)
+            .map(|i| point(&|p| unsafe { sys::av_eval_model(r, i, p) }))
+            .collect::<Result<Vec<_>>>()?;
+        let oracle = point(&|p| unsafe { sys::av_eval_oracle(r, p) })?;
+        let mut metrics = Metrics { struct_size: std::mem::size_of::<Metrics>() as u32, ..Default::default() };
+        check(unsafe { sys::av_eval_metrics_get(r, &mut metrics) })?;
+        let mut frontier = Vec::new();
+        for i in 0..unsafe { sys::av_eval_frontier_count(r) } {
+            let (mut kind, mut index) = (0u32, 0usize);
+            check(unsafe { sys::av_eval_frontier_at(r, i, &mut kind, &mut index) })?;
+            frontier.push(if kind == sys::AV_EVAL_ROUTER {
+                FrontierPoint::Alpha(points[index].alpha)
+            } else {
+                FrontierPoint::Model(index)
+            });
+        }
+        Ok(Evaluation { n_rows: unsafe { sys::av_eval_n_rows(r) }, models, points, model_points, oracle, metrics, frontier })
     }
 }
 
@@ -375,31 +607,10 @@ pub struct FitOptions {
 
 impl Default for FitOptions {
     fn default() -> Self {
-        // The library may be newer than this crate and its av_fit_options larger than ours: let
-        // av_fit_options_init write into a generous zeroed scratch buffer, copy the fields we
-        // know, and tell the library (struct_size) to read no more than that.
-        let mut scratch = [0u64; FIT_OPTIONS_SCRATCH_WORDS];
-        let sp = scratch.as_mut_ptr() as *mut sys::av_fit_options;
-        // SAFETY: the scratch buffer is 8-byte aligned and far larger than any av_fit_options.
-        unsafe { sys::av_fit_options_init(sp) };
-        let first = scratch[0].to_ne_bytes(); // struct_size: the first field, a u32
-        let lib_size = u32::from_ne_bytes([first[0], first[1], first[2], first[3]]) as usize;
-        let ours = std::mem::size_of::<sys::av_fit_options>();
-        let n = lib_size.min(ours);
-        let mut raw = std::mem::MaybeUninit::<sys::av_fit_options>::zeroed();
-        // SAFETY: copies n <= size_of bytes; every field of av_fit_options is valid when zeroed
-        // (integers, floats, nullable pointers and an Option of a function pointer).
-        let mut raw = unsafe {
-            std::ptr::copy_nonoverlapping(scratch.as_ptr() as *const u8, raw.as_mut_ptr() as *mut u8, n);
-            raw.assume_init()
-        };
-        raw.struct_size = n as u32;
-        FitOptions { raw, embedder_id: None }
+        // SAFETY: av_fit_options is such a mirror (see init_struct).
+        FitOptions { raw: unsafe { init_struct(sys::av_fit_options_init) }, embedder_id: None }
     }
 }
-
-/// 1 KiB: room for any future av_fit_options.
-const FIT_OPTIONS_SCRATCH_WORDS: usize = 128;
 
 impl FitOptions {
     pub fn new() -> Self {

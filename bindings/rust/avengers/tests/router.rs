@@ -221,3 +221,73 @@ fn metadata_and_top_p_need_exclusive_access() {
     assert_eq!(r.simd_backend(), avengers::simd_backend());
     assert_eq!(avengers::version(), "0.1.0");
 }
+
+#[test]
+fn route_ex_merge_add_model_convert() {
+    let fx = fixture();
+    let r = fit(&fx, 12, 11);
+    let row = |i: usize| &fx.emb[i * fx.d..(i + 1) * fx.d];
+    for i in (0..fx.n).step_by(41) {
+        for a in [0.0f32, 0.5, 1.0] {
+            assert_eq!(r.route_ex(row(i), &avengers::RouteOptions::new(a)).unwrap(), r.route(row(i), a).unwrap());
+        }
+    }
+    let mut only4 = avengers::RouteOptions::new(0.5);
+    only4.allowed = Some(vec![4]);
+    assert_eq!(r.route_ex(row(0), &only4).unwrap(), 4);
+    only4.allowed = Some(vec![]);
+    assert_eq!(r.route_ex(row(0), &only4).unwrap_err().code(), Error::ENOMODEL);
+    // merging a twin doubles every statistic exactly; other centroids are refused
+    let twin = Router::load_buffer(&r.save_buffer().unwrap()).unwrap();
+    let before = r.cluster_stats(5, 3).unwrap();
+    r.merge(&twin).unwrap();
+    let after = r.cluster_stats(5, 3).unwrap();
+    assert_eq!((after.count, after.sum_score, after.sum_cost), (2.0 * before.count, 2.0 * before.sum_score, 2.0 * before.sum_cost));
+    let other = fit(&fx, 12, 12);
+    assert_eq!(r.merge(&other).unwrap_err().code(), Error::EMISMATCH);
+    assert_ne!(r.centroid_hash(), other.centroid_hash());
+    assert_eq!(r.centroid_hash(), r.meta("centroid_hash"));
+    let mut r = r;
+    assert_eq!(r.add_model("newcomer", 0.8, 0.001, 4.0).unwrap(), 9);
+    assert_eq!(r.models().last(), Some(&"newcomer"));
+    let s = r.cluster_stats(0, 9).unwrap();
+    assert_eq!(s.count, 4.0);
+    assert!((s.sum_score - 3.2).abs() < 1e-12);
+    // compact centroids route (nearly) as float32
+    assert_eq!(other.centroid_type().unwrap(), avengers::sys::AV_CENTROIDS_F32);
+    let f16 = other.convert(avengers::sys::AV_CENTROIDS_F16).unwrap();
+    assert_eq!(f16.centroid_type().unwrap(), avengers::sys::AV_CENTROIDS_F16);
+    let (a, b) = (other.route_batch(&fx.emb, 0.5).unwrap(), f16.route_batch(&fx.emb, 0.5).unwrap());
+    let same = a.iter().zip(&b).filter(|(x, y)| x == y).count();
+    assert!(same * 100 >= fx.n * 99, "{same} of {}", fx.n);
+    assert_eq!(f16.convert(avengers::sys::AV_CENTROIDS_INT8).unwrap_err().code(), Error::ENOTSUP);
+}
+
+#[test]
+fn evaluate_matches_direct_computation() {
+    let fx = fixture();
+    let r = fit(&fx, 12, 11);
+    let m = fx.models.len();
+    let test: Vec<usize> = (0..fx.n).filter(|&i| fx.split[i] == 0).collect();
+    let emb: Vec<f32> = test.iter().flat_map(|&i| fx.emb[i * fx.d..(i + 1) * fx.d].iter().copied()).collect();
+    let sc: Vec<f32> = test.iter().flat_map(|&i| fx.scores[i * m..(i + 1) * m].iter().copied()).collect();
+    let co: Vec<f32> = test.iter().flat_map(|&i| fx.costs[i * m..(i + 1) * m].iter().copied()).collect();
+    let names: Vec<&str> = fx.models.iter().map(|s| s.as_str()).collect();
+    let alphas = [0.0, 0.5, 1.0];
+    let ev = r.evaluate(&emb, &sc, &co, Some(&names), Some(&alphas)).unwrap();
+    assert_eq!(ev.n_rows, test.len());
+    assert_eq!(ev.points.len(), 3);
+    for (p, &a) in ev.points.iter().zip(&alphas) {
+        let picks = r.route_batch(&emb, a as f32).unwrap();
+        let mean: f64 = picks.iter().enumerate().map(|(k, &j)| sc[k * m + j] as f64).sum::<f64>() / test.len() as f64;
+        assert!((p.mean_score - mean).abs() < 1e-9, "alpha {a}: {} vs {mean}", p.mean_score);
+        assert_eq!(p.n_scored, test.len());
+    }
+    for (i, p) in ev.model_points.iter().enumerate() {
+        let mean: f64 = (0..test.len()).map(|k| sc[k * m + i] as f64).sum::<f64>() / test.len() as f64;
+        assert!((p.mean_score - mean).abs() < 1e-9);
+    }
+    assert!(ev.oracle.mean_score >= ev.model_points.iter().map(|p| p.mean_score).fold(0.0, f64::max));
+    assert!(!ev.frontier.is_empty());
+    assert_eq!(r.evaluate(&emb, &sc[1..], &co, Some(&names), None).unwrap_err().code(), Error::EINVAL);
+}
