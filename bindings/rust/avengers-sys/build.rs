@@ -3,6 +3,7 @@
 //! 2. the checkout's `lib/` (this crate lives in bindings/rust/avengers-sys), when it holds the
 //!    library and `AVENGERS_USE_PKG_CONFIG` is not set;
 //! 3. `pkg-config --libs-only-L avengers` (an installed prefix; honours PKG_CONFIG_PATH).
+//!
 //! The directory is also embedded as an rpath and exported to dependents' build scripts as
 //! DEP_AVENGERS_LIB_DIR, so tests and binaries run without LD_LIBRARY_PATH.
 use std::env;
