@@ -134,6 +134,9 @@ deps:
 	./tools/install-deps.sh
 
 # ---- install --------------------------------------------------------------------------------------
+# Phony: regenerated on every install, since it embeds PREFIX/LIBDIR (which the file's date cannot
+# tell); otherwise `make install PREFIX=/a` after `make install` installs a .pc pointing elsewhere.
+.PHONY: build/avengers.pc
 build/avengers.pc: pkgconfig/avengers.pc.in $(HEADER)
 	@mkdir -p build
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' \

@@ -29,6 +29,8 @@ check "libavengers.so -> libavengers.so.MAJOR symlinks" sh -c \
   "test -L '$lib/libavengers.so' && test -L '$lib/libavengers.so.0' && test -f \"\$(readlink -f '$lib/libavengers.so')\""
 check "SONAME is libavengers.so.0" sh -c "readelf -d '$lib/libavengers.so' | grep -q 'SONAME.*\[libavengers.so.0\]'"
 check "man page libavengers(3) installed" test -f "$prefix/share/man/man3/libavengers.3"
+check "command avengers and avengers(1) installed" sh -c \
+  "test -x '$prefix/bin/avengers' && test -f '$prefix/share/man/man1/avengers.1'"
 check "pkg-config file points into the prefix" sh -c \
   "PKG_CONFIG_PATH='$lib/pkgconfig' $PKG_CONFIG --variable=libdir avengers | grep -qx '$lib'"
 
@@ -79,10 +81,33 @@ check "C example decisions == Python's" sh -c \
 check "C++ example decisions == Python's" sh -c \
   "'$tmp/route_cpp' '$tmp/run/r.avr' tests/data/llm9/emb.npy 0.7 > '$tmp/cpp.txt' && cmp '$tmp/cpp.txt' '$tmp/run/py.txt'"
 
+# Rust: the example crate built against the install through pkg-config (avengers-sys/build.rs),
+# in a scratch target directory, and its decisions compared too.
+CARGO=${CARGO:-cargo}
+if command -v "$CARGO" >/dev/null 2>&1; then
+  check "Rust example builds against the install via pkg-config and decides identically" sh -c \
+    "cd bindings/rust && AVENGERS_USE_PKG_CONFIG=1 PKG_CONFIG_PATH='$lib/pkgconfig' \
+       CARGO_TARGET_DIR='$tmp/cargo' $CARGO build --offline -q -p avengers-route-example && \
+     ldd '$tmp/cargo/debug/route' | grep -q 'libavengers.so.0 => $lib/' && \
+     '$tmp/cargo/debug/route' '$tmp/run/r.avr' '$ROOT/tests/data/llm9/emb.npy' 0.7 > '$tmp/rs.txt' && \
+     cmp '$tmp/rs.txt' '$tmp/run/py.txt'"
+else
+  echo "skip Rust example against the install ($CARGO not found)"
+fi
+
 # Uninstall: every file and symlink the install created must be gone.
 if $MAKE --no-print-directory -s uninstall PREFIX="$prefix" DESTDIR= >"$tmp/log" 2>&1; then
   ok "make uninstall"; else fail "make uninstall"; fi
 left=$(cd "$prefix" && find . -type f -o -type l | sort)
 if [ -z "$left" ]; then ok "uninstall removed all $(wc -l <"$tmp/installed") installed files"
 else echo "left behind:"; echo "$left"; fail "uninstall left files behind"; fi
+
+# A staged install (packagers): DESTDIR prefixes every path, the .pc keeps the real prefix.
+stage=$tmp/stage
+check "make install DESTDIR=<stage> PREFIX=/usr/local stays inside the stage" sh -c \
+  "$MAKE --no-print-directory -s install DESTDIR='$stage' PREFIX=/usr/local && \
+   test -f '$stage/usr/local/lib/libavengers.a' && \
+   grep -qx 'prefix=/usr/local' '$stage/usr/local/lib/pkgconfig/avengers.pc' && \
+   $MAKE --no-print-directory -s uninstall DESTDIR='$stage' PREFIX=/usr/local && \
+   test -z \"\$(find '$stage' -type f -o -type l)\""
 finish
