@@ -106,6 +106,11 @@ static void top_choice(const av_eval_result *res, size_t a, size_t *model, doubl
     }
 }
 
+static void metric_line(FILE *f, const char *label, const char *value, const char *note)
+{
+    fprintf(f, "  %-14s %14s   (%s)\n", label, value, note);
+}
+
 void cli_report_table(FILE *f, const cli_report *rep)
 {
     const av_eval_result *res = rep->res;
@@ -158,23 +163,34 @@ void cli_report_table(FILE *f, const cli_report *rep)
             mt.best_cost);
     size_t ba = best_alpha(res), cs = cheapest_reaching(res, mt.best_score),
            ct = cheapest_reaching(res, mt.target_fraction * mt.best_score);
-    fprintf(f, "  PerfGain          %+8.2f points  (best alpha %.4g)\n", mt.perf_gain * PERCENT,
-            ba == SIZE_MAX ? NAN : get_alpha(res, ba).alpha);
+    char label[32], value[32], note[128];
+    snprintf(value, sizeof value, "%+.2f points", mt.perf_gain * PERCENT);
+    snprintf(note, sizeof note, "best alpha %.4g", ba == SIZE_MAX ? NAN : get_alpha(res, ba).alpha);
+    metric_line(f, "PerfGain", value, note);
     if (cs == SIZE_MAX)
-        fprintf(f, "  CostSave               n/a      (no alpha reaches the best single model)\n");
-    else
-        fprintf(f, "  CostSave          %7.2f%%        (alpha %.4g reaches the best single model)\n",
-                mt.cost_save * PERCENT, get_alpha(res, cs).alpha);
+        metric_line(f, "CostSave", "n/a", "no alpha reaches the best single model");
+    else {
+        snprintf(value, sizeof value, "%.2f%%", mt.cost_save * PERCENT);
+        snprintf(note, sizeof note, "alpha %.4g reaches the best single model",
+                 get_alpha(res, cs).alpha);
+        metric_line(f, "CostSave", value, note);
+    }
+    snprintf(label, sizeof label, "CostSave@%.0f%%", mt.target_fraction * PERCENT);
     if (ct == SIZE_MAX)
-        fprintf(f, "  CostSave@%.0f%%          n/a\n", mt.target_fraction * PERCENT);
-    else
-        fprintf(f, "  CostSave@%.0f%%     %7.2f%%        (alpha %.4g reaches %.0f%% of it)\n",
-                mt.target_fraction * PERCENT, mt.cost_save_at_target * PERCENT,
-                get_alpha(res, ct).alpha, mt.target_fraction * PERCENT);
-    fprintf(f, "  ParetoDist        %8.4f         (cost / %.4e; 0 = every alpha on the frontier)\n",
-            mt.pareto_dist, mt.max_cost);
-    fprintf(f, "  AUC               %8.4f         (score over cost / %.4e in [0, 1])\n", mt.auc,
-            mt.max_cost);
+        metric_line(f, label, "n/a", "no alpha reaches that score");
+    else {
+        snprintf(value, sizeof value, "%.2f%%", mt.cost_save_at_target * PERCENT);
+        snprintf(note, sizeof note, "alpha %.4g reaches %.0f%% of its score",
+                 get_alpha(res, ct).alpha, mt.target_fraction * PERCENT);
+        metric_line(f, label, value, note);
+    }
+    snprintf(value, sizeof value, "%.4f", mt.pareto_dist);
+    snprintf(note, sizeof note, "costs / %.4e; 0 = every alpha on the frontier", mt.max_cost);
+    metric_line(f, "ParetoDist", value, note);
+    snprintf(value, sizeof value, "%.4f", mt.auc);
+    snprintf(note, sizeof note, "best score under a budget of x * %.4e, mean over x in [0, 1]",
+             mt.max_cost);
+    metric_line(f, "AUC", value, note);
 }
 
 /* ---------------------------------------------------------------------------------------------
