@@ -15,6 +15,7 @@ CXXWARN := -Wall -Wextra -Wpedantic -Werror
 # The in-tree library, found at run time through an rpath (absolute: tests may run elsewhere).
 INTREE_LINK := -L$(LIBOUTDIR) -lavengers -Wl,-rpath,$(abspath $(LIBOUTDIR))
 CARGO_ENV := CARGO_TARGET_DIR=$(abspath $(BUILDDIR))/rust
+comma := ,
 # Rust tests: the number of #[test] functions, reported when cargo is missing.
 RUST_TEST_COUNT = $(shell cat bindings/rust/*/src/*.rs bindings/rust/*/tests/*.rs 2>/dev/null | grep -c '^ *\#\[test\]')
 
@@ -74,21 +75,25 @@ $(BIND_DIR)/route_cpp: examples/cpp/route.cpp include/avengers/avengers.hpp $(HE
 	@mkdir -p $(dir $@)
 	$(CXX) -std=c++17 $(CXXWARN) -O2 -Iinclude -o $@ $< $(INTREE_LINK)
 
+EX_OUT := $(BUILDDIR)/examples
+EX_EMB := $(EX_DATA)/emb_tfidf_svd384.npy
 examples: $(BIND_DIR)/route_c $(BIND_DIR)/route_cpp
-	@mkdir -p $(dir $(EX_ROUTER))
+	@mkdir -p $(EX_OUT)
 	@echo "== examples/python/train_eval.py"
 	$(PYTHON) examples/python/train_eval.py --save $(EX_ROUTER)
-	@echo "== examples/c/route.c (first $(EX_ROWS) rows)"
-	$(BIND_DIR)/route_c $(EX_ROUTER) $(EX_DATA)/emb_tfidf_svd384.npy 0.7 $(EX_ROWS)
-	@echo "== examples/cpp/route.cpp (first $(EX_ROWS) rows)"
-	$(BIND_DIR)/route_cpp $(EX_ROUTER) $(EX_DATA)/emb_tfidf_svd384.npy 0.7 $(EX_ROWS)
+	@echo "== examples/c/route.c, examples/cpp/route.cpp$(if $(HAVE_CARGO),$(comma) examples/rust): every row at alpha 0.7"
+	$(BIND_DIR)/route_c $(EX_ROUTER) $(EX_EMB) 0.7 > $(EX_OUT)/route_c.txt
+	$(BIND_DIR)/route_cpp $(EX_ROUTER) $(EX_EMB) 0.7 > $(EX_OUT)/route_cpp.txt
 ifeq ($(HAVE_CARGO),yes)
-	@echo "== examples/rust (first $(EX_ROWS) rows)"
 	cd bindings/rust && $(CARGO_ENV) $(CARGO) run --offline -q --release -p avengers-route-example -- \
-	  $(abspath $(EX_ROUTER)) $(abspath $(EX_DATA))/emb_tfidf_svd384.npy 0.7 $(EX_ROWS)
+	  $(abspath $(EX_ROUTER)) $(abspath $(EX_EMB)) 0.7 > $(abspath $(EX_OUT))/route_rust.txt
+	@cmp $(EX_OUT)/route_c.txt $(EX_OUT)/route_rust.txt
 else
-	@echo "== examples/rust: skipped ($(CARGO) not found)"
+	@echo "examples/rust: skipped ($(CARGO) not found)"
 endif
+	@cmp $(EX_OUT)/route_c.txt $(EX_OUT)/route_cpp.txt
+	@head -n $(EX_ROWS) $(EX_OUT)/route_c.txt
+	@echo "... the languages agree on all $$(wc -l < $(EX_OUT)/route_c.txt) rows"
 
 # ---- man page -------------------------------------------------------------------------------------
 install-extra::
