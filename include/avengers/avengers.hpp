@@ -85,6 +85,40 @@ struct FitOptions {
     FitOptions &embedder_id(const char *v) { c.embedder_id = v; return *this; }
 };
 
+/* Per-request options for Router::route_ex, initialised by av_route_options_init. */
+struct RouteOptions {
+    av_route_options c;
+    explicit RouteOptions(float alpha = 0.5f)
+    {
+        av_route_options_init(&c);
+        c.alpha = alpha;
+    }
+    RouteOptions &top_p(uint32_t v) { c.top_p = v; return *this; }
+    RouteOptions &max_expected_cost(double v) { c.flags |= AV_ROUTE_MAX_COST; c.max_expected_cost = v; return *this; }
+    RouteOptions &min_expected_score(double v) { c.flags |= AV_ROUTE_MIN_SCORE; c.min_expected_score = v; return *this; }
+    /* mask[i] != 0 allows model i; the vector must outlive the call. */
+    RouteOptions &model_mask(const std::vector<uint8_t> &mask)
+    {
+        c.model_mask = mask.data();
+        c.model_mask_len = mask.size();
+        return *this;
+    }
+    /* The string must outlive the call. */
+    RouteOptions &embedder_id(const char *id) { c.embedder_id = id; return *this; }
+};
+
+/* The outcome of Router::evaluate, read out of the C result (which is freed at once). */
+struct Evaluation {
+    std::size_t n_rows = 0;
+    std::vector<std::string> models;
+    std::vector<av_eval_point> points;       /* the router at each alpha */
+    std::vector<av_eval_point> model_points; /* each single model, in models order */
+    av_eval_point oracle{};
+    av_eval_metrics metrics{};
+    /* (AV_EVAL_ROUTER, alpha position) or (AV_EVAL_MODEL, model index) */
+    std::vector<std::pair<uint32_t, std::size_t>> frontier;
+};
+
 /* One model's statistics in one cluster. */
 struct ClusterStats {
     double count, sum_score, sum_cost;
@@ -269,6 +303,93 @@ public:
         profile_update(e.data(), e.size(), model, score, cost);
     }
 #endif
+
+    /* Route with per-request options (av_route_ex); default options decide as route(). */
+    std::size_t route_ex(const float *embedding, std::size_t n, const RouteOptions &o) const
+    {
+        return static_cast<std::size_t>(detail::check(av_route_ex(r_, embedding, n, &o.c, nullptr)));
+    }
+    /* Add other's statistics (same centroids and model set; AV_EMISMATCH otherwise). */
+    void merge(const Router &other) { detail::check(av_profile_merge(r_, other.r_)); }
+    std::size_t add_model(const std::string &name, double prior_score, double prior_cost,
+                          double prior_weight)
+    {
+        return static_cast<std::size_t>(detail::check(
+            av_router_add_model(r_, name.c_str(), prior_score, prior_cost, prior_weight)));
+    }
+    std::string centroid_hash() const
+    {
+        const char *h = av_router_centroid_hash(r_);
+        return h ? h : "";
+    }
+    av_centroid_type centroid_type() const
+    {
+        return static_cast<av_centroid_type>(detail::check(av_router_centroid_type(r_)));
+    }
+    /* A new router with re-encoded centroids; this one is unchanged. */
+    Router convert(av_centroid_type type) const
+    {
+        av_router *out = nullptr;
+        detail::check(av_router_convert(&out, r_, type));
+        return Router(out);
+    }
+    /* Replay evaluation (av_eval_run): n packed embeddings of dim(), scores and costs n x
+       models.size() row-major (NaN = no outcome), columns named by models (empty: the router's
+       models in order); alphas empty = 0, 0.05, ..., 1. */
+    Evaluation evaluate(const float *embeddings, std::size_t n, const float *scores,
+                        const float *costs, const std::vector<std::string> &models = {},
+                        const std::vector<double> &alphas = {}) const
+    {
+        av_replay rp;
+        av_replay_init(&rp);
+        std::vector<const char *> names;
+        for (const auto &m : models)
+            names.push_back(m.c_str());
+        rp.n = n;
+        rp.dim = dim();
+        rp.row_stride = dim();
+        rp.embeddings = embeddings;
+        rp.n_models = models.empty() ? n_models() : models.size();
+        rp.model_names = models.empty() ? nullptr : names.data();
+        rp.scores = scores;
+        rp.costs = costs;
+        av_eval_options o;
+        av_eval_options_init(&o);
+        if (!alphas.empty()) {
+            o.alphas = alphas.data();
+            o.n_alphas = alphas.size();
+        }
+        av_eval_result *res = nullptr;
+        detail::check(av_eval_run(&res, r_, &rp, &o));
+        struct Free {
+            av_eval_result *p;
+            ~Free() { av_eval_result_free(p); }
+        } guard{res};
+        Evaluation ev;
+        ev.n_rows = av_eval_n_rows(res);
+        auto point = [](auto fn) {
+            av_eval_point p{};
+            p.struct_size = static_cast<uint32_t>(sizeof p);
+            detail::check(fn(&p));
+            return p;
+        };
+        for (std::size_t m = 0; m < av_eval_n_models(res); m++) {
+            ev.models.push_back(av_eval_model_name(res, m));
+            ev.model_points.push_back(point([&](av_eval_point *p) { return av_eval_model(res, m, p); }));
+        }
+        for (std::size_t i = 0; i < av_eval_n_alphas(res); i++)
+            ev.points.push_back(point([&](av_eval_point *p) { return av_eval_alpha(res, i, p); }));
+        ev.oracle = point([&](av_eval_point *p) { return av_eval_oracle(res, p); });
+        ev.metrics.struct_size = static_cast<uint32_t>(sizeof ev.metrics);
+        detail::check(av_eval_metrics_get(res, &ev.metrics));
+        for (std::size_t i = 0; i < av_eval_frontier_count(res); i++) {
+            uint32_t kind = 0;
+            std::size_t index = 0;
+            detail::check(av_eval_frontier_at(res, i, &kind, &index));
+            ev.frontier.emplace_back(kind, index);
+        }
+        return ev;
+    }
 
     av_router *get() const noexcept { return r_; }
     /* Give up ownership (the caller frees with av_router_free). */

@@ -173,5 +173,62 @@ TEST(test_fixture_builder_and_persistence)
     td_free_fixture(&fx);
 }
 
+TEST(test_route_ex_merge_evaluate)
+{
+    td_fixture fx;
+    REQUIRE(td_load_fixture(&fx) == 0);
+    std::vector<std::string> names(fx.names, fx.names + fx.m);
+    avengers::Builder b(fx.d, names);
+    for (size_t i = 0; i < fx.n; i++)
+        if (static_cast<const uint8_t *>(fx.split.data)[i])
+            b.add(TD_EMB(&fx, i), fx.d, TD_SCORES(&fx, i), TD_COSTS(&fx, i));
+    avengers::Router r = b.fit(avengers::FitOptions().n_clusters(12).n_init(1).seed(3));
+    // default per-request options decide as route(); a mask forces the model
+    size_t same = 0;
+    for (size_t i = 0; i < fx.n; i++)
+        same += r.route_ex(TD_EMB(&fx, i), fx.d, avengers::RouteOptions(0.6f)) ==
+                r.route(TD_EMB(&fx, i), fx.d, 0.6f);
+    CHECK_EQ_INT(same, fx.n);
+    std::vector<uint8_t> mask(fx.m, 0);
+    mask[6] = 1;
+    CHECK_EQ_INT(r.route_ex(TD_EMB(&fx, 0), fx.d, avengers::RouteOptions(0.6f).model_mask(mask)), 6);
+    mask[6] = 0;
+    CHECK_EQ_INT(code_of([&] { r.route_ex(TD_EMB(&fx, 0), fx.d, avengers::RouteOptions().model_mask(mask)); }),
+                 AV_ENOMODEL);
+    // merging a copy doubles every statistic
+    std::vector<unsigned char> bytes = r.save_buffer();
+    avengers::Router twin = avengers::Router::load_buffer(bytes.data(), bytes.size());
+    avengers::ClusterStats before = r.cluster_stats(2, 5);
+    r.merge(twin);
+    avengers::ClusterStats after = r.cluster_stats(2, 5);
+    CHECK(after.count == 2 * before.count && after.sum_score == 2 * before.sum_score);
+    CHECK(r.centroid_hash() == r.metadata().at("centroid_hash"));
+    CHECK(r.centroid_type() == AV_CENTROIDS_F32);
+    avengers::Router h = twin.convert(AV_CENTROIDS_F16);
+    CHECK(h.centroid_type() == AV_CENTROIDS_F16);
+    CHECK_EQ_INT(r.add_model("newcomer", 0.5, 0.01, 1.0), fx.m);
+    // evaluation on the held-out rows: the alpha-1 point equals the mean score of the decisions
+    std::vector<float> emb, sc, co;
+    size_t nt = 0;
+    for (size_t i = 0; i < fx.n; i++)
+        if (!static_cast<const uint8_t *>(fx.split.data)[i]) {
+            emb.insert(emb.end(), TD_EMB(&fx, i), TD_EMB(&fx, i) + fx.d);
+            sc.insert(sc.end(), TD_SCORES(&fx, i), TD_SCORES(&fx, i) + fx.m);
+            co.insert(co.end(), TD_COSTS(&fx, i), TD_COSTS(&fx, i) + fx.m);
+            nt++;
+        }
+    avengers::Evaluation ev = twin.evaluate(emb.data(), nt, sc.data(), co.data(), names, {0.25, 1.0});
+    CHECK_EQ_INT(ev.n_rows, nt);
+    REQUIRE(ev.points.size() == 2 && ev.model_points.size() == fx.m);
+    std::vector<int32_t> picks = twin.route_batch(emb.data(), nt, 1.0f);
+    double sum = 0;
+    for (size_t k = 0; k < nt; k++)
+        sum += sc[k * fx.m + static_cast<size_t>(picks[k])];
+    CHECK_NEAR(ev.points[1].mean_score, sum / static_cast<double>(nt), 1e-9);
+    CHECK(ev.oracle.mean_score >= ev.points[1].mean_score);
+    CHECK(!ev.frontier.empty());
+    td_free_fixture(&fx);
+}
+
 TH_MAIN(T(test_route_hand_computed), T(test_errors), T(test_raii_and_moves),
-        T(test_fixture_builder_and_persistence))
+        T(test_fixture_builder_and_persistence), T(test_route_ex_merge_evaluate))
