@@ -19,6 +19,9 @@ static const char HELP[] =
     "  --router R             router file\n"
     "  --alphas SPEC          a:b:step or a comma list (default 0:1:0.05)\n"
     "  --top-p P              clusters per query (default: the router's)\n"
+    "  --budget X             also pick the alpha whose expected mean cost per query (from the\n"
+    "                         router's training statistics) is at most X, and show what it buys\n"
+    "                         on these rows\n"
     "  --json F, --csv F, --svg F   also write these outputs\n"
     "  -q, --quiet            no table on stdout\n";
 
@@ -34,9 +37,49 @@ static int write_outputs(const cli_report *rep, const char *json, const char *cs
     return CLI_OK;
 }
 
+/* --budget: the alpha chosen from the router's training statistics alone, then measured on the
+   evaluated rows (src/budget.c, docs/EVALUATION.md). */
+static int cli_eval_budget(const av_router *r, const av_replay *rp, const cli_dataset *ds,
+                           const av_eval_options *base, double budget)
+{
+    float a;
+    int rc = av_router_alpha_for_budget(r, budget, NULL, 0, 0, NULL, NULL, 0, &a);
+    if (rc == AV_ENOMODEL) {
+        printf("budget %.6g: no alpha keeps the expected mean cost within it (%s)\n", budget,
+               av_last_error());
+        return CLI_OK;
+    }
+    double es, ec;
+    if (rc || (rc = av_router_expected_mean(r, a, NULL, 0, 0, NULL, NULL, &es, &ec)) != AV_OK) {
+        cli_error("budget: %s: %s", av_strerror(rc), av_last_error());
+        return CLI_EINTERNAL;
+    }
+    av_eval_options eo = *base;
+    double alpha = (double)a;
+    eo.alphas = &alpha;
+    eo.n_alphas = 1;
+    av_eval_result *res = NULL;
+    av_eval_point pt = {(uint32_t)sizeof pt, 0, 0, 0, 0, 0, 0};
+    av_eval_metrics mt;
+    mt.struct_size = (uint32_t)sizeof mt;
+    if ((rc = av_eval_run_rows(&res, r, rp, ds->rows, ds->n_rows, &eo)) != AV_OK ||
+        (rc = av_eval_alpha(res, 0, &pt)) != AV_OK || (rc = av_eval_metrics_get(res, &mt))) {
+        cli_error("budget: %s: %s", av_strerror(rc), av_last_error());
+        av_eval_result_free(res);
+        return CLI_EINTERNAL;
+    }
+    printf("budget %.6g per query: alpha %.2f (expected from the training statistics: mean score "
+           "%.4f, mean cost %.6g); on these rows: mean score %.4f, mean cost %.6g (%.1f%% of the "
+           "best single model's %.6g, whose score is %.4f)\n",
+           budget, alpha, es, ec, pt.mean_score, pt.mean_cost,
+           100.0 * pt.mean_cost / mt.best_cost, mt.best_cost, mt.best_score);
+    av_eval_result_free(res);
+    return CLI_OK;
+}
+
 int cmd_eval(int argc, char **argv)
 {
-    enum { OPT_ROUTER = 2000, OPT_ALPHAS, OPT_TOPP, OPT_JSON, OPT_CSV, OPT_SVG };
+    enum { OPT_ROUTER = 2000, OPT_ALPHAS, OPT_TOPP, OPT_JSON, OPT_CSV, OPT_SVG, OPT_BUDGET };
     static const struct option longopts[] = {
         CLI_DATA_LONG_OPTIONS,
         {"router", required_argument, NULL, OPT_ROUTER},
@@ -45,6 +88,7 @@ int cmd_eval(int argc, char **argv)
         {"json", required_argument, NULL, OPT_JSON},
         {"csv", required_argument, NULL, OPT_CSV},
         {"svg", required_argument, NULL, OPT_SVG},
+        {"budget", required_argument, NULL, OPT_BUDGET},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
@@ -53,7 +97,8 @@ int cmd_eval(int argc, char **argv)
     const char *router_path = NULL, *json = NULL, *csv = NULL, *svg = NULL;
     const char *alpha_spec = "0:1:0.05";
     uint32_t top_p = 0;
-    bool quiet = false;
+    bool quiet = false, has_budget = false;
+    double budget = 0.0;
     int c;
     while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
         int h = cli_data_option(&o, c, optarg);
@@ -73,6 +118,13 @@ int cmd_eval(int argc, char **argv)
         case OPT_JSON: json = optarg; break;
         case OPT_CSV: csv = optarg; break;
         case OPT_SVG: svg = optarg; break;
+        case OPT_BUDGET:
+            if (!cli_parse_double(optarg, 0.0, 1e300, &budget)) {
+                cli_error("--budget %s: expected a cost >= 0", optarg);
+                return CLI_EUSAGE;
+            }
+            has_budget = true;
+            break;
         case 'q': quiet = true; break;
         case 'h': fputs(HELP, stdout); return CLI_OK;
         default: fputs(HELP, stderr); return CLI_EUSAGE;
@@ -96,7 +148,7 @@ int cmd_eval(int argc, char **argv)
     memset(&ds, 0, sizeof ds);
     int status = CLI_OK, rc = av_router_load(&r, router_path);
     if (rc) {
-        cli_error("%s: %s: %s", router_path, av_strerror(rc), av_last_error());
+        cli_error("%s: %s", router_path, av_last_error());
         status = CLI_EROUTER;
         goto done;
     }
@@ -131,7 +183,7 @@ int cmd_eval(int argc, char **argv)
     eo.n_alphas = n_alphas;
     eo.top_p = top_p;
     if ((rc = av_eval_run_rows(&res, r, &rp, ds.rows, ds.n_rows, &eo)) != AV_OK) {
-        cli_error("evaluation failed: %s: %s", av_strerror(rc), av_last_error());
+        cli_error("evaluation failed: %s", av_last_error());
         status = rc == AV_EVECTOR || rc == AV_EVALUE || rc == AV_EEMPTY ? CLI_EDATA
                  : rc == AV_EMODEL || rc == AV_EDIM                     ? CLI_EROUTER
                  : rc == AV_EINVAL                                      ? CLI_EUSAGE
@@ -143,6 +195,8 @@ int cmd_eval(int argc, char **argv)
     if (!quiet)
         cli_report_table(stdout, &rep);
     status = write_outputs(&rep, json, csv, svg);
+    if (status == CLI_OK && has_budget)
+        status = cli_eval_budget(r, &rp, &ds, &eo, budget);
     if (status == CLI_OK && fflush(stdout) != 0) {
         cli_error("cannot write the table");
         status = CLI_EINTERNAL;

@@ -20,6 +20,8 @@ static const char HELP[] =
     "  --n-init N             k-means++ restarts, the lowest inertia wins (default 10)\n"
     "  --max-iter N           Lloyd iterations per restart (default 300)\n"
     "  --embedder-id S        id of the embedding model, stored in the file\n"
+    "  --tune                 choose k, top_p, kappa and cluster weighting by 5-fold\n"
+    "                         cross-validation on the training rows (docs/EVALUATION.md)\n"
     "  -o, --output R         router file to write\n"
     "Progress (restart, iteration, inertia) goes to stderr when it is a terminal.\n";
 
@@ -50,8 +52,8 @@ static int add_rows(av_builder *b, const cli_dataset *ds, const cli_data_opts *o
         }
         int rc = av_builder_add(b, ds->emb.data + i * d, d, s, c);
         if (rc) {
-            cli_error("%s row %zu (line %zu of %s): %s: %s", o->embeddings, i, ds->table.line[i],
-                      o->data, av_strerror(rc), av_last_error());
+            cli_error("%s row %zu (line %zu of %s): %s", o->embeddings, i, ds->table.line[i],
+                      o->data, av_last_error());
             return CLI_EDATA;
         }
     }
@@ -60,7 +62,7 @@ static int add_rows(av_builder *b, const cli_dataset *ds, const cli_data_opts *o
 
 int cmd_train(int argc, char **argv)
 {
-    enum { OPT_TOPP = 2000, OPT_NINIT, OPT_MAXITER, OPT_EMBID };
+    enum { OPT_TOPP = 2000, OPT_NINIT, OPT_MAXITER, OPT_EMBID, OPT_TUNE };
     static const struct option longopts[] = {
         CLI_DATA_LONG_OPTIONS,
         {"clusters", required_argument, NULL, 'k'},
@@ -68,6 +70,7 @@ int cmd_train(int argc, char **argv)
         {"n-init", required_argument, NULL, OPT_NINIT},
         {"max-iter", required_argument, NULL, OPT_MAXITER},
         {"embedder-id", required_argument, NULL, OPT_EMBID},
+        {"tune", no_argument, NULL, OPT_TUNE},
         {"output", required_argument, NULL, 'o'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
@@ -75,6 +78,9 @@ int cmd_train(int argc, char **argv)
     cli_data_opts_init(&o, "train");
     av_fit_options fo;
     av_fit_options_init(&fo);
+    av_tune_options tune;
+    av_tune_options_init(&tune);
+    av_tune_options_default_grid(&tune);
     const char *out = NULL;
     int c;
     while ((c = getopt_long(argc, argv, "k:o:h", longopts, NULL)) != -1) {
@@ -109,6 +115,7 @@ int cmd_train(int argc, char **argv)
             }
             break;
         case OPT_EMBID: fo.embedder_id = optarg; break;
+        case OPT_TUNE: fo.tune = &tune; break;
         case 'o': out = optarg; break;
         case 'h': fputs(HELP, stdout); return CLI_OK;
         default: fputs(HELP, stderr); return CLI_EUSAGE;
@@ -146,7 +153,7 @@ int cmd_train(int argc, char **argv)
     av_router *r = NULL;
     int rc = av_builder_new(&b, ds.emb.cols, ds.table.m, (const char *const *)ds.table.models);
     if (rc) {
-        cli_error("%s: %s: %s", o.data, av_strerror(rc), av_last_error());
+        cli_error("%s: %s", o.data, av_last_error());
         status = rc == AV_ENOMEM ? CLI_EINTERNAL : CLI_EDATA;
         goto done;
     }
@@ -156,7 +163,7 @@ int cmd_train(int argc, char **argv)
     if (tty)
         fputc('\n', stderr);
     if (rc) {
-        cli_error("training failed: %s: %s", av_strerror(rc), av_last_error());
+        cli_error("training failed: %s", av_last_error());
         status = rc == AV_ENOMEM ? CLI_EINTERNAL : CLI_EDATA;
         goto done;
     }
@@ -170,13 +177,20 @@ int cmd_train(int argc, char **argv)
         goto done;
     }
     if ((rc = av_router_save(r, out)) != AV_OK) {
-        cli_error("%s: cannot write: %s: %s", out, av_strerror(rc), av_last_error());
+        cli_error("%s: cannot write: %s", out, av_last_error());
         status = CLI_EINTERNAL;
         goto done;
     }
-    printf("wrote %s: %u clusters, top_p %u, %zu models, %zu training rows (%s), inertia %.6g\n",
-           out, fo.n_clusters, fo.top_p, ds.table.m, ds.n_rows, ds.split_desc,
+    printf("wrote %s: %zu clusters, top_p %zu, %zu models, %zu training rows (%s), inertia %.6g\n",
+           out, av_router_n_clusters(r), av_router_top_p(r), ds.table.m, ds.n_rows, ds.split_desc,
            av_builder_inertia(b));
+    if (fo.tune)
+        printf("tuned by %s-fold cross-validation over %s candidates: k %s, top_p %s, kappa %s, "
+               "weighting %s (temperature %s), mean AUC %.4f\n",
+               av_router_meta(r, "tuned_folds"), av_router_meta(r, "tuned_candidates"),
+               av_router_meta(r, "tuned_n_clusters"), av_router_meta(r, "tuned_top_p"),
+               av_router_meta(r, "tuned_kappa"), av_router_meta(r, "tuned_weighting"),
+               av_router_meta(r, "tuned_temperature"), tune.best_auc);
 done:
     av_router_free(r);
     av_builder_free(b);

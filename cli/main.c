@@ -14,6 +14,7 @@ static const cli_command COMMANDS[] = {
     {"eval", cmd_eval, "replay a router: single models, alpha sweep, oracle, frontier, metrics"},
     {"route", cmd_route, "route embeddings, one JSON line per row"},
     {"info", cmd_info, "describe a router file and verify its checksums"},
+    {"merge", cmd_merge, "add the statistics of routers that share centroids into one file"},
 };
 
 static void usage(FILE *f)
