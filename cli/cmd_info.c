@@ -71,9 +71,8 @@ int cmd_info(int argc, char **argv)
     av_router *r;
     int rc = av_router_load(&r, path);
     if (rc) {
-        printf("file            %s\nchecksum        FAILED: %s: %s\n", path, av_strerror(rc),
-               av_last_error());
-        cli_error("%s: %s: %s", path, av_strerror(rc), av_last_error());
+        printf("file            %s\nchecksum        FAILED: %s\n", path, av_last_error());
+        cli_error("%s: %s", path, av_last_error());
         return CLI_EROUTER;
     }
     unsigned char *f = NULL;

@@ -82,7 +82,7 @@ int cmd_route(int argc, char **argv)
     av_router *r;
     int rc = av_router_load(&r, router_path);
     if (rc) {
-        cli_error("%s: %s: %s", router_path, av_strerror(rc), av_last_error());
+        cli_error("%s: %s", router_path, av_last_error());
         return CLI_EROUTER;
     }
     if (top_p && (rc = av_router_set_top_p(r, top_p)) != AV_OK) {

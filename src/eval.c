@@ -258,8 +258,14 @@ static int run(av_eval_result **out, const av_router *r, const av_replay *replay
         if ((rc = read_row_values(&rp, col, m, row, s, c)) != AV_OK)
             goto fail;
         if ((rc = av__router_nearest(r, rp.embeddings + row * stride, p, idx, NULL)) != AV_OK) {
+            /* Re-report with the row: copy the detail (av__fail rewrites that buffer) without
+               the code's text, which av__fail puts in front again. */
             char why[AV_EVAL_MSG];
-            snprintf(why, sizeof why, "%s", av_last_error()); /* av__fail rewrites that buffer */
+            const char *d = av_last_error(), *code_text = av_strerror(rc);
+            size_t cl = strlen(code_text);
+            if (strncmp(d, code_text, cl) == 0 && d[cl] == ':' && d[cl + 1] == ' ')
+                d += cl + 2;
+            snprintf(why, sizeof why, "%s", d);
             rc = av__fail(rc, "row %zu: %s", row, why);
             goto fail;
         }
