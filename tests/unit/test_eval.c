@@ -468,6 +468,32 @@ TEST(test_identity_with_av_route_llm9)
     CHECK_NEAR(auc, m1.auc, EXACT);
     CHECK(m1.auc > 0 && m1.auc <= 1);
     av_eval_result_free(res);
+
+    /* A router whose defaults leave the paper (soft cluster weights) is evaluated the way av_route
+       routes it: again identical decisions. */
+    av_estimator_options eo = AV_ESTIMATOR_OPTIONS_INIT;
+    eo.weighting = AV_WEIGHTING_SOFTMAX;
+    REQUIRE(av_router_set_estimator(r, &eo) == AV_OK);
+    const double few[] = {0.0, 0.6, 0.9, 1.0};
+    o.alphas = few;
+    o.n_alphas = 4;
+    REQUIRE(av_eval_run_rows(&res, r, &rp, rows, nt, &o) == AV_OK);
+    mismatched = 0;
+    for (size_t a = 0; a < 4; a++) {
+        memset(counts, 0, sizeof counts);
+        for (size_t t = 0; t < nt; t++) {
+            int32_t w = av_route(r, TD_EMB(&fx, rows[t]), fx.d, (float)few[a]);
+            REQUIRE(w >= 0);
+            counts[w]++;
+        }
+        for (size_t mi = 0; mi < fx.m; mi++) {
+            double share = -1;
+            REQUIRE(av_eval_alpha_share(res, a, mi, &share) == AV_OK);
+            mismatched += share != (double)counts[mi] / (double)nt;
+        }
+    }
+    CHECK_EQ_INT(mismatched, 0);
+    av_eval_result_free(res);
     free(rows);
     av_router_free(r);
     td_free_fixture(&fx);
