@@ -101,3 +101,24 @@ def test_compact_centroid_types(avengers, fx):
         assert agree > 0.97, (ct, agree)
         r.close()
     r32.close()
+
+
+def test_add_many_reads_rows_in_place(avengers, fx, monkeypatch):
+    calls = []
+    real = avengers._native.av_builder_add
+    monkeypatch.setattr(avengers._native, "av_builder_add",
+                        lambda *a: (calls.append(a[1:5]), real(*a))[1])
+    d, m = fx.emb.shape[1], len(fx.models)
+    big = np.zeros((10, d + 16), np.float32)
+    big[:, :d] = fx.emb[:10]
+    emb = big[:, :d]  # strided rows: read in place
+    sc = fx.scores[:10]
+    co = np.asfortranarray(fx.costs[:10])  # column-major: converted once
+    with avengers.Builder(d, fx.models) as b:
+        b.add_many(emb, sc, co)
+        assert len(b) == 10
+    assert [c[0] for c in calls] == [big.ctypes.data + r * big.strides[0] for r in range(10)]
+    assert [c[2] for c in calls] == [sc.ctypes.data + r * 4 * m for r in range(10)]
+    costs_ptrs = [c[3] for c in calls]
+    assert costs_ptrs[0] != co.ctypes.data  # the converted copy...
+    assert costs_ptrs == [costs_ptrs[0] + r * 4 * m for r in range(10)]  # ...made once
