@@ -14,9 +14,49 @@ static const char *type_name(uint32_t t)
     return t == AV_CENTROIDS_F32 ? "f32" : t == AV_CENTROIDS_F16 ? "f16" : "int8";
 }
 
-/* Fill the router's centroid storage (of its type) from float32 centroids. int8 rows are scaled by
-   max|c|/127 so that every value lies in [-127, 127] (the kernels' exactness argument needs
-   |value| <= 128; -128 never appears in what we write). */
+void av__router_int8_derive(av_router *r)
+{
+    size_t d = r->dim;
+    /* The kernels negate stored values (sign_epi8), which -128 does not survive: a file's -128
+       (never written by this library) is read as -127. */
+    for (size_t t = 0; t < r->k * d; t++)
+        if (r->centroids_i8[t] == INT8_MIN)
+            r->centroids_i8[t] = -INT8_MAX;
+    for (size_t j = 0; j < r->k; j++) {
+        double s = 0.0;
+        for (size_t t = 0; t < d; t++)
+            s += fabs((double)r->centroids_i8[j * d + t]) * (double)r->centroid_colscale[t];
+        r->centroid_l1[j] = (float)(s * (double)r->centroid_scale[j]);
+    }
+}
+
+/* int8: each dimension is first divided by its largest |value| over the clusters (a per-dimension
+   scale: embeddings such as SVD projections have dimensions of very different spread, and one scale
+   per row would quantise the small ones coarsely), then each row by max/127, so every stored value
+   lies in [-127, 127]. A value decodes as i8 * row scale * dimension scale. */
+static void encode_int8(av_router *r, const float *C)
+{
+    size_t k = r->k, d = r->dim;
+    for (size_t t = 0; t < d; t++) {
+        float amax = 0.0f;
+        for (size_t j = 0; j < k; j++)
+            amax = fmaxf(amax, fabsf(C[j * d + t]));
+        r->centroid_colscale[t] = amax > 0.0f ? amax : 1.0f;
+    }
+    for (size_t j = 0; j < k; j++) {
+        float amax = 0.0f;
+        for (size_t t = 0; t < d; t++)
+            amax = fmaxf(amax, fabsf(C[j * d + t] / r->centroid_colscale[t]));
+        float s = amax / AV_INT8_MAX;
+        r->centroid_scale[j] = s;
+        for (size_t t = 0; t < d; t++)
+            r->centroids_i8[j * d + t] =
+                s > 0.0f ? (int8_t)lrintf(C[j * d + t] / r->centroid_colscale[t] / s) : 0;
+    }
+    av__router_int8_derive(r);
+}
+
+/* Fill the router's centroid storage (of its type) from float32 centroids. */
 int av__router_set_centroids(av_router *r, const float *C)
 {
     size_t k = r->k, d = r->dim;
@@ -29,15 +69,7 @@ int av__router_set_centroids(av_router *r, const float *C)
             r->centroids_f16[t] = av__f32_to_f16(C[t]);
         break;
     default:
-        for (size_t j = 0; j < k; j++) {
-            float amax = 0.0f;
-            for (size_t t = 0; t < d; t++)
-                amax = fmaxf(amax, fabsf(C[j * d + t]));
-            float s = amax / AV_INT8_MAX;
-            r->centroid_scale[j] = s;
-            for (size_t t = 0; t < d; t++)
-                r->centroids_i8[j * d + t] = s > 0.0f ? (int8_t)lrintf(C[j * d + t] / s) : 0;
-        }
+        encode_int8(r, C);
         break;
     }
     return AV_OK;
@@ -48,7 +80,7 @@ int av__router_set_centroids(av_router *r, const float *C)
 static int retype(av_router *r, uint32_t type, const float *C)
 {
     size_t kd = r->k * r->dim; /* bounded by the limits checked at allocation */
-    float *f32 = NULL, *scale = NULL;
+    float *f32 = NULL, *scale = NULL, *colscale = NULL, *l1 = NULL;
     uint16_t *f16 = NULL;
     int8_t *i8 = NULL;
     bool ok;
@@ -61,7 +93,9 @@ static int retype(av_router *r, uint32_t type, const float *C)
         break;
     default:
         ok = (i8 = av__aligned_alloc(kd)) != NULL &&
-             (scale = av__aligned_alloc(r->k * sizeof(float))) != NULL;
+             (scale = av__aligned_alloc(r->k * sizeof(float))) != NULL &&
+             (colscale = av__aligned_alloc(r->dim * sizeof(float))) != NULL &&
+             (l1 = av__aligned_alloc(r->k * sizeof(float))) != NULL;
         break;
     }
     if (!ok) {
@@ -69,16 +103,22 @@ static int retype(av_router *r, uint32_t type, const float *C)
         av__aligned_free(f16);
         av__aligned_free(i8);
         av__aligned_free(scale);
+        av__aligned_free(colscale);
+        av__aligned_free(l1);
         return av__fail(AV_ENOMEM, "%s centroids (%zu values)", type_name(type), kd);
     }
     av__aligned_free(r->centroids);
     av__aligned_free(r->centroids_f16);
     av__aligned_free(r->centroids_i8);
     av__aligned_free(r->centroid_scale);
+    av__aligned_free(r->centroid_colscale);
+    av__aligned_free(r->centroid_l1);
     r->centroids = f32;
     r->centroids_f16 = f16;
     r->centroids_i8 = i8;
     r->centroid_scale = scale;
+    r->centroid_colscale = colscale;
+    r->centroid_l1 = l1;
     r->centroid_type = type;
     return av__router_set_centroids(r, C);
 }

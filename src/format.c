@@ -18,7 +18,8 @@
 static const unsigned char AV_MAGIC[8] = {0x89, 'A', 'V', 'R', '\r', '\n', 0x1A, '\n'};
 #define AV_END_MAGIC 0x52564145u /* "EAVR" little-endian */
 #define AV_FORMAT_MAJOR 1u
-#define AV_FORMAT_MINOR 0u
+/* 1.1: int8 centroids carry per-dimension scales (centroid flag AV_CFLAG_COLSCALE). */
+#define AV_FORMAT_MINOR 1u
 #define AV_HEADER_SIZE 64u
 #define AV_SECTION_ENTRY_SIZE 40u
 #define AV_TRAILER_SIZE 8u
@@ -32,6 +33,8 @@ static const unsigned char AV_MAGIC[8] = {0x89, 'A', 'V', 'R', '\r', '\n', 0x1A,
 
 enum { SEC_MODELS = 1, SEC_CENTROIDS = 2, SEC_STATS = 3, SEC_META = 4 };
 enum { ENC_RAW = 0, ENC_ZLIB = 1 };
+/* The centroid section's second word: flags. A reader that predates a flag refuses the section. */
+#define AV_CFLAG_COLSCALE 1u /* int8: dim float per-dimension scales follow the row scales */
 
 /* ---------------------------------------------------------------------------------------------
  * Little-endian primitives
@@ -164,7 +167,7 @@ static int build_models(const av_router *r, sec_buf *s)
     return AV_OK;
 }
 
-static size_t centroid_bytes(uint32_t type, size_t k, size_t d)
+static size_t centroid_bytes(uint32_t type, uint32_t flags, size_t k, size_t d)
 {
     switch (type) {
     case AV_CENTROIDS_F32:
@@ -172,18 +175,24 @@ static size_t centroid_bytes(uint32_t type, size_t k, size_t d)
     case AV_CENTROIDS_F16:
         return 8 + k * d * 2;
     default:
-        return 8 + k * 4 + k * d;
+        return 8 + k * 4 + ((flags & AV_CFLAG_COLSCALE) ? d * 4 : 0) + k * d;
     }
+}
+
+static uint32_t centroid_flags(uint32_t type)
+{
+    return type == AV_CENTROIDS_INT8 ? AV_CFLAG_COLSCALE : 0u;
 }
 
 static int build_centroids(const av_router *r, sec_buf *s)
 {
-    size_t k = r->k, d = r->dim, n = centroid_bytes(r->centroid_type, k, d);
+    uint32_t flags = centroid_flags(r->centroid_type);
+    size_t k = r->k, d = r->dim, n = centroid_bytes(r->centroid_type, flags, k, d);
     if (!(s->raw = malloc(n)))
         return av__fail(AV_ENOMEM, "centroid section");
     unsigned char *p = s->raw;
     put32(p, r->centroid_type);
-    put32(p + 4, 0);
+    put32(p + 4, flags);
     p += 8;
     size_t kd = k * d;
     switch (r->centroid_type) {
@@ -198,7 +207,9 @@ static int build_centroids(const av_router *r, sec_buf *s)
     default:
         for (size_t j = 0; j < k; j++)
             putf32(p + 4 * j, r->centroid_scale[j]);
-        memcpy(p + 4 * k, r->centroids_i8, kd);
+        for (size_t t = 0; t < d; t++)
+            putf32(p + 4 * (k + t), r->centroid_colscale[t]);
+        memcpy(p + 4 * (k + d), r->centroids_i8, kd);
         break;
     }
     s->raw_len = n;
@@ -398,7 +409,8 @@ static int parse_models(av_router *r, const unsigned char *p, size_t n)
 static int parse_centroids(av_router *r, const unsigned char *p)
 {
     size_t kd = r->k * r->dim;
-    p += 8; /* type (already read) and reserved */
+    uint32_t flags = get32(p + 4); /* checked against the type before allocation */
+    p += 8;
     switch (r->centroid_type) {
     case AV_CENTROIDS_F32:
         for (size_t t = 0; t < kd; t++)
@@ -417,7 +429,18 @@ static int parse_centroids(av_router *r, const unsigned char *p)
                 return av__fail(AV_EFORMAT, "int8 scale %zu is invalid", j);
             r->centroid_scale[j] = s;
         }
-        memcpy(r->centroids_i8, p + 4 * r->k, kd);
+        p += 4 * r->k;
+        for (size_t t = 0; t < r->dim; t++) {
+            /* a 1.0 file has no per-dimension scales: all 1 */
+            float s = (flags & AV_CFLAG_COLSCALE) ? getf32(p + 4 * t) : 1.0f;
+            if (!isfinite(s) || !(s > 0.0f))
+                return av__fail(AV_EFORMAT, "int8 dimension scale %zu is invalid", t);
+            r->centroid_colscale[t] = s;
+        }
+        if (flags & AV_CFLAG_COLSCALE)
+            p += 4 * r->dim;
+        memcpy(r->centroids_i8, p, kd);
+        av__router_int8_derive(r);
         break;
     }
     return AV_OK;
@@ -547,12 +570,13 @@ int av__router_deserialize(av_router **out, const unsigned char *f, size_t size)
     if (sv[SEC_CENTROIDS].encoding != ENC_RAW || sv[SEC_CENTROIDS].stored_len < 8)
         return av__fail(AV_EFORMAT, "centroid section must be raw and at least 8 bytes");
     uint32_t ctype = get32(f + sv[SEC_CENTROIDS].offset);
-    if (ctype > AV_CENTROIDS_INT8 || get32(f + sv[SEC_CENTROIDS].offset + 4) != 0)
-        return av__fail(AV_EFORMAT, "unknown centroid type %u", ctype);
-    if (sv[SEC_CENTROIDS].raw_len != centroid_bytes(ctype, k, dim))
+    uint32_t cflags = get32(f + sv[SEC_CENTROIDS].offset + 4);
+    if (ctype > AV_CENTROIDS_INT8 || (cflags & ~centroid_flags(ctype)) != 0)
+        return av__fail(AV_EFORMAT, "unknown centroid type %u (flags %u)", ctype, cflags);
+    if (sv[SEC_CENTROIDS].raw_len != centroid_bytes(ctype, cflags, k, dim))
         return av__fail(AV_EFORMAT, "centroid section has %llu bytes, expected %zu",
                         (unsigned long long)sv[SEC_CENTROIDS].raw_len,
-                        centroid_bytes(ctype, k, dim));
+                        centroid_bytes(ctype, cflags, k, dim));
     (void)kd;
 
     av_router *r = NULL;

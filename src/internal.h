@@ -50,6 +50,9 @@ typedef void (*av_dots_f32_multi_fn)(const float *C, size_t ld, size_t k, size_t
 typedef uint32_t (*av_absmax_bits_fn)(const float *q, size_t d);
 /* q8[t] = round-half-even(q[t] * mul) (one float multiply; identical on every backend). */
 typedef void (*av_quant_i8_fn)(const float *q, size_t d, float mul, int8_t *q8);
+/* int8 rows against a float query: out[j] = sum_t (float)C[j*ld+t] * q[t] (int8 re-scoring). */
+typedef void (*av_dots_i8f_fn)(const int8_t *C, size_t ld, size_t k, size_t d, const float *q,
+                               float *out);
 
 typedef struct av_kernels {
     const char *name;
@@ -59,6 +62,7 @@ typedef struct av_kernels {
     av_dots_f32_multi_fn dots_f32_multi;
     av_absmax_bits_fn absmax_bits;
     av_quant_i8_fn quant_i8;
+    av_dots_i8f_fn dots_i8f;
 } av_kernels;
 
 /* The active kernel set, resolved once (pthread_once) from the CPU and AV_SIMD. */
@@ -122,6 +126,11 @@ struct av_router {
     uint16_t *centroids_f16; /* k x dim */
     int8_t *centroids_i8;    /* k x dim */
     float *centroid_scale;   /* k, for int8 */
+    /* speed: int8 only. Per-dimension scales (file format 1.1; all 1 for a 1.0 file): a value
+       decodes as i8 * centroid_scale[j] * centroid_colscale[t]. centroid_l1[j] = scale[j] *
+       sum_t |i8[j,t]| * colscale[t], computed at load: the bound of nearest.c's re-scoring. */
+    float *centroid_colscale; /* dim */
+    float *centroid_l1;       /* k */
     char **names;            /* m */
 
     /* Statistics (k x m each, cluster-major) and per-model global totals. Guarded by `lock`
@@ -171,6 +180,9 @@ AV_HIDDEN int32_t av__score_models(const av_router *r, const uint32_t *clusters,
 
 /* Fill the router's centroid storage (of its centroid_type) from float32 centroids (convert.c). */
 AV_HIDDEN int av__router_set_centroids(av_router *r, const float *C);
+/* ---- speed (convert.c) ---- */
+/* int8 routers: recompute centroid_l1 from the stored values (after loading or encoding). */
+AV_HIDDEN void av__router_int8_derive(av_router *r);
 
 /* ---- file format (format.c) ---- */
 AV_HIDDEN int av__router_serialize(const av_router *r, unsigned char **data, size_t *size);

@@ -27,19 +27,30 @@
 #define AV_SAFE_EXP 32
 /* Room for a failing row's detail message when av_route_batch prefixes the row number. */
 #define AV_DETAIL_MAX 320u
+/* int8 routers re-score this many times top_p candidates with the float query (docs/PERFORMANCE.md:
+   on llmrouter9 a factor of 2 already reaches the agreement of the unquantised query). */
+#define AV_I8_RESCORE_FACTOR 2u
 /* Queries per block of av_route_batch (each centroid load feeds several queries). */
 #define AV_BATCH_Q 8u
 
-/* A validated query: its largest |component|, the power-of-two factor applied before the dot
-   products (1 unless the magnitude is extreme), and its int8 quantisation when it fits. */
+/* A validated query, prepared for the router's centroid type. float32/float16: the query as given,
+   times a power of two when its magnitude is extreme. int8: the query times the per-dimension
+   scales (qs), times a power of two if needed, and its int8 quantisation (q8); both are whole when
+   dim <= AV_Q8_CHUNK, otherwise recomputed a chunk at a time. */
 typedef struct qprep {
     const float *q;
-    float amax;
-    float scale;  /* power of two */
-    float qmul;   /* int8: 127 / amax */
-    double qunit; /* int8: amax / 127, the value of one query step */
-    const int8_t *q8; /* int8 and dim <= AV_Q8_CHUNK: the whole quantised query, else NULL */
+    float scale;      /* power of two applied to the query (int8: to q * colscale) */
+    float qmul;       /* int8: 127 / max|q * colscale * scale| */
+    double qunit;     /* int8: 1 / qmul, the value of one query step */
+    const float *qs;  /* int8, whole: q[t] * colscale[t] * scale */
+    const int8_t *q8; /* int8, whole: round(qs * qmul) */
 } qprep;
+
+/* Stack buffers an int8 query needs while it is routed. */
+typedef struct qbufs {
+    float qs[AV_Q8_CHUNK];
+    int8_t q8[AV_Q8_CHUNK];
+} qbufs;
 
 /* ---------------------------------------------------------------------------------------------
  * Validation and preparation
@@ -60,33 +71,69 @@ static bool extreme(float amax)
     return amax < ldexpf(1.0f, -AV_SAFE_EXP) || amax > ldexpf(1.0f, AV_SAFE_EXP);
 }
 
-/* q8buf must hold AV_Q8_CHUNK bytes and outlive p. */
-static void prepare(const av_router *r, const float *q, float amax, int8_t *q8buf, qprep *p)
+/* The power of two that brings amax into [0.5, 1), or 1 when amax is of ordinary size. */
+static float pow2_scale(float amax)
+{
+    if (!extreme(amax))
+        return 1.0f;
+    int e;
+    (void)frexpf(amax, &e); /* amax = f * 2^e, f in [0.5, 1) */
+    return ldexpf(1.0f, -e);
+}
+
+/* qs[0..dc) = q[t0..t0+dc) * colscale * scale: the query in the int8 rows' dimension units. */
+static void scaled_chunk(const av_router *r, const qprep *p, size_t t0, size_t dc,
+                         float *restrict qs)
+{
+    const float *restrict cs = r->centroid_colscale + t0;
+    const float *restrict q = p->q + t0;
+    if (p->scale == 1.0f)
+        for (size_t t = 0; t < dc; t++)
+            qs[t] = q[t] * cs[t];
+    else
+        for (size_t t = 0; t < dc; t++)
+            qs[t] = q[t] * cs[t] * p->scale;
+}
+
+static void prepare(const av_router *r, const float *q, float amax, qbufs *bufs, qprep *p)
 {
     p->q = q;
-    p->amax = amax;
     p->scale = 1.0f;
+    p->qs = NULL;
     p->q8 = NULL;
-    if (r->centroid_type == AV_CENTROIDS_INT8) {
-        /* Quantisation is scale-invariant: no power-of-two scaling needed. */
-        p->qmul = AV_INT8_MAX / amax;
-        p->qunit = (double)amax / AV_INT8_MAX;
-        if (!isfinite(p->qmul)) { /* amax tiny: scale the multiplier's input exactly instead */
-            int e;
-            (void)frexpf(amax, &e);
-            p->scale = ldexpf(1.0f, -e);
-            p->qmul = AV_INT8_MAX / (amax * p->scale);
-        }
-        if (r->dim <= AV_Q8_CHUNK && p->scale == 1.0f) {
-            r->kern->quant_i8(q, r->dim, p->qmul, q8buf);
-            p->q8 = q8buf;
-        }
+    if (r->centroid_type != AV_CENTROIDS_INT8) {
+        p->scale = pow2_scale(amax);
         return;
     }
-    if (extreme(amax)) {
-        int e;
-        (void)frexpf(amax, &e); /* amax = f * 2^e, f in [0.5, 1) */
-        p->scale = ldexpf(1.0f, -e);
+    size_t d = r->dim;
+    float m = 0.0f;
+    if (d <= AV_Q8_CHUNK) {
+        scaled_chunk(r, p, 0, d, bufs->qs);
+        uint32_t bits = r->kern->absmax_bits(bufs->qs, d);
+        memcpy(&m, &bits, sizeof m);
+    } else {
+        for (size_t t = 0; t < d; t++)
+            m = fmaxf(m, fabsf(q[t] * r->centroid_colscale[t]));
+    }
+    /* q * colscale can underflow to zero for a tiny query: scale q itself first (exact). */
+    if (!(m > 0.0f) || extreme(m)) {
+        p->scale = pow2_scale(m > 0.0f ? m : amax);
+        if (!(m > 0.0f))
+            p->scale = ldexpf(1.0f, AV_SAFE_EXP);
+        m = 0.0f;
+        for (size_t t = 0; t < d; t++)
+            m = fmaxf(m, fabsf(q[t] * r->centroid_colscale[t] * p->scale));
+        if (d <= AV_Q8_CHUNK)
+            scaled_chunk(r, p, 0, d, bufs->qs);
+    }
+    if (!(m > 0.0f)) /* cannot happen for valid scales; keep the arithmetic defined */
+        m = 1.0f;
+    p->qmul = AV_INT8_MAX / m;
+    p->qunit = (double)m / AV_INT8_MAX;
+    if (d <= AV_Q8_CHUNK) {
+        r->kern->quant_i8(bufs->qs, d, p->qmul, bufs->q8);
+        p->qs = bufs->qs;
+        p->q8 = bufs->q8;
     }
 }
 
@@ -113,6 +160,8 @@ static void scaled_sims(const av_router *r, const qprep *p, size_t j0, size_t kc
     }
 }
 
+/* int8 x int8 approximate similarities (of the scaled query): exact integer sums times the row
+   scale and the query step. */
 static void i8_sims(const av_router *r, const qprep *p, size_t j0, size_t kc, float *out)
 {
     size_t d = r->dim;
@@ -123,26 +172,47 @@ static void i8_sims(const av_router *r, const qprep *p, size_t j0, size_t kc, fl
             out[j] = (float)((double)part[j] * (double)r->centroid_scale[j0 + j] * p->qunit);
         return;
     }
-    /* Long or tiny queries: quantise AV_Q8_CHUNK dimensions at a time. Integer partial sums are
-       exact, so the chunking changes nothing. */
+    /* Long queries: quantise AV_Q8_CHUNK dimensions at a time. Integer partial sums are exact,
+       so the chunking changes nothing. */
     int64_t acc[AV_SIM_CHUNK] = {0};
-    int8_t q8[AV_Q8_CHUNK];
-    float qs[AV_Q8_CHUNK];
+    qbufs b;
     for (size_t t0 = 0; t0 < d; t0 += AV_Q8_CHUNK) {
         size_t dc = d - t0 < AV_Q8_CHUNK ? d - t0 : AV_Q8_CHUNK;
-        const float *src = p->q + t0;
-        if (p->scale != 1.0f) {
-            for (size_t t = 0; t < dc; t++)
-                qs[t] = src[t] * p->scale;
-            src = qs;
-        }
-        r->kern->quant_i8(src, dc, p->qmul, q8);
-        r->kern->dots_i8(r->centroids_i8 + j0 * d + t0, d, kc, dc, q8, part);
+        scaled_chunk(r, p, t0, dc, b.qs);
+        r->kern->quant_i8(b.qs, dc, p->qmul, b.q8);
+        r->kern->dots_i8(r->centroids_i8 + j0 * d + t0, d, kc, dc, b.q8, part);
         for (size_t j = 0; j < kc; j++)
             acc[j] += part[j];
     }
     for (size_t j = 0; j < kc; j++)
         out[j] = (float)((double)acc[j] * (double)r->centroid_scale[j0 + j] * p->qunit);
+}
+
+/* The float query (scaled) against the decoded int8 rows idx[0..n): the similarities an int8
+   router stands for, without the query's quantisation error. */
+static void i8_exact(const av_router *r, const qprep *p, const uint32_t *idx, size_t n, float *out)
+{
+    size_t d = r->dim;
+    if (p->qs) {
+        for (size_t c = 0; c < n; c++) {
+            r->kern->dots_i8f(r->centroids_i8 + (size_t)idx[c] * d, d, 1, d, p->qs, out + c);
+            out[c] *= r->centroid_scale[idx[c]];
+        }
+        return;
+    }
+    float qs[AV_Q8_CHUNK], part;
+    for (size_t c = 0; c < n; c++)
+        out[c] = 0.0f;
+    for (size_t t0 = 0; t0 < d; t0 += AV_Q8_CHUNK) {
+        size_t dc = d - t0 < AV_Q8_CHUNK ? d - t0 : AV_Q8_CHUNK;
+        scaled_chunk(r, p, t0, dc, qs);
+        for (size_t c = 0; c < n; c++) {
+            r->kern->dots_i8f(r->centroids_i8 + (size_t)idx[c] * d + t0, d, 1, dc, qs, &part);
+            out[c] += part;
+        }
+    }
+    for (size_t c = 0; c < n; c++)
+        out[c] *= r->centroid_scale[idx[c]];
 }
 
 static void chunk_sims(const av_router *r, const qprep *p, size_t j0, size_t kc, float *out)
@@ -205,15 +275,37 @@ static int nearest(const av_router *r, const float *q, size_t p, uint32_t *tidx,
     int rc = check_query(r, q, &amax);
     if (rc)
         return rc;
-    int8_t q8[AV_Q8_CHUNK];
+    qbufs bufs;
     qprep qp;
-    prepare(r, q, amax, q8, &qp);
-    float buf[AV_SIM_CHUNK], tsim[AV_MAX_TOP_P];
+    prepare(r, q, amax, &bufs, &qp);
+    bool i8 = r->centroid_type == AV_CENTROIDS_INT8;
+    /* int8: the AV_I8_RESCORE_FACTOR*p best by int8 x int8 are candidates, re-scored with the
+       float query; their best p are the result. */
+    size_t pc = i8 ? p * AV_I8_RESCORE_FACTOR : p;
+    if (pc > r->k)
+        pc = r->k;
+    float buf[AV_SIM_CHUNK], tsim[AV_I8_RESCORE_FACTOR * AV_MAX_TOP_P];
+    uint32_t cidx[AV_I8_RESCORE_FACTOR * AV_MAX_TOP_P];
+    uint32_t *sel = i8 ? cidx : tidx;
     size_t n = 0;
     for (size_t j0 = 0; j0 < r->k; j0 += AV_SIM_CHUNK) {
         size_t kc = r->k - j0 < AV_SIM_CHUNK ? r->k - j0 : AV_SIM_CHUNK;
         chunk_sims(r, &qp, j0, kc, buf);
-        top_scan(buf, kc, j0, tsim, tidx, &n, p);
+        top_scan(buf, kc, j0, tsim, sel, &n, pc);
+    }
+    if (i8) {
+        /* candidates in index order, so that equal re-scored similarities keep the lower index */
+        for (size_t a = 1; a < pc; a++)
+            for (size_t b = a; b > 0 && cidx[b] < cidx[b - 1]; b--) {
+                uint32_t t = cidx[b];
+                cidx[b] = cidx[b - 1];
+                cidx[b - 1] = t;
+            }
+        float ex[AV_I8_RESCORE_FACTOR * AV_MAX_TOP_P];
+        i8_exact(r, &qp, cidx, pc, ex);
+        n = 0;
+        for (size_t c = 0; c < pc; c++)
+            top_insert(tsim, tidx, &n, p, ex[c], cidx[c]);
     }
     if (tsim_out) {
         /* Cosine-scaled similarities for callers that report them: the norm in double, as
@@ -241,12 +333,19 @@ void av__router_sims(const av_router *r, const float *qn, float *sims)
             sims[j] = NAN;
         return;
     }
-    int8_t q8[AV_Q8_CHUNK];
+    qbufs bufs;
     qprep qp;
-    prepare(r, qn, amax, q8, &qp);
+    prepare(r, qn, amax, &bufs, &qp);
     for (size_t j0 = 0; j0 < r->k; j0 += AV_SIM_CHUNK) {
         size_t kc = r->k - j0 < AV_SIM_CHUNK ? r->k - j0 : AV_SIM_CHUNK;
-        chunk_sims(r, &qp, j0, kc, sims + j0);
+        if (r->centroid_type == AV_CENTROIDS_INT8) { /* what int8 routing re-scores with */
+            uint32_t idx[AV_SIM_CHUNK];
+            for (size_t j = 0; j < kc; j++)
+                idx[j] = (uint32_t)(j0 + j);
+            i8_exact(r, &qp, idx, kc, sims + j0);
+        } else {
+            chunk_sims(r, &qp, j0, kc, sims + j0);
+        }
         if (qp.scale != 1.0f)
             for (size_t j = 0; j < kc; j++)
                 sims[j0 + j] /= qp.scale;

@@ -136,6 +136,15 @@ void av__centroid_hash(const av_router *r, char out[17])
                 h *= prime;
             }
         }
+    if (r->centroid_type == AV_CENTROIDS_INT8) /* per-dimension scales (speed, format 1.1) */
+        for (size_t t = 0; t < r->dim; t++) {
+            uint32_t u;
+            memcpy(&u, &r->centroid_colscale[t], 4);
+            for (int b = 0; b < 4; b++) {
+                h ^= (u >> (8 * b)) & 0xFFu;
+                h *= prime;
+            }
+        }
     snprintf(out, 17, "%016llx", (unsigned long long)h);
 }
 

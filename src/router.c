@@ -44,7 +44,9 @@ int av__router_alloc(av_router **out, size_t dim, size_t k, size_t m, uint32_t t
         break;
     default:
         ok = (r->centroids_i8 = av__aligned_alloc(kd)) != NULL &&
-             (r->centroid_scale = av__aligned_alloc(k * sizeof(float))) != NULL;
+             (r->centroid_scale = av__aligned_alloc(k * sizeof(float))) != NULL &&
+             (r->centroid_colscale = av__aligned_alloc(dim * sizeof(float))) != NULL &&
+             (r->centroid_l1 = av__aligned_alloc(k * sizeof(float))) != NULL;
         break;
     }
     ok = ok && (r->names = calloc(m, sizeof *r->names)) != NULL;
@@ -71,6 +73,8 @@ AV_API void av_router_free(av_router *r)
     av__aligned_free(r->centroids_f16);
     av__aligned_free(r->centroids_i8);
     av__aligned_free(r->centroid_scale);
+    av__aligned_free(r->centroid_colscale);
+    av__aligned_free(r->centroid_l1);
     if (r->names)
         for (size_t i = 0; i < r->m; i++)
             free(r->names[i]);
@@ -166,7 +170,8 @@ AV_API int av_router_get_centroid(const av_router *r, size_t cluster, float *out
         break;
     default:
         for (size_t t = 0; t < dim; t++)
-            out[t] = (float)r->centroids_i8[base + t] * r->centroid_scale[cluster];
+            out[t] = (float)r->centroids_i8[base + t] * r->centroid_scale[cluster] *
+                     r->centroid_colscale[t];
         break;
     }
     return AV_OK;

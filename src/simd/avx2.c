@@ -161,8 +161,10 @@ AV_TARGET static void avx2_dots_f16(const uint16_t *C, size_t ld, size_t k, size
         blk_f16(C + j * ld, ld, d, q, out + j, 1);
 }
 
-/* int8: |c| (unsigned) times q with c's sign (signed) through maddubs; |c| <= 128 and |q| <= 127
-   keep each pair sum below 2^15, so nothing saturates and the integer sums are exact. */
+/* int8: |q| (unsigned, computed once per step for all rows) times c with q's sign (signed) through
+   maddubs. Stored values are in [-127, 127] (av__router_int8_derive maps a file's -128 to -127,
+   which sign_epi8 could not negate) and |q| <= 127, so each pair sum stays below 2^15: nothing
+   saturates and the integer sums are exact. */
 AV_TARGET AV_INLINE void blk_i8(const int8_t *C, size_t ld, size_t d, const int8_t *q8,
                                 int32_t *out, const unsigned R)
 {
@@ -174,10 +176,11 @@ AV_TARGET AV_INLINE void blk_i8(const int8_t *C, size_t ld, size_t d, const int8
     size_t t = 0;
     for (; t + AV_I8_STEP <= d; t += AV_I8_STEP) {
         __m256i qv = _mm256_loadu_si256((const __m256i *)(q8 + t));
+        __m256i qa = _mm256_abs_epi8(qv);
 #pragma GCC unroll 8
         for (unsigned r = 0; r < R; r++) {
             __m256i c = _mm256_loadu_si256((const __m256i *)(C + r * ld + t));
-            __m256i p = _mm256_maddubs_epi16(_mm256_abs_epi8(c), _mm256_sign_epi8(qv, c));
+            __m256i p = _mm256_maddubs_epi16(qa, _mm256_sign_epi8(c, qv));
             acc[r] = _mm256_add_epi32(acc[r], _mm256_madd_epi16(p, ones));
         }
     }
@@ -243,9 +246,38 @@ AV_TARGET static void avx2_quant_i8(const float *q, size_t d, float mul, int8_t 
         q8[t] = (int8_t)_mm_cvtss_si32(_mm_set_ss(q[t] * mul));
 }
 
+/* int8 row x float query, one row at a time (only the few re-scored candidates come here): four
+   accumulators so that the FMA latency is hidden within the row. */
+AV_TARGET static void avx2_dots_i8f(const int8_t *C, size_t ld, size_t k, size_t d,
+                                    const float *q, float *out)
+{
+    for (size_t j = 0; j < k; j++) {
+        const int8_t *row = C + j * ld;
+        __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(),
+               a3 = _mm256_setzero_ps();
+        size_t t = 0;
+        for (; t + 4 * W <= d; t += 4 * W) {
+            __m128i b = _mm_loadu_si128((const __m128i *)(row + t));
+            __m128i b2 = _mm_loadu_si128((const __m128i *)(row + t + 2 * W));
+            __m256 c0 = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(b));
+            __m256 c1 = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(b, 8)));
+            __m256 c2 = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(b2));
+            __m256 c3 = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(b2, 8)));
+            a0 = _mm256_fmadd_ps(c0, _mm256_loadu_ps(q + t), a0);
+            a1 = _mm256_fmadd_ps(c1, _mm256_loadu_ps(q + t + W), a1);
+            a2 = _mm256_fmadd_ps(c2, _mm256_loadu_ps(q + t + 2 * W), a2);
+            a3 = _mm256_fmadd_ps(c3, _mm256_loadu_ps(q + t + 3 * W), a3);
+        }
+        float s = hsum256(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+        for (; t < d; t++)
+            s += (float)row[t] * q[t];
+        out[j] = s;
+    }
+}
+
 const av_kernels av__kernels_avx2 = {"avx2",           avx2_dots_f32,    avx2_dots_f16,
                                      avx2_dots_i8,     avx2_dots_f32_multi,
-                                     avx2_absmax_bits, avx2_quant_i8};
+                                     avx2_absmax_bits, avx2_quant_i8,    avx2_dots_i8f};
 #else
 typedef int av_avx2_unused_; /* ISO C forbids an empty translation unit */
 #endif

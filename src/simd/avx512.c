@@ -145,8 +145,9 @@ AV_TARGET static void avx512_dots_f16(const uint16_t *C, size_t ld, size_t k, si
         blk_f16(C + j * ld, ld, d, q, out + j, 1);
 }
 
-/* int8 as in avx2.c: |c| (unsigned) x (q with c's sign) through maddubs, exact. AVX-512 has no
-   sign_epi8: q is negated under the mask of c's sign bits. */
+/* int8 as in avx2.c: |q| (unsigned) x (c with q's sign) through maddubs, exact for values in
+   [-127, 127]. AVX-512 has no sign_epi8: c is negated under the mask of q's sign bits, computed
+   once per step for all rows. */
 AV_TARGET AV_INLINE void blk_i8(const int8_t *C, size_t ld, size_t d, const int8_t *q8,
                                 int32_t *out, const unsigned R)
 {
@@ -160,11 +161,13 @@ AV_TARGET AV_INLINE void blk_i8(const int8_t *C, size_t ld, size_t d, const int8
     for (; t < d; t += AV_I8_STEP) {
         __mmask64 m = d - t >= AV_I8_STEP ? ~(__mmask64)0 : (((__mmask64)1 << (d - t)) - 1u);
         __m512i qv = _mm512_maskz_loadu_epi8(m, q8 + t);
+        __m512i qa = _mm512_abs_epi8(qv);
+        __mmask64 neg = _mm512_movepi8_mask(qv);
 #pragma GCC unroll 8
         for (unsigned r = 0; r < R; r++) {
             __m512i c = _mm512_maskz_loadu_epi8(m, C + r * ld + t);
-            __m512i s = _mm512_mask_sub_epi8(qv, _mm512_movepi8_mask(c), zero, qv);
-            __m512i p = _mm512_maddubs_epi16(_mm512_abs_epi8(c), s);
+            __m512i s = _mm512_mask_sub_epi8(c, neg, zero, c);
+            __m512i p = _mm512_maddubs_epi16(qa, s);
             acc[r] = _mm512_add_epi32(acc[r], _mm512_madd_epi16(p, ones));
         }
     }
@@ -210,9 +213,33 @@ AV_TARGET static void avx512_quant_i8(const float *q, size_t d, float mul, int8_
     }
 }
 
+/* int8 row x float query (re-scoring a few candidates): two accumulators, masked tail. */
+AV_TARGET static void avx512_dots_i8f(const int8_t *C, size_t ld, size_t k, size_t d,
+                                      const float *q, float *out)
+{
+    for (size_t j = 0; j < k; j++) {
+        const int8_t *row = C + j * ld;
+        __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
+        size_t t = 0;
+        for (; t + 2 * W <= d; t += 2 * W) {
+            __m512 c0 = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(row + t))));
+            __m512 c1 = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(row + t + W))));
+            a0 = _mm512_fmadd_ps(c0, _mm512_loadu_ps(q + t), a0);
+            a1 = _mm512_fmadd_ps(c1, _mm512_loadu_ps(q + t + W), a1);
+        }
+        for (; t < d; t += W) {
+            __mmask16 m = d - t >= W ? (__mmask16)0xFFFF : tail16(d - t);
+            __m128i b = _mm512_castsi512_si128(_mm512_maskz_loadu_epi8((__mmask64)m, row + t));
+            a0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(b)),
+                                 _mm512_maskz_loadu_ps(m, q + t), a0);
+        }
+        out[j] = hsum512(_mm512_add_ps(a0, a1));
+    }
+}
+
 const av_kernels av__kernels_avx512 = {"avx512",           avx512_dots_f32,    avx512_dots_f16,
                                        avx512_dots_i8,     avx512_dots_f32_multi,
-                                       avx512_absmax_bits, avx512_quant_i8};
+                                       avx512_absmax_bits, avx512_quant_i8,    avx512_dots_i8f};
 #else
 typedef int av_avx512_unused_;
 #endif

@@ -153,9 +153,30 @@ static void neon_quant_i8(const float *q, size_t d, float mul, int8_t *q8)
         q8[t] = (int8_t)lrintf(q[t] * mul);
 }
 
+static void neon_dots_i8f(const int8_t *C, size_t ld, size_t k, size_t d, const float *q,
+                          float *out)
+{
+    for (size_t j = 0; j < k; j++) {
+        const int8_t *row = C + j * ld;
+        float32x4_t a0 = vdupq_n_f32(0.0f), a1 = vdupq_n_f32(0.0f);
+        size_t t = 0;
+        for (; t + 2 * W <= d; t += 2 * W) {
+            int16x8_t h = vmovl_s8(vld1_s8(row + t));
+            float32x4_t c0 = vcvtq_f32_s32(vmovl_s16(vget_low_s16(h)));
+            float32x4_t c1 = vcvtq_f32_s32(vmovl_s16(vget_high_s16(h)));
+            a0 = vfmaq_f32(a0, c0, vld1q_f32(q + t));
+            a1 = vfmaq_f32(a1, c1, vld1q_f32(q + t + W));
+        }
+        float s = hsum(vaddq_f32(a0, a1));
+        for (; t < d; t++)
+            s += (float)row[t] * q[t];
+        out[j] = s;
+    }
+}
+
 const av_kernels av__kernels_neon = {"neon",           neon_dots_f32,    neon_dots_f16,
                                      neon_dots_i8,     neon_dots_f32_multi,
-                                     neon_absmax_bits, neon_quant_i8};
+                                     neon_absmax_bits, neon_quant_i8,    neon_dots_i8f};
 #else
 typedef int av_neon_unused_; /* ISO C forbids an empty translation unit */
 #endif

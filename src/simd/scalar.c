@@ -82,9 +82,24 @@ static void scalar_quant_i8(const float *q, size_t d, float mul, int8_t *q8)
         q8[t] = (int8_t)lrintf(q[t] * mul);
 }
 
+static void scalar_dots_i8f(const int8_t *C, size_t ld, size_t k, size_t d, const float *q, float *out)
+{
+    for (size_t j = 0; j < k; j++) {
+        const int8_t *row = C + j * ld;
+        float acc[LANES] = {0};
+        size_t t = 0;
+        for (; t + LANES <= d; t += LANES)
+            for (int l = 0; l < LANES; l++)
+                acc[l] += (float)row[t + l] * q[t + l];
+        for (; t < d; t++)
+            acc[t % LANES] += (float)row[t] * q[t];
+        out[j] = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+    }
+}
+
 const av_kernels av__kernels_scalar = {"scalar",          scalar_dots_f32,    scalar_dots_f16,
                                        scalar_dots_i8,    scalar_dots_f32_multi,
-                                       scalar_absmax_bits, scalar_quant_i8};
+                                       scalar_absmax_bits, scalar_quant_i8,  scalar_dots_i8f};
 
 /* IEEE 754 binary16 conversions, round to nearest even; NaN stays NaN, overflow becomes Inf. */
 uint16_t av__f32_to_f16(float f)

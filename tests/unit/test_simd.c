@@ -73,8 +73,9 @@ TEST(test_dots_f32_and_f16_vs_scalar)
     float *C = malloc((maxd + PAD) * maxk * sizeof(float));
     uint16_t *H = malloc((maxd + PAD) * maxk * sizeof(uint16_t));
     float *q = malloc(maxd * sizeof(float));
-    float ref[64], out[64], refh[64], outh[64];
-    REQUIRE(C && H && q);
+    float ref[64], out[64], refh[64], outh[64], refi[64], outi[64];
+    int8_t *I = malloc((maxd + PAD) * maxk);
+    REQUIRE(C && H && q && I);
     size_t cases = 0;
     double worst = 0.0;
     for (size_t di = 0; di < N_DIMS; di++)
@@ -83,12 +84,21 @@ TEST(test_dots_f32_and_f16_vs_scalar)
             for (size_t t = 0; t < ld * k; t++) {
                 C[t] = urand();
                 H[t] = av__f32_to_f16(C[t]);
+                I[t] = (int8_t)(C[t] * 127.0f);
             }
             for (size_t t = 0; t < d; t++)
                 q[t] = urand();
             av__kernels_scalar.dots_f32(C, ld, k, d, q, ref);
             av__kernels_scalar.dots_f16(H, ld, k, d, q, refh);
+            av__kernels_scalar.dots_i8f(I, ld, k, d, q, refi);
             for (size_t b = 1; b < nb; b++) {
+                ks[b]->dots_i8f(I, ld, k, d, q, outi);
+                for (size_t j = 0; j < k; j++) {
+                    double scale = 0;
+                    for (size_t t = 0; t < d; t++)
+                        scale += fabs((double)I[j * ld + t] * q[t]);
+                    CHECK(fabs((double)outi[j] - refi[j]) <= AV_TOL_REL * scale + 1e-30);
+                }
                 ks[b]->dots_f32(C, ld, k, d, q, out);
                 ks[b]->dots_f16(H, ld, k, d, q, outh);
                 for (size_t j = 0; j < k; j++) {
@@ -125,6 +135,7 @@ TEST(test_dots_f32_and_f16_vs_scalar)
     }
     free(C);
     free(H);
+    free(I);
     free(q);
 }
 
@@ -172,11 +183,13 @@ TEST(test_int8_exact_and_quantisation)
     for (size_t di = 0; di < sizeof dims / sizeof dims[0]; di++) {
         size_t d = dims[di], ld = d + 4;
         for (size_t t = 0; t < ld * 9; t++)
-            C[t] = (int8_t)(urand() * 128.0f); /* -128..127: files may hold -128 */
-        C[0] = -128;
+            C[t] = (int8_t)(urand() * 127.5f); /* stored values are -127..127 */
+        C[0] = -127;
         for (size_t t = 0; t < d; t++)
             q8[t] = (int8_t)(urand() * 127.0f);
-        q8[0] = -127; /* the extreme product -128 * -127 */
+        q8[0] = -127; /* the extreme products -127 * -127 and 127 * -127 */
+        C[ld] = 127;
+        q8[1 % d] = -127;
         av__kernels_scalar.dots_i8(C, ld, 9, d, q8, ref);
         for (size_t b = 1; b < nb; b++) {
             ks[b]->dots_i8(C, ld, 9, d, q8, out);

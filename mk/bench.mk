@@ -1,0 +1,24 @@
+# `make bench`: builds bench/ and prints the table of docs/PERFORMANCE.md, then the JSON lines it
+# was made from, all measured in one run (libavengers, then the peers: numpy, faiss, scikit-learn
+# through /usr/bin/python3). Needs python3-numpy, python3-sklearn, python3-faiss (Debian). Takes
+# about three minutes on a 2-core machine. BENCH_ONLY=single|batch|load|llm9 runs one part.
+BENCH_DIR := $(BUILDDIR)/bench
+BENCH_BIN := $(BENCH_DIR)/bench
+BENCH_ONLY ?=
+
+$(BENCH_BIN): bench/bench.c $(STLIB) $(HEADER) src/internal.h
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g $(TEST_CFLAGS) -o $@ $< $(STLIB) $(LIB_LIBS)
+
+$(BENCH_DIR)/llm9_emb.npy: bench/peers.py
+	@mkdir -p $(BENCH_DIR)
+	$(PYTHON) bench/peers.py --prep $(BENCH_DIR)
+
+bench: $(BENCH_BIN) $(BENCH_DIR)/llm9_emb.npy
+	@rm -f $(BENCH_DIR)/results.jsonl
+	$(BENCH_BIN) $(BENCH_DIR) $(BENCH_ONLY) >> $(BENCH_DIR)/results.jsonl
+	$(PYTHON) bench/peers.py $(BENCH_DIR) $(BENCH_ONLY) >> $(BENCH_DIR)/results.jsonl
+	@$(PYTHON) bench/report.py $(BENCH_DIR)/results.jsonl --json
+
+clean-extra::
+	rm -rf $(BENCH_DIR)
