@@ -28,3 +28,14 @@ def test_every_function_in_man_page():
         man = f.read().replace("\\_", "_").replace("\\fB", "").replace("\\fR", "")
     missing = [n for n in api_functions() if n not in man]
     assert not missing, "libavengers(3) lacks: %s" % ", ".join(missing)
+
+
+def test_error_table_in_api_md(avengers):
+    with open(os.path.join(ROOT, "include", "avengers", "avengers.h")) as f:
+        codes = re.findall(r'X\((\w+),\s*(-\d+),', f.read())
+    with open(os.path.join(ROOT, "docs", "API.md")) as f:
+        doc = f.read()
+    for name, code in codes:
+        row = re.search(r"^\| `AV_%s` \| %s \| .* \| `avengers\.(\w+)` \|$" % (name, code), doc, re.M)
+        assert row, "docs/API.md has no error-table row for AV_%s (%s)" % (name, code)
+        assert row.group(1) == avengers.BY_CODE[int(code)].__name__
