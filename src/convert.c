@@ -22,12 +22,6 @@ void av__router_int8_derive(av_router *r)
     for (size_t t = 0; t < r->k * d; t++)
         if (r->centroids_i8[t] == INT8_MIN)
             r->centroids_i8[t] = -INT8_MAX;
-    for (size_t j = 0; j < r->k; j++) {
-        double s = 0.0;
-        for (size_t t = 0; t < d; t++)
-            s += fabs((double)r->centroids_i8[j * d + t]) * (double)r->centroid_colscale[t];
-        r->centroid_l1[j] = (float)(s * (double)r->centroid_scale[j]);
-    }
 }
 
 /* int8: each dimension is first divided by its largest |value| over the clusters (a per-dimension
@@ -53,7 +47,6 @@ static void encode_int8(av_router *r, const float *C)
             r->centroids_i8[j * d + t] =
                 s > 0.0f ? (int8_t)lrintf(C[j * d + t] / r->centroid_colscale[t] / s) : 0;
     }
-    av__router_int8_derive(r);
 }
 
 /* Fill the router's centroid storage (of its type) from float32 centroids. */
@@ -80,7 +73,7 @@ int av__router_set_centroids(av_router *r, const float *C)
 static int retype(av_router *r, uint32_t type, const float *C)
 {
     size_t kd = r->k * r->dim; /* bounded by the limits checked at allocation */
-    float *f32 = NULL, *scale = NULL, *colscale = NULL, *l1 = NULL;
+    float *f32 = NULL, *scale = NULL, *colscale = NULL;
     uint16_t *f16 = NULL;
     int8_t *i8 = NULL;
     bool ok;
@@ -94,8 +87,7 @@ static int retype(av_router *r, uint32_t type, const float *C)
     default:
         ok = (i8 = av__aligned_alloc(kd)) != NULL &&
              (scale = av__aligned_alloc(r->k * sizeof(float))) != NULL &&
-             (colscale = av__aligned_alloc(r->dim * sizeof(float))) != NULL &&
-             (l1 = av__aligned_alloc(r->k * sizeof(float))) != NULL;
+             (colscale = av__aligned_alloc(r->dim * sizeof(float))) != NULL;
         break;
     }
     if (!ok) {
@@ -104,7 +96,6 @@ static int retype(av_router *r, uint32_t type, const float *C)
         av__aligned_free(i8);
         av__aligned_free(scale);
         av__aligned_free(colscale);
-        av__aligned_free(l1);
         return av__fail(AV_ENOMEM, "%s centroids (%zu values)", type_name(type), kd);
     }
     av__aligned_free(r->centroids);
@@ -112,13 +103,11 @@ static int retype(av_router *r, uint32_t type, const float *C)
     av__aligned_free(r->centroids_i8);
     av__aligned_free(r->centroid_scale);
     av__aligned_free(r->centroid_colscale);
-    av__aligned_free(r->centroid_l1);
     r->centroids = f32;
     r->centroids_f16 = f16;
     r->centroids_i8 = i8;
     r->centroid_scale = scale;
     r->centroid_colscale = colscale;
-    r->centroid_l1 = l1;
     r->centroid_type = type;
     return av__router_set_centroids(r, C);
 }

@@ -127,10 +127,8 @@ struct av_router {
     int8_t *centroids_i8;    /* k x dim */
     float *centroid_scale;   /* k, for int8 */
     /* speed: int8 only. Per-dimension scales (file format 1.1; all 1 for a 1.0 file): a value
-       decodes as i8 * centroid_scale[j] * centroid_colscale[t]. centroid_l1[j] = scale[j] *
-       sum_t |i8[j,t]| * colscale[t], computed at load: the bound of nearest.c's re-scoring. */
+       decodes as i8 * centroid_scale[j] * centroid_colscale[t]. */
     float *centroid_colscale; /* dim */
-    float *centroid_l1;       /* k */
     char **names;            /* m */
 
     /* Statistics (k x m each, cluster-major) and per-model global totals. Guarded by `lock`
@@ -181,7 +179,7 @@ AV_HIDDEN int32_t av__score_models(const av_router *r, const uint32_t *clusters,
 /* Fill the router's centroid storage (of its centroid_type) from float32 centroids (convert.c). */
 AV_HIDDEN int av__router_set_centroids(av_router *r, const float *C);
 /* ---- speed (convert.c) ---- */
-/* int8 routers: recompute centroid_l1 from the stored values (after loading or encoding). */
+/* int8 routers, after loading: map a stored -128 to -127 (the kernels negate stored values). */
 AV_HIDDEN void av__router_int8_derive(av_router *r);
 
 /* ---- file format (format.c) ---- */

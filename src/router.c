@@ -45,8 +45,7 @@ int av__router_alloc(av_router **out, size_t dim, size_t k, size_t m, uint32_t t
     default:
         ok = (r->centroids_i8 = av__aligned_alloc(kd)) != NULL &&
              (r->centroid_scale = av__aligned_alloc(k * sizeof(float))) != NULL &&
-             (r->centroid_colscale = av__aligned_alloc(dim * sizeof(float))) != NULL &&
-             (r->centroid_l1 = av__aligned_alloc(k * sizeof(float))) != NULL;
+             (r->centroid_colscale = av__aligned_alloc(dim * sizeof(float))) != NULL;
         break;
     }
     ok = ok && (r->names = calloc(m, sizeof *r->names)) != NULL;
@@ -74,7 +73,6 @@ AV_API void av_router_free(av_router *r)
     av__aligned_free(r->centroids_i8);
     av__aligned_free(r->centroid_scale);
     av__aligned_free(r->centroid_colscale);
-    av__aligned_free(r->centroid_l1);
     if (r->names)
         for (size_t i = 0; i < r->m; i++)
             free(r->names[i]);
