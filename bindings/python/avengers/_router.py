@@ -96,11 +96,19 @@ class Router(_Handle):
 
     _free = "av_router_free"
 
-    def __init__(self, _handle=None):
-        if not _handle:
-            raise TypeError("use Router.load, Router.from_bytes, Router.from_parts or Builder.fit")
-        self._adopt(_handle)
-        self._models = None
+    def __init__(self, *args, **kwargs):
+        # Routers only come from the library: wrapping an arbitrary integer as a handle could
+        # crash the process, so there is no public constructor.
+        raise TypeError("use Router.load, Router.from_bytes, Router.from_parts or Builder.fit")
+
+    @classmethod
+    def _wrap(cls, handle):
+        if not handle:
+            raise error_for(-2, "the library returned no router")
+        obj = cls.__new__(cls)
+        obj._adopt(handle)
+        obj._models = None
+        return obj
 
     # ---- construction ----------------------------------------------------------------------
     @classmethod
@@ -108,7 +116,7 @@ class Router(_Handle):
         """Load a router file (docs/FORMAT.md)."""
         h = ctypes.c_void_p()
         _native.check(_native.av_router_load(ctypes.byref(h), _path(path)))
-        return cls(h.value)
+        return cls._wrap(h.value)
 
     @classmethod
     def from_bytes(cls, data):
@@ -118,7 +126,7 @@ class Router(_Handle):
             (ctypes.c_char * len(buf)).from_buffer(buf)
         h = ctypes.c_void_p()
         _native.check(_native.av_router_load_buffer(ctypes.byref(h), ctypes.addressof(arr), len(buf)))
-        return cls(h.value)
+        return cls._wrap(h.value)
 
     @classmethod
     def from_parts(cls, centroids, counts, sum_scores, sum_costs, models, top_p=4):
@@ -141,7 +149,7 @@ class Router(_Handle):
         h = ctypes.c_void_p()
         _native.check(_native.av_router_from_parts(ctypes.byref(h), d, k, m, names, cp, np_, sp, qp,
                                                    int(top_p)))
-        return cls(h.value)
+        return cls._wrap(h.value)
 
     # ---- persistence -----------------------------------------------------------------------
     def save(self, path):
@@ -469,7 +477,7 @@ class Router(_Handle):
         t = _CENTROID_TYPES[centroid_type] if isinstance(centroid_type, str) else int(centroid_type)
         h = ctypes.c_void_p()
         _native.check(_native.av_router_convert(ctypes.byref(h), self._handle, t))
-        return Router(h.value)
+        return Router._wrap(h.value)
 
     # ---- replay evaluation ------------------------------------------------------------------
     def evaluate(self, embeddings, scores, costs, models=None, alphas=None, top_p=None,
@@ -606,7 +614,7 @@ class Builder(_Handle):
             self.tune_best_auc = tune_opts.best_auc
         if rc < 0:
             _native.check(rc)
-        router = Router(h.value)
+        router = Router._wrap(h.value)
         if raised:
             router.close()
             raise raised[0]
