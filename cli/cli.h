@@ -36,6 +36,7 @@ int cmd_eval(int argc, char **argv);
 int cmd_route(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
+int cmd_convert(int argc, char **argv);
 
 /* "avengers: <message>" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

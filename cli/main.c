@@ -15,6 +15,7 @@ static const cli_command COMMANDS[] = {
     {"route", cmd_route, "route embeddings, one JSON line per row"},
     {"info", cmd_info, "describe a router file and verify its checksums"},
     {"merge", cmd_merge, "add the statistics of routers that share centroids into one file"},
+    {"convert", cmd_convert, "re-encode a router's centroids as f32, f16 or int8"},
 };
 
 static void usage(FILE *f)
