@@ -694,6 +694,24 @@ impl Builder {
         .map(|_| ())
     }
 
+    /// Add packed rows: `embeddings` n x dim, `scores` and `costs` n x n_models (row-major).
+    /// On a bad row the rows before it stay added and the error names the row.
+    pub fn add_rows(&mut self, dim: usize, embeddings: &[f32], scores: &[f32], costs: &[f32]) -> Result<()> {
+        let m = self.n_models;
+        if dim == 0 || embeddings.len() % dim != 0 {
+            return Err(Error::new(Error::EDIM, "embeddings.len() is not a multiple of dim"));
+        }
+        let n = embeddings.len() / dim;
+        if scores.len() != n * m || costs.len() != n * m {
+            return Err(Error::new(Error::EINVAL, format!("scores and costs need {n} x {m} values")));
+        }
+        for r in 0..n {
+            self.add(&embeddings[r * dim..(r + 1) * dim], &scores[r * m..(r + 1) * m], &costs[r * m..(r + 1) * m])
+                .map_err(|e| Error::new(e.code(), format!("row {r}: {}", e.message())))?;
+        }
+        Ok(())
+    }
+
     pub fn n_rows(&self) -> usize {
         unsafe { sys::av_builder_n_rows(self.ptr.as_ptr()) }
     }

@@ -137,6 +137,32 @@ fn errors_carry_code_and_detail() {
 }
 
 #[test]
+fn add_rows_equals_add() {
+    let fx = fixture();
+    let names: Vec<&str> = fx.models.iter().map(|s| s.as_str()).collect();
+    let m = names.len();
+    let n = 200;
+    let mut a = Builder::new(fx.d, &names).unwrap();
+    a.add_rows(fx.d, &fx.emb[..n * fx.d], &fx.scores[..n * m], &fx.costs[..n * m]).unwrap();
+    let mut b = Builder::new(fx.d, &names).unwrap();
+    for i in 0..n {
+        b.add(&fx.emb[i * fx.d..(i + 1) * fx.d], &fx.scores[i * m..(i + 1) * m], &fx.costs[i * m..(i + 1) * m]).unwrap();
+    }
+    assert_eq!((a.n_rows(), b.n_rows()), (n, n));
+    let o = FitOptions::new().n_clusters(5).top_p(2).n_init(1).seed(1);
+    let (ra, rb) = (a.fit(&o).unwrap(), b.fit(&o).unwrap());
+    for j in 0..5 {
+        assert_eq!(ra.centroid(j).unwrap(), rb.centroid(j).unwrap());
+    }
+    let mut bad = fx.emb[..3 * fx.d].to_vec();
+    bad[fx.d..2 * fx.d].iter_mut().for_each(|x| *x = 0.0);
+    let e = a.add_rows(fx.d, &bad, &fx.scores[..3 * m], &fx.costs[..3 * m]).unwrap_err();
+    assert_eq!(e.code(), Error::EVECTOR);
+    assert!(e.message().starts_with("row 1:"), "{e}");
+    assert_eq!(a.n_rows(), n + 1);
+}
+
+#[test]
 fn send_and_sync() {
     fn assert_send_sync<T: Send + Sync>() {}
     fn assert_send<T: Send>() {}
