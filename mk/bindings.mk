@@ -32,8 +32,19 @@ $(BIND_DIR)/test_hpp20: tests/cpp/test_hpp.cpp include/avengers/avengers.hpp $(H
 	@mkdir -p $(dir $@)
 	$(CXX) -std=c++20 $(CXXWARN) -O1 -Iinclude -Itests -o $@ $< $(INTREE_LINK)
 
+# Both test builds run; with clang++ present, the header and test also compile warning-free
+# under clang as C++17 and C++20 (each compile counts as one test).
+CLANGXX ?= clang++
 check-cpp: $(BIND_DIR)/test_hpp17 $(BIND_DIR)/test_hpp20
-	@tests/run_unit.sh $^
+	@out=$$(tests/run_unit.sh $^ 2>&1); rc=$$?; printf '%s\n' "$$out" | sed '$$d'; \
+	  line=$$(printf '%s\n' "$$out" | tail -n 1); p=$${line%% passed*}; f=$${line#*passed, }; f=$${f%% failed*}; \
+	  if command -v $(CLANGXX) >/dev/null 2>&1; then \
+	    for std in 17 20; do \
+	      if $(CLANGXX) -std=c++$$std $(CXXWARN) -Iinclude -Itests -fsyntax-only tests/cpp/test_hpp.cpp; \
+	      then p=$$((p + 1)); echo "ok   $(CLANGXX) -std=c++$$std"; \
+	      else f=$$((f + 1)); echo "FAIL $(CLANGXX) -std=c++$$std"; fi; done; \
+	  else echo "skip: $(CLANGXX) not found"; fi; \
+	  echo "$$p passed, $$f failed"; [ $$rc -eq 0 ] && [ $$f -eq 0 ]
 
 # ---- Python ---------------------------------------------------------------------------------------
 # pytest exit status 5 means "no tests collected": a failure here, not a pass.
