@@ -144,7 +144,7 @@ ABIDW_FLAGS  := --headers-dir include/avengers --no-corpus-path --no-comp-dir-pa
 abi-check: $(SHLIB)
 	@mkdir -p $(BUILDDIR)/abi
 	@abidw $(ABIDW_FLAGS) --out-file $(BUILDDIR)/abi/current.abi $(SHLIB)
-	@tests/abi/abi_check.sh $(ABI_BASELINE) $(BUILDDIR)/abi/current.abi tests/abi/suppressions.abignore
+	@tests/abi/abi_check.sh $(HEADER) $(ABI_BASELINE) $(BUILDDIR)/abi/current.abi $(BUILDDIR)/abi
 
 # Regenerate the committed baseline after a deliberate ABI change (see docs/ABI.md).
 abi-baseline: $(SHLIB)
