@@ -204,6 +204,10 @@ def test_save_load_roundtrip(avengers, router, fx, tmp_path):
     assert data == p.read_bytes()
     with avengers.Router.from_bytes(data) as r3:
         assert r3.metadata == router.metadata
+    import pickle
+    twin = pickle.loads(pickle.dumps(router))  # ships the file bytes: an independent copy
+    assert twin.to_bytes() == data and twin._handle != router._handle
+    twin.close()
     corrupt = bytearray(data)
     corrupt[len(corrupt) // 2] ^= 0xFF
     with pytest.raises((avengers.ChecksumError, avengers.FormatError)):

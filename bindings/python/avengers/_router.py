@@ -152,6 +152,11 @@ class Router(_Handle):
         return cls._wrap(h.value)
 
     # ---- persistence -----------------------------------------------------------------------
+    def __reduce__(self):
+        """Pickling (multiprocessing, Dask) ships the router file's bytes; the copy is an
+        independent router."""
+        return (Router.from_bytes, (self.to_bytes(),))
+
     def save(self, path):
         """Write the router atomically (temporary file, fsync, rename)."""
         _native.check(_native.av_router_save(self._handle, _path(path)))
