@@ -345,3 +345,12 @@ def test_library_lookup(tmp_path):
                        cwd=tmp_path, capture_output=True, text=True)
     assert p.returncode == 0
     assert p.stdout.strip() == os.path.join(ROOT, "lib", "libavengers.so")
+
+
+def test_missing_function_raises_not_supported(avengers):
+    # A binding newer than the library: a function the library lacks is declared as missing and
+    # raises NotSupported when called, instead of failing at import.
+    present = avengers._native.declare({"av_no_such_function_xyz": (None, [])})
+    assert present == [] and not avengers._native.has("av_no_such_function_xyz")
+    with pytest.raises(avengers.NotSupported, match="av_no_such_function_xyz"):
+        avengers._native.av_no_such_function_xyz()
