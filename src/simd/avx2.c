@@ -15,8 +15,8 @@
 #define AV_INLINE static inline __attribute__((always_inline))
 #define W 8u        /* floats per vector */
 #define AV2_ROWS 8u /* rows per block of the single-query kernels */
-#define AV2_MQ 4u   /* queries per block of the batch kernel */
-#define AV2_MROWS 2u /* rows per block of the batch kernel: 4x2 accumulators + 4 queries + 1 row */
+#define AV2_MQ 8u   /* queries per block of the batch kernel */
+#define AV2_MROWS 1u /* rows per tile step of the batch kernel: 8 accumulators, query loads folded into the FMAs */
 #define AV_I8_STEP 32u
 
 /* mask_tbl + 8 - r selects the first r lanes (r in 1..7) for maskload. */
@@ -100,17 +100,72 @@ AV_TARGET static void avx2_dots_f32(const float *C, size_t ld, size_t k, size_t 
         blk_f32(C + j * ld, ld, d, q, 0, out + j, 0, 1, 1);
 }
 
+/* Batch kernel, tiled over d: for AV2_MQ queries and a group of AV2_GROUP rows, the dimensions
+   are swept a tile at a time (the queries' tile stays in L1 while every row of the group streams
+   past it), with each pair's accumulator kept in `acc` between tiles. A pair still sees the same
+   FMAs in the same order as in blk_f32 (full steps in ascending t, then the masked tail), so the
+   result is bit for bit the single-query kernel's. */
+#define AV2_TILE 512u
+#define AV2_GROUP 64u
+
+AV_TARGET AV_INLINE void tile_f32(const float *C, size_t ld, size_t t0, size_t t1, const float *Q,
+                                  size_t ldq, __m256 (*acc)[AV2_MQ], const unsigned R)
+{
+    __m256 a[AV2_MROWS][AV2_MQ];
+#pragma GCC unroll 8
+    for (unsigned r = 0; r < R; r++)
+#pragma GCC unroll 8
+        for (unsigned i = 0; i < AV2_MQ; i++)
+            a[r][i] = acc[r][i];
+    for (size_t t = t0; t < t1; t += W) {
+        /* one row per step: the query loads fold into the FMAs (8 accumulators + 1 row) */
+#pragma GCC unroll 8
+        for (unsigned r = 0; r < R; r++) {
+            __m256 c = _mm256_loadu_ps(C + r * ld + t);
+#pragma GCC unroll 8
+            for (unsigned i = 0; i < AV2_MQ; i++)
+                a[r][i] = _mm256_fmadd_ps(c, _mm256_loadu_ps(Q + i * ldq + t), a[r][i]);
+        }
+    }
+#pragma GCC unroll 8
+    for (unsigned r = 0; r < R; r++)
+#pragma GCC unroll 8
+        for (unsigned i = 0; i < AV2_MQ; i++)
+            acc[r][i] = a[r][i];
+}
+
 AV_TARGET static void avx2_dots_f32_multi(const float *C, size_t ld, size_t k, size_t d,
                                           const float *Q, size_t ldq, size_t nq, float *out,
                                           size_t ldo)
 {
-    size_t i = 0;
+    size_t dfull = d - d % W, i = 0;
+    __m256 acc[AV2_GROUP][AV2_MQ];
     for (; i + AV2_MQ <= nq; i += AV2_MQ) {
-        size_t j = 0;
-        for (; j + AV2_MROWS <= k; j += AV2_MROWS)
-            blk_f32(C + j * ld, ld, d, Q + i * ldq, ldq, out + i * ldo + j, ldo, AV2_MROWS, AV2_MQ);
-        for (; j < k; j++)
-            blk_f32(C + j * ld, ld, d, Q + i * ldq, ldq, out + i * ldo + j, ldo, 1, AV2_MQ);
+        const float *Qi = Q + i * ldq;
+        for (size_t g0 = 0; g0 < k; g0 += AV2_GROUP) {
+            size_t gk = k - g0 < AV2_GROUP ? k - g0 : AV2_GROUP;
+            const float *Cg = C + g0 * ld;
+            for (size_t j = 0; j < gk; j++)
+                for (unsigned u = 0; u < AV2_MQ; u++)
+                    acc[j][u] = _mm256_setzero_ps();
+            for (size_t t0 = 0; t0 < dfull; t0 += AV2_TILE) {
+                size_t t1 = dfull - t0 < AV2_TILE ? dfull : t0 + AV2_TILE;
+                size_t j = 0;
+                for (; j + AV2_MROWS <= gk; j += AV2_MROWS)
+                    tile_f32(Cg + j * ld, ld, t0, t1, Qi, ldq, acc + j, AV2_MROWS);
+                for (; j < gk; j++)
+                    tile_f32(Cg + j * ld, ld, t0, t1, Qi, ldq, acc + j, 1);
+            }
+            __m256i m = _mm256_loadu_si256((const __m256i *)(mask_tbl + W - (d - dfull)));
+            for (size_t j = 0; j < gk; j++)
+                for (unsigned u = 0; u < AV2_MQ; u++) {
+                    __m256 a = acc[j][u];
+                    if (dfull < d)
+                        a = _mm256_fmadd_ps(_mm256_maskload_ps(Cg + j * ld + dfull, m),
+                                            _mm256_maskload_ps(Qi + u * ldq + dfull, m), a);
+                    out[(i + u) * ldo + g0 + j] = hsum256(a);
+                }
+        }
     }
     for (; i < nq; i++)
         avx2_dots_f32(C, ld, k, d, Q + i * ldq, out + i * ldo);

@@ -12,7 +12,7 @@
 #define W 16u        /* floats per vector */
 #define AV5_ROWS 8u  /* rows per block of the single-query kernels */
 #define AV5_MQ 4u    /* queries per block of the batch kernel */
-#define AV5_MROWS 4u /* rows per block of the batch kernel: 16 accumulators of 32 registers */
+#define AV5_MROWS 4u /* rows per tile step of the batch kernel: 16 accumulators of 32 registers */
 #define AV_I8_STEP 64u
 
 AV_TARGET AV_INLINE __mmask16 tail16(size_t n)
@@ -89,17 +89,72 @@ AV_TARGET static void avx512_dots_f32(const float *C, size_t ld, size_t k, size_
         blk_f32(C + j * ld, ld, d, q, 0, out + j, 0, 1, 1);
 }
 
+/* Batch kernel tiled over d, as in avx2.c (see there): the same per-pair FMA sequence as blk_f32,
+   so the same bits, with the queries' tile in L1 while a group of rows streams past it. */
+#define AV5_TILE 512u
+#define AV5_GROUP 64u
+
+AV_TARGET AV_INLINE void tile_f32(const float *C, size_t ld, size_t t0, size_t t1, const float *Q,
+                                  size_t ldq, __m512 (*acc)[AV5_MQ], const unsigned R)
+{
+    __m512 a[AV5_MROWS][AV5_MQ];
+#pragma GCC unroll 8
+    for (unsigned r = 0; r < R; r++)
+#pragma GCC unroll 8
+        for (unsigned i = 0; i < AV5_MQ; i++)
+            a[r][i] = acc[r][i];
+    for (size_t t = t0; t < t1; t += W) {
+        __m512 qv[AV5_MQ];
+#pragma GCC unroll 8
+        for (unsigned i = 0; i < AV5_MQ; i++)
+            qv[i] = _mm512_loadu_ps(Q + i * ldq + t);
+#pragma GCC unroll 8
+        for (unsigned r = 0; r < R; r++) {
+            __m512 c = _mm512_loadu_ps(C + r * ld + t);
+#pragma GCC unroll 8
+            for (unsigned i = 0; i < AV5_MQ; i++)
+                a[r][i] = _mm512_fmadd_ps(c, qv[i], a[r][i]);
+        }
+    }
+#pragma GCC unroll 8
+    for (unsigned r = 0; r < R; r++)
+#pragma GCC unroll 8
+        for (unsigned i = 0; i < AV5_MQ; i++)
+            acc[r][i] = a[r][i];
+}
+
 AV_TARGET static void avx512_dots_f32_multi(const float *C, size_t ld, size_t k, size_t d,
                                             const float *Q, size_t ldq, size_t nq, float *out,
                                             size_t ldo)
 {
-    size_t i = 0;
+    size_t dfull = d - d % W, i = 0;
+    __m512 acc[AV5_GROUP][AV5_MQ];
     for (; i + AV5_MQ <= nq; i += AV5_MQ) {
-        size_t j = 0;
-        for (; j + AV5_MROWS <= k; j += AV5_MROWS)
-            blk_f32(C + j * ld, ld, d, Q + i * ldq, ldq, out + i * ldo + j, ldo, AV5_MROWS, AV5_MQ);
-        for (; j < k; j++)
-            blk_f32(C + j * ld, ld, d, Q + i * ldq, ldq, out + i * ldo + j, ldo, 1, AV5_MQ);
+        const float *Qi = Q + i * ldq;
+        for (size_t g0 = 0; g0 < k; g0 += AV5_GROUP) {
+            size_t gk = k - g0 < AV5_GROUP ? k - g0 : AV5_GROUP;
+            const float *Cg = C + g0 * ld;
+            for (size_t j = 0; j < gk; j++)
+                for (unsigned u = 0; u < AV5_MQ; u++)
+                    acc[j][u] = _mm512_setzero_ps();
+            for (size_t t0 = 0; t0 < dfull; t0 += AV5_TILE) {
+                size_t t1 = dfull - t0 < AV5_TILE ? dfull : t0 + AV5_TILE;
+                size_t j = 0;
+                for (; j + AV5_MROWS <= gk; j += AV5_MROWS)
+                    tile_f32(Cg + j * ld, ld, t0, t1, Qi, ldq, acc + j, AV5_MROWS);
+                for (; j < gk; j++)
+                    tile_f32(Cg + j * ld, ld, t0, t1, Qi, ldq, acc + j, 1);
+            }
+            __mmask16 m = tail16(d - dfull);
+            for (size_t j = 0; j < gk; j++)
+                for (unsigned u = 0; u < AV5_MQ; u++) {
+                    __m512 a = acc[j][u];
+                    if (dfull < d)
+                        a = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, Cg + j * ld + dfull),
+                                            _mm512_maskz_loadu_ps(m, Qi + u * ldq + dfull), a);
+                    out[(i + u) * ldo + g0 + j] = hsum512(a);
+                }
+        }
     }
     for (; i < nq; i++)
         avx512_dots_f32(C, ld, k, d, Q + i * ldq, out + i * ldo);
