@@ -146,6 +146,14 @@ abi-check: $(SHLIB)
 	@abidw $(ABIDW_FLAGS) --out-file $(BUILDDIR)/abi/current.abi $(SHLIB)
 	@tests/abi/abi_check.sh $(HEADER) $(ABI_BASELINE) $(BUILDDIR)/abi/current.abi $(BUILDDIR)/abi
 
-# Regenerate the committed baseline after a deliberate ABI change (see docs/ABI.md).
+# Error codes and enum values keep their numbers (abidiff cannot see constants that appear in no
+# function signature): tests/abi/constants.txt is their frozen list.
+CHECK_SUITES += abi-constants
+.PHONY: check-abi-constants
+check-abi-constants:
+	@$(PYTHON) tests/abi/constants.py check $(HEADER) tests/abi/constants.txt $(CC)
+
+# Regenerate the committed baselines after a deliberate ABI change (see docs/ABI.md).
 abi-baseline: $(SHLIB)
 	abidw $(ABIDW_FLAGS) --out-file $(ABI_BASELINE) $(SHLIB)
+	$(PYTHON) tests/abi/constants.py dump $(HEADER) > tests/abi/constants.txt
