@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #define AV_ERRBUF_SIZE 512
 
@@ -31,12 +32,16 @@ AV_API const char *av_last_error(void)
 
 int av__fail(int code, const char *fmt, ...)
 {
+    /* Formatted into a local buffer first: callers may pass av_last_error() (this very buffer)
+       as an argument, and vsnprintf's source and destination must not overlap. */
+    char msg[AV_ERRBUF_SIZE];
     va_list ap;
     va_start(ap, fmt);
-    int n = snprintf(av_errbuf, sizeof av_errbuf, "%s: ", av_strerror(code));
-    if (n > 0 && (size_t)n < sizeof av_errbuf)
-        vsnprintf(av_errbuf + n, sizeof av_errbuf - (size_t)n, fmt, ap);
+    int n = snprintf(msg, sizeof msg, "%s: ", av_strerror(code));
+    if (n > 0 && (size_t)n < sizeof msg)
+        vsnprintf(msg + n, sizeof msg - (size_t)n, fmt, ap);
     va_end(ap);
+    memcpy(av_errbuf, msg, strlen(msg) + 1);
     return code;
 }
 
