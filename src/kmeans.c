@@ -1,16 +1,19 @@
 /* k-means as scikit-learn's KMeans does it: greedy k-means++ seeding (2 + ln k local trials per
-   step), Lloyd iterations whose distance blocks come from cblas_sgemm, relocation of empty clusters
+   step), Lloyd iterations whose distance blocks come from the SIMD batch kernel (dots_f32_multi, the
+   one av_route_batch uses) with squared norms precomputed, relocation of empty clusters
    to the points farthest from their centres, tolerance relative to the data's mean variance, and
-   n_init restarts keeping the lowest inertia. Deterministic for a seed (own PRNG). */
+   n_init restarts keeping the lowest inertia. Deterministic for a seed (own PRNG) and backend.
+   Why not cblas_sgemm: docs/PERFORMANCE.md (on this project's machines Debian's OpenBLAS 0.3.21
+   falls back to its SSE3 "Prescott" kernels and is about 3x slower than the AVX-512/AVX2 kernel,
+   and its multi-threaded sums depend on the thread count). */
 #include "internal.h"
 
-#include <cblas.h>
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Rows of X per cblas_sgemm block: bounds the distance buffer to AV_KM_BLOCK * k floats. */
+/* Rows of X per distance block: bounds the distance buffer to AV_KM_BLOCK * k floats. */
 #define AV_KM_BLOCK 2048u
 
 typedef struct km_work {
@@ -28,13 +31,12 @@ typedef struct km_work {
 static void block_dist(const km_work *w, size_t r0, size_t nb, const float *C, const float *csq,
                        size_t kc, float *G)
 {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nb, (int)kc, (int)w->d, -2.0f,
-                w->X + r0 * w->d, (int)w->d, C, (int)w->d, 0.0f, G, (int)kc);
+    av__kernels()->dots_f32_multi(C, w->d, kc, w->d, w->X + r0 * w->d, w->d, nb, G, kc);
     for (size_t i = 0; i < nb; i++) {
         float xs = w->xsq[r0 + i];
         float *g = G + i * kc;
         for (size_t j = 0; j < kc; j++) {
-            float v = g[j] + xs + csq[j];
+            float v = -2.0f * g[j] + xs + csq[j];
             g[j] = v > 0.0f ? v : 0.0f; /* rounding can make a tiny distance negative */
         }
     }

@@ -142,8 +142,10 @@ AV_API int32_t av_route(const av_router *r, const float *embedding, size_t dim, 
 /* Route n embeddings (row i at embeddings + i*row_stride floats, row_stride >= dim) with the same
    rule; decisions are identical to calling av_route per row on the same backend. out_models[i] is
    the model or, for a bad row, its negative code; the return value is 0 when every row routed and
-   otherwise the first row's error code. Similarities are computed in blocks with cblas_sgemm; the
-   thread count is OpenBLAS's own (OPENBLAS_NUM_THREADS / openblas_set_num_threads). */
+   otherwise the first row's error code. Similarities come from a multi-query SIMD kernel (each
+   centroid load feeds several queries) whose per-pair arithmetic is av_route's, so decisions match
+   exactly. One call runs on the calling thread, allocates nothing and takes no lock: to use more
+   cores, split the rows among threads (docs/PERFORMANCE.md). */
 AV_API int av_route_batch(const av_router *r, const float *embeddings, size_t n, size_t dim,
                           size_t row_stride, float alpha, int32_t *out_models);
 
@@ -195,7 +197,7 @@ AV_API int av_builder_new(av_builder **out, size_t dim, size_t n_models,
 AV_API int av_builder_add(av_builder *b, const float *embedding, size_t dim, const float *scores,
                           const float *costs);
 AV_API size_t av_builder_n_rows(const av_builder *b);
-/* k-means++ / Lloyd (cblas_sgemm) with n_init restarts, then per-cluster statistics. The builder
+/* k-means++ / Lloyd (SIMD distance blocks) with n_init restarts, then per-cluster statistics. The builder
    stays valid and can be fitted again with other options. */
 AV_API int av_builder_fit(av_builder *b, const av_fit_options *opts, av_router **out);
 AV_API void av_builder_free(av_builder *b);
@@ -488,8 +490,9 @@ typedef struct av_tune_options {
 #define AV_TUNE_OPTIONS_INIT \
     { (uint32_t)sizeof(av_tune_options), NULL, 0u, NULL, 0u, NULL, 0u, NULL, 0u, 5u, 21u, 2u, 0u, 0.0, 0.0 }
 AV_API void av_tune_options_init(av_tune_options *opts);
-/* The candidate lists `avengers train --tune` uses (k 20..100, top_p 1..6, kappa 0..16, softmax
-   temperatures). Pointers to static constant arrays. */
+/* The candidate lists `avengers train --tune` uses (k 60, 120, 200, 300; top_p 2, 4, 8; kappa 0,
+   4, 16; hard weights or softmax at temperatures 0.03 and 0.05). Pointers to static constant
+   arrays. */
 AV_API void av_tune_options_default_grid(av_tune_options *opts);
 
 /* Budgets. The mean cost per query of routing the replay set (n rows of embeddings, their costs
