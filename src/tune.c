@@ -27,12 +27,14 @@ AV_API void av_tune_options_init(av_tune_options *opts)
     }
 }
 
-/* The grid of `avengers train --tune`: around the paper's k = 60 and top_p = 4, shrinkage from
-   none to strong, and two softmax temperatures (sharp and mild) beside the hard weights. */
-static const uint32_t GRID_K[] = {20, 40, 60, 80, 120};
-static const uint32_t GRID_P[] = {1, 2, 3, 4, 6, 8};
-static const double GRID_KAPPA[] = {0, 1, 4, 16};
-static const float GRID_T[] = {0.02f, 0.05f};
+/* The grid of `avengers train --tune`: from the paper's k = 60 up to finer clusterings (which
+   need shrinkage to stay stable), top_p around the paper's 4, shrinkage from none to strong, and
+   two softmax temperatures beside the hard weights. On llmrouter9 finer clusters with shrinkage
+   win the cross-validation (docs/EVALUATION.md). */
+static const uint32_t GRID_K[] = {60, 120, 200, 300};
+static const uint32_t GRID_P[] = {2, 4, 8};
+static const double GRID_KAPPA[] = {0, 4, 16};
+static const float GRID_T[] = {0.03f, 0.05f};
 
 AV_API void av_tune_options_default_grid(av_tune_options *opts)
 {

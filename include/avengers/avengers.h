@@ -197,8 +197,8 @@ AV_API int av_builder_new(av_builder **out, size_t dim, size_t n_models,
 AV_API int av_builder_add(av_builder *b, const float *embedding, size_t dim, const float *scores,
                           const float *costs);
 AV_API size_t av_builder_n_rows(const av_builder *b);
-/* k-means++ / Lloyd (SIMD distance blocks) with n_init restarts, then per-cluster statistics. The builder
-   stays valid and can be fitted again with other options. */
+/* k-means++ / Lloyd (SIMD distance blocks) with n_init restarts, then per-cluster statistics. The
+   builder stays valid and can be fitted again with other options. */
 AV_API int av_builder_fit(av_builder *b, const av_fit_options *opts, av_router **out);
 AV_API void av_builder_free(av_builder *b);
 
@@ -495,20 +495,23 @@ AV_API void av_tune_options_init(av_tune_options *opts);
    arrays. */
 AV_API void av_tune_options_default_grid(av_tune_options *opts);
 
-/* Budgets. The mean cost per query of routing the replay set (n rows of embeddings, their costs
-   n x n_models row-major; a NaN cost counts as the model's global mean) at a given alpha, or with
-   embeddings NULL the training statistics (each cluster weighted by its outcome count). */
+/* Budgets. The mean score and cost per query of routing at alpha with the router's defaults:
+   on a replay set (n rows of embeddings; scores and costs n x n_models row-major in the router's
+   model order, either may be NULL; a missing value counts as the router's estimate for that
+   query), or, with embeddings NULL, on the training statistics (each cluster's centroid is routed
+   and the cluster contributes its own means of the chosen model, weighted by its query count). */
 AV_API int av_router_expected_mean(const av_router *r, float alpha, const float *embeddings,
                                    size_t n, size_t dim, const float *scores, const float *costs,
                                    double *mean_score, double *mean_cost);
-/* The largest alpha on a grid of n_grid points (0 = 101) whose expected mean cost is <= budget.
-   AV_ENOMODEL when even alpha = 0 costs more. scores may be NULL (then the training statistics
-   estimate them). */
+/* Among the alphas of a grid of n_grid points (0 = 101: 0, 0.01, ..., 1) whose expected mean cost
+   is <= budget, the one with the best expected mean score (ties: the cheaper, then the smaller
+   alpha). AV_ENOMODEL when no alpha stays within the budget. */
 AV_API int av_router_alpha_for_budget(const av_router *r, double budget, const float *embeddings,
                                       size_t n, size_t dim, const float *scores, const float *costs,
                                       uint32_t n_grid, float *alpha);
-/* The cheapest alpha (on the same grid) whose expected mean score is >= target; AV_ENOMODEL when
-   no alpha reaches it. */
+/* The inverse: the alpha (same grid) with the lowest expected mean cost among those whose expected
+   mean score is >= target (ties: the better score, then the smaller alpha); AV_ENOMODEL when no
+   alpha reaches it. */
 AV_API int av_router_alpha_for_accuracy(const av_router *r, double target, const float *embeddings,
                                         size_t n, size_t dim, const float *scores,
                                         const float *costs, uint32_t n_grid, float *alpha);
