@@ -94,8 +94,8 @@ def main():
     for r in rows:
         if r["bench"] == "load_rate":
             lr = lib("load", "-", "f32", r["d"], r["k"])
-            p("  d=%d k=%d: %.2f MB in %s = %.3f ms/MB" % (r["d"], r["k"], r["mb"], cell(lr),
-                                                          r["ms_per_mb"]))
+            p("  d=%d k=%d: %.2f MB in %.2f ms [%.2f-%.2f] = %.3f ms/MB" % (
+                r["d"], r["k"], r["mb"], lr["median"], lr["q1"], lr["q3"], r["ms_per_mb"]))
     p("")
     p("Training on llmrouter9 (5,989 x 384, k=60, 10 restarts)")
     tr = lib("train", "-", "f32", 384, 60)
