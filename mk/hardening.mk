@@ -13,15 +13,19 @@ $(BUILDDIR)/tests/test_format $(BUILDDIR)/tests/test_threads $(BUILDDIR)/tests/t
 # is a libFuzzer binary. Corpora: tests/fuzz/corpus/<name>/.
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
 FUZZ_HDRS    := tests/fuzz/fuzz.h tests/fuzz/avfile.h $(HEADER)
-FUZZ_CFLAGS  := -std=c11 $(WARN) -D_POSIX_C_SOURCE=200809L -Iinclude -Itests -Icli -pthread
+FUZZ_CFLAGS  := -std=c11 $(WARN) -D_POSIX_C_SOURCE=200809L -Iinclude -Itests -Icli $(CJSON_CFLAGS) -pthread
 # Extra sources a target needs besides the library (the CLI readers for jsonl/npy).
 FUZZ_EXTRA_jsonl := cli/jsonl.c
 FUZZ_EXTRA_npy   := cli/npy.c
 REPLAYERS := $(patsubst %,$(BUILDDIR)/fuzz/replay_%,$(FUZZ_TARGETS))
 
+$(BUILDDIR)/fuzz/replay_jsonl $(BUILDDIR)/fuzz/fuzz_jsonl: cli/jsonl.c cli/jsonl.h
+$(BUILDDIR)/fuzz/replay_npy $(BUILDDIR)/fuzz/fuzz_npy: cli/npy.c cli/npy.h
+
 $(BUILDDIR)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(FUZZ_HDRS) $(STLIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(FUZZ_CFLAGS) -o $@ $< tests/fuzz/replay.c $(FUZZ_EXTRA_$*) $(STLIB) $(LIB_LIBS)
+	$(CC) $(CFLAGS) $(FUZZ_CFLAGS) -o $@ $< tests/fuzz/replay.c $(FUZZ_EXTRA_$*) $(STLIB) \
+	  $(CJSON_LIBS) $(LIB_LIBS)
 
 CHECK_SUITES += corpus
 .PHONY: check-corpus
@@ -37,11 +41,12 @@ check-corpus: $(REPLAYERS)
 	  rm -f $$log; done; \
 	echo "$$p passed, $$f failed"; [ $$f -eq 0 ]
 
-# Regenerate the load and route seed corpora from tests/data/llm9 (commit the result).
+# Regenerate the seed corpora from tests/data/llm9 (commit the result; regress_* files are kept).
 .PHONY: fuzz-seeds
 fuzz-seeds: $(BUILDDIR)/fuzz/make_seeds
-	@mkdir -p tests/fuzz/corpus/load tests/fuzz/corpus/route
+	@mkdir -p $(patsubst %,tests/fuzz/corpus/%,load route jsonl npy)
 	OPENBLAS_NUM_THREADS=1 $(BUILDDIR)/fuzz/make_seeds tests/fuzz/corpus/load tests/fuzz/corpus/route
+	$(PYTHON) tests/fuzz/make_cli_seeds.py
 $(BUILDDIR)/fuzz/make_seeds: tests/fuzz/make_seeds.c tests/fuzz/small_router.h $(FUZZ_HDRS) $(STLIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(FUZZ_CFLAGS) -o $@ $< $(STLIB) $(LIB_LIBS)
@@ -59,7 +64,8 @@ FUZZ_DIR     := build-fuzz
 
 $(BUILDDIR)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_HDRS) $(STLIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -fsanitize=fuzzer $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_EXTRA_$*) $(STLIB) $(LIB_LIBS)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_EXTRA_$*) $(STLIB) \
+	  $(CJSON_LIBS) $(LIB_LIBS)
 
 .PHONY: fuzz fuzz-build
 fuzz-build:
