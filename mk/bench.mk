@@ -22,3 +22,7 @@ bench: $(BENCH_BIN) $(BENCH_DIR)/llm9_emb.npy
 
 clean-extra::
 	rm -rf $(BENCH_DIR)
+
+# test_batch counts the library's allocations on the hot path through link-time wrappers.
+AV_SPEED_WRAP := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=posix_memalign
+$(BUILDDIR)/tests/test_batch: TEST_CFLAGS += $(AV_SPEED_WRAP)

@@ -8,6 +8,38 @@
 
 #include <stdint.h>
 
+/* Allocation counter: this test is linked with -Wl,--wrap=malloc,... (mk/bench.mk), so every
+   allocation made by the library (and this file) passes through these wrappers. */
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t a, size_t b);
+void *__real_realloc(void *p, size_t n);
+int __real_posix_memalign(void **p, size_t align, size_t n);
+void *__wrap_malloc(size_t n);
+void *__wrap_calloc(size_t a, size_t b);
+void *__wrap_realloc(void *p, size_t n);
+int __wrap_posix_memalign(void **p, size_t align, size_t n);
+static long g_allocs;
+void *__wrap_malloc(size_t n)
+{
+    g_allocs++;
+    return __real_malloc(n);
+}
+void *__wrap_calloc(size_t a, size_t b)
+{
+    g_allocs++;
+    return __real_calloc(a, b);
+}
+void *__wrap_realloc(void *p, size_t n)
+{
+    g_allocs++;
+    return __real_realloc(p, n);
+}
+int __wrap_posix_memalign(void **p, size_t align, size_t n)
+{
+    g_allocs++;
+    return __real_posix_memalign(p, align, n);
+}
+
 static const char *const BACKENDS[] = {"scalar", "avx2", "avx512", "neon"};
 #define N_BACKENDS (sizeof BACKENDS / sizeof BACKENDS[0])
 
@@ -206,5 +238,49 @@ TEST(test_batch_extreme_magnitudes)
     td_free_fixture(&fx);
 }
 
-TH_MAIN(T(test_batch_identical_on_fixture), T(test_batch_identical_random_with_ties),
+/* The hot path allocates nothing: av_route and av_route_batch on valid rows, every centroid type
+   and backend, after one warm-up call (the first call resolves the SIMD backend). */
+TEST(test_hot_path_allocates_nothing)
+{
+    td_fixture fx;
+    REQUIRE(td_load_fixture(&fx) == 0);
+    av_router *r32 = fixture_router(&fx);
+    REQUIRE(r32);
+    size_t n = 64, d = fx.d;
+    int32_t out[64];
+    const float *Q = (const float *)fx.emb.data;
+    for (int type = 0; type <= 2; type++) {
+        av_router *r = NULL;
+        REQUIRE(av_router_convert(&r, r32, (av_centroid_type)type) == AV_OK);
+        const av_kernels *orig = r->kern;
+        for (size_t b = 0; b < N_BACKENDS; b++) {
+            const av_kernels *k = av__kernels_by_name(BACKENDS[b]);
+            if (!k)
+                continue;
+            r->kern = k;
+            (void)av_route(r, Q, d, 0.5f);
+            long before = g_allocs;
+            for (size_t i = 0; i < n; i++)
+                out[i] = av_route(r, Q + i * d, d, 0.5f);
+            CHECK(av_route_batch(r, Q, n, d, d, 0.5f, out) == AV_OK);
+            CHECK(out[0] >= 0);
+            if (g_allocs != before)
+                fprintf(stderr, "  %s, type %d: %ld allocations\n", k->name, type,
+                        g_allocs - before);
+            CHECK_EQ_INT(g_allocs - before, 0);
+        }
+        r->kern = orig;
+        av_router_free(r);
+    }
+    /* the counter works: a conversion allocates */
+    long before = g_allocs;
+    av_router *x = NULL;
+    REQUIRE(av_router_convert(&x, r32, AV_CENTROIDS_F16) == AV_OK);
+    CHECK(g_allocs > before);
+    av_router_free(x);
+    av_router_free(r32);
+    td_free_fixture(&fx);
+}
+
+TH_MAIN(T(test_hot_path_allocates_nothing), T(test_batch_identical_on_fixture), T(test_batch_identical_random_with_ties),
         T(test_batch_bad_rows_and_arguments), T(test_batch_extreme_magnitudes))
