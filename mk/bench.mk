@@ -26,3 +26,15 @@ clean-extra::
 # test_batch counts the library's allocations on the hot path through link-time wrappers.
 AV_SPEED_WRAP := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=posix_memalign
 $(BUILDDIR)/tests/test_batch: TEST_CFLAGS += $(AV_SPEED_WRAP)
+
+# The NEON kernels run under emulation on an x86 machine: AArch64 cross compiler and qemu-user
+# (Debian: gcc-aarch64-linux-gnu qemu-user-static). Not part of `make check` (CI lacks them).
+AARCH64_CC ?= aarch64-linux-gnu-gcc
+QEMU_AARCH64 ?= qemu-aarch64-static
+.PHONY: neon-cross-check
+neon-cross-check:
+	@mkdir -p $(BENCH_DIR)
+	$(AARCH64_CC) -O2 -static -std=c11 $(WARN) -D_POSIX_C_SOURCE=200809L -Iinclude -Isrc -pthread \
+	  -o $(BENCH_DIR)/neon_check bench/neon_check.c src/simd/neon.c src/simd/scalar.c \
+	  src/simd/dispatch.c -lm
+	$(QEMU_AARCH64) $(BENCH_DIR)/neon_check
