@@ -186,11 +186,12 @@ int cmd_train(int argc, char **argv)
            av_builder_inertia(b));
     if (fo.tune)
         printf("tuned by %s-fold cross-validation over %s candidates: k %s, top_p %s, kappa %s, "
-               "weighting %s (temperature %s), mean AUC %.4f\n",
+               "weighting %s (temperature %s), normalisation %s, mean AUC %.4f\n",
                av_router_meta(r, "tuned_folds"), av_router_meta(r, "tuned_candidates"),
                av_router_meta(r, "tuned_n_clusters"), av_router_meta(r, "tuned_top_p"),
                av_router_meta(r, "tuned_kappa"), av_router_meta(r, "tuned_weighting"),
-               av_router_meta(r, "tuned_temperature"), tune.best_auc);
+               av_router_meta(r, "tuned_temperature"), av_router_meta(r, "tuned_normalisation"),
+               tune.best_auc);
 done:
     av_router_free(r);
     av_builder_free(b);

@@ -3,6 +3,10 @@
 # `unit` suite. Needs Debian python3-dask and python3-distributed; without them the test is skipped
 # with the reason printed, and the suite reports 0 passed, 0 failed.
 CHECK_SUITES += dask
+# Models added while readers route: under ThreadSanitizer too (`make tsan`; mk/hardening.mk sets
+# the same default when this file has not).
+TSAN_TESTS ?= test_threads
+TSAN_TESTS += test_online
 .PHONY: check-dask dask-example
 
 check-dask: shared

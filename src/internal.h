@@ -103,7 +103,9 @@ typedef struct av_beyond {
     float temperature;   /* softmax temperature (> 0) */
     uint32_t guard;      /* 1: the no-worse-than-best-single guard is on */
     double guard_margin; /* in normalised utility units */
-    bool active;         /* weighting or guard differ from the paper: av_route takes the ex path */
+    uint32_t normalisation; /* AV_NORMALISE_CLUSTER (the paper) or AV_NORMALISE_GLOBAL */
+    bool active;         /* weighting, guard or normalisation differ from the paper: av_route
+                            takes the ex path */
     void **retired;      /* arrays replaced by av_router_add_model (names), freed with the router */
     size_t n_retired;
 } av_beyond;
@@ -220,6 +222,9 @@ AV_HIDDEN void av__table_read(const av_table *t, size_t j, size_t off, size_t n,
 AV_HIDDEN double av__table_gmean(const av_table *t, size_t i, int what);
 /* Min-max normalise means p, q (length m) into out (2m: p~_i, 1-q~_i), the paper's table row. */
 AV_HIDDEN void av__normalise_means(const double *p, const double *q, size_t m, double *out);
+/* The global normalisation: p, q normalised with the min-max ranges of the global means gp, gq. */
+AV_HIDDEN void av__normalise_global(const double *p, const double *q, const double *gp,
+                                    const double *gq, size_t m, double *out);
 /* Shrunk (kappa > 0) or plain means from raw (count, sum_s, sum_c) words and global means. */
 AV_HIDDEN void av__means_from_raw(const double *raw, const double *gp, const double *gq, size_t m,
                                   double kappa, double *p, double *q);

@@ -71,6 +71,7 @@ int av__table_init(av_router *r)
     /* the paper's estimator until av_router_set_estimator or the file's metadata say otherwise */
     r->bx.weighting = AV_WEIGHTING_HARD;
     r->bx.temperature = AV_DEFAULT_TEMPERATURE;
+    r->bx.normalisation = AV_NORMALISE_CLUSTER;
     return AV_OK;
 }
 
@@ -122,6 +123,23 @@ void av__normalise_means(const double *p, const double *q, size_t m, double *out
         double qn = qr > 0.0 ? (q[i] - qmin) / qr : 0.0;
         out[2 * i] = pn;
         out[2 * i + 1] = 1.0 - qn;
+    }
+}
+
+void av__normalise_global(const double *p, const double *q, const double *gp, const double *gq,
+                          size_t m, double *out)
+{
+    double pmin = INFINITY, pmax = -INFINITY, qmin = INFINITY, qmax = -INFINITY;
+    for (size_t i = 0; i < m; i++) {
+        pmin = fmin(pmin, gp[i]);
+        pmax = fmax(pmax, gp[i]);
+        qmin = fmin(qmin, gq[i]);
+        qmax = fmax(qmax, gq[i]);
+    }
+    double pr = pmax - pmin, qr = qmax - qmin;
+    for (size_t i = 0; i < m; i++) {
+        out[2 * i] = pr > 0.0 ? (p[i] - pmin) / pr : 0.0;
+        out[2 * i + 1] = 1.0 - (qr > 0.0 ? (q[i] - qmin) / qr : 0.0);
     }
 }
 

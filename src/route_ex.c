@@ -10,6 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The first published sizes of the options structs: callers compiled against them pass these and
+   the fields appended since keep their defaults. */
+#define AV_ROUTE_OPTIONS_V1_SIZE offsetof(av_route_options, normalisation)
+#define AV_ESTIMATOR_OPTIONS_V1_SIZE offsetof(av_estimator_options, normalisation)
 /* Beta(1, 1) (uniform) prior of the exploration posterior. */
 #define AV_BETA_PRIOR 1.0
 /* The exploration stream is the route seed mixed with this constant (golden ratio), so that seed
@@ -55,6 +59,9 @@ static int check_estimator(const av_estimator_options *o)
     if (o->guard > 1u || !isfinite(o->guard_margin))
         return av__fail(AV_EINVAL, "guard=%u (0 or 1), guard_margin=%g (finite)", o->guard,
                         o->guard_margin);
+    if (o->normalisation != AV_NORMALISE_CLUSTER && o->normalisation != AV_NORMALISE_GLOBAL)
+        return av__fail(AV_EINVAL, "normalisation=%u (cluster=%u or global=%u)", o->normalisation,
+                        AV_NORMALISE_CLUSTER, AV_NORMALISE_GLOBAL);
     return AV_OK;
 }
 
@@ -65,7 +72,9 @@ static void apply_estimator(av_router *r, const av_estimator_options *o)
     r->bx.temperature = o->temperature;
     r->bx.guard = o->guard;
     r->bx.guard_margin = o->guard_margin;
-    r->bx.active = o->weighting == AV_WEIGHTING_SOFTMAX || o->guard != 0u;
+    r->bx.normalisation = o->normalisation;
+    r->bx.active = o->weighting == AV_WEIGHTING_SOFTMAX || o->guard != 0u ||
+                   o->normalisation == AV_NORMALISE_GLOBAL;
 }
 
 static int get_estimator(const av_router *r, av_estimator_options *o)
@@ -76,6 +85,7 @@ static int get_estimator(const av_router *r, av_estimator_options *o)
     o->temperature = r->bx.temperature > 0.0f ? r->bx.temperature : AV_DEFAULT_TEMPERATURE;
     o->guard = r->bx.guard;
     o->guard_margin = r->bx.guard_margin;
+    o->normalisation = r->bx.normalisation ? r->bx.normalisation : AV_NORMALISE_CLUSTER;
     return AV_OK;
 }
 
@@ -175,6 +185,15 @@ int av__beyond_load_meta(av_router *r)
         else
             return av__fail(AV_EFORMAT, "metadata weighting='%s' (hard or softmax)", w);
     }
+    const char *nz = av_router_meta(r, "normalisation");
+    if (nz) {
+        if (strcmp(nz, "cluster") == 0)
+            o.normalisation = AV_NORMALISE_CLUSTER;
+        else if (strcmp(nz, "global") == 0)
+            o.normalisation = AV_NORMALISE_GLOBAL;
+        else
+            return av__fail(AV_EFORMAT, "metadata normalisation='%s' (cluster or global)", nz);
+    }
     if ((rc = check_estimator(&o)) != AV_OK)
         return av__fail(AV_EFORMAT, "estimator metadata: %s", av_last_error());
     apply_estimator(r, &o);
@@ -201,10 +220,11 @@ AV_API int av_router_set_estimator(av_router *r, const av_estimator_options *opt
     av_estimator_options o;
     av_estimator_options_init(&o);
     if (opts) {
-        if (opts->struct_size < sizeof o)
+        if (opts->struct_size < AV_ESTIMATOR_OPTIONS_V1_SIZE)
             return av__fail(AV_EINVAL, "av_estimator_options.struct_size=%u (call "
                                        "av_estimator_options_init)", opts->struct_size);
-        memcpy(&o, opts, sizeof o);
+        memcpy(&o, opts, opts->struct_size < sizeof o ? opts->struct_size : sizeof o);
+        o.struct_size = (uint32_t)sizeof o;
     }
     int rc = check_estimator(&o);
     if (rc)
@@ -224,6 +244,10 @@ AV_API int av_router_set_estimator(av_router *r, const av_estimator_options *opt
     snprintf(buf, sizeof buf, "%.17g", o.guard_margin);
     if ((rc = av_router_set_meta(r, "guard_margin", buf)) != AV_OK)
         return rc;
+    if ((rc = av_router_set_meta(r, "normalisation", o.normalisation == AV_NORMALISE_GLOBAL
+                                                         ? "global"
+                                                         : "cluster")) != AV_OK)
+        return rc;
     pthread_mutex_lock(&r->lock);
     apply_estimator(r, &o);
     av__republish_all_locked(r);
@@ -235,9 +259,14 @@ AV_API int av_router_get_estimator(const av_router *r, av_estimator_options *opt
 {
     if (!r || !opts)
         return av__fail(AV_EINVAL, "router or options is NULL");
-    if (opts->struct_size < sizeof *opts)
+    if (opts->struct_size < AV_ESTIMATOR_OPTIONS_V1_SIZE)
         return av__fail(AV_EINVAL, "av_estimator_options.struct_size=%u", opts->struct_size);
-    return get_estimator(r, opts);
+    av_estimator_options o;
+    get_estimator(r, &o);
+    uint32_t size = opts->struct_size < sizeof o ? opts->struct_size : (uint32_t)sizeof o;
+    memcpy(opts, &o, size);
+    opts->struct_size = size;
+    return AV_OK;
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -276,7 +305,7 @@ static double beta_draw(av_rng *g, double a, double b)
  * ------------------------------------------------------------------------------------------- */
 typedef struct ex_params {
     double alpha, kappa, temperature, guard_margin;
-    uint32_t p, weighting, guard;
+    uint32_t p, weighting, guard, norm;
 } ex_params;
 
 static int resolve(const av_router *r, const av_route_options *o, ex_params *x)
@@ -296,6 +325,11 @@ static int resolve(const av_router *r, const av_route_options *o, ex_params *x)
     x->temperature = o->temperature > 0.0f ? (double)o->temperature : (double)r->bx.temperature;
     if (!(x->temperature > 0.0) || !isfinite(x->temperature))
         x->temperature = (double)AV_DEFAULT_TEMPERATURE;
+    x->norm = o->normalisation == AV_NORMALISE_ROUTER ? r->bx.normalisation : o->normalisation;
+    if (x->norm == AV_NORMALISE_ROUTER)
+        x->norm = AV_NORMALISE_CLUSTER;
+    if (x->norm != AV_NORMALISE_CLUSTER && x->norm != AV_NORMALISE_GLOBAL)
+        return av__fail(AV_EINVAL, "normalisation=%u", o->normalisation);
     if (isnan(o->kappa) || isinf(o->kappa))
         return av__fail(AV_EINVAL, "kappa=%g", o->kappa);
     x->kappa = o->kappa >= 0.0 ? o->kappa : r->bx.kappa;
@@ -346,10 +380,10 @@ AV_API int32_t av_route_ex(const av_router *r, const float *embedding, size_t di
     av_route_options o;
     av_route_options_init(&o);
     if (opts) {
-        if (opts->struct_size < sizeof o)
+        if (opts->struct_size < AV_ROUTE_OPTIONS_V1_SIZE)
             return av__fail(AV_EINVAL, "av_route_options.struct_size=%u (call "
                                        "av_route_options_init)", opts->struct_size);
-        memcpy(&o, opts, sizeof o);
+        memcpy(&o, opts, opts->struct_size < sizeof o ? opts->struct_size : sizeof o);
     }
     if (res && res->struct_size < sizeof *res)
         return av__fail(AV_EINVAL, "av_route_result.struct_size=%u (call av_route_result_init)",
@@ -382,7 +416,8 @@ AV_API int32_t av_route_ex(const av_router *r, const float *embedding, size_t di
 
     const av_table *t = av__table(r);
     size_t m = t->m;
-    bool recompute = x.kappa != r->bx.kappa || (o.flags & AV_ROUTE_EXPLORE);
+    bool recompute = x.kappa != r->bx.kappa || (o.flags & AV_ROUTE_EXPLORE) ||
+                     x.norm == AV_NORMALISE_GLOBAL;
     double gp[AV_MAX_MODELS], gq[AV_MAX_MODELS];
     for (size_t i = 0; i < m; i++) {
         gp[i] = av__table_gmean(t, i, 0);
@@ -413,7 +448,10 @@ AV_API int32_t av_route_ex(const av_router *r, const float *embedding, size_t di
                     p[i] = beta_draw(&rng, AV_BETA_PRIOR + s, AV_BETA_PRIOR + (cn - s));
                 }
             }
-            av__normalise_means(p, q, m, tmp);
+            if (x.norm == AV_NORMALISE_GLOBAL)
+                av__normalise_global(p, q, gp, gq, m, tmp);
+            else
+                av__normalise_means(p, q, m, tmp);
             nrow = tmp;
         }
         for (size_t i = 0; i < m; i++)

@@ -18,6 +18,10 @@
 #define AV_TUNE_DEFAULT_N_INIT 2u
 #define AV_TUNE_MAX_ALPHAS 1001u
 #define AV_TUNE_MAX_CANDIDATES 4096u
+/* The first published size of av_tune_options (before global_normalisation was appended). */
+#define AV_TUNE_OPTIONS_V1_SIZE offsetof(av_tune_options, global_normalisation)
+/* Normalisations compared: the paper's (index 0) and, if asked, the global one (index 1). */
+#define AV_TUNE_N_NORMS 2u
 
 AV_API void av_tune_options_init(av_tune_options *opts)
 {
@@ -48,6 +52,7 @@ AV_API void av_tune_options_default_grid(av_tune_options *opts)
     opts->n_kappa = sizeof GRID_KAPPA / sizeof GRID_KAPPA[0];
     opts->temperatures = GRID_T;
     opts->n_temperatures = sizeof GRID_T / sizeof GRID_T[0];
+    opts->global_normalisation = 1;
 }
 
 typedef struct tune_cfg {
@@ -56,6 +61,7 @@ typedef struct tune_cfg {
     float temp; /* 0 = hard weights */
     size_t ki;  /* index of k in the candidate list, kappa index */
     size_t kpi;
+    uint32_t global; /* 1: AV_NORMALISE_GLOBAL */
     double auc_sum;
 } tune_cfg;
 
@@ -73,10 +79,10 @@ typedef struct tune_ctx {
 static int read_tune(const av_tune_options *in, av_tune_options *t)
 {
     av_tune_options_init(t);
-    if (in->struct_size < sizeof *t)
+    if (in->struct_size < AV_TUNE_OPTIONS_V1_SIZE)
         return av__fail(AV_EINVAL, "av_tune_options.struct_size=%u (call av_tune_options_init)",
                         in->struct_size);
-    memcpy(t, in, sizeof *t);
+    memcpy(t, in, in->struct_size < sizeof *t ? in->struct_size : sizeof *t);
     if (t->n_folds == 0)
         t->n_folds = AV_TUNE_DEFAULT_FOLDS;
     if (t->n_alphas == 0)
@@ -101,6 +107,8 @@ static int read_tune(const av_tune_options *in, av_tune_options *t)
     for (size_t i = 0; i < t->n_n_clusters; i++)
         if (t->n_clusters[i] == 0 || t->n_clusters[i] > AV_MAX_CLUSTERS)
             return av__fail(AV_EINVAL, "n_clusters candidate %u", t->n_clusters[i]);
+    if (t->global_normalisation > 1u)
+        return av__fail(AV_EINVAL, "global_normalisation=%u (0 or 1)", t->global_normalisation);
     if (t->guard > 1u || !isfinite(t->guard_margin))
         return av__fail(AV_EINVAL, "guard=%u, guard_margin=%g", t->guard, t->guard_margin);
     return AV_OK;
@@ -113,7 +121,8 @@ static int make_configs(tune_ctx *c)
     const av_tune_options *t = &c->t;
     size_t nk = t->n_n_clusters ? t->n_n_clusters : 1, np = t->n_top_p ? t->n_top_p : 1;
     size_t nka = t->n_kappa ? t->n_kappa : 1, nw = 1 + t->n_temperatures;
-    size_t total = nk * np * nka * nw;
+    size_t nn = t->global_normalisation ? 2 : 1;
+    size_t total = nk * np * nka * nw * nn;
     if (total > AV_TUNE_MAX_CANDIDATES)
         return av__fail(AV_ELIMIT, "%zu candidates (at most %u)", total, AV_TUNE_MAX_CANDIDATES);
     if (!(c->cfg = calloc(total, sizeof *c->cfg)))
@@ -121,8 +130,10 @@ static int make_configs(tune_ctx *c)
     for (size_t a = 0; a < nk; a++)
         for (size_t b = 0; b < np; b++)
             for (size_t d = 0; d < nka; d++)
-                for (size_t w = 0; w < nw; w++) {
+                for (size_t w = 0; w < nw; w++)
+                for (size_t z = 0; z < nn; z++) {
                     tune_cfg g = {0};
+                    g.global = (uint32_t)z;
                     g.k = t->n_n_clusters ? t->n_clusters[a] : c->fo->n_clusters;
                     g.p = t->n_top_p ? t->top_p[b] : c->fo->top_p;
                     g.kappa = t->n_kappa ? t->kappa[d] : 0.0;
@@ -200,8 +211,8 @@ static int eval_fold_k(tune_ctx *c, uint32_t fold, size_t ki, const av_router *r
     size_t nka = c->t.n_kappa ? c->t.n_kappa : 1;
     const av_table *tab = av__table(r);
     uint32_t pmax = c->max_p < k ? c->max_p : (uint32_t)k;
-    /* normalised rows per (kappa, cluster) */
-    double *rows = malloc(nka * k * 2 * m * sizeof(double));
+    /* normalised rows per (kappa, normalisation, cluster) */
+    double *rows = malloc(nka * AV_TUNE_N_NORMS * k * 2 * m * sizeof(double));
     size_t nc = 0;
     for (size_t g = 0; g < c->n_cfg; g++)
         nc += c->cfg[g].ki == ki;
@@ -226,7 +237,9 @@ static int eval_fold_k(tune_ctx *c, uint32_t fold, size_t ki, const av_router *r
         for (size_t j = 0; j < k; j++) {
             av__table_read(tab, j, AV_ROW_NORM * m, AV_ROW_RAW * m, raw);
             av__means_from_raw(raw, gp, gq, m, kappa, p, q);
-            av__normalise_means(p, q, m, rows + (d * k + j) * 2 * m);
+            av__normalise_means(p, q, m, rows + ((d * AV_TUNE_N_NORMS + 0) * k + j) * 2 * m);
+            av__normalise_global(p, q, gp, gq, m,
+                                 rows + ((d * AV_TUNE_N_NORMS + 1) * k + j) * 2 * m);
         }
     }
     /* single-model means on the fold: the cost scale of the AUC */
@@ -254,7 +267,8 @@ static int eval_fold_k(tune_ctx *c, uint32_t fold, size_t ki, const av_router *r
             for (size_t i = 0; i < m; i++)
                 A[i] = B[i] = 0.0;
             for (size_t t = 0; t < g->p; t++) {
-                const double *nr = rows + (g->kpi * k + idx[t]) * 2 * m;
+                const double *nr =
+                    rows + ((g->kpi * AV_TUNE_N_NORMS + g->global) * k + idx[t]) * 2 * m;
                 for (size_t i = 0; i < m; i++) {
                     A[i] += w[t] * nr[2 * i];
                     B[i] += w[t] * nr[2 * i + 1];
@@ -357,6 +371,7 @@ int av__builder_fit_tuned(av_builder *b, const av_fit_options *fo, av_router **o
     eo.weighting = w->temp > 0.0f ? AV_WEIGHTING_SOFTMAX : AV_WEIGHTING_HARD;
     if (w->temp > 0.0f)
         eo.temperature = w->temp;
+    eo.normalisation = w->global ? AV_NORMALISE_GLOBAL : AV_NORMALISE_CLUSTER;
     eo.guard = c.t.guard;
     eo.guard_margin = c.t.guard_margin;
     double mean_auc = w->auc_sum / (double)c.t.n_folds;
@@ -366,6 +381,7 @@ int av__builder_fit_tuned(av_builder *b, const av_fit_options *fo, av_router **o
     if (!rc) rc = set_meta_f(r, "tuned_kappa", "%.17g", w->kappa);
     if (!rc) rc = av_router_set_meta(r, "tuned_weighting", w->temp > 0.0f ? "softmax" : "hard");
     if (!rc) rc = set_meta_f(r, "tuned_temperature", "%.9g", (double)w->temp);
+    if (!rc) rc = av_router_set_meta(r, "tuned_normalisation", w->global ? "global" : "cluster");
     if (!rc) rc = set_meta_f(r, "tuned_cv_auc", "%.17g", mean_auc);
     if (!rc) rc = set_meta_f(r, "tuned_folds", "%.0f", c.t.n_folds);
     if (!rc) rc = set_meta_f(r, "tuned_candidates", "%.0f", (double)c.n_cfg);

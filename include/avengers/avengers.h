@@ -369,6 +369,14 @@ AV_API int av_eval_frontier_at(const av_eval_result *res, size_t i, uint32_t *ki
 #define AV_WEIGHTING_HARD 1u    /* the paper: each of the top-p clusters counts once */
 #define AV_WEIGHTING_SOFTMAX 2u /* weights softmax(similarity / temperature) over the top-p */
 
+/* Normalisation of the per-cluster means before they are summed over the clusters used. */
+#define AV_NORMALISE_ROUTER 0u  /* (route options only) the router's default */
+#define AV_NORMALISE_CLUSTER 1u /* the paper: min-max across the models within each cluster */
+#define AV_NORMALISE_GLOBAL 2u  /* one min-max range for every cluster, that of the models' global
+                                   means: the sum over clusters is then a weighted mean of expected
+                                   score and cost, so a cluster where the models are nearly equal
+                                   no longer counts as much as one where they differ widely */
+
 /* av_route_options.flags */
 #define AV_ROUTE_MAX_COST (1u << 0)  /* only models whose expected cost <= max_expected_cost */
 #define AV_ROUTE_MIN_SCORE (1u << 1) /* only models whose expected score >= min_expected_score */
@@ -393,11 +401,12 @@ typedef struct av_route_options {
     size_t model_mask_len;
     const char *embedder_id;    /* if set and the router records one, they must be equal */
     uint64_t explore_seed;      /* with AV_ROUTE_EXPLORE: the draw is a function of this seed */
+    uint32_t normalisation;     /* AV_NORMALISE_*; default AV_NORMALISE_ROUTER */
 } av_route_options;
 
 #define AV_ROUTE_OPTIONS_INIT                                                                     \
     { (uint32_t)sizeof(av_route_options), 0.5f, 0u, AV_WEIGHTING_ROUTER, 0.0f, -1.0, 0u, 0.0, 0.0, \
-      -1.0, NULL, 0u, NULL, 0u }
+      -1.0, NULL, 0u, NULL, 0u, AV_NORMALISE_ROUTER }
 AV_API void av_route_options_init(av_route_options *opts);
 
 /* The decision and its explanation. The caller owns the struct and every array; each array may be
@@ -453,10 +462,12 @@ typedef struct av_estimator_options {
     uint32_t guard;       /* 1: route like the best single model unless the rule's choice beats it
                              by guard_margin (in the globally normalised utility); default 0 */
     double guard_margin;  /* default 0 */
+    uint32_t normalisation; /* AV_NORMALISE_CLUSTER (default, the paper) or AV_NORMALISE_GLOBAL */
 } av_estimator_options;
 
 #define AV_ESTIMATOR_OPTIONS_INIT \
-    { (uint32_t)sizeof(av_estimator_options), 0.0, AV_WEIGHTING_HARD, 0.05f, 0u, 0.0 }
+    { (uint32_t)sizeof(av_estimator_options), 0.0, AV_WEIGHTING_HARD, 0.05f, 0u, 0.0, \
+      AV_NORMALISE_CLUSTER }
 AV_API void av_estimator_options_init(av_estimator_options *opts);
 /* Set the defaults (republishes the table; not thread-safe against concurrent routing: call before
    sharing the router) and record them in the metadata. */
@@ -485,14 +496,16 @@ typedef struct av_tune_options {
     uint32_t guard;               /* 1: also turn the guard on in the result (margin below) */
     double guard_margin;
     double best_auc;              /* out: the winner's mean cross-validated AUC */
+    uint32_t global_normalisation; /* 1: AV_NORMALISE_GLOBAL is a candidate beside the paper's */
 } av_tune_options;
 
 #define AV_TUNE_OPTIONS_INIT \
-    { (uint32_t)sizeof(av_tune_options), NULL, 0u, NULL, 0u, NULL, 0u, NULL, 0u, 5u, 21u, 2u, 0u, 0.0, 0.0 }
+    { (uint32_t)sizeof(av_tune_options), NULL, 0u, NULL, 0u, NULL, 0u, NULL, 0u, 5u, 21u, 2u, 0u, \
+      0.0, 0.0, 0u }
 AV_API void av_tune_options_init(av_tune_options *opts);
 /* The candidate lists `avengers train --tune` uses (k 60, 120, 200, 300; top_p 2, 4, 8; kappa 0,
-   4, 16; hard weights or softmax at temperatures 0.03 and 0.05). Pointers to static constant
-   arrays. */
+   4, 16; hard weights or softmax at temperatures 0.03 and 0.05; per-cluster or global
+   normalisation). Pointers to static constant arrays. */
 AV_API void av_tune_options_default_grid(av_tune_options *opts);
 
 /* Budgets. The mean score and cost per query of routing at alpha with the router's defaults:

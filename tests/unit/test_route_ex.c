@@ -281,6 +281,63 @@ TEST(test_guard)
     av_router_free(r);
 }
 
+/* Three clusters, all used (top_p 3), equal costs, alpha 1. Clusters 0 and 2 barely prefer B
+   (0.52 vs 0.50), cluster 1 strongly prefers A (0.9 vs 0.1). The paper's per-cluster min-max
+   makes each cluster a full vote: B wins 2 to 1. With the global normalisation the sum is the
+   expected score: A (0.5 + 0.9 + 0.5) / 3 = 0.633 against B (0.52 + 0.1 + 0.52) / 3 = 0.38. */
+TEST(test_global_normalisation)
+{
+    const char *names[] = {"A", "B"};
+    const float C[] = {1, 0, 0, 1, -1, 0};
+    const double cnt[] = {10, 10, 10, 10, 10, 10}, ss[] = {5, 5.2, 9, 1, 5, 5.2},
+                 sc[] = {10, 10, 10, 10, 10, 10};
+    av_router *r = NULL;
+    REQUIRE(av_router_from_parts(&r, 2, 3, 2, names, C, cnt, ss, sc, 3) == AV_OK);
+    const float q[] = {1, 0.5f};
+    CHECK_EQ_INT(av_route(r, q, 2, 1.0f), 1);
+    av_route_options o = AV_ROUTE_OPTIONS_INIT;
+    o.alpha = 1.0f;
+    double ms[2];
+    av_route_result res = AV_ROUTE_RESULT_INIT;
+    res.model_scores = ms, res.models_cap = 2;
+    CHECK_EQ_INT(av_route_ex(r, q, 2, &o, &res), 1);
+    CHECK_NEAR(ms[0], 1.0, 1e-12); /* one full vote */
+    CHECK_NEAR(ms[1], 2.0, 1e-12);
+    o.normalisation = AV_NORMALISE_GLOBAL;
+    CHECK_EQ_INT(av_route_ex(r, q, 2, &o, &res), 0);
+    /* global range of the scores: 19/30 - 11.4/30; A's sum (0.5 + 0.9 + 0.5 - 3 * 11.4/30) / range */
+    double lo = 11.4 / 30, range = 19.0 / 30 - lo;
+    CHECK_NEAR(ms[0], (1.9 - 3 * lo) / range + 0, 1e-9);
+    CHECK_NEAR(ms[1], (1.14 - 3 * lo) / range, 1e-9);
+    av_estimator_options eo = AV_ESTIMATOR_OPTIONS_INIT;
+    eo.normalisation = AV_NORMALISE_GLOBAL;
+    REQUIRE(av_router_set_estimator(r, &eo) == AV_OK);
+    CHECK_EQ_INT(av_route(r, q, 2, 1.0f), 0);
+    CHECK(strcmp(av_router_meta(r, "normalisation"), "global") == 0);
+    void *buf;
+    size_t n;
+    REQUIRE(av_router_save_buffer(r, &buf, &n) == AV_OK);
+    av_router *l = NULL;
+    REQUIRE(av_router_load_buffer(&l, buf, n) == AV_OK);
+    av_free(buf);
+    CHECK_EQ_INT(av_route(l, q, 2, 1.0f), 0);
+    o.normalisation = AV_NORMALISE_CLUSTER; /* a request can still ask for the paper's */
+    CHECK_EQ_INT(av_route_ex(l, q, 2, &o, NULL), 1);
+    o.normalisation = 7;
+    CHECK_EQ_INT(av_route_ex(l, q, 2, &o, NULL), AV_EINVAL);
+    eo.normalisation = 7;
+    CHECK_EQ_INT(av_router_set_estimator(l, &eo), AV_EINVAL);
+    /* a caller compiled against the first, shorter av_route_options: the appended field is not
+       read (the router's global default applies) */
+    av_route_options old = AV_ROUTE_OPTIONS_INIT;
+    old.alpha = 1.0f;
+    old.normalisation = AV_NORMALISE_CLUSTER;
+    old.struct_size = (uint32_t)offsetof(av_route_options, normalisation);
+    CHECK_EQ_INT(av_route_ex(l, q, 2, &old, NULL), 0);
+    av_router_free(l);
+    av_router_free(r);
+}
+
 TEST(test_embedder_id)
 {
     av_router *r = tiny_router(1);
@@ -392,5 +449,5 @@ TEST(test_default_equals_route_on_fixture)
 }
 
 TH_MAIN(T(test_options_init), T(test_explanation_hand_computed), T(test_constraints),
-        T(test_softmax_weighting), T(test_shrinkage), T(test_guard), T(test_embedder_id),
+        T(test_softmax_weighting), T(test_shrinkage), T(test_guard), T(test_global_normalisation), T(test_embedder_id),
         T(test_exploration), T(test_default_equals_route_on_fixture))
