@@ -115,7 +115,8 @@ static int read_tune(const av_tune_options *in, av_tune_options *t)
 }
 
 /* Every combination, simplest first (so that equal AUCs keep the simpler candidate): by k, then
-   top_p, then kappa, then hard before softmax. Combinations with top_p > k are skipped. */
+   top_p, then kappa, then hard before softmax, then the paper's normalisation before the global
+   one. Combinations with top_p > k are skipped. */
 static int make_configs(tune_ctx *c)
 {
     const av_tune_options *t = &c->t;
@@ -127,24 +128,23 @@ static int make_configs(tune_ctx *c)
         return av__fail(AV_ELIMIT, "%zu candidates (at most %u)", total, AV_TUNE_MAX_CANDIDATES);
     if (!(c->cfg = calloc(total, sizeof *c->cfg)))
         return av__fail(AV_ENOMEM, "tuning candidates");
-    for (size_t a = 0; a < nk; a++)
-        for (size_t b = 0; b < np; b++)
-            for (size_t d = 0; d < nka; d++)
-                for (size_t w = 0; w < nw; w++)
-                for (size_t z = 0; z < nn; z++) {
-                    tune_cfg g = {0};
-                    g.global = (uint32_t)z;
-                    g.k = t->n_n_clusters ? t->n_clusters[a] : c->fo->n_clusters;
-                    g.p = t->n_top_p ? t->top_p[b] : c->fo->top_p;
-                    g.kappa = t->n_kappa ? t->kappa[d] : 0.0;
-                    g.temp = w ? t->temperatures[w - 1] : 0.0f;
-                    g.ki = a;
-                    g.kpi = d;
-                    if (g.p > g.k)
-                        continue;
-                    c->max_p = g.p > c->max_p ? g.p : c->max_p;
-                    c->cfg[c->n_cfg++] = g;
-                }
+    /* one index over the product, the last list varying fastest */
+    for (size_t e = 0; e < total; e++) {
+        size_t z = e % nn, w = e / nn % nw, d = e / (nn * nw) % nka, b = e / (nn * nw * nka) % np;
+        size_t a = e / (nn * nw * nka * np);
+        tune_cfg g = {0};
+        g.k = t->n_n_clusters ? t->n_clusters[a] : c->fo->n_clusters;
+        g.p = t->n_top_p ? t->top_p[b] : c->fo->top_p;
+        g.kappa = t->n_kappa ? t->kappa[d] : 0.0;
+        g.temp = w ? t->temperatures[w - 1] : 0.0f;
+        g.global = (uint32_t)z;
+        g.ki = a;
+        g.kpi = d;
+        if (g.p > g.k)
+            continue;
+        c->max_p = g.p > c->max_p ? g.p : c->max_p;
+        c->cfg[c->n_cfg++] = g;
+    }
     if (c->n_cfg == 0)
         return av__fail(AV_EINVAL, "no candidate has top_p <= n_clusters");
     return AV_OK;

@@ -86,6 +86,33 @@ TEST(test_tune_picks_known_best)
     av_builder_free(b);
 }
 
+TEST(test_tune_global_normalisation_candidates)
+{
+    av_builder *b = blobs();
+    REQUIRE(b);
+    av_tune_options t;
+    grid(&t);
+    t.global_normalisation = 1;
+    av_fit_options o;
+    av_fit_options_init(&o);
+    o.n_init = 1;
+    o.tune = &t;
+    av_router *r = NULL;
+    REQUIRE(av_builder_fit(b, &o, &r) == AV_OK);
+    CHECK(strcmp(av_router_meta(r, "tuned_candidates"), "24") == 0);
+    const char *nz = av_router_meta(r, "tuned_normalisation");
+    REQUIRE(nz);
+    av_estimator_options e = AV_ESTIMATOR_OPTIONS_INIT;
+    REQUIRE(av_router_get_estimator(r, &e) == AV_OK);
+    CHECK((e.normalisation == AV_NORMALISE_GLOBAL) == (strcmp(nz, "global") == 0));
+    /* the blobs' best router is perfect with either normalisation: same AUC as before */
+    CHECK_NEAR(t.best_auc, 0.675, 0.02);
+    av_router_free(r);
+    t.global_normalisation = 2;
+    CHECK_EQ_INT(av_builder_fit(b, &o, &r), AV_EINVAL);
+    av_builder_free(b);
+}
+
 TEST(test_tune_deterministic)
 {
     av_builder *b = blobs();
@@ -151,4 +178,5 @@ TEST(test_tune_errors)
     av_builder_free(b);
 }
 
-TH_MAIN(T(test_tune_picks_known_best), T(test_tune_deterministic), T(test_tune_errors))
+TH_MAIN(T(test_tune_picks_known_best), T(test_tune_global_normalisation_candidates),
+        T(test_tune_deterministic), T(test_tune_errors))
