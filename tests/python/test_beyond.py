@@ -200,3 +200,16 @@ def test_fit_with_tuning(avengers, fx):
         with pytest.raises(TypeError):
             b.fit(tune=dict(bogus=1))
     r.close()
+
+
+def test_normalisation_options(avengers, fx):
+    r = fit_fixture(avengers, fx, k=10, n_init=1)
+    assert r.estimator["normalisation"] == "cluster"
+    paper = r.route_batch(fx.emb, 0.5)
+    glob = np.array([r.route_ex(e, 0.5, normalisation="global") for e in fx.emb])
+    assert all(r.route_ex(fx.emb[i], 0.5, normalisation="cluster") == paper[i] for i in range(0, 1200, 50))
+    assert (glob != paper).any(), "global normalisation changed no decision: the option had no effect"
+    r.set_estimator(normalisation="global")  # the router's default: av_route follows it
+    assert r.estimator["normalisation"] == "global"
+    assert (r.route_batch(fx.emb, 0.5) == glob).all()
+    r.close()

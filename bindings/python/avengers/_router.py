@@ -12,12 +12,18 @@ _CENTROID_TYPES = {"f32": 0, "f16": 1, "int8": 2}
 _CENTROID_NAMES = {v: k for k, v in _CENTROID_TYPES.items()}
 _WEIGHTING = {"router": 0, "hard": 1, "softmax": 2}
 _WEIGHTING_NAMES = {v: k for k, v in _WEIGHTING.items()}
+_NORMALISATION = {"router": 0, "cluster": 1, "global": 2}
+_NORMALISATION_NAMES = {v: k for k, v in _NORMALISATION.items()}
 # av_route_options.flags
 _ROUTE_MAX_COST, _ROUTE_MIN_SCORE, _ROUTE_GUARD_ON, _ROUTE_GUARD_OFF, _ROUTE_EXPLORE = 1, 2, 4, 8, 16
 
 
 def _weighting(w):
     return _WEIGHTING[w] if isinstance(w, str) else int(w)
+
+
+def _normalisation(n):
+    return _NORMALISATION[n] if isinstance(n, str) else int(n)
 
 
 class RouteExplanation:
@@ -305,10 +311,11 @@ class Router(_Handle):
     def route_ex(self, embedding, alpha=0.5, *, top_p=None, weighting=None, temperature=None,
                  kappa=None, max_expected_cost=None, min_expected_score=None, guard=None,
                  guard_margin=None, model_mask=None, embedder_id=None, explore_seed=None,
-                 explain=False):
+                 normalisation=None, explain=False):
         """Route with per-request options (av_route_ex). Unset options take the router's
         defaults; with none set the decision equals route(). model_mask: booleans per model, or
         a collection of model names/indices allowed. weighting: "router", "hard", "softmax".
+        normalisation: "router", "cluster" (the paper) or "global".
         guard: True/False forces the guard on/off. explore_seed: Thompson sampling with that
         seed. Returns the model index, or a RouteExplanation when explain=True. NoModelError when
         no model satisfies the mask and limits."""
@@ -332,6 +339,8 @@ class Router(_Handle):
             o.flags |= _ROUTE_GUARD_ON if guard else _ROUTE_GUARD_OFF
         if guard_margin is not None:
             o.guard_margin = float(guard_margin)
+        if normalisation is not None:
+            o.normalisation = _normalisation(normalisation)
         if explore_seed is not None:
             o.flags |= _ROUTE_EXPLORE
             o.explore_seed = int(explore_seed)
@@ -385,10 +394,11 @@ class Router(_Handle):
         e = _structs.init(_structs.EstimatorOptions)
         _native.check(_native.av_router_get_estimator(self._handle, ctypes.byref(e)))
         return {"kappa": e.kappa, "weighting": _WEIGHTING_NAMES.get(e.weighting, e.weighting),
-                "temperature": e.temperature, "guard": bool(e.guard), "guard_margin": e.guard_margin}
+                "temperature": e.temperature, "guard": bool(e.guard), "guard_margin": e.guard_margin,
+                "normalisation": _NORMALISATION_NAMES.get(e.normalisation, e.normalisation)}
 
     def set_estimator(self, kappa=None, weighting=None, temperature=None, guard=None,
-                      guard_margin=None):
+                      guard_margin=None, normalisation=None):
         """Change the estimator defaults (unset ones keep their current value). Set them before
         sharing the router between threads."""
         e = _structs.init(_structs.EstimatorOptions)
@@ -403,6 +413,8 @@ class Router(_Handle):
             e.guard = int(bool(guard))
         if guard_margin is not None:
             e.guard_margin = float(guard_margin)
+        if normalisation is not None:
+            e.normalisation = _normalisation(normalisation)
         _native.check(_native.av_router_set_estimator(self._handle, ctypes.byref(e)))
 
     def _replay_args(self, embeddings, scores, costs):
@@ -581,7 +593,7 @@ class Builder(_Handle):
         the fitting thread; an exception it raises is re-raised after the fit returns.
         tune: cross-validated choice of the settings (av_tune_options): "default" for the
         library's grid, or a dict with lists n_clusters, top_p, kappa, temperatures and scalars
-        n_folds, n_alphas, n_init, guard, guard_margin. The winner's AUC is then in
+        n_folds, n_alphas, n_init, guard, guard_margin, global_normalisation. The winner's AUC is then in
         self.tune_best_auc and the choice in the router's metadata (tuned_*)."""
         opts = _default_fit_options()
         for name, val in (("n_clusters", n_clusters), ("top_p", top_p), ("n_init", n_init),
@@ -642,7 +654,8 @@ def _tune_options_impl(tune, keep):
             keep.append(a)
             setattr(t, k, a.ctypes.data)
             setattr(t, count, a.shape[0])
-        elif k in ("n_folds", "n_alphas", "n_init", "guard", "guard_margin"):
+        elif k in ("n_folds", "n_alphas", "n_init", "guard", "guard_margin",
+                   "global_normalisation"):
             setattr(t, k, v)
         else:
             raise TypeError("unknown tune option %r" % k)

@@ -44,7 +44,7 @@ class RouteOptions(ctypes.Structure):
                 ("temperature", f32), ("kappa", f64), ("flags", u32),
                 ("max_expected_cost", f64), ("min_expected_score", f64), ("guard_margin", f64),
                 ("model_mask", vp), ("model_mask_len", sz), ("embedder_id", cstr),
-                ("explore_seed", u64)]
+                ("explore_seed", u64), ("normalisation", u32)]
 
 
 class RouteResult(ctypes.Structure):
@@ -59,14 +59,15 @@ class RouteResult(ctypes.Structure):
 
 class EstimatorOptions(ctypes.Structure):
     _fields_ = [("struct_size", u32), ("kappa", f64), ("weighting", u32), ("temperature", f32),
-                ("guard", u32), ("guard_margin", f64)]
+                ("guard", u32), ("guard_margin", f64), ("normalisation", u32)]
 
 
 class TuneOptions(ctypes.Structure):
     _fields_ = [("struct_size", u32), ("n_clusters", vp), ("n_n_clusters", sz), ("top_p", vp),
                 ("n_top_p", sz), ("kappa", vp), ("n_kappa", sz), ("temperatures", vp),
                 ("n_temperatures", sz), ("n_folds", u32), ("n_alphas", u32), ("n_init", u32),
-                ("guard", u32), ("guard_margin", f64), ("best_auc", f64)]
+                ("guard", u32), ("guard_margin", f64), ("best_auc", f64),
+                ("global_normalisation", u32)]
 
 
 class UpdateOptions(ctypes.Structure):

@@ -93,6 +93,7 @@ pub struct av_tune_options {
     pub guard: u32,
     pub guard_margin: f64,
     pub best_auc: f64,
+    pub global_normalisation: u32,
 }
 
 
@@ -103,6 +104,9 @@ pub const AV_EVAL_MODEL: u32 = 1;
 pub const AV_WEIGHTING_ROUTER: u32 = 0;
 pub const AV_WEIGHTING_HARD: u32 = 1;
 pub const AV_WEIGHTING_SOFTMAX: u32 = 2;
+pub const AV_NORMALISE_ROUTER: u32 = 0;
+pub const AV_NORMALISE_CLUSTER: u32 = 1;
+pub const AV_NORMALISE_GLOBAL: u32 = 2;
 pub const AV_ROUTE_MAX_COST: u32 = 1 << 0;
 pub const AV_ROUTE_MIN_SCORE: u32 = 1 << 1;
 pub const AV_ROUTE_GUARD_ON: u32 = 1 << 2;
@@ -190,6 +194,7 @@ pub struct av_route_options {
     pub model_mask_len: usize,
     pub embedder_id: *const c_char,
     pub explore_seed: u64,
+    pub normalisation: u32,
 }
 
 /// Mirror of `av_route_result`.
@@ -229,6 +234,7 @@ pub struct av_estimator_options {
     pub temperature: f32,
     pub guard: u32,
     pub guard_margin: f64,
+    pub normalisation: u32,
 }
 
 /// Mirror of `av_update_options`.
