@@ -76,9 +76,10 @@ fuzz: fuzz-build
 	@mkdir -p $(FUZZ_DIR)/artifacts; st=0; for t in $(FUZZ_TARGETS); do \
 	  mkdir -p $(FUZZ_DIR)/corpus/$$t; cp -n tests/fuzz/corpus/$$t/* $(FUZZ_DIR)/corpus/$$t/ 2>/dev/null; \
 	  log=$(FUZZ_DIR)/fuzz_$$t.log; \
+	  dict=; [ -f tests/fuzz/$$t.dict ] && dict=-dict=tests/fuzz/$$t.dict; \
 	  if OPENBLAS_NUM_THREADS=1 $(FUZZ_DIR)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
 	      -max_len=$(FUZZ_MAX_LEN) -print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/artifacts/$$t- \
-	      $(FUZZ_DIR)/corpus/$$t >$$log 2>&1; then \
+	      $$dict $(FUZZ_DIR)/corpus/$$t >$$log 2>&1; then \
 	    echo "fuzz $$t: clean, $$(sed -n 's/^stat::number_of_executed_units: *//p' $$log) executions in $(FUZZ_SECONDS) s"; \
 	  else echo "fuzz $$t: FAILED (log $$log)"; tail -n 40 $$log; st=1; fi; done; exit $$st
 

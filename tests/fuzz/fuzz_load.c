@@ -12,6 +12,96 @@
 /* Largest dimension the routing check builds a query for (the file may claim up to AV_MAX_DIM). */
 #define FUZZ_MAX_QUERY_DIM 4096u
 
+/* av_route_ex under option combinations that read every part of a loaded router (estimator
+   defaults from its metadata, statistics for shrinkage, the guard, limits), with every
+   explanation array: a valid model or the one code a constraint may give. */
+static void exercise_ex(const av_router *r)
+{
+    size_t d = av_router_dim(r), m = av_router_n_models(r);
+    float *q = calloc(d, sizeof *q);
+    int32_t ranked[AV_MAX_MODELS];
+    double rs[AV_MAX_MODELS], ms[AV_MAX_MODELS], es[AV_MAX_MODELS], ec[AV_MAX_MODELS];
+    uint32_t cl[AV_MAX_TOP_P];
+    float csim[AV_MAX_TOP_P];
+    double cw[AV_MAX_TOP_P], cs[AV_MAX_TOP_P];
+    uint8_t mask[AV_MAX_MODELS];
+    FUZZ_ASSERT(q != NULL);
+    q[0] = 1.0f;
+    if (d > 1)
+        q[d - 1] = -0.5f;
+    for (size_t i = 0; i < m; i++)
+        mask[i] = (uint8_t)(i % 2 == 0);
+    for (int variant = 0; variant < 5; variant++) {
+        av_route_options o;
+        av_route_options_init(&o);
+        av_route_result res;
+        av_route_result_init(&res);
+        res.ranked = ranked;
+        res.ranked_scores = rs;
+        res.ranked_cap = m;
+        res.model_scores = ms;
+        res.expected_score = es;
+        res.expected_cost = ec;
+        res.models_cap = m;
+        res.clusters = cl;
+        res.cluster_sims = csim;
+        res.cluster_weights = cw;
+        res.cluster_support = cs;
+        res.clusters_cap = AV_MAX_TOP_P;
+        o.alpha = 0.25f * (float)variant;
+        if (variant == 1) {
+            o.weighting = AV_WEIGHTING_SOFTMAX;
+            o.temperature = 0.1f;
+            o.kappa = 2.0;
+        } else if (variant == 2) {
+            o.flags = AV_ROUTE_MAX_COST | AV_ROUTE_GUARD_ON;
+            o.max_expected_cost = 1.0;
+            o.model_mask = mask;
+            o.model_mask_len = m;
+        } else if (variant == 3) {
+            o.normalisation = AV_NORMALISE_GLOBAL;
+            o.flags = AV_ROUTE_EXPLORE;
+            o.explore_seed = 7;
+        }
+        int32_t mi = av_route_ex(r, q, d, &o, &res);
+        FUZZ_ASSERT((mi >= 0 && (size_t)mi < m && res.model == mi) || mi == AV_ENOMODEL);
+        FUZZ_ASSERT(res.n_ranked <= m);
+        for (size_t i = 0; i < res.n_ranked; i++)
+            FUZZ_ASSERT(ranked[i] >= 0 && (size_t)ranked[i] < m);
+        for (size_t i = 0; i < res.n_clusters && i < AV_MAX_TOP_P; i++)
+            FUZZ_ASSERT(cl[i] < av_router_n_clusters(r));
+    }
+    free(q);
+}
+
+/* Merging a router with a copy of itself doubles every statistic exactly (unless a doubled sum
+   overflows, which a merge may refuse). */
+static void exercise_merge(const av_router *r, const void *bytes, size_t n)
+{
+    av_router *copy = NULL;
+    FUZZ_ASSERT(av_router_load_buffer(&copy, bytes, n) == AV_OK);
+    const char *h1 = av_router_centroid_hash(r), *h2 = av_router_centroid_hash(copy);
+    FUZZ_ASSERT(h1 != NULL && h2 != NULL && strcmp(h1, h2) == 0);
+    size_t k = av_router_n_clusters(r), m = av_router_n_models(r);
+    int overflow = 0;
+    for (size_t j = 0; j < k; j++)
+        for (size_t i = 0; i < m; i++) {
+            double c, s, q;
+            FUZZ_ASSERT(av_router_cluster_stats(r, j, i, &c, &s, &q) == AV_OK);
+            overflow |= !isfinite(2 * c) || !isfinite(2 * s) || !isfinite(2 * q);
+        }
+    int rc = av_profile_merge(copy, r);
+    FUZZ_ASSERT(rc == AV_OK || (overflow && rc < 0));
+    for (size_t j = 0; j < k && rc == AV_OK && !overflow; j++)
+        for (size_t i = 0; i < m; i++) {
+            double c1, s1, q1, c2, s2, q2;
+            FUZZ_ASSERT(av_router_cluster_stats(r, j, i, &c1, &s1, &q1) == AV_OK);
+            FUZZ_ASSERT(av_router_cluster_stats(copy, j, i, &c2, &s2, &q2) == AV_OK);
+            FUZZ_ASSERT(c2 == 2 * c1 && s2 == 2 * s1 && q2 == 2 * q1);
+        }
+    av_router_free(copy);
+}
+
 static void exercise(const av_router *r)
 {
     size_t d = av_router_dim(r), m = av_router_n_models(r), k = av_router_n_clusters(r);
@@ -40,6 +130,8 @@ static void exercise(const av_router *r)
         }
         free(q);
     }
+    if (d <= FUZZ_MAX_QUERY_DIM)
+        exercise_ex(r);
     for (size_t i = 0; i < m; i++) {
         const char *name = av_router_model_name(r, i);
         FUZZ_ASSERT(name != NULL && av_router_model_index(r, name) == (int32_t)i);
@@ -57,6 +149,7 @@ static void exercise(const av_router *r)
     FUZZ_ASSERT(av_router_load_buffer(&again, b1, n1) == AV_OK);
     FUZZ_ASSERT(av_router_save_buffer(again, &b2, &n2) == AV_OK);
     FUZZ_ASSERT(n1 == n2 && memcmp(b1, b2, n1) == 0);
+    exercise_merge(r, b1, n1);
     av_free(b1);
     av_free(b2);
     av_router_free(again);

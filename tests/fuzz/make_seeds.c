@@ -89,6 +89,22 @@ int main(int argc, char **argv)
             return 1;
         }
         bad |= write_file(load_dir, routers[t].name, f, n);
+        if (t == 0) { /* estimator defaults live in the metadata, parsed on load */
+            av_estimator_options eo;
+            av_estimator_options_init(&eo);
+            eo.kappa = 4.0;
+            eo.weighting = AV_WEIGHTING_SOFTMAX;
+            eo.temperature = 0.25f;
+            eo.guard = 1;
+            eo.guard_margin = 0.01;
+            eo.normalisation = AV_NORMALISE_GLOBAL;
+            void *eb;
+            size_t en;
+            if (av_router_set_estimator(r, &eo) != AV_OK || av_router_save_buffer(r, &eb, &en) != AV_OK)
+                return 1;
+            bad |= write_file(load_dir, "glove_k3_estimator.avr", eb, en);
+            av_free(eb);
+        }
         if (t == 1) { /* variants of the k=8 file */
             char name[128];
             size_t cuts[] = {0, 8, 63, 64 + 40, n / 2, n - 9, n - 1};
