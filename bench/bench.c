@@ -167,7 +167,8 @@ static void emit(const char *bench, const char *backend, const char *type, size_
 }
 
 static const char *const TYPES[] = {"f32", "f16", "int8"};
-static const char *const BACKENDS[] = {"scalar", "avx2", "avx512", "neon"};
+static const char *const BACKENDS[] = {"scalar", "avx2", "avx512", "avx512vnni", "neon"};
+#define N_BACKENDS (sizeof BACKENDS / sizeof BACKENDS[0])
 
 static void bench_single(void)
 {
@@ -184,7 +185,7 @@ static void bench_single(void)
                 av_router *r = NULL;
                 if (av_router_convert(&r, r32, (av_centroid_type)ty) != AV_OK)
                     exit(1);
-                for (size_t b = 0; b < 4; b++) {
+                for (size_t b = 0; b < N_BACKENDS; b++) {
                     const av_kernels *kern = av__kernels_by_name(BACKENDS[b]);
                     if (!kern || (b == 0 && d != 4096))
                         continue; /* scalar only at the headline size: it is slow */
@@ -207,7 +208,7 @@ static void bench_batch(void)
     float *Q = malloc(n * d * sizeof(float)), *S = malloc((size_t)256 * k * sizeof(float));
     int32_t *out = malloc(n * sizeof(int32_t)), *ref = malloc(n * sizeof(int32_t));
     unit_rows(Q, n, d);
-    for (size_t b = 1; b < 4; b++) {
+    for (size_t b = 1; b < N_BACKENDS; b++) {
         const av_kernels *kern = av__kernels_by_name(BACKENDS[b]);
         if (!kern)
             continue;

@@ -49,7 +49,7 @@ def main():
     p(hdr)
     for d in (384, 1024, 4096):
         for k in (64, 256):
-            for be in ("scalar", "avx2", "avx512", "neon"):
+            for be in ("scalar", "avx2", "avx512", "avx512vnni", "neon"):
                 f = lib("route", be, "f32", d, k)
                 if not f:
                     continue
@@ -67,7 +67,7 @@ def main():
             sw = med(lib("sweep", "avx2", "f32", d, k))
             npv = med(peer("route", "numpy", d, k))
             fa = med(peer("route", "faiss", d, k))
-            for be in ("avx2", "avx512", "neon", "scalar"):
+            for be in ("avx2", "avx512", "avx512vnni", "neon", "scalar"):
                 f = lib("route", be, "f32", d, k)
                 if not f:
                     continue
@@ -78,7 +78,7 @@ def main():
     p("Batch, d=4096 k=64, 4096 queries, ns per query")
     npb = peer("batch", "numpy", 4096, 64)
     sg = lib("batch_sgemm", "openblas", "f32", 4096, 64)
-    for be in ("scalar", "avx2", "avx512", "neon"):
+    for be in ("scalar", "avx2", "avx512", "avx512vnni", "neon"):
         b = lib("batch", be, "f32", 4096, 64)
         if not b:
             continue

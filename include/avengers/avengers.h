@@ -208,8 +208,8 @@ AV_API double av_builder_inertia(const av_builder *b);
 
 /* ---------------------------------------------------------------------------------------------
  * SIMD. The kernel is chosen once per process (thread-safely) from the CPU, or forced with the
- * environment variable AV_SIMD=scalar|avx2|avx512|neon (falls back, with a warning on stderr, if the
- * CPU lacks it). Every router records the backend it was loaded with.
+ * environment variable AV_SIMD=scalar|avx2|avx512|avx512vnni|neon (falls back, with a warning on
+ * stderr, if the CPU lacks it). Every router records the backend it was loaded with.
  * ------------------------------------------------------------------------------------------- */
 AV_API const char *av_simd_backend(void);
 AV_API const char *av_router_simd_backend(const av_router *r);

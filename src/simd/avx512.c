@@ -241,6 +241,44 @@ AV_TARGET static void avx512_dots_i8(const int8_t *C, size_t ld, size_t k, size_
         blk_i8(C + j * ld, ld, d, q8, out + j, 1);
 }
 
+/* With AVX512-VNNI, vpdpbusd does |q| x (c with q's sign), the pair sums and the accumulation in
+   one instruction (4 products per 32-bit lane, no saturation): the same exact integer sums. */
+#define AV_TARGET_VNNI __attribute__((target("avx512f,avx512bw,avx512vnni,f16c,fma")))
+
+AV_TARGET_VNNI AV_INLINE void blk_i8_vnni(const int8_t *C, size_t ld, size_t d, const int8_t *q8,
+                                          int32_t *out, const unsigned R)
+{
+    const __m512i zero = _mm512_setzero_si512();
+    __m512i acc[AV5_ROWS];
+#pragma GCC unroll 8
+    for (unsigned r = 0; r < R; r++)
+        acc[r] = _mm512_setzero_si512();
+    for (size_t t = 0; t < d; t += AV_I8_STEP) {
+        __mmask64 m = d - t >= AV_I8_STEP ? ~(__mmask64)0 : (((__mmask64)1 << (d - t)) - 1u);
+        __m512i qv = _mm512_maskz_loadu_epi8(m, q8 + t);
+        __m512i qa = _mm512_abs_epi8(qv);
+        __mmask64 neg = _mm512_movepi8_mask(qv);
+#pragma GCC unroll 8
+        for (unsigned r = 0; r < R; r++) {
+            __m512i c = _mm512_maskz_loadu_epi8(m, C + r * ld + t);
+            acc[r] = _mm512_dpbusd_epi32(acc[r], qa, _mm512_mask_sub_epi8(c, neg, zero, c));
+        }
+    }
+#pragma GCC unroll 8
+    for (unsigned r = 0; r < R; r++)
+        out[r] = _mm512_reduce_add_epi32(acc[r]);
+}
+
+AV_TARGET_VNNI static void avx512vnni_dots_i8(const int8_t *C, size_t ld, size_t k, size_t d,
+                                              const int8_t *q8, int32_t *out)
+{
+    size_t j = 0;
+    for (; j + AV5_ROWS <= k; j += AV5_ROWS)
+        blk_i8_vnni(C + j * ld, ld, d, q8, out + j, AV5_ROWS);
+    for (; j < k; j++)
+        blk_i8_vnni(C + j * ld, ld, d, q8, out + j, 1);
+}
+
 AV_TARGET static uint32_t avx512_absmax_bits(const float *q, size_t d)
 {
     const __m512i absm = _mm512_set1_epi32(0x7FFFFFFF);
@@ -295,6 +333,11 @@ AV_TARGET static void avx512_dots_i8f(const int8_t *C, size_t ld, size_t k, size
 const av_kernels av__kernels_avx512 = {"avx512",           avx512_dots_f32,    avx512_dots_f16,
                                        avx512_dots_i8,     avx512_dots_f32_multi,
                                        avx512_absmax_bits, avx512_quant_i8,    avx512_dots_i8f};
+/* The same with the VNNI int8 kernel, for CPUs that have AVX512-VNNI (dispatch.c). */
+const av_kernels av__kernels_avx512vnni = {"avx512vnni",       avx512_dots_f32,
+                                           avx512_dots_f16,    avx512vnni_dots_i8,
+                                           avx512_dots_f32_multi, avx512_absmax_bits,
+                                           avx512_quant_i8,    avx512_dots_i8f};
 #else
 typedef int av_avx512_unused_;
 #endif

@@ -13,6 +13,7 @@
 #if defined(__x86_64__) || defined(__i386__)
 extern const av_kernels av__kernels_avx2;
 extern const av_kernels av__kernels_avx512;
+extern const av_kernels av__kernels_avx512vnni;
 #endif
 #if defined(__aarch64__)
 extern const av_kernels av__kernels_neon;
@@ -40,6 +41,8 @@ static bool cpu_supports(const char *name)
         return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && has_f16c();
     if (strcmp(name, "avx512") == 0)
         return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && has_f16c();
+    if (strcmp(name, "avx512vnni") == 0)
+        return cpu_supports("avx512") && __builtin_cpu_supports("avx512vnni");
 #endif
 #if defined(__aarch64__)
     if (strcmp(name, "neon") == 0)
@@ -57,6 +60,8 @@ static const av_kernels *compiled(const char *name)
         return &av__kernels_avx2;
     if (strcmp(name, "avx512") == 0)
         return &av__kernels_avx512;
+    if (strcmp(name, "avx512vnni") == 0)
+        return &av__kernels_avx512vnni;
 #endif
 #if defined(__aarch64__)
     if (strcmp(name, "neon") == 0)
@@ -75,7 +80,7 @@ const av_kernels *av__kernels_by_name(const char *name)
 
 static const av_kernels *best_available(void)
 {
-    static const char *const order[] = {"avx512", "avx2", "neon"};
+    static const char *const order[] = {"avx512vnni", "avx512", "avx2", "neon"};
     for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
         const av_kernels *k = av__kernels_by_name(order[i]);
         if (k)

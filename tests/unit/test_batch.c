@@ -40,7 +40,7 @@ int __wrap_posix_memalign(void **p, size_t align, size_t n)
     return __real_posix_memalign(p, align, n);
 }
 
-static const char *const BACKENDS[] = {"scalar", "avx2", "avx512", "neon"};
+static const char *const BACKENDS[] = {"scalar", "avx2", "avx512", "avx512vnni", "neon"};
 #define N_BACKENDS (sizeof BACKENDS / sizeof BACKENDS[0])
 
 static uint64_t lcg = 777;
