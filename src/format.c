@@ -370,10 +370,13 @@ static int sec_bytes(const unsigned char *file, const sec_view *v, const char *w
         return av__fail(AV_ENOMEM, "%s section of %llu bytes", what,
                         (unsigned long long)v->raw_len);
     uLongf out_len = (uLongf)v->raw_len;
-    int zr = uncompress(buf, &out_len, src, (uLong)v->stored_len);
-    if (zr != Z_OK || out_len != v->raw_len) {
+    uLong in_len = (uLong)v->stored_len; /* uncompress2 sets it to the bytes the stream used */
+    int zr = uncompress2(buf, &out_len, src, &in_len);
+    if (zr != Z_OK || out_len != v->raw_len || in_len != v->stored_len) {
         free(buf);
-        return av__fail(AV_EFORMAT, "%s section does not inflate to its %llu bytes (zlib %d)",
+        return av__fail(AV_EFORMAT,
+                        "%s section does not inflate to its %llu bytes or has bytes after its zlib "
+                        "stream (zlib %d)",
                         what, (unsigned long long)v->raw_len, zr);
     }
     *bytes = buf;

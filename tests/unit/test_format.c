@@ -79,10 +79,12 @@ void __wrap_free(void *p)
 
 /* The bound the loader must keep (docs/SECURITY.md): peak heap during a load of an n-byte buffer is
    at most ALLOC_RATIO * n + ALLOC_SLACK. The worst case by construction is a zlib statistics
-   section (16x expansion, AV_MAX_INFLATE_RATIO) feeding k*m*40 bytes of router arrays plus the
-   k*m*24-byte inflate buffer: about 43x; the slack covers per-entry overheads of up to 1024
-   metadata entries and the fixed-size parts of a router. */
-#define ALLOC_RATIO 48
+   section at the largest accepted expansion (16x, AV_MAX_INFLATE_RATIO): each (cluster, model)
+   cell costs at least 24/16 = 1.5 stored bytes but 88 bytes of heap (three statistics planes, the
+   routing table's five words, the 24-byte inflate buffer): about 59x
+   (test_worst_case_allocation_within_bound measures it). The slack covers per-entry overheads of
+   up to 1024 metadata entries and the fixed-size parts of a router. */
+#define ALLOC_RATIO 64
 #define ALLOC_SLACK (256 * 1024)
 
 /* Load under the counter; returns the code and stores the peak (bytes above the start). */
@@ -492,6 +494,77 @@ TEST(test_zlib_content_checked)
     sr_file_free(&sf);
 }
 
+/* The worst case of the memory bound by construction: a router of many cells (64 clusters x 256
+   models, dim 1) whose statistics section is zlib at the largest ratio the reader accepts (the
+   stream followed by padding up to raw/16 bytes). The reader allocates the router and the inflate
+   buffer before it finds the padding (an error: bytes after the stream), so the peak is the bound's
+   worst case. */
+TEST(test_worst_case_allocation_within_bound)
+{
+    enum { WK = 64, WM = 256 };
+    char *names[WM];
+    float C[WK];
+    static double cnt[WK * WM], ss[WK * WM], sc[WK * WM];
+    for (size_t i = 0; i < WM; i++) {
+        names[i] = malloc(8);
+        REQUIRE(names[i]);
+        snprintf(names[i], 8, "m%03zu", i);
+    }
+    for (size_t j = 0; j < WK; j++)
+        C[j] = j % 2 ? 1.0f : -1.0f;
+    for (size_t t = 0; t < (size_t)WK * WM; t++) {
+        cnt[t] = 1;
+        ss[t] = sc[t] = 0;
+    }
+    av_router *r = NULL;
+    REQUIRE(av_router_from_parts(&r, 1, WK, WM, (const char *const *)names, C, cnt, ss, sc, 1) ==
+            AV_OK);
+    for (size_t i = 0; i < WM; i++)
+        free(names[i]);
+    void *buf;
+    size_t n;
+    REQUIRE(av_router_save_buffer(r, &buf, &n) == AV_OK);
+    av_router_free(r);
+    sr_file sf;
+    REQUIRE(sr_split(&sf, buf, n) == 0);
+    av_free(buf);
+    int si = sr_find(&sf, 3);
+    REQUIRE(si >= 0);
+    size_t raw = (size_t)WK * WM * 24, stored = (raw - 4096) / 16; /* the reader's limit */
+    unsigned char *rawb = malloc(raw), *z = calloc(1, stored);
+    REQUIRE(rawb && z);
+    for (size_t t = 0; t < (size_t)WK * WM; t++) { /* counts 1.0, sums 0 */
+        const double one = 1.0;
+        memcpy(rawb + 8 * t, &one, 8);
+    }
+    memset(rawb + 8 * (size_t)WK * WM, 0, raw - 8 * (size_t)WK * WM);
+    uLongf zl = stored;
+    REQUIRE(compress2(z, &zl, rawb, raw, Z_BEST_COMPRESSION) == Z_OK && zl < stored);
+    REQUIRE(sr_set_section(&sf, (size_t)si, 1, z, stored, raw) == 0);
+    size_t fn;
+    unsigned char *f = sr_join(&sf, &fn);
+    REQUIRE(f);
+    av_router *out = NULL;
+    long long peak;
+    CHECK_EQ_INT(load_counted(&out, f, fn, &peak), AV_EFORMAT);
+    CHECK(strstr(av_last_error(), "after its zlib stream") != NULL);
+    printf("     worst case: peak heap %lld bytes for a %zu-byte file (%.1fx; bound %dx + %d)\n",
+           peak, fn, (double)peak / (double)fn, ALLOC_RATIO, ALLOC_SLACK);
+    CHECK(within_bound(peak, fn));
+    CHECK(peak > 20 * (long long)fn); /* it really is the expensive case the bound is for */
+    /* without the padding the stream exceeds the ratio: refused before any allocation */
+    REQUIRE(sr_set_section(&sf, (size_t)si, 1, z, zl, raw) == 0);
+    free(f);
+    f = sr_join(&sf, &fn);
+    REQUIRE(f);
+    CHECK_EQ_INT(load_counted(&out, f, fn, &peak), AV_EFORMAT);
+    CHECK(peak <= 2 * (long long)fn);
+    free(f);
+    free(z);
+    free(rawb);
+    sr_file_free(&sf);
+}
+
 TEST(test_load_path_errors)
 {
     REQUIRE(setup());
@@ -534,4 +607,5 @@ TEST(test_teardown)
 TH_MAIN(T(test_fixture_roundtrip), T(test_every_truncation_rejected), T(test_every_bit_flip_rejected),
         T(test_rechecksummed_flips_safe), T(test_unknown_sections_skipped), T(test_versions),
         T(test_huge_claims_rejected_before_allocation), T(test_zlib_bomb),
-        T(test_zlib_content_checked), T(test_load_path_errors), T(test_teardown))
+        T(test_zlib_content_checked), T(test_worst_case_allocation_within_bound),
+        T(test_load_path_errors), T(test_teardown))
