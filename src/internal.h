@@ -183,6 +183,10 @@ AV_HIDDEN int av__router_set_centroids(av_router *r, const float *C);
 /* ---- speed (convert.c) ---- */
 /* int8 routers, after loading: map a stored -128 to -127 (the kernels negate stored values). */
 AV_HIDDEN void av__router_int8_derive(av_router *r);
+/* av_route_batch with an explicit thread count (nearest.c; tests compare counts). */
+AV_HIDDEN int av__route_batch_threads(const av_router *r, const float *embeddings, size_t n,
+                                      size_t dim, size_t row_stride, float alpha,
+                                      int32_t *out_models, unsigned threads);
 
 /* ---- file format (format.c) ---- */
 AV_HIDDEN int av__router_serialize(const av_router *r, unsigned char **data, size_t *size);

@@ -10,8 +10,11 @@
 #include "internal.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Similarities are computed this many clusters at a time into a stack buffer. */
 #define AV_SIM_CHUNK 256u
@@ -30,6 +33,9 @@
 /* int8 routers re-score this many times top_p candidates with the float query (docs/PERFORMANCE.md:
    on llmrouter9 a factor of 2 already reaches the agreement of the unquantised query). */
 #define AV_I8_RESCORE_FACTOR 2u
+/* av_route_batch: at most this many threads, and one per this many multiply-adds of work. */
+#define AV_MAX_BATCH_THREADS 64u
+#define AV_BATCH_MIN_WORK ((size_t)1 << 24)
 /* Queries per block of av_route_batch (each centroid load feeds several queries). */
 #define AV_BATCH_Q 8u
 
@@ -392,17 +398,10 @@ static void route_block(const av_router *r, const float *rows, size_t stride, si
         out[i] = av__score_models(r, tidx[i], NULL, p, (double)alpha, NULL);
 }
 
-AV_API int av_route_batch(const av_router *r, const float *embeddings, size_t n, size_t dim,
-                          size_t row_stride, float alpha, int32_t *out_models)
+/* Rows [0, n) of a batch on the calling thread; errors are left in out (negative codes). */
+static void batch_rows(const av_router *r, const float *embeddings, size_t n, size_t row_stride,
+                       float alpha, int32_t *out_models)
 {
-    int rc = av__check_route_args(r, embeddings, dim, alpha);
-    if (rc)
-        return rc;
-    if (!out_models)
-        return av__fail(AV_EINVAL, "out_models is NULL");
-    if (row_stride < dim)
-        return av__fail(AV_EINVAL, "row_stride=%zu is smaller than dim=%zu", row_stride, dim);
-    int first = AV_OK;
     bool blocked = r->centroid_type == AV_CENTROIDS_F32 && paper_rule(r);
     for (size_t i0 = 0; i0 < n; i0 += AV_BATCH_Q) {
         size_t nb = n - i0 < AV_BATCH_Q ? n - i0 : AV_BATCH_Q;
@@ -417,19 +416,106 @@ AV_API int av_route_batch(const av_router *r, const float *embeddings, size_t n,
         else /* a bad, extreme or non-float32 row: the block goes row by row */
             for (size_t i = 0; i < nb; i++)
                 out_models[i0 + i] = route_row(r, rows + i * row_stride, alpha);
-        for (size_t i = 0; i < nb; i++)
-            if (out_models[i0 + i] < 0 && first == AV_OK)
-                first = out_models[i0 + i];
     }
-    if (first != AV_OK) {
-        /* av_last_error() describes the first failing row, not a later one. */
-        for (size_t i = 0; i < n; i++)
-            if (out_models[i] < 0) {
-                char detail[AV_DETAIL_MAX];
-                (void)route_row(r, embeddings + i * row_stride, alpha);
-                snprintf(detail, sizeof detail, "%s", av_last_error());
-                return av__fail(first, "row %zu: %s", i, detail);
-            }
+}
+
+typedef struct batch_job {
+    const av_router *r;
+    const float *rows;
+    size_t n, stride;
+    float alpha;
+    int32_t *out;
+} batch_job;
+
+static void *batch_thread(void *arg)
+{
+    batch_job *j = arg;
+    batch_rows(j->r, j->rows, j->n, j->stride, j->alpha, j->out);
+    return NULL;
+}
+
+/* The thread count av_route_batch may use: AV_NUM_THREADS if set (1..AV_MAX_BATCH_THREADS), else
+   the online CPUs. Resolved once per process (pthread_once), then only read. */
+static pthread_once_t threads_once = PTHREAD_ONCE_INIT;
+static unsigned threads_default = 1;
+
+static void resolve_threads(void)
+{
+    const char *env = getenv("AV_NUM_THREADS");
+    long v = 0;
+    if (env && *env) {
+        char *end;
+        v = strtol(env, &end, 10);
+        if (*end != '\0' || v < 1 || v > (long)AV_MAX_BATCH_THREADS) {
+            fprintf(stderr, "libavengers: AV_NUM_THREADS=%s is not in 1..%u; using the CPU count\n",
+                    env, AV_MAX_BATCH_THREADS);
+            v = 0;
+        }
     }
-    return first;
+    if (v == 0)
+        v = sysconf(_SC_NPROCESSORS_ONLN);
+    threads_default = v < 1 ? 1u : v > (long)AV_MAX_BATCH_THREADS ? AV_MAX_BATCH_THREADS
+                                                                 : (unsigned)v;
+}
+
+int av__route_batch_threads(const av_router *r, const float *embeddings, size_t n, size_t dim,
+                            size_t row_stride, float alpha, int32_t *out_models, unsigned threads)
+{
+    int rc = av__check_route_args(r, embeddings, dim, alpha);
+    if (rc)
+        return rc;
+    if (!out_models)
+        return av__fail(AV_EINVAL, "out_models is NULL");
+    if (row_stride < dim)
+        return av__fail(AV_EINVAL, "row_stride=%zu is smaller than dim=%zu", row_stride, dim);
+    /* Contiguous slices, whole blocks each; the calling thread takes the first. Every row is routed
+       on its own, so the decisions do not depend on the split. */
+    size_t blocks = (n + AV_BATCH_Q - 1) / AV_BATCH_Q;
+    if (threads > AV_MAX_BATCH_THREADS)
+        threads = AV_MAX_BATCH_THREADS;
+    if (threads > blocks)
+        threads = (unsigned)blocks;
+    if (threads < 1)
+        threads = 1;
+    size_t per = (blocks + threads - 1) / threads * AV_BATCH_Q;
+    batch_job jobs[AV_MAX_BATCH_THREADS];
+    pthread_t tid[AV_MAX_BATCH_THREADS];
+    bool started[AV_MAX_BATCH_THREADS] = {false};
+    for (unsigned t = 0; t < threads; t++) {
+        size_t a = (size_t)t * per, b = a + per < n ? a + per : n;
+        jobs[t] = (batch_job){r, embeddings + a * row_stride, a < n ? b - a : 0, row_stride,
+                              alpha, out_models + (a < n ? a : n)};
+        /* a thread that cannot start is done by the caller below */
+        started[t] = t > 0 && jobs[t].n > 0 &&
+                     pthread_create(&tid[t], NULL, batch_thread, &jobs[t]) == 0;
+    }
+    for (unsigned t = 0; t < threads; t++)
+        if (!started[t])
+            batch_thread(&jobs[t]);
+    for (unsigned t = 1; t < threads; t++)
+        if (started[t])
+            pthread_join(tid[t], NULL);
+    /* The first failing row's code, and av_last_error() describing that row (on this thread). */
+    for (size_t i = 0; i < n; i++)
+        if (out_models[i] < 0) {
+            char detail[AV_DETAIL_MAX];
+            int first = out_models[i];
+            (void)route_row(r, embeddings + i * row_stride, alpha);
+            snprintf(detail, sizeof detail, "%s", av_last_error());
+            return av__fail(first, "row %zu: %s", i, detail);
+        }
+    return AV_OK;
+}
+
+AV_API int av_route_batch(const av_router *r, const float *embeddings, size_t n, size_t dim,
+                          size_t row_stride, float alpha, int32_t *out_models)
+{
+    pthread_once(&threads_once, resolve_threads);
+    /* One more thread per AV_BATCH_MIN_WORK multiply-adds: starting a thread costs tens of
+       microseconds, which must stay small next to its share of the work. */
+    size_t kd = r ? r->k * r->dim : 0;
+    size_t work = kd && n > SIZE_MAX / kd ? SIZE_MAX : n * kd;
+    size_t useful = work / AV_BATCH_MIN_WORK + 1;
+    unsigned threads = useful < threads_default ? (unsigned)useful : threads_default;
+    return av__route_batch_threads(r, embeddings, n, dim, row_stride, alpha, out_models, threads);
 }

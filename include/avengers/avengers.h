@@ -144,8 +144,10 @@ AV_API int32_t av_route(const av_router *r, const float *embedding, size_t dim, 
    the model or, for a bad row, its negative code; the return value is 0 when every row routed and
    otherwise the first row's error code. Similarities come from a multi-query SIMD kernel (each
    centroid load feeds several queries) whose per-pair arithmetic is av_route's, so decisions match
-   exactly. One call runs on the calling thread, allocates nothing and takes no lock: to use more
-   cores, split the rows among threads (docs/PERFORMANCE.md). */
+   exactly. A large batch is split among up to AV_NUM_THREADS threads (environment variable, read
+   once; default: the online CPUs), one per 2^24 multiply-adds of work, started and joined within
+   the call; smaller batches run on the calling thread without allocating. The split never changes
+   a decision. The library changes no process-wide setting (docs/PERFORMANCE.md). */
 AV_API int av_route_batch(const av_router *r, const float *embeddings, size_t n, size_t dim,
                           size_t row_stride, float alpha, int32_t *out_models);
 

@@ -174,6 +174,37 @@ TEST(test_batch_identical_random_with_ties)
         }
 }
 
+/* Splitting a batch among threads changes nothing: every row is routed on its own. */
+TEST(test_batch_threads_identical)
+{
+    td_fixture fx;
+    REQUIRE(td_load_fixture(&fx) == 0);
+    av_router *r = fixture_router(&fx);
+    REQUIRE(r);
+    size_t n = fx.n, d = fx.d;
+    float *Q = malloc(n * d * sizeof(float));
+    int32_t *ref = malloc(n * sizeof(int32_t)), *got = malloc(n * sizeof(int32_t));
+    REQUIRE(Q && ref && got);
+    memcpy(Q, fx.emb.data, n * d * sizeof(float));
+    Q[700 * d + 3] = NAN; /* a bad row in a later slice */
+    for (size_t i = 0; i < n; i++)
+        ref[i] = av_route(r, Q + i * d, d, 0.4f);
+    const unsigned counts[] = {1, 2, 3, 5, 64, 1000};
+    for (size_t c = 0; c < sizeof counts / sizeof counts[0]; c++) {
+        memset(got, 0x7F, n * sizeof(int32_t));
+        int rc = av__route_batch_threads(r, Q, n, d, d, 0.4f, got, counts[c]);
+        CHECK_EQ_INT(rc, AV_EVECTOR);
+        CHECK(strstr(av_last_error(), "row 700") != NULL);
+        CHECK(memcmp(ref, got, n * sizeof(int32_t)) == 0);
+    }
+    /* and the public call (its default thread count) agrees */
+    CHECK_EQ_INT(av_route_batch(r, Q, n, d, d, 0.4f, got), AV_EVECTOR);
+    CHECK(memcmp(ref, got, n * sizeof(int32_t)) == 0);
+    free(Q), free(ref), free(got);
+    av_router_free(r);
+    td_free_fixture(&fx);
+}
+
 TEST(test_batch_bad_rows_and_arguments)
 {
     td_fixture fx;
@@ -283,4 +314,5 @@ TEST(test_hot_path_allocates_nothing)
 }
 
 TH_MAIN(T(test_hot_path_allocates_nothing), T(test_batch_identical_on_fixture), T(test_batch_identical_random_with_ties),
-        T(test_batch_bad_rows_and_arguments), T(test_batch_extreme_magnitudes))
+        T(test_batch_threads_identical), T(test_batch_bad_rows_and_arguments),
+        T(test_batch_extreme_magnitudes))
