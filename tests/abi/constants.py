@@ -4,8 +4,8 @@
   constants.py dump HEADER > tests/abi/constants.txt    (run by `make abi-baseline`)
   constants.py check HEADER BASELINE CC                  (run by `make check-abi-constants`)
 
-`dump` lists every error code of AV_ERRNO_MAP and every enumerator `AV_NAME = value` of the header
-as `NAME VALUE`. `check` compiles a file of `_Static_assert(NAME == VALUE)` for the baseline's
+`dump` lists every error code of AV_ERRNO_MAP, every enumerator `AV_NAME = value` and every integer
+macro (flags, modes; not versions or AV_MAX_* limits) of the header as `NAME VALUE`. `check` compiles a file of `_Static_assert(NAME == VALUE)` for the baseline's
 names against the current header, so a renumbered or removed constant fails to compile, and
 prints `N passed, N failed`. New constants need no baseline entry until the next `abi-baseline`.
 """
@@ -23,7 +23,19 @@ def constants(header):
         found["AV_" + name] = int(value)
     for name, value in re.findall(r"^\s*(AV_[A-Z0-9_]+)\s*=\s*(-?\d+)", text, flags=re.M):
         found[name] = int(value)
-    found.pop("AV_ERRNO_LAST_", None)  # moves whenever a code is appended
+    # Integer macros (flags, weighting and normalisation modes). Not frozen: the version numbers,
+    # the limits AV_MAX_* (they may be raised, docs/ABI.md), and AV_ERRNO_LAST_ (it moves whenever
+    # a code is appended).
+    for name, expr in re.findall(r"^#define\s+(AV_[A-Z0-9_]+)\s+([0-9xXa-fA-FuUlL ()<|]+?)\s*(?:/\*.*)?$",
+                                 text, flags=re.M):
+        if name.startswith(("AV_VERSION_", "AV_MAX_")):
+            continue
+        py = re.sub(r"(?<=[0-9a-fA-F])[uUlL]+\b", "", expr)
+        try:
+            found[name] = int(eval(py, {"__builtins__": {}}))  # digits, shifts, ors, parentheses
+        except (SyntaxError, NameError, TypeError):
+            pass
+    found.pop("AV_ERRNO_LAST_", None)
     return found
 
 
