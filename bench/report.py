@@ -44,7 +44,7 @@ def main():
       % (active, peer_env.get("numpy", "?"), peer_env.get("blas", "?")))
     p("")
     p("Single av_route (m=8, p=4, cache-warm), ns per query")
-    hdr = "%-11s %-8s %-26s %-26s %-26s %-26s %-26s %-26s" % (
+    hdr = "%-11s %-10s %-26s %-26s %-26s %-26s %-26s %-26s" % (
         "d x k", "backend", "f32", "f16", "int8", "plain AVX2 sweep", "numpy", "faiss")
     p(hdr)
     for d in (384, 1024, 4096):
@@ -53,13 +53,13 @@ def main():
                 f = lib("route", be, "f32", d, k)
                 if not f:
                     continue
-                p("%-11s %-8s %-26s %-26s %-26s %-26s %-26s %-26s" % (
+                p("%-11s %-10s %-26s %-26s %-26s %-26s %-26s %-26s" % (
                     "%dx%d" % (d, k), be, cell(f), cell(lib("route", be, "f16", d, k)),
                     cell(lib("route", be, "int8", d, k)), cell(lib("sweep", "avx2", "f32", d, k)),
                     cell(peer("route", "numpy", d, k)), cell(peer("route", "faiss", d, k))))
     p("")
     p("Ratios (libavengers time / peer time; < 1 is faster)")
-    p("%-11s %-8s %-9s %-9s %-9s %-9s %-9s %-9s %-9s" % (
+    p("%-11s %-10s %-9s %-9s %-9s %-9s %-9s %-9s %-9s" % (
         "d x k", "backend", "f32/swp", "f32/np", "f32/faiss", "f16/swp", "int8/swp", "int8/np",
         "np/f32 x"))
     for d in (384, 1024, 4096):
@@ -72,7 +72,7 @@ def main():
                 if not f:
                     continue
                 f, h, i8 = med(f), med(lib("route", be, "f16", d, k)), med(lib("route", be, "int8", d, k))
-                p("%-11s %-8s %-9.3f %-9.3f %-9.3f %-9.3f %-9.3f %-9.3f %-9.1f" % (
+                p("%-11s %-10s %-9.3f %-9.3f %-9.3f %-9.3f %-9.3f %-9.3f %-9.1f" % (
                     "%dx%d" % (d, k), be, f / sw, f / npv, f / fa, h / sw, i8 / sw, i8 / npv, npv / f))
     p("")
     p("Batch, d=4096 k=64, 4096 queries, ns per query")
@@ -84,7 +84,7 @@ def main():
             continue
         loop = lib("route_loop", be, "f32", 4096, 64)
         ident = next((r for r in rows if r["bench"] == "batch_identity" and r["backend"] == be), {})
-        p("  av_route_batch %-7s %-28s loop of av_route %-28s identical %s/%s  numpy/batch %.2fx  "
+        p("  av_route_batch %-10s %-28s loop of av_route %-28s identical %s/%s  numpy/batch %.2fx  "
           "sgemm-path/batch %.2fx" % (be, cell(b), cell(loop), ident.get("identical"),
                                       ident.get("n"), med(npb) / med(b), med(sg) / med(b)))
     p("  numpy batch (Q @ C.T, argpartition)  %s" % cell(npb))
