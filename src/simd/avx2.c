@@ -16,7 +16,8 @@
 #define W 8u        /* floats per vector */
 #define AV2_ROWS 8u /* rows per block of the single-query kernels */
 #define AV2_MQ 8u   /* queries per block of the batch kernel */
-#define AV2_MROWS 1u /* rows per tile step of the batch kernel: 8 accumulators, query loads folded into the FMAs */
+/* rows per tile step of the batch kernel: 8 accumulators, the query loads folded into the FMAs */
+#define AV2_MROWS 1u
 #define AV_I8_STEP 32u
 
 /* mask_tbl + 8 - r selects the first r lanes (r in 1..7) for maskload. */
@@ -264,8 +265,10 @@ AV_TARGET static uint32_t avx2_absmax_bits(const float *q, size_t d)
     __m256i m0 = _mm256_setzero_si256(), m1 = _mm256_setzero_si256();
     size_t t = 0;
     for (; t + 2 * W <= d; t += 2 * W) {
-        m0 = _mm256_max_epu32(m0, _mm256_and_si256(_mm256_loadu_si256((const __m256i *)(q + t)), absm));
-        m1 = _mm256_max_epu32(m1, _mm256_and_si256(_mm256_loadu_si256((const __m256i *)(q + t + W)), absm));
+        __m256i a = _mm256_loadu_si256((const __m256i *)(q + t));
+        __m256i b = _mm256_loadu_si256((const __m256i *)(q + t + W));
+        m0 = _mm256_max_epu32(m0, _mm256_and_si256(a, absm));
+        m1 = _mm256_max_epu32(m1, _mm256_and_si256(b, absm));
     }
     m0 = _mm256_max_epu32(m0, m1);
     __m128i s = _mm_max_epu32(_mm256_castsi256_si128(m0), _mm256_extracti128_si256(m0, 1));

@@ -181,7 +181,8 @@ AV_TARGET AV_INLINE void blk_f16(const uint16_t *C, size_t ld, size_t d, const f
         __m512 qv = _mm512_maskz_loadu_ps(m, q + t);
 #pragma GCC unroll 8
         for (unsigned r = 0; r < R; r++) {
-            __m256i h = _mm512_castsi512_si256(_mm512_maskz_loadu_epi16((__mmask32)m, C + r * ld + t));
+            __m512i h16 = _mm512_maskz_loadu_epi16((__mmask32)m, C + r * ld + t);
+            __m256i h = _mm512_castsi512_si256(h16);
             acc[r] = _mm512_fmadd_ps(_mm512_cvtph_ps(h), qv, acc[r]);
         }
     }
@@ -315,8 +316,10 @@ AV_TARGET static void avx512_dots_i8f(const int8_t *C, size_t ld, size_t k, size
         __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
         size_t t = 0;
         for (; t + 2 * W <= d; t += 2 * W) {
-            __m512 c0 = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(row + t))));
-            __m512 c1 = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(row + t + W))));
+            __m128i b0 = _mm_loadu_si128((const __m128i *)(row + t));
+            __m128i b1 = _mm_loadu_si128((const __m128i *)(row + t + W));
+            __m512 c0 = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(b0));
+            __m512 c1 = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(b1));
             a0 = _mm512_fmadd_ps(c0, _mm512_loadu_ps(q + t), a0);
             a1 = _mm512_fmadd_ps(c1, _mm512_loadu_ps(q + t + W), a1);
         }

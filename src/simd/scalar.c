@@ -23,7 +23,8 @@ static float dot_f32(const float *a, const float *b, size_t d)
     return ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
 }
 
-static void scalar_dots_f32(const float *C, size_t ld, size_t k, size_t d, const float *q, float *out)
+static void scalar_dots_f32(const float *C, size_t ld, size_t k, size_t d, const float *q,
+                            float *out)
 {
     for (size_t j = 0; j < k; j++)
         out[j] = dot_f32(C + j * ld, q, d);
@@ -36,7 +37,8 @@ static void scalar_dots_f32_multi(const float *C, size_t ld, size_t k, size_t d,
         scalar_dots_f32(C, ld, k, d, Q + i * ldq, out + i * ldo);
 }
 
-static void scalar_dots_f16(const uint16_t *C, size_t ld, size_t k, size_t d, const float *q, float *out)
+static void scalar_dots_f16(const uint16_t *C, size_t ld, size_t k, size_t d, const float *q,
+                            float *out)
 {
     for (size_t j = 0; j < k; j++) {
         const uint16_t *row = C + j * ld;
@@ -51,7 +53,8 @@ static void scalar_dots_f16(const uint16_t *C, size_t ld, size_t k, size_t d, co
     }
 }
 
-static void scalar_dots_i8(const int8_t *C, size_t ld, size_t k, size_t d, const int8_t *q8, int32_t *out)
+static void scalar_dots_i8(const int8_t *C, size_t ld, size_t k, size_t d, const int8_t *q8,
+                           int32_t *out)
 {
     for (size_t j = 0; j < k; j++) {
         const int8_t *row = C + j * ld;
@@ -82,7 +85,8 @@ static void scalar_quant_i8(const float *q, size_t d, float mul, int8_t *q8)
         q8[t] = (int8_t)lrintf(q[t] * mul);
 }
 
-static void scalar_dots_i8f(const int8_t *C, size_t ld, size_t k, size_t d, const float *q, float *out)
+static void scalar_dots_i8f(const int8_t *C, size_t ld, size_t k, size_t d, const float *q,
+                            float *out)
 {
     for (size_t j = 0; j < k; j++) {
         const int8_t *row = C + j * ld;
