@@ -1,8 +1,9 @@
 /* Fuzz target: a sequence of operations driven by the input bytes on a valid router (av_route,
    av_route_batch, av_profile_update, av_router_set_top_p, av_router_cluster_stats, a
-   save_buffer/load_buffer round trip). Each result is checked against what the header promises,
+   save_buffer/load_buffer round trip, av_route_ex with default and with fuzzed options). Each result is checked against what the header promises,
    computed independently here: which inputs are valid, that a valid route returns a model index,
-   that batch decisions equal single decisions, that an accepted update adds exactly one outcome,
+   that batch decisions equal single decisions, that av_route_ex with default options equals
+   av_route, that an accepted update adds exactly one outcome,
    and that a round trip is lossless. */
 #include "avengers/avengers.h"
 #include "fuzz/fuzz.h"
@@ -134,7 +135,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int32_t out[MAX_BATCH];
     int roundtrips = 0;
     for (int op = 0; op < MAX_OPS && in.n > 0; op++) {
-        switch (take_byte(&in) % 6) {
+        switch (take_byte(&in) % 8) {
         case 0: { /* route */
             take_vec(&in, q, D);
             float alpha = take_float(&in);
@@ -185,6 +186,66 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             uint32_t p = take_byte(&in) % (K + 2);
             int rc = av_router_set_top_p(r, p);
             FUZZ_ASSERT(rc == ((p >= 1 && p <= K) ? AV_OK : AV_EINVAL));
+            break;
+        }
+        case 6: { /* av_route_ex with default options decides as av_route */
+            take_vec(&in, q, D);
+            float alpha = take_float(&in);
+            av_route_options o;
+            av_route_options_init(&o);
+            o.alpha = alpha;
+            int32_t single = av_route(r, q, D, alpha), ex = av_route_ex(r, q, D, &o, NULL);
+            FUZZ_ASSERT(ex == single);
+            break;
+        }
+        case 7: { /* av_route_ex with fuzzed options: a valid model or a code, never a crash */
+            take_vec(&in, q, D);
+            av_route_options o;
+            av_route_options_init(&o);
+            o.alpha = take_float(&in);
+            o.top_p = take_byte(&in) % (K + 2);
+            o.weighting = take_byte(&in) % 4;
+            o.temperature = take_float(&in);
+            o.kappa = (double)take_float(&in);
+            o.flags = take_byte(&in) & 0x3Fu;
+            o.max_expected_cost = (double)take_float(&in);
+            o.min_expected_score = (double)take_float(&in);
+            o.guard_margin = (double)take_float(&in);
+            o.normalisation = take_byte(&in) % 4;
+            o.explore_seed = take_byte(&in);
+            uint8_t mask[M + 1];
+            for (size_t i = 0; i < M + 1; i++)
+                mask[i] = take_byte(&in) & 1u;
+            if (take_byte(&in) & 1u) {
+                o.model_mask = mask;
+                o.model_mask_len = take_byte(&in) % (M + 2);
+            }
+            int32_t ranked[M];
+            double rs[M], ms[M], es[M], ec[M], cw[K], cs[K];
+            uint32_t cl[K];
+            float csim[K];
+            av_route_result res;
+            av_route_result_init(&res);
+            res.ranked = ranked;
+            res.ranked_scores = rs;
+            res.ranked_cap = take_byte(&in) % (M + 1);
+            res.model_scores = ms;
+            res.expected_score = es;
+            res.expected_cost = ec;
+            res.models_cap = M;
+            res.clusters = cl;
+            res.cluster_sims = csim;
+            res.cluster_weights = cw;
+            res.cluster_support = cs;
+            res.clusters_cap = take_byte(&in) % (K + 1);
+            int32_t got = av_route_ex(r, q, D, &o, &res);
+            FUZZ_ASSERT((got >= 0 && got < M && res.model == got) ||
+                        (got < 0 && got >= AV_ERRNO_LAST_));
+            FUZZ_ASSERT(res.n_ranked <= res.ranked_cap);
+            for (size_t i = 0; i < res.n_ranked; i++)
+                FUZZ_ASSERT(ranked[i] >= 0 && ranked[i] < M);
+            for (size_t i = 0; i < res.n_clusters && i < res.clusters_cap; i++)
+                FUZZ_ASSERT(cl[i] < K);
             break;
         }
         default: {
