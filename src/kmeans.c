@@ -1,13 +1,18 @@
 /* k-means as scikit-learn's KMeans does it: greedy k-means++ seeding (2 + ln k local trials per
-   step), Lloyd iterations whose distance blocks come from the SIMD batch kernel (dots_f32_multi, the
-   one av_route_batch uses) with squared norms precomputed, relocation of empty clusters
-   to the points farthest from their centres, tolerance relative to the data's mean variance, and
-   n_init restarts keeping the lowest inertia. Deterministic for a seed (own PRNG) and backend.
-   Why not cblas_sgemm: docs/PERFORMANCE.md (on this project's machines Debian's OpenBLAS 0.3.21
-   falls back to its SSE3 "Prescott" kernels and is about 3x slower than the AVX-512/AVX2 kernel,
-   and its multi-threaded sums depend on the thread count). */
+   step), Lloyd iterations whose distance blocks are ||x||^2 + ||c||^2 - 2 X C^T with the squared
+   norms precomputed, relocation of empty clusters to the points farthest from their centres,
+   tolerance relative to the data's mean variance, and n_init restarts keeping the lowest inertia.
+   Deterministic for a seed (own PRNG), distance engine and backend.
+
+   The X C^T blocks come from cblas_sgemm (OpenBLAS). One exception, decided once per fit: when
+   OpenBLAS runs a generic pre-AVX kernel set on a CPU that the library's own SIMD kernels serve
+   better (a DYNAMIC_ARCH build that does not recognise the CPU falls back to "Prescott": Debian's
+   OpenBLAS 0.3.21 does so on Sapphire Rapids and is 3x slower there), the blocks come from the
+   library's multi-query kernel instead. AV_KMEANS_GEMM=blas|simd forces either; docs/PERFORMANCE.md
+   has the measurements. */
 #include "internal.h"
 
+#include <cblas.h>
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
@@ -25,18 +30,57 @@ typedef struct km_work {
     double *sums;   /* k x d */
     double *cnt;    /* k */
     float *mind;    /* n: squared distance to the assigned centre */
+    bool blas;      /* distance blocks from cblas_sgemm (else the SIMD multi-query kernel) */
 } km_work;
+
+/* OpenBLAS cores without AVX: what a DYNAMIC_ARCH build falls back to on a CPU it does not know. */
+static bool blas_core_is_generic(void)
+{
+    static const char *const generic[] = {"prescott", "core2",   "penryn", "dunnington",
+                                          "nehalem",  "atom",    "katmai", "coppermine",
+                                          "northwood", "banias", "unknown"};
+    const char *core = openblas_get_corename();
+    if (!core)
+        return true;
+    char low[32];
+    size_t i = 0;
+    for (; core[i] && i + 1 < sizeof low; i++)
+        low[i] = (char)(core[i] >= 'A' && core[i] <= 'Z' ? core[i] - 'A' + 'a' : core[i]);
+    low[i] = '\0';
+    for (size_t g = 0; g < sizeof generic / sizeof generic[0]; g++)
+        if (strcmp(low, generic[g]) == 0)
+            return true;
+    return false;
+}
+
+/* cblas_sgemm unless forced otherwise or OpenBLAS runs a generic core where we have SIMD kernels. */
+static bool use_blas(void)
+{
+    const char *force = getenv("AV_KMEANS_GEMM");
+    if (force && strcmp(force, "blas") == 0)
+        return true;
+    if (force && strcmp(force, "simd") == 0)
+        return false;
+    return !(blas_core_is_generic() && strcmp(av__kernels()->name, "scalar") != 0);
+}
 
 /* Squared distances of rows [r0, r0+nb) to the `kc` centres C (kc x d) into G (nb x kc). */
 static void block_dist(const km_work *w, size_t r0, size_t nb, const float *C, const float *csq,
                        size_t kc, float *G)
 {
-    av__kernels()->dots_f32_multi(C, w->d, kc, w->d, w->X + r0 * w->d, w->d, nb, G, kc);
+    float scale = -2.0f;
+    if (w->blas) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nb, (int)kc, (int)w->d, -2.0f,
+                    w->X + r0 * w->d, (int)w->d, C, (int)w->d, 0.0f, G, (int)kc);
+        scale = 1.0f; /* sgemm applied the -2 */
+    } else {
+        av__kernels()->dots_f32_multi(C, w->d, kc, w->d, w->X + r0 * w->d, w->d, nb, G, kc);
+    }
     for (size_t i = 0; i < nb; i++) {
         float xs = w->xsq[r0 + i];
         float *g = G + i * kc;
         for (size_t j = 0; j < kc; j++) {
-            float v = -2.0f * g[j] + xs + csq[j];
+            float v = scale * g[j] + xs + csq[j];
             g[j] = v > 0.0f ? v : 0.0f; /* rounding can make a tiny distance negative */
         }
     }
@@ -249,7 +293,7 @@ int av__kmeans(const float *X, size_t n, size_t d, const av_fit_options *o, av_k
         return av__fail(AV_EEMPTY, "%zu rows cannot make %zu clusters", n, k);
     size_t trials = 2 + (size_t)log((double)k);
     size_t gcols = k > trials ? k : trials;
-    km_work w = {X, n, d, k, NULL, NULL, NULL, NULL, NULL, NULL};
+    km_work w = {X, n, d, k, NULL, NULL, NULL, NULL, NULL, NULL, use_blas()};
     w.xsq = malloc(n * sizeof(float));
     w.G = malloc((size_t)AV_KM_BLOCK * gcols * sizeof(float));
     w.csq = malloc(k * sizeof(float));

@@ -199,8 +199,10 @@ AV_API int av_builder_new(av_builder **out, size_t dim, size_t n_models,
 AV_API int av_builder_add(av_builder *b, const float *embedding, size_t dim, const float *scores,
                           const float *costs);
 AV_API size_t av_builder_n_rows(const av_builder *b);
-/* k-means++ / Lloyd (SIMD distance blocks) with n_init restarts, then per-cluster statistics. The
-   builder stays valid and can be fitted again with other options. */
+/* k-means++ / Lloyd with n_init restarts, then per-cluster statistics. Distance blocks come from
+   cblas_sgemm (OpenBLAS threads: OPENBLAS_NUM_THREADS), or from the library's SIMD kernels when
+   OpenBLAS runs a generic pre-AVX kernel set on this CPU (AV_KMEANS_GEMM=blas|simd forces either;
+   docs/PERFORMANCE.md). The builder stays valid and can be fitted again with other options. */
 AV_API int av_builder_fit(av_builder *b, const av_fit_options *opts, av_router **out);
 AV_API void av_builder_free(av_builder *b);
 
