@@ -235,9 +235,12 @@ AV_HIDDEN void av__means_from_raw(const double *raw, const double *gp, const dou
 /* The argmax with the paper's tie rule (higher sum, then lower global mean cost, then lower
    index) over models allowed by mask (NULL = all). Returns -1 when none is allowed. */
 AV_HIDDEN int32_t av__argmax_tie(const av_table *t, const double *acc, const uint8_t *allowed);
-/* Publish a new table for m_new == r->m models (the statistics arrays and names already grown
-   to that layout) and retire the old one. Caller holds r->lock. */
-AV_HIDDEN int av__table_regrow_locked(av_router *r, size_t m_new);
+/* A new, empty table for m models (NULL when out of memory), and its publication: filled from the
+   statistics (whose layout must already be r->m == t->m models), then made current; the old table
+   is retired. Publication cannot fail. Caller holds r->lock. */
+AV_HIDDEN av_table *av__table_new(size_t k, size_t m);
+AV_HIDDEN void av__table_discard(av_table *t); /* a table never published; NULL is a no-op */
+AV_HIDDEN void av__table_publish_locked(av_router *r, av_table *t);
 /* Republish every row and global mean from the statistics. Caller holds the lock. */
 AV_HIDDEN void av__republish_all_locked(av_router *r);
 /* Read the estimator defaults from the metadata keys kappa, weighting, temperature, guard_margin

@@ -151,6 +151,8 @@ AV_API int32_t av_router_add_model(av_router *r, const char *name, double prior_
         pthread_mutex_unlock(&r->lock);
         return rc;
     }
+    /* Everything that can fail comes first, so that a failure leaves the router as it was. */
+    av_table *t = av__table_new(k, m + 1);
     double w = prior_weight;
     double *cnt = grow_km(r->count, k, m, w), *ss = grow_km(r->sum_score, k, m, w * prior_score),
            *sc = grow_km(r->sum_cost, k, m, w * prior_cost);
@@ -158,9 +160,10 @@ AV_API int32_t av_router_add_model(av_router *r, const char *name, double prior_
            *gq = grow_m(r->g_cost, m, w * (double)k * prior_cost);
     char **names = malloc((m + 1) * sizeof *names);
     char *copy = av__strdup(name);
-    if (!cnt || !ss || !sc || !gc || !gs || !gq || !names || !copy ||
+    if (!t || !cnt || !ss || !sc || !gc || !gs || !gq || !names || !copy ||
         av__retire_locked(r, r->names) != AV_OK) {
         free(cnt), free(ss), free(sc), free(gc), free(gs), free(gq), free(names), free(copy);
+        av__table_discard(t);
         pthread_mutex_unlock(&r->lock);
         return av__fail(AV_ENOMEM, "adding model '%s'", name);
     }
@@ -174,9 +177,7 @@ AV_API int32_t av_router_add_model(av_router *r, const char *name, double prior_
     r->g_count = gc, r->g_score = gs, r->g_cost = gq;
     __atomic_store_n(&r->names, names, __ATOMIC_RELEASE);
     __atomic_store_n(&r->m, m + 1, __ATOMIC_RELEASE);
-    rc = av__table_regrow_locked(r, m + 1);
+    av__table_publish_locked(r, t);
     pthread_mutex_unlock(&r->lock);
-    /* On failure the router keeps routing with the old table (which never sees the new model);
-       the statistics already include it. */
-    return rc ? rc : (int32_t)m;
+    return (int32_t)m;
 }

@@ -258,16 +258,23 @@ int av__router_refresh_all(av_router *r)
     return AV_OK;
 }
 
-int av__table_regrow_locked(av_router *r, size_t m_new)
+av_table *av__table_new(size_t k, size_t m)
+{
+    return table_new(k, m);
+}
+
+void av__table_discard(av_table *t)
+{
+    table_free(t);
+}
+
+void av__table_publish_locked(av_router *r, av_table *t)
 {
     av_table *old = atomic_load_explicit(&r->table, memory_order_relaxed);
-    av_table *t = table_new(r->k, m_new);
-    if (!t)
-        return av__fail(AV_ENOMEM, "routing table for %zu models", m_new);
     /* Fill the new table completely before anyone can see it, then publish: a reader holds either
        the old table (with its own m) or the new one, never a mix. */
     double row[AV_ROW_WORDS * AV_MAX_MODELS];
-    for (size_t i = 0; i < m_new; i++)
+    for (size_t i = 0; i < t->m; i++)
         refresh_model_globals(r, t, i);
     for (size_t j = 0; j < r->k; j++) {
         compute_row(r, j, row);
@@ -275,7 +282,6 @@ int av__table_regrow_locked(av_router *r, size_t m_new)
     }
     t->older = old;
     atomic_store_explicit(&r->table, t, memory_order_release);
-    return AV_OK;
 }
 
 /* ---------------------------------------------------------------------------------------------
