@@ -52,7 +52,9 @@ AV_API void av_tune_options_default_grid(av_tune_options *opts)
     opts->n_kappa = sizeof GRID_KAPPA / sizeof GRID_KAPPA[0];
     opts->temperatures = GRID_T;
     opts->n_temperatures = sizeof GRID_T / sizeof GRID_T[0];
-    opts->global_normalisation = 1;
+    /* a caller's struct from before the field was appended ends before it */
+    if (opts->struct_size >= offsetof(av_tune_options, global_normalisation) + sizeof(uint32_t))
+        opts->global_normalisation = 1;
 }
 
 typedef struct tune_cfg {

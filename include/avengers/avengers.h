@@ -509,7 +509,8 @@ typedef struct av_tune_options {
 AV_API void av_tune_options_init(av_tune_options *opts);
 /* The candidate lists `avengers train --tune` uses (k 60, 120, 200, 300; top_p 2, 4, 8; kappa 0,
    4, 16; hard weights or softmax at temperatures 0.03 and 0.05; per-cluster or global
-   normalisation). Pointers to static constant arrays. */
+   normalisation). Pointers to static constant arrays. Writes only fields within
+   opts->struct_size (so set it first, e.g. with av_tune_options_init). */
 AV_API void av_tune_options_default_grid(av_tune_options *opts);
 
 /* Budgets. The mean score and cost per query of routing at alpha with the router's defaults:

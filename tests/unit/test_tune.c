@@ -175,6 +175,15 @@ TEST(test_tune_errors)
     av_tune_options_default_grid(&g);
     CHECK(g.n_n_clusters > 1 && g.n_top_p > 1 && g.n_kappa > 1 && g.n_temperatures >= 1);
     CHECK(g.kappa[0] == 0.0);
+    CHECK_EQ_INT(g.global_normalisation, 1);
+    /* a caller's struct of the first published size: the appended field is not written */
+    av_tune_options old;
+    av_tune_options_init(&old);
+    old.struct_size = (uint32_t)offsetof(av_tune_options, global_normalisation);
+    old.global_normalisation = 7;
+    av_tune_options_default_grid(&old);
+    CHECK_EQ_INT(old.global_normalisation, 7);
+    CHECK(old.n_n_clusters == g.n_n_clusters);
     av_builder_free(b);
 }
 
