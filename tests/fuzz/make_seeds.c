@@ -24,40 +24,12 @@ static int write_file(const char *dir, const char *name, const void *p, size_t n
 static int train_and_save(av_router **keep, uint32_t k, uint32_t top_p, int glove,
                           uint32_t ctype, unsigned char **file, size_t *size)
 {
-    av_router *r = sr_train(k, top_p, 5, glove);
-    if (!r)
-        return -1;
-    if (ctype != AV_CENTROIDS_F32) {
-        /* refit with the storage type: sr_train uses float32 */
-        av_router_free(r);
-        td_fixture fx;
-        td_array g = {0};
-        if (td_load_fixture(&fx) || td_load_npy(SR_GLOVE, "<f4", &g))
-            return -1;
-        av_builder *b = NULL;
-        av_fit_options o;
-        av_fit_options_init(&o);
-        o.n_clusters = k;
-        o.top_p = top_p;
-        o.n_init = 1;
-        o.seed = 5;
-        o.centroid_type = ctype;
-        r = NULL;
-        if (av_builder_new(&b, g.cols, fx.m, (const char *const *)fx.names) == AV_OK) {
-            for (size_t i = 0; i < fx.n; i++)
-                av_builder_add(b, (const float *)g.data + i * g.cols, g.cols, TD_SCORES(&fx, i),
-                               TD_COSTS(&fx, i));
-            av_builder_fit(b, &o, &r);
-        }
-        av_builder_free(b);
-        free(g.data);
-        td_free_fixture(&fx);
-        if (!r || av_router_set_meta(r, "created", "2026-01-01T00:00:00Z") != AV_OK)
-            return -1;
-    }
+    av_router *r = sr_train_as(k, top_p, 5, glove, ctype);
     void *buf;
-    if (av_router_save_buffer(r, &buf, size) != AV_OK)
+    if (!r || av_router_save_buffer(r, &buf, size) != AV_OK) {
+        av_router_free(r);
         return -1;
+    }
     *file = buf;
     *keep = r;
     return 0;

@@ -17,8 +17,8 @@
 #define SR_GLOVE "glove.npy"
 
 /* Train a router with k clusters on the training split, with the glove (glove != 0) or the default
-   384-d embeddings. NULL on failure. */
-static av_router *sr_train(uint32_t k, uint32_t top_p, uint64_t seed, int glove)
+   384-d embeddings, storing centroids as ctype (av_centroid_type). NULL on failure. */
+static av_router *sr_train_as(uint32_t k, uint32_t top_p, uint64_t seed, int glove, uint32_t ctype)
 {
     td_fixture fx;
     if (td_load_fixture(&fx) != 0)
@@ -48,6 +48,7 @@ static av_router *sr_train(uint32_t k, uint32_t top_p, uint64_t seed, int glove)
         o.n_init = 1;
         o.seed = seed;
         o.embedder_id = glove ? "glove-100" : "tfidf-svd-384";
+        o.centroid_type = ctype;
         if (av_builder_fit(b, &o, &r) != AV_OK)
             r = NULL;
     }
@@ -60,6 +61,12 @@ static av_router *sr_train(uint32_t k, uint32_t top_p, uint64_t seed, int glove)
         r = NULL;
     }
     return r;
+}
+
+/* The same with float32 centroids. */
+static inline av_router *sr_train(uint32_t k, uint32_t top_p, uint64_t seed, int glove)
+{
+    return sr_train_as(k, top_p, seed, glove, AV_CENTROIDS_F32);
 }
 
 #endif

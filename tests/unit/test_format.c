@@ -293,6 +293,61 @@ TEST(test_rechecksummed_flips_safe)
     free(c);
 }
 
+/* The compact storages have their own parsers (f16 bit patterns; int8 row and per-dimension
+   scales): every truncation and every bit flip of an f16 and an int8 file (k = 4) is rejected, and
+   every bit flip with the checksums recomputed is rejected or gives a usable router, within the
+   memory bound. */
+TEST(test_compact_storages_hostile)
+{
+    REQUIRE(setup());
+    static const uint32_t types[] = {AV_CENTROIDS_F16, AV_CENTROIDS_INT8};
+    for (size_t ti = 0; ti < sizeof types / sizeof types[0]; ti++) {
+        av_router *r = sr_train_as(4, 2, 3, 1, types[ti]);
+        REQUIRE(r);
+        void *buf;
+        size_t n;
+        REQUIRE(av_router_save_buffer(r, &buf, &n) == AV_OK);
+        av_router_free(r);
+        unsigned char *f = buf, *c = malloc(n);
+        REQUIRE(c);
+        size_t bad_trunc = 0, bad_flip = 0, accepted = 0, unusable = 0, over = 0;
+        for (size_t len = 0; len < n; len++) {
+            av_router *t = NULL;
+            if (av_router_load_buffer(&t, f, len) >= 0 || t) {
+                bad_trunc++;
+                av_router_free(t);
+            }
+        }
+        for (size_t bit = 0; bit < n * 8; bit++) {
+            memcpy(c, f, n);
+            c[bit / 8] ^= (unsigned char)(1u << (bit % 8));
+            av_router *t = NULL;
+            if (av_router_load_buffer(&t, c, n) >= 0) {
+                bad_flip++;
+                av_router_free(t);
+            }
+            sr_fix_crcs(c, n);
+            long long peak;
+            int rc = load_counted(&t, c, n, &peak);
+            over += !within_bound(peak, n);
+            if (rc == AV_OK) {
+                accepted++;
+                unusable += !router_usable(t);
+                av_router_free(t);
+            }
+        }
+        printf("     %s file of %zu bytes: %zu truncations and %zu flips rejected; re-checksummed: "
+               "%zu accepted (all usable)\n",
+               ti ? "int8" : "f16", n, n, n * 8, accepted);
+        CHECK_EQ_INT(bad_trunc, 0);
+        CHECK_EQ_INT(bad_flip, 0);
+        CHECK_EQ_INT(unusable, 0);
+        CHECK_EQ_INT(over, 0);
+        free(c);
+        av_free(buf);
+    }
+}
+
 TEST(test_unknown_sections_skipped)
 {
     REQUIRE(setup());
@@ -605,7 +660,8 @@ TEST(test_teardown)
 }
 
 TH_MAIN(T(test_fixture_roundtrip), T(test_every_truncation_rejected), T(test_every_bit_flip_rejected),
-        T(test_rechecksummed_flips_safe), T(test_unknown_sections_skipped), T(test_versions),
+        T(test_rechecksummed_flips_safe), T(test_compact_storages_hostile),
+        T(test_unknown_sections_skipped), T(test_versions),
         T(test_huge_claims_rejected_before_allocation), T(test_zlib_bomb),
         T(test_zlib_content_checked), T(test_worst_case_allocation_within_bound),
         T(test_load_path_errors), T(test_teardown))
