@@ -106,9 +106,18 @@ AV_API size_t av_router_n_clusters(const av_router *r)
     return r ? r->k : 0;
 }
 
+/* The model count and name array as published by av_router_add_model (release stores): callers
+   outside the lock load them with acquire, so a concurrent addition is seen whole or not at all. */
+static size_t models_now(const av_router *r, char *const **names)
+{
+    if (names)
+        *names = __atomic_load_n(&r->names, __ATOMIC_ACQUIRE);
+    return __atomic_load_n(&r->m, __ATOMIC_ACQUIRE);
+}
+
 AV_API size_t av_router_n_models(const av_router *r)
 {
-    return r ? r->m : 0;
+    return r ? models_now(r, NULL) : 0;
 }
 
 AV_API size_t av_router_top_p(const av_router *r)
@@ -123,17 +132,20 @@ AV_API const char *av_router_simd_backend(const av_router *r)
 
 AV_API const char *av_router_model_name(const av_router *r, size_t model)
 {
-    if (!r || model >= r->m)
+    char *const *names;
+    if (!r || model >= models_now(r, &names))
         return NULL;
-    return r->names[model];
+    return names[model];
 }
 
 AV_API int32_t av_router_model_index(const av_router *r, const char *name)
 {
     if (!r || !name)
         return av__fail(AV_EINVAL, "router or name is NULL");
-    for (size_t i = 0; i < r->m; i++)
-        if (strcmp(r->names[i], name) == 0)
+    char *const *names;
+    size_t m = models_now(r, &names);
+    for (size_t i = 0; i < m; i++)
+        if (strcmp(names[i], name) == 0)
             return (int32_t)i;
     return av__fail(AV_EMODEL, "no model named '%s'", name);
 }
@@ -303,8 +315,9 @@ AV_API int av_profile_update(av_router *r, const float *embedding, size_t dim, i
     int rc = av__check_route_args(r, embedding, dim, 0.0f);
     if (rc)
         return rc;
-    if (model < 0 || (size_t)model >= r->m)
-        return av__fail(AV_EMODEL, "model %d of %zu", (int)model, r->m);
+    size_t m = models_now(r, NULL); /* only grows: an index valid now stays valid */
+    if (model < 0 || (size_t)model >= m)
+        return av__fail(AV_EMODEL, "model %d of %zu", (int)model, m);
     if (!isfinite(score) || !isfinite(cost) || cost < 0.0f)
         return av__fail(AV_EVALUE, "score=%g cost=%g (finite, cost >= 0)", (double)score,
                         (double)cost);
