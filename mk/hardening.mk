@@ -109,7 +109,7 @@ tsan:
 # Every unit test and the corpus replay under memcheck: any error or definite/indirect leak fails.
 # Children are traced too: a test that re-runs itself (test_simd) must see the same (valgrind's)
 # CPU features in the child as in the parent. Slow (memcheck runs the k-means and SIMD tests some
-# 50x slower: the whole suite takes the better part of an hour on one core); a subset:
+# 50x slower: the whole suite takes about 25 minutes); a subset:
 # `make valgrind VALGRIND_TESTS="test_format test_threads test_crashsave"`.
 VALGRIND ?= valgrind -q --trace-children=yes --error-exitcode=99 --leak-check=full \
             --show-leak-kinds=definite,indirect \
