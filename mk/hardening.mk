@@ -154,14 +154,14 @@ check-headers:
 	done; echo "$$p passed, $$f failed"; [ $$f -eq 0 ]
 
 # abigail-tools: the built library's ABI (public types only, from the headers) against the committed
-# baseline; tests/abi/abi_check.sh decides what is incompatible (docs/ABI.md).
+# baseline; tests/abi/abi_check.py decides what is incompatible (docs/ABI.md).
 ABI_BASELINE := tests/abi/libavengers.abi
 # --load-all-types: every public type, also those libabigail cannot reach from a function.
 ABIDW_FLAGS  := --headers-dir include/avengers --load-all-types --no-corpus-path --no-comp-dir-path
 abi-check: $(SHLIB)
 	@mkdir -p $(BUILDDIR)/abi
 	@abidw $(ABIDW_FLAGS) --out-file $(BUILDDIR)/abi/current.abi $(SHLIB)
-	@tests/abi/abi_check.sh $(HEADER) $(ABI_BASELINE) $(BUILDDIR)/abi/current.abi $(BUILDDIR)/abi
+	@$(PYTHON) tests/abi/abi_check.py $(HEADER) $(ABI_BASELINE) $(BUILDDIR)/abi/current.abi $(BUILDDIR)/abi
 
 # Constants keep their values and functions their prototypes (tests/abi/frozen.py explains why
 # abidiff alone is not enough): tests/abi/constants.txt and tests/abi/prototypes.txt.
