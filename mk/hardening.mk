@@ -162,6 +162,7 @@ abi-check: $(SHLIB)
 	@mkdir -p $(BUILDDIR)/abi
 	@abidw $(ABIDW_FLAGS) --out-file $(BUILDDIR)/abi/current.abi $(SHLIB)
 	@$(PYTHON) tests/abi/abi_check.py $(HEADER) $(ABI_BASELINE) $(BUILDDIR)/abi/current.abi
+	@$(PYTHON) tests/abi/frozen.py check $(HEADER) tests/abi $(CC)
 
 # Constants keep their values and functions their prototypes (tests/abi/frozen.py explains why
 # abidiff alone is not enough): tests/abi/constants.txt and tests/abi/prototypes.txt.
