@@ -39,3 +39,15 @@ def test_error_table_in_api_md(avengers):
         row = re.search(r"^\| `AV_%s` \| %s \| .* \| `avengers\.(\w+)` \|$" % (name, code), doc, re.M)
         assert row, "docs/API.md has no error-table row for AV_%s (%s)" % (name, code)
         assert row.group(1) == avengers.BY_CODE[int(code)].__name__
+
+
+def test_bindings_declare_every_function():
+    """The Python binding has a ctypes signature, and avengers-sys an extern declaration, for
+    every function of the header (so neither can silently fall behind it)."""
+    b = os.path.join(ROOT, "bindings")
+    py = "".join(open(os.path.join(b, "python", "avengers", f)).read()
+                 for f in ("_native.py", "_structs.py"))
+    rs = open(os.path.join(b, "rust", "avengers-sys", "src", "lib.rs")).read()
+    names = api_functions()
+    assert not [n for n in names if '"%s"' % n not in py], "Python lacks signatures"
+    assert not [n for n in names if "fn %s(" % n not in rs], "avengers-sys lacks declarations"
