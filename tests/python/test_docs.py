@@ -49,5 +49,7 @@ def test_bindings_declare_every_function():
                  for f in ("_native.py", "_structs.py"))
     rs = open(os.path.join(b, "rust", "avengers-sys", "src", "lib.rs")).read()
     names = api_functions()
-    assert not [n for n in names if '"%s"' % n not in py], "Python lacks signatures"
-    assert not [n for n in names if "fn %s(" % n not in rs], "avengers-sys lacks declarations"
+    missing_py = [n for n in names if '"%s"' % n not in py]
+    missing_rs = [n for n in names if "fn %s(" % n not in rs]
+    assert not missing_py, "the Python binding lacks signatures for %s" % missing_py
+    assert not missing_rs, "avengers-sys lacks declarations for %s" % missing_rs
