@@ -138,9 +138,7 @@ static int set_meta_u(av_router *r, const char *key, unsigned long long v)
 
 static int set_meta_g(av_router *r, const char *key, double v)
 {
-    char buf[40];
-    snprintf(buf, sizeof buf, "%.17g", v);
-    return av_router_set_meta(r, key, buf);
+    return av__set_meta_number(r, key, "%.17g", v);
 }
 
 static int record_meta(av_router *r, const av_fit_options *o, size_t n, double inertia,

@@ -27,6 +27,9 @@ AV_HIDDEN bool av__mul_ok(size_t a, size_t b, size_t *out);
    accumulated in double so that every backend normalises identically. */
 AV_HIDDEN int av__normalize(float *dst, const float *src, size_t d);
 AV_HIDDEN char *av__strdup(const char *s);
+/* Metadata numbers, formatted (one double argument) and parsed in the C locale (util.c). */
+AV_HIDDEN int av__set_meta_number(struct av_router *r, const char *key, const char *fmt, double v);
+AV_HIDDEN double av__strtod_c(const char *s, char **end);
 
 /* ---- SIMD kernels (simd/) ---- */
 /* out[j] = dot(C + j*ld, q) over d elements, for j < k (ld >= d is the row stride in elements).

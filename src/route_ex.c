@@ -95,7 +95,7 @@ static int meta_double(const av_router *r, const char *key, double *v)
     if (!s)
         return 0;
     char *end;
-    double d = strtod(s, &end);
+    double d = av__strtod_c(s, &end);
     if (end == s || *end != '\0' || !isfinite(d))
         return av__fail(AV_EFORMAT, "metadata %s='%s' is not a finite number", key, s);
     *v = d;
@@ -229,20 +229,16 @@ AV_API int av_router_set_estimator(av_router *r, const av_estimator_options *opt
     int rc = check_estimator(&o);
     if (rc)
         return rc;
-    char buf[64];
-    snprintf(buf, sizeof buf, "%.17g", o.kappa);
-    if ((rc = av_router_set_meta(r, "kappa", buf)) != AV_OK)
+    if ((rc = av__set_meta_number(r, "kappa", "%.17g", o.kappa)) != AV_OK)
         return rc;
     if ((rc = av_router_set_meta(r, "weighting",
                                  o.weighting == AV_WEIGHTING_SOFTMAX ? "softmax" : "hard")) != AV_OK)
         return rc;
-    snprintf(buf, sizeof buf, "%.9g", (double)o.temperature);
-    if ((rc = av_router_set_meta(r, "temperature", buf)) != AV_OK)
+    if ((rc = av__set_meta_number(r, "temperature", "%.9g", (double)o.temperature)) != AV_OK)
         return rc;
     if ((rc = av_router_set_meta(r, "guard", o.guard ? "1" : "0")) != AV_OK)
         return rc;
-    snprintf(buf, sizeof buf, "%.17g", o.guard_margin);
-    if ((rc = av_router_set_meta(r, "guard_margin", buf)) != AV_OK)
+    if ((rc = av__set_meta_number(r, "guard_margin", "%.17g", o.guard_margin)) != AV_OK)
         return rc;
     if ((rc = av_router_set_meta(r, "normalisation", o.normalisation == AV_NORMALISE_GLOBAL
                                                          ? "global"

@@ -310,9 +310,7 @@ static int eval_fold_k(tune_ctx *c, uint32_t fold, size_t ki, const av_router *r
 
 static int set_meta_f(av_router *r, const char *key, const char *fmt, double v)
 {
-    char buf[64];
-    snprintf(buf, sizeof buf, fmt, v);
-    return av_router_set_meta(r, key, buf);
+    return av__set_meta_number(r, key, fmt, v);
 }
 
 int av__builder_fit_tuned(av_builder *b, const av_fit_options *fo, av_router **out)

@@ -1,7 +1,9 @@
 /* Small shared helpers: aligned memory, overflow-checked sizes, normalisation, the PRNG. */
 #include "internal.h"
 
+#include <locale.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -96,4 +98,40 @@ uint64_t av__rng_next(av_rng *g)
 double av__rng_uniform(av_rng *g)
 {
     return (double)(av__rng_next(g) >> 11) * 0x1.0p-53;
+}
+
+/* Numbers in metadata are written and read in the C locale whatever the host set with setlocale
+   (a comma-decimal locale would otherwise write "0,5" and refuse "0.5"): uselocale changes only
+   the calling thread's locale, for the duration of the call. */
+static locale_t c_numeric_begin(locale_t *old)
+{
+    locale_t c = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+    if (c)
+        *old = uselocale(c);
+    return c;
+}
+
+static void c_numeric_end(locale_t c, locale_t old)
+{
+    if (c) {
+        uselocale(old);
+        freelocale(c);
+    }
+}
+
+int av__set_meta_number(av_router *r, const char *key, const char *fmt, double v)
+{
+    char buf[64];
+    locale_t old = (locale_t)0, c = c_numeric_begin(&old);
+    snprintf(buf, sizeof buf, fmt, v);
+    c_numeric_end(c, old);
+    return av_router_set_meta(r, key, buf);
+}
+
+double av__strtod_c(const char *s, char **end)
+{
+    locale_t old = (locale_t)0, c = c_numeric_begin(&old);
+    double d = strtod(s, end);
+    c_numeric_end(c, old);
+    return d;
 }
