@@ -114,7 +114,7 @@ UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILDDIR)/tests/%,$(UNIT_SRCS))
 TEST_CFLAGS := -std=c11 $(WARN) -D_POSIX_C_SOURCE=200809L -Iinclude -Isrc -Itests $(DEP_CFLAGS) -pthread
 
-$(BUILDDIR)/tests/%: tests/unit/%.c tests/harness.h $(STLIB)
+$(BUILDDIR)/tests/%: tests/unit/%.c $(wildcard tests/*.h) $(STLIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(TEST_CFLAGS) -o $@ $< $(STLIB) $(LIB_LIBS)
 

@@ -110,20 +110,7 @@ int av__retire_locked(av_router *r, void *p)
    the argmax. */
 void av__normalise_means(const double *p, const double *q, size_t m, double *out)
 {
-    double pmin = INFINITY, pmax = -INFINITY, qmin = INFINITY, qmax = -INFINITY;
-    for (size_t i = 0; i < m; i++) {
-        pmin = fmin(pmin, p[i]);
-        pmax = fmax(pmax, p[i]);
-        qmin = fmin(qmin, q[i]);
-        qmax = fmax(qmax, q[i]);
-    }
-    double pr = pmax - pmin, qr = qmax - qmin;
-    for (size_t i = 0; i < m; i++) {
-        double pn = pr > 0.0 ? (p[i] - pmin) / pr : 0.0;
-        double qn = qr > 0.0 ? (q[i] - qmin) / qr : 0.0;
-        out[2 * i] = pn;
-        out[2 * i + 1] = 1.0 - qn;
-    }
+    av__normalise_global(p, q, p, q, m, out); /* the cluster's own range */
 }
 
 void av__normalise_global(const double *p, const double *q, const double *gp, const double *gq,

@@ -2,28 +2,19 @@
    alphas that a cost budget or an accuracy target call for, on hand-computed routers. */
 #include "avengers/avengers.h"
 #include "harness.h"
+#include "tiny.h"
 
 #include <stdint.h>
 
-static const char *const NAMES2[] = {"small", "large"};
 
 /* test_core's tiny router. Each cluster's centroid routes to: alpha <= 0.5 small everywhere
    (ties go to the cheaper model), alpha >= 0.6 large everywhere. Per-cluster means of the chosen
    model: small (0.2, 0.1), (0.8, 0.1), (0.5, 0.1); large (0.9, 1.0) in clusters 0 and 1 and its
    global means (0.9, 1.0) in cluster 2. Every cluster holds 10 queries. */
-static av_router *tiny_router(void)
-{
-    const float C[] = {1, 0, 0, 1, -1, 0};
-    const double cnt[] = {10, 10, 10, 10, 10, 0};
-    const double ss[] = {2, 9, 8, 9, 5, 0};
-    const double sc[] = {1, 10, 1, 10, 1, 0};
-    av_router *r = NULL;
-    return av_router_from_parts(&r, 2, 3, 2, NAMES2, C, cnt, ss, sc, 1) == AV_OK ? r : NULL;
-}
 
 TEST(test_expected_mean_training)
 {
-    av_router *r = tiny_router();
+    av_router *r = tiny_router(1);
     REQUIRE(r);
     double s, c;
     CHECK_EQ_INT(av_router_expected_mean(r, 0.0f, NULL, 0, 0, NULL, NULL, &s, &c), AV_OK);
@@ -40,7 +31,7 @@ TEST(test_expected_mean_training)
 
 TEST(test_alpha_for_budget_and_accuracy)
 {
-    av_router *r = tiny_router();
+    av_router *r = tiny_router(1);
     REQUIRE(r);
     float a = -1;
     /* within 0.5: only small-everywhere alphas (0..0.5); all equal, the first is kept */
@@ -64,7 +55,7 @@ TEST(test_alpha_for_budget_and_accuracy)
 
 TEST(test_replay_set)
 {
-    av_router *r = tiny_router();
+    av_router *r = tiny_router(1);
     REQUIRE(r);
     /* three queries, one per cluster; logged outcomes: small (1, 0.2), large (0, 2) */
     const float E[] = {1, 0.1f, 0.1f, 1, -1, 0.1f};

@@ -2,23 +2,13 @@
    av_router_add_model on a router that other threads keep routing with. */
 #include "avengers/avengers.h"
 #include "harness.h"
+#include "tiny.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
-static const char *const NAMES2[] = {"small", "large"};
 
-/* test_core's tiny router (three clusters on the unit axes). */
-static av_router *tiny_router(uint32_t top_p)
-{
-    const float C[] = {1, 0, 0, 1, -1, 0};
-    const double cnt[] = {10, 10, 10, 10, 10, 0};
-    const double ss[] = {2, 9, 8, 9, 5, 0};
-    const double sc[] = {1, 10, 1, 10, 1, 0};
-    av_router *r = NULL;
-    return av_router_from_parts(&r, 2, 3, 2, NAMES2, C, cnt, ss, sc, top_p) == AV_OK ? r : NULL;
-}
 
 static void stats(const av_router *r, size_t j, size_t i, double *n, double *s, double *q)
 {
