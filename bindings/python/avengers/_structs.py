@@ -4,16 +4,9 @@ library exports them (an older library simply lacks the methods that use them)."
 import ctypes
 
 from . import _native
+from ._native import cstr, f32, f64, i32, sz, u32, u64, vp
 
 u8p = ctypes.POINTER(ctypes.c_uint8)
-u32 = ctypes.c_uint32
-i32 = ctypes.c_int32
-u64 = ctypes.c_uint64
-sz = ctypes.c_size_t
-f32 = ctypes.c_float
-f64 = ctypes.c_double
-vp = ctypes.c_void_p
-cstr = ctypes.c_char_p
 
 
 class Replay(ctypes.Structure):
