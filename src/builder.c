@@ -11,6 +11,9 @@
 #define AV_BUILDER_MIN_CAP 64u
 /* The smallest struct_size accepted: the fields of the first published av_fit_options. */
 #define AV_FIT_OPTIONS_V0_SIZE (offsetof(av_fit_options, seed) + sizeof(uint64_t))
+/* Member b of an ensemble fits k-means with seed + b * this (the golden ratio in 64 bits), so
+   that ensembles of different sizes share their first members. */
+#define AV_MEMBER_SEED_STEP 0x9E3779B97F4A7C15ull
 
 struct av_builder {
     size_t dim, m;
@@ -181,9 +184,14 @@ static int read_options(const av_fit_options *in, av_fit_options *o)
     o->struct_size = (uint32_t)sizeof *o;
     if (o->n_clusters == 0 || o->n_clusters > AV_MAX_CLUSTERS)
         return av__fail(AV_EINVAL, "n_clusters=%u (1..%u)", o->n_clusters, AV_MAX_CLUSTERS);
-    if (o->top_p == 0 || o->top_p > o->n_clusters || o->top_p > AV_MAX_TOP_P)
-        return av__fail(AV_EINVAL, "top_p=%u must be in 1..min(n_clusters=%u, %u)", o->top_p,
-                        o->n_clusters, AV_MAX_TOP_P);
+    if (o->members == 0) /* a struct from before the field, or zeroed: the paper's */
+        o->members = 1;
+    if (o->members > AV_MAX_MEMBERS || (size_t)o->members * o->n_clusters > AV_MAX_CLUSTERS)
+        return av__fail(AV_EINVAL, "members=%u (1..%u, members * n_clusters <= %u)", o->members,
+                        AV_MAX_MEMBERS, AV_MAX_CLUSTERS);
+    int rc = av__check_top_p((size_t)o->members * o->n_clusters, o->members, o->top_p);
+    if (rc)
+        return rc;
     if (o->n_init == 0 || o->max_iter == 0)
         return av__fail(AV_EINVAL, "n_init and max_iter must be at least 1");
     if (!(o->tol >= 0.0f) || !isfinite(o->tol))
@@ -217,40 +225,64 @@ AV_API int av_builder_fit(av_builder *b, const av_fit_options *opts, av_router *
         return av__builder_fit_tuned(b, &o, out);
     if (b->n < o.n_clusters)
         return av__fail(AV_EEMPTY, "%zu rows cannot make %u clusters", b->n, o.n_clusters);
-    av_kmeans_result km;
-    if ((rc = av__kmeans(b->X, b->n, b->dim, &o, &km)) != AV_OK)
-        return rc;
+    size_t nb = o.members, kb = o.n_clusters, d = b->dim;
+    av_kmeans_result km = {0};
+    float *C = NULL; /* an ensemble's centroids, member after member */
+    double inertia = 0.0;
+    uint32_t n_iter = 0;
     av_router *r = NULL;
-    if ((rc = av__router_alloc(&r, b->dim, o.n_clusters, b->m, o.top_p, o.centroid_type)) != AV_OK)
+    if ((rc = av__router_alloc(&r, d, nb * kb, b->m, 1u, o.centroid_type)) != AV_OK)
+        return rc;
+    if ((rc = av__router_set_members(r, nb)) != AV_OK || (rc = av_router_set_top_p(r, o.top_p)))
         goto done;
+    if (nb > 1 && !(C = av__aligned_alloc(nb * kb * d * sizeof(float)))) {
+        rc = av__fail(AV_ENOMEM, "ensemble centroids");
+        goto done;
+    }
     for (size_t i = 0; i < b->m; i++)
         if (!(r->names[i] = av__strdup(b->names[i]))) {
             rc = av__fail(AV_ENOMEM, "model names");
             goto done;
         }
-    av__router_set_centroids(r, km.centroids);
-    /* Each row adds, in its cluster, one outcome per model that has both a score and a cost. */
-    for (size_t t = 0; t < b->n; t++) {
-        size_t j = (size_t)km.labels[t];
-        for (size_t i = 0; i < b->m; i++) {
-            float s = b->scores[t * b->m + i], c = b->costs[t * b->m + i];
-            if (isnan(s) || isnan(c))
-                continue;
-            size_t ji = j * b->m + i;
-            r->count[ji] += 1.0;
-            r->sum_score[ji] += (double)s;
-            r->sum_cost[ji] += (double)c;
+    for (size_t mb = 0; mb < nb; mb++) {
+        /* member 0 is the paper's clustering with the fit seed itself */
+        av_fit_options om = o;
+        om.seed = o.seed + (uint64_t)mb * AV_MEMBER_SEED_STEP;
+        av__kmeans_result_free(&km);
+        if ((rc = av__kmeans(b->X, b->n, d, &om, &km)) != AV_OK)
+            goto done;
+        inertia += km.inertia / (double)nb;
+        n_iter = km.n_iter > n_iter ? km.n_iter : n_iter;
+        if (C)
+            memcpy(C + mb * kb * d, km.centroids, kb * d * sizeof(float));
+        /* Each row adds, in its cluster, one outcome per model that has both a score and a
+           cost. */
+        for (size_t t = 0; t < b->n; t++) {
+            size_t j = mb * kb + (size_t)km.labels[t];
+            for (size_t i = 0; i < b->m; i++) {
+                float s = b->scores[t * b->m + i], c = b->costs[t * b->m + i];
+                if (isnan(s) || isnan(c))
+                    continue;
+                size_t ji = j * b->m + i;
+                r->count[ji] += 1.0;
+                r->sum_score[ji] += (double)s;
+                r->sum_cost[ji] += (double)c;
+            }
         }
     }
+    av__router_set_centroids(r, C ? C : km.centroids);
     if ((rc = av__router_refresh_all(r)) != AV_OK)
         goto done;
-    if ((rc = record_meta(r, &o, b->n, km.inertia, km.n_iter)) != AV_OK)
+    if ((rc = record_meta(r, &o, b->n, inertia, n_iter)) != AV_OK)
         goto done;
-    b->inertia = km.inertia;
+    if (nb > 1 && (rc = set_meta_u(r, "members", nb)) != AV_OK)
+        goto done;
+    b->inertia = inertia;
     *out = r;
     r = NULL;
 done:
     av_router_free(r);
     av__kmeans_result_free(&km);
+    av__aligned_free(C);
     return rc;
 }

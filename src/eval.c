@@ -225,9 +225,8 @@ static int run(av_eval_result **out, const av_router *r, const av_replay *replay
     if ((rc = check_replay(r, &rp)) != AV_OK)
         return rc;
     size_t p = o.top_p ? o.top_p : r->top_p;
-    if (p == 0 || p > r->k || p > AV_MAX_TOP_P)
-        return av__fail(AV_EINVAL, "top_p=%zu must be in 1..min(n_clusters=%zu, %u)", p, r->k,
-                        AV_MAX_TOP_P);
+    if ((rc = av__check_top_p(r->k, r->members, p)) != AV_OK)
+        return rc;
     if (!(o.target_fraction > 0.0 && o.target_fraction <= 1.0))
         return av__fail(AV_EINVAL, "target_fraction=%g must be in (0, 1]", o.target_fraction);
     if (n_rows == 0)
@@ -288,7 +287,7 @@ static int run(av_eval_result **out, const av_router *r, const av_replay *replay
                     goto fail;
                 }
             } else {
-                w = av__score_models(r, idx, NULL, p, res->alphas[a], NULL);
+                w = av__score_models(r, idx, NULL, av__n_sel(r, p), res->alphas[a], NULL);
             }
             res->a_count[a * m + (size_t)w]++;
             if (isnan(s[w])) {

@@ -18,8 +18,11 @@
 static const unsigned char AV_MAGIC[8] = {0x89, 'A', 'V', 'R', '\r', '\n', 0x1A, '\n'};
 #define AV_END_MAGIC 0x52564145u /* "EAVR" little-endian */
 #define AV_FORMAT_MAJOR 1u
-/* 1.1: int8 centroids carry per-dimension scales (centroid flag AV_CFLAG_COLSCALE). */
+/* 1.1: int8 centroids carry per-dimension scales (centroid flag AV_CFLAG_COLSCALE).
+   1.2: ensembles (centroid flag AV_CFLAG_MEMBERS). A file is written with the lowest minor that
+   describes it, so a router without an ensemble is still a 1.1 file. */
 #define AV_FORMAT_MINOR 1u
+#define AV_FORMAT_MINOR_MEMBERS 2u
 #define AV_HEADER_SIZE 64u
 #define AV_SECTION_ENTRY_SIZE 40u
 #define AV_TRAILER_SIZE 8u
@@ -35,6 +38,9 @@ enum { SEC_MODELS = 1, SEC_CENTROIDS = 2, SEC_STATS = 3, SEC_META = 4 };
 enum { ENC_RAW = 0, ENC_ZLIB = 1 };
 /* The centroid section's second word: flags. A reader that predates a flag refuses the section. */
 #define AV_CFLAG_COLSCALE 1u /* int8: dim float per-dimension scales follow the row scales */
+/* An ensemble: words 2 and 3 of the section are the member count (2..AV_MAX_MEMBERS, dividing
+   n_clusters) and a zero; the centroid data follows them. */
+#define AV_CFLAG_MEMBERS 2u
 
 /* ---------------------------------------------------------------------------------------------
  * Little-endian primitives
@@ -167,33 +173,51 @@ static int build_models(const av_router *r, sec_buf *s)
     return AV_OK;
 }
 
+/* Bytes before the centroid data: type and flags, and for an ensemble its member count. */
+static size_t centroid_prefix(uint32_t flags)
+{
+    return (flags & AV_CFLAG_MEMBERS) ? 16 : 8;
+}
+
 static size_t centroid_bytes(uint32_t type, uint32_t flags, size_t k, size_t d)
 {
+    size_t pre = centroid_prefix(flags);
     switch (type) {
     case AV_CENTROIDS_F32:
-        return 8 + k * d * 4;
+        return pre + k * d * 4;
     case AV_CENTROIDS_F16:
-        return 8 + k * d * 2;
+        return pre + k * d * 2;
     default:
-        return 8 + k * 4 + ((flags & AV_CFLAG_COLSCALE) ? d * 4 : 0) + k * d;
+        return pre + k * 4 + ((flags & AV_CFLAG_COLSCALE) ? d * 4 : 0) + k * d;
     }
 }
 
+/* The flags this version writes for a centroid type (the reader also accepts them all). */
 static uint32_t centroid_flags(uint32_t type)
 {
-    return type == AV_CENTROIDS_INT8 ? AV_CFLAG_COLSCALE : 0u;
+    return (type == AV_CENTROIDS_INT8 ? AV_CFLAG_COLSCALE : 0u) | AV_CFLAG_MEMBERS;
+}
+
+static uint32_t router_cflags(const av_router *r)
+{
+    uint32_t f = centroid_flags(r->centroid_type);
+    return r->members > 1 ? f : f & ~AV_CFLAG_MEMBERS;
 }
 
 static int build_centroids(const av_router *r, sec_buf *s)
 {
-    uint32_t flags = centroid_flags(r->centroid_type);
+    uint32_t flags = router_cflags(r);
     size_t k = r->k, d = r->dim, n = centroid_bytes(r->centroid_type, flags, k, d);
     if (!(s->raw = malloc(n)))
         return av__fail(AV_ENOMEM, "centroid section");
     unsigned char *p = s->raw;
     put32(p, r->centroid_type);
     put32(p + 4, flags);
-    p += 8;
+    if (flags & AV_CFLAG_MEMBERS) {
+        put32(p + 8, (uint32_t)r->members);
+        put32(p + 12, 0);
+    }
+    p += centroid_prefix(flags);
     size_t kd = k * d;
     switch (r->centroid_type) {
     case AV_CENTROIDS_F32:
@@ -295,7 +319,7 @@ int av__router_serialize(const av_router *r, unsigned char **data, size_t *size)
         else {
             memcpy(out, AV_MAGIC, 8);
             put16(out + 8, AV_FORMAT_MAJOR);
-            put16(out + 10, AV_FORMAT_MINOR);
+            put16(out + 10, r->members > 1 ? AV_FORMAT_MINOR_MEMBERS : AV_FORMAT_MINOR);
             put32(out + 12, 0);
             put32(out + 16, (uint32_t)r->dim);
             put32(out + 20, (uint32_t)r->k);
@@ -413,7 +437,7 @@ static int parse_centroids(av_router *r, const unsigned char *p)
 {
     size_t kd = r->k * r->dim;
     uint32_t flags = get32(p + 4); /* checked against the type before allocation */
-    p += 8;
+    p += centroid_prefix(flags);
     switch (r->centroid_type) {
     case AV_CENTROIDS_F32:
         for (size_t t = 0; t < kd; t++)
@@ -580,12 +604,24 @@ int av__router_deserialize(av_router **out, const unsigned char *f, size_t size)
         return av__fail(AV_EFORMAT, "centroid section has %llu bytes, expected %zu",
                         (unsigned long long)sv[SEC_CENTROIDS].raw_len,
                         centroid_bytes(ctype, cflags, k, dim));
+    uint32_t members = 1;
+    if (cflags & AV_CFLAG_MEMBERS) { /* the section is raw and holds at least the prefix */
+        members = get32(f + sv[SEC_CENTROIDS].offset + 8);
+        if (members < 2 || members > AV_MAX_MEMBERS || k % members != 0 ||
+            get32(f + sv[SEC_CENTROIDS].offset + 12) != 0)
+            return av__fail(AV_EFORMAT, "ensemble of %u members for %u clusters (2..%u dividing "
+                                        "it, and a zero word)", members, k, AV_MAX_MEMBERS);
+    }
     (void)kd;
 
     av_router *r = NULL;
     int rc = av__router_alloc(&r, dim, k, m, top_p, ctype);
     if (rc)
         return rc == AV_EINVAL ? av__fail(AV_EFORMAT, "header: %s", av_last_error()) : rc;
+    if ((rc = av__router_set_members(r, members)) != AV_OK) {
+        av_router_free(r);
+        return av__fail(AV_EFORMAT, "header: %s", av_last_error());
+    }
     const unsigned char *b;
     unsigned char *owned = NULL;
     if ((rc = sec_bytes(f, &sv[SEC_MODELS], "model", &b, &owned)) == AV_OK)

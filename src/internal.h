@@ -124,6 +124,10 @@ typedef struct av_meta_kv {
 
 struct av_router {
     size_t dim, k, m;
+    /* Ensemble (beyond the paper): `members` independent clusterings of k / members clusters each,
+       member b owning clusters [b*k/members, (b+1)*k/members). A query uses its top_p clusters in
+       every member (av__router_nearest); 1 = the paper's single clustering. */
+    size_t members;
     uint32_t top_p;
     uint32_t centroid_type; /* av_centroid_type */
     /* Centroids: exactly one of these is in use, per centroid_type, 64-byte aligned. */
@@ -164,10 +168,21 @@ AV_HIDDEN int av__router_refresh_all(av_router *r);
 AV_HIDDEN int av__check_route_args(const av_router *r, const void *emb, size_t dim, float alpha);
 /* Validate names: non-NULL, 1..AV_MAX_NAME bytes, unique. */
 AV_HIDDEN int av__check_names(const char *const *names, size_t m);
-/* Validate the query q (raw, length dim) and find its p most similar clusters, most similar first
-   (ties: lower index). tsim (may be NULL) receives their similarities to the normalised query. */
+/* Validate the query q (raw, length dim) and find its p most similar clusters in each member of
+   the ensemble: members * p entries (av__n_sel), member by member, each member's most similar
+   first (ties: lower index). tsim (may be NULL) receives their similarities to the normalised
+   query. */
 AV_HIDDEN int av__router_nearest(const av_router *r, const float *q, size_t p, uint32_t *tidx,
                                  float *tsim);
+/* How many clusters a query with top_p p uses: p in every member. */
+static inline size_t av__n_sel(const av_router *r, size_t p)
+{
+    return r->members * p;
+}
+/* AV_OK when p is a valid top_p for r: 1..k/members, and members * p <= AV_MAX_TOP_P. */
+AV_HIDDEN int av__check_top_p(size_t k, size_t members, size_t p);
+/* Make r an ensemble of `members` clusterings (k divisible by it, top_p within the rule above). */
+AV_HIDDEN int av__router_set_members(av_router *r, size_t members);
 /* Add an outcome of weight w for model i in cluster j, republishing the affected rows. The caller
    holds r->lock. */
 AV_HIDDEN void av__add_outcome_locked(av_router *r, size_t j, size_t i, double w, double score,

@@ -11,6 +11,9 @@ static int check_compatible(const av_router *dst, const av_router *src, size_t *
     if (dst->dim != src->dim || dst->k != src->k)
         return av__fail(AV_EMISMATCH, "dim/n_clusters %zu/%zu vs %zu/%zu", dst->dim, dst->k,
                         src->dim, src->k);
+    if (dst->members != src->members)
+        return av__fail(AV_EMISMATCH, "ensembles of %zu and %zu clusterings", dst->members,
+                        src->members);
     if (dst->centroid_type != src->centroid_type)
         return av__fail(AV_EMISMATCH, "centroid storage types differ (%u vs %u)",
                         dst->centroid_type, src->centroid_type);

@@ -285,33 +285,39 @@ static int nearest(const av_router *r, const float *q, size_t p, uint32_t *tidx,
     qprep qp;
     prepare(r, q, amax, &bufs, &qp);
     bool i8 = r->centroid_type == AV_CENTROIDS_INT8;
+    size_t kb = r->k / r->members;
     /* int8: the AV_I8_RESCORE_FACTOR*p best by int8 x int8 are candidates, re-scored with the
        float query; their best p are the result. */
     size_t pc = i8 ? p * AV_I8_RESCORE_FACTOR : p;
-    if (pc > r->k)
-        pc = r->k;
-    float buf[AV_SIM_CHUNK], tsim[AV_I8_RESCORE_FACTOR * AV_MAX_TOP_P];
+    if (pc > kb)
+        pc = kb;
+    float buf[AV_SIM_CHUNK], tsim[AV_MAX_TOP_P], csim[AV_I8_RESCORE_FACTOR * AV_MAX_TOP_P];
     uint32_t cidx[AV_I8_RESCORE_FACTOR * AV_MAX_TOP_P];
-    uint32_t *sel = i8 ? cidx : tidx;
-    size_t n = 0;
-    for (size_t j0 = 0; j0 < r->k; j0 += AV_SIM_CHUNK) {
-        size_t kc = r->k - j0 < AV_SIM_CHUNK ? r->k - j0 : AV_SIM_CHUNK;
-        chunk_sims(r, &qp, j0, kc, buf);
-        top_scan(buf, kc, j0, tsim, sel, &n, pc);
-    }
-    if (i8) {
-        /* candidates in index order, so that equal re-scored similarities keep the lower index */
-        for (size_t a = 1; a < pc; a++)
-            for (size_t b = a; b > 0 && cidx[b] < cidx[b - 1]; b--) {
-                uint32_t t = cidx[b];
-                cidx[b] = cidx[b - 1];
-                cidx[b - 1] = t;
-            }
-        float ex[AV_I8_RESCORE_FACTOR * AV_MAX_TOP_P];
-        i8_exact(r, &qp, cidx, pc, ex);
-        n = 0;
-        for (size_t c = 0; c < pc; c++)
-            top_insert(tsim, tidx, &n, p, ex[c], cidx[c]);
+    /* each member of an ensemble (one for the paper's router) selects among its own clusters */
+    for (size_t b = 0; b < r->members; b++) {
+        size_t lo = b * kb, hi = lo + kb, n = 0;
+        uint32_t *sel = i8 ? cidx : tidx + b * p;
+        float *ssel = i8 ? csim : tsim + b * p;
+        for (size_t j0 = lo; j0 < hi; j0 += AV_SIM_CHUNK) {
+            size_t kc = hi - j0 < AV_SIM_CHUNK ? hi - j0 : AV_SIM_CHUNK;
+            chunk_sims(r, &qp, j0, kc, buf);
+            top_scan(buf, kc, j0, ssel, sel, &n, pc);
+        }
+        if (i8) {
+            /* candidates in index order, so that equal re-scored similarities keep the lower
+               index */
+            for (size_t a = 1; a < pc; a++)
+                for (size_t c = a; c > 0 && cidx[c] < cidx[c - 1]; c--) {
+                    uint32_t t = cidx[c];
+                    cidx[c] = cidx[c - 1];
+                    cidx[c - 1] = t;
+                }
+            float ex[AV_I8_RESCORE_FACTOR * AV_MAX_TOP_P];
+            i8_exact(r, &qp, cidx, pc, ex);
+            n = 0;
+            for (size_t c = 0; c < pc; c++)
+                top_insert(tsim + b * p, tidx + b * p, &n, p, ex[c], cidx[c]);
+        }
     }
     if (tsim_out) {
         /* Cosine-scaled similarities for callers that report them: the norm in double, as
@@ -320,7 +326,7 @@ static int nearest(const av_router *r, const float *q, size_t p, uint32_t *tidx,
         for (size_t t = 0; t < r->dim; t++)
             ss += (double)q[t] * (double)q[t];
         double f = 1.0 / (sqrt(ss) * (double)qp.scale);
-        for (size_t i = 0; i < p; i++)
+        for (size_t i = 0; i < r->members * p; i++)
             tsim_out[i] = (float)((double)tsim[i] * f);
     }
     return AV_OK;
@@ -382,20 +388,23 @@ static int32_t route_row(const av_router *r, const float *q, float alpha)
 static void route_block(const av_router *r, const float *rows, size_t stride, size_t nb,
                         float alpha, int32_t *out)
 {
-    size_t d = r->dim, p = r->top_p;
+    size_t d = r->dim, p = r->top_p, kb = r->k / r->members;
     float buf[AV_BATCH_Q * AV_SIM_CHUNK];
     float tsim[AV_BATCH_Q][AV_MAX_TOP_P];
     uint32_t tidx[AV_BATCH_Q][AV_MAX_TOP_P];
-    size_t n[AV_BATCH_Q] = {0};
-    for (size_t j0 = 0; j0 < r->k; j0 += AV_SIM_CHUNK) {
-        size_t kc = r->k - j0 < AV_SIM_CHUNK ? r->k - j0 : AV_SIM_CHUNK;
-        r->kern->dots_f32_multi(r->centroids + j0 * d, d, kc, d, rows, stride, nb, buf,
-                                AV_SIM_CHUNK);
-        for (size_t i = 0; i < nb; i++)
-            top_scan(buf + i * AV_SIM_CHUNK, kc, j0, tsim[i], tidx[i], &n[i], p);
+    for (size_t b = 0; b < r->members; b++) { /* as nearest(): each member on its own clusters */
+        size_t lo = b * kb, hi = lo + kb, n[AV_BATCH_Q] = {0};
+        for (size_t j0 = lo; j0 < hi; j0 += AV_SIM_CHUNK) {
+            size_t kc = hi - j0 < AV_SIM_CHUNK ? hi - j0 : AV_SIM_CHUNK;
+            r->kern->dots_f32_multi(r->centroids + j0 * d, d, kc, d, rows, stride, nb, buf,
+                                    AV_SIM_CHUNK);
+            for (size_t i = 0; i < nb; i++)
+                top_scan(buf + i * AV_SIM_CHUNK, kc, j0, tsim[i] + b * p, tidx[i] + b * p, &n[i],
+                         p);
+        }
     }
     for (size_t i = 0; i < nb; i++)
-        out[i] = av__score_models(r, tidx[i], NULL, p, (double)alpha, NULL);
+        out[i] = av__score_models(r, tidx[i], NULL, av__n_sel(r, p), (double)alpha, NULL);
 }
 
 /* Rows [0, n) of a batch on the calling thread; errors are left in out (negative codes). */

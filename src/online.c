@@ -40,9 +40,8 @@ AV_API int av_profile_update_ex(av_router *r, const float *embedding, size_t dim
     if (!(o.weight > 0.0) || !isfinite(o.weight))
         return av__fail(AV_EINVAL, "weight=%g must be finite and > 0", o.weight);
     uint32_t p = o.top_p ? o.top_p : 1u;
-    if (p > r->k || p > AV_MAX_TOP_P)
-        return av__fail(AV_EINVAL, "top_p=%u must be in 1..min(n_clusters=%zu, %u)", p, r->k,
-                        AV_MAX_TOP_P);
+    if ((rc = av__check_top_p(r->k, r->members, p)) != AV_OK)
+        return rc;
     if (o.weighting != AV_WEIGHTING_HARD && o.weighting != AV_WEIGHTING_SOFTMAX)
         return av__fail(AV_EINVAL, "weighting=%u (hard or softmax)", o.weighting);
     if (!isfinite(score) || !isfinite(cost) || cost < 0.0f)
@@ -53,12 +52,20 @@ AV_API int av_profile_update_ex(av_router *r, const float *embedding, size_t dim
     if ((rc = av__router_nearest(r, embedding, p, idx, sims)) != AV_OK)
         return rc;
     double temp = o.temperature > 0.0f ? (double)o.temperature : (double)r->bx.temperature;
-    double w[AV_MAX_TOP_P], wsum = 0.0;
-    for (size_t c = 0; c < p; c++) {
-        w[c] = o.weighting == AV_WEIGHTING_SOFTMAX
-                   ? exp(((double)sims[c] - (double)sims[0]) / temp)
-                   : 1.0;
-        wsum += w[c];
+    /* each member of an ensemble spreads the whole weight over its own p clusters */
+    size_t ns = av__n_sel(r, p);
+    double w[AV_MAX_TOP_P];
+    for (size_t b = 0; b < r->members; b++) {
+        size_t c0 = b * p;
+        double wsum = 0.0;
+        for (size_t c = c0; c < c0 + p; c++) {
+            w[c] = o.weighting == AV_WEIGHTING_SOFTMAX
+                       ? exp(((double)sims[c] - (double)sims[c0]) / temp)
+                       : 1.0;
+            wsum += w[c];
+        }
+        for (size_t c = c0; c < c0 + p; c++)
+            w[c] = o.weight * w[c] / wsum;
     }
     pthread_mutex_lock(&r->lock);
     /* the model count only grows, so a model valid now stays valid */
@@ -83,8 +90,8 @@ AV_API int av_profile_update_ex(av_router *r, const float *embedding, size_t dim
             r->g_cost[i] *= lambda;
         }
         size_t i = (size_t)model;
-        for (size_t c = 0; c < p; c++) {
-            double wc = o.weight * w[c] / wsum;
+        for (size_t c = 0; c < ns; c++) {
+            double wc = w[c];
             size_t ji = idx[c] * r->m + i;
             r->count[ji] += wc;
             r->sum_score[ji] += wc * (double)score;
@@ -95,9 +102,8 @@ AV_API int av_profile_update_ex(av_router *r, const float *embedding, size_t dim
         }
         av__republish_all_locked(r);
     } else {
-        for (size_t c = 0; c < p; c++)
-            av__add_outcome_locked(r, idx[c], (size_t)model, o.weight * w[c] / wsum,
-                                   (double)score, (double)cost);
+        for (size_t c = 0; c < ns; c++)
+            av__add_outcome_locked(r, idx[c], (size_t)model, w[c], (double)score, (double)cost);
     }
     pthread_mutex_unlock(&r->lock);
     return AV_OK;

@@ -114,6 +114,10 @@ void av__centroid_hash(const av_router *r, char out[17])
             h ^= (hdr[w] >> (8 * b)) & 0xFFu;
             h *= prime;
         }
+    for (int b = 0; r->members > 1 && b < 8; b++) { /* ensembles only: older hashes stay valid */
+        h ^= ((uint64_t)r->members >> (8 * b)) & 0xFFu;
+        h *= prime;
+    }
     size_t n = r->k * r->dim;
     for (size_t t = 0; t < n; t++) {
         uint32_t u;
@@ -310,9 +314,9 @@ static int resolve(const av_router *r, const av_route_options *o, ex_params *x)
         return av__fail(AV_EALPHA, "alpha=%g", (double)o->alpha);
     x->alpha = (double)o->alpha;
     x->p = o->top_p ? o->top_p : r->top_p;
-    if (x->p > r->k || x->p > AV_MAX_TOP_P)
-        return av__fail(AV_EINVAL, "top_p=%u must be in 1..min(n_clusters=%zu, %u)", x->p, r->k,
-                        AV_MAX_TOP_P);
+    int rc = av__check_top_p(r->k, r->members, x->p);
+    if (rc)
+        return rc;
     x->weighting = o->weighting == AV_WEIGHTING_ROUTER ? r->bx.weighting : o->weighting;
     if (x->weighting == AV_WEIGHTING_ROUTER)
         x->weighting = AV_WEIGHTING_HARD;
@@ -398,17 +402,26 @@ AV_API int32_t av_route_ex(const av_router *r, const float *embedding, size_t di
     float sims[AV_MAX_TOP_P];
     if ((rc = av__router_nearest(r, embedding, x.p, idx, sims)) != AV_OK)
         return rc;
-    double w[AV_MAX_TOP_P], wsum = 0.0;
-    for (size_t c = 0; c < x.p; c++) {
-        /* softmax relative to the nearest cluster, so the exponent is <= 0 and cannot overflow */
-        w[c] = x.weighting == AV_WEIGHTING_SOFTMAX
-                   ? exp(((double)sims[c] - (double)sims[0]) / x.temperature)
-                   : 1.0;
-        wsum += w[c];
+    /* ns clusters: x.p in each member of an ensemble. Softmax weights are taken within each
+       member (relative to its nearest cluster, so the exponent is <= 0 and cannot overflow) and
+       every member gets the same total weight 1 / members. */
+    size_t ns = av__n_sel(r, x.p);
+    double w[AV_MAX_TOP_P];
+    float best_sim = sims[0];
+    for (size_t b = 0; b < r->members; b++) {
+        size_t c0 = b * x.p;
+        double wsum = 0.0;
+        best_sim = sims[c0] > best_sim ? sims[c0] : best_sim;
+        for (size_t c = c0; c < c0 + x.p; c++) {
+            w[c] = x.weighting == AV_WEIGHTING_SOFTMAX
+                       ? exp(((double)sims[c] - (double)sims[c0]) / x.temperature)
+                       : 1.0;
+            wsum += w[c];
+        }
+        if (x.weighting == AV_WEIGHTING_SOFTMAX)
+            for (size_t c = c0; c < c0 + x.p; c++)
+                w[c] = w[c] / wsum / (double)r->members;
     }
-    if (x.weighting == AV_WEIGHTING_SOFTMAX)
-        for (size_t c = 0; c < x.p; c++)
-            w[c] /= wsum;
 
     const av_table *t = av__table(r);
     size_t m = t->m;
@@ -425,7 +438,7 @@ AV_API int32_t av_route_ex(const av_router *r, const float *embedding, size_t di
     double support[AV_MAX_TOP_P], chosen_support = 0.0;
     double row[AV_ROW_WORDS * AV_MAX_MODELS], p[AV_MAX_MODELS], q[AV_MAX_MODELS];
     double beta = 1.0 - x.alpha;
-    for (size_t c = 0; c < x.p; c++) {
+    for (size_t c = 0; c < ns; c++) {
         av__table_read(t, idx[c], 0, AV_ROW_WORDS * m, row);
         const double *raw = row + AV_ROW_NORM * m;
         av__means_from_raw(raw, gp, gq, m, x.kappa, p, q);
@@ -454,7 +467,7 @@ AV_API int32_t av_route_ex(const av_router *r, const float *embedding, size_t di
             acc[i] += w[c] * (x.alpha * nrow[2 * i] + beta * nrow[2 * i + 1]);
     }
     /* expected values are the weighted means over the clusters used */
-    double wtot = x.weighting == AV_WEIGHTING_SOFTMAX ? 1.0 : (double)x.p;
+    double wtot = x.weighting == AV_WEIGHTING_SOFTMAX ? 1.0 : (double)ns;
     for (size_t i = 0; i < m; i++) {
         ep[i] /= wtot;
         eq[i] /= wtot;
@@ -498,7 +511,7 @@ AV_API int32_t av_route_ex(const av_router *r, const float *embedding, size_t di
         }
     }
     if (best >= 0)
-        for (size_t c = 0; c < x.p; c++) {
+        for (size_t c = 0; c < ns; c++) {
             double v;
             av__table_read(t, idx[c], AV_ROW_NORM * m + 3 * (size_t)best, 1, &v);
             chosen_support += v;
@@ -509,9 +522,9 @@ AV_API int32_t av_route_ex(const av_router *r, const float *embedding, size_t di
         res->n_models = m;
         res->n_feasible = n_feasible;
         res->guarded = guarded;
-        res->best_similarity = sims[0];
+        res->best_similarity = best_sim;
         res->support = chosen_support;
-        res->n_clusters = x.p;
+        res->n_clusters = ns;
         if (res->ranked || res->ranked_scores) {
             int32_t order[AV_MAX_MODELS];
             size_t n;
@@ -543,7 +556,7 @@ AV_API int32_t av_route_ex(const av_router *r, const float *embedding, size_t di
             if (res->expected_cost)
                 res->expected_cost[i] = eq[i];
         }
-        size_t cw = x.p < res->clusters_cap ? x.p : res->clusters_cap;
+        size_t cw = ns < res->clusters_cap ? ns : res->clusters_cap;
         for (size_t c = 0; c < cw; c++) {
             if (res->clusters)
                 res->clusters[c] = idx[c];

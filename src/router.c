@@ -13,14 +13,14 @@
 int av__router_alloc(av_router **out, size_t dim, size_t k, size_t m, uint32_t top_p,
                      uint32_t centroid_type)
 {
+    int rc;
     *out = NULL;
     if (dim == 0 || dim > AV_MAX_DIM || k == 0 || k > AV_MAX_CLUSTERS || m == 0 ||
         m > AV_MAX_MODELS)
         return av__fail(AV_ELIMIT, "dim=%zu n_clusters=%zu n_models=%zu outside the limits", dim,
                         k, m);
-    if (top_p == 0 || top_p > k || top_p > AV_MAX_TOP_P)
-        return av__fail(AV_EINVAL, "top_p=%u must be in 1..min(n_clusters=%zu, %u)", top_p, k,
-                        AV_MAX_TOP_P);
+    if ((rc = av__check_top_p(k, 1, top_p)) != AV_OK)
+        return rc;
     if (centroid_type > AV_CENTROIDS_INT8)
         return av__fail(AV_EINVAL, "unknown centroid type %u", centroid_type);
     av_router *r = calloc(1, sizeof *r);
@@ -28,6 +28,7 @@ int av__router_alloc(av_router **out, size_t dim, size_t k, size_t m, uint32_t t
         return av__fail(AV_ENOMEM, "router");
     r->dim = dim;
     r->k = k;
+    r->members = 1;
     r->m = m;
     r->top_p = top_p;
     r->centroid_type = centroid_type;
@@ -61,6 +62,31 @@ int av__router_alloc(av_router **out, size_t dim, size_t k, size_t m, uint32_t t
         return av__fail(AV_ENOMEM, "router arrays for k=%zu, m=%zu, dim=%zu", k, m, dim);
     }
     *out = r;
+    return AV_OK;
+}
+
+int av__check_top_p(size_t k, size_t members, size_t p)
+{
+    size_t kb = members ? k / members : 0;
+    if (p == 0 || p > kb || members * p > AV_MAX_TOP_P) {
+        if (members > 1)
+            return av__fail(AV_EINVAL, "top_p=%zu must be in 1..min(clusters per member=%zu, "
+                                       "%u / members=%zu)", p, kb, AV_MAX_TOP_P, members);
+        return av__fail(AV_EINVAL, "top_p=%zu must be in 1..min(n_clusters=%zu, %u)", p, k,
+                        AV_MAX_TOP_P);
+    }
+    return AV_OK;
+}
+
+int av__router_set_members(av_router *r, size_t members)
+{
+    if (members == 0 || members > AV_MAX_MEMBERS || r->k % members != 0)
+        return av__fail(AV_EINVAL, "members=%zu must be in 1..%u and divide n_clusters=%zu",
+                        members, AV_MAX_MEMBERS, r->k);
+    int rc = av__check_top_p(r->k, members, r->top_p);
+    if (rc)
+        return rc;
+    r->members = members;
     return AV_OK;
 }
 
@@ -115,6 +141,11 @@ static size_t models_now(const av_router *r, char *const **names)
     return __atomic_load_n(&r->m, __ATOMIC_ACQUIRE);
 }
 
+AV_API size_t av_router_members(const av_router *r)
+{
+    return r ? r->members : 0;
+}
+
 AV_API size_t av_router_n_models(const av_router *r)
 {
     return r ? models_now(r, NULL) : 0;
@@ -154,9 +185,9 @@ AV_API int av_router_set_top_p(av_router *r, uint32_t top_p)
 {
     if (!r)
         return av__fail(AV_EINVAL, "router is NULL");
-    if (top_p == 0 || top_p > r->k || top_p > AV_MAX_TOP_P)
-        return av__fail(AV_EINVAL, "top_p=%u must be in 1..min(n_clusters=%zu, %u)", top_p, r->k,
-                        AV_MAX_TOP_P);
+    int rc = av__check_top_p(r->k, r->members, top_p);
+    if (rc)
+        return rc;
     r->top_p = top_p;
     return AV_OK;
 }
@@ -306,7 +337,7 @@ AV_API int32_t av_route(const av_router *r, const float *embedding, size_t dim, 
     uint32_t idx[AV_MAX_TOP_P];
     if ((rc = av__router_nearest(r, embedding, r->top_p, idx, NULL)) != AV_OK)
         return rc;
-    return av__score_models(r, idx, NULL, r->top_p, (double)alpha, NULL);
+    return av__score_models(r, idx, NULL, av__n_sel(r, r->top_p), (double)alpha, NULL);
 }
 
 AV_API int av_profile_update(av_router *r, const float *embedding, size_t dim, int32_t model,
@@ -321,11 +352,14 @@ AV_API int av_profile_update(av_router *r, const float *embedding, size_t dim, i
     if (!isfinite(score) || !isfinite(cost) || cost < 0.0f)
         return av__fail(AV_EVALUE, "score=%g cost=%g (finite, cost >= 0)", (double)score,
                         (double)cost);
-    uint32_t j;
-    if ((rc = av__router_nearest(r, embedding, 1, &j, NULL)) != AV_OK)
+    /* the nearest cluster of every member of an ensemble (one for the paper's router), so that
+       each member's statistics keep counting every outcome once */
+    uint32_t j[AV_MAX_MEMBERS];
+    if ((rc = av__router_nearest(r, embedding, 1, j, NULL)) != AV_OK)
         return rc;
     pthread_mutex_lock(&r->lock);
-    av__add_outcome_locked(r, j, (size_t)model, 1.0, (double)score, (double)cost);
+    for (size_t b = 0; b < r->members; b++)
+        av__add_outcome_locked(r, j[b], (size_t)model, 1.0, (double)score, (double)cost);
     pthread_mutex_unlock(&r->lock);
     return AV_OK;
 }

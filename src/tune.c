@@ -1,7 +1,8 @@
-/* Cross-validated choice of n_clusters, top_p, kappa and cluster weighting (av_fit_options.tune).
-   The builder's rows are split into n_folds folds by a seeded shuffle; for every fold and every
-   candidate n_clusters a router is fitted on the other folds, and every (top_p, kappa, weighting)
-   candidate is scored on the held-out fold by the evaluator's criterion: the area under the
+/* Cross-validated choice of n_clusters, ensemble size, top_p, kappa, cluster weighting and
+   normalisation (av_fit_options.tune). The builder's rows are split into n_folds folds by a seeded
+   shuffle; for every fold and every candidate n_clusters a router (an ensemble of the largest
+   candidate size) is fitted on the other folds, and every (members, top_p, kappa, weighting,
+   normalisation) candidate is scored on the held-out fold by the evaluator's criterion: the area under the
    accuracy-cost curve of an alpha sweep (av__step_auc, costs over the largest single-model mean
    cost). The candidate with the best mean AUC is fitted on all rows. Each held-out query is
    routed once per fold and n_clusters; the candidates then differ only in arithmetic on the
@@ -39,6 +40,9 @@ static const uint32_t GRID_K[] = {60, 120, 200, 300};
 static const uint32_t GRID_P[] = {2, 4, 8};
 static const double GRID_KAPPA[] = {0, 4, 16};
 static const float GRID_T[] = {0.03f, 0.05f};
+/* The paper's single clustering, or an ensemble of four (docs/EVALUATION.md: averaging the
+   estimates of independent clusterings removes much of the noise of any one partition). */
+static const uint32_t GRID_M[] = {1, 4};
 
 AV_API void av_tune_options_default_grid(av_tune_options *opts)
 {
@@ -55,6 +59,10 @@ AV_API void av_tune_options_default_grid(av_tune_options *opts)
     /* a caller's struct from before the field was appended ends before it */
     if (opts->struct_size >= offsetof(av_tune_options, global_normalisation) + sizeof(uint32_t))
         opts->global_normalisation = 1;
+    if (opts->struct_size >= offsetof(av_tune_options, n_members) + sizeof(size_t)) {
+        opts->members = GRID_M;
+        opts->n_members = sizeof GRID_M / sizeof GRID_M[0];
+    }
 }
 
 typedef struct tune_cfg {
@@ -64,6 +72,7 @@ typedef struct tune_cfg {
     size_t ki;  /* index of k in the candidate list, kappa index */
     size_t kpi;
     uint32_t global; /* 1: AV_NORMALISE_GLOBAL */
+    uint32_t members; /* ensemble size: the first `members` members of the fold routers */
     double auc_sum;
 } tune_cfg;
 
@@ -76,6 +85,7 @@ typedef struct tune_ctx {
     tune_cfg *cfg;
     size_t n_cfg;
     uint32_t max_p;
+    uint32_t max_members; /* the ensemble size the folds fit */
 } tune_ctx;
 
 static int read_tune(const av_tune_options *in, av_tune_options *t)
@@ -95,7 +105,8 @@ static int read_tune(const av_tune_options *in, av_tune_options *t)
         return av__fail(AV_EINVAL, "n_folds=%u (>= 2), n_alphas=%u (2..%u)", t->n_folds,
                         t->n_alphas, AV_TUNE_MAX_ALPHAS);
     if ((t->n_n_clusters && !t->n_clusters) || (t->n_top_p && !t->top_p) ||
-        (t->n_kappa && !t->kappa) || (t->n_temperatures && !t->temperatures))
+        (t->n_kappa && !t->kappa) || (t->n_temperatures && !t->temperatures) ||
+        (t->n_members && !t->members))
         return av__fail(AV_EINVAL, "a candidate count is set but its list is NULL");
     for (size_t i = 0; i < t->n_kappa; i++)
         if (!(t->kappa[i] >= 0.0) || !isfinite(t->kappa[i]))
@@ -109,6 +120,10 @@ static int read_tune(const av_tune_options *in, av_tune_options *t)
     for (size_t i = 0; i < t->n_n_clusters; i++)
         if (t->n_clusters[i] == 0 || t->n_clusters[i] > AV_MAX_CLUSTERS)
             return av__fail(AV_EINVAL, "n_clusters candidate %u", t->n_clusters[i]);
+    for (size_t i = 0; i < t->n_members; i++)
+        if (t->members[i] == 0 || t->members[i] > AV_MAX_MEMBERS)
+            return av__fail(AV_EINVAL, "members candidate %u (1..%u)", t->members[i],
+                            AV_MAX_MEMBERS);
     if (t->global_normalisation > 1u)
         return av__fail(AV_EINVAL, "global_normalisation=%u (0 or 1)", t->global_normalisation);
     if (t->guard > 1u || !isfinite(t->guard_margin))
@@ -117,15 +132,15 @@ static int read_tune(const av_tune_options *in, av_tune_options *t)
 }
 
 /* Every combination, simplest first (so that equal AUCs keep the simpler candidate): by k, then
-   top_p, then kappa, then hard before softmax, then the paper's normalisation before the global
-   one. Combinations with top_p > k are skipped. */
+   members, then top_p, then kappa, then hard before softmax, then the paper's normalisation before
+   the global one. Combinations with top_p > k or members * top_p > AV_MAX_TOP_P are skipped. */
 static int make_configs(tune_ctx *c)
 {
     const av_tune_options *t = &c->t;
     size_t nk = t->n_n_clusters ? t->n_n_clusters : 1, np = t->n_top_p ? t->n_top_p : 1;
     size_t nka = t->n_kappa ? t->n_kappa : 1, nw = 1 + t->n_temperatures;
-    size_t nn = t->global_normalisation ? 2 : 1;
-    size_t total = nk * np * nka * nw * nn;
+    size_t nn = t->global_normalisation ? 2 : 1, nm = t->n_members ? t->n_members : 1;
+    size_t total = nk * nm * np * nka * nw * nn;
     if (total > AV_TUNE_MAX_CANDIDATES)
         return av__fail(AV_ELIMIT, "%zu candidates (at most %u)", total, AV_TUNE_MAX_CANDIDATES);
     if (!(c->cfg = calloc(total, sizeof *c->cfg)))
@@ -133,8 +148,9 @@ static int make_configs(tune_ctx *c)
     /* one index over the product, the last list varying fastest */
     for (size_t e = 0; e < total; e++) {
         size_t z = e % nn, w = e / nn % nw, d = e / (nn * nw) % nka, b = e / (nn * nw * nka) % np;
-        size_t a = e / (nn * nw * nka * np);
+        size_t mi = e / (nn * nw * nka * np) % nm, a = e / (nn * nw * nka * np * nm);
         tune_cfg g = {0};
+        g.members = t->n_members ? t->members[mi] : (c->fo->members ? c->fo->members : 1u);
         g.k = t->n_n_clusters ? t->n_clusters[a] : c->fo->n_clusters;
         g.p = t->n_top_p ? t->top_p[b] : c->fo->top_p;
         g.kappa = t->n_kappa ? t->kappa[d] : 0.0;
@@ -142,13 +158,16 @@ static int make_configs(tune_ctx *c)
         g.global = (uint32_t)z;
         g.ki = a;
         g.kpi = d;
-        if (g.p > g.k)
+        if (g.p > g.k || (size_t)g.members * g.p > AV_MAX_TOP_P ||
+            (size_t)g.members * g.k > AV_MAX_CLUSTERS)
             continue;
         c->max_p = g.p > c->max_p ? g.p : c->max_p;
+        c->max_members = g.members > c->max_members ? g.members : c->max_members;
         c->cfg[c->n_cfg++] = g;
     }
     if (c->n_cfg == 0)
-        return av__fail(AV_EINVAL, "no candidate has top_p <= n_clusters");
+        return av__fail(AV_EINVAL, "no candidate has top_p <= n_clusters and members * top_p <= "
+                                   "%u", AV_MAX_TOP_P);
     return AV_OK;
 }
 
@@ -190,6 +209,7 @@ static int fit_subset(const tune_ctx *c, uint32_t fold, uint32_t k, uint32_t n_i
         av_fit_options o = *c->fo;
         o.n_clusters = k;
         o.top_p = 1;
+        o.members = c->max_members;
         o.n_init = n_init;
         o.tune = NULL;
         o.verbose = 0;
@@ -209,10 +229,10 @@ typedef struct fold_acc {
 /* Evaluate every candidate with this k on the held-out fold. */
 static int eval_fold_k(tune_ctx *c, uint32_t fold, size_t ki, const av_router *r)
 {
-    size_t m = c->v.m, k = r->k, na = c->t.n_alphas;
+    size_t m = c->v.m, k = r->k, na = c->t.n_alphas, nb = r->members, kb = k / nb;
     size_t nka = c->t.n_kappa ? c->t.n_kappa : 1;
     const av_table *tab = av__table(r);
-    uint32_t pmax = c->max_p < k ? c->max_p : (uint32_t)k;
+    size_t pmax = c->max_p < kb ? c->max_p : kb;
     /* normalised rows per (kappa, normalisation, cluster) */
     double *rows = malloc(nka * AV_TUNE_N_NORMS * k * 2 * m * sizeof(double));
     size_t nc = 0;
@@ -220,8 +240,9 @@ static int eval_fold_k(tune_ctx *c, uint32_t fold, size_t ki, const av_router *r
         nc += c->cfg[g].ki == ki;
     double *acc_s = calloc(nc * na * 3, sizeof(double));
     size_t *cfg_of = malloc(nc * sizeof(size_t));
-    if (!rows || !acc_s || !cfg_of) {
-        free(rows), free(acc_s), free(cfg_of);
+    float *all = malloc(k * sizeof(float));
+    if (!rows || !acc_s || !cfg_of || !all) {
+        free(rows), free(acc_s), free(cfg_of), free(all);
         return av__fail(AV_ENOMEM, "tuning scratch");
     }
     nc = 0;
@@ -246,8 +267,7 @@ static int eval_fold_k(tune_ctx *c, uint32_t fold, size_t ki, const av_router *r
     }
     /* single-model means on the fold: the cost scale of the AUC */
     double ms_cost[AV_MAX_MODELS] = {0}, ms_n[AV_MAX_MODELS] = {0};
-    uint32_t idx[AV_MAX_TOP_P];
-    float sims[AV_MAX_TOP_P];
+    uint32_t idx[AV_MAX_MEMBERS][AV_MAX_TOP_P];
     double A[AV_MAX_MODELS], B[AV_MAX_MODELS], w[AV_MAX_TOP_P];
     int rc = AV_OK;
     for (size_t row = 0; row < c->v.n && rc == AV_OK; row++) {
@@ -259,21 +279,36 @@ static int eval_fold_k(tune_ctx *c, uint32_t fold, size_t ki, const av_router *r
                 ms_cost[i] += (double)co[i];
                 ms_n[i] += 1.0;
             }
-        if ((rc = av__router_nearest(r, c->v.X + row * c->v.dim, pmax, idx, sims)) != AV_OK)
-            break;
+        /* the rows are normalised: the similarities to every cluster, then each member's pmax
+           nearest (as av__router_nearest selects them; most similar first, ties to the lower
+           index) */
+        av__router_sims(r, c->v.X + row * c->v.dim, all);
+        for (size_t b = 0; b < nb; b++) {
+            av__top_p(all + b * kb, kb, pmax, idx[b]);
+            for (size_t t = 0; t < pmax; t++)
+                idx[b][t] += (uint32_t)(b * kb);
+        }
         for (size_t e = 0; e < nc; e++) {
             const tune_cfg *g = &c->cfg[cfg_of[e]];
-            for (size_t t = 0; t < g->p; t++)
-                w[t] = g->temp > 0.0f ? exp(((double)sims[t] - (double)sims[0]) / (double)g->temp)
-                                      : 1.0;
             for (size_t i = 0; i < m; i++)
                 A[i] = B[i] = 0.0;
-            for (size_t t = 0; t < g->p; t++) {
-                const double *nr =
-                    rows + ((g->kpi * AV_TUNE_N_NORMS + g->global) * k + idx[t]) * 2 * m;
-                for (size_t i = 0; i < m; i++) {
-                    A[i] += w[t] * nr[2 * i];
-                    B[i] += w[t] * nr[2 * i + 1];
+            for (size_t b = 0; b < g->members; b++) {
+                /* softmax within each member, every member weighing the same (as av_route_ex) */
+                double wsum = 0.0;
+                for (size_t t = 0; t < g->p; t++) {
+                    w[t] = g->temp > 0.0f ? exp(((double)all[idx[b][t]] - (double)all[idx[b][0]]) /
+                                                (double)g->temp)
+                                          : 1.0;
+                    wsum += w[t];
+                }
+                for (size_t t = 0; t < g->p; t++) {
+                    double wt = g->temp > 0.0f ? w[t] / wsum : 1.0;
+                    const double *nr =
+                        rows + ((g->kpi * AV_TUNE_N_NORMS + g->global) * k + idx[b][t]) * 2 * m;
+                    for (size_t i = 0; i < m; i++) {
+                        A[i] += wt * nr[2 * i];
+                        B[i] += wt * nr[2 * i + 1];
+                    }
                 }
             }
             double *as = acc_s + e * na * 3;
@@ -304,7 +339,7 @@ static int eval_fold_k(tune_ctx *c, uint32_t fold, size_t ki, const av_router *r
         double auc = av__step_auc(xs, ys, na, max_cost);
         c->cfg[cfg_of[e]].auc_sum += isnan(auc) ? 0.0 : auc;
     }
-    free(rows), free(acc_s), free(cfg_of);
+    free(rows), free(acc_s), free(cfg_of), free(all);
     return rc;
 }
 
@@ -361,6 +396,7 @@ int av__builder_fit_tuned(av_builder *b, const av_fit_options *fo, av_router **o
     av_fit_options o = *fo;
     o.n_clusters = w->k;
     o.top_p = w->p;
+    o.members = w->members;
     o.tune = NULL;
     av_router *r = NULL;
     if ((rc = av_builder_fit(b, &o, &r)) != AV_OK)
@@ -378,6 +414,7 @@ int av__builder_fit_tuned(av_builder *b, const av_fit_options *fo, av_router **o
     rc = av_router_set_estimator(r, &eo);
     if (!rc) rc = set_meta_f(r, "tuned_n_clusters", "%.0f", w->k);
     if (!rc) rc = set_meta_f(r, "tuned_top_p", "%.0f", w->p);
+    if (!rc) rc = set_meta_f(r, "tuned_members", "%.0f", w->members);
     if (!rc) rc = set_meta_f(r, "tuned_kappa", "%.17g", w->kappa);
     if (!rc) rc = av_router_set_meta(r, "tuned_weighting", w->temp > 0.0f ? "softmax" : "hard");
     if (!rc) rc = set_meta_f(r, "tuned_temperature", "%.9g", (double)w->temp);

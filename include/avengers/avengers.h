@@ -82,6 +82,8 @@ AV_API const char *av_version_string(void);
 #define AV_MAX_MODELS 256u
 #define AV_MAX_TOP_P 64u
 #define AV_MAX_NAME 255u
+/* Clusterings in an ensemble router (av_fit_options.members; 1 = the paper). */
+#define AV_MAX_MEMBERS 16u
 
 /* ---------------------------------------------------------------------------------------------
  * Routers. A router is immutable apart from its statistics: av_route and the introspection calls
@@ -185,11 +187,17 @@ typedef struct av_fit_options {
     /* Cross-validated choice of n_clusters, top_p, kappa and weighting (see av_tune_options in the
        "beyond the paper" section); NULL (default) = fit exactly these options. */
     struct av_tune_options *tune;
+    /* --- appended in 0.2 --- */
+    /* Beyond the paper: an ensemble of `members` independent clusterings (k-means with seeds
+       derived from `seed`), n_clusters each. A query uses its top_p nearest clusters in every
+       member and the paper's sum runs over all of them (members * top_p <= AV_MAX_TOP_P). The
+       router has members * n_clusters clusters (av_router_members). Default 1 = the paper. */
+    uint32_t members;
 } av_fit_options;
 
 #define AV_FIT_OPTIONS_INIT                                                                   \
     { (uint32_t)sizeof(av_fit_options), 60u, 4u, 10u, 300u, 1e-4f, 42u, AV_CENTROIDS_F32, 0u, \
-      NULL, NULL, NULL, NULL }
+      NULL, NULL, NULL, NULL, 1u }
 AV_API void av_fit_options_init(av_fit_options *opts);
 
 AV_API int av_builder_new(av_builder **out, size_t dim, size_t n_models,
@@ -477,6 +485,11 @@ AV_API void av_estimator_options_init(av_estimator_options *opts);
    sharing the router) and record them in the metadata. */
 AV_API int av_router_set_estimator(av_router *r, const av_estimator_options *opts);
 AV_API int av_router_get_estimator(const av_router *r, av_estimator_options *opts);
+/* Clusterings in the router's ensemble (av_fit_options.members): 1 for the paper's router. Member
+   b owns clusters [b * n / members, (b + 1) * n / members) of the n = av_router_n_clusters; a
+   query uses its top_p nearest clusters in every member, and av_profile_update adds the outcome to
+   the nearest cluster of every member. 0 for NULL. */
+AV_API size_t av_router_members(const av_router *r);
 
 /* Cross-validated tuning (docs/EVALUATION.md). Pass it in av_fit_options.tune: av_builder_fit
    then picks, by n_folds-fold cross-validation on the builder's rows alone, the candidate
@@ -501,11 +514,16 @@ typedef struct av_tune_options {
     double guard_margin;
     double best_auc;              /* out: the winner's mean cross-validated AUC */
     uint32_t global_normalisation; /* 1: AV_NORMALISE_GLOBAL is a candidate beside the paper's */
+    /* --- appended in 0.2 --- */
+    const uint32_t *members;      /* ensemble sizes (av_fit_options.members); NULL = the fit
+                                     options' value. The folds fit the largest once per k and
+                                     score smaller ensembles on its first members. */
+    size_t n_members;
 } av_tune_options;
 
 #define AV_TUNE_OPTIONS_INIT \
     { (uint32_t)sizeof(av_tune_options), NULL, 0u, NULL, 0u, NULL, 0u, NULL, 0u, 5u, 21u, 2u, 0u, \
-      0.0, 0.0, 0u }
+      0.0, 0.0, 0u, NULL, 0u }
 AV_API void av_tune_options_init(av_tune_options *opts);
 /* The candidate lists `avengers train --tune` uses (k 60, 120, 200, 300; top_p 2, 4, 8; kappa 0,
    4, 16; hard weights or softmax at temperatures 0.03 and 0.05; per-cluster or global

@@ -92,6 +92,7 @@ class FitOptions(ctypes.Structure):
         ("progress", PROGRESS_FN),
         ("progress_user", vp),
         ("tune", vp),  # const av_tune_options *
+        ("members", u32),  # appended in 0.2
     ]
 
 
@@ -110,6 +111,7 @@ _SIGNATURES = {
     "av_router_free": (None, [vp]),
     "av_router_dim": (sz, [vp]),
     "av_router_n_clusters": (sz, [vp]),
+    "av_router_members": (sz, [vp]),
     "av_router_n_models": (sz, [vp]),
     "av_router_top_p": (sz, [vp]),
     "av_router_model_name": (cstr, [vp, sz]),

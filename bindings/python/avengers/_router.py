@@ -185,7 +185,13 @@ class Router(_Handle):
 
     @property
     def n_clusters(self):
+        """All clusters, of every member of an ensemble."""
         return int(_native.av_router_n_clusters(self._handle))
+
+    @property
+    def members(self):
+        """Clusterings in the router's ensemble (av_router_members); 1 for the paper's router."""
+        return int(_native.av_router_members(self._handle))
 
     @property
     def n_models(self):
@@ -585,20 +591,22 @@ class Builder(_Handle):
         return None if v < 0 else v
 
     def fit(self, n_clusters=None, top_p=None, n_init=None, max_iter=None, tol=None, seed=None,
-            centroid_type=None, verbose=None, embedder_id=None, progress=None, tune=None):
+            centroid_type=None, verbose=None, embedder_id=None, progress=None, tune=None,
+            members=None):
         """Cluster the rows and compute the profiles (av_builder_fit). Unset options keep the
         library's defaults (av_fit_options_init: 60 clusters, top_p 4, 10 restarts, 300
         iterations, tol 1e-4, seed 42, f32 centroids). centroid_type: "f32", "f16", "int8" or
         the av_centroid_type number. progress(restart, n_init, iteration, inertia) is called from
         the fitting thread; an exception it raises is re-raised after the fit returns.
         tune: cross-validated choice of the settings (av_tune_options): "default" for the
-        library's grid, or a dict with lists n_clusters, top_p, kappa, temperatures and scalars
-        n_folds, n_alphas, n_init, guard, guard_margin, global_normalisation. The winner's AUC is then in
-        self.tune_best_auc and the choice in the router's metadata (tuned_*)."""
+        library's grid, or a dict with lists n_clusters, members, top_p, kappa, temperatures and
+        scalars n_folds, n_alphas, n_init, guard, guard_margin, global_normalisation. The winner's
+        AUC is then in self.tune_best_auc and the choice in the router's metadata (tuned_*).
+        members: an ensemble of that many clusterings (1, the default, is the paper's)."""
         opts = _default_fit_options()
         for name, val in (("n_clusters", n_clusters), ("top_p", top_p), ("n_init", n_init),
                           ("max_iter", max_iter), ("tol", tol), ("seed", seed),
-                          ("verbose", verbose)):
+                          ("verbose", verbose), ("members", members)):
             if val is not None:
                 setattr(opts, name, val)
         if centroid_type is not None:
@@ -646,7 +654,8 @@ def _tune_options_impl(tune, keep):
         _native.av_tune_options_default_grid(ctypes.byref(t))
         return t
     lists = {"n_clusters": (np.uint32, "n_n_clusters"), "top_p": (np.uint32, "n_top_p"),
-             "kappa": (np.float64, "n_kappa"), "temperatures": (np.float32, "n_temperatures")}
+             "kappa": (np.float64, "n_kappa"), "temperatures": (np.float32, "n_temperatures"),
+             "members": (np.uint32, "n_members")}
     for k, v in tune.items():
         if k in lists:
             dt, count = lists[k]

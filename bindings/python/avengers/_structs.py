@@ -60,7 +60,7 @@ class TuneOptions(ctypes.Structure):
                 ("n_top_p", sz), ("kappa", vp), ("n_kappa", sz), ("temperatures", vp),
                 ("n_temperatures", sz), ("n_folds", u32), ("n_alphas", u32), ("n_init", u32),
                 ("guard", u32), ("guard_margin", f64), ("best_auc", f64),
-                ("global_normalisation", u32)]
+                ("global_normalisation", u32), ("members", vp), ("n_members", sz)]
 
 
 class UpdateOptions(ctypes.Structure):
