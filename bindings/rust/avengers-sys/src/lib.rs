@@ -34,6 +34,8 @@ pub const AV_MAX_CLUSTERS: u32 = 65536;
 pub const AV_MAX_MODELS: u32 = 256;
 pub const AV_MAX_TOP_P: u32 = 64;
 pub const AV_MAX_NAME: u32 = 255;
+/// Clusterings in an ensemble router (`av_fit_options.members`; 1 = the paper).
+pub const AV_MAX_MEMBERS: u32 = 16;
 
 pub const AV_CENTROIDS_F32: u32 = 0;
 pub const AV_CENTROIDS_F16: u32 = 1;
@@ -72,6 +74,10 @@ pub struct av_fit_options {
     pub progress_user: *mut c_void,
     /// Cross-validated tuning; NULL = fit exactly these options.
     pub tune: *const av_tune_options,
+    // --- appended in 0.2 ---
+    /// Beyond the paper: an ensemble of `members` independent clusterings, n_clusters each
+    /// (default 1 = the paper; at most `AV_MAX_MEMBERS`, and members * top_p <= `AV_MAX_TOP_P`).
+    pub members: u32,
 }
 
 /// Mirror of `av_tune_options`.
@@ -94,6 +100,10 @@ pub struct av_tune_options {
     pub guard_margin: f64,
     pub best_auc: f64,
     pub global_normalisation: u32,
+    // --- appended in 0.2 ---
+    /// Candidate ensemble sizes (`av_fit_options.members`); NULL = the fit options' value.
+    pub members: *const u32,
+    pub n_members: usize,
 }
 
 
@@ -398,6 +408,7 @@ extern "C" {
     pub fn av_estimator_options_init(opts: *mut av_estimator_options);
     pub fn av_router_set_estimator(r: *mut av_router, opts: *const av_estimator_options) -> c_int;
     pub fn av_router_get_estimator(r: *const av_router, opts: *mut av_estimator_options) -> c_int;
+    pub fn av_router_members(r: *const av_router) -> usize;
     pub fn av_tune_options_init(opts: *mut av_tune_options);
     pub fn av_tune_options_default_grid(opts: *mut av_tune_options);
     pub fn av_router_expected_mean(
@@ -467,6 +478,40 @@ mod tests {
         let o = unsafe { o.assume_init() };
         assert_eq!(o.struct_size as usize, core::mem::size_of::<av_fit_options>());
         assert_eq!((o.n_clusters, o.top_p, o.n_init, o.max_iter, o.seed), (60, 4, 10, 300, 42));
+        // the field appended in 0.2 sits where the library writes it: default 1 = the paper
+        assert_eq!(o.members, 1);
+        assert!(o.tune.is_null());
+    }
+
+    #[test]
+    fn tune_options_members_fields() {
+        let mut t = core::mem::MaybeUninit::<av_tune_options>::zeroed();
+        unsafe { av_tune_options_init(t.as_mut_ptr()) };
+        let mut t = unsafe { t.assume_init() };
+        assert_eq!(t.struct_size as usize, core::mem::size_of::<av_tune_options>());
+        assert!(t.members.is_null());
+        assert_eq!((t.n_members, t.n_folds, t.n_alphas, t.n_init), (0, 5, 21, 2));
+        // the default grid's ensemble sizes are {1, 4} (avengers.h, av_tune_options_default_grid)
+        unsafe { av_tune_options_default_grid(&mut t) };
+        assert_eq!(t.n_members, 2);
+        let sizes = unsafe { core::slice::from_raw_parts(t.members, t.n_members) };
+        assert_eq!(sizes, &[1, 4]);
+        assert!(sizes.iter().all(|&b| b >= 1 && b <= AV_MAX_MEMBERS));
+    }
+
+    #[test]
+    fn members_of_null_and_of_a_paper_router() {
+        assert_eq!(unsafe { av_router_members(core::ptr::null()) }, 0);
+        // a router from parts is the paper's single clustering
+        let names = [b"a\0".as_ptr() as *const c_char, b"b\0".as_ptr() as *const c_char];
+        let (c, n, s, q) = ([1.0f32, 0.0, 0.0, 1.0], [1.0f64; 4], [0.5f64; 4], [0.1f64; 4]);
+        let mut r = core::ptr::null_mut();
+        let rc = unsafe {
+            av_router_from_parts(&mut r, 2, 2, 2, names.as_ptr(), c.as_ptr(), n.as_ptr(), s.as_ptr(), q.as_ptr(), 1)
+        };
+        assert_eq!(rc, AV_OK);
+        assert_eq!(unsafe { (av_router_members(r), av_router_n_clusters(r)) }, (1, 2));
+        unsafe { av_router_free(r) };
     }
 
     /// Every options struct's init function writes the C sizeof into struct_size: the mirrors

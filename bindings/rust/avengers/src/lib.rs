@@ -148,6 +148,7 @@ impl fmt::Debug for Router {
         f.debug_struct("Router")
             .field("dim", &self.dim())
             .field("n_clusters", &self.n_clusters())
+            .field("members", &self.members())
             .field("models", &self.models())
             .field("top_p", &self.top_p())
             .finish()
@@ -243,8 +244,15 @@ impl Router {
     pub fn dim(&self) -> usize {
         unsafe { sys::av_router_dim(self.ptr.as_ptr()) }
     }
+    /// All clusters, of every member of an ensemble (`members()` times the clusters per member).
     pub fn n_clusters(&self) -> usize {
         unsafe { sys::av_router_n_clusters(self.ptr.as_ptr()) }
+    }
+    /// Clusterings in the router's ensemble (`av_router_members`): 1 for the paper's router.
+    /// Member b owns clusters `b * n_clusters() / members()` up to (not including)
+    /// `(b + 1) * n_clusters() / members()`.
+    pub fn members(&self) -> usize {
+        unsafe { sys::av_router_members(self.ptr.as_ptr()) }
     }
     pub fn n_models(&self) -> usize {
         unsafe { sys::av_router_n_models(self.ptr.as_ptr()) }
@@ -643,6 +651,14 @@ impl FitOptions {
     /// `sys::AV_CENTROIDS_F32`, `_F16` or `_INT8`.
     pub fn centroid_type(mut self, v: u32) -> Self {
         self.raw.centroid_type = v;
+        self
+    }
+    /// Beyond the paper: an ensemble of `v` independent k-means clusterings of `n_clusters`
+    /// each (seeds derived from `seed`); a query uses its `top_p` nearest clusters in every
+    /// member. 1 (the default; 0 also) is the paper; at most `sys::AV_MAX_MEMBERS`, and
+    /// `v * top_p <= sys::AV_MAX_TOP_P` (else `fit` fails with `Error::EINVAL`).
+    pub fn members(mut self, v: u32) -> Self {
+        self.raw.members = v;
         self
     }
     pub fn embedder_id(mut self, id: &str) -> Self {

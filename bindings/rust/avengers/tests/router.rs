@@ -317,3 +317,164 @@ fn evaluate_matches_direct_computation() {
     assert!(!ev.frontier.is_empty());
     assert_eq!(r.evaluate(&emb, &sc[1..], &co, Some(&names), None).unwrap_err().code(), Error::EINVAL);
 }
+
+/// The ensemble rule recomputed in f64 from the router's centroids and statistics (an independent
+/// implementation of docs/API.md and avengers.h, not a call into the library): per member the
+/// top_p most similar of its own clusters (ties: lower index), the paper's per-cluster min-max
+/// normalised means (a model without outcomes in a cluster takes its global mean), summed over
+/// every member's clusters, argmax with the paper's tie rule (higher sum, lower global mean cost,
+/// lower index). Returns the decision and whether the row sits within float noise of a top-p
+/// boundary or a score tie, where the library's float32 kernels may legitimately differ.
+struct Reference {
+    centroids: Vec<Vec<f64>>,
+    pn: Vec<Vec<f64>>,
+    qn: Vec<Vec<f64>>,
+    g_cost: Vec<f64>,
+    members: usize,
+    top_p: usize,
+}
+
+impl Reference {
+    fn new(r: &Router) -> Reference {
+        let (k, m) = (r.n_clusters(), r.n_models());
+        let stats: Vec<Vec<avengers::ClusterStats>> =
+            (0..k).map(|j| (0..m).map(|i| r.cluster_stats(j, i).unwrap()).collect()).collect();
+        let total = |f: &dyn Fn(&avengers::ClusterStats) -> f64, i: usize| -> f64 { stats.iter().map(|row| f(&row[i])).sum() };
+        let g_n: Vec<f64> = (0..m).map(|i| total(&|s| s.count, i)).collect();
+        let g_score: Vec<f64> = (0..m).map(|i| total(&|s| s.sum_score, i) / g_n[i]).collect();
+        let g_cost: Vec<f64> = (0..m).map(|i| total(&|s| s.sum_cost, i) / g_n[i]).collect();
+        let minmax = |v: Vec<f64>| -> Vec<f64> {
+            let lo = v.iter().cloned().fold(f64::INFINITY, f64::min);
+            let hi = v.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+            v.iter().map(|x| if hi > lo { (x - lo) / (hi - lo) } else { 0.0 }).collect()
+        };
+        let mut pn = Vec::new();
+        let mut qn = Vec::new();
+        for row in &stats {
+            let p = (0..m).map(|i| if row[i].count > 0.0 { row[i].sum_score / row[i].count } else { g_score[i] }).collect();
+            let q = (0..m).map(|i| if row[i].count > 0.0 { row[i].sum_cost / row[i].count } else { g_cost[i] }).collect();
+            pn.push(minmax(p));
+            qn.push(minmax(q).iter().map(|x| 1.0 - x).collect());
+        }
+        let centroids = (0..k).map(|j| r.centroid(j).unwrap().iter().map(|&x| x as f64).collect()).collect();
+        Reference { centroids, pn, qn, g_cost, members: r.members(), top_p: r.top_p() }
+    }
+
+    /// Similarity of the L2-normalised query to centroid j.
+    fn sims(&self, e: &[f32], j: usize) -> f64 {
+        let norm = e.iter().map(|&x| (x as f64) * (x as f64)).sum::<f64>().sqrt();
+        self.centroids[j].iter().zip(e).map(|(c, &x)| c * x as f64 / norm).sum()
+    }
+
+    fn route(&self, e: &[f32], alpha: f32) -> (usize, bool) {
+        let k = self.centroids.len();
+        let kb = k / self.members;
+        let sims: Vec<f64> = (0..k).map(|j| self.sims(e, j)).collect();
+        let (a, m) = (alpha as f64, self.g_cost.len());
+        let mut tot = vec![0.0f64; m];
+        let mut ambiguous = false;
+        for b in 0..self.members {
+            let mut order: Vec<usize> = (b * kb..(b + 1) * kb).collect();
+            order.sort_by(|&x, &y| sims[y].partial_cmp(&sims[x]).unwrap().then(x.cmp(&y)));
+            if order.len() > self.top_p && sims[order[self.top_p - 1]] - sims[order[self.top_p]] < 1e-5 {
+                ambiguous = true;
+            }
+            for &j in &order[..self.top_p] {
+                for i in 0..m {
+                    tot[i] += a * self.pn[j][i] + (1.0 - a) * self.qn[j][i];
+                }
+            }
+        }
+        let mut best = 0;
+        for i in 1..m {
+            let better = tot[i] > tot[best] || (tot[i] == tot[best] && self.g_cost[i] < self.g_cost[best]);
+            if better {
+                best = i;
+            }
+        }
+        if (0..m).any(|i| i != best && (tot[best] - tot[i]).abs() < 1e-9) {
+            ambiguous = true;
+        }
+        (best, ambiguous)
+    }
+}
+
+#[test]
+fn ensemble_fit_members_and_decisions() {
+    let fx = fixture();
+    let names: Vec<&str> = fx.models.iter().map(|s| s.as_str()).collect();
+    let m = names.len();
+    let mut b = Builder::new(fx.d, &names).unwrap();
+    for i in (0..fx.n).filter(|&i| fx.split[i] == 1) {
+        b.add(&fx.emb[i * fx.d..(i + 1) * fx.d], &fx.scores[i * m..(i + 1) * m], &fx.costs[i * m..(i + 1) * m])
+            .unwrap();
+    }
+    let (k, members) = (8u32, 3u32);
+    let opts = FitOptions::new().n_clusters(k).top_p(2).n_init(1).seed(5).members(members);
+    let r = b.fit(&opts).unwrap();
+    assert_eq!(r.members(), members as usize);
+    assert_eq!(r.n_clusters(), (members * k) as usize);
+    assert_eq!(r.top_p(), 2);
+    assert!(format!("{r:?}").contains("members: 3"));
+    // the paper's router is a one-member ensemble
+    let paper = b.fit(&FitOptions::new().n_clusters(k).top_p(2).n_init(1).seed(5)).unwrap();
+    assert_eq!((paper.members(), paper.n_clusters()), (1, k as usize));
+    // every member's statistics count every training row once
+    let rows: f64 = (0..fx.n).filter(|&i| fx.split[i] == 1).count() as f64;
+    for mb in 0..members as usize {
+        let lo = mb * k as usize;
+        let n: f64 = (lo..lo + k as usize).map(|j| r.cluster_stats(j, 0).unwrap().count).sum();
+        assert_eq!(n, rows, "member {mb}");
+    }
+    // decisions equal the independent f64 implementation of the ensemble rule on every row
+    // away from a float32 tie
+    let reference = Reference::new(&r);
+    let mut differ_from_paper = 0;
+    for alpha in [0.0f32, 0.35, 0.7, 1.0] {
+        let batch = r.route_batch(&fx.emb, alpha).unwrap();
+        let single = paper.route_batch(&fx.emb, alpha).unwrap();
+        let mut ambiguous = 0;
+        for i in 0..fx.n {
+            let e = &fx.emb[i * fx.d..(i + 1) * fx.d];
+            assert_eq!(r.route(e, alpha).unwrap(), batch[i]);
+            let (want, amb) = reference.route(e, alpha);
+            if amb {
+                ambiguous += 1;
+            } else {
+                assert_eq!(batch[i], want, "row {i} alpha {alpha}");
+            }
+            differ_from_paper += (batch[i] != single[i]) as usize;
+        }
+        assert!(ambiguous * 20 < fx.n, "{ambiguous} ambiguous rows at alpha {alpha}");
+    }
+    assert!(differ_from_paper > 0, "the ensemble decides exactly as one clustering: proves little");
+    // members survive a save/load round trip, decisions too
+    let r2 = Router::load_buffer(&r.save_buffer().unwrap()).unwrap();
+    assert_eq!((r2.members(), r2.n_clusters()), (members as usize, (members * k) as usize));
+    assert_eq!(r2.route_batch(&fx.emb, 0.6).unwrap(), r.route_batch(&fx.emb, 0.6).unwrap());
+    // feedback: one outcome in the nearest cluster of every member
+    let e = &fx.emb[..fx.d];
+    let count = |r: &Router, j: usize| r.cluster_stats(j, 3).unwrap().count;
+    let before: Vec<f64> = (0..r.n_clusters()).map(|j| count(&r, j)).collect();
+    r.profile_update(e, 3, 1.0, 0.01).unwrap();
+    for mb in 0..members as usize {
+        let lo = mb * k as usize;
+        let nearest = (lo..lo + k as usize)
+            .max_by(|&x, &y| {
+                let (sx, sy) = (reference.sims(e, x), reference.sims(e, y));
+                sx.partial_cmp(&sy).unwrap().then(y.cmp(&x))
+            })
+            .unwrap();
+        for j in lo..lo + k as usize {
+            let want = before[j] + if j == nearest { 1.0 } else { 0.0 };
+            assert_eq!(count(&r, j), want, "member {mb} cluster {j}");
+        }
+    }
+    // limits: more than AV_MAX_MEMBERS, or members * top_p over AV_MAX_TOP_P
+    let too_many = FitOptions::new().n_clusters(2).top_p(1).n_init(1).members(avengers::sys::AV_MAX_MEMBERS + 1);
+    assert_eq!(b.fit(&too_many).unwrap_err().code(), Error::EINVAL);
+    // 0 (a struct from before the field) means the paper's single clustering
+    assert_eq!(b.fit(&opts.clone().members(0)).unwrap().members(), 1);
+    let wide = FitOptions::new().n_clusters(40).top_p(33).n_init(1).members(2);
+    assert_eq!(b.fit(&wide).unwrap_err().code(), Error::EINVAL);
+}
