@@ -83,6 +83,10 @@ struct FitOptions {
     FitOptions &centroid_type(av_centroid_type v) { c.centroid_type = static_cast<uint32_t>(v); return *this; }
     /* The string must outlive the fit call. */
     FitOptions &embedder_id(const char *v) { c.embedder_id = v; return *this; }
+    /* Beyond the paper: an ensemble of v independent clusterings of n_clusters each; a query uses
+       its top_p nearest clusters in every member (1, the default, is the paper; at most
+       AV_MAX_MEMBERS, and v * top_p <= AV_MAX_TOP_P, else fit() throws AV_EINVAL). */
+    FitOptions &members(uint32_t v) { c.members = v; return *this; }
 };
 
 /* Per-request options for Router::route_ex, initialised by av_route_options_init. */
@@ -187,7 +191,11 @@ public:
     }
 
     std::size_t dim() const noexcept { return av_router_dim(r_); }
+    /* All clusters, of every member of an ensemble. */
     std::size_t n_clusters() const noexcept { return av_router_n_clusters(r_); }
+    /* Clusterings in the ensemble (av_router_members): 1 for the paper's router; member b owns
+       clusters [b * n_clusters() / members(), (b + 1) * n_clusters() / members()). */
+    std::size_t members() const noexcept { return av_router_members(r_); }
     std::size_t n_models() const noexcept { return av_router_n_models(r_); }
     std::size_t top_p() const noexcept { return av_router_top_p(r_); }
     void set_top_p(uint32_t p) { detail::check(av_router_set_top_p(r_, p)); }

@@ -230,5 +230,78 @@ TEST(test_route_ex_merge_evaluate)
     td_free_fixture(&fx);
 }
 
+TEST(test_ensemble_members)
+{
+    td_fixture fx;
+    REQUIRE(td_load_fixture(&fx) == 0);
+    std::vector<std::string> names(fx.names, fx.names + fx.m);
+    avengers::Builder b(fx.d, names);
+    size_t rows = 0;
+    for (size_t i = 0; i < fx.n; i++)
+        if (static_cast<const uint8_t *>(fx.split.data)[i]) {
+            b.add(TD_EMB(&fx, i), fx.d, TD_SCORES(&fx, i), TD_COSTS(&fx, i));
+            rows++;
+        }
+    const uint32_t k = 10, members = 2;
+    avengers::Router r =
+        b.fit(avengers::FitOptions().n_clusters(k).top_p(2).n_init(1).seed(9).members(members));
+    CHECK_EQ_INT(r.members(), members);
+    CHECK_EQ_INT(r.n_clusters(), members * k);
+    avengers::Router paper = b.fit(avengers::FitOptions().n_clusters(k).top_p(2).n_init(1).seed(9));
+    CHECK_EQ_INT(paper.members(), 1);
+    CHECK_EQ_INT(paper.n_clusters(), k);
+    // each member's clusters hold every training row once
+    for (size_t mb = 0; mb < members; mb++) {
+        double n = 0;
+        for (size_t j = mb * k; j < (mb + 1) * k; j++)
+            n += r.cluster_stats(j, 0).count;
+        CHECK_NEAR(n, static_cast<double>(rows), 0);
+    }
+    // the same options through the C API: the same decisions on every row
+    av_fit_options o;
+    av_fit_options_init(&o);
+    CHECK_EQ_INT(o.members, 1);
+    o.n_clusters = k;
+    o.top_p = 2;
+    o.n_init = 1;
+    o.seed = 9;
+    o.members = members;
+    av_router *cr = nullptr;
+    REQUIRE(av_builder_fit(b.get(), &o, &cr) == AV_OK);
+    CHECK_EQ_INT(av_router_members(cr), members);
+    const float *emb = static_cast<const float *>(fx.emb.data);
+    std::vector<int32_t> batch = r.route_batch(emb, fx.n, 0.6f);
+    std::vector<int32_t> single = paper.route_batch(emb, fx.n, 0.6f);
+    size_t same = 0, differ = 0;
+    for (size_t i = 0; i < fx.n; i++) {
+        same += batch[i] == av_route(cr, TD_EMB(&fx, i), fx.d, 0.6f);
+        differ += batch[i] != single[i];
+    }
+    CHECK_EQ_INT(same, fx.n);
+    CHECK(differ > 0); // the second member changes some decisions
+    av_router_free(cr);
+    // members survive a save/load round trip
+    std::vector<unsigned char> bytes = r.save_buffer();
+    avengers::Router r2 = avengers::Router::load_buffer(bytes.data(), bytes.size());
+    CHECK_EQ_INT(r2.members(), members);
+    CHECK(r2.route_batch(emb, fx.n, 0.6f) == batch);
+    // feedback adds one outcome to each member
+    std::vector<double> before(members, 0), after(members, 0);
+    for (size_t j = 0; j < r.n_clusters(); j++)
+        before[j / k] += r.cluster_stats(j, 4).count;
+    r.profile_update(TD_EMB(&fx, 0), fx.d, 4, 1.0f, 0.5f);
+    for (size_t j = 0; j < r.n_clusters(); j++)
+        after[j / k] += r.cluster_stats(j, 4).count;
+    for (size_t mb = 0; mb < members; mb++)
+        CHECK_NEAR(after[mb] - before[mb], 1, 0);
+    // limits: more than AV_MAX_MEMBERS clusterings, or members * top_p over AV_MAX_TOP_P
+    CHECK_EQ_INT(code_of([&] { b.fit(avengers::FitOptions().n_clusters(2).top_p(1).n_init(1).members(AV_MAX_MEMBERS + 1)); }),
+                 AV_EINVAL);
+    CHECK_EQ_INT(code_of([&] { b.fit(avengers::FitOptions().n_clusters(40).top_p(33).n_init(1).members(2)); }),
+                 AV_EINVAL);
+    td_free_fixture(&fx);
+}
+
 TH_MAIN(T(test_route_hand_computed), T(test_errors), T(test_raii_and_moves),
-        T(test_fixture_builder_and_persistence), T(test_route_ex_merge_evaluate))
+        T(test_fixture_builder_and_persistence), T(test_route_ex_merge_evaluate),
+        T(test_ensemble_members))
