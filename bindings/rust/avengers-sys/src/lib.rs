@@ -496,7 +496,7 @@ mod tests {
         assert_eq!(t.n_members, 2);
         let sizes = unsafe { core::slice::from_raw_parts(t.members, t.n_members) };
         assert_eq!(sizes, &[1, 4]);
-        assert!(sizes.iter().all(|&b| b >= 1 && b <= AV_MAX_MEMBERS));
+        assert!(sizes.iter().all(|b| (1..=AV_MAX_MEMBERS).contains(b)));
     }
 
     #[test]

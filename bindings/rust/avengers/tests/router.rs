@@ -380,8 +380,8 @@ impl Reference {
                 ambiguous = true;
             }
             for &j in &order[..self.top_p] {
-                for i in 0..m {
-                    tot[i] += a * self.pn[j][i] + (1.0 - a) * self.qn[j][i];
+                for (t, (p, q)) in tot.iter_mut().zip(self.pn[j].iter().zip(&self.qn[j])) {
+                    *t += a * p + (1.0 - a) * q;
                 }
             }
         }
@@ -465,8 +465,8 @@ fn ensemble_fit_members_and_decisions() {
                 sx.partial_cmp(&sy).unwrap().then(y.cmp(&x))
             })
             .unwrap();
-        for j in lo..lo + k as usize {
-            let want = before[j] + if j == nearest { 1.0 } else { 0.0 };
+        for (j, was) in before.iter().enumerate().skip(lo).take(k as usize) {
+            let want = was + if j == nearest { 1.0 } else { 0.0 };
             assert_eq!(count(&r, j), want, "member {mb} cluster {j}");
         }
     }
