@@ -191,7 +191,8 @@ int cmd_eval(int argc, char **argv)
         goto done;
     }
     cli_report rep = {res, router_path, o.data, o.embeddings, ds.split_desc,
-                      av_router_n_clusters(r), top_p ? top_p : av_router_top_p(r)};
+                      av_router_n_clusters(r), top_p ? top_p : av_router_top_p(r),
+                      av_router_members(r)};
     if (!quiet)
         cli_report_table(stdout, &rep);
     status = write_outputs(&rep, json, csv, svg);

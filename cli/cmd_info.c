@@ -91,6 +91,9 @@ int cmd_info(int argc, char **argv)
     printf("checksum        ok\n");
     printf("dim             %zu\n", av_router_dim(r));
     printf("clusters        %zu\n", k);
+    if (av_router_members(r) > 1)
+        printf("members         %zu clusterings of %zu clusters\n", av_router_members(r),
+               k / av_router_members(r));
     printf("models          %zu\n", m);
     printf("top_p           %zu\n", av_router_top_p(r));
     print_sections(f, size);
@@ -117,6 +120,9 @@ int cmd_info(int argc, char **argv)
             q += cq;
             rows[j] = fmax(rows[j], cn);
         }
+        n /= (double)av_router_members(r); /* every member counts each outcome once */
+        s /= (double)av_router_members(r);
+        q /= (double)av_router_members(r);
         printf("  %3zu  %-36s %8.0f  %.6f  %.6g\n", i, av_router_model_name(r, i), n,
                n > 0 ? s / n : NAN, n > 0 ? q / n : NAN);
     }

@@ -64,6 +64,7 @@ int cmd_merge(int argc, char **argv)
             for (size_t m = 0; m < av_router_n_models(dst); m++)
                 if (av_router_cluster_stats(dst, j, m, &n, NULL, NULL) == AV_OK)
                     total += n;
+        total /= (double)av_router_members(dst); /* every member counts each outcome once */
         printf("wrote %s: %d routers merged, %zu clusters, %zu models, %.17g outcomes, "
                "centroid_hash %s\n",
                out, argc - optind, av_router_n_clusters(dst), av_router_n_models(dst), total,

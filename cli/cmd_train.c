@@ -19,9 +19,12 @@ static const char HELP[] =
     "  --top-p P              clusters per query stored as the router's default (default 4)\n"
     "  --n-init N             k-means++ restarts, the lowest inertia wins (default 10)\n"
     "  --max-iter N           Lloyd iterations per restart (default 300)\n"
+    "  --members N            an ensemble of N clusterings of K clusters each, whose top_p\n"
+    "                         clusters are all summed (default 1, the paper's; 1..16)\n"
     "  --embedder-id S        id of the embedding model, stored in the file\n"
-    "  --tune                 choose k, top_p, kappa and cluster weighting by 5-fold\n"
-    "                         cross-validation on the training rows (docs/EVALUATION.md)\n"
+    "  --tune                 choose k, ensemble size, top_p, kappa, cluster weighting and\n"
+    "                         normalisation by 5-fold cross-validation on the training rows\n"
+    "                         (docs/EVALUATION.md)\n"
     "  -o, --output R         router file to write\n"
     "Progress (restart, iteration, inertia) goes to stderr when it is a terminal.\n";
 
@@ -62,7 +65,7 @@ static int add_rows(av_builder *b, const cli_dataset *ds, const cli_data_opts *o
 
 int cmd_train(int argc, char **argv)
 {
-    enum { OPT_TOPP = 2000, OPT_NINIT, OPT_MAXITER, OPT_EMBID, OPT_TUNE };
+    enum { OPT_TOPP = 2000, OPT_NINIT, OPT_MAXITER, OPT_EMBID, OPT_TUNE, OPT_MEMBERS };
     static const struct option longopts[] = {
         CLI_DATA_LONG_OPTIONS,
         {"clusters", required_argument, NULL, 'k'},
@@ -71,6 +74,7 @@ int cmd_train(int argc, char **argv)
         {"max-iter", required_argument, NULL, OPT_MAXITER},
         {"embedder-id", required_argument, NULL, OPT_EMBID},
         {"tune", no_argument, NULL, OPT_TUNE},
+        {"members", required_argument, NULL, OPT_MEMBERS},
         {"output", required_argument, NULL, 'o'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
@@ -114,6 +118,12 @@ int cmd_train(int argc, char **argv)
                 return CLI_EUSAGE;
             }
             break;
+        case OPT_MEMBERS:
+            if (!cli_parse_u32(optarg, 1, AV_MAX_MEMBERS, &fo.members)) {
+                cli_error("--members %s: expected 1..%u", optarg, AV_MAX_MEMBERS);
+                return CLI_EUSAGE;
+            }
+            break;
         case OPT_EMBID: fo.embedder_id = optarg; break;
         case OPT_TUNE: fo.tune = &tune; break;
         case 'o': out = optarg; break;
@@ -133,6 +143,11 @@ int cmd_train(int argc, char **argv)
     fo.seed = o.seed;
     if (fo.top_p > fo.n_clusters) {
         cli_error("--top-p %u is larger than -k %u", fo.top_p, fo.n_clusters);
+        return CLI_EUSAGE;
+    }
+    if ((size_t)fo.members * fo.top_p > AV_MAX_TOP_P) {
+        cli_error("--members %u x --top-p %u: a query may use at most %u clusters", fo.members,
+                  fo.top_p, AV_MAX_TOP_P);
         return CLI_EUSAGE;
     }
     cli_dataset ds;
@@ -181,14 +196,18 @@ int cmd_train(int argc, char **argv)
         status = CLI_EINTERNAL;
         goto done;
     }
-    printf("wrote %s: %zu clusters, top_p %zu, %zu models, %zu training rows (%s), inertia %.6g\n",
-           out, av_router_n_clusters(r), av_router_top_p(r), ds.table.m, ds.n_rows, ds.split_desc,
-           av_builder_inertia(b));
+    printf("wrote %s: %zu clusters", out, av_router_n_clusters(r));
+    if (av_router_members(r) > 1)
+        printf(" (%zu clusterings of %zu)", av_router_members(r),
+               av_router_n_clusters(r) / av_router_members(r));
+    printf(", top_p %zu, %zu models, %zu training rows (%s), inertia %.6g\n", av_router_top_p(r),
+           ds.table.m, ds.n_rows, ds.split_desc, av_builder_inertia(b));
     if (fo.tune)
-        printf("tuned by %s-fold cross-validation over %s candidates: k %s, top_p %s, kappa %s, "
-               "weighting %s (temperature %s), normalisation %s, mean AUC %.4f\n",
+        printf("tuned by %s-fold cross-validation over %s candidates: k %s, members %s, top_p %s, "
+               "kappa %s, weighting %s (temperature %s), normalisation %s, mean AUC %.4f\n",
                av_router_meta(r, "tuned_folds"), av_router_meta(r, "tuned_candidates"),
-               av_router_meta(r, "tuned_n_clusters"), av_router_meta(r, "tuned_top_p"),
+               av_router_meta(r, "tuned_n_clusters"), av_router_meta(r, "tuned_members"),
+               av_router_meta(r, "tuned_top_p"),
                av_router_meta(r, "tuned_kappa"), av_router_meta(r, "tuned_weighting"),
                av_router_meta(r, "tuned_temperature"), av_router_meta(r, "tuned_normalisation"),
                tune.best_auc);

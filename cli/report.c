@@ -117,8 +117,10 @@ void cli_report_table(FILE *f, const cli_report *rep)
     av_eval_metrics mt = get_metrics(res);
     int w = name_width(res);
     size_t m = av_eval_n_models(res), na = av_eval_n_alphas(res);
-    fprintf(f, "Router  %s: %zu clusters, top_p %zu, %zu models\n", rep->router_path,
-            rep->n_clusters, rep->top_p, m);
+    fprintf(f, "Router  %s: %zu clusters", rep->router_path, rep->n_clusters);
+    if (rep->members > 1)
+        fprintf(f, " (%zu clusterings of %zu)", rep->members, rep->n_clusters / rep->members);
+    fprintf(f, ", top_p %zu, %zu models\n", rep->top_p, m);
     fprintf(f, "Data    %s (%s), %zu rows: %s\n\n", rep->data_path, rep->emb_path,
             av_eval_n_rows(res), rep->split_desc);
     fprintf(f, "%-*s   %8s  %12s  %12s  %8s\n", w + 2, "Single models", "score", "cost/query",
@@ -235,6 +237,7 @@ static cJSON *build_json(const cli_report *rep)
     cJSON_AddStringToObject(router, "path", rep->router_path);
     cJSON_AddNumberToObject(router, "n_clusters", (double)rep->n_clusters);
     cJSON_AddNumberToObject(router, "top_p", (double)rep->top_p);
+    cJSON_AddNumberToObject(router, "members", (double)rep->members);
     cJSON *models = cJSON_AddArrayToObject(router, "models");
     for (size_t i = 0; i < m; i++)
         cJSON_AddItemToArray(models, cJSON_CreateString(av_eval_model_name(res, i)));

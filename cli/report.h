@@ -12,6 +12,7 @@ typedef struct cli_report {
     const av_eval_result *res;
     const char *router_path, *data_path, *emb_path, *split_desc;
     size_t n_clusters, top_p;
+    size_t members; /* clusterings in the router's ensemble (1: the paper's) */
 } cli_report;
 
 void cli_report_table(FILE *f, const cli_report *rep);

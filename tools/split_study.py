@@ -69,7 +69,12 @@ def main():
         r = b.fit(seed=seed, tune="default") if rule == "tuned" else b.fit(seed=seed)
         m = r.evaluate(X[te], S[te], Q[te]).metrics
         out.append((100 * m["perf_gain"], 100 * m["cost_save"], m["auc"]))
-        print("seed %d  PerfGain %+.2f  CostSave %5.1f%%  AUC %.4f" % ((seed,) + out[-1]), flush=True)
+        md = r.metadata
+        choice = " ".join("%s=%s" % (k[6:], md[k]) for k in ("tuned_n_clusters", "tuned_members",
+                          "tuned_top_p", "tuned_kappa", "tuned_weighting", "tuned_normalisation")
+                          if k in md)
+        print("seed %d  PerfGain %+.2f  CostSave %5.1f%%  AUC %.4f  %s" % ((seed,) + out[-1] + (choice,)),
+              flush=True)
     mean = np.mean(out, axis=0)
     print("%s %s %s: mean PerfGain %+.2f, CostSave %.1f%%, AUC %.4f" % (family, rule, emb, *mean))
 

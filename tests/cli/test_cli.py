@@ -288,6 +288,31 @@ def test_table_output():
         assert want in p.stdout, f"table lacks {want!r}"
 
 
+@test
+def test_train_ensemble_members():
+    """--members N trains N clusterings of K clusters; info reports them and counts each training
+    outcome once; eval and route run on the 1.2 file."""
+    out = tmp("ens.avr")
+    p = run("train", "--data", DATA, "--embeddings", EMB, "-k", "6", "--top-p", "2", "--n-init", "1",
+            "--members", "3", "-o", out, check=0)
+    assert "wrote" in p.stdout and "18 clusters (3 clusterings of 6)" in p.stdout, p.stdout
+    info = run("info", out, check=0).stdout
+    assert re.search(r"^format\s+1\.2$", info, re.M), info
+    assert re.search(r"^members\s+3 clusterings of 6 clusters$", info, re.M), info
+    n_train = int(re.search(r"n_train_rows\s+(\d+)", info).group(1))
+    counts = [int(c) for c in re.findall(r"^\s+\d+\s+\S+\s+(\d+)\s", info, re.M)]
+    assert counts and all(c == n_train for c in counts), (counts, n_train)
+    ev = eval_json(tmp("ens.json"), router=out)
+    assert ev["router"]["n_clusters"] == 18 and ev["router"]["members"] == 3, ev["router"]
+    assert ev["data"]["rows"] == 77 and len(ev["router_points"]) == 11
+    r = run("route", "--router", out, "--embeddings", EMB, "--alpha", "0.5", check=0).stdout
+    assert r.count("\n") == 1200
+    expect_error(["train", "--data", DATA, "--embeddings", EMB, "--members", "17", "-o", tmp("x.avr")],
+                 EXIT_USAGE, "--members")
+    expect_error(["train", "--data", DATA, "--embeddings", EMB, "--members", "16", "--top-p", "5",
+                  "-o", tmp("x.avr")], EXIT_USAGE, "at most 64 clusters")
+
+
 # ---- bad inputs: message and exit code --------------------------------------------------------
 def expect_error(args, code, *needles):
     p = run(*args)

@@ -61,6 +61,17 @@ int main(int argc, char **argv)
             return 1;
         }
         bad |= write_file(load_dir, routers[t].name, f, n);
+        if (t == 2 || t == 3) { /* ensembles (format 1.2) of the same storage type */
+            av_router *e = sr_train_members(routers[t].k, 1, 5, 1, routers[t].ctype, 3);
+            void *eb;
+            size_t en;
+            if (!e || av_router_save_buffer(e, &eb, &en) != AV_OK)
+                return 1;
+            bad |= write_file(load_dir, t == 2 ? "glove_k4x3_ensemble_f16.avr"
+                                               : "glove_k4x3_ensemble_int8.avr", eb, en);
+            av_free(eb);
+            av_router_free(e);
+        }
         if (t == 0) { /* estimator defaults live in the metadata, parsed on load */
             av_estimator_options eo;
             av_estimator_options_init(&eo);

@@ -16,9 +16,11 @@
 /* The glove embeddings (d = 100) keep files small: k = 8 clusters of 9 models is about 5 KB. */
 #define SR_GLOVE "glove.npy"
 
-/* Train a router with k clusters on the training split, with the glove (glove != 0) or the default
-   384-d embeddings, storing centroids as ctype (av_centroid_type). NULL on failure. */
-static av_router *sr_train_as(uint32_t k, uint32_t top_p, uint64_t seed, int glove, uint32_t ctype)
+/* Train a router with k clusters (in each of `members` clusterings) on the training split, with the
+   glove (glove != 0) or the default 384-d embeddings, storing centroids as ctype
+   (av_centroid_type). NULL on failure. */
+static av_router *sr_train_members(uint32_t k, uint32_t top_p, uint64_t seed, int glove,
+                                   uint32_t ctype, uint32_t members)
 {
     td_fixture fx;
     if (td_load_fixture(&fx) != 0)
@@ -49,6 +51,7 @@ static av_router *sr_train_as(uint32_t k, uint32_t top_p, uint64_t seed, int glo
         o.seed = seed;
         o.embedder_id = glove ? "glove-100" : "tfidf-svd-384";
         o.centroid_type = ctype;
+        o.members = members;
         if (av_builder_fit(b, &o, &r) != AV_OK)
             r = NULL;
     }
@@ -61,6 +64,13 @@ static av_router *sr_train_as(uint32_t k, uint32_t top_p, uint64_t seed, int glo
         r = NULL;
     }
     return r;
+}
+
+/* One clustering. */
+static inline av_router *sr_train_as(uint32_t k, uint32_t top_p, uint64_t seed, int glove,
+                                     uint32_t ctype)
+{
+    return sr_train_members(k, top_p, seed, glove, ctype, 1);
 }
 
 /* The same with float32 centroids. */
