@@ -23,10 +23,10 @@ extern "C" {
 #endif
 
 #define AV_VERSION_MAJOR 0
-#define AV_VERSION_MINOR 1
+#define AV_VERSION_MINOR 2
 #define AV_VERSION_PATCH 0
 #define AV_VERSION_NUMBER (AV_VERSION_MAJOR * 10000 + AV_VERSION_MINOR * 100 + AV_VERSION_PATCH)
-#define AV_VERSION_STRING "0.1.0"
+#define AV_VERSION_STRING "0.2.0"
 
 #if defined(_WIN32) && defined(AV_BUILDING_DLL)
 #define AV_API __declspec(dllexport)

@@ -74,13 +74,14 @@ def test_train_tune_and_budget(tmp):
     out = os.path.join(tmp, "t.avr")
     p = run("train", *DATA, "--n-init", "1", "--tune", "-o", out)
     assert p.returncode == 0, p.stderr
-    m = re.search(r"tuned by 5-fold cross-validation over (\d+) candidates: k (\d+), top_p (\d+)",
-                  p.stdout)
+    m = re.search(r"tuned by 5-fold cross-validation over (\d+) candidates: k (\d+), members (\d+), "
+                  r"top_p (\d+)", p.stdout)
     assert m, p.stdout
     r = avengers.Router.load(out)
-    assert r.n_clusters == int(m.group(2)) and r.top_p == int(m.group(3))
+    k, members, top_p = int(m.group(2)), int(m.group(3)), int(m.group(4))
+    assert r.n_clusters == k * members and r.members == members and r.top_p == top_p
     meta = r.metadata
-    assert meta["tuned_n_clusters"] == m.group(2)
+    assert meta["tuned_n_clusters"] == m.group(2) and meta["tuned_members"] == m.group(3)
     assert float(meta["tuned_cv_auc"]) > 0
     # --budget: a huge budget buys the best expected score, a zero budget nothing
     p = run("eval", "--router", out, *DATA, "-q", "--budget", "1")

@@ -7,7 +7,7 @@
 use core::ffi::{c_char, c_int, c_uint, c_void};
 
 pub const AV_VERSION_MAJOR: u32 = 0;
-pub const AV_VERSION_MINOR: u32 = 1;
+pub const AV_VERSION_MINOR: u32 = 2;
 pub const AV_VERSION_PATCH: u32 = 0;
 
 pub const AV_OK: c_int = 0;
