@@ -191,7 +191,8 @@ typedef struct av_fit_options {
     /* Beyond the paper: an ensemble of `members` independent clusterings (k-means with seeds
        derived from `seed`), n_clusters each. A query uses its top_p nearest clusters in every
        member and the paper's sum runs over all of them (members * top_p <= AV_MAX_TOP_P). The
-       router has members * n_clusters clusters (av_router_members). Default 1 = the paper. */
+       router has members * n_clusters clusters (av_router_members). Default 1 = the paper (0 is
+       read as 1). */
     uint32_t members;
 } av_fit_options;
 
@@ -525,9 +526,9 @@ typedef struct av_tune_options {
     { (uint32_t)sizeof(av_tune_options), NULL, 0u, NULL, 0u, NULL, 0u, NULL, 0u, 5u, 21u, 2u, 0u, \
       0.0, 0.0, 0u, NULL, 0u }
 AV_API void av_tune_options_init(av_tune_options *opts);
-/* The candidate lists `avengers train --tune` uses (k 60, 120, 200, 300; top_p 2, 4, 8; kappa 0,
-   4, 16; hard weights or softmax at temperatures 0.03 and 0.05; per-cluster or global
-   normalisation). Pointers to static constant arrays. Writes only fields within
+/* The candidate lists `avengers train --tune` uses (k 60, 120, 200, 300; members 1, 4; top_p 2,
+   4, 8; kappa 0, 4, 16; hard weights; per-cluster or global normalisation: 144 candidates).
+   Pointers to static constant arrays (temperatures NULL). Writes only fields within
    opts->struct_size (so set it first, e.g. with av_tune_options_init). */
 AV_API void av_tune_options_default_grid(av_tune_options *opts);
 

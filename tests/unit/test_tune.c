@@ -173,7 +173,8 @@ TEST(test_tune_errors)
     av_tune_options g;
     av_tune_options_init(&g);
     av_tune_options_default_grid(&g);
-    CHECK(g.n_n_clusters > 1 && g.n_top_p > 1 && g.n_kappa > 1 && g.n_temperatures >= 1);
+    CHECK(g.n_n_clusters > 1 && g.n_top_p > 1 && g.n_kappa > 1 && g.n_members == 2);
+    CHECK(g.n_temperatures == 0 && g.temperatures == NULL); /* hard weights only */
     CHECK(g.kappa[0] == 0.0);
     CHECK_EQ_INT(g.global_normalisation, 1);
     /* a caller's struct of the first published size: the appended field is not written */
