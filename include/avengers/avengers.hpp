@@ -70,6 +70,95 @@ template <class C> inline auto data_of(const C &c) -> decltype(c.data()) { retur
 inline std::string version() { return av_version_string(); }
 inline std::string simd_backend() { return av_simd_backend(); }
 
+/* Cross-validated tuning (av_tune_options), passed to Builder::fit with FitOptions().tune(t).
+   The candidate lists are held here in std::vector, so the pointers handed to the C call stay
+   valid; an empty list means "only the fit options' value" (NULL in C). After a tuned fit,
+   best_auc() is the winner's mean cross-validated AUC and the choice is in the router's metadata
+   (tuned_n_clusters, tuned_top_p, tuned_members, tuned_kappa, ...). */
+class TuneOptions {
+public:
+    /* av_tune_options_init: no candidate lists, 5 folds, 21 alphas, 2 restarts per fold. */
+    TuneOptions() { av_tune_options_init(&c_); }
+    /* The grid `avengers train --tune` uses (av_tune_options_default_grid), copied into vectors. */
+    static TuneOptions default_grid()
+    {
+        TuneOptions t;
+        av_tune_options g;
+        av_tune_options_init(&g);
+        av_tune_options_default_grid(&g);
+        t.k_.assign(g.n_clusters, g.n_clusters + g.n_n_clusters);
+        t.p_.assign(g.top_p, g.top_p + g.n_top_p);
+        t.kappa_.assign(g.kappa, g.kappa + g.n_kappa);
+        if (g.temperatures)
+            t.temp_.assign(g.temperatures, g.temperatures + g.n_temperatures);
+        if (g.members)
+            t.members_.assign(g.members, g.members + g.n_members);
+        t.c_.global_normalisation = g.global_normalisation;
+        return t;
+    }
+
+    TuneOptions &n_clusters(std::vector<uint32_t> v) { k_ = std::move(v); return *this; }
+    TuneOptions &top_p(std::vector<uint32_t> v) { p_ = std::move(v); return *this; }
+    TuneOptions &kappa(std::vector<double> v) { kappa_ = std::move(v); return *this; }
+    /* Softmax temperatures (hard weighting is always a candidate too). */
+    TuneOptions &temperatures(std::vector<float> v) { temp_ = std::move(v); return *this; }
+    /* Ensemble sizes (FitOptions::members), each 1..AV_MAX_MEMBERS. */
+    TuneOptions &members(std::vector<uint32_t> v) { members_ = std::move(v); return *this; }
+    TuneOptions &n_folds(uint32_t v) { c_.n_folds = v; return *this; }
+    TuneOptions &n_alphas(uint32_t v) { c_.n_alphas = v; return *this; }
+    TuneOptions &n_init(uint32_t v) { c_.n_init = v; return *this; }
+    /* Also turn the no-worse-than-best-single guard on in the result, with this margin. */
+    TuneOptions &guard(bool on, double margin = 0.0)
+    {
+        c_.guard = on ? 1u : 0u;
+        c_.guard_margin = margin;
+        return *this;
+    }
+    /* AV_NORMALISE_GLOBAL as a candidate beside the paper's per-cluster normalisation. */
+    TuneOptions &global_normalisation(bool on) { c_.global_normalisation = on ? 1u : 0u; return *this; }
+
+    const std::vector<uint32_t> &n_clusters() const noexcept { return k_; }
+    const std::vector<uint32_t> &top_p() const noexcept { return p_; }
+    const std::vector<double> &kappa() const noexcept { return kappa_; }
+    const std::vector<float> &temperatures() const noexcept { return temp_; }
+    const std::vector<uint32_t> &members() const noexcept { return members_; }
+    uint32_t n_folds() const noexcept { return c_.n_folds; }
+    uint32_t n_alphas() const noexcept { return c_.n_alphas; }
+    uint32_t n_init() const noexcept { return c_.n_init; }
+    bool guard() const noexcept { return c_.guard != 0; }
+    double guard_margin() const noexcept { return c_.guard_margin; }
+    bool global_normalisation() const noexcept { return c_.global_normalisation != 0; }
+    /* The winner's mean cross-validated AUC of the last fit tuned with these options (0 before). */
+    double best_auc() const noexcept { return best_auc_; }
+
+    /* The C struct with pointers into this object's vectors: valid while this object lives and
+       its lists are not changed. */
+    av_tune_options c() const noexcept
+    {
+        av_tune_options t = c_;
+        t.n_clusters = k_.empty() ? nullptr : k_.data();
+        t.n_n_clusters = k_.size();
+        t.top_p = p_.empty() ? nullptr : p_.data();
+        t.n_top_p = p_.size();
+        t.kappa = kappa_.empty() ? nullptr : kappa_.data();
+        t.n_kappa = kappa_.size();
+        t.temperatures = temp_.empty() ? nullptr : temp_.data();
+        t.n_temperatures = temp_.size();
+        t.members = members_.empty() ? nullptr : members_.data();
+        t.n_members = members_.size();
+        t.best_auc = 0.0;
+        return t;
+    }
+
+private:
+    friend class Builder;
+    av_tune_options c_; /* scalar fields; the list pointers are filled in by c() */
+    std::vector<uint32_t> k_, p_, members_;
+    std::vector<double> kappa_;
+    std::vector<float> temp_;
+    double best_auc_ = 0.0;
+};
+
 /* Options for Builder::fit, initialised to the library's defaults (av_fit_options_init). */
 struct FitOptions {
     av_fit_options c;
@@ -87,6 +176,15 @@ struct FitOptions {
        its top_p nearest clusters in every member (1, the default, is the paper; at most
        AV_MAX_MEMBERS, and v * top_p <= AV_MAX_TOP_P, else fit() throws AV_EINVAL). */
     FitOptions &members(uint32_t v) { c.members = v; return *this; }
+    /* Beyond the paper: choose n_clusters, top_p, members, kappa and weighting by
+       cross-validation over t's candidate lists. t must outlive the fit call, which writes
+       t.best_auc(). */
+    FitOptions &tune(TuneOptions &t) { tune_ = &t; return *this; }
+    FitOptions &tune(TuneOptions &&) = delete; /* best_auc() would be lost */
+    TuneOptions *tuning() const noexcept { return tune_; }
+
+private:
+    TuneOptions *tune_ = nullptr;
 };
 
 /* Per-request options for Router::route_ex, initialised by av_route_options_init. */
@@ -109,6 +207,52 @@ struct RouteOptions {
     }
     /* The string must outlive the call. */
     RouteOptions &embedder_id(const char *id) { c.embedder_id = id; return *this; }
+};
+
+/* The router's estimator defaults (av_estimator_options) for Router::set_estimator, initialised
+   to the paper's (av_estimator_options_init): kappa 0, hard weighting, temperature 0.05, no
+   guard, per-cluster normalisation. Invalid values (negative kappa, temperature <= 0, a non-finite
+   margin) are refused by set_estimator with AV_EINVAL. */
+struct EstimatorOptions {
+    av_estimator_options c;
+    EstimatorOptions() { av_estimator_options_init(&c); }
+    explicit EstimatorOptions(const av_estimator_options &o) : c(o) {}
+    /* Shrinkage of the cluster means toward the model's global mean (>= 0; 0 is the paper). */
+    EstimatorOptions &kappa(double v) { c.kappa = v; return *this; }
+    /* The paper's hard top-p sum. */
+    EstimatorOptions &hard() { c.weighting = AV_WEIGHTING_HARD; return *this; }
+    /* Weights softmax(similarity / temperature) over the top-p clusters. */
+    EstimatorOptions &softmax(float temperature)
+    {
+        c.weighting = AV_WEIGHTING_SOFTMAX;
+        c.temperature = temperature;
+        return *this;
+    }
+    /* AV_WEIGHTING_HARD or AV_WEIGHTING_SOFTMAX. */
+    EstimatorOptions &weighting(uint32_t v) { c.weighting = v; return *this; }
+    EstimatorOptions &temperature(float v) { c.temperature = v; return *this; }
+    /* The no-worse-than-best-single guard, and the margin the rule's choice must beat it by. */
+    EstimatorOptions &guard(bool on, double margin = 0.0)
+    {
+        c.guard = on ? 1u : 0u;
+        c.guard_margin = margin;
+        return *this;
+    }
+    EstimatorOptions &guard_margin(double v) { c.guard_margin = v; return *this; }
+    /* AV_NORMALISE_CLUSTER (the paper) or AV_NORMALISE_GLOBAL. */
+    EstimatorOptions &normalisation(uint32_t v) { c.normalisation = v; return *this; }
+
+    double kappa() const noexcept { return c.kappa; }
+    uint32_t weighting() const noexcept { return c.weighting; }
+    float temperature() const noexcept { return c.temperature; }
+    bool guard() const noexcept { return c.guard != 0; }
+    double guard_margin() const noexcept { return c.guard_margin; }
+    uint32_t normalisation() const noexcept { return c.normalisation; }
+};
+
+/* Router::expected_mean: expected mean score and cost per query. */
+struct ExpectedMean {
+    double score, cost;
 };
 
 /* The outcome of Router::evaluate, read out of the C result (which is freed at once). */
@@ -317,6 +461,108 @@ public:
     {
         return static_cast<std::size_t>(detail::check(av_route_ex(r_, embedding, n, &o.c, nullptr)));
     }
+    /* The router's estimator defaults (av_router_set_estimator; recorded in the metadata). Not
+       thread-safe against concurrent routing: call before sharing the router. */
+    void set_estimator(const EstimatorOptions &o) { detail::check(av_router_set_estimator(r_, &o.c)); }
+    EstimatorOptions estimator() const
+    {
+        EstimatorOptions o;
+        detail::check(av_router_get_estimator(r_, &o.c));
+        return o;
+    }
+
+    /* Budgets (av_router_expected_mean): the expected mean score and cost per query of routing
+       at alpha with the router's defaults, on the training statistics ... */
+    ExpectedMean expected_mean(float alpha) const
+    {
+        return expected_mean(alpha, nullptr, 0, nullptr, nullptr);
+    }
+    /* ... or on a replay set: n packed rows of dim() floats; scores and costs n x n_models() in
+       the router's model order, either may be NULL (a missing value counts as the router's
+       estimate). As the C call: embeddings NULL means the training statistics. */
+    ExpectedMean expected_mean(float alpha, const float *embeddings, std::size_t n,
+                               const float *scores, const float *costs) const
+    {
+        ExpectedMean m{0, 0};
+        detail::check(av_router_expected_mean(r_, alpha, embeddings, n, dim(), scores, costs,
+                                              &m.score, &m.cost));
+        return m;
+    }
+    /* Replay rows packed in a vector (size a multiple of dim(), not empty); scores and costs
+       empty or n x n_models(). */
+    ExpectedMean expected_mean(float alpha, const std::vector<float> &embeddings,
+                               const std::vector<float> &scores = {},
+                               const std::vector<float> &costs = {}) const
+    {
+        std::size_t n = replay_rows(embeddings.size(), scores.size(), costs.size());
+        return expected_mean(alpha, embeddings.data(), n, opt(scores), opt(costs));
+    }
+
+    /* The alpha (of a grid of n_grid points, 0 = 101) with the best expected mean score among
+       those whose expected mean cost is <= budget; AV_ENOMODEL when none stays within it. */
+    float alpha_for_budget(double budget, uint32_t n_grid = 0) const
+    {
+        return alpha_for_budget(budget, nullptr, 0, nullptr, nullptr, n_grid);
+    }
+    float alpha_for_budget(double budget, const float *embeddings, std::size_t n,
+                           const float *scores, const float *costs, uint32_t n_grid = 0) const
+    {
+        float a = 0.0f;
+        detail::check(av_router_alpha_for_budget(r_, budget, embeddings, n, dim(), scores, costs,
+                                                 n_grid, &a));
+        return a;
+    }
+    float alpha_for_budget(double budget, const std::vector<float> &embeddings,
+                           const std::vector<float> &scores = {},
+                           const std::vector<float> &costs = {}, uint32_t n_grid = 0) const
+    {
+        std::size_t n = replay_rows(embeddings.size(), scores.size(), costs.size());
+        return alpha_for_budget(budget, embeddings.data(), n, opt(scores), opt(costs), n_grid);
+    }
+    /* The inverse: the cheapest alpha whose expected mean score is >= target; AV_ENOMODEL when
+       no alpha reaches it. */
+    float alpha_for_accuracy(double target, uint32_t n_grid = 0) const
+    {
+        return alpha_for_accuracy(target, nullptr, 0, nullptr, nullptr, n_grid);
+    }
+    float alpha_for_accuracy(double target, const float *embeddings, std::size_t n,
+                             const float *scores, const float *costs, uint32_t n_grid = 0) const
+    {
+        float a = 0.0f;
+        detail::check(av_router_alpha_for_accuracy(r_, target, embeddings, n, dim(), scores,
+                                                   costs, n_grid, &a));
+        return a;
+    }
+    float alpha_for_accuracy(double target, const std::vector<float> &embeddings,
+                             const std::vector<float> &scores = {},
+                             const std::vector<float> &costs = {}, uint32_t n_grid = 0) const
+    {
+        std::size_t n = replay_rows(embeddings.size(), scores.size(), costs.size());
+        return alpha_for_accuracy(target, embeddings.data(), n, opt(scores), opt(costs), n_grid);
+    }
+#ifdef AVENGERS_HPP_SPAN
+    ExpectedMean expected_mean(float alpha, std::span<const float> embeddings,
+                               std::span<const float> scores, std::span<const float> costs) const
+    {
+        std::size_t n = replay_rows(embeddings.size(), scores.size(), costs.size());
+        return expected_mean(alpha, embeddings.data(), n, opt(scores), opt(costs));
+    }
+    float alpha_for_budget(double budget, std::span<const float> embeddings,
+                           std::span<const float> scores, std::span<const float> costs,
+                           uint32_t n_grid = 0) const
+    {
+        std::size_t n = replay_rows(embeddings.size(), scores.size(), costs.size());
+        return alpha_for_budget(budget, embeddings.data(), n, opt(scores), opt(costs), n_grid);
+    }
+    float alpha_for_accuracy(double target, std::span<const float> embeddings,
+                             std::span<const float> scores, std::span<const float> costs,
+                             uint32_t n_grid = 0) const
+    {
+        std::size_t n = replay_rows(embeddings.size(), scores.size(), costs.size());
+        return alpha_for_accuracy(target, embeddings.data(), n, opt(scores), opt(costs), n_grid);
+    }
+#endif
+
     /* Add other's statistics (same centroids and model set; AV_EMISMATCH otherwise). */
     void merge(const Router &other) { detail::check(av_profile_merge(r_, other.r_)); }
     std::size_t add_model(const std::string &name, double prior_score, double prior_cost,
@@ -405,6 +651,25 @@ public:
     explicit operator bool() const noexcept { return r_ != nullptr; }
 
 private:
+    /* Rows of a packed replay set, checked against the router before the C call sees it. */
+    std::size_t replay_rows(std::size_t n_floats, std::size_t n_scores, std::size_t n_costs) const
+    {
+        std::size_t d = dim();
+        if (n_floats == 0)
+            throw Error(AV_EEMPTY, "the replay set is empty");
+        if (d == 0 || n_floats % d != 0)
+            throw Error(AV_EDIM, "replay embeddings hold " + std::to_string(n_floats) +
+                                     " floats, not a multiple of the router's dim " +
+                                     std::to_string(d));
+        std::size_t n = n_floats / d, want = n * n_models();
+        if ((n_scores != 0 && n_scores != want) || (n_costs != 0 && n_costs != want))
+            throw Error(AV_EINVAL, "replay scores and costs need 0 or " + std::to_string(n) +
+                                       " x " + std::to_string(n_models()) + " values");
+        return n;
+    }
+    /* An empty list is "no values" (NULL) for the C call. */
+    template <class C> static const float *opt(const C &c) { return c.size() ? c.data() : nullptr; }
+
     av_router *r_;
 };
 
@@ -448,8 +713,17 @@ public:
     std::size_t n_models() const noexcept { return m_; }
     Router fit(const FitOptions &o = FitOptions())
     {
+        av_fit_options c = o.c;
+        av_tune_options t;
+        TuneOptions *tune = o.tuning();
+        if (tune) {
+            t = tune->c();
+            c.tune = &t;
+        }
         av_router *r = nullptr;
-        detail::check(av_builder_fit(b_, &o.c, &r));
+        detail::check(av_builder_fit(b_, &c, &r));
+        if (tune)
+            tune->best_auc_ = t.best_auc;
         return Router(r);
     }
     double inertia() const noexcept { return av_builder_inertia(b_); }

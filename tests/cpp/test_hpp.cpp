@@ -1,12 +1,14 @@
 // The C++ wrapper (avengers.hpp): hand-computed routing through every overload, exceptions with
 // codes and details, RAII and moves, builder and persistence on the llm9 fixture, and agreement
-// of every C++ entry point with the C calls. Built twice: as C++17 and as C++20 (span overloads).
+// of every C++ entry point with the C calls (also the estimator, tuning and budget calls). Built
+// twice: as C++17 and as C++20 (span overloads).
 #include "avengers/avengers.hpp"
 #include "harness.h"
 #include "testdata.h"
 
 #include <array>
 #include <cmath>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -302,6 +304,281 @@ TEST(test_ensemble_members)
     td_free_fixture(&fx);
 }
 
+// A router fitted on the fixture's training rows with the C++ wrapper; its builder stays in *b.
+static avengers::Router fixture_router(const td_fixture &fx, avengers::Builder &b, uint32_t k, uint64_t seed)
+{
+    for (size_t i = 0; i < fx.n; i++)
+        if (static_cast<const uint8_t *>(fx.split.data)[i])
+            b.add(TD_EMB(&fx, i), fx.d, TD_SCORES(&fx, i), TD_COSTS(&fx, i));
+    return b.fit(avengers::FitOptions().n_clusters(k).n_init(1).seed(seed));
+}
+
+// The fixture's held-out rows, packed.
+struct Heldout {
+    std::vector<float> emb, sc, co;
+    size_t n = 0;
+};
+static Heldout heldout(const td_fixture &fx)
+{
+    Heldout h;
+    for (size_t i = 0; i < fx.n; i++)
+        if (!static_cast<const uint8_t *>(fx.split.data)[i]) {
+            h.emb.insert(h.emb.end(), TD_EMB(&fx, i), TD_EMB(&fx, i) + fx.d);
+            h.sc.insert(h.sc.end(), TD_SCORES(&fx, i), TD_SCORES(&fx, i) + fx.m);
+            h.co.insert(h.co.end(), TD_COSTS(&fx, i), TD_COSTS(&fx, i) + fx.m);
+            h.n++;
+        }
+    return h;
+}
+
+static bool same_estimator(const av_estimator_options &a, const av_estimator_options &b)
+{
+    return a.kappa == b.kappa && a.weighting == b.weighting && a.temperature == b.temperature &&
+           a.guard == b.guard && a.guard_margin == b.guard_margin && a.normalisation == b.normalisation;
+}
+
+TEST(test_estimator)
+{
+    td_fixture fx;
+    REQUIRE(td_load_fixture(&fx) == 0);
+    std::vector<std::string> names(fx.names, fx.names + fx.m);
+    avengers::Builder b(fx.d, names);
+    avengers::Router r = fixture_router(fx, b, 12, 3);
+    // the defaults are the C defaults (the paper's estimator) and what a new router reports
+    av_estimator_options c0;
+    av_estimator_options_init(&c0);
+    avengers::EstimatorOptions d;
+    CHECK(same_estimator(d.c, c0));
+    CHECK(same_estimator(r.estimator().c, c0));
+    CHECK(d.kappa() == 0 && d.weighting() == AV_WEIGHTING_HARD && !d.guard() &&
+          d.normalisation() == AV_NORMALISE_CLUSTER);
+    // a twin of the router gets the same settings through the C API
+    std::vector<unsigned char> bytes = r.save_buffer();
+    avengers::Router twin = avengers::Router::load_buffer(bytes.data(), bytes.size());
+    avengers::EstimatorOptions e = avengers::EstimatorOptions().kappa(4).softmax(0.1f).guard(true, 0.02)
+                                       .normalisation(AV_NORMALISE_GLOBAL);
+    CHECK(e.kappa() == 4 && e.weighting() == AV_WEIGHTING_SOFTMAX && e.temperature() == 0.1f &&
+          e.guard() && e.guard_margin() == 0.02 && e.normalisation() == AV_NORMALISE_GLOBAL);
+    r.set_estimator(e);
+    av_estimator_options c;
+    av_estimator_options_init(&c);
+    c.kappa = 4;
+    c.weighting = AV_WEIGHTING_SOFTMAX;
+    c.temperature = 0.1f;
+    c.guard = 1;
+    c.guard_margin = 0.02;
+    c.normalisation = AV_NORMALISE_GLOBAL;
+    REQUIRE(av_router_set_estimator(twin.get(), &c) == AV_OK);
+    // read back: the wrapper's estimator() equals the C call on the same router, and the values set
+    av_estimator_options got;
+    av_estimator_options_init(&got);
+    REQUIRE(av_router_get_estimator(r.get(), &got) == AV_OK);
+    CHECK(same_estimator(r.estimator().c, got));
+    CHECK(same_estimator(got, c));
+    CHECK(r.metadata().at("kappa") == av_router_meta(twin.get(), "kappa"));
+    CHECK(r.metadata().at("weighting") == "softmax" && r.metadata().at("normalisation") == "global");
+    // same settings, same decisions; and they differ from the paper's rule somewhere
+    avengers::Router paper = avengers::Router::load_buffer(bytes.data(), bytes.size());
+    size_t same = 0, differ = 0;
+    for (size_t i = 0; i < fx.n; i++) {
+        size_t m = r.route(TD_EMB(&fx, i), fx.d, 0.6f);
+        same += m == static_cast<size_t>(av_route(twin.get(), TD_EMB(&fx, i), fx.d, 0.6f));
+        differ += m != paper.route(TD_EMB(&fx, i), fx.d, 0.6f);
+    }
+    CHECK_EQ_INT(same, fx.n);
+    CHECK(differ > 0);
+    // the settings survive a save/load round trip (they live in the metadata)
+    std::vector<unsigned char> saved = r.save_buffer();
+    CHECK(same_estimator(avengers::Router::load_buffer(saved.data(), saved.size()).estimator().c, c));
+    // bad values throw AV_EINVAL and leave the router's settings as they were
+    std::string what;
+    CHECK_EQ_INT(code_of([&] { r.set_estimator(avengers::EstimatorOptions().kappa(-1)); }, &what), AV_EINVAL);
+    CHECK(what.find("kappa") != std::string::npos);
+    CHECK_EQ_INT(code_of([&] { r.set_estimator(avengers::EstimatorOptions().kappa(NAN)); }), AV_EINVAL);
+    CHECK_EQ_INT(code_of([&] { r.set_estimator(avengers::EstimatorOptions().softmax(0)); }), AV_EINVAL);
+    CHECK_EQ_INT(code_of([&] { r.set_estimator(avengers::EstimatorOptions().weighting(AV_WEIGHTING_ROUTER)); }),
+                 AV_EINVAL);
+    CHECK_EQ_INT(code_of([&] { r.set_estimator(avengers::EstimatorOptions().normalisation(7)); }), AV_EINVAL);
+    CHECK_EQ_INT(code_of([&] { r.set_estimator(avengers::EstimatorOptions().guard(true, INFINITY)); }), AV_EINVAL);
+    CHECK(same_estimator(r.estimator().c, c));
+    // back to the paper: decisions equal the untouched router's
+    r.set_estimator(avengers::EstimatorOptions());
+    same = 0;
+    for (size_t i = 0; i < fx.n; i++)
+        same += r.route(TD_EMB(&fx, i), fx.d, 0.6f) == paper.route(TD_EMB(&fx, i), fx.d, 0.6f);
+    CHECK_EQ_INT(same, fx.n);
+    td_free_fixture(&fx);
+}
+
+TEST(test_budgets)
+{
+    td_fixture fx;
+    REQUIRE(td_load_fixture(&fx) == 0);
+    std::vector<std::string> names(fx.names, fx.names + fx.m);
+    avengers::Builder b(fx.d, names);
+    avengers::Router r = fixture_router(fx, b, 12, 3);
+    Heldout h = heldout(fx);
+    REQUIRE(h.n > 0);
+    // expected_mean equals the C call, on the training statistics and on replay sets
+    for (float alpha : {0.0f, 0.3f, 0.75f, 1.0f}) {
+        double s = 0, c = 0;
+        REQUIRE(av_router_expected_mean(r.get(), alpha, nullptr, 0, fx.d, nullptr, nullptr, &s, &c) == AV_OK);
+        avengers::ExpectedMean m = r.expected_mean(alpha);
+        CHECK(m.score == s && m.cost == c);
+        REQUIRE(av_router_expected_mean(r.get(), alpha, h.emb.data(), h.n, fx.d, h.sc.data(), h.co.data(),
+                                        &s, &c) == AV_OK);
+        m = r.expected_mean(alpha, h.emb, h.sc, h.co);
+        CHECK(m.score == s && m.cost == c);
+        avengers::ExpectedMean p = r.expected_mean(alpha, h.emb.data(), h.n, h.sc.data(), h.co.data());
+        CHECK(p.score == s && p.cost == c);
+        REQUIRE(av_router_expected_mean(r.get(), alpha, h.emb.data(), h.n, fx.d, nullptr, h.co.data(),
+                                        &s, &c) == AV_OK);
+        m = r.expected_mean(alpha, h.emb, {}, h.co);
+        CHECK(m.score == s && m.cost == c);
+#ifdef AVENGERS_HPP_SPAN
+        m = r.expected_mean(alpha, std::span<const float>(h.emb), std::span<const float>(), std::span<const float>(h.co));
+        CHECK(m.score == s && m.cost == c);
+#endif
+    }
+    // with full replay values the mean is that of the decisions: an independent computation
+    std::vector<int32_t> picks = r.route_batch(h.emb.data(), h.n, 0.4f);
+    double ss = 0, sc = 0;
+    for (size_t k = 0; k < h.n; k++) {
+        ss += h.sc[k * fx.m + static_cast<size_t>(picks[k])];
+        sc += h.co[k * fx.m + static_cast<size_t>(picks[k])];
+    }
+    avengers::ExpectedMean at = r.expected_mean(0.4f, h.emb, h.sc, h.co);
+    CHECK_NEAR(at.score, ss / static_cast<double>(h.n), 1e-9);
+    CHECK_NEAR(at.cost, sc / static_cast<double>(h.n), 1e-9);
+    // alpha for a budget / an accuracy: equal to the C calls, and to the rule evaluated on the grid
+    const avengers::ExpectedMean lo = r.expected_mean(0.0f), hi = r.expected_mean(1.0f);
+    const uint32_t grid = 21;
+    for (double frac : {0.25, 0.5, 0.9}) {
+        double budget = lo.cost + frac * (hi.cost - lo.cost);
+        float ca = -1;
+        REQUIRE(av_router_alpha_for_budget(r.get(), budget, nullptr, 0, fx.d, nullptr, nullptr, grid, &ca) == AV_OK);
+        float a = r.alpha_for_budget(budget, grid);
+        CHECK(a == ca);
+        // independent: the best score within the budget (ties: cheaper, smaller alpha)
+        float want = -1;
+        avengers::ExpectedMean best{0, 0};
+        for (uint32_t g = 0; g < grid; g++) {
+            float x = static_cast<float>(static_cast<double>(g) / (grid - 1));
+            avengers::ExpectedMean m = r.expected_mean(x);
+            if (m.cost <= budget && (want < 0 || m.score > best.score || (m.score == best.score && m.cost < best.cost))) {
+                want = x;
+                best = m;
+            }
+        }
+        CHECK(a == want);
+        double target = lo.score + frac * (hi.score - lo.score);
+        REQUIRE(av_router_alpha_for_accuracy(r.get(), target, nullptr, 0, fx.d, nullptr, nullptr, grid, &ca) == AV_OK);
+        a = r.alpha_for_accuracy(target, grid);
+        CHECK(a == ca);
+        CHECK(r.expected_mean(a).score >= target);
+        // on the replay set, with the default grid of 101
+        REQUIRE(av_router_alpha_for_budget(r.get(), budget, h.emb.data(), h.n, fx.d, h.sc.data(), h.co.data(), 0,
+                                           &ca) == AV_OK);
+        CHECK(r.alpha_for_budget(budget, h.emb, h.sc, h.co) == ca);
+        CHECK(r.alpha_for_budget(budget, h.emb.data(), h.n, h.sc.data(), h.co.data()) == ca);
+        REQUIRE(av_router_alpha_for_accuracy(r.get(), target, h.emb.data(), h.n, fx.d, h.sc.data(), h.co.data(), 0,
+                                             &ca) == AV_OK);
+        CHECK(r.alpha_for_accuracy(target, h.emb, h.sc, h.co) == ca);
+    }
+    // errors (docs/API.md): nothing within a zero budget, an unreachable accuracy, bad arguments
+    std::string what;
+    CHECK_EQ_INT(code_of([&] { r.alpha_for_budget(0.0); }, &what), AV_ENOMODEL);
+    CHECK(!what.empty());
+    CHECK_EQ_INT(code_of([&] { r.alpha_for_budget(0.0, h.emb, h.sc, h.co); }), AV_ENOMODEL);
+    CHECK_EQ_INT(code_of([&] { r.alpha_for_accuracy(2.0); }), AV_ENOMODEL);
+    CHECK_EQ_INT(code_of([&] { r.alpha_for_budget(NAN); }), AV_EINVAL);
+    CHECK_EQ_INT(code_of([&] { r.alpha_for_budget(1.0, 1); }), AV_EINVAL); // a grid needs 2 points
+    CHECK_EQ_INT(code_of([&] { r.expected_mean(1.5f); }), AV_EALPHA);
+    CHECK_EQ_INT(code_of([&] { r.expected_mean(0.5f, std::vector<float>{}); }), AV_EEMPTY);
+    CHECK_EQ_INT(code_of([&] { r.expected_mean(0.5f, std::vector<float>(fx.d + 1, 1.0f)); }), AV_EDIM);
+    CHECK_EQ_INT(code_of([&] { r.expected_mean(0.5f, h.emb, std::vector<float>(3, 0.5f)); }), AV_EINVAL);
+    CHECK_EQ_INT(code_of([&] { r.expected_mean(0.5f, h.emb.data(), h.n, nullptr, nullptr); }), 0);
+    std::vector<float> zero_row(fx.d, 0.0f);
+    CHECK_EQ_INT(code_of([&] { r.expected_mean(0.5f, zero_row); }), AV_EVECTOR);
+    td_free_fixture(&fx);
+}
+
+TEST(test_tune)
+{
+    td_fixture fx;
+    REQUIRE(td_load_fixture(&fx) == 0);
+    std::vector<std::string> names(fx.names, fx.names + fx.m);
+    avengers::Builder b(fx.d, names);
+    for (size_t i = 0; i < fx.n; i++)
+        if (static_cast<const uint8_t *>(fx.split.data)[i])
+            b.add(TD_EMB(&fx, i), fx.d, TD_SCORES(&fx, i), TD_COSTS(&fx, i));
+    // the default grid holds the C default grid's lists
+    av_tune_options g;
+    av_tune_options_init(&g);
+    av_tune_options_default_grid(&g);
+    avengers::TuneOptions dg = avengers::TuneOptions::default_grid();
+    CHECK(dg.n_clusters() == std::vector<uint32_t>(g.n_clusters, g.n_clusters + g.n_n_clusters));
+    CHECK(dg.top_p() == std::vector<uint32_t>(g.top_p, g.top_p + g.n_top_p));
+    CHECK(dg.kappa() == std::vector<double>(g.kappa, g.kappa + g.n_kappa));
+    CHECK(dg.members() == std::vector<uint32_t>(g.members, g.members + g.n_members));
+    CHECK(dg.temperatures().empty() && g.temperatures == nullptr);
+    CHECK(dg.global_normalisation() == (g.global_normalisation != 0));
+    CHECK(dg.n_folds() == g.n_folds && dg.n_alphas() == g.n_alphas && dg.n_init() == g.n_init);
+    // a small run: two k candidates, two kappas, 3 folds, one restart
+    avengers::TuneOptions t;
+    CHECK(t.best_auc() == 0 && t.n_clusters().empty());
+    t.n_clusters({8, 16}).kappa({0, 4}).n_folds(3).n_init(1);
+    avengers::FitOptions fo = avengers::FitOptions().n_init(1).seed(5).tune(t);
+    avengers::Router r = b.fit(fo);
+    // the same options through the C API
+    const uint32_t ks[] = {8, 16};
+    const double kappas[] = {0, 4};
+    av_tune_options ct;
+    av_tune_options_init(&ct);
+    ct.n_clusters = ks;
+    ct.n_n_clusters = 2;
+    ct.kappa = kappas;
+    ct.n_kappa = 2;
+    ct.n_folds = 3;
+    ct.n_init = 1;
+    av_fit_options o;
+    av_fit_options_init(&o);
+    o.n_init = 1;
+    o.seed = 5;
+    o.tune = &ct;
+    av_router *cr = nullptr;
+    REQUIRE(av_builder_fit(b.get(), &o, &cr) == AV_OK);
+    CHECK(t.best_auc() > 0 && t.best_auc() <= 1);
+    CHECK(t.best_auc() == ct.best_auc);
+    // metadata equal key by key, except the creation time
+    std::map<std::string, std::string> md = r.metadata();
+    CHECK_EQ_INT(md.size(), av_router_meta_count(cr));
+    size_t equal = 0;
+    for (size_t i = 0; i < av_router_meta_count(cr); i++) {
+        const char *k = nullptr, *v = nullptr;
+        REQUIRE(av_router_meta_at(cr, i, &k, &v) == AV_OK);
+        equal += md.count(k) && (std::string(k) == "created" || md.at(k) == v);
+    }
+    CHECK_EQ_INT(equal, av_router_meta_count(cr));
+    CHECK(md.at("tuned_folds") == "3" && md.at("tuned_candidates") == "4");
+    CHECK(md.at("tuned_n_clusters") == "8" || md.at("tuned_n_clusters") == "16");
+    CHECK_EQ_INT(r.n_clusters(), std::stoul(md.at("tuned_n_clusters")));
+    CHECK(std::stod(md.at("tuned_cv_auc")) == t.best_auc());
+    CHECK(same_estimator(r.estimator().c, avengers::Router(cr).estimator().c)); // frees cr
+    // bad candidate lists and fold counts throw AV_EINVAL and keep best_auc as it was
+    const double auc = t.best_auc();
+    avengers::TuneOptions bad;
+    bad.kappa({-1});
+    CHECK_EQ_INT(code_of([&] { b.fit(avengers::FitOptions().n_init(1).tune(bad)); }), AV_EINVAL);
+    bad.kappa({}).n_folds(1);
+    CHECK_EQ_INT(code_of([&] { b.fit(avengers::FitOptions().n_init(1).tune(bad)); }), AV_EINVAL);
+    avengers::TuneOptions bad_m;
+    bad_m.members({AV_MAX_MEMBERS + 1});
+    CHECK_EQ_INT(code_of([&] { b.fit(avengers::FitOptions().n_init(1).tune(bad_m)); }), AV_EINVAL);
+    CHECK(bad.best_auc() == 0 && t.best_auc() == auc);
+    td_free_fixture(&fx);
+}
+
 TH_MAIN(T(test_route_hand_computed), T(test_errors), T(test_raii_and_moves),
         T(test_fixture_builder_and_persistence), T(test_route_ex_merge_evaluate),
-        T(test_ensemble_members))
+        T(test_ensemble_members), T(test_estimator), T(test_budgets), T(test_tune))
