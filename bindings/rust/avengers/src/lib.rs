@@ -483,6 +483,117 @@ impl Router {
         Evaluation::read(&res)
     }
 
+    /// Set the router's estimator defaults (`av_router_set_estimator`), used by `route` and
+    /// `route_ex` and recorded in the metadata. Exclusive access: not thread-safe in C.
+    pub fn set_estimator(&mut self, options: &EstimatorOptions) -> Result<()> {
+        let raw = options.to_raw();
+        check(unsafe { sys::av_router_set_estimator(self.ptr.as_ptr(), &raw) }).map(|_| ())
+    }
+
+    /// The router's estimator defaults (`av_router_get_estimator`).
+    pub fn estimator(&self) -> Result<EstimatorOptions> {
+        // SAFETY: av_estimator_options is such a mirror (see init_struct).
+        let mut raw: sys::av_estimator_options = unsafe { init_struct(sys::av_estimator_options_init) };
+        check(unsafe { sys::av_router_get_estimator(self.ptr.as_ptr(), &mut raw) })?;
+        EstimatorOptions::from_raw(&raw)
+    }
+
+    fn replay_args(&self, replay: Option<&Replay>) -> Result<ReplayArgs> {
+        let Some(rp) = replay else {
+            return Ok(ReplayArgs { embeddings: ptr::null(), n: 0, scores: ptr::null(), costs: ptr::null() });
+        };
+        let d = self.dim();
+        if rp.embeddings.is_empty() {
+            return Err(Error::new(Error::EEMPTY, "the replay set is empty"));
+        }
+        if d == 0 || rp.embeddings.len() % d != 0 {
+            return Err(Error::new(
+                Error::EDIM,
+                format!("replay embeddings hold {} floats, not a multiple of dim={d}", rp.embeddings.len()),
+            ));
+        }
+        let (n, m) = (rp.embeddings.len() / d, self.n_models());
+        for (what, v) in [("scores", rp.scores), ("costs", rp.costs)] {
+            if let Some(v) = v {
+                if v.len() != n * m {
+                    return Err(Error::new(Error::EINVAL, format!("replay {what} need {n} x {m} values, got {}", v.len())));
+                }
+            }
+        }
+        Ok(ReplayArgs {
+            embeddings: rp.embeddings.as_ptr(),
+            n,
+            scores: rp.scores.map_or(ptr::null(), |s| s.as_ptr()),
+            costs: rp.costs.map_or(ptr::null(), |c| c.as_ptr()),
+        })
+    }
+
+    /// The expected mean score and cost per query of routing at `alpha` with the router's
+    /// defaults (`av_router_expected_mean`): on a replay set, or with `None` on the training
+    /// statistics (each cluster's centroid routed, weighted by its query count).
+    pub fn expected_mean(&self, alpha: f32, replay: Option<&Replay>) -> Result<ExpectedMean> {
+        let a = self.replay_args(replay)?;
+        let mut m = ExpectedMean { score: 0.0, cost: 0.0 };
+        check(unsafe {
+            sys::av_router_expected_mean(
+                self.ptr.as_ptr(),
+                alpha,
+                a.embeddings,
+                a.n,
+                self.dim(),
+                a.scores,
+                a.costs,
+                &mut m.score,
+                &mut m.cost,
+            )
+        })?;
+        Ok(m)
+    }
+
+    /// Among the alphas of a grid of `n_grid` points (0 = 101: 0, 0.01, ..., 1) whose expected
+    /// mean cost is `<= budget`, the one with the best expected mean score (ties: the cheaper,
+    /// then the smaller alpha); `Error::ENOMODEL` when none stays within the budget.
+    pub fn alpha_for_budget(&self, budget: f64, replay: Option<&Replay>, n_grid: u32) -> Result<f32> {
+        let a = self.replay_args(replay)?;
+        let mut alpha = 0f32;
+        check(unsafe {
+            sys::av_router_alpha_for_budget(
+                self.ptr.as_ptr(),
+                budget,
+                a.embeddings,
+                a.n,
+                self.dim(),
+                a.scores,
+                a.costs,
+                n_grid,
+                &mut alpha,
+            )
+        })?;
+        Ok(alpha)
+    }
+
+    /// The inverse: the grid alpha with the lowest expected mean cost among those whose expected
+    /// mean score is `>= target` (ties: the better score, then the smaller alpha);
+    /// `Error::ENOMODEL` when none reaches it.
+    pub fn alpha_for_accuracy(&self, target: f64, replay: Option<&Replay>, n_grid: u32) -> Result<f32> {
+        let a = self.replay_args(replay)?;
+        let mut alpha = 0f32;
+        check(unsafe {
+            sys::av_router_alpha_for_accuracy(
+                self.ptr.as_ptr(),
+                target,
+                a.embeddings,
+                a.n,
+                self.dim(),
+                a.scores,
+                a.costs,
+                n_grid,
+                &mut alpha,
+            )
+        })?;
+        Ok(alpha)
+    }
+
     /// The raw handle, for calls this crate does not wrap. It stays owned by `self`.
     pub fn as_ptr(&self) -> *mut sys::av_router {
         self.ptr.as_ptr()
@@ -533,6 +644,316 @@ impl RouteOptions {
     pub fn new(alpha: f32) -> Self {
         RouteOptions { alpha, top_p: 0, max_expected_cost: None, min_expected_score: None, allowed: None, embedder_id: None }
     }
+}
+
+/// Cluster weighting of the router's estimator (`AV_WEIGHTING_*`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Weighting {
+    /// The paper: each of the top-p clusters counts once.
+    Hard,
+    /// Weights softmax(similarity / temperature) over the top-p clusters.
+    Softmax,
+}
+
+/// Normalisation of the per-cluster means before they are summed (`AV_NORMALISE_*`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Normalisation {
+    /// The paper: min-max across the models within each cluster.
+    Cluster,
+    /// One min-max range for every cluster, that of the models' global means.
+    Global,
+}
+
+/// The router's estimator defaults (`av_estimator_options`), read with [`Router::estimator`] and
+/// set with [`Router::set_estimator`]. `Default` is the paper's estimator
+/// (`av_estimator_options_init`): kappa 0, hard weighting, temperature 0.05, no guard,
+/// per-cluster normalisation. Invalid values (negative or non-finite kappa, temperature <= 0, a
+/// non-finite margin) are refused by `set_estimator` with `Error::EINVAL`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EstimatorOptions {
+    /// Shrinkage of the cluster means toward the model's global mean (>= 0; 0 is the paper).
+    pub kappa: f64,
+    pub weighting: Weighting,
+    /// Softmax temperature (> 0), used with [`Weighting::Softmax`].
+    pub temperature: f32,
+    /// The no-worse-than-best-single guard: route like the best single model unless the rule's
+    /// choice beats it by `guard_margin`.
+    pub guard: bool,
+    pub guard_margin: f64,
+    pub normalisation: Normalisation,
+}
+
+impl Default for EstimatorOptions {
+    fn default() -> Self {
+        // SAFETY: av_estimator_options is such a mirror (see init_struct).
+        let raw: sys::av_estimator_options = unsafe { init_struct(sys::av_estimator_options_init) };
+        EstimatorOptions::from_raw(&raw).expect("av_estimator_options_init gives known values")
+    }
+}
+
+impl EstimatorOptions {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    pub fn kappa(mut self, v: f64) -> Self {
+        self.kappa = v;
+        self
+    }
+    /// The paper's hard top-p sum.
+    pub fn hard(mut self) -> Self {
+        self.weighting = Weighting::Hard;
+        self
+    }
+    /// Softmax weights over the top-p clusters at this temperature.
+    pub fn softmax(mut self, temperature: f32) -> Self {
+        self.weighting = Weighting::Softmax;
+        self.temperature = temperature;
+        self
+    }
+    /// Turn the guard on with this margin.
+    pub fn guard(mut self, margin: f64) -> Self {
+        self.guard = true;
+        self.guard_margin = margin;
+        self
+    }
+    pub fn normalisation(mut self, v: Normalisation) -> Self {
+        self.normalisation = v;
+        self
+    }
+
+    fn from_raw(o: &sys::av_estimator_options) -> Result<Self> {
+        let weighting = match o.weighting {
+            sys::AV_WEIGHTING_HARD => Weighting::Hard,
+            sys::AV_WEIGHTING_SOFTMAX => Weighting::Softmax,
+            w => return Err(Error::new(Error::ENOTSUP, format!("weighting {w} is unknown to this crate"))),
+        };
+        let normalisation = match o.normalisation {
+            sys::AV_NORMALISE_CLUSTER => Normalisation::Cluster,
+            sys::AV_NORMALISE_GLOBAL => Normalisation::Global,
+            v => return Err(Error::new(Error::ENOTSUP, format!("normalisation {v} is unknown to this crate"))),
+        };
+        Ok(EstimatorOptions {
+            kappa: o.kappa,
+            weighting,
+            temperature: o.temperature,
+            guard: o.guard != 0,
+            guard_margin: o.guard_margin,
+            normalisation,
+        })
+    }
+
+    /// The C struct (`struct_size` set by `av_estimator_options_init`).
+    pub fn to_raw(&self) -> sys::av_estimator_options {
+        // SAFETY: av_estimator_options is such a mirror (see init_struct).
+        let mut o: sys::av_estimator_options = unsafe { init_struct(sys::av_estimator_options_init) };
+        o.kappa = self.kappa;
+        o.weighting = match self.weighting {
+            Weighting::Hard => sys::AV_WEIGHTING_HARD,
+            Weighting::Softmax => sys::AV_WEIGHTING_SOFTMAX,
+        };
+        o.temperature = self.temperature;
+        o.guard = u32::from(self.guard);
+        o.guard_margin = self.guard_margin;
+        o.normalisation = match self.normalisation {
+            Normalisation::Cluster => sys::AV_NORMALISE_CLUSTER,
+            Normalisation::Global => sys::AV_NORMALISE_GLOBAL,
+        };
+        o
+    }
+}
+
+/// Cross-validated tuning (`av_tune_options`), given to [`FitOptions::tune`]: `Builder::fit`
+/// then picks n_clusters, top_p, members, kappa and weighting by `n_folds`-fold
+/// cross-validation on the builder's rows and records the choice in the metadata (`tuned_*`);
+/// [`Builder::best_auc`] gives the winner's cross-validated AUC. The candidate lists are owned
+/// here; an empty list means "only the fit options' value" (NULL in C). `Default` is
+/// `av_tune_options_init` (no lists, 5 folds, 21 alphas, 2 restarts per fold).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TuneOptions {
+    pub n_clusters: Vec<u32>,
+    pub top_p: Vec<u32>,
+    pub kappa: Vec<f64>,
+    /// Softmax candidates (hard weighting is always a candidate too).
+    pub temperatures: Vec<f32>,
+    /// Ensemble sizes ([`FitOptions::members`]), each 1..=`sys::AV_MAX_MEMBERS`.
+    pub members: Vec<u32>,
+    pub n_folds: u32,
+    /// Alpha grid points for the AUC.
+    pub n_alphas: u32,
+    /// k-means restarts inside the folds.
+    pub n_init: u32,
+    /// Also turn the guard on in the result, with `guard_margin`.
+    pub guard: bool,
+    pub guard_margin: f64,
+    /// Global normalisation as a candidate beside the paper's per-cluster one.
+    pub global_normalisation: bool,
+}
+
+impl Default for TuneOptions {
+    fn default() -> Self {
+        // SAFETY: av_tune_options is such a mirror (see init_struct); init leaves the lists NULL.
+        let raw: sys::av_tune_options = unsafe { init_struct(sys::av_tune_options_init) };
+        // SAFETY: the list pointers come from init (NULL) with their counts.
+        unsafe { TuneOptions::from_raw(&raw) }
+    }
+}
+
+/// Copy a C candidate list (NULL or `n` values) into a Vec.
+///
+/// # Safety
+/// `p` is NULL or points to `n` values.
+unsafe fn list<T: Copy>(p: *const T, n: usize) -> Vec<T> {
+    if p.is_null() || n == 0 {
+        Vec::new()
+    } else {
+        std::slice::from_raw_parts(p, n).to_vec()
+    }
+}
+
+/// NULL for an empty list, else its pointer.
+fn list_ptr<T>(v: &[T]) -> *const T {
+    if v.is_empty() {
+        ptr::null()
+    } else {
+        v.as_ptr()
+    }
+}
+
+impl TuneOptions {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// The grid `avengers train --tune` uses (`av_tune_options_default_grid`), copied.
+    pub fn default_grid() -> Self {
+        // SAFETY: as in Default; the default grid points at static arrays of the stated sizes.
+        unsafe {
+            let mut raw: sys::av_tune_options = init_struct(sys::av_tune_options_init);
+            sys::av_tune_options_default_grid(&mut raw);
+            TuneOptions::from_raw(&raw)
+        }
+    }
+    pub fn n_clusters(mut self, v: &[u32]) -> Self {
+        self.n_clusters = v.to_vec();
+        self
+    }
+    pub fn top_p(mut self, v: &[u32]) -> Self {
+        self.top_p = v.to_vec();
+        self
+    }
+    pub fn kappa(mut self, v: &[f64]) -> Self {
+        self.kappa = v.to_vec();
+        self
+    }
+    pub fn temperatures(mut self, v: &[f32]) -> Self {
+        self.temperatures = v.to_vec();
+        self
+    }
+    pub fn members(mut self, v: &[u32]) -> Self {
+        self.members = v.to_vec();
+        self
+    }
+    pub fn n_folds(mut self, v: u32) -> Self {
+        self.n_folds = v;
+        self
+    }
+    pub fn n_alphas(mut self, v: u32) -> Self {
+        self.n_alphas = v;
+        self
+    }
+    pub fn n_init(mut self, v: u32) -> Self {
+        self.n_init = v;
+        self
+    }
+    /// Turn the guard on in the tuned router, with this margin.
+    pub fn guard(mut self, margin: f64) -> Self {
+        self.guard = true;
+        self.guard_margin = margin;
+        self
+    }
+    pub fn global_normalisation(mut self, on: bool) -> Self {
+        self.global_normalisation = on;
+        self
+    }
+
+    /// # Safety
+    /// Every non-NULL list pointer of `t` points to its count of values.
+    unsafe fn from_raw(t: &sys::av_tune_options) -> Self {
+        TuneOptions {
+            n_clusters: list(t.n_clusters, t.n_n_clusters),
+            top_p: list(t.top_p, t.n_top_p),
+            kappa: list(t.kappa, t.n_kappa),
+            temperatures: list(t.temperatures, t.n_temperatures),
+            members: list(t.members, t.n_members),
+            n_folds: t.n_folds,
+            n_alphas: t.n_alphas,
+            n_init: t.n_init,
+            guard: t.guard != 0,
+            guard_margin: t.guard_margin,
+            global_normalisation: t.global_normalisation != 0,
+        }
+    }
+
+    /// The C struct, its list pointers borrowed from `self` (valid while `self` is unchanged).
+    pub fn to_raw(&self) -> sys::av_tune_options {
+        // SAFETY: av_tune_options is such a mirror (see init_struct).
+        let mut t: sys::av_tune_options = unsafe { init_struct(sys::av_tune_options_init) };
+        t.n_clusters = list_ptr(&self.n_clusters);
+        t.n_n_clusters = self.n_clusters.len();
+        t.top_p = list_ptr(&self.top_p);
+        t.n_top_p = self.top_p.len();
+        t.kappa = list_ptr(&self.kappa);
+        t.n_kappa = self.kappa.len();
+        t.temperatures = list_ptr(&self.temperatures);
+        t.n_temperatures = self.temperatures.len();
+        t.members = list_ptr(&self.members);
+        t.n_members = self.members.len();
+        t.n_folds = self.n_folds;
+        t.n_alphas = self.n_alphas;
+        t.n_init = self.n_init;
+        t.guard = u32::from(self.guard);
+        t.guard_margin = self.guard_margin;
+        t.global_normalisation = u32::from(self.global_normalisation);
+        t
+    }
+}
+
+/// A replay set for the budget calls: `embeddings` packed rows of the router's dim; `scores`
+/// and `costs`, when given, `n x n_models` in the router's model order (a missing value counts
+/// as the router's estimate for that query).
+#[derive(Clone, Copy, Debug)]
+pub struct Replay<'a> {
+    pub embeddings: &'a [f32],
+    pub scores: Option<&'a [f32]>,
+    pub costs: Option<&'a [f32]>,
+}
+
+impl<'a> Replay<'a> {
+    pub fn new(embeddings: &'a [f32]) -> Self {
+        Replay { embeddings, scores: None, costs: None }
+    }
+    pub fn scores(mut self, s: &'a [f32]) -> Self {
+        self.scores = Some(s);
+        self
+    }
+    pub fn costs(mut self, c: &'a [f32]) -> Self {
+        self.costs = Some(c);
+        self
+    }
+}
+
+/// [`Router::expected_mean`]: expected mean score and cost per query.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ExpectedMean {
+    pub score: f64,
+    pub cost: f64,
+}
+
+/// The pointers and row count of an optional replay set, checked against the router.
+struct ReplayArgs {
+    embeddings: *const f32,
+    n: usize,
+    scores: *const f32,
+    costs: *const f32,
 }
 
 /// One operating point of an evaluation.
@@ -611,12 +1032,13 @@ impl Evaluation {
 pub struct FitOptions {
     raw: sys::av_fit_options,
     embedder_id: Option<CString>,
+    tune: Option<TuneOptions>,
 }
 
 impl Default for FitOptions {
     fn default() -> Self {
         // SAFETY: av_fit_options is such a mirror (see init_struct).
-        FitOptions { raw: unsafe { init_struct(sys::av_fit_options_init) }, embedder_id: None }
+        FitOptions { raw: unsafe { init_struct(sys::av_fit_options_init) }, embedder_id: None, tune: None }
     }
 }
 
@@ -665,12 +1087,20 @@ impl FitOptions {
         self.embedder_id = CString::new(id).ok();
         self
     }
+    /// Beyond the paper: choose n_clusters, top_p, members, kappa and weighting by
+    /// cross-validation over `t`'s candidate lists (see [`TuneOptions`]); the winner's AUC is
+    /// then [`Builder::best_auc`].
+    pub fn tune(mut self, t: TuneOptions) -> Self {
+        self.tune = Some(t);
+        self
+    }
 }
 
 /// Training data for a router (`av_builder`).
 pub struct Builder {
     ptr: NonNull<sys::av_builder>,
     n_models: usize,
+    best_auc: Option<f64>,
 }
 
 // SAFETY: a builder has no thread affinity (Send); it is not Sync because av_builder_add and
@@ -696,7 +1126,7 @@ impl Builder {
         let mut p = ptr::null_mut();
         check(unsafe { sys::av_builder_new(&mut p, dim, models.len(), ptrs.as_ptr()) })?;
         let ptr = NonNull::new(p).ok_or_else(|| Error::new(Error::ENOMEM, "library returned no builder"))?;
-        Ok(Builder { ptr, n_models: models.len() })
+        Ok(Builder { ptr, n_models: models.len(), best_auc: None })
     }
 
     /// Add one row; `scores` and `costs` hold one value per model (NaN = no outcome).
@@ -732,13 +1162,33 @@ impl Builder {
         unsafe { sys::av_builder_n_rows(self.ptr.as_ptr()) }
     }
 
-    /// Cluster the rows and compute the profiles. The builder stays usable.
+    /// Cluster the rows and compute the profiles (choosing the settings by cross-validation
+    /// when the options carry [`TuneOptions`]). The builder stays usable.
     pub fn fit(&mut self, options: &FitOptions) -> Result<Router> {
         let mut raw = options.raw;
         raw.embedder_id = options.embedder_id.as_ref().map_or(ptr::null(), |c| c.as_ptr());
+        // The library writes best_auc into the tune struct: a local copy, its lists borrowed from
+        // `options`, passed through a pointer that comes from a mutable borrow.
+        let mut tune = options.tune.as_ref().map(|t| t.to_raw());
+        if let Some(t) = tune.as_mut() {
+            raw.tune = t as *mut sys::av_tune_options as *const sys::av_tune_options;
+        }
         let mut p = ptr::null_mut();
         let rc = unsafe { sys::av_builder_fit(self.ptr.as_ptr(), &raw, &mut p) };
-        Router::from_raw(rc, p)
+        let r = Router::from_raw(rc, p)?;
+        self.best_auc = tune.map(|t| t.best_auc);
+        Ok(r)
+    }
+
+    /// The winner's mean cross-validated AUC of the last successful fit if it was tuned
+    /// ([`FitOptions::tune`]); None after a plain fit.
+    pub fn best_auc(&self) -> Option<f64> {
+        self.best_auc
+    }
+
+    /// The raw handle, for calls this crate does not wrap. It stays owned by `self`.
+    pub fn as_ptr(&self) -> *mut sys::av_builder {
+        self.ptr.as_ptr()
     }
 
     /// Inertia of the last successful fit.

@@ -1,6 +1,9 @@
 //! The safe API against hand-computed routers, the llm9 fixture (tests/data/llm9), errors, Drop,
-//! persistence, and concurrent routing with feedback from several threads.
-use avengers::{Builder, Error, FitOptions, Router};
+//! persistence, concurrent routing with feedback from several threads, and the estimator, tuning
+//! and budget calls against the raw avengers-sys calls.
+use avengers::{
+    sys, Builder, Error, EstimatorOptions, ExpectedMean, FitOptions, Normalisation, Replay, Router, TuneOptions, Weighting,
+};
 use std::sync::Arc;
 
 fn tiny_router(top_p: u32) -> Router {
@@ -60,7 +63,8 @@ fn fixture() -> Fixture {
     }
 }
 
-fn fit(fx: &Fixture, k: u32, seed: u64) -> Router {
+/// A builder holding the fixture's training rows.
+fn builder(fx: &Fixture) -> Builder {
     let names: Vec<&str> = fx.models.iter().map(|s| s.as_str()).collect();
     let m = names.len();
     let mut b = Builder::new(fx.d, &names).unwrap();
@@ -69,6 +73,11 @@ fn fit(fx: &Fixture, k: u32, seed: u64) -> Router {
             .unwrap();
     }
     assert_eq!(b.n_rows(), 1123);
+    b
+}
+
+fn fit(fx: &Fixture, k: u32, seed: u64) -> Router {
+    let mut b = builder(fx);
     let r = b.fit(&FitOptions::new().n_clusters(k).n_init(2).seed(seed)).unwrap();
     assert!(b.inertia().unwrap() > 0.0);
     r
@@ -177,8 +186,9 @@ fn fixture_batch_equals_single_and_roundtrip() {
     assert_eq!(r.meta("seed"), Some("7"));
     for alpha in [0.0f32, 0.3, 0.7, 1.0] {
         let batch = r.route_batch(&fx.emb, alpha).unwrap();
-        for i in 0..fx.n {
-            assert_eq!(r.route(&fx.emb[i * fx.d..(i + 1) * fx.d], alpha).unwrap(), batch[i]);
+        assert_eq!(batch.len(), fx.n);
+        for (i, &m) in batch.iter().enumerate() {
+            assert_eq!(r.route(&fx.emb[i * fx.d..(i + 1) * fx.d], alpha).unwrap(), m);
         }
     }
     // identical decisions and statistics after save/load, file and buffer
@@ -477,4 +487,255 @@ fn ensemble_fit_members_and_decisions() {
     assert_eq!(b.fit(&opts.clone().members(0)).unwrap().members(), 1);
     let wide = FitOptions::new().n_clusters(40).top_p(33).n_init(1).members(2);
     assert_eq!(b.fit(&wide).unwrap_err().code(), Error::EINVAL);
+}
+
+// ---- Beyond the paper: estimator defaults, cross-validated tuning, budgets --------------------
+
+/// The fixture's held-out rows, packed: embeddings, scores, costs, row count.
+fn heldout(fx: &Fixture) -> (Vec<f32>, Vec<f32>, Vec<f32>, usize) {
+    let m = fx.models.len();
+    let (mut e, mut s, mut c) = (Vec::new(), Vec::new(), Vec::new());
+    let rows: Vec<usize> = (0..fx.n).filter(|&i| fx.split[i] == 0).collect();
+    for &i in &rows {
+        e.extend_from_slice(&fx.emb[i * fx.d..(i + 1) * fx.d]);
+        s.extend_from_slice(&fx.scores[i * m..(i + 1) * m]);
+        c.extend_from_slice(&fx.costs[i * m..(i + 1) * m]);
+    }
+    (e, s, c, rows.len())
+}
+
+fn raw_estimator(r: &Router) -> sys::av_estimator_options {
+    let mut o = std::mem::MaybeUninit::<sys::av_estimator_options>::zeroed();
+    unsafe { sys::av_estimator_options_init(o.as_mut_ptr()) };
+    let mut o = unsafe { o.assume_init() };
+    assert_eq!(unsafe { sys::av_router_get_estimator(r.as_ptr(), &mut o) }, 0);
+    o
+}
+
+fn same_raw(a: &sys::av_estimator_options, b: &sys::av_estimator_options) -> bool {
+    a.kappa == b.kappa
+        && a.weighting == b.weighting
+        && a.temperature == b.temperature
+        && a.guard == b.guard
+        && a.guard_margin == b.guard_margin
+        && a.normalisation == b.normalisation
+}
+
+#[test]
+fn estimator_matches_c() {
+    let fx = fixture();
+    let mut r = fit(&fx, 12, 3);
+    // the defaults are the C defaults (the paper's estimator), and what a new router reports
+    let d = EstimatorOptions::default();
+    assert_eq!(
+        d,
+        EstimatorOptions {
+            kappa: 0.0,
+            weighting: Weighting::Hard,
+            temperature: 0.05,
+            guard: false,
+            guard_margin: 0.0,
+            normalisation: Normalisation::Cluster
+        }
+    );
+    assert_eq!(r.estimator().unwrap(), d);
+    let bytes = r.save_buffer().unwrap();
+    let twin = Router::load_buffer(&bytes).unwrap();
+    let paper = Router::load_buffer(&bytes).unwrap();
+    let e = EstimatorOptions::new().kappa(4.0).softmax(0.1).guard(0.02).normalisation(Normalisation::Global);
+    r.set_estimator(&e).unwrap();
+    // the same settings on the twin through the raw C call
+    let mut c = raw_estimator(&twin);
+    c.kappa = 4.0;
+    c.weighting = sys::AV_WEIGHTING_SOFTMAX;
+    c.temperature = 0.1;
+    c.guard = 1;
+    c.guard_margin = 0.02;
+    c.normalisation = sys::AV_NORMALISE_GLOBAL;
+    assert_eq!(unsafe { sys::av_router_set_estimator(twin.as_ptr(), &c) }, 0);
+    assert!(same_raw(&raw_estimator(&r), &c));
+    assert_eq!(r.estimator().unwrap(), e);
+    assert_eq!(twin.estimator().unwrap(), e);
+    assert_eq!(r.meta("kappa"), twin.meta("kappa"));
+    assert_eq!((r.meta("weighting"), r.meta("normalisation")), (Some("softmax"), Some("global")));
+    // same settings, same decisions; different from the paper's rule somewhere
+    let got = r.route_batch(&fx.emb, 0.6).unwrap();
+    assert_eq!(got, twin.route_batch(&fx.emb, 0.6).unwrap());
+    assert_ne!(got, paper.route_batch(&fx.emb, 0.6).unwrap());
+    // kept through a save/load round trip
+    assert_eq!(Router::load_buffer(&r.save_buffer().unwrap()).unwrap().estimator().unwrap(), e);
+    // bad values: Error::EINVAL, and the settings stay as they were
+    let err = r.set_estimator(&EstimatorOptions::new().kappa(-1.0)).unwrap_err();
+    assert_eq!(err.code(), Error::EINVAL);
+    assert!(err.message().contains("kappa"), "{err}");
+    for bad in [
+        EstimatorOptions::new().kappa(f64::NAN),
+        EstimatorOptions::new().softmax(0.0),
+        EstimatorOptions::new().softmax(f32::INFINITY),
+        EstimatorOptions::new().guard(f64::INFINITY),
+    ] {
+        assert_eq!(r.set_estimator(&bad).map_err(|e| e.code()), Err(Error::EINVAL), "{bad:?}");
+    }
+    assert_eq!(r.estimator().unwrap(), e);
+    // back to the paper's defaults: the untouched router's decisions
+    r.set_estimator(&EstimatorOptions::default()).unwrap();
+    assert_eq!(r.route_batch(&fx.emb, 0.6).unwrap(), paper.route_batch(&fx.emb, 0.6).unwrap());
+}
+
+#[test]
+fn budgets_match_c() {
+    let fx = fixture();
+    let r = fit(&fx, 12, 3);
+    let (m, d) = (fx.models.len(), fx.d);
+    let (e, s, c, n) = heldout(&fx);
+    let raw_mean = |alpha: f32, emb: *const f32, rows: usize, sc: *const f32, co: *const f32| {
+        let (mut ms, mut mc) = (0f64, 0f64);
+        let rc = unsafe { sys::av_router_expected_mean(r.as_ptr(), alpha, emb, rows, d, sc, co, &mut ms, &mut mc) };
+        assert_eq!(rc, 0);
+        ExpectedMean { score: ms, cost: mc }
+    };
+    let null = std::ptr::null::<f32>();
+    let full = Replay::new(&e).scores(&s).costs(&c);
+    let costs_only = Replay::new(&e).costs(&c);
+    for alpha in [0.0f32, 0.3, 0.75, 1.0] {
+        assert_eq!(r.expected_mean(alpha, None).unwrap(), raw_mean(alpha, null, 0, null, null));
+        assert_eq!(r.expected_mean(alpha, Some(&full)).unwrap(), raw_mean(alpha, e.as_ptr(), n, s.as_ptr(), c.as_ptr()));
+        assert_eq!(r.expected_mean(alpha, Some(&costs_only)).unwrap(), raw_mean(alpha, e.as_ptr(), n, null, c.as_ptr()));
+    }
+    // with every replay value present, the mean is that of the decisions
+    let picks = r.route_batch(&e, 0.4).unwrap();
+    let (ss, sc): (f64, f64) =
+        picks.iter().enumerate().fold((0.0, 0.0), |(a, b), (k, &p)| (a + s[k * m + p] as f64, b + c[k * m + p] as f64));
+    let at = r.expected_mean(0.4, Some(&full)).unwrap();
+    assert!((at.score - ss / n as f64).abs() < 1e-9 && (at.cost - sc / n as f64).abs() < 1e-9, "{at:?}");
+    // alpha for a budget / an accuracy: the C calls, and the rule evaluated on the grid
+    let (lo, hi) = (r.expected_mean(0.0, None).unwrap(), r.expected_mean(1.0, None).unwrap());
+    let grid = 21u32;
+    let raw_search = |budget: bool, target: f64, rp: Option<(&[f32], &[f32], &[f32])>, g: u32| {
+        let mut a = -1f32;
+        let (emb, rows, sp, cp) = rp.map_or((null, 0, null, null), |(x, y, z)| (x.as_ptr(), x.len() / d, y.as_ptr(), z.as_ptr()));
+        let rc = unsafe {
+            if budget {
+                sys::av_router_alpha_for_budget(r.as_ptr(), target, emb, rows, d, sp, cp, g, &mut a)
+            } else {
+                sys::av_router_alpha_for_accuracy(r.as_ptr(), target, emb, rows, d, sp, cp, g, &mut a)
+            }
+        };
+        assert_eq!(rc, 0);
+        a
+    };
+    for frac in [0.25, 0.5, 0.9] {
+        let budget = lo.cost + frac * (hi.cost - lo.cost);
+        let a = r.alpha_for_budget(budget, None, grid).unwrap();
+        assert_eq!(a, raw_search(true, budget, None, grid));
+        // independent: the best score within the budget (ties: the cheaper, the smaller alpha)
+        let mut want: Option<(f32, ExpectedMean)> = None;
+        for g in 0..grid {
+            let x = (g as f64 / (grid - 1) as f64) as f32;
+            let em = r.expected_mean(x, None).unwrap();
+            let better = want.map_or(true, |(_, b)| em.score > b.score || (em.score == b.score && em.cost < b.cost));
+            if em.cost <= budget && better {
+                want = Some((x, em));
+            }
+        }
+        assert_eq!(Some(a), want.map(|w| w.0));
+        let target = lo.score + frac * (hi.score - lo.score);
+        let a = r.alpha_for_accuracy(target, None, grid).unwrap();
+        assert_eq!(a, raw_search(false, target, None, grid));
+        assert!(r.expected_mean(a, None).unwrap().score >= target);
+        // on the replay set, default grid (0 = 101 points)
+        let rp = Some((&e[..], &s[..], &c[..]));
+        assert_eq!(r.alpha_for_budget(budget, Some(&full), 0).unwrap(), raw_search(true, budget, rp, 0));
+        assert_eq!(r.alpha_for_accuracy(target, Some(&full), 0).unwrap(), raw_search(false, target, rp, 0));
+    }
+    // errors (docs/API.md): nothing within a zero budget, an unreachable accuracy, bad arguments
+    let code = |x: avengers::Result<f32>| x.map_err(|e| e.code());
+    assert_eq!(code(r.alpha_for_budget(0.0, None, 0)), Err(Error::ENOMODEL));
+    assert_eq!(code(r.alpha_for_budget(0.0, Some(&full), 0)), Err(Error::ENOMODEL));
+    assert_eq!(code(r.alpha_for_accuracy(2.0, None, 0)), Err(Error::ENOMODEL));
+    assert_eq!(code(r.alpha_for_budget(f64::NAN, None, 0)), Err(Error::EINVAL));
+    assert_eq!(code(r.alpha_for_budget(1.0, None, 1)), Err(Error::EINVAL)); // a grid needs 2 points
+    let mcode = |x: avengers::Result<ExpectedMean>| x.map_err(|e| e.code());
+    assert_eq!(mcode(r.expected_mean(1.5, None)), Err(Error::EALPHA));
+    assert_eq!(mcode(r.expected_mean(0.5, Some(&Replay::new(&[])))), Err(Error::EEMPTY));
+    assert_eq!(mcode(r.expected_mean(0.5, Some(&Replay::new(&vec![1.0; d + 1])))), Err(Error::EDIM));
+    assert_eq!(mcode(r.expected_mean(0.5, Some(&Replay::new(&e).scores(&s[..3])))), Err(Error::EINVAL));
+    assert_eq!(mcode(r.expected_mean(0.5, Some(&Replay::new(&vec![0.0; d])))), Err(Error::EVECTOR));
+}
+
+#[test]
+fn tune_matches_c() {
+    let fx = fixture();
+    let mut b = builder(&fx);
+    // defaults and the default grid are the C ones
+    let mut g = std::mem::MaybeUninit::<sys::av_tune_options>::zeroed();
+    unsafe { sys::av_tune_options_init(g.as_mut_ptr()) };
+    let mut g = unsafe { g.assume_init() };
+    let t0 = TuneOptions::default();
+    assert!(t0.n_clusters.is_empty() && t0.kappa.is_empty() && t0.members.is_empty());
+    assert_eq!((t0.n_folds, t0.n_alphas, t0.n_init), (g.n_folds, g.n_alphas, g.n_init));
+    unsafe { sys::av_tune_options_default_grid(&mut g) };
+    let dg = TuneOptions::default_grid();
+    let slice = |p: *const u32, k: usize| unsafe { std::slice::from_raw_parts(p, k) }.to_vec();
+    assert_eq!(dg.n_clusters, slice(g.n_clusters, g.n_n_clusters));
+    assert_eq!(dg.top_p, slice(g.top_p, g.n_top_p));
+    assert_eq!(dg.members, slice(g.members, g.n_members));
+    assert_eq!(dg.kappa, unsafe { std::slice::from_raw_parts(g.kappa, g.n_kappa) }.to_vec());
+    assert!(dg.temperatures.is_empty() && g.temperatures.is_null());
+    assert_eq!(dg.global_normalisation, g.global_normalisation == 1);
+    // a small run: two k candidates, two kappas, 3 folds, one restart
+    let t = TuneOptions::new().n_clusters(&[8, 16]).kappa(&[0.0, 4.0]).n_folds(3).n_init(1);
+    let r = b.fit(&FitOptions::new().n_init(1).seed(5).tune(t)).unwrap();
+    let auc = b.best_auc().expect("a tuned fit reports its AUC");
+    // the same through the C API
+    let (ks, kappas) = ([8u32, 16], [0.0f64, 4.0]);
+    let mut ct = std::mem::MaybeUninit::<sys::av_tune_options>::zeroed();
+    unsafe { sys::av_tune_options_init(ct.as_mut_ptr()) };
+    let mut ct = unsafe { ct.assume_init() };
+    ct.n_clusters = ks.as_ptr();
+    ct.n_n_clusters = 2;
+    ct.kappa = kappas.as_ptr();
+    ct.n_kappa = 2;
+    ct.n_folds = 3;
+    ct.n_init = 1;
+    let mut fo = std::mem::MaybeUninit::<sys::av_fit_options>::zeroed();
+    unsafe { sys::av_fit_options_init(fo.as_mut_ptr()) };
+    let mut fo = unsafe { fo.assume_init() };
+    fo.n_init = 1;
+    fo.seed = 5;
+    fo.tune = &mut ct;
+    let mut p = std::ptr::null_mut();
+    assert_eq!(unsafe { sys::av_builder_fit(b.as_ptr(), &fo, &mut p) }, 0);
+    assert!(auc > 0.0 && auc <= 1.0);
+    assert_eq!(auc, ct.best_auc);
+    // metadata equal key by key, apart from the creation time
+    let cmeta: Vec<(String, String)> = (0..unsafe { sys::av_router_meta_count(p) })
+        .map(|i| {
+            let (mut k, mut v) = (std::ptr::null(), std::ptr::null());
+            assert_eq!(unsafe { sys::av_router_meta_at(p, i, &mut k, &mut v) }, 0);
+            let s = |q| unsafe { std::ffi::CStr::from_ptr(q) }.to_str().unwrap().to_owned();
+            (s(k), s(v))
+        })
+        .filter(|(k, _)| k != "created")
+        .collect();
+    let mine: Vec<(String, String)> =
+        r.metadata().into_iter().filter(|(k, _)| *k != "created").map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
+    assert_eq!(mine, cmeta);
+    assert_eq!((r.meta("tuned_folds"), r.meta("tuned_candidates")), (Some("3"), Some("4")));
+    assert_eq!(r.meta("tuned_cv_auc").unwrap().parse::<f64>().unwrap(), auc);
+    assert_eq!(r.n_clusters().to_string(), r.meta("tuned_n_clusters").unwrap());
+    unsafe { sys::av_router_free(p) };
+    // bad lists: Error::EINVAL, and the last tuned AUC stays; a plain fit clears it
+    for bad in [
+        TuneOptions::new().kappa(&[-1.0]),
+        TuneOptions::new().n_folds(1),
+        TuneOptions::new().members(&[sys::AV_MAX_MEMBERS + 1]),
+        TuneOptions::new().temperatures(&[0.0]),
+    ] {
+        let e = b.fit(&FitOptions::new().n_init(1).tune(bad.clone())).unwrap_err();
+        assert_eq!(e.code(), Error::EINVAL, "{bad:?}");
+    }
+    assert_eq!(b.best_auc(), Some(auc));
+    b.fit(&FitOptions::new().n_clusters(8).n_init(1)).unwrap();
+    assert_eq!(b.best_auc(), None);
 }
