@@ -19,6 +19,7 @@ bench: $(BENCH_BIN) $(BENCH_DIR)/llm9_emb.npy
 	$(BENCH_BIN) $(BENCH_DIR) $(BENCH_ONLY) >> $(BENCH_DIR)/results.jsonl
 	$(PYTHON) bench/peers.py $(BENCH_DIR) $(BENCH_ONLY) >> $(BENCH_DIR)/results.jsonl
 	@$(PYTHON) bench/report.py $(BENCH_DIR)/results.jsonl --json
+	$(PYTHON) bench/ensemble_cost.py
 
 clean-extra::
 	rm -rf $(BENCH_DIR)

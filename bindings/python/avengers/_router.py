@@ -453,8 +453,10 @@ class Router(_Handle):
         return ms.value, mc.value
 
     def alpha_for_budget(self, budget, embeddings=None, scores=None, costs=None, n_grid=0):
-        """The largest alpha whose expected mean cost per query is <= budget (NoModelError when
-        even alpha 0 costs more)."""
+        """Among the alphas of the grid (n_grid points, 0 = 101) whose expected mean cost per query
+        is <= budget, the one with the best expected mean score (ties: the cheaper, then the
+        smaller alpha); NoModelError when no alpha stays within the budget
+        (av_router_alpha_for_budget)."""
         ep, n, d, sp, cp, keep = self._replay_args(embeddings, scores, costs)
         a = ctypes.c_float()
         _native.check(_native.av_router_alpha_for_budget(self._handle, float(budget), ep, n, d, sp,
