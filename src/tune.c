@@ -2,11 +2,13 @@
    normalisation (av_fit_options.tune). The builder's rows are split into n_folds folds by a seeded
    shuffle; for every fold and every candidate n_clusters a router (an ensemble of the largest
    candidate size) is fitted on the other folds, and every (members, top_p, kappa, weighting,
-   normalisation) candidate is scored on the held-out fold by the evaluator's criterion: the area under the
-   accuracy-cost curve of an alpha sweep (av__step_auc, costs over the largest single-model mean
-   cost). The candidate with the best mean AUC is fitted on all rows. Each held-out query is
-   routed once per fold and n_clusters; the candidates then differ only in arithmetic on the
-   cluster rows, which are precomputed per kappa. */
+   normalisation) candidate is scored on the held-out fold by the evaluator's criterion: the area
+   under the accuracy-cost curve of an alpha sweep (av__step_auc, costs over the largest
+   single-model mean cost). The candidate with the best mean AUC among those not below the best
+   single model at the top of the sweep (alpha 1) on the held-out rows is fitted on all rows; when
+   none is, the best AUC overall is fitted with the guard on. Each held-out query is routed once
+   per fold and n_clusters; the candidates then differ only in arithmetic on the cluster rows,
+   which are precomputed per kappa. */
 #include "internal.h"
 
 #include <math.h>
@@ -76,6 +78,7 @@ typedef struct tune_cfg {
     uint32_t global; /* 1: AV_NORMALISE_GLOBAL */
     uint32_t members; /* ensemble size: the first `members` members of the fold routers */
     double auc_sum;
+    double top_sum, top_n; /* held-out score sum and rows at the top of the sweep (alpha 1) */
 } tune_cfg;
 
 typedef struct tune_ctx {
@@ -88,6 +91,9 @@ typedef struct tune_ctx {
     size_t n_cfg;
     uint32_t max_p;
     uint32_t max_members; /* the ensemble size the folds fit */
+    /* every single model's held-out score sum and rows (each fold counted once per k, which
+       leaves the means unchanged) */
+    double single_sum[AV_MAX_MODELS], single_n[AV_MAX_MODELS];
 } tune_ctx;
 
 static int read_tune(const av_tune_options *in, av_tune_options *t)
@@ -280,6 +286,8 @@ static int eval_fold_k(tune_ctx *c, uint32_t fold, size_t ki, const av_router *r
             if (!isnan(sc[i]) && !isnan(co[i])) {
                 ms_cost[i] += (double)co[i];
                 ms_n[i] += 1.0;
+                c->single_sum[i] += (double)sc[i];
+                c->single_n[i] += 1.0;
             }
         /* the rows are normalised: the similarities to every cluster, then each member's pmax
            nearest (as av__router_nearest selects them; most similar first, ties to the lower
@@ -340,6 +348,8 @@ static int eval_fold_k(tune_ctx *c, uint32_t fold, size_t ki, const av_router *r
         }
         double auc = av__step_auc(xs, ys, na, max_cost);
         c->cfg[cfg_of[e]].auc_sum += isnan(auc) ? 0.0 : auc;
+        c->cfg[cfg_of[e]].top_sum += as[3 * (na - 1)];
+        c->cfg[cfg_of[e]].top_n += as[3 * (na - 1) + 2];
     }
     free(rows), free(acc_s), free(cfg_of), free(all);
     return rc;
@@ -390,10 +400,26 @@ int av__builder_fit_tuned(av_builder *b, const av_fit_options *fo, av_router **o
         }
     if (rc)
         goto done;
-    size_t best = 0;
-    for (size_t g = 1; g < c.n_cfg; g++)
-        if (c.cfg[g].auc_sum > c.cfg[best].auc_sum)
+    /* The best AUC among the candidates whose held-out score at the top of the sweep is not below
+       the best single model's held-out score; if none is, the best AUC overall with the guard on,
+       so that the router does not fall below the best single model where its estimates do not
+       say otherwise. */
+    double single_best = -INFINITY;
+    for (size_t i = 0; i < c.v.m; i++)
+        if (c.single_n[i] > 0.0)
+            single_best = fmax(single_best, c.single_sum[i] / c.single_n[i]);
+    size_t best = SIZE_MAX, best_any = 0;
+    for (size_t g = 0; g < c.n_cfg; g++) {
+        const tune_cfg *x = &c.cfg[g];
+        if (x->auc_sum > c.cfg[best_any].auc_sum)
+            best_any = g;
+        bool not_below = x->top_n > 0.0 && x->top_sum / x->top_n >= single_best;
+        if (not_below && (best == SIZE_MAX || x->auc_sum > c.cfg[best].auc_sum))
             best = g;
+    }
+    bool auto_guard = best == SIZE_MAX;
+    if (auto_guard)
+        best = best_any;
     const tune_cfg *w = &c.cfg[best];
     av_fit_options o = *fo;
     o.n_clusters = w->k;
@@ -410,7 +436,7 @@ int av__builder_fit_tuned(av_builder *b, const av_fit_options *fo, av_router **o
     if (w->temp > 0.0f)
         eo.temperature = w->temp;
     eo.normalisation = w->global ? AV_NORMALISE_GLOBAL : AV_NORMALISE_CLUSTER;
-    eo.guard = c.t.guard;
+    eo.guard = c.t.guard || auto_guard;
     eo.guard_margin = c.t.guard_margin;
     double mean_auc = w->auc_sum / (double)c.t.n_folds;
     rc = av_router_set_estimator(r, &eo);
@@ -424,6 +450,11 @@ int av__builder_fit_tuned(av_builder *b, const av_fit_options *fo, av_router **o
     if (!rc) rc = set_meta_f(r, "tuned_cv_auc", "%.17g", mean_auc);
     if (!rc) rc = set_meta_f(r, "tuned_folds", "%.0f", c.t.n_folds);
     if (!rc) rc = set_meta_f(r, "tuned_candidates", "%.0f", (double)c.n_cfg);
+    double top = w->top_n > 0.0 ? w->top_sum / w->top_n : 0.0;
+    if (!rc) rc = set_meta_f(r, "tuned_cv_top_score", "%.17g", top);
+    if (!rc) rc = set_meta_f(r, "tuned_cv_best_single", "%.17g", single_best);
+    const char *guard_why = c.t.guard ? "requested" : auto_guard ? "auto" : "off";
+    if (!rc) rc = av_router_set_meta(r, "tuned_guard", guard_why);
     if (rc) {
         av_router_free(r);
         goto done;

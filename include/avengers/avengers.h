@@ -494,10 +494,11 @@ AV_API size_t av_router_members(const av_router *r);
 
 /* Cross-validated tuning (docs/EVALUATION.md). Pass it in av_fit_options.tune: av_builder_fit
    then picks, by n_folds-fold cross-validation on the builder's rows alone, the candidate
-   (n_clusters, top_p, kappa, weighting/temperature) with the largest area under the
-   accuracy-cost curve of an alpha sweep, fits that on all rows and records the choice in the
-   metadata (tuned_*). NULL lists mean "only the fit options' value" (kappa 0, hard weighting).
-   Deterministic for the fit seed. */
+   (n_clusters, members, top_p, kappa, weighting/temperature, normalisation) with the largest
+   area under the accuracy-cost curve of an alpha sweep among those whose held-out score at alpha
+   1 is not below the best single model's (if none is: the largest overall, with the guard
+   turned on), fits that on all rows and records the choice in the metadata (tuned_*). NULL lists
+   mean "only the fit options' value" (kappa 0, hard weighting). Deterministic for the fit seed. */
 typedef struct av_tune_options {
     uint32_t struct_size;         /* sizeof(av_tune_options) */
     const uint32_t *n_clusters;   /* candidates */

@@ -71,6 +71,11 @@ TEST(test_tune_picks_known_best)
        0.675; a single cluster only mixes the two models: 0.5 * 0.9 = 0.45. */
     CHECK_NEAR(t.best_auc, 0.675, 0.02);
     CHECK_NEAR(atof(av_router_meta(r, "tuned_cv_auc")), t.best_auc, 1e-12);
+    /* at alpha 1 the perfect router scores 1 on held-out rows, as the dear model does: not below
+       it, so no guard */
+    CHECK_NEAR(atof(av_router_meta(r, "tuned_cv_top_score")), 1.0, 0.0);
+    CHECK_NEAR(atof(av_router_meta(r, "tuned_cv_best_single")), 1.0, 0.0);
+    CHECK(strcmp(av_router_meta(r, "tuned_guard"), "off") == 0);
     /* the estimator recorded matches the tuned metadata */
     av_estimator_options e = AV_ESTIMATOR_OPTIONS_INIT;
     REQUIRE(av_router_get_estimator(r, &e) == AV_OK);
@@ -110,6 +115,61 @@ TEST(test_tune_global_normalisation_candidates)
     av_router_free(r);
     t.global_normalisation = 2;
     CHECK_EQ_INT(av_builder_fit(b, &o, &r), AV_EINVAL);
+    av_builder_free(b);
+}
+
+/* Scores that the embeddings cannot predict: "good" is right on 60 % of the rows, "poor" on 55 %,
+   independently of the (random) embedding. Routing by cluster means then sends some clusters to
+   the poorer model, below the best single model at the top of the sweep on held-out rows, so no
+   candidate qualifies and the winner gets the guard. Expected held-out figures are computed here
+   from the same fold assignment's data: the best single model's score is good's mean. */
+TEST(test_tune_guard_when_no_candidate_reaches_the_best_single)
+{
+    const char *names[] = {"good", "poor"};
+    av_builder *b = NULL;
+    REQUIRE(av_builder_new(&b, D, 2, names) == AV_OK);
+    uint64_t x = 7;
+    double good = 0.0;
+    enum { N = 600 };
+    for (int i = 0; i < N; i++) {
+        float e[D];
+        for (int t = 0; t < D; t++) {
+            x = x * 6364136223846793005ull + 1442695040888963407ull;
+            e[t] = (float)((x >> 40) & 0xFFFF) / 65536.0f - 0.5f;
+        }
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        double u1 = (double)((x >> 11) & 0xFFFFF) / 1048576.0;
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        double u2 = (double)((x >> 11) & 0xFFFFF) / 1048576.0;
+        const float s[2] = {u1 < 0.60 ? 1.0f : 0.0f, u2 < 0.55 ? 1.0f : 0.0f}, c[2] = {10.0f, 1.0f};
+        good += s[0];
+        REQUIRE(av_builder_add(b, e, D, s, c) == AV_OK);
+    }
+    static const uint32_t ks[] = {6, 12}, ps[] = {1};
+    av_tune_options t;
+    av_tune_options_init(&t);
+    t.n_clusters = ks, t.n_n_clusters = 2;
+    t.top_p = ps, t.n_top_p = 1;
+    t.n_folds = 5, t.n_init = 1;
+    av_fit_options o;
+    av_fit_options_init(&o);
+    o.n_init = 1;
+    o.tune = &t;
+    av_router *r = NULL;
+    REQUIRE(av_builder_fit(b, &o, &r) == AV_OK);
+    /* every row is held out once (per k): the best single model's held-out score is good's mean */
+    CHECK_NEAR(atof(av_router_meta(r, "tuned_cv_best_single")), good / N, 1e-12);
+    CHECK(atof(av_router_meta(r, "tuned_cv_top_score")) < good / N);
+    CHECK(strcmp(av_router_meta(r, "tuned_guard"), "auto") == 0);
+    av_estimator_options e = AV_ESTIMATOR_OPTIONS_INIT;
+    REQUIRE(av_router_get_estimator(r, &e) == AV_OK);
+    CHECK_EQ_INT(e.guard, 1);
+    av_router_free(r);
+    /* a guard the caller asked for is recorded as such */
+    t.guard = 1;
+    REQUIRE(av_builder_fit(b, &o, &r) == AV_OK);
+    CHECK(strcmp(av_router_meta(r, "tuned_guard"), "requested") == 0);
+    av_router_free(r);
     av_builder_free(b);
 }
 
@@ -189,4 +249,5 @@ TEST(test_tune_errors)
 }
 
 TH_MAIN(T(test_tune_picks_known_best), T(test_tune_global_normalisation_candidates),
+        T(test_tune_guard_when_no_candidate_reaches_the_best_single),
         T(test_tune_deterministic), T(test_tune_errors))
