@@ -216,7 +216,8 @@ AV_API int av_builder_fit(av_builder *b, const av_fit_options *opts, av_router *
 AV_API void av_builder_free(av_builder *b);
 
 /* Inertia (sum of squared distances of the normalised training rows to their centroids) of the last
-   successful av_builder_fit, or a negative value if none. */
+   successful av_builder_fit (of an ensemble: the mean over its members), or a negative value if
+   none. */
 AV_API double av_builder_inertia(const av_builder *b);
 
 /* ---------------------------------------------------------------------------------------------
