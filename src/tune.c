@@ -149,6 +149,9 @@ static int make_configs(tune_ctx *c)
     size_t nka = t->n_kappa ? t->n_kappa : 1, nw = 1 + t->n_temperatures;
     size_t nn = t->global_normalisation ? 2 : 1, nm = t->n_members ? t->n_members : 1;
     size_t total = nk * nm * np * nka * nw * nn;
+    /* the rows a fold router is fitted on: all but the largest fold (fold of position i is
+       i mod n_folds); candidates with more clusters are skipped, not fatal */
+    size_t n_fit = c->v.n - (c->v.n + t->n_folds - 1) / t->n_folds, n_small = 0;
     if (total > AV_TUNE_MAX_CANDIDATES)
         return av__fail(AV_ELIMIT, "%zu candidates (at most %u)", total, AV_TUNE_MAX_CANDIDATES);
     if (!(c->cfg = calloc(total, sizeof *c->cfg)))
@@ -169,10 +172,17 @@ static int make_configs(tune_ctx *c)
         if (g.p > g.k || (size_t)g.members * g.p > AV_MAX_TOP_P ||
             (size_t)g.members * g.k > AV_MAX_CLUSTERS)
             continue;
+        if (g.k > n_fit) { /* too few rows outside the largest fold for k clusters */
+            n_small++;
+            continue;
+        }
         c->max_p = g.p > c->max_p ? g.p : c->max_p;
         c->max_members = g.members > c->max_members ? g.members : c->max_members;
         c->cfg[c->n_cfg++] = g;
     }
+    if (c->n_cfg == 0 && n_small > 0)
+        return av__fail(AV_EEMPTY, "%zu rows: every n_clusters candidate exceeds the %zu rows a "
+                                   "fold trains on", c->v.n, n_fit);
     if (c->n_cfg == 0)
         return av__fail(AV_EINVAL, "no candidate has top_p <= n_clusters and members * top_p <= "
                                    "%u", AV_MAX_TOP_P);

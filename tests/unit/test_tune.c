@@ -199,6 +199,41 @@ TEST(test_tune_deterministic)
     av_builder_free(b);
 }
 
+/* A candidate k larger than the rows a fold router is fitted on (160 blob rows, 4 folds: 120) is
+   skipped rather than failing the whole tuning; when none is left the error says so. */
+TEST(test_tune_skips_k_above_the_fold_rows)
+{
+    av_builder *b = blobs();
+    REQUIRE(b);
+    av_tune_options t;
+    grid(&t);
+    static const uint32_t mixed[] = {4, 121};
+    t.n_clusters = mixed, t.n_n_clusters = 2;
+    av_fit_options o;
+    av_fit_options_init(&o);
+    o.n_init = 1;
+    o.tune = &t;
+    av_router *r = NULL;
+    REQUIRE(av_builder_fit(b, &o, &r) == AV_OK);
+    CHECK(strcmp(av_router_meta(r, "tuned_n_clusters"), "4") == 0);
+    /* k = 4 only: 2 top_p x 2 kappa x 2 weightings */
+    CHECK(strcmp(av_router_meta(r, "tuned_candidates"), "8") == 0);
+    av_router_free(r);
+    r = NULL;
+    static const uint32_t edge[] = {120}; /* exactly the fold rows: allowed */
+    t.n_clusters = edge, t.n_n_clusters = 1;
+    REQUIRE(av_builder_fit(b, &o, &r) == AV_OK);
+    CHECK_EQ_INT(av_router_n_clusters(r), 120);
+    av_router_free(r);
+    r = NULL;
+    static const uint32_t too_big[] = {121};
+    t.n_clusters = too_big, t.n_n_clusters = 1;
+    CHECK_EQ_INT(av_builder_fit(b, &o, &r), AV_EEMPTY);
+    CHECK(r == NULL);
+    CHECK(strstr(av_last_error(), "120 rows a fold trains on") != NULL);
+    av_builder_free(b);
+}
+
 TEST(test_tune_errors)
 {
     av_builder *b = blobs();
@@ -250,4 +285,5 @@ TEST(test_tune_errors)
 
 TH_MAIN(T(test_tune_picks_known_best), T(test_tune_global_normalisation_candidates),
         T(test_tune_guard_when_no_candidate_reaches_the_best_single),
+        T(test_tune_skips_k_above_the_fold_rows),
         T(test_tune_deterministic), T(test_tune_errors))
