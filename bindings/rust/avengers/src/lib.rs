@@ -15,6 +15,19 @@ use std::fmt;
 use std::path::Path;
 use std::ptr::{self, NonNull};
 
+/// The common signature of av_router_alpha_for_budget and av_router_alpha_for_accuracy.
+type AlphaSearchFn = unsafe extern "C" fn(
+    *const sys::av_router,
+    f64,
+    *const f32,
+    usize,
+    usize,
+    *const f32,
+    *const f32,
+    u32,
+    *mut f32,
+) -> std::ffi::c_int;
+
 pub use avengers_sys as sys;
 
 /// A failed libavengers call: the negative `AV_E*` code and the detail message.
@@ -554,34 +567,31 @@ impl Router {
     /// mean cost is `<= budget`, the one with the best expected mean score (ties: the cheaper,
     /// then the smaller alpha); `Error::ENOMODEL` when none stays within the budget.
     pub fn alpha_for_budget(&self, budget: f64, replay: Option<&Replay>, n_grid: u32) -> Result<f32> {
-        let a = self.replay_args(replay)?;
-        let mut alpha = 0f32;
-        check(unsafe {
-            sys::av_router_alpha_for_budget(
-                self.ptr.as_ptr(),
-                budget,
-                a.embeddings,
-                a.n,
-                self.dim(),
-                a.scores,
-                a.costs,
-                n_grid,
-                &mut alpha,
-            )
-        })?;
-        Ok(alpha)
+        self.alpha_search(sys::av_router_alpha_for_budget, budget, replay, n_grid)
     }
 
     /// The inverse: the grid alpha with the lowest expected mean cost among those whose expected
     /// mean score is `>= target` (ties: the better score, then the smaller alpha);
     /// `Error::ENOMODEL` when none reaches it.
     pub fn alpha_for_accuracy(&self, target: f64, replay: Option<&Replay>, n_grid: u32) -> Result<f32> {
+        self.alpha_search(sys::av_router_alpha_for_accuracy, target, replay, n_grid)
+    }
+
+    /// av_router_alpha_for_budget and av_router_alpha_for_accuracy share their signature: call
+    /// either on this router with the replay's arguments.
+    fn alpha_search(
+        &self,
+        search: AlphaSearchFn,
+        goal: f64,
+        replay: Option<&Replay>,
+        n_grid: u32,
+    ) -> Result<f32> {
         let a = self.replay_args(replay)?;
         let mut alpha = 0f32;
         check(unsafe {
-            sys::av_router_alpha_for_accuracy(
+            search(
                 self.ptr.as_ptr(),
-                target,
+                goal,
                 a.embeddings,
                 a.n,
                 self.dim(),
