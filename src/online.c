@@ -54,19 +54,10 @@ AV_API int av_profile_update_ex(av_router *r, const float *embedding, size_t dim
     double temp = o.temperature > 0.0f ? (double)o.temperature : (double)r->bx.temperature;
     /* each member of an ensemble spreads the whole weight over its own p clusters */
     size_t ns = av__n_sel(r, p);
-    double w[AV_MAX_TOP_P];
-    for (size_t b = 0; b < r->members; b++) {
-        size_t c0 = b * p;
-        double wsum = 0.0;
-        for (size_t c = c0; c < c0 + p; c++) {
-            w[c] = o.weighting == AV_WEIGHTING_SOFTMAX
-                       ? exp(((double)sims[c] - (double)sims[c0]) / temp)
-                       : 1.0;
-            wsum += w[c];
-        }
-        for (size_t c = c0; c < c0 + p; c++)
-            w[c] = o.weight * w[c] / wsum;
-    }
+    double w[AV_MAX_TOP_P], wsum[AV_MAX_MEMBERS];
+    av__member_weights(r, p, sims, o.weighting == AV_WEIGHTING_SOFTMAX, temp, w, wsum);
+    for (size_t c = 0; c < ns; c++)
+        w[c] = o.weight * w[c] / wsum[c / p];
     pthread_mutex_lock(&r->lock);
     /* the model count only grows, so a model valid now stays valid */
     if (model < 0 || (size_t)model >= r->m) {

@@ -406,21 +406,13 @@ AV_API int32_t av_route_ex(const av_router *r, const float *embedding, size_t di
        member (relative to its nearest cluster, so the exponent is <= 0 and cannot overflow) and
        every member gets the same total weight 1 / members. */
     size_t ns = av__n_sel(r, x.p);
-    double w[AV_MAX_TOP_P];
+    double w[AV_MAX_TOP_P], wsum[AV_MAX_MEMBERS];
+    av__member_weights(r, x.p, sims, x.weighting == AV_WEIGHTING_SOFTMAX, x.temperature, w, wsum);
     float best_sim = sims[0];
-    for (size_t b = 0; b < r->members; b++) {
-        size_t c0 = b * x.p;
-        double wsum = 0.0;
-        best_sim = sims[c0] > best_sim ? sims[c0] : best_sim;
-        for (size_t c = c0; c < c0 + x.p; c++) {
-            w[c] = x.weighting == AV_WEIGHTING_SOFTMAX
-                       ? exp(((double)sims[c] - (double)sims[c0]) / x.temperature)
-                       : 1.0;
-            wsum += w[c];
-        }
+    for (size_t c = 0; c < ns; c++) {
+        best_sim = sims[c] > best_sim ? sims[c] : best_sim;
         if (x.weighting == AV_WEIGHTING_SOFTMAX)
-            for (size_t c = c0; c < c0 + x.p; c++)
-                w[c] = w[c] / wsum / (double)r->members;
+            w[c] = w[c] / wsum[c / x.p] / (double)r->members;
     }
 
     const av_table *t = av__table(r);
@@ -571,6 +563,20 @@ AV_API int32_t av_route_ex(const av_router *r, const float *embedding, size_t di
     if (best < 0)
         return av__fail(AV_ENOMODEL, "none of the %zu models satisfies the mask and limits", m);
     return best;
+}
+
+void av__member_weights(const av_router *r, size_t p, const float *sims, bool softmax,
+                        double temp, double *w, double *wsum)
+{
+    for (size_t b = 0; b < r->members; b++) {
+        size_t c0 = b * p;
+        wsum[b] = 0.0;
+        for (size_t c = c0; c < c0 + p; c++) {
+            /* relative to the member's nearest cluster: the exponent is <= 0, no overflow */
+            w[c] = softmax ? exp(((double)sims[c] - (double)sims[c0]) / temp) : 1.0;
+            wsum[b] += w[c];
+        }
+    }
 }
 
 int32_t av__route_defaults(const av_router *r, const float *emb, size_t dim, float alpha)
