@@ -179,10 +179,10 @@ static inline size_t av__n_sel(const av_router *r, size_t p)
 {
     return r->members * p;
 }
-/* Weights of the av__n_sel(r, p) clusters av__router_nearest selected (sims: their similarities,
-   member by member): 1 each, or with softmax exp((sim - the member's best) / temp); wsum[b]
-   receives member b's total, for the caller's normalisation. */
-AV_HIDDEN void av__member_weights(const av_router *r, size_t p, const float *sims, bool softmax,
+/* Weights of the members * p clusters selected p per member (sims: their similarities, member by
+   member, as av__router_nearest gives them): 1 each, or with softmax exp((sim - the member's
+   best) / temp); wsum[b] receives member b's total, for the caller's normalisation. */
+AV_HIDDEN void av__member_weights(size_t members, size_t p, const float *sims, bool softmax,
                                   double temp, double *w, double *wsum);
 /* AV_OK when p is a valid top_p for r: 1..k/members, and members * p <= AV_MAX_TOP_P. */
 AV_HIDDEN int av__check_top_p(size_t k, size_t members, size_t p);

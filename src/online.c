@@ -55,7 +55,7 @@ AV_API int av_profile_update_ex(av_router *r, const float *embedding, size_t dim
     /* each member of an ensemble spreads the whole weight over its own p clusters */
     size_t ns = av__n_sel(r, p);
     double w[AV_MAX_TOP_P], wsum[AV_MAX_MEMBERS];
-    av__member_weights(r, p, sims, o.weighting == AV_WEIGHTING_SOFTMAX, temp, w, wsum);
+    av__member_weights(r->members, p, sims, o.weighting == AV_WEIGHTING_SOFTMAX, temp, w, wsum);
     for (size_t c = 0; c < ns; c++)
         w[c] = o.weight * w[c] / wsum[c / p];
     pthread_mutex_lock(&r->lock);

@@ -407,7 +407,8 @@ AV_API int32_t av_route_ex(const av_router *r, const float *embedding, size_t di
        every member gets the same total weight 1 / members. */
     size_t ns = av__n_sel(r, x.p);
     double w[AV_MAX_TOP_P], wsum[AV_MAX_MEMBERS];
-    av__member_weights(r, x.p, sims, x.weighting == AV_WEIGHTING_SOFTMAX, x.temperature, w, wsum);
+    av__member_weights(r->members, x.p, sims, x.weighting == AV_WEIGHTING_SOFTMAX, x.temperature,
+                       w, wsum);
     float best_sim = sims[0];
     for (size_t c = 0; c < ns; c++) {
         best_sim = sims[c] > best_sim ? sims[c] : best_sim;
@@ -565,10 +566,10 @@ AV_API int32_t av_route_ex(const av_router *r, const float *embedding, size_t di
     return best;
 }
 
-void av__member_weights(const av_router *r, size_t p, const float *sims, bool softmax,
-                        double temp, double *w, double *wsum)
+void av__member_weights(size_t members, size_t p, const float *sims, bool softmax, double temp,
+                        double *w, double *wsum)
 {
-    for (size_t b = 0; b < r->members; b++) {
+    for (size_t b = 0; b < members; b++) {
         size_t c0 = b * p;
         wsum[b] = 0.0;
         for (size_t c = c0; c < c0 + p; c++) {

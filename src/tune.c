@@ -312,17 +312,17 @@ static int eval_fold_k(tune_ctx *c, uint32_t fold, size_t ki, const av_router *r
             const tune_cfg *g = &c->cfg[cfg_of[e]];
             for (size_t i = 0; i < m; i++)
                 A[i] = B[i] = 0.0;
+            /* softmax within each member, every member weighing the same (as av_route_ex);
+               members * p <= AV_MAX_TOP_P (make_configs) */
+            float csim[AV_MAX_TOP_P];
+            double wsum[AV_MAX_MEMBERS];
+            for (size_t b = 0; b < g->members; b++)
+                for (size_t t = 0; t < g->p; t++)
+                    csim[b * g->p + t] = all[idx[b][t]];
+            av__member_weights(g->members, g->p, csim, g->temp > 0.0f, (double)g->temp, w, wsum);
             for (size_t b = 0; b < g->members; b++) {
-                /* softmax within each member, every member weighing the same (as av_route_ex) */
-                double wsum = 0.0;
                 for (size_t t = 0; t < g->p; t++) {
-                    w[t] = g->temp > 0.0f ? exp(((double)all[idx[b][t]] - (double)all[idx[b][0]]) /
-                                                (double)g->temp)
-                                          : 1.0;
-                    wsum += w[t];
-                }
-                for (size_t t = 0; t < g->p; t++) {
-                    double wt = g->temp > 0.0f ? w[t] / wsum : 1.0;
+                    double wt = g->temp > 0.0f ? w[b * g->p + t] / wsum[b] : 1.0;
                     const double *nr =
                         rows + ((g->kpi * AV_TUNE_N_NORMS + g->global) * k + idx[b][t]) * 2 * m;
                     for (size_t i = 0; i < m; i++) {
