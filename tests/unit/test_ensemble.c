@@ -338,7 +338,7 @@ TEST(test_ensemble_file_round_trip_and_hostile_members)
     CHECK_EQ_INT(load_patched(f, n, cs + 8, 36), AV_EFORMAT); /* above AV_MAX_MEMBERS */
     CHECK_EQ_INT(load_patched(f, n, cs + 8, 0xFFFFFFFFu), AV_EFORMAT);
     CHECK_EQ_INT(load_patched(f, n, cs + 12, 1), AV_EFORMAT);
-    /* 4 members of 9 clusters would be well formed, but top_p 2 * 4 is fine too: accepted */
+    /* another divisor of 36 is well formed: 4 members of 9 clusters, 2 * 4 clusters per query */
     CHECK_EQ_INT(load_patched(f, n, cs + 8, 4), AV_OK);
     /* header top_p 32 with 3 members: 96 clusters used > AV_MAX_TOP_P */
     CHECK_EQ_INT(load_patched(f, n, 28, 32), AV_EFORMAT);
