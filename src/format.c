@@ -192,16 +192,18 @@ static size_t centroid_bytes(uint32_t type, uint32_t flags, size_t k, size_t d)
     }
 }
 
-/* The flags this version writes for a centroid type (the reader also accepts them all). */
+/* The flags a reader accepts with a centroid type. */
 static uint32_t centroid_flags(uint32_t type)
 {
     return (type == AV_CENTROIDS_INT8 ? AV_CFLAG_COLSCALE : 0u) | AV_CFLAG_MEMBERS;
 }
 
+/* The flags written for r: per-dimension scales always with int8, the member count only for an
+   ensemble (so that a single clustering stays a 1.1 file). */
 static uint32_t router_cflags(const av_router *r)
 {
-    uint32_t f = centroid_flags(r->centroid_type);
-    return r->members > 1 ? f : f & ~AV_CFLAG_MEMBERS;
+    return (r->centroid_type == AV_CENTROIDS_INT8 ? AV_CFLAG_COLSCALE : 0u) |
+           (r->members > 1 ? AV_CFLAG_MEMBERS : 0u);
 }
 
 static int build_centroids(const av_router *r, sec_buf *s)
