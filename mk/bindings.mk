@@ -15,6 +15,13 @@ CXXWARN := -Wall -Wextra -Wpedantic -Werror
 # The in-tree library, found at run time through an rpath (absolute: tests may run elsewhere).
 INTREE_LINK := -L$(LIBOUTDIR) -lavengers -Wl,-rpath,$(abspath $(LIBOUTDIR))
 CARGO_ENV := CARGO_TARGET_DIR=$(abspath $(BUILDDIR))/rust
+PY_ENV :=
+# With another LIBOUTDIR, Python and Rust test that library, not the checkout's lib/ (which they
+# find by themselves), unless the caller chose one with AVENGERS_LIB / AVENGERS_LIB_DIR.
+ifneq ($(abspath $(LIBOUTDIR)),$(abspath lib))
+CARGO_ENV += AVENGERS_LIB_DIR=$${AVENGERS_LIB_DIR:-$(abspath $(LIBOUTDIR))}
+PY_ENV += AVENGERS_LIB=$${AVENGERS_LIB:-$(abspath $(LIBOUTDIR))/libavengers.so}
+endif
 comma := ,
 # Rust tests: the number of #[test] functions, reported when cargo is missing.
 RUST_TEST_COUNT = $(shell cat bindings/rust/*/src/*.rs bindings/rust/*/tests/*.rs 2>/dev/null | grep -c '^ *\#\[test\]')
@@ -49,7 +56,7 @@ check-cpp: $(BIND_DIR)/test_hpp17 $(BIND_DIR)/test_hpp20
 # ---- Python ---------------------------------------------------------------------------------------
 # pytest exit status 5 means "no tests collected": a failure here, not a pass.
 check-python: shared
-	@$(PYTHON) -m pytest -q -p no:cacheprovider tests/python; rc=$$?; \
+	@$(PY_ENV) $(PYTHON) -m pytest -q -p no:cacheprovider tests/python; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; echo "0 passed, 1 failed"; exit 1; fi; \
 	  exit $$rc
 

@@ -35,7 +35,9 @@ def simd_backend():
 
 
 def strerror(code):
-    return _native.strerror(code)
+    from ._args import integer
+
+    return _native.strerror(integer(code, "code", "int"))
 
 
 def library_path():

@@ -5,7 +5,7 @@ import ctypes
 
 import numpy as np
 
-from . import _arrays, _native, _structs
+from . import _args, _arrays, _native, _structs
 from ._errors import error_for
 
 Point = collections.namedtuple("Point", "alpha mean_score mean_cost total_cost n_scored n_missing")
@@ -30,7 +30,7 @@ def replay(router, embeddings, scores, costs, models=None):
     rp.n_models, rp.scores, rp.costs = s.shape[1], sp, cp
     keep = [e_own, s_own, c_own]
     if models is not None:
-        enc = [m.encode() if isinstance(m, str) else bytes(m) for m in models]
+        enc = [_args.cstring(m, "models[%d]" % i) for i, m in enumerate(models)]
         if len(enc) != s.shape[1]:
             raise ValueError("models must name the %d columns" % s.shape[1])
         names = (ctypes.c_char_p * len(enc))(*enc)
@@ -46,7 +46,7 @@ def options(alphas=None, top_p=None, target_fraction=None):
         keep = np.ascontiguousarray(alphas, dtype=np.float64).ravel()
         o.alphas, o.n_alphas = keep.ctypes.data, keep.shape[0]
     if top_p is not None:
-        o.top_p = int(top_p)
+        o.top_p = _args.integer(top_p, "top_p", "uint32_t")
     if target_fraction is not None:
         o.target_fraction = float(target_fraction)
     return o, keep
@@ -60,7 +60,7 @@ class Evaluation:
         h = handle
         try:
             self.n_rows = int(_native.av_eval_n_rows(h))
-            self.models = tuple(_native.av_eval_model_name(h, i).decode()
+            self.models = tuple(_args.text(_native.av_eval_model_name(h, i))
                                 for i in range(_native.av_eval_n_models(h)))
             na = int(_native.av_eval_n_alphas(h))
             self.points = [self._point(_native.av_eval_alpha, h, i) for i in range(na)]
@@ -119,7 +119,7 @@ def run(router_handle, rp, opts, rows=None):
     if rows is None:
         rc = _native.av_eval_run(ctypes.byref(h), router_handle, ctypes.byref(rp), ctypes.byref(opts))
     else:
-        r = np.ascontiguousarray(rows, dtype=np.uintp).ravel()
+        r = _args.indices(rows, "rows")
         rc = _native.av_eval_run_rows(ctypes.byref(h), router_handle, ctypes.byref(rp),
                                       r.ctypes.data, r.shape[0], ctypes.byref(opts))
     if rc < 0:
@@ -128,7 +128,7 @@ def run(router_handle, rp, opts, rows=None):
 
 
 def subset_auc(router_handle, rp, opts, rows):
-    r = np.ascontiguousarray(rows, dtype=np.uintp).ravel()
+    r = _args.indices(rows, "rows")
     auc = ctypes.c_double()
     _native.check(_native.av_eval_subset_auc(ctypes.byref(auc), router_handle, ctypes.byref(rp),
                                              r.ctypes.data, r.shape[0], ctypes.byref(opts)))

@@ -1,11 +1,10 @@
 """Router and Builder: thin, safe wrappers over av_router / av_builder handles."""
 import ctypes
-import os
 import weakref
 
 import numpy as np
 
-from . import _arrays, _eval, _native, _structs
+from . import _args, _arrays, _eval, _native, _structs
 from ._errors import error_for
 
 _CENTROID_TYPES = {"f32": 0, "f16": 1, "int8": 2}
@@ -18,12 +17,25 @@ _NORMALISATION_NAMES = {v: k for k, v in _NORMALISATION.items()}
 _ROUTE_MAX_COST, _ROUTE_MIN_SCORE, _ROUTE_GUARD_ON, _ROUTE_GUARD_OFF, _ROUTE_EXPLORE = 1, 2, 4, 8, 16
 
 
+def _named(table, value, what):
+    """The C value of an option given by name (a key of table) or as its uint32_t number."""
+    if isinstance(value, str):
+        if value not in table:
+            raise ValueError("%s must be one of %s, got %r" % (what, ", ".join(map(repr, table)), value))
+        return table[value]
+    return _args.integer(value, what, "uint32_t")
+
+
 def _weighting(w):
-    return _WEIGHTING[w] if isinstance(w, str) else int(w)
+    return _named(_WEIGHTING, w, "weighting")
 
 
 def _normalisation(n):
-    return _NORMALISATION[n] if isinstance(n, str) else int(n)
+    return _named(_NORMALISATION, n, "normalisation")
+
+
+def _centroid_type(t):
+    return _named(_CENTROID_TYPES, t, "centroid_type")
 
 
 class RouteExplanation:
@@ -37,21 +49,13 @@ class RouteExplanation:
             self.model, self.n_feasible, list(self.clusters), self.guarded)
 
 
-def _encode(s, what):
-    if isinstance(s, bytes):
-        return s
-    if not isinstance(s, str):
-        raise TypeError("%s must be str, got %s" % (what, type(s).__name__))
-    return s.encode("utf-8")
-
-
-def _path(p):
-    return os.fsencode(os.fspath(p))
+_encode = _args.cstring
+_path = _args.path
 
 
 def _names_array(models):
     models = list(models)
-    enc = [_encode(m, "model name") for m in models]
+    enc = [_encode(m, "model name %d" % i) for i, m in enumerate(models)]
     arr = (ctypes.c_char_p * max(len(enc), 1))(*enc)
     return arr, len(enc)
 
@@ -153,8 +157,9 @@ class Router(_Handle):
         sp, s_own = _arrays.contiguous(sum_scores, f64, (k, m), "sum_scores")
         qp, q_own = _arrays.contiguous(sum_costs, f64, (k, m), "sum_costs")
         h = ctypes.c_void_p()
+        top_p = _args.integer(top_p, "top_p", "uint32_t")
         _native.check(_native.av_router_from_parts(ctypes.byref(h), d, k, m, names, cp, np_, sp, qp,
-                                                   int(top_p)))
+                                                   top_p))
         return cls._wrap(h.value)
 
     # ---- persistence -----------------------------------------------------------------------
@@ -202,7 +207,7 @@ class Router(_Handle):
         """Model names, in index order (a tuple)."""
         if self._models is None:
             h = self._handle
-            self._models = tuple(_native.av_router_model_name(h, i).decode("utf-8")
+            self._models = tuple(_args.text(_native.av_router_model_name(h, i))
                                  for i in range(_native.av_router_n_models(h)))
         return self._models
 
@@ -211,10 +216,11 @@ class Router(_Handle):
         return _native.check(int(_native.av_router_model_index(self._handle,
                                                                 _encode(name, "model name"))))
 
-    def _model(self, model):
+    def _model(self, model, ctype="int32_t"):
+        """A model given by name or index, as the C call's model argument (int32_t or size_t)."""
         if isinstance(model, (str, bytes)):
             return self.model_index(model)
-        return int(model)
+        return _args.integer(model, "model", ctype)
 
     @property
     def top_p(self):
@@ -224,7 +230,7 @@ class Router(_Handle):
 
     @top_p.setter
     def top_p(self, value):
-        _native.check(_native.av_router_set_top_p(self._handle, int(value)))
+        _native.check(_native.av_router_set_top_p(self._handle, _args.integer(value, "top_p", "uint32_t")))
 
     @property
     def simd_backend(self):
@@ -238,7 +244,7 @@ class Router(_Handle):
         k, v = ctypes.c_char_p(), ctypes.c_char_p()
         for i in range(_native.av_router_meta_count(h)):
             _native.check(_native.av_router_meta_at(h, i, ctypes.byref(k), ctypes.byref(v)))
-            out[k.value.decode("utf-8")] = v.value.decode("utf-8")
+            out[_args.text(k.value)] = _args.text(v.value)
         return out
 
     def set_meta(self, key, value):
@@ -250,7 +256,8 @@ class Router(_Handle):
         """Centroid j as a float32 array (dequantised for f16/int8 routers)."""
         d = self.dim
         out = np.empty(d, dtype=np.float32)
-        _native.check(_native.av_router_get_centroid(self._handle, int(j), out.ctypes.data, d))
+        j = _args.integer(j, "cluster", "size_t")
+        _native.check(_native.av_router_get_centroid(self._handle, j, out.ctypes.data, d))
         return out
 
     def centroids(self):
@@ -260,7 +267,8 @@ class Router(_Handle):
     def cluster_stats(self, j, i):
         """(count, sum_score, sum_cost) of model i (index or name) in cluster j."""
         n, s, c = ctypes.c_double(), ctypes.c_double(), ctypes.c_double()
-        _native.check(_native.av_router_cluster_stats(self._handle, int(j), self._model(i),
+        j, i = _args.integer(j, "cluster", "size_t"), self._model(i, "size_t")
+        _native.check(_native.av_router_cluster_stats(self._handle, j, i,
                                                       ctypes.byref(n), ctypes.byref(s),
                                                       ctypes.byref(c)))
         return n.value, s.value, c.value
@@ -300,17 +308,25 @@ class Router(_Handle):
         all evidence, in updates), top_p (spread over that many nearest clusters), weighting
         ("hard"/"softmax") and temperature for the spread, weight (of this outcome)."""
         p, d, own = _arrays.vector(embedding)
+        model = self._model(model)
         opts = dict(half_life=half_life, top_p=top_p, weighting=weighting,
                     temperature=temperature, weight=weight)
         if all(v is None for v in opts.values()):
-            _native.check(_native.av_profile_update(self._handle, p, d, self._model(model),
+            _native.check(_native.av_profile_update(self._handle, p, d, model,
                                                     float(score), float(cost)))
             return
         o = _structs.init(_structs.UpdateOptions)
-        for k, v in opts.items():
-            if v is not None:
-                setattr(o, k, _weighting(v) if k == "weighting" else v)
-        _native.check(_native.av_profile_update_ex(self._handle, p, d, self._model(model),
+        if half_life is not None:
+            o.half_life = float(half_life)
+        if top_p is not None:
+            o.top_p = _args.integer(top_p, "top_p", "uint32_t")
+        if weighting is not None:
+            o.weighting = _weighting(weighting)
+        if temperature is not None:
+            o.temperature = float(temperature)
+        if weight is not None:
+            o.weight = float(weight)
+        _native.check(_native.av_profile_update_ex(self._handle, p, d, model,
                                                    float(score), float(cost), ctypes.byref(o)))
 
     # ---- beyond the paper: per-request options, estimator, budgets, online learning ----------
@@ -328,7 +344,7 @@ class Router(_Handle):
         o = _structs.init(_structs.RouteOptions)
         o.alpha = float(alpha)
         if top_p is not None:
-            o.top_p = int(top_p)
+            o.top_p = _args.integer(top_p, "top_p", "uint32_t")
         if weighting is not None:
             o.weighting = _weighting(weighting)
         if temperature is not None:
@@ -349,14 +365,14 @@ class Router(_Handle):
             o.normalisation = _normalisation(normalisation)
         if explore_seed is not None:
             o.flags |= _ROUTE_EXPLORE
-            o.explore_seed = int(explore_seed)
+            o.explore_seed = _args.integer(explore_seed, "explore_seed", "uint64_t")
         keep = []
         if model_mask is not None:
             mask = self._mask(model_mask)
             keep.append(mask)
             o.model_mask, o.model_mask_len = mask.ctypes.data, mask.shape[0]
         if embedder_id is not None:
-            keep.append(embedder_id.encode())
+            keep.append(_encode(embedder_id, "embedder_id"))
             o.embedder_id = keep[-1]
         p, d, own = _arrays.vector(embedding)
         if not explain:
@@ -385,13 +401,28 @@ class Router(_Handle):
             support=res.support, guarded=bool(res.guarded))
 
     def _mask(self, model_mask):
+        """The uint8_t mask (0 or 1 per model) for av_route_ex: from one boolean per model, or
+        from the names/indices of the allowed models. An index outside [0, n_models) is a
+        ModelError (never a negative index counted from the end), a boolean mask of the wrong
+        length a ValueError."""
         m = self.n_models
+        if isinstance(model_mask, (str, bytes)):
+            model_mask = [model_mask]
         items = list(model_mask)
-        if len(items) == m and all(isinstance(x, (bool, np.bool_)) for x in items):
+        bools = [isinstance(x, (bool, np.bool_)) for x in items]
+        if items and all(bools) or getattr(model_mask, "dtype", None) == np.bool_:
+            if len(items) != m:
+                raise ValueError("model_mask: %d booleans for %d models" % (len(items), m))
             return np.array(items, dtype=np.uint8)
+        if any(bools):
+            raise TypeError("model_mask mixes booleans with model names or indices")
         mask = np.zeros(m, dtype=np.uint8)
         for x in items:
-            mask[self._model(x)] = 1
+            i = self.model_index(x) if isinstance(x, (str, bytes)) else _args.index(x, "model_mask")
+            if not 0 <= i < m:
+                raise error_for(-10, "model_mask: model index %d is out of range (the router has "
+                                     "%d models)" % (i, m))
+            mask[i] = 1
         return mask
 
     @property
@@ -460,7 +491,8 @@ class Router(_Handle):
         ep, n, d, sp, cp, keep = self._replay_args(embeddings, scores, costs)
         a = ctypes.c_float()
         _native.check(_native.av_router_alpha_for_budget(self._handle, float(budget), ep, n, d, sp,
-                                                         cp, int(n_grid), ctypes.byref(a)))
+                                                         cp, _args.integer(n_grid, "n_grid", "uint32_t"),
+                                                         ctypes.byref(a)))
         return a.value
 
     def alpha_for_accuracy(self, target, embeddings=None, scores=None, costs=None, n_grid=0):
@@ -468,13 +500,14 @@ class Router(_Handle):
         ep, n, d, sp, cp, keep = self._replay_args(embeddings, scores, costs)
         a = ctypes.c_float()
         _native.check(_native.av_router_alpha_for_accuracy(self._handle, float(target), ep, n, d,
-                                                           sp, cp, int(n_grid), ctypes.byref(a)))
+                                                           sp, cp, _args.integer(n_grid, "n_grid", "uint32_t"),
+                                                           ctypes.byref(a)))
         return a.value
 
     def add_model(self, name, prior_score, prior_cost, prior_weight=1.0):
         """Add a model (av_router_add_model) that starts from a prior in every cluster; returns its
         index. Safe while other threads route."""
-        i = _native.check(int(_native.av_router_add_model(self._handle, name.encode(),
+        i = _native.check(int(_native.av_router_add_model(self._handle, _encode(name, "model name"),
                                                           float(prior_score), float(prior_cost),
                                                           float(prior_weight))))
         self._models = None
@@ -499,7 +532,9 @@ class Router(_Handle):
     def convert(self, centroid_type):
         """A new Router with the centroids re-encoded ("f32", "f16", "int8"); this one is
         unchanged."""
-        t = _CENTROID_TYPES[centroid_type] if isinstance(centroid_type, str) else int(centroid_type)
+        t = _centroid_type(centroid_type)
+        if t > _args.LIMITS["int"][1]:  # av_router_convert takes the enum (an int)
+            raise OverflowError("centroid_type = %d is out of range of the C enum" % t)
         h = ctypes.c_void_p()
         _native.check(_native.av_router_convert(ctypes.byref(h), self._handle, t))
         return Router._wrap(h.value)
@@ -537,12 +572,15 @@ class Builder(_Handle):
     _free = "av_builder_free"
 
     def __init__(self, dim, models):
+        models = list(models)
         names, m = _names_array(models)
+        dim = _args.integer(dim, "dim", "size_t")
         h = ctypes.c_void_p()
-        _native.check(_native.av_builder_new(ctypes.byref(h), int(dim), m, names))
+        _native.check(_native.av_builder_new(ctypes.byref(h), dim, m, names))
         self._adopt(h.value)
-        self.dim = int(dim)
-        self.models = tuple(m.decode() if isinstance(m, bytes) else m for m in models)
+        self.dim = dim
+        self.models = tuple(_args.text(bytes(m)) if isinstance(m, (bytes, bytearray)) else m
+                            for m in models)
 
     def add(self, embedding, scores, costs):
         """Add one training row (the embedding is copied and normalised by the library)."""
@@ -606,14 +644,16 @@ class Builder(_Handle):
         AUC is then in self.tune_best_auc and the choice in the router's metadata (tuned_*).
         members: an ensemble of that many clusterings (1, the default, is the paper's)."""
         opts = _default_fit_options()
-        for name, val in (("n_clusters", n_clusters), ("top_p", top_p), ("n_init", n_init),
-                          ("max_iter", max_iter), ("tol", tol), ("seed", seed),
-                          ("verbose", verbose), ("members", members)):
+        for name, val, ctype in (("n_clusters", n_clusters, "uint32_t"), ("top_p", top_p, "uint32_t"),
+                                 ("n_init", n_init, "uint32_t"), ("max_iter", max_iter, "uint32_t"),
+                                 ("seed", seed, "uint64_t"), ("verbose", verbose, "uint32_t"),
+                                 ("members", members, "uint32_t")):
             if val is not None:
-                setattr(opts, name, val)
+                setattr(opts, name, _args.integer(val, name, ctype))
+        if tol is not None:
+            opts.tol = float(tol)
         if centroid_type is not None:
-            opts.centroid_type = _CENTROID_TYPES[centroid_type] if isinstance(centroid_type, str) \
-                else int(centroid_type)
+            opts.centroid_type = _centroid_type(centroid_type)
         keep = []
         if embedder_id is not None:
             keep.append(_encode(embedder_id, "embedder_id"))
@@ -661,13 +701,17 @@ def _tune_options_impl(tune, keep):
     for k, v in tune.items():
         if k in lists:
             dt, count = lists[k]
-            a = np.ascontiguousarray(v, dtype=dt).ravel()
+            if dt == np.uint32:
+                a = _args.integers(v, "tune[%r]" % k, "uint32_t", dt)
+            else:
+                a = np.ascontiguousarray(v, dtype=dt).ravel()
             keep.append(a)
             setattr(t, k, a.ctypes.data)
             setattr(t, count, a.shape[0])
-        elif k in ("n_folds", "n_alphas", "n_init", "guard", "guard_margin",
-                   "global_normalisation"):
-            setattr(t, k, v)
+        elif k in ("n_folds", "n_alphas", "n_init", "guard", "global_normalisation"):
+            setattr(t, k, _args.integer(v, "tune[%r]" % k, "uint32_t"))
+        elif k == "guard_margin":
+            t.guard_margin = float(v)
         else:
             raise TypeError("unknown tune option %r" % k)
     return t
