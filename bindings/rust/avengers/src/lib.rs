@@ -10,6 +10,14 @@
 //!
 //! Every failing call returns an [`Error`] with the library's code and its detail message
 //! (`av_last_error()` of the failing call). Slices are passed to C by pointer: nothing is copied.
+//!
+//! Arguments are checked before they reach C: a string with an interior NUL (which C would cut
+//! there) is `Error::EINVAL`, a model index that does not fit the C call's `int32_t` or is not
+//! one of the router's models is `Error::EMODEL`, and size arithmetic that would overflow is
+//! `Error::ERANGE`; nothing is truncated with `as`. Whether a name is acceptable (UTF-8 without
+//! control characters) is the library's rule, reported as its own error. Names and metadata the
+//! library returns that are not UTF-8 read as U+FFFD in [`Router::models`] and
+//! [`Router::metadata`] (indices never shift).
 use std::ffi::{c_char, c_void, CStr, CString};
 use std::fmt;
 use std::path::Path;
@@ -63,8 +71,9 @@ impl Error {
 
     /// Build the error for `code` from this thread's `av_last_error()`.
     fn last(code: i32) -> Self {
-        let detail = unsafe { cstr(sys::av_last_error()) }.unwrap_or("");
-        let message = if detail.is_empty() { strerror(code).to_owned() } else { detail.to_owned() };
+        // Lossy: the detail may quote a caller's name that is not UTF-8.
+        let detail = unsafe { cstr_lossy(sys::av_last_error()) };
+        let message = if detail.is_empty() { strerror(code).to_owned() } else { detail };
         Error { code, message }
     }
 
@@ -109,14 +118,34 @@ unsafe fn cstr<'a>(p: *const c_char) -> Option<&'a str> {
     }
 }
 
+/// A C string owned by the library as a String, invalid UTF-8 replaced by U+FFFD ("" for NULL).
+unsafe fn cstr_lossy(p: *const c_char) -> String {
+    if p.is_null() {
+        String::new()
+    } else {
+        CStr::from_ptr(p).to_string_lossy().into_owned()
+    }
+}
+
+/// The text used where a name the library returned is not UTF-8.
+const REPLACEMENT: &str = "\u{FFFD}";
+
 fn cstring(s: &str, what: &str) -> Result<CString> {
-    CString::new(s).map_err(|_| Error::new(Error::EINVAL, format!("{what} contains a NUL byte")))
+    CString::new(s).map_err(|e| {
+        Error::new(Error::EINVAL, format!("{what} contains a NUL byte at offset {} (C would cut it there): {s:?}", e.nul_position()))
+    })
 }
 
 fn path_cstring(p: &Path) -> Result<CString> {
     use std::os::unix::ffi::OsStrExt;
-    CString::new(p.as_os_str().as_bytes())
-        .map_err(|_| Error::new(Error::EINVAL, "path contains a NUL byte"))
+    CString::new(p.as_os_str().as_bytes()).map_err(|e| {
+        Error::new(Error::EINVAL, format!("path contains a NUL byte at offset {} (C would cut it there): {p:?}", e.nul_position()))
+    })
+}
+
+/// `a * b`, or `Error::ERANGE` naming what overflowed.
+fn mul(a: usize, b: usize, what: &str) -> Result<usize> {
+    a.checked_mul(b).ok_or_else(|| Error::new(Error::ERANGE, format!("{what}: {a} x {b} overflows usize")))
 }
 
 /// The static text of a code (`av_strerror`).
@@ -214,7 +243,8 @@ impl Router {
             return Err(Error::new(Error::EINVAL, "centroids.len() is not a multiple of dim"));
         }
         let (k, m) = (centroids.len() / dim, models.len());
-        if counts.len() != k * m || sum_scores.len() != k * m || sum_costs.len() != k * m {
+        let km = mul(k, m, "n_clusters x n_models")?;
+        if counts.len() != km || sum_scores.len() != km || sum_costs.len() != km {
             return Err(Error::new(Error::EINVAL, "statistics must hold n_clusters x n_models values"));
         }
         let names = models.iter().map(|s| cstring(s, "model name")).collect::<Result<Vec<_>>>()?;
@@ -277,13 +307,15 @@ impl Router {
     pub fn set_top_p(&mut self, top_p: u32) -> Result<()> {
         check(unsafe { sys::av_router_set_top_p(self.ptr.as_ptr(), top_p) }).map(|_| ())
     }
-    /// The name of model `i` (None when out of range); lives as long as the router.
+    /// The name of model `i` (None when out of range, or when the name is not UTF-8); lives as
+    /// long as the router.
     pub fn model_name(&self, i: usize) -> Option<&str> {
         unsafe { cstr(sys::av_router_model_name(self.ptr.as_ptr(), i)) }
     }
-    /// Every model name, in index order.
+    /// Every model name, in index order (entry i is model i; a name that is not UTF-8 reads as
+    /// U+FFFD).
     pub fn models(&self) -> Vec<&str> {
-        (0..self.n_models()).filter_map(|i| self.model_name(i)).collect()
+        (0..self.n_models()).map(|i| self.model_name(i).unwrap_or(REPLACEMENT)).collect()
     }
     pub fn model_index(&self, name: &str) -> Result<usize> {
         let c = cstring(name, "model name")?;
@@ -309,12 +341,13 @@ impl Router {
         })?;
         Ok(s)
     }
-    /// The metadata value for `key`.
+    /// The metadata value for `key` (None when absent or not UTF-8; a key with a NUL byte is
+    /// never present).
     pub fn meta(&self, key: &str) -> Option<&str> {
         let c = CString::new(key).ok()?;
         unsafe { cstr(sys::av_router_meta(self.ptr.as_ptr(), c.as_ptr())) }
     }
-    /// Every metadata entry, in stored order.
+    /// Every metadata entry, in stored order (a key or value that is not UTF-8 reads as U+FFFD).
     pub fn metadata(&self) -> Vec<(&str, &str)> {
         let n = unsafe { sys::av_router_meta_count(self.ptr.as_ptr()) };
         (0..n)
@@ -324,7 +357,7 @@ impl Router {
                 if rc < 0 {
                     return None;
                 }
-                unsafe { Some((cstr(k)?, cstr(v)?)) }
+                unsafe { Some((cstr(k).unwrap_or(REPLACEMENT), cstr(v).unwrap_or(REPLACEMENT))) }
             })
             .collect()
     }
@@ -362,7 +395,8 @@ impl Router {
         if n == 0 {
             return Ok(());
         }
-        if row_stride < d || rows.len() < (n - 1) * row_stride + d {
+        let need = mul(n - 1, row_stride, "rows x row_stride")?.checked_add(d);
+        if row_stride < d || !need.is_some_and(|need| rows.len() >= need) {
             return Err(Error::new(Error::ERANGE, format!("rows too short for {n} rows of stride {row_stride}")));
         }
         let rc = unsafe {
@@ -374,7 +408,8 @@ impl Router {
     /// Feedback: the observed score and cost of sending this query to `model`. Takes `&self`:
     /// the library synchronises updates internally, so this may run while other threads route.
     pub fn profile_update(&self, embedding: &[f32], model: usize, score: f32, cost: f32) -> Result<()> {
-        let m = i32::try_from(model).map_err(|_| Error::new(Error::EMODEL, "model index out of range"))?;
+        let m = i32::try_from(model)
+            .map_err(|_| Error::new(Error::EMODEL, format!("model index {model} does not fit the C API's int32_t")))?;
         check(unsafe {
             sys::av_profile_update(self.ptr.as_ptr(), embedding.as_ptr(), embedding.len(), m, score, cost)
         })
@@ -395,15 +430,20 @@ impl Router {
             o.flags |= sys::AV_ROUTE_MIN_SCORE;
             o.min_expected_score = sc;
         }
-        let mask: Option<Vec<u8>> = options.allowed.as_ref().map(|a| {
-            let mut m = vec![0u8; self.n_models()];
-            for &i in a {
-                if i < m.len() {
-                    m[i] = 1;
+        let mask: Option<Vec<u8>> = match options.allowed.as_ref() {
+            None => None,
+            Some(a) => {
+                let mut m = vec![0u8; self.n_models()];
+                for &i in a {
+                    let n = m.len();
+                    let slot = m.get_mut(i).ok_or_else(|| {
+                        Error::new(Error::EMODEL, format!("allowed: model index {i} is out of range (the router has {n} models)"))
+                    })?;
+                    *slot = 1;
                 }
+                Some(m)
             }
-            m
-        });
+        };
         if let Some(m) = &mask {
             o.model_mask = m.as_ptr();
             o.model_mask_len = m.len();
@@ -442,6 +482,10 @@ impl Router {
 
     /// A new router with the centroids re-encoded as `centroid_type`; `self` is unchanged.
     pub fn convert(&self, centroid_type: u32) -> Result<Router> {
+        // The C parameter is the enum av_centroid_type (an int).
+        if i32::try_from(centroid_type).is_err() {
+            return Err(Error::new(Error::EINVAL, format!("centroid_type {centroid_type} does not fit the C enum")));
+        }
         let mut p = ptr::null_mut();
         let rc = unsafe { sys::av_router_convert(&mut p, self.ptr.as_ptr(), centroid_type) };
         Router::from_raw(rc, p)
@@ -464,7 +508,8 @@ impl Router {
         }
         let n = embeddings.len() / d;
         let m = models.map_or(self.n_models(), |m| m.len());
-        if scores.len() != n * m || costs.len() != n * m {
+        let nm = mul(n, m, "rows x models")?;
+        if scores.len() != nm || costs.len() != nm {
             return Err(Error::new(Error::EINVAL, format!("scores and costs need {n} x {m} values")));
         }
         let mut rp: sys::av_replay = unsafe { init_struct(sys::av_replay_init) };
@@ -528,7 +573,7 @@ impl Router {
         let (n, m) = (rp.embeddings.len() / d, self.n_models());
         for (what, v) in [("scores", rp.scores), ("costs", rp.costs)] {
             if let Some(v) = v {
-                if v.len() != n * m {
+                if v.len() != mul(n, m, "replay rows x models")? {
                     return Err(Error::new(Error::EINVAL, format!("replay {what} need {n} x {m} values, got {}", v.len())));
                 }
             }
@@ -1012,7 +1057,7 @@ impl Evaluation {
         let n_alphas = unsafe { sys::av_eval_n_alphas(r) };
         let m = unsafe { sys::av_eval_n_models(r) };
         let models = (0..m)
-            .map(|i| unsafe { cstr(sys::av_eval_model_name(r, i)) }.unwrap_or("").to_owned())
+            .map(|i| unsafe { cstr_lossy(sys::av_eval_model_name(r, i)) })
             .collect();
         let points = (0..n_alphas)
             .map(|i| point(&|p| unsafe { sys::av_eval_alpha(r, i, p) }))
@@ -1041,7 +1086,8 @@ impl Evaluation {
 #[derive(Clone, Debug)]
 pub struct FitOptions {
     raw: sys::av_fit_options,
-    embedder_id: Option<CString>,
+    /// The id as a C string, or the error that [`Builder::fit`] reports (an interior NUL).
+    embedder_id: Option<Result<CString>>,
     tune: Option<TuneOptions>,
 }
 
@@ -1093,8 +1139,9 @@ impl FitOptions {
         self.raw.members = v;
         self
     }
+    /// An id with an interior NUL byte makes [`Builder::fit`] fail with `Error::EINVAL`.
     pub fn embedder_id(mut self, id: &str) -> Self {
-        self.embedder_id = CString::new(id).ok();
+        self.embedder_id = Some(cstring(id, "embedder_id"));
         self
     }
     /// Beyond the paper: choose n_clusters, top_p, members, kappa and weighting by
@@ -1158,7 +1205,8 @@ impl Builder {
             return Err(Error::new(Error::EDIM, "embeddings.len() is not a multiple of dim"));
         }
         let n = embeddings.len() / dim;
-        if scores.len() != n * m || costs.len() != n * m {
+        let nm = mul(n, m, "rows x models")?;
+        if scores.len() != nm || costs.len() != nm {
             return Err(Error::new(Error::EINVAL, format!("scores and costs need {n} x {m} values")));
         }
         for r in 0..n {
@@ -1176,7 +1224,11 @@ impl Builder {
     /// when the options carry [`TuneOptions`]). The builder stays usable.
     pub fn fit(&mut self, options: &FitOptions) -> Result<Router> {
         let mut raw = options.raw;
-        raw.embedder_id = options.embedder_id.as_ref().map_or(ptr::null(), |c| c.as_ptr());
+        raw.embedder_id = match &options.embedder_id {
+            None => ptr::null(),
+            Some(Ok(c)) => c.as_ptr(),
+            Some(Err(e)) => return Err(e.clone()),
+        };
         // The library writes best_auc into the tune struct: a local copy, its lists borrowed from
         // `options`, passed through a pointer that comes from a mutable borrow.
         let mut tune = options.tune.as_ref().map(|t| t.to_raw());
