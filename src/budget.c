@@ -12,10 +12,10 @@
 /* Replay: route every row at alpha with the router's defaults; a row's cost (score) is the logged
    one of the chosen model, or the router's estimate for this query when not logged (NaN or no
    array). */
-static int replay_mean(const av_router *r, float alpha, const float *E, size_t n, size_t dim,
-                       const float *S, const float *C, double *ms, double *mc)
+static int replay_mean(const av_router *r, const av_table *t, float alpha, const float *E,
+                       size_t n, size_t dim, const float *S, const float *C, double *ms,
+                       double *mc)
 {
-    const av_table *t = av__table(r);
     size_t m = t->m;
     double es[AV_MAX_MODELS], ec[AV_MAX_MODELS], ss = 0.0, sc = 0.0;
     av_route_options o;
@@ -27,7 +27,7 @@ static int replay_mean(const av_router *r, float alpha, const float *E, size_t n
     res.expected_cost = ec;
     res.models_cap = AV_MAX_MODELS;
     for (size_t row = 0; row < n; row++) {
-        int32_t w = av_route_ex(r, E + row * dim, dim, &o, &res);
+        int32_t w = av__route_ex_table(r, t, E + row * dim, dim, &o, &res);
         if (w < 0)
             return av__fail(w, "replay row %zu: %s", row, av_last_error());
         /* the replay's columns are the router's first m models; a model added later has none */
@@ -44,13 +44,13 @@ static int replay_mean(const av_router *r, float alpha, const float *E, size_t n
 /* Training statistics: each cluster's centroid is routed as a query and the cluster contributes
    its own mean score and cost of the chosen model, weighted by its number of queries (the largest
    outcome count of any model there). */
-static int train_mean(const av_router *r, float alpha, double *ms, double *mc)
+static int train_mean(const av_router *r, const av_table *t, float alpha, double *ms,
+                      double *mc)
 {
     size_t k = r->k, d = r->dim;
     float *cen = malloc(d * sizeof(float));
     if (!cen)
         return av__fail(AV_ENOMEM, "centroid");
-    const av_table *t = av__table(r);
     size_t m = t->m;
     double raw[AV_ROW_RAW * AV_MAX_MODELS], tw = 0.0, ss = 0.0, sc = 0.0;
     av_route_options o;
@@ -59,7 +59,7 @@ static int train_mean(const av_router *r, float alpha, double *ms, double *mc)
     int rc = AV_OK;
     for (size_t j = 0; j < k && rc == AV_OK; j++) {
         av_router_get_centroid(r, j, cen, d);
-        int32_t w = av_route_ex(r, cen, d, &o, NULL);
+        int32_t w = av__route_ex_table(r, t, cen, d, &o, NULL);
         if (w == AV_EVECTOR) /* a zero centroid (an empty cluster) has no queries */
             continue;
         if (w < 0) {
@@ -87,12 +87,12 @@ static int train_mean(const av_router *r, float alpha, double *ms, double *mc)
     return AV_OK;
 }
 
-AV_API int av_router_expected_mean(const av_router *r, float alpha, const float *embeddings,
-                                   size_t n, size_t dim, const float *scores, const float *costs,
-                                   double *mean_score, double *mean_cost)
+/* The expected means over one pinned table (the whole of an alpha search uses the same one, so
+   that every grid point decides over the same models). */
+static int expected_mean(const av_router *r, const av_table *t, float alpha,
+                         const float *embeddings, size_t n, size_t dim, const float *scores,
+                         const float *costs, double *mean_score, double *mean_cost)
 {
-    if (!r)
-        return av__fail(AV_EINVAL, "router is NULL");
     if (!(alpha >= 0.0f && alpha <= 1.0f))
         return av__fail(AV_EALPHA, "alpha=%g", (double)alpha);
     double ms = NAN, mc = NAN;
@@ -102,9 +102,9 @@ AV_API int av_router_expected_mean(const av_router *r, float alpha, const float 
             return av__fail(AV_EDIM, "replay dim %zu, router %zu", dim, r->dim);
         if (n == 0)
             return av__fail(AV_EEMPTY, "the replay set is empty");
-        rc = replay_mean(r, alpha, embeddings, n, dim, scores, costs, &ms, &mc);
+        rc = replay_mean(r, t, alpha, embeddings, n, dim, scores, costs, &ms, &mc);
     } else {
-        rc = train_mean(r, alpha, &ms, &mc);
+        rc = train_mean(r, t, alpha, &ms, &mc);
     }
     if (rc)
         return rc;
@@ -113,6 +113,16 @@ AV_API int av_router_expected_mean(const av_router *r, float alpha, const float 
     if (mean_cost)
         *mean_cost = mc;
     return AV_OK;
+}
+
+AV_API int av_router_expected_mean(const av_router *r, float alpha, const float *embeddings,
+                                   size_t n, size_t dim, const float *scores, const float *costs,
+                                   double *mean_score, double *mean_cost)
+{
+    if (!r)
+        return av__fail(AV_EINVAL, "router is NULL");
+    return expected_mean(r, av__table(r), alpha, embeddings, n, dim, scores, costs, mean_score,
+                         mean_cost);
 }
 
 typedef enum { FOR_BUDGET, FOR_ACCURACY } search_kind;
@@ -128,13 +138,14 @@ static int search(const av_router *r, search_kind kind, double target, const flo
         n_grid = AV_BUDGET_DEFAULT_GRID;
     if (n_grid < 2 || n_grid > AV_BUDGET_MAX_GRID)
         return av__fail(AV_EINVAL, "n_grid=%u (2..%u)", n_grid, AV_BUDGET_MAX_GRID);
+    const av_table *t = av__table(r);
     bool found = false;
     double best_s = 0.0, best_c = 0.0;
     float best_a = 0.0f;
     for (uint32_t g = 0; g < n_grid; g++) {
         float a = (float)((double)g / (double)(n_grid - 1));
         double s, c;
-        int rc = av_router_expected_mean(r, a, E, n, dim, S, C, &s, &c);
+        int rc = expected_mean(r, t, a, E, n, dim, S, C, &s, &c);
         if (rc)
             return rc;
         bool ok = kind == FOR_BUDGET ? c <= target : s >= target;

@@ -166,7 +166,7 @@ AV_API int av_router_convert(av_router **out, const av_router *r, av_centroid_ty
     if (rc == AV_OK) {
         char hash[17]; /* the stored centroids changed: so does their hash (route_ex.c) */
         av__centroid_hash(n, hash);
-        rc = av_router_set_meta(n, "centroid_hash", hash);
+        rc = av__meta_set(n, AV_META_CENTROID_HASH, hash);
     }
     if (rc != AV_OK) {
         av_router_free(n);

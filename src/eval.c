@@ -78,6 +78,13 @@ static int write_sized(void *dst, const void *src, size_t full)
     return AV_OK;
 }
 
+/* The models an evaluation decides over: a pinned table's count and the names published with
+   it. */
+typedef struct av_models {
+    size_t m;
+    char *const *names;
+} av_models;
+
 static double value_at(const av_replay *rp, const void *base, size_t row, size_t col)
 {
     size_t at = row * rp->n_models + col;
@@ -87,25 +94,26 @@ static double value_at(const av_replay *rp, const void *base, size_t row, size_t
 }
 
 /* The replay column of each router model, by name (or identity without names). */
-static int map_columns(const av_router *r, const av_replay *rp, size_t *col)
+static int map_columns(const av_models *ms, const av_replay *rp, size_t *col)
 {
     if (!rp->model_names) {
-        if (rp->n_models != r->m)
+        if (rp->n_models != ms->m)
             return av__fail(AV_EMODEL,
                             "the replay has %zu unnamed columns and the router %zu models; name "
                             "the columns to match them",
-                            rp->n_models, r->m);
-        for (size_t i = 0; i < r->m; i++)
+                            rp->n_models, ms->m);
+        for (size_t i = 0; i < ms->m; i++)
             col[i] = i;
         return AV_OK;
     }
-    for (size_t i = 0; i < r->m; i++) {
+    for (size_t i = 0; i < ms->m; i++) {
         size_t c = 0;
-        while (c < rp->n_models && !(rp->model_names[c] && strcmp(rp->model_names[c], r->names[i]) == 0))
+        while (c < rp->n_models &&
+               !(rp->model_names[c] && strcmp(rp->model_names[c], ms->names[i]) == 0))
             c++;
         if (c == rp->n_models)
             return av__fail(AV_EMODEL, "the router's model '%s' is not a column of the replay",
-                            r->names[i]);
+                            ms->names[i]);
         col[i] = c;
     }
     return AV_OK;
@@ -149,13 +157,13 @@ static int resolve_alphas(av_eval_result *res, const av_eval_options *o)
     return AV_OK;
 }
 
-static int alloc_result(av_eval_result *res, const av_router *r)
+static int alloc_result(av_eval_result *res, const av_models *ms)
 {
-    size_t na = res->n_alphas, m = r->m;
+    size_t na = res->n_alphas, m = ms->m;
     res->m = m;
     bool ok = (res->names = calloc(m, sizeof *res->names)) != NULL;
     for (size_t i = 0; ok && i < m; i++)
-        ok = (res->names[i] = av__strdup(r->names[i])) != NULL;
+        ok = (res->names[i] = av__strdup(ms->names[i])) != NULL;
     ok = ok && (res->a_score = calloc(na, sizeof(double))) != NULL;
     ok = ok && (res->a_cost = calloc(na, sizeof(double))) != NULL;
     ok = ok && (res->a_n = calloc(na, sizeof(size_t))) != NULL;
@@ -231,20 +239,26 @@ static int run(av_eval_result **out, const av_router *r, const av_replay *replay
         return av__fail(AV_EINVAL, "target_fraction=%g must be in (0, 1]", o.target_fraction);
     if (n_rows == 0)
         return av__fail(AV_EEMPTY, "no rows to evaluate");
+    /* One table for the whole call: its model count sizes every array below and bounds every
+       decision, even if av_router_add_model publishes a larger one meanwhile. */
+    const av_table *tab = av__table(r);
+    av_models ms;
+    ms.m = tab->m;
+    (void)av__models_now(r, &ms.names);
     size_t col[AV_MAX_MODELS];
-    if ((rc = map_columns(r, &rp, col)) != AV_OK)
+    if ((rc = map_columns(&ms, &rp, col)) != AV_OK)
         return rc;
 
     av_eval_result *res = calloc(1, sizeof *res);
     if (!res)
         return av__fail(AV_ENOMEM, "evaluation result");
-    if ((rc = resolve_alphas(res, &o)) != AV_OK || (rc = alloc_result(res, r)) != AV_OK)
+    if ((rc = resolve_alphas(res, &o)) != AV_OK || (rc = alloc_result(res, &ms)) != AV_OK)
         goto fail;
     res->n_rows = n_rows;
     res->top_p = p;
     res->target_fraction = o.target_fraction;
 
-    size_t m = r->m, na = res->n_alphas, stride = rp.row_stride ? rp.row_stride : rp.dim;
+    size_t m = ms.m, na = res->n_alphas, stride = rp.row_stride ? rp.row_stride : rp.dim;
     double s[AV_MAX_MODELS], c[AV_MAX_MODELS];
     uint32_t idx[AV_MAX_TOP_P];
     for (size_t t = 0; t < n_rows; t++) {
@@ -281,13 +295,13 @@ static int run(av_eval_result **out, const av_router *r, const av_replay *replay
                 av_route_options ro = AV_ROUTE_OPTIONS_INIT;
                 ro.alpha = (float)res->alphas[a];
                 ro.top_p = (uint32_t)p;
-                w = av_route_ex(r, rp.embeddings + row * stride, rp.dim, &ro, NULL);
+                w = av__route_ex_table(r, tab, rp.embeddings + row * stride, rp.dim, &ro, NULL);
                 if (w < 0) {
                     rc = w;
                     goto fail;
                 }
             } else {
-                w = av__score_models(r, idx, NULL, av__n_sel(r, p), res->alphas[a], NULL);
+                w = av__score_models(r, tab, idx, NULL, av__n_sel(r, p), res->alphas[a], NULL);
             }
             res->a_count[a * m + (size_t)w]++;
             if (isnan(s[w])) {

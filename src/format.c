@@ -294,15 +294,20 @@ int av__router_serialize(const av_router *r, unsigned char **data, size_t *size)
                           {SEC_META, 0, 0, 0, 0, 0}};
     av_router *w = (av_router *)r; /* the lock is the only mutable part of a const router */
     int rc;
+    /* One snapshot: the statistics, the model names and the model count change together under
+       the lock (av_router_add_model), so all three are copied under one hold of it. The
+       metadata is copied there too (av_router_set_meta does not overlap saves, but the loader's
+       and the converter's own writers hold no other guarantee). The centroids never change. */
     pthread_mutex_lock(&w->lock);
+    size_t m = r->m;
     rc = build_stats(r, &secs[2]);
-    pthread_mutex_unlock(&w->lock);
     if (rc == AV_OK)
         rc = build_models(r, &secs[0]);
     if (rc == AV_OK)
-        rc = build_centroids(r, &secs[1]);
-    if (rc == AV_OK)
         rc = build_meta(r, &secs[3]);
+    pthread_mutex_unlock(&w->lock);
+    if (rc == AV_OK)
+        rc = build_centroids(r, &secs[1]);
     for (int i = 0; i < NSEC && rc == AV_OK; i++)
         rc = sec_encode(&secs[i], secs[i].id != SEC_CENTROIDS);
     unsigned char *out = NULL;
@@ -325,7 +330,7 @@ int av__router_serialize(const av_router *r, unsigned char **data, size_t *size)
             put32(out + 12, 0);
             put32(out + 16, (uint32_t)r->dim);
             put32(out + 20, (uint32_t)r->k);
-            put32(out + 24, (uint32_t)r->m);
+            put32(out + 24, (uint32_t)m);
             put32(out + 28, r->top_p);
             put32(out + 32, NSEC);
             put32(out + 36, AV_HEADER_SIZE);
@@ -432,7 +437,7 @@ static int parse_models(av_router *r, const unsigned char *p, size_t n)
         return av__fail(AV_EFORMAT, "model section has %zu trailing bytes", n - pos);
     return av__check_names((const char *const *)r->names, r->m) == AV_OK
                ? AV_OK
-               : av__fail(AV_EFORMAT, "model names are not unique");
+               : av__fail(AV_EFORMAT, "model section: %s", av_last_error());
 }
 
 static int parse_centroids(av_router *r, const unsigned char *p)
@@ -480,9 +485,10 @@ static int parse_stats(av_router *r, const unsigned char *p)
     size_t km = r->k * r->m;
     for (size_t t = 0; t < km; t++) {
         double c = getf64(p + 8 * t), s = getf64(p + 8 * (km + t)), q = getf64(p + 8 * (2 * km + t));
-        if (!isfinite(c) || !isfinite(s) || !isfinite(q) || c < 0.0 || q < 0.0)
-            return av__fail(AV_EFORMAT, "statistics of cluster %zu, model %zu are invalid",
-                            t / r->m, t % r->m);
+        if (!av__stat_ok(c, s, q, AV_STAT_MAX_MEAN_LOAD))
+            return av__fail(AV_EFORMAT, "statistics of cluster %zu, model %zu are invalid "
+                                        "(count=%g, sum_score=%g, sum_cost=%g)",
+                            t / r->m, t % r->m, c, s, q);
         r->count[t] = c;
         r->sum_score[t] = s;
         r->sum_cost[t] = q;
@@ -495,8 +501,9 @@ static int parse_meta(av_router *r, const unsigned char *p, size_t n)
     if (n < 4)
         return av__fail(AV_EFORMAT, "metadata section shorter than its count");
     uint32_t cnt = get32(p);
-    if (cnt > AV_MAX_META)
-        return av__fail(AV_EFORMAT, "%u metadata entries (limit %u)", cnt, AV_MAX_META);
+    if (cnt > AV_MAX_META + 1u) /* the user's entries and the centroid hash */
+        return av__fail(AV_EFORMAT, "%u metadata entries (limit %u and the centroid hash)", cnt,
+                        AV_MAX_META);
     size_t pos = 4;
     char key[AV_MAX_NAME + 1];
     for (uint32_t i = 0; i < cnt; i++) {
@@ -521,8 +528,10 @@ static int parse_meta(av_router *r, const unsigned char *p, size_t n)
         memcpy(val, p + pos, vl);
         val[vl] = '\0';
         pos += vl;
-        int rc = av_router_set_meta(r, key, val);
+        int rc = av__meta_set(r, key, val);
         free(val);
+        if (rc == AV_EINVAL || rc == AV_ELIMIT)
+            return av__fail(AV_EFORMAT, "metadata entry %u: %s", i, av_last_error());
         if (rc)
             return rc;
     }
@@ -672,37 +681,11 @@ AV_API int av_router_load(av_router **out, const char *path)
     *out = NULL;
     if (!path)
         return av__fail(AV_EINVAL, "path is NULL");
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return av__fail(AV_EIO, "cannot open '%s': %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return av__fail(AV_EIO, "'%s' is not a regular file", path);
-    }
-    if ((uint64_t)st.st_size > AV_MAX_FILE_SIZE || (uint64_t)st.st_size > SIZE_MAX) {
-        close(fd);
-        return av__fail(AV_ELIMIT, "'%s' has %lld bytes", path, (long long)st.st_size);
-    }
-    size_t size = (size_t)st.st_size, got = 0;
-    unsigned char *buf = malloc(size ? size : 1);
-    if (!buf) {
-        close(fd);
-        return av__fail(AV_ENOMEM, "%zu bytes for '%s'", size, path);
-    }
-    while (got < size) {
-        ssize_t n = read(fd, buf + got, size - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            int e = errno;
-            free(buf);
-            close(fd);
-            return av__fail(AV_EIO, "reading '%s': %s", path, n == 0 ? "file shrank" : strerror(e));
-        }
-        got += (size_t)n;
-    }
-    close(fd);
+    unsigned char *buf;
+    size_t size;
+    int frc = av__file_read(path, AV_MAX_FILE_SIZE, &buf, &size);
+    if (frc)
+        return frc;
     int rc = av__router_deserialize(out, buf, size);
     free(buf);
     if (rc != AV_OK) {
@@ -726,20 +709,6 @@ AV_API int av_router_save_buffer(const av_router *r, void **data, size_t *size)
     return rc;
 }
 
-static int write_all(int fd, const unsigned char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 AV_API int av_router_save(const av_router *r, const char *path)
 {
     if (!r || !path || !*path)
@@ -749,49 +718,7 @@ AV_API int av_router_save(const av_router *r, const char *path)
     int rc = av__router_serialize(r, &buf, &size);
     if (rc)
         return rc;
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + 16);
-    if (!tmp) {
-        free(buf);
-        return av__fail(AV_ENOMEM, "temporary file name");
-    }
-    snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        rc = av__fail(AV_EIO, "cannot create a temporary file beside '%s': %s", path,
-                      strerror(errno));
-        free(tmp);
-        free(buf);
-        return rc;
-    }
-    /* Keep the mode of the file being replaced; a new file gets rw-r--r--. */
-    struct stat st;
-    mode_t mode = stat(path, &st) == 0 ? (st.st_mode & 07777) : 0644;
-    if (fchmod(fd, mode) != 0 || write_all(fd, buf, size) != 0 || fsync(fd) != 0) {
-        rc = av__fail(AV_EIO, "writing '%s': %s", tmp, strerror(errno));
-        close(fd);
-        unlink(tmp);
-    } else if (close(fd) != 0) {
-        rc = av__fail(AV_EIO, "closing '%s': %s", tmp, strerror(errno));
-        unlink(tmp);
-    } else if (rename(tmp, path) != 0) {
-        rc = av__fail(AV_EIO, "renaming '%s' to '%s': %s", tmp, path, strerror(errno));
-        unlink(tmp);
-    } else {
-        /* Make the rename itself durable. */
-        char *dir = av__strdup(path);
-        if (dir) {
-            char *slash = strrchr(dir, '/');
-            const char *d = slash ? (slash == dir ? "/" : (*slash = '\0', dir)) : ".";
-            int dfd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-            if (dfd >= 0) {
-                (void)fsync(dfd);
-                close(dfd);
-            }
-            free(dir);
-        }
-    }
-    free(tmp);
+    rc = av__file_replace(path, buf, size);
     free(buf);
     return rc;
 }

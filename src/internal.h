@@ -27,6 +27,9 @@ AV_HIDDEN bool av__mul_ok(size_t a, size_t b, size_t *out);
    accumulated in double so that every backend normalises identically. */
 AV_HIDDEN int av__normalize(float *dst, const float *src, size_t d);
 AV_HIDDEN char *av__strdup(const char *s);
+/* n bytes of s are valid UTF-8 without control characters (tab, LF and CR allowed with
+   allow_space: metadata values). Names, metadata keys and values are checked on every path. */
+AV_HIDDEN bool av__text_ok(const char *s, size_t n, bool allow_space);
 /* Metadata numbers, formatted (one double argument) and parsed in the C locale (util.c). */
 AV_HIDDEN int av__set_meta_number(struct av_router *r, const char *key, const char *fmt, double v);
 AV_HIDDEN double av__strtod_c(const char *s, char **end);
@@ -114,7 +117,8 @@ typedef struct av_beyond {
 } av_beyond;
 
 /* ---- the router (router.c) ---- */
-#define AV_MAX_META 1024u
+#define AV_MAX_META 1024u /* user entries; the derived centroid hash comes on top */
+#define AV_META_CENTROID_HASH "centroid_hash"
 #define AV_MAX_META_VALUE 65536u
 
 typedef struct av_meta_kv {
@@ -158,6 +162,8 @@ struct av_router {
     pthread_mutex_t lock;
 };
 
+/* av_router_set_meta: validated text, at most AV_MAX_META entries besides the centroid hash. */
+AV_HIDDEN int av__meta_set(av_router *r, const char *key, const char *value);
 /* Allocate a router with every array sized; statistics zeroed. */
 AV_HIDDEN int av__router_alloc(av_router **out, size_t dim, size_t k, size_t m, uint32_t top_p,
                                uint32_t centroid_type);
@@ -188,8 +194,31 @@ AV_HIDDEN void av__member_weights(size_t members, size_t p, const float *sims, b
 AV_HIDDEN int av__check_top_p(size_t k, size_t members, size_t p);
 /* Make r an ensemble of `members` clusterings (k divisible by it, top_p within the rule above). */
 AV_HIDDEN int av__router_set_members(av_router *r, size_t members);
+/* Limits on the statistics, so that every mean, range and weighted sum the rule computes from them
+   is finite and every state a successful call leaves saves and loads (docs/SECURITY.md). A cell
+   (count c, score sum s, cost sum q) is valid when all three are finite, 0 <= c <=
+   AV_STAT_MAX_COUNT, q >= 0, |s| <= max_mean * c and q <= max_mean * c (so c = 0 means no
+   outcome at all). Calls that change statistics check AV_STAT_MAX_MEAN (the float range of
+   av_profile_update's scores and costs) and fail with AV_ELIMIT, changing nothing; the loader
+   accepts up to AV_STAT_MAX_MEAN_LOAD, which leaves room for the rounding of later decays. */
+#define AV_STAT_MAX_COUNT 1e18
+#define AV_STAT_MAX_MEAN 3.4028234663852886e38
+#define AV_STAT_MAX_MEAN_LOAD 1e39
+/* Decay (av_update_options.half_life): a cell whose count falls below AV_DECAY_MIN_CELL is
+   dropped whole (count and sums 0), and a model whose total count would fall below
+   AV_DECAY_MIN_MODEL is not decayed further, so a model never loses its last evidence to
+   underflow and a decayed router always loads. */
+#define AV_DECAY_MIN_CELL 1e-250
+#define AV_DECAY_MIN_MODEL 1e-200
+AV_HIDDEN bool av__stat_ok(double c, double s, double q, double max_mean);
+/* Recompute model i's global totals as sums over the clusters in index order: the same bits as the
+   loader computes, so that a router and its saved copy decide alike. Caller holds the lock. */
+AV_HIDDEN void av__model_totals_locked(av_router *r, size_t i);
+/* Whether adding an outcome of weight w (score, cost) to cell (j, i) keeps it valid. */
+AV_HIDDEN bool av__outcome_fits_locked(const av_router *r, size_t j, size_t i, double w,
+                                       double score, double cost);
 /* Add an outcome of weight w for model i in cluster j, republishing the affected rows. The caller
-   holds r->lock. */
+   holds r->lock and has checked av__outcome_fits_locked. */
 AV_HIDDEN void av__add_outcome_locked(av_router *r, size_t j, size_t i, double w, double score,
                                       double cost);
 /* Similarities of the normalised query to every centroid (length k), with the router's kernel. */
@@ -197,9 +226,11 @@ AV_HIDDEN void av__router_sims(const av_router *r, const float *qn, float *sims)
 /* Top-p selection: the p indices with the largest sims (ties: lower index), most similar first. */
 AV_HIDDEN void av__top_p(const float *sims, size_t k, size_t p, uint32_t *idx);
 /* Score the models over the given clusters with the paper's rule (weights NULL = 1 each) and
-   return the argmax with the tie rule. scores (length m) receives the per-model sums if not NULL. */
-AV_HIDDEN int32_t av__score_models(const av_router *r, const uint32_t *clusters,
-                                   const double *weights, size_t p, double alpha, double *scores);
+   return the argmax with the tie rule, over the table `pinned` (NULL: the current one). scores
+   (length m) receives the per-model sums if not NULL. */
+AV_HIDDEN int32_t av__score_models(const av_router *r, const av_table *pinned,
+                                   const uint32_t *clusters, const double *weights, size_t p,
+                                   double alpha, double *scores);
 
 /* Fill the router's centroid storage (of its centroid_type) from float32 centroids (convert.c). */
 AV_HIDDEN int av__router_set_centroids(av_router *r, const float *C);
@@ -210,6 +241,14 @@ AV_HIDDEN void av__router_int8_derive(av_router *r);
 AV_HIDDEN int av__route_batch_threads(const av_router *r, const float *embeddings, size_t n,
                                       size_t dim, size_t row_stride, float alpha,
                                       int32_t *out_models, unsigned threads);
+
+/* ---- files (file.c) ---- */
+/* Read a regular file of at most max_size bytes whole into a malloc'ed buffer. */
+AV_HIDDEN int av__file_read(const char *path, uint64_t max_size, unsigned char **data,
+                            size_t *size);
+/* Replace the regular file at path (or the one a symbolic link there points to) atomically with
+   data: temporary file, fsync, rename, directory fsync; every failure is reported (AV_EIO). */
+AV_HIDDEN int av__file_replace(const char *path, const unsigned char *data, size_t size);
 
 /* ---- file format (format.c) ---- */
 AV_HIDDEN int av__router_serialize(const av_router *r, unsigned char **data, size_t *size);
@@ -271,6 +310,15 @@ AV_HIDDEN void av__republish_all_locked(av_router *r);
 AV_HIDDEN int av__beyond_load_meta(av_router *r);
 /* 16 hex digits (+ NUL) of the FNV-1a 64 hash of the centroid storage, its type and shape. */
 AV_HIDDEN void av__centroid_hash(const av_router *r, char out[17]);
+/* av_route_ex deciding over a given table (NULL: the current one). Evaluation and budgets pin one
+   table for a whole call, so that the model count they size their arrays by is the one every
+   decision in the call is made over, whatever av_router_add_model does meanwhile. */
+AV_HIDDEN int32_t av__route_ex_table(const av_router *r, const av_table *pinned,
+                                     const float *embedding, size_t dim,
+                                     const av_route_options *opts, av_route_result *res);
+/* The model count and name array as published by av_router_add_model (acquire loads). Loaded
+   after a table, the array has at least that table's m names. */
+AV_HIDDEN size_t av__models_now(const av_router *r, char *const **names);
 /* av_route's path when the router's defaults are not the paper's (soft weights or guard). */
 AV_HIDDEN int32_t av__route_defaults(const av_router *r, const float *emb, size_t dim, float alpha);
 /* Retire a pointer to be freed at av_router_free. Caller holds the lock. */

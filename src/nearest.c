@@ -404,7 +404,7 @@ static void route_block(const av_router *r, const float *rows, size_t stride, si
         }
     }
     for (size_t i = 0; i < nb; i++)
-        out[i] = av__score_models(r, tidx[i], NULL, av__n_sel(r, p), (double)alpha, NULL);
+        out[i] = av__score_models(r, NULL, tidx[i], NULL, av__n_sel(r, p), (double)alpha, NULL);
 }
 
 /* Rows [0, n) of a batch on the calling thread; errors are left in out (negative codes). */

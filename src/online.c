@@ -19,6 +19,29 @@ static bool is_default(const av_update_options *o)
     return o->half_life == 0.0 && o->top_p <= 1u && o->weight == 1.0;
 }
 
+/* Whether model i's statistics decay by lambda in this update: not once its total count would
+   fall below AV_DECAY_MIN_MODEL (its means stay as they are, and it keeps its evidence). */
+static bool model_decays(const av_router *r, size_t i, double lambda)
+{
+    return r->g_count[i] * lambda >= AV_DECAY_MIN_MODEL;
+}
+
+/* One cell decayed: scaled by lambda, or dropped whole once its count is below
+   AV_DECAY_MIN_CELL (so no count underflows to 0 while its sums do not). */
+static void decay_cell(double *c, double *s, double *q, double lambda, bool decays)
+{
+    if (!decays)
+        return;
+    double nc = *c * lambda;
+    if (nc < AV_DECAY_MIN_CELL) {
+        *c = *s = *q = 0.0;
+    } else {
+        *c = nc;
+        *s *= lambda;
+        *q *= lambda;
+    }
+}
+
 AV_API int av_profile_update_ex(av_router *r, const float *embedding, size_t dim, int32_t model,
                                 float score, float cost, const av_update_options *opts)
 {
@@ -64,37 +87,47 @@ AV_API int av_profile_update_ex(av_router *r, const float *embedding, size_t dim
         pthread_mutex_unlock(&r->lock);
         return av__fail(AV_EMODEL, "model %d of %zu", (int)model, r->m);
     }
-    if (o.half_life > 0.0) {
+    size_t i = (size_t)model;
+    double lambda = o.half_life > 0.0 ? exp2(-1.0 / o.half_life) : 1.0;
+    /* Everything is checked before anything changes, so that a refused outcome leaves the
+       router as it was. */
+    for (size_t c = 0; c < ns; c++) {
+        size_t ji = idx[c] * r->m + i;
+        double cnt = r->count[ji], ss = r->sum_score[ji], sc = r->sum_cost[ji];
+        if (lambda < 1.0)
+            decay_cell(&cnt, &ss, &sc, lambda, model_decays(r, i, lambda));
+        if (!av__stat_ok(cnt + w[c], ss + w[c] * (double)score, sc + w[c] * (double)cost,
+                         AV_STAT_MAX_MEAN)) {
+            pthread_mutex_unlock(&r->lock);
+            return av__fail(AV_ELIMIT, "an outcome of weight %g for model %d in cluster %u "
+                                       "would exceed the statistics limits (count <= %g, "
+                                       "|mean| <= %g)", w[c], (int)model, idx[c],
+                            AV_STAT_MAX_COUNT, AV_STAT_MAX_MEAN);
+        }
+    }
+    if (lambda < 1.0) {
         /* Every earlier outcome loses weight by 2^(-1/half_life) per update, so an outcome
            half_life updates old counts half. Means (the paper's estimates) are ratios and do not
            move; counts do, which matters for shrinkage and for merging. */
-        double lambda = exp2(-1.0 / o.half_life);
-        size_t km = r->k * r->m;
-        for (size_t t = 0; t < km; t++) {
-            r->count[t] *= lambda;
-            r->sum_score[t] *= lambda;
-            r->sum_cost[t] *= lambda;
+        for (size_t h = 0; h < r->m; h++) {
+            bool decays = model_decays(r, h, lambda);
+            for (size_t j = 0; j < r->k; j++) {
+                size_t jh = j * r->m + h;
+                decay_cell(&r->count[jh], &r->sum_score[jh], &r->sum_cost[jh], lambda, decays);
+            }
         }
-        for (size_t i = 0; i < r->m; i++) {
-            r->g_count[i] *= lambda;
-            r->g_score[i] *= lambda;
-            r->g_cost[i] *= lambda;
-        }
-        size_t i = (size_t)model;
         for (size_t c = 0; c < ns; c++) {
-            double wc = w[c];
             size_t ji = idx[c] * r->m + i;
-            r->count[ji] += wc;
-            r->sum_score[ji] += wc * (double)score;
-            r->sum_cost[ji] += wc * (double)cost;
-            r->g_count[i] += wc;
-            r->g_score[i] += wc * (double)score;
-            r->g_cost[i] += wc * (double)cost;
+            r->count[ji] += w[c];
+            r->sum_score[ji] += w[c] * (double)score;
+            r->sum_cost[ji] += w[c] * (double)cost;
         }
+        for (size_t h = 0; h < r->m; h++)
+            av__model_totals_locked(r, h);
         av__republish_all_locked(r);
     } else {
         for (size_t c = 0; c < ns; c++)
-            av__add_outcome_locked(r, idx[c], (size_t)model, w[c], (double)score, (double)cost);
+            av__add_outcome_locked(r, idx[c], i, w[c], (double)score, (double)cost);
     }
     pthread_mutex_unlock(&r->lock);
     return AV_OK;
@@ -131,11 +164,18 @@ AV_API int32_t av_router_add_model(av_router *r, const char *name, double prior_
     size_t len = strlen(name);
     if (len == 0 || len > AV_MAX_NAME)
         return av__fail(AV_EINVAL, "model name has length %zu (1..%u)", len, AV_MAX_NAME);
+    if (!av__text_ok(name, len, false))
+        return av__fail(AV_EINVAL, "model name is not UTF-8 text without control characters");
     if (!isfinite(prior_score) || !isfinite(prior_cost) || prior_cost < 0.0)
         return av__fail(AV_EVALUE, "prior score=%g cost=%g (finite, cost >= 0)", prior_score,
                         prior_cost);
     if (!(prior_weight > 0.0) || !isfinite(prior_weight))
         return av__fail(AV_EVALUE, "prior_weight=%g must be finite and > 0", prior_weight);
+    if (!av__stat_ok(prior_weight, prior_weight * prior_score, prior_weight * prior_cost,
+                     AV_STAT_MAX_MEAN))
+        return av__fail(AV_ELIMIT, "prior of weight %g, score %g, cost %g exceeds the statistics "
+                                   "limits (weight <= %g, |score|, cost <= %g)", prior_weight,
+                        prior_score, prior_cost, AV_STAT_MAX_COUNT, AV_STAT_MAX_MEAN);
     pthread_mutex_lock(&r->lock);
     size_t k = r->k, m = r->m;
     int rc = AV_OK;
@@ -153,8 +193,9 @@ AV_API int32_t av_router_add_model(av_router *r, const char *name, double prior_
     double w = prior_weight;
     double *cnt = grow_km(r->count, k, m, w), *ss = grow_km(r->sum_score, k, m, w * prior_score),
            *sc = grow_km(r->sum_cost, k, m, w * prior_cost);
-    double *gc = grow_m(r->g_count, m, w * (double)k), *gs = grow_m(r->g_score, m, w * (double)k * prior_score),
-           *gq = grow_m(r->g_cost, m, w * (double)k * prior_cost);
+    /* the new model's totals are summed over the clusters below, as everywhere */
+    double *gc = grow_m(r->g_count, m, 0.0), *gs = grow_m(r->g_score, m, 0.0),
+           *gq = grow_m(r->g_cost, m, 0.0);
     char **names = malloc((m + 1) * sizeof *names);
     char *copy = av__strdup(name);
     if (!t || !cnt || !ss || !sc || !gc || !gs || !gq || !names || !copy ||
@@ -174,6 +215,7 @@ AV_API int32_t av_router_add_model(av_router *r, const char *name, double prior_
     r->g_count = gc, r->g_score = gs, r->g_cost = gq;
     __atomic_store_n(&r->names, names, __ATOMIC_RELEASE);
     __atomic_store_n(&r->m, m + 1, __ATOMIC_RELEASE);
+    av__model_totals_locked(r, m);
     av__table_publish_locked(r, t);
     pthread_mutex_unlock(&r->lock);
     return (int32_t)m;

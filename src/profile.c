@@ -223,18 +223,10 @@ void av__republish_all_locked(av_router *r)
 
 int av__router_refresh_all(av_router *r)
 {
-    size_t k = r->k, m = r->m;
+    size_t m = r->m;
     for (size_t i = 0; i < m; i++) {
-        double c = 0, s = 0, q = 0;
-        for (size_t j = 0; j < k; j++) {
-            c += r->count[j * m + i];
-            s += r->sum_score[j * m + i];
-            q += r->sum_cost[j * m + i];
-        }
-        r->g_count[i] = c;
-        r->g_score[i] = s;
-        r->g_cost[i] = q;
-        if (!(c > 0.0))
+        av__model_totals_locked(r, i);
+        if (!(r->g_count[i] > 0.0))
             return av__fail(AV_EEMPTY, "model %zu (%s) has no outcome in any cluster", i,
                             r->names[i] ? r->names[i] : "?");
     }
@@ -290,10 +282,10 @@ int32_t av__argmax_tie(const av_table *t, const double *acc, const uint8_t *allo
     return best;
 }
 
-int32_t av__score_models(const av_router *r, const uint32_t *clusters, const double *weights,
-                         size_t p, double alpha, double *scores)
+int32_t av__score_models(const av_router *r, const av_table *pinned, const uint32_t *clusters,
+                         const double *weights, size_t p, double alpha, double *scores)
 {
-    const av_table *t = av__table(r);
+    const av_table *t = pinned ? pinned : av__table(r);
     size_t m = t->m;
     double acc[AV_MAX_MODELS] = {0};
     double row[AV_ROW_NORM * AV_MAX_MODELS];
@@ -316,6 +308,34 @@ int32_t av__score_models(const av_router *r, const uint32_t *clusters, const dou
    lock. A model's global means move with every outcome, so clusters where it has no outcome of
    its own (and which therefore use those means) are republished too; with shrinkage every
    cluster uses the global means, so every row is. */
+bool av__stat_ok(double c, double s, double q, double max_mean)
+{
+    return isfinite(c) && isfinite(s) && isfinite(q) && c >= 0.0 && c <= AV_STAT_MAX_COUNT &&
+           q >= 0.0 && fabs(s) <= max_mean * c && q <= max_mean * c;
+}
+
+void av__model_totals_locked(av_router *r, size_t i)
+{
+    size_t k = r->k, m = r->m;
+    double c = 0.0, s = 0.0, q = 0.0;
+    for (size_t j = 0; j < k; j++) {
+        c += r->count[j * m + i];
+        s += r->sum_score[j * m + i];
+        q += r->sum_cost[j * m + i];
+    }
+    r->g_count[i] = c;
+    r->g_score[i] = s;
+    r->g_cost[i] = q;
+}
+
+bool av__outcome_fits_locked(const av_router *r, size_t j, size_t i, double w, double score,
+                             double cost)
+{
+    size_t ji = j * r->m + i;
+    return av__stat_ok(r->count[ji] + w, r->sum_score[ji] + w * score,
+                       r->sum_cost[ji] + w * cost, AV_STAT_MAX_MEAN);
+}
+
 void av__add_outcome_locked(av_router *r, size_t j, size_t i, double w, double score, double cost)
 {
     size_t m = r->m, ji = j * m + i;
@@ -323,9 +343,7 @@ void av__add_outcome_locked(av_router *r, size_t j, size_t i, double w, double s
     r->count[ji] += w;
     r->sum_score[ji] += w * score;
     r->sum_cost[ji] += w * cost;
-    r->g_count[i] += w;
-    r->g_score[i] += w * score;
-    r->g_cost[i] += w * cost;
+    av__model_totals_locked(r, i);
     refresh_model_globals(r, t, i);
     double row[AV_ROW_WORDS * AV_MAX_MODELS];
     for (size_t c = 0; c < r->k; c++) {

@@ -19,6 +19,11 @@
 /* The exploration stream is the route seed mixed with this constant (golden ratio), so that seed
    0 is a usable seed too. */
 #define AV_EXPLORE_MIX 0x9E3779B97F4A7C15ull
+/* Rejection-sampling bound of one gamma draw (see gamma_draw). */
+#define AV_GAMMA_MAX_TRIES 64
+#define AV_ROUTE_KNOWN_FLAGS                                                                  \
+    (AV_ROUTE_MAX_COST | AV_ROUTE_MIN_SCORE | AV_ROUTE_GUARD_ON | AV_ROUTE_GUARD_OFF | \
+     AV_ROUTE_EXPLORE)
 
 AV_API void av_route_options_init(av_route_options *opts)
 {
@@ -206,15 +211,15 @@ int av__beyond_load_meta(av_router *r)
        shared router's metadata is not touched by av_profile_merge. */
     char hash[17];
     av__centroid_hash(r, hash);
-    const char *old = av_router_meta(r, "centroid_hash");
+    const char *old = av_router_meta(r, AV_META_CENTROID_HASH);
     if (!old || strcmp(old, hash) != 0)
-        return av_router_set_meta(r, "centroid_hash", hash);
+        return av__meta_set(r, AV_META_CENTROID_HASH, hash);
     return AV_OK;
 }
 
 AV_API const char *av_router_centroid_hash(const av_router *r)
 {
-    return av_router_meta(r, "centroid_hash");
+    return av_router_meta(r, AV_META_CENTROID_HASH);
 }
 
 AV_API int av_router_set_estimator(av_router *r, const av_estimator_options *opts)
@@ -282,8 +287,13 @@ static double std_normal(av_rng *g)
 
 static double gamma_draw(av_rng *g, double shape)
 {
+    /* The statistics limits keep shape finite and >= 1; the guards make termination independent
+       of that: Marsaglia-Tsang accepts over 95% of its proposals for shape >= 1, so a draw that
+       still has none after AV_GAMMA_MAX_TRIES returns the distribution's mode instead. */
+    if (!(shape >= 1.0) || !isfinite(shape))
+        shape = isfinite(shape) ? 1.0 : AV_STAT_MAX_COUNT;
     double d = shape - 1.0 / 3.0, c = 1.0 / sqrt(9.0 * d);
-    for (;;) {
+    for (int tries = 0; tries < AV_GAMMA_MAX_TRIES; tries++) {
         double x = std_normal(g), v = 1.0 + c * x;
         if (v <= 0.0)
             continue;
@@ -292,6 +302,7 @@ static double gamma_draw(av_rng *g, double shape)
         if (log(u) < 0.5 * x * x + d - d * v + d * log(v))
             return d * v;
     }
+    return d;
 }
 
 static double beta_draw(av_rng *g, double a, double b)
@@ -322,6 +333,12 @@ static int resolve(const av_router *r, const av_route_options *o, ex_params *x)
         x->weighting = AV_WEIGHTING_HARD;
     if (x->weighting != AV_WEIGHTING_HARD && x->weighting != AV_WEIGHTING_SOFTMAX)
         return av__fail(AV_EINVAL, "weighting=%u", o->weighting);
+    if (!(o->temperature >= 0.0f) || isinf(o->temperature))
+        return av__fail(AV_EINVAL, "temperature=%g must be finite and >= 0 (0 = the router's)",
+                        (double)o->temperature);
+    if (o->flags & ~AV_ROUTE_KNOWN_FLAGS)
+        return av__fail(AV_EINVAL, "flags=0x%x has unknown bits 0x%x", o->flags,
+                        o->flags & ~AV_ROUTE_KNOWN_FLAGS);
     x->temperature = o->temperature > 0.0f ? (double)o->temperature : (double)r->bx.temperature;
     if (!(x->temperature > 0.0) || !isfinite(x->temperature))
         x->temperature = (double)AV_DEFAULT_TEMPERATURE;
@@ -374,6 +391,12 @@ static void rank_models(const av_table *t, const double *acc, const uint8_t *all
 AV_API int32_t av_route_ex(const av_router *r, const float *embedding, size_t dim,
                            const av_route_options *opts, av_route_result *res)
 {
+    return av__route_ex_table(r, NULL, embedding, dim, opts, res);
+}
+
+int32_t av__route_ex_table(const av_router *r, const av_table *pinned, const float *embedding,
+                           size_t dim, const av_route_options *opts, av_route_result *res)
+{
     int rc = av__check_route_args(r, embedding, dim, 0.0f);
     if (rc)
         return rc;
@@ -416,7 +439,7 @@ AV_API int32_t av_route_ex(const av_router *r, const float *embedding, size_t di
             w[c] = w[c] / wsum[c / x.p] / (double)r->members;
     }
 
-    const av_table *t = av__table(r);
+    const av_table *t = pinned ? pinned : av__table(r);
     size_t m = t->m;
     bool recompute = x.kappa != r->bx.kappa || (o.flags & AV_ROUTE_EXPLORE) ||
                      x.norm == AV_NORMALISE_GLOBAL;

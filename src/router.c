@@ -132,13 +132,16 @@ AV_API size_t av_router_n_clusters(const av_router *r)
     return r ? r->k : 0;
 }
 
-/* The model count and name array as published by av_router_add_model (release stores): callers
-   outside the lock load them with acquire, so a concurrent addition is seen whole or not at all. */
-static size_t models_now(const av_router *r, char *const **names)
+/* The model count and name array as published by av_router_add_model, which stores the grown
+   array and then the count (release). The count is loaded first (acquire): the array loaded after
+   it is then at least as new, so it has at least that many names. (The other order could pair an
+   old array with a new count, one name short.) */
+size_t av__models_now(const av_router *r, char *const **names)
 {
+    size_t m = __atomic_load_n(&r->m, __ATOMIC_ACQUIRE);
     if (names)
         *names = __atomic_load_n(&r->names, __ATOMIC_ACQUIRE);
-    return __atomic_load_n(&r->m, __ATOMIC_ACQUIRE);
+    return m;
 }
 
 AV_API size_t av_router_members(const av_router *r)
@@ -148,7 +151,7 @@ AV_API size_t av_router_members(const av_router *r)
 
 AV_API size_t av_router_n_models(const av_router *r)
 {
-    return r ? models_now(r, NULL) : 0;
+    return r ? av__models_now(r, NULL) : 0;
 }
 
 AV_API size_t av_router_top_p(const av_router *r)
@@ -164,7 +167,7 @@ AV_API const char *av_router_simd_backend(const av_router *r)
 AV_API const char *av_router_model_name(const av_router *r, size_t model)
 {
     char *const *names;
-    if (!r || model >= models_now(r, &names))
+    if (!r || model >= av__models_now(r, &names))
         return NULL;
     return names[model];
 }
@@ -174,7 +177,7 @@ AV_API int32_t av_router_model_index(const av_router *r, const char *name)
     if (!r || !name)
         return av__fail(AV_EINVAL, "router or name is NULL");
     char *const *names;
-    size_t m = models_now(r, &names);
+    size_t m = av__models_now(r, &names);
     for (size_t i = 0; i < m; i++)
         if (strcmp(names[i], name) == 0)
             return (int32_t)i;
@@ -225,10 +228,13 @@ AV_API int av_router_cluster_stats(const av_router *r, size_t cluster, size_t mo
         return av__fail(AV_EINVAL, "router is NULL");
     if (cluster >= r->k)
         return av__fail(AV_ERANGE, "cluster %zu of %zu", cluster, r->k);
-    if (model >= r->m)
-        return av__fail(AV_EMODEL, "model %zu of %zu", model, r->m);
     av_router *w = (av_router *)r; /* the lock is the only mutable part of a const router */
     pthread_mutex_lock(&w->lock);
+    if (model >= r->m) { /* read under the lock: av_router_add_model grows it */
+        size_t m = r->m;
+        pthread_mutex_unlock(&w->lock);
+        return av__fail(AV_EMODEL, "model %zu of %zu", model, m);
+    }
     size_t ji = cluster * r->m + model;
     if (count)
         *count = r->count[ji];
@@ -253,6 +259,9 @@ static int check_names(const char *const *names, size_t m)
         size_t n = strlen(names[i]);
         if (n == 0 || n > AV_MAX_NAME)
             return av__fail(AV_EINVAL, "model name %zu has length %zu (1..%u)", i, n, AV_MAX_NAME);
+        if (!av__text_ok(names[i], n, false))
+            return av__fail(AV_EINVAL, "model name %zu is not UTF-8 text without control "
+                                       "characters", i);
         for (size_t h = 0; h < i; h++)
             if (strcmp(names[h], names[i]) == 0)
                 return av__fail(AV_EINVAL, "model name '%s' appears twice", names[i]);
@@ -294,12 +303,13 @@ AV_API int av_router_from_parts(av_router **out, size_t dim, size_t n_clusters, 
         }
     for (size_t t = 0; t < km; t++) {
         double c = counts[t], s = sum_scores[t], q = sum_costs[t];
-        if (!isfinite(c) || !isfinite(s) || !isfinite(q) || c < 0.0 || q < 0.0 ||
-            (c == 0.0 && (s != 0.0 || q != 0.0))) {
+        if (!av__stat_ok(c, s, q, AV_STAT_MAX_MEAN)) {
             rc = av__fail(AV_EVALUE,
                           "statistics of cluster %zu, model %zu are invalid (count=%g, "
-                          "sum_score=%g, sum_cost=%g)",
-                          t / n_models, t % n_models, c, s, q);
+                          "sum_score=%g, sum_cost=%g: finite, 0 <= count <= %g, cost sum >= 0, "
+                          "|mean| <= %g)",
+                          t / n_models, t % n_models, c, s, q, AV_STAT_MAX_COUNT,
+                          AV_STAT_MAX_MEAN);
             goto fail;
         }
     }
@@ -337,7 +347,7 @@ AV_API int32_t av_route(const av_router *r, const float *embedding, size_t dim, 
     uint32_t idx[AV_MAX_TOP_P];
     if ((rc = av__router_nearest(r, embedding, r->top_p, idx, NULL)) != AV_OK)
         return rc;
-    return av__score_models(r, idx, NULL, av__n_sel(r, r->top_p), (double)alpha, NULL);
+    return av__score_models(r, NULL, idx, NULL, av__n_sel(r, r->top_p), (double)alpha, NULL);
 }
 
 AV_API int av_profile_update(av_router *r, const float *embedding, size_t dim, int32_t model,
@@ -346,7 +356,7 @@ AV_API int av_profile_update(av_router *r, const float *embedding, size_t dim, i
     int rc = av__check_route_args(r, embedding, dim, 0.0f);
     if (rc)
         return rc;
-    size_t m = models_now(r, NULL); /* only grows: an index valid now stays valid */
+    size_t m = av__models_now(r, NULL); /* only grows: an index valid now stays valid */
     if (model < 0 || (size_t)model >= m)
         return av__fail(AV_EMODEL, "model %d of %zu", (int)model, m);
     if (!isfinite(score) || !isfinite(cost) || cost < 0.0f)
@@ -358,6 +368,13 @@ AV_API int av_profile_update(av_router *r, const float *embedding, size_t dim, i
     if ((rc = av__router_nearest(r, embedding, 1, j, NULL)) != AV_OK)
         return rc;
     pthread_mutex_lock(&r->lock);
+    for (size_t b = 0; b < r->members; b++)
+        if (!av__outcome_fits_locked(r, j[b], (size_t)model, 1.0, (double)score, (double)cost)) {
+            pthread_mutex_unlock(&r->lock);
+            return av__fail(AV_ELIMIT, "model %d in cluster %u would exceed the statistics "
+                                       "limits (count <= %g, |mean| <= %g)", (int)model,
+                            j[b], AV_STAT_MAX_COUNT, AV_STAT_MAX_MEAN);
+        }
     for (size_t b = 0; b < r->members; b++)
         av__add_outcome_locked(r, j[b], (size_t)model, 1.0, (double)score, (double)cost);
     pthread_mutex_unlock(&r->lock);
@@ -395,7 +412,19 @@ AV_API int av_router_meta_at(const av_router *r, size_t i, const char **key, con
     return AV_OK;
 }
 
+/* The centroid hash is derived from the centroids and recorded beside the user's entries: it does
+   not count against AV_MAX_META, so that a file of AV_MAX_META entries without one still loads. */
+static bool meta_is_derived(const char *key)
+{
+    return strcmp(key, AV_META_CENTROID_HASH) == 0;
+}
+
 AV_API int av_router_set_meta(av_router *r, const char *key, const char *value)
+{
+    return av__meta_set(r, key, value);
+}
+
+int av__meta_set(av_router *r, const char *key, const char *value)
 {
     if (!r || !key || !value)
         return av__fail(AV_EINVAL, "router, key or value is NULL");
@@ -403,6 +432,11 @@ AV_API int av_router_set_meta(av_router *r, const char *key, const char *value)
     if (kl == 0 || kl > AV_MAX_NAME || vl > AV_MAX_META_VALUE)
         return av__fail(AV_ELIMIT, "metadata key length %zu (1..%u), value length %zu (<= %u)", kl,
                         AV_MAX_NAME, vl, AV_MAX_META_VALUE);
+    if (!av__text_ok(key, kl, false))
+        return av__fail(AV_EINVAL, "metadata key is not UTF-8 text without control characters");
+    if (!av__text_ok(value, vl, true))
+        return av__fail(AV_EINVAL, "metadata value of '%s' is not UTF-8 text without control "
+                                   "characters (tab, LF and CR are allowed)", key);
     char *v = av__strdup(value);
     if (!v)
         return av__fail(AV_ENOMEM, "metadata value");
@@ -412,7 +446,10 @@ AV_API int av_router_set_meta(av_router *r, const char *key, const char *value)
             r->meta[i].value = v;
             return AV_OK;
         }
-    if (r->n_meta >= AV_MAX_META) {
+    size_t counted = 0;
+    for (size_t i = 0; i < r->n_meta; i++)
+        counted += !meta_is_derived(r->meta[i].key);
+    if (!meta_is_derived(key) && counted >= AV_MAX_META) {
         free(v);
         return av__fail(AV_ELIMIT, "more than %u metadata entries", AV_MAX_META);
     }

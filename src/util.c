@@ -55,6 +55,47 @@ char *av__strdup(const char *s)
     return p;
 }
 
+/* Strict UTF-8 (RFC 3629: shortest form, no surrogates, at most U+10FFFF). Control characters
+   (C0, DEL, C1) are refused, except tab, line feed and carriage return where allow_space is set:
+   names end up in terminals, JSON and log lines, where a control byte is an escape sequence. */
+bool av__text_ok(const char *s, size_t n, bool allow_space)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = p[i];
+        if (c < 0x80) {
+            bool space = c == '\t' || c == '\n' || c == '\r';
+            if ((c < 0x20 && !(allow_space && space)) || c == 0x7F)
+                return false;
+            i++;
+            continue;
+        }
+        size_t len;
+        uint32_t cp, min;
+        if (c >= 0xC2 && c <= 0xDF)
+            len = 2, cp = c & 0x1Fu, min = 0x80;
+        else if (c >= 0xE0 && c <= 0xEF)
+            len = 3, cp = c & 0x0Fu, min = 0x800;
+        else if (c >= 0xF0 && c <= 0xF4)
+            len = 4, cp = c & 0x07u, min = 0x10000;
+        else
+            return false; /* a continuation byte, an overlong lead (C0, C1) or beyond U+10FFFF */
+        if (n - i < len)
+            return false;
+        for (size_t t = 1; t < len; t++) {
+            if ((p[i + t] & 0xC0u) != 0x80u)
+                return false;
+            cp = (cp << 6) | (p[i + t] & 0x3Fu);
+        }
+        if (cp < min || cp > 0x10FFFFu || (cp >= 0xD800u && cp <= 0xDFFFu) ||
+            (cp >= 0x80u && cp <= 0x9Fu))
+            return false;
+        i += len;
+    }
+    return true;
+}
+
 AV_API void av_free(void *p)
 {
     free(p);

@@ -318,7 +318,7 @@ TEST(test_route_backends_on_fixture)
                         same_set = same_set && f;
                     }
                     double sc[AV_MAX_MODELS];
-                    av__score_models(r, tref, NULL, p, alphas[a], sc);
+                    av__score_models(r, NULL, tref, NULL, p, alphas[a], sc);
                     double s1 = sc[ref[a]], s2 = sc[got];
                     bool score_tie = same_set && fabs(s1 - s2) < 1e-12;
                     if (boundary || score_tie)
