@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* Exit codes (documented in docs/man/avengers.1). */
 enum {
@@ -38,14 +39,25 @@ int cmd_info(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 
-/* "avengers: <message>" on stderr. */
+/* "avengers: <message>" on stderr, the message escaped as for text output. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Progress output is shown only when stderr is a terminal. */
 bool cli_stderr_is_tty(void);
 
-/* Read a whole file, transparently gunzipping it (zlib's gzread reads plain files as they are).
-   On failure returns -1 and writes the reason, naming the file, into err. */
-int cli_read_file(const char *path, unsigned char **data, size_t *size, char *err, size_t errlen);
+/* Text that came from a file or the command line (model names, metadata, paths, library
+   messages) is never printed raw: text output shows control characters (C0, DEL, C1), bytes that
+   are not valid UTF-8 and the backslash as \xNN (\\ for the backslash); JSON output holds only
+   valid UTF-8 (U+FFFD for each invalid byte) with control characters as \uXXXX. cli/text.c.
+
+   cli_text: a malloc'ed escaped copy for text output (NULL: out of memory). */
+char *cli_text(const char *s);
+/* Write s escaped for text output. */
+void cli_put_text(FILE *f, const char *s);
+/* Write s as a JSON string literal, quotes included. */
+void cli_put_json_string(FILE *f, const char *s);
+/* A malloc'ed copy of s that is valid UTF-8 (U+FFFD per invalid byte), for cJSON, which escapes
+   control characters itself but copies other bytes as they are (NULL: out of memory). */
+char *cli_json_text(const char *s);
 
 /* Strict number parsing for options: the whole string must be a number in range. */
 bool cli_parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out);

@@ -193,8 +193,11 @@ int cmd_eval(int argc, char **argv)
     cli_report rep = {res, router_path, o.data, o.embeddings, ds.split_desc,
                       av_router_n_clusters(r), top_p ? top_p : av_router_top_p(r),
                       av_router_members(r)};
-    if (!quiet)
-        cli_report_table(stdout, &rep);
+    if (!quiet && cli_report_table(stdout, &rep) != 0) {
+        cli_error("out of memory");
+        status = CLI_EINTERNAL;
+        goto done;
+    }
     status = write_outputs(&rep, json, csv, svg);
     if (status == CLI_OK && has_budget)
         status = cli_eval_budget(r, &rp, &ds, &eo, budget);

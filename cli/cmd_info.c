@@ -1,6 +1,7 @@
 /* avengers info: describe a router file. The file is first loaded by the library (which checks
    every size and CRC32); only then are its header and section table read again here for display. */
 #include "cli.h"
+#include "input.h"
 
 #include "avengers/avengers.h"
 
@@ -71,21 +72,33 @@ int cmd_info(int argc, char **argv)
     av_router *r;
     int rc = av_router_load(&r, path);
     if (rc) {
-        printf("file            %s\nchecksum        FAILED: %s\n", path, av_last_error());
+        fputs("file            ", stdout);
+        cli_put_text(stdout, path);
+        fputs("\nchecksum        FAILED: ", stdout);
+        cli_put_text(stdout, av_last_error());
+        fputc('\n', stdout);
         cli_error("%s: %s", path, av_last_error());
         return CLI_EROUTER;
     }
     unsigned char *f = NULL;
     size_t size = 0;
     char err[CLI_ERR_MAX];
-    if (cli_read_file(path, &f, &size, err, sizeof err) || size < HDR_SIZE) {
+    uint64_t max_input;
+    if (!cli_input_limit(0, &max_input, err, sizeof err)) {
+        cli_error("%s", err);
+        av_router_free(r);
+        return CLI_EUSAGE;
+    }
+    if (cli_read_file(path, max_input, &f, &size, err, sizeof err) || size < HDR_SIZE) {
         cli_error("%s", size < HDR_SIZE && f ? "file changed while reading" : err);
         free(f);
         av_router_free(r);
         return CLI_EROUTER;
     }
     size_t k = av_router_n_clusters(r), m = av_router_n_models(r);
-    printf("file            %s\n", path);
+    fputs("file            ", stdout);
+    cli_put_text(stdout, path);
+    fputc('\n', stdout);
     printf("size            %zu bytes\n", size);
     printf("format          %u.%u\n", (unsigned)(f[8] | f[9] << 8), (unsigned)(f[10] | f[11] << 8));
     printf("checksum        ok\n");
@@ -123,8 +136,14 @@ int cmd_info(int argc, char **argv)
         n /= (double)av_router_members(r); /* every member counts each outcome once */
         s /= (double)av_router_members(r);
         q /= (double)av_router_members(r);
-        printf("  %3zu  %-36s %8.0f  %.6f  %.6g\n", i, av_router_model_name(r, i), n,
-               n > 0 ? s / n : NAN, n > 0 ? q / n : NAN);
+        char *name = cli_text(av_router_model_name(r, i));
+        if (!name) {
+            status = CLI_EINTERNAL;
+            continue;
+        }
+        printf("  %3zu  %-36s %8.0f  %.6f  %.6g\n", i, name, n, n > 0 ? s / n : NAN,
+               n > 0 ? q / n : NAN);
+        free(name);
     }
     printf("cluster sizes (training rows per cluster)\n");
     for (size_t j = 0; j < k; j++)
@@ -133,8 +152,17 @@ int cmd_info(int argc, char **argv)
     printf("metadata        %zu entries\n", av_router_meta_count(r));
     for (size_t i = 0; i < av_router_meta_count(r); i++) {
         const char *key, *value;
-        if (av_router_meta_at(r, i, &key, &value) == AV_OK)
-            printf("  %-20s %s\n", key, value);
+        if (av_router_meta_at(r, i, &key, &value) != AV_OK)
+            continue;
+        char *key_text = cli_text(key);
+        if (!key_text) {
+            status = CLI_EINTERNAL;
+            continue;
+        }
+        printf("  %-20s ", key_text);
+        cli_put_text(stdout, value);
+        fputc('\n', stdout);
+        free(key_text);
     }
     av_router_free(r);
     if (fflush(stdout) != 0) {

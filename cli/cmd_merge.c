@@ -65,10 +65,12 @@ int cmd_merge(int argc, char **argv)
                 if (av_router_cluster_stats(dst, j, m, &n, NULL, NULL) == AV_OK)
                     total += n;
         total /= (double)av_router_members(dst); /* every member counts each outcome once */
-        printf("wrote %s: %d routers merged, %zu clusters, %zu models, %.17g outcomes, "
-               "centroid_hash %s\n",
-               out, argc - optind, av_router_n_clusters(dst), av_router_n_models(dst), total,
-               av_router_centroid_hash(dst) ? av_router_centroid_hash(dst) : "-");
+        fputs("wrote ", stdout);
+        cli_put_text(stdout, out);
+        printf(": %d routers merged, %zu clusters, %zu models, %.17g outcomes, centroid_hash ",
+               argc - optind, av_router_n_clusters(dst), av_router_n_models(dst), total);
+        cli_put_text(stdout, av_router_centroid_hash(dst) ? av_router_centroid_hash(dst) : "-");
+        fputc('\n', stdout);
     }
     av_router_free(dst);
     return status;

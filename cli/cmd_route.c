@@ -1,5 +1,6 @@
 /* avengers route: one JSON line per embedding row with the routed model. */
 #include "cli.h"
+#include "input.h"
 #include "npy.h"
 
 #include "avengers/avengers.h"
@@ -19,34 +20,23 @@ static const char HELP[] =
     "  --embeddings E .npy (float32/float64, C order), or raw float32 with --dim\n"
     "  --dim D        read E as raw little-endian float32 rows of D values\n"
     "  --alpha A      performance-cost trade-off in [0, 1] (default 0.5; 1 = best score)\n"
-    "  --top-p P      clusters per query (default: the router's)\n";
-
-/* JSON string escaping for model names (they are UTF-8 without NUL). */
-static void put_json_string(const char *s)
-{
-    putchar('"');
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            printf("\\%c", c);
-        else if (c < 0x20)
-            printf("\\u%04x", c);
-        else
-            putchar(c);
-    }
-    putchar('"');
-}
+    "  --top-p P      clusters per query (default: the router's)\n"
+    "  --max-input-bytes N   refuse embeddings of more than N bytes once decompressed (suffix\n"
+    "                 K, M, G, T allowed; default $AVENGERS_MAX_INPUT_BYTES, else 4G)\n"
+    "Names are printed as valid JSON: control characters as \\uXXXX, invalid UTF-8 as U+FFFD.\n";
 
 int cmd_route(int argc, char **argv)
 {
-    enum { OPT_ROUTER = 1000, OPT_EMB, OPT_DIM, OPT_ALPHA, OPT_TOPP };
+    enum { OPT_ROUTER = 1000, OPT_EMB, OPT_DIM, OPT_ALPHA, OPT_TOPP, OPT_MAX_INPUT };
     static const struct option longopts[] = {
         {"router", required_argument, NULL, OPT_ROUTER}, {"embeddings", required_argument, NULL, OPT_EMB},
         {"dim", required_argument, NULL, OPT_DIM},       {"alpha", required_argument, NULL, OPT_ALPHA},
         {"top-p", required_argument, NULL, OPT_TOPP},    {"help", no_argument, NULL, 'h'},
+        {"max-input-bytes", required_argument, NULL, OPT_MAX_INPUT},
         {NULL, 0, NULL, 0}};
     const char *router_path = NULL, *emb_path = NULL;
     uint32_t dim = 0, top_p = 0;
+    uint64_t max_input = 0;
     double alpha = DEFAULT_ALPHA;
     int c;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -71,12 +61,24 @@ int cmd_route(int argc, char **argv)
                 return CLI_EUSAGE;
             }
             break;
+        case OPT_MAX_INPUT:
+            if (!cli_parse_size(optarg, &max_input)) {
+                cli_error("--max-input-bytes %s: expected a positive byte count such as "
+                          "4294967296 or 4G", optarg);
+                return CLI_EUSAGE;
+            }
+            break;
         case 'h': fputs(HELP, stdout); return CLI_OK;
         default: fputs(HELP, stderr); return CLI_EUSAGE;
         }
     }
     if (!router_path || !emb_path || optind != argc) {
         cli_error("route needs --router and --embeddings (see --help)");
+        return CLI_EUSAGE;
+    }
+    char err[CLI_ERR_MAX];
+    if (!cli_input_limit(max_input, &max_input, err, sizeof err)) {
+        cli_error("%s", err);
         return CLI_EUSAGE;
     }
     av_router *r;
@@ -90,9 +92,8 @@ int cmd_route(int argc, char **argv)
         av_router_free(r);
         return CLI_EUSAGE;
     }
-    char err[CLI_ERR_MAX];
     cli_matrix emb;
-    if (cli_matrix_load(&emb, emb_path, dim, err, sizeof err)) {
+    if (cli_matrix_load(&emb, emb_path, dim, max_input, err, sizeof err)) {
         cli_error("%s", err);
         av_router_free(r);
         return CLI_EDATA;
@@ -109,13 +110,13 @@ int cmd_route(int argc, char **argv)
         int32_t w = av_route(r, emb.data + i * emb.cols, emb.cols, (float)alpha);
         if (w < 0) {
             printf("{\"row\": %zu, \"error\": ", i);
-            put_json_string(av_last_error());
+            cli_put_json_string(stdout, av_last_error());
             printf("}\n");
             status = CLI_EDATA;
             continue;
         }
         printf("{\"row\": %zu, \"model\": %d, \"name\": ", i, (int)w);
-        put_json_string(av_router_model_name(r, (size_t)w));
+        cli_put_json_string(stdout, av_router_model_name(r, (size_t)w));
         printf("}\n");
     }
     if (fflush(stdout) != 0) {

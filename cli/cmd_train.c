@@ -42,6 +42,12 @@ static const char *base_name(const char *p)
     return s ? s + 1 : p;
 }
 
+static const char *meta_or(const av_router *r, const char *key)
+{
+    const char *v = av_router_meta(r, key);
+    return v ? v : "-";
+}
+
 /* Add the selected rows to a builder; a bad row is reported with its file line. */
 static int add_rows(av_builder *b, const cli_dataset *ds, const cli_data_opts *o)
 {
@@ -196,21 +202,21 @@ int cmd_train(int argc, char **argv)
         status = CLI_EINTERNAL;
         goto done;
     }
-    printf("wrote %s: %zu clusters", out, av_router_n_clusters(r));
+    fputs("wrote ", stdout);
+    cli_put_text(stdout, out);
+    printf(": %zu clusters", av_router_n_clusters(r));
     if (av_router_members(r) > 1)
         printf(" (%zu clusterings of %zu)", av_router_members(r),
                av_router_n_clusters(r) / av_router_members(r));
     printf(", top_p %zu, %zu models, %zu training rows (%s), inertia %.6g\n", av_router_top_p(r),
            ds.table.m, ds.n_rows, ds.split_desc, av_builder_inertia(b));
-    if (fo.tune)
+    if (fo.tune) /* values the library has just written itself: numbers and fixed words */
         printf("tuned by %s-fold cross-validation over %s candidates: k %s, members %s, top_p %s, "
                "kappa %s, weighting %s (temperature %s), normalisation %s, mean AUC %.4f\n",
-               av_router_meta(r, "tuned_folds"), av_router_meta(r, "tuned_candidates"),
-               av_router_meta(r, "tuned_n_clusters"), av_router_meta(r, "tuned_members"),
-               av_router_meta(r, "tuned_top_p"),
-               av_router_meta(r, "tuned_kappa"), av_router_meta(r, "tuned_weighting"),
-               av_router_meta(r, "tuned_temperature"), av_router_meta(r, "tuned_normalisation"),
-               tune.best_auc);
+               meta_or(r, "tuned_folds"), meta_or(r, "tuned_candidates"),
+               meta_or(r, "tuned_n_clusters"), meta_or(r, "tuned_members"),
+               meta_or(r, "tuned_top_p"), meta_or(r, "tuned_kappa"), meta_or(r, "tuned_weighting"),
+               meta_or(r, "tuned_temperature"), meta_or(r, "tuned_normalisation"), tune.best_auc);
 done:
     av_router_free(r);
     av_builder_free(b);

@@ -2,6 +2,7 @@
 #include "dataset.h"
 
 #include "cli.h"
+#include "input.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -13,27 +14,50 @@
 #define SPLITMIX_MUL2 0x94d049bb133111ebull
 #define DEFAULT_RATIO 0.7
 #define DEFAULT_SEED 42u
+#define STREAM_CHUNK ((size_t)1 << 20) /* decompressed bytes handed to the JSONL reader at a time */
 
 /* The file loaders live here rather than beside their parsers so that jsonl.c and npy.c stand
    alone (the fuzz targets compile them without the rest of the command). */
-int cli_jsonl_load(cli_table *out, const char *path, cli_format fmt, char *err, size_t errlen)
+int cli_jsonl_load(cli_table *out, const char *path, cli_format fmt, uint64_t max_bytes,
+                   char *err, size_t errlen)
 {
-    unsigned char *data;
-    size_t size;
     memset(out, 0, sizeof *out);
-    if (cli_read_file(path, &data, &size, err, errlen))
+    cli_input *in;
+    if (cli_input_open(&in, path, max_bytes, err, errlen))
         return -1;
-    int rc = cli_jsonl_parse(out, data, size, fmt, path, err, errlen);
-    free(data);
+    unsigned char *buf = malloc(STREAM_CHUNK);
+    cli_jsonl_reader *r = NULL;
+    if (!buf || cli_jsonl_begin(&r, out, fmt, path, err, errlen)) {
+        if (!buf)
+            snprintf(err, errlen, "%s: out of memory", path);
+        cli_jsonl_reader_free(r);
+        free(buf);
+        cli_input_close(in);
+        return -1;
+    }
+    long long got;
+    while ((got = cli_input_read(in, buf, STREAM_CHUNK, err, errlen)) > 0)
+        if (cli_jsonl_feed(r, buf, (size_t)got))
+            break;
+    int rc;
+    if (got < 0) { /* the input's own error (err already says it) */
+        cli_jsonl_reader_free(r);
+        cli_table_free(out);
+        rc = -1;
+    } else
+        rc = cli_jsonl_finish(r);
+    free(buf);
+    cli_input_close(in);
     return rc;
 }
 
-int cli_matrix_load(cli_matrix *out, const char *path, size_t dim, char *err, size_t errlen)
+int cli_matrix_load(cli_matrix *out, const char *path, size_t dim, uint64_t max_bytes, char *err,
+                    size_t errlen)
 {
     unsigned char *data;
     size_t size;
     memset(out, 0, sizeof *out);
-    if (cli_read_file(path, &data, &size, err, errlen))
+    if (cli_read_file(path, max_bytes, &data, &size, err, errlen))
         return -1;
     int rc = dim ? cli_raw_f32_parse(out, data, size, dim, path, err, errlen)
                  : cli_npy_parse(out, data, size, path, err, errlen);
@@ -91,6 +115,13 @@ int cli_data_option(cli_data_opts *o, int opt, const char *arg)
     case CLI_OPT_RATIO:
         if (!cli_parse_double(arg, 0.0, 1.0, &o->train_ratio)) {
             cli_error("--train-ratio %s: expected a number in [0, 1]", arg);
+            return -1;
+        }
+        return 1;
+    case CLI_OPT_MAX_INPUT:
+        if (!cli_parse_size(arg, &o->max_input)) {
+            cli_error("--max-input-bytes %s: expected a positive byte count such as 4294967296 or "
+                      "4G", arg);
             return -1;
         }
         return 1;
@@ -164,8 +195,13 @@ int cli_dataset_load(cli_dataset *ds, const cli_data_opts *o)
         cli_error("--data and --embeddings are required (see --help)");
         return CLI_EUSAGE;
     }
-    if (cli_jsonl_load(&ds->table, o->data, (cli_format)o->format, err, sizeof err) ||
-        cli_matrix_load(&ds->emb, o->embeddings, o->dim, err, sizeof err)) {
+    uint64_t max_input;
+    if (!cli_input_limit(o->max_input, &max_input, err, sizeof err)) {
+        cli_error("%s", err);
+        return CLI_EUSAGE;
+    }
+    if (cli_jsonl_load(&ds->table, o->data, (cli_format)o->format, max_input, err, sizeof err) ||
+        cli_matrix_load(&ds->emb, o->embeddings, o->dim, max_input, err, sizeof err)) {
         cli_error("%s", err);
         cli_dataset_free(ds);
         return CLI_EDATA;

@@ -13,6 +13,7 @@
 #ifndef AV_CLI_DATASET_H
 #define AV_CLI_DATASET_H
 
+#include "input.h"
 #include "jsonl.h"
 #include "npy.h"
 
@@ -27,6 +28,7 @@ typedef struct cli_data_opts {
     const char *split_by; /* "auto", "field" or "random" */
     double train_ratio;
     uint64_t seed;
+    uint64_t max_input; /* --max-input-bytes; 0 = AVENGERS_MAX_INPUT_BYTES or the default */
 } cli_data_opts;
 
 typedef struct cli_dataset {
@@ -46,7 +48,8 @@ enum {
     CLI_OPT_SPLIT,
     CLI_OPT_SPLIT_BY,
     CLI_OPT_RATIO,
-    CLI_OPT_SEED
+    CLI_OPT_SEED,
+    CLI_OPT_MAX_INPUT
 };
 
 #define CLI_DATA_LONG_OPTIONS                                         \
@@ -57,7 +60,8 @@ enum {
     {"split", required_argument, NULL, CLI_OPT_SPLIT},                \
     {"split-by", required_argument, NULL, CLI_OPT_SPLIT_BY},          \
     {"train-ratio", required_argument, NULL, CLI_OPT_RATIO},          \
-    {"seed", required_argument, NULL, CLI_OPT_SEED}
+    {"seed", required_argument, NULL, CLI_OPT_SEED},                  \
+    {"max-input-bytes", required_argument, NULL, CLI_OPT_MAX_INPUT}
 
 #define CLI_DATA_HELP                                                                           \
     "  --data F               replay data, JSON Lines, plain or gzip\n"                         \
@@ -67,7 +71,13 @@ enum {
     "  --split-by field|random   rows by the lines' \"split\" field (default when present) or by\n" \
     "                         a seeded random permutation\n"                                    \
     "  --train-ratio R        training share of a random split (default 0.7)\n"               \
-    "  --seed N               seed of the random split and of k-means (default 42)\n"
+    "  --seed N               seed of the random split and of k-means (default 42)\n"      \
+    CLI_MAX_INPUT_HELP
+
+#define CLI_MAX_INPUT_HELP                                                                      \
+    "  --max-input-bytes N    refuse an input file holding more than N bytes once decompressed\n" \
+    "                         (suffix K, M, G, T allowed; default $AVENGERS_MAX_INPUT_BYTES,\n"  \
+    "                         else 4G)\n"
 
 void cli_data_opts_init(cli_data_opts *o, const char *default_split);
 /* Handle a shared option: 1 handled, 0 not a shared option, -1 bad value (message printed). */

@@ -2,6 +2,7 @@
 #include "jsonl.h"
 
 #include "cli.h"
+#include "utf8.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -12,16 +13,25 @@
 
 #define MAX_NAME 255u
 #define INITIAL_ROWS 1024u
+#define FIRST_PENDING 4096u /* first size of the buffer holding a line split across chunks */
+#define HEX_DIGITS 4u       /* \uXXXX */
+#define UTF8_BOM "\xEF\xBB\xBF"
 
-typedef struct parser {
+struct cli_jsonl_reader {
     cli_table *t;
     size_t cap;
     const char *name;
     size_t lineno;
     char *err;
     size_t errlen;
+    int failed;
+    char *pending; /* the start of a line whose end is in a later chunk */
+    size_t pending_len, pending_cap;
+    const char **keys; /* scratch for the duplicate-key check */
+    size_t keys_cap;
     int seen[CLI_MAX_MODELS]; /* scratch: per column, already read on this line */
-} parser;
+};
+typedef struct cli_jsonl_reader parser;
 
 static int fail(parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int fail(parser *p, const char *fmt, ...)
@@ -32,6 +42,7 @@ static int fail(parser *p, const char *fmt, ...)
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
     snprintf(p->err, p->errlen, "%s:%zu: %s", p->name, p->lineno, what);
+    p->failed = 1;
     return -1;
 }
 
@@ -107,6 +118,17 @@ static int init_models(parser *p, const cJSON *scores)
         size_t len = strlen(c->string);
         if (len == 0 || len > MAX_NAME)
             return fail(p, "model name of length %zu (1..%u bytes)", len, MAX_NAME);
+        const unsigned char *u = (const unsigned char *)c->string;
+        for (size_t i = 0; i < len;) {
+            uint32_t cp = 0;
+            size_t k = cli_utf8_decode(u + i, len - i, &cp);
+            if (k == 0)
+                return fail(p, "model name '%s' is not valid UTF-8", c->string);
+            if (cli_is_control(cp))
+                return fail(p, "model name '%s' contains the control character U+%04X",
+                            c->string, (unsigned)cp);
+            i += k;
+        }
         if (!(t->models[t->m] = strdup(c->string)))
             return fail(p, "out of memory");
         t->m++;
@@ -215,12 +237,313 @@ static int read_models(parser *p, const cJSON *obj, const char *what, bool is_co
     return 0;
 }
 
+/* ---------------------------------------------------------------------------------------------
+ * Strict JSON (RFC 8259) check of a line before cJSON parses it. cJSON accepts text after the
+ * value, raw control characters and NUL bytes inside strings (a NUL silently cuts a key short, as
+ * does \u0000), invalid UTF-8, and numbers such as 01 or 1.; each would make a line mean something
+ * other than what it says, so each is refused here with its column.
+ * ------------------------------------------------------------------------------------------- */
+#define JSON_MAX_DEPTH 256 /* below cJSON's own nesting limit (1000) */
+
+typedef struct scan {
+    const unsigned char *p, *e, *at; /* position, end, where the problem is */
+    bool grammar;                    /* the problem is a grammar error ("malformed JSON") */
+    char what[160];
+} scan;
+
+static bool report(scan *s, const unsigned char *at, bool grammar, const char *fmt, va_list ap)
+{
+    vsnprintf(s->what, sizeof s->what, fmt, ap);
+    s->at = at;
+    s->grammar = grammar;
+    return false;
+}
+
+/* A grammar error. */
+static bool bad(scan *s, const unsigned char *at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static bool bad(scan *s, const unsigned char *at, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    report(s, at, true, fmt, ap);
+    va_end(ap);
+    return false;
+}
+
+/* Something refused by name: a raw control character, invalid UTF-8, a NUL, too deep. */
+static bool refuse(scan *s, const unsigned char *at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static bool refuse(scan *s, const unsigned char *at, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    report(s, at, false, fmt, ap);
+    va_end(ap);
+    return false;
+}
+
+static void skip_ws(scan *s)
+{
+    while (s->p < s->e && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
+        s->p++;
+}
+
+static bool is_digit(const scan *s)
+{
+    return s->p < s->e && *s->p >= '0' && *s->p <= '9';
+}
+
+static int hex_value(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* The four hex digits after "\u" at q (q points at the backslash); -1 if malformed. */
+static long escape_unit(const scan *s, const unsigned char *q)
+{
+    if (s->e - q < 2 + (long)HEX_DIGITS || q[0] != '\\' || q[1] != 'u')
+        return -1;
+    long v = 0;
+    for (unsigned i = 0; i < HEX_DIGITS; i++) {
+        int h = hex_value(q[2 + i]);
+        if (h < 0)
+            return -1;
+        v = v << 4 | h;
+    }
+    return v;
+}
+
+static bool scan_escape(scan *s)
+{
+    const unsigned char *q = s->p;
+    if (s->e - q < 2)
+        return bad(s, q, "the line ends inside a string");
+    switch (q[1]) {
+    case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+        s->p += 2;
+        return true;
+    case 'u':
+        break;
+    default:
+        return bad(s, q, "invalid escape: '%c' after a backslash",
+                   q[1] >= 0x20 && q[1] < 0x7F ? q[1] : '?');
+    }
+    long u = escape_unit(s, q);
+    if (u < 0)
+        return bad(s, q, "an escape 'u' needs four hex digits");
+    if (u == 0)
+        return refuse(s, q, "an escaped NUL (U+0000) in a string, which no name or value can hold");
+    if (u >= 0xDC00 && u <= 0xDFFF)
+        return refuse(s, q, "unpaired surrogate U+%04lX escaped in a string", u);
+    if (u >= 0xD800 && u <= 0xDBFF) {
+        long lo = escape_unit(s, q + 2 + HEX_DIGITS);
+        if (lo < 0xDC00 || lo > 0xDFFF)
+            return refuse(s, q, "unpaired surrogate U+%04lX escaped in a string", u);
+        s->p += 2 * (2 + HEX_DIGITS);
+        return true;
+    }
+    s->p += 2 + HEX_DIGITS;
+    return true;
+}
+
+static bool scan_string(scan *s)
+{
+    const unsigned char *start = s->p++; /* the opening quote */
+    while (s->p < s->e) {
+        unsigned c = *s->p;
+        if (c == '"') {
+            s->p++;
+            return true;
+        }
+        if (c == '\\') {
+            if (!scan_escape(s))
+                return false;
+            continue;
+        }
+        if (c == 0)
+            return refuse(s, s->p, "raw NUL byte in a string");
+        if (c < 0x20)
+            return refuse(s, s->p, "raw control character U+%04X in a string", c);
+        uint32_t cp;
+        size_t n = cli_utf8_decode(s->p, (size_t)(s->e - s->p), &cp);
+        if (n == 0)
+            return refuse(s, s->p, "invalid UTF-8 (byte 0x%02X) in a string", c);
+        s->p += n;
+    }
+    return bad(s, start, "string not terminated");
+}
+
+static bool scan_number(scan *s)
+{
+    const unsigned char *start = s->p;
+    if (*s->p == '-')
+        s->p++;
+    if (!is_digit(s))
+        return bad(s, start, "bad number");
+    if (*s->p == '0') {
+        s->p++;
+        if (is_digit(s))
+            return bad(s, start, "number with a leading zero");
+    } else
+        while (is_digit(s))
+            s->p++;
+    if (s->p < s->e && *s->p == '.') {
+        s->p++;
+        if (!is_digit(s))
+            return bad(s, start, "number without digits after the point");
+        while (is_digit(s))
+            s->p++;
+    }
+    if (s->p < s->e && (*s->p == 'e' || *s->p == 'E')) {
+        s->p++;
+        if (s->p < s->e && (*s->p == '+' || *s->p == '-'))
+            s->p++;
+        if (!is_digit(s))
+            return bad(s, start, "number without exponent digits");
+        while (is_digit(s))
+            s->p++;
+    }
+    return true;
+}
+
+static bool scan_literal(scan *s, const char *word)
+{
+    size_t n = strlen(word);
+    if ((size_t)(s->e - s->p) < n || memcmp(s->p, word, n) != 0)
+        return bad(s, s->p, "unexpected character");
+    s->p += n;
+    return true;
+}
+
+static bool scan_value(scan *s, int depth);
+
+/* An object or array; the opening bracket is at s->p. */
+static bool scan_container(scan *s, int depth)
+{
+    bool object = *s->p == '{';
+    unsigned char close = object ? '}' : ']';
+    if (depth >= JSON_MAX_DEPTH)
+        return refuse(s, s->p, "JSON nested deeper than %d levels", JSON_MAX_DEPTH);
+    s->p++;
+    skip_ws(s);
+    if (s->p < s->e && *s->p == close) {
+        s->p++;
+        return true;
+    }
+    for (;;) {
+        if (object) {
+            if (s->p >= s->e || *s->p != '"')
+                return bad(s, s->p, "expected a key in quotes");
+            if (!scan_string(s))
+                return false;
+            skip_ws(s);
+            if (s->p >= s->e || *s->p != ':')
+                return bad(s, s->p, "expected ':' after a key");
+            s->p++;
+        }
+        if (!scan_value(s, depth + 1))
+            return false;
+        skip_ws(s);
+        if (s->p < s->e && *s->p == ',') {
+            s->p++;
+            skip_ws(s);
+            continue;
+        }
+        if (s->p < s->e && *s->p == close) {
+            s->p++;
+            return true;
+        }
+        return bad(s, s->p, "expected ',' or '%c'", close);
+    }
+}
+
+static bool scan_value(scan *s, int depth)
+{
+    skip_ws(s);
+    if (s->p >= s->e)
+        return bad(s, s->p, "the line ends where a value should be");
+    switch (*s->p) {
+    case '{': case '[': return scan_container(s, depth);
+    case '"': return scan_string(s);
+    case 't': return scan_literal(s, "true");
+    case 'f': return scan_literal(s, "false");
+    case 'n': return scan_literal(s, "null");
+    default:
+        if (*s->p == '-' || (*s->p >= '0' && *s->p <= '9'))
+            return scan_number(s);
+        return bad(s, s->p, "unexpected character");
+    }
+}
+
+static int validate_line(parser *p, const char *line, size_t len)
+{
+    scan s = {(const unsigned char *)line, (const unsigned char *)line + len, NULL, false, ""};
+    if (len >= 3 && memcmp(line, UTF8_BOM, 3) == 0)
+        return fail(p, "a byte order mark (U+FEFF) at column 1; JSON Lines text is UTF-8 "
+                       "without one");
+    bool ok = scan_value(&s, 0);
+    if (ok) {
+        skip_ws(&s);
+        if (s.p < s.e)
+            ok = bad(&s, s.p, "text after the end of the JSON value");
+    }
+    if (ok)
+        return 0;
+    size_t col = (size_t)(s.at - (const unsigned char *)line) + 1;
+    return s.grammar ? fail(p, "malformed JSON at column %zu: %s", col, s.what)
+                     : fail(p, "%s at column %zu", s.what, col);
+}
+
+/* A key that appears twice in an object of the line (cJSON keeps both and lookups find the first,
+   so the second would be ignored without a word). */
+static int cmp_key(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int check_duplicates(parser *p, const cJSON *item, const char *where)
+{
+    if (cJSON_IsObject(item) && item->child && item->child->next) {
+        size_t n = 0;
+        for (const cJSON *c = item->child; c; c = c->next)
+            n++;
+        if (n > p->keys_cap) {
+            const char **k = realloc(p->keys, n * sizeof *k);
+            if (!k)
+                return fail(p, "out of memory");
+            p->keys = k;
+            p->keys_cap = n;
+        }
+        n = 0;
+        for (const cJSON *c = item->child; c; c = c->next)
+            p->keys[n++] = c->string;
+        qsort(p->keys, n, sizeof *p->keys, cmp_key);
+        for (size_t i = 1; i < n; i++)
+            if (strcmp(p->keys[i - 1], p->keys[i]) == 0)
+                return where ? fail(p, "duplicate key \"%s\" in \"%s\"", p->keys[i], where)
+                             : fail(p, "duplicate key \"%s\"", p->keys[i]);
+    }
+    for (const cJSON *c = item->child; c; c = c->next)
+        if (c->child && check_duplicates(p, c, c->string ? c->string : where))
+            return -1;
+    return 0;
+}
+
 static int read_line(parser *p, const char *line, size_t len)
 {
     cli_table *t = p->t;
+    if (validate_line(p, line, len))
+        return -1;
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(line, len, &end, 0);
-    if (!root) {
+    if (!root) { /* valid JSON that cJSON cannot hold (e.g. a number of over 63 characters) */
         size_t col = end && end >= line ? (size_t)(end - line) + 1 : 1;
         return fail(p, "malformed JSON near column %zu", col);
     }
@@ -229,6 +552,8 @@ static int read_line(parser *p, const char *line, size_t len)
         fail(p, "expected a JSON object");
         goto done;
     }
+    if (check_duplicates(p, root, NULL))
+        goto done;
     bool first = t->models == NULL;
     if (first && t->format == CLI_FORMAT_AUTO) {
         if (cJSON_GetObjectItemCaseSensitive(root, "scores"))
@@ -290,38 +615,128 @@ done:
     return rc;
 }
 
+/* ---------------------------------------------------------------------------------------------
+ * Lines: split the input at '\n' (a line may span chunks), skip blank lines, bound line length.
+ * ------------------------------------------------------------------------------------------- */
+static int one_line(parser *p, const char *s, size_t len)
+{
+    p->lineno++;
+    if (len && s[len - 1] == '\r')
+        len--;
+    size_t k = 0;
+    while (k < len && (s[k] == ' ' || s[k] == '\t'))
+        k++;
+    if (k == len)
+        return 0;
+    if (len > CLI_MAX_LINE)
+        return fail(p, "line of %zu bytes (at most %zu)", len, (size_t)CLI_MAX_LINE);
+    return read_line(p, s, len);
+}
+
+int cli_jsonl_begin(cli_jsonl_reader **out, cli_table *t, cli_format fmt, const char *name,
+                    char *err, size_t errlen)
+{
+    memset(t, 0, sizeof *t);
+    t->format = fmt;
+    parser *p = calloc(1, sizeof *p);
+    *out = p;
+    if (!p) {
+        snprintf(err, errlen, "%s: out of memory", name ? name : "<data>");
+        return -1;
+    }
+    p->t = t;
+    p->name = name ? name : "<data>";
+    p->err = err;
+    p->errlen = errlen;
+    return 0;
+}
+
+static int append_pending(parser *p, const char *s, size_t n)
+{
+    if (p->pending_len + n > CLI_MAX_LINE + 1) { /* + 1: room for a '\r' before the '\n' */
+        p->lineno++;
+        return fail(p, "line longer than %zu bytes", (size_t)CLI_MAX_LINE);
+    }
+    if (p->pending_len + n > p->pending_cap) {
+        size_t cap = p->pending_cap ? p->pending_cap : FIRST_PENDING;
+        while (cap < p->pending_len + n)
+            cap *= 2;
+        char *b = realloc(p->pending, cap);
+        if (!b)
+            return fail(p, "out of memory for a line of %zu bytes", p->pending_len + n);
+        p->pending = b;
+        p->pending_cap = cap;
+    }
+    memcpy(p->pending + p->pending_len, s, n);
+    p->pending_len += n;
+    return 0;
+}
+
+int cli_jsonl_feed(cli_jsonl_reader *p, const void *data, size_t size)
+{
+    if (p->failed)
+        return -1;
+    const char *s = data, *e = s + size;
+    while (s < e) {
+        if (p->pending_len == 0) { /* fast path for runs of empty lines */
+            const char *q = s;
+            while (q < e && *q == '\n')
+                q++;
+            p->lineno += (size_t)(q - s);
+            if ((s = q) == e)
+                break;
+        }
+        const char *nl = memchr(s, '\n', (size_t)(e - s));
+        if (!nl)
+            return append_pending(p, s, (size_t)(e - s));
+        int rc;
+        if (p->pending_len) {
+            if (append_pending(p, s, (size_t)(nl - s)))
+                return -1;
+            rc = one_line(p, p->pending, p->pending_len);
+            p->pending_len = 0;
+        } else
+            rc = one_line(p, s, (size_t)(nl - s));
+        if (rc)
+            return -1;
+        s = nl + 1;
+    }
+    return 0;
+}
+
+void cli_jsonl_reader_free(cli_jsonl_reader *p)
+{
+    if (!p)
+        return;
+    free(p->pending);
+    free(p->keys);
+    free(p);
+}
+
+int cli_jsonl_finish(cli_jsonl_reader *p)
+{
+    if (!p)
+        return -1;
+    cli_table *t = p->t;
+    int rc = p->failed ? -1 : 0;
+    if (rc == 0 && p->pending_len)
+        rc = one_line(p, p->pending, p->pending_len);
+    if (rc == 0 && t->n == 0) {
+        snprintf(p->err, p->errlen, "%s: no data lines", p->name);
+        rc = -1;
+    }
+    if (rc)
+        cli_table_free(t);
+    cli_jsonl_reader_free(p);
+    return rc;
+}
+
 int cli_jsonl_parse(cli_table *out, const void *data, size_t size, cli_format fmt,
                     const char *name, char *err, size_t errlen)
 {
-    memset(out, 0, sizeof *out);
-    out->format = fmt;
-    parser p;
-    memset(&p, 0, sizeof p);
-    p.t = out;
-    p.name = name ? name : "<data>";
-    p.err = err;
-    p.errlen = errlen;
-    const char *s = data, *e = s + size;
-    while (s < e) {
-        const char *nl = memchr(s, '\n', (size_t)(e - s));
-        const char *le = nl ? nl : e;
-        p.lineno++;
-        size_t len = (size_t)(le - s);
-        if (len && s[len - 1] == '\r')
-            len--;
-        size_t k = 0;
-        while (k < len && (s[k] == ' ' || s[k] == '\t'))
-            k++;
-        if (k < len && read_line(&p, s, len)) {
-            cli_table_free(out);
-            return -1;
-        }
-        s = nl ? nl + 1 : e;
-    }
-    if (out->n == 0) {
-        snprintf(err, errlen, "%s: no data lines", p.name);
-        cli_table_free(out);
+    cli_jsonl_reader *p;
+    if (cli_jsonl_begin(&p, out, fmt, name, err, errlen))
         return -1;
-    }
-    return 0;
+    cli_jsonl_feed(p, data, size);
+    return cli_jsonl_finish(p);
 }

@@ -14,6 +14,13 @@
    The split: when the first line has "split", every line must have "split" equal to "train" or
    "test"; otherwise no line may have it.
 
+   Each line must be one JSON object, strictly by RFC 8259: nothing after it, UTF-8 only, no raw
+   control characters (U+0000..U+001F) inside strings, no \u0000 (a NUL cannot be part of a C
+   string), no unpaired surrogates, no leading zeros or bare points in numbers, no key twice in
+   any object, at most 256 levels of nesting, at most CLI_MAX_LINE bytes. Model names may not
+   contain control characters (C0, DEL, C1). cJSON alone accepts all of these, mostly by
+   ignoring a part of the line.
+
    Every function here returns 0 or -1 with the reason in err ("FILE:LINE: what is wrong"); none
    exits or prints. The *_parse functions read a memory buffer (for fuzzing). */
 #ifndef AV_CLI_JSONL_H
@@ -41,14 +48,28 @@ typedef struct cli_table {
     cli_format format;    /* the format actually read */
 } cli_table;
 
-/* Largest number of lines (rows) accepted, and of models per line. */
+/* Largest number of lines (rows) accepted, of models per line, and of bytes in one line. */
 #define CLI_MAX_ROWS ((size_t)1 << 31)
 #define CLI_MAX_MODELS 256u
+#define CLI_MAX_LINE ((size_t)64 << 20)
 
+/* Streaming: begin, feed the data in chunks of any size (a line may span chunks; only the table
+   and the current line are kept, so memory does not grow with blank lines or with the JSON text),
+   then finish, which always frees the reader: it returns 0 with the table, or -1 (table freed,
+   reason in err) if any feed failed or there are no data lines. */
+typedef struct cli_jsonl_reader cli_jsonl_reader;
+int cli_jsonl_begin(cli_jsonl_reader **r, cli_table *out, cli_format fmt, const char *name,
+                    char *err, size_t errlen);
+int cli_jsonl_feed(cli_jsonl_reader *r, const void *data, size_t size);
+int cli_jsonl_finish(cli_jsonl_reader *r);
+void cli_jsonl_reader_free(cli_jsonl_reader *r); /* on failure, with cli_table_free of the table */
+
+/* The whole buffer at once (begin, one feed, finish). */
 int cli_jsonl_parse(cli_table *out, const void *data, size_t size, cli_format fmt,
                     const char *name, char *err, size_t errlen);
-/* Defined in dataset.c (reads the file with cli_read_file, plain or gzip). */
-int cli_jsonl_load(cli_table *out, const char *path, cli_format fmt, char *err, size_t errlen);
+/* Defined in dataset.c: streams the file through cli_input (plain or gzip, at most max_bytes). */
+int cli_jsonl_load(cli_table *out, const char *path, cli_format fmt, uint64_t max_bytes,
+                   char *err, size_t errlen);
 void cli_table_free(cli_table *t);
 /* Column of a model name, or -1. */
 int cli_table_model(const cli_table *t, const char *name);

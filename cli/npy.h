@@ -8,6 +8,7 @@
 #define AV_CLI_NPY_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct cli_matrix {
     float *data; /* rows x cols, row-major */
@@ -21,8 +22,10 @@ int cli_npy_parse(cli_matrix *out, const void *data, size_t size, const char *na
                   size_t errlen);
 int cli_raw_f32_parse(cli_matrix *out, const void *data, size_t size, size_t dim, const char *name,
                       char *err, size_t errlen);
-/* Defined in dataset.c. dim == 0: .npy; dim > 0: raw float32 rows of dim values. */
-int cli_matrix_load(cli_matrix *out, const char *path, size_t dim, char *err, size_t errlen);
+/* Defined in dataset.c. dim == 0: .npy; dim > 0: raw float32 rows of dim values. The file (plain
+   or gzip) may hold at most max_bytes bytes (cli/input.h). */
+int cli_matrix_load(cli_matrix *out, const char *path, size_t dim, uint64_t max_bytes, char *err,
+                    size_t errlen);
 void cli_matrix_free(cli_matrix *m);
 
 #endif

@@ -54,11 +54,32 @@ static av_eval_metrics get_metrics(const av_eval_result *res)
     return mt;
 }
 
-static int name_width(const av_eval_result *res)
+static void free_names(char **names, size_t m)
+{
+    if (names)
+        for (size_t i = 0; i < m; i++)
+            free(names[i]);
+    free(names);
+}
+
+/* The model names escaped for text output (cli_text), or NULL if out of memory. */
+static char **text_names(const av_eval_result *res)
+{
+    size_t m = av_eval_n_models(res);
+    char **names = calloc(m ? m : 1, sizeof *names);
+    for (size_t i = 0; names && i < m; i++)
+        if (!(names[i] = cli_text(av_eval_model_name(res, i)))) {
+            free_names(names, i);
+            return NULL;
+        }
+    return names;
+}
+
+static int name_width(char *const *names, size_t m)
 {
     int w = MIN_NAME_WIDTH;
-    for (size_t i = 0; i < av_eval_n_models(res); i++) {
-        int l = (int)strlen(av_eval_model_name(res, i));
+    for (size_t i = 0; i < m; i++) {
+        int l = (int)strlen(names[i]);
         w = l > w ? l : w;
     }
     return w;
@@ -111,23 +132,33 @@ static void metric_line(FILE *f, const char *label, const char *value, const cha
     fprintf(f, "  %-14s %14s   (%s)\n", label, value, note);
 }
 
-void cli_report_table(FILE *f, const cli_report *rep)
+int cli_report_table(FILE *f, const cli_report *rep)
 {
     const av_eval_result *res = rep->res;
     av_eval_metrics mt = get_metrics(res);
-    int w = name_width(res);
     size_t m = av_eval_n_models(res), na = av_eval_n_alphas(res);
-    fprintf(f, "Router  %s: %zu clusters", rep->router_path, rep->n_clusters);
+    char **names = text_names(res);
+    char *router = cli_text(rep->router_path), *data = cli_text(rep->data_path),
+         *emb = cli_text(rep->emb_path);
+    if (!names || !router || !data || !emb) {
+        free_names(names, m);
+        free(router);
+        free(data);
+        free(emb);
+        return -1;
+    }
+    int w = name_width(names, m);
+    fprintf(f, "Router  %s: %zu clusters", router, rep->n_clusters);
     if (rep->members > 1)
         fprintf(f, " (%zu clusterings of %zu)", rep->members, rep->n_clusters / rep->members);
     fprintf(f, ", top_p %zu, %zu models\n", rep->top_p, m);
-    fprintf(f, "Data    %s (%s), %zu rows: %s\n\n", rep->data_path, rep->emb_path,
-            av_eval_n_rows(res), rep->split_desc);
+    fprintf(f, "Data    %s (%s), %zu rows: %s\n\n", data, emb, av_eval_n_rows(res),
+            rep->split_desc);
     fprintf(f, "%-*s   %8s  %12s  %12s  %8s\n", w + 2, "Single models", "score", "cost/query",
             "total cost", "rows");
     for (size_t i = 0; i < m; i++) {
         av_eval_point p = get_model(res, i);
-        fprintf(f, "  %-*s %c %7.2f%%  %12.4e  %12.4e  %8zu\n", w, av_eval_model_name(res, i),
+        fprintf(f, "  %-*s %c %7.2f%%  %12.4e  %12.4e  %8zu\n", w, names[i],
                 (int32_t)i == mt.best_model ? '*' : ' ', p.mean_score * PERCENT, p.mean_cost,
                 p.total_cost, p.n_scored);
     }
@@ -143,7 +174,7 @@ void cli_report_table(FILE *f, const cli_report *rep)
         snprintf(label, sizeof label, "alpha %.4g", p.alpha);
         fprintf(f, "  %-*s   %7.2f%%  %12.4e  %11.1f%%  %8zu  %s (%.0f%%)\n", w, label,
                 p.mean_score * PERCENT, p.mean_cost, p.mean_cost / mt.best_cost * PERCENT,
-                p.n_missing, av_eval_model_name(res, top), share * PERCENT);
+                p.n_missing, names[top], share * PERCENT);
     }
     av_eval_point o = get_oracle(res);
     fprintf(f, "\n  %-*s   %7.2f%%  %12.4e  %11.1f%%  %8zu\n\n", w, "Oracle",
@@ -158,11 +189,10 @@ void cli_report_table(FILE *f, const cli_report *rep)
         if (kind == AV_EVAL_ROUTER)
             fprintf(f, "%s alpha %.4g", t ? "," : "", get_alpha(res, idx).alpha);
         else
-            fprintf(f, "%s %s", t ? "," : "", av_eval_model_name(res, idx));
+            fprintf(f, "%s %s", t ? "," : "", names[idx]);
     }
     fprintf(f, "\n\nHeadline metrics (best single model: %s, %.2f%%, %.4e per query)\n",
-            av_eval_model_name(res, (size_t)mt.best_model), mt.best_score * PERCENT,
-            mt.best_cost);
+            mt.best_model >= 0 ? names[mt.best_model] : "-", mt.best_score * PERCENT, mt.best_cost);
     size_t ba = best_alpha(res), cs = cheapest_reaching(res, mt.best_score),
            ct = cheapest_reaching(res, mt.target_fraction * mt.best_score);
     char label[32], value[32], note[128];
@@ -193,6 +223,11 @@ void cli_report_table(FILE *f, const cli_report *rep)
     snprintf(note, sizeof note, "best score under a budget of x * %.4e, mean over x in [0, 1]",
              mt.max_cost);
     metric_line(f, "AUC", value, note);
+    free_names(names, m);
+    free(router);
+    free(data);
+    free(emb);
+    return 0;
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -227,6 +262,31 @@ static int write_text(const char *path, const char *text, char *err, size_t errl
     return ok ? 0 : -1;
 }
 
+/* Strings from files and the command line, made valid UTF-8 for cJSON (cli_json_text). */
+static cJSON *json_string(const char *s)
+{
+    char *t = cli_json_text(s);
+    cJSON *o = t ? cJSON_CreateString(t) : NULL;
+    free(t);
+    return o;
+}
+
+static void add_string(cJSON *obj, const char *key, const char *s)
+{
+    cJSON *v = json_string(s);
+    if (v && !cJSON_AddItemToObject(obj, key, v))
+        cJSON_Delete(v);
+}
+
+static void add_number_named(cJSON *obj, const char *name, double x)
+{
+    char *k = cli_json_text(name);
+    cJSON *v = k ? cJSON_CreateNumber(x) : NULL;
+    if (v && !cJSON_AddItemToObject(obj, k, v))
+        cJSON_Delete(v);
+    free(k);
+}
+
 static cJSON *build_json(const cli_report *rep)
 {
     const av_eval_result *res = rep->res;
@@ -234,16 +294,16 @@ static cJSON *build_json(const cli_report *rep)
     av_eval_metrics mt = get_metrics(res);
     cJSON *root = cJSON_CreateObject();
     cJSON *router = cJSON_AddObjectToObject(root, "router");
-    cJSON_AddStringToObject(router, "path", rep->router_path);
+    add_string(router, "path", rep->router_path);
     cJSON_AddNumberToObject(router, "n_clusters", (double)rep->n_clusters);
     cJSON_AddNumberToObject(router, "top_p", (double)rep->top_p);
     cJSON_AddNumberToObject(router, "members", (double)rep->members);
     cJSON *models = cJSON_AddArrayToObject(router, "models");
     for (size_t i = 0; i < m; i++)
-        cJSON_AddItemToArray(models, cJSON_CreateString(av_eval_model_name(res, i)));
+        cJSON_AddItemToArray(models, json_string(av_eval_model_name(res, i)));
     cJSON *data = cJSON_AddObjectToObject(root, "data");
-    cJSON_AddStringToObject(data, "path", rep->data_path);
-    cJSON_AddStringToObject(data, "embeddings", rep->emb_path);
+    add_string(data, "path", rep->data_path);
+    add_string(data, "embeddings", rep->emb_path);
     cJSON_AddStringToObject(data, "split", rep->split_desc);
     cJSON_AddNumberToObject(data, "rows", (double)av_eval_n_rows(res));
 
@@ -251,7 +311,7 @@ static cJSON *build_json(const cli_report *rep)
     for (size_t i = 0; i < m; i++) {
         av_eval_point p = get_model(res, i);
         cJSON *o = point_json(&p, false);
-        cJSON_AddStringToObject(o, "model", av_eval_model_name(res, i));
+        add_string(o, "model", av_eval_model_name(res, i));
         cJSON_AddItemToArray(singles, o);
     }
     cJSON *sweep = cJSON_AddArrayToObject(root, "router_points");
@@ -263,7 +323,7 @@ static cJSON *build_json(const cli_report *rep)
         for (size_t i = 0; i < m; i++) {
             double s = 0.0;
             av_eval_alpha_share(res, a, i, &s);
-            cJSON_AddNumberToObject(share, av_eval_model_name(res, i), s);
+            add_number_named(share, av_eval_model_name(res, i), s);
         }
         cJSON_AddItemToArray(sweep, o);
     }
@@ -280,13 +340,13 @@ static cJSON *build_json(const cli_report *rep)
         if (kind == AV_EVAL_ROUTER)
             cJSON_AddNumberToObject(e, "alpha", p.alpha);
         else
-            cJSON_AddStringToObject(e, "model", av_eval_model_name(res, idx));
+            add_string(e, "model", av_eval_model_name(res, idx));
         cJSON_AddNumberToObject(e, "mean_score", p.mean_score);
         cJSON_AddNumberToObject(e, "mean_cost", p.mean_cost);
         cJSON_AddItemToArray(front, e);
     }
     cJSON *met = cJSON_AddObjectToObject(root, "metrics");
-    cJSON_AddStringToObject(met, "best_model", av_eval_model_name(res, (size_t)mt.best_model));
+    add_string(met, "best_model", av_eval_model_name(res, (size_t)mt.best_model));
     cJSON_AddNumberToObject(met, "best_score", mt.best_score);
     cJSON_AddNumberToObject(met, "best_cost", mt.best_cost);
     cJSON_AddNumberToObject(met, "perf_gain", mt.perf_gain);
@@ -329,7 +389,16 @@ int cli_report_json(const cli_report *rep, const char *path, char *err, size_t e
 static void csv_line(FILE *f, const char *kind, const char *name, const av_eval_point *p,
                      double best_cost)
 {
-    fprintf(f, "%s,\"%s\",", kind, name);
+    /* The name escaped for text (no control characters or invalid UTF-8), quoted by RFC 4180. */
+    char *t = cli_text(name);
+    fprintf(f, "%s,\"", kind);
+    for (const char *c = t ? t : "?"; *c; c++) {
+        if (*c == '"')
+            fputc('"', f);
+        fputc(*c, f);
+    }
+    fputs("\",", f);
+    free(t);
     if (isnan(p->alpha))
         fputc(',', f);
     else
@@ -396,9 +465,12 @@ static double sy(const axis *y, double v)
     return PLOT_B - (v - y->lo) / (y->hi - y->lo) * (PLOT_B - PLOT_T);
 }
 
-static void xml_text(FILE *f, const char *s)
+/* Text content: escaped for text first (XML 1.0 allows no control characters but tab, newline
+   and carriage return, and needs valid UTF-8), then the XML specials. */
+static void xml_text(FILE *f, const char *raw)
 {
-    for (; *s; s++) {
+    char *t = cli_text(raw);
+    for (const char *s = t ? t : "?"; *s; s++) {
         switch (*s) {
         case '<': fputs("&lt;", f); break;
         case '>': fputs("&gt;", f); break;
@@ -407,6 +479,7 @@ static void xml_text(FILE *f, const char *s)
         default: fputc(*s, f);
         }
     }
+    free(t);
 }
 
 static void svg_axes(FILE *f, const axis *x, const axis *y)

@@ -1,4 +1,4 @@
-/* Helpers shared by the subcommands: messages, whole-file reading (plain or gzip), option values. */
+/* Helpers shared by the subcommands: messages and option values. */
 #include "cli.h"
 
 #include <errno.h>
@@ -8,11 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <zlib.h>
 
-/* gzread takes an unsigned int count: read in chunks of this size. */
-#define READ_CHUNK ((size_t)1 << 24)
-#define GZ_BUFFER (1u << 17)
 /* Most alphas accepted from a command line (0:1:0.0001 is 10001). */
 #define MAX_ALPHAS 10001u
 /* Slack when counting a:b:step values, so that 0:1:0.05 includes 1 despite rounding. */
@@ -22,76 +18,23 @@ void cli_error(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("avengers: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
+    char *msg = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (msg) {
+        va_start(ap, fmt);
+        vsnprintf(msg, (size_t)n + 1, fmt, ap);
+        va_end(ap);
+    }
+    fputs("avengers: ", stderr);
+    cli_put_text(stderr, msg ? msg : "(out of memory formatting the message)");
+    fputc('\n', stderr);
+    free(msg);
 }
 
 bool cli_stderr_is_tty(void)
 {
     return isatty(STDERR_FILENO) == 1;
-}
-
-int cli_read_file(const char *path, unsigned char **data, size_t *size, char *err, size_t errlen)
-{
-    *data = NULL;
-    *size = 0;
-    errno = 0;
-    gzFile f = gzopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot open: %s", path,
-                 errno ? strerror(errno) : "out of memory");
-        return -1;
-    }
-    gzbuffer(f, GZ_BUFFER);
-    size_t cap = 0, n = 0;
-    unsigned char *buf = NULL;
-    for (;;) {
-        if (cap - n < READ_CHUNK) {
-            size_t ncap = cap ? cap * 2 : READ_CHUNK;
-            unsigned char *nb = realloc(buf, ncap);
-            if (!nb) {
-                free(buf);
-                gzclose(f);
-                snprintf(err, errlen, "%s: out of memory after %zu bytes", path, n);
-                return -1;
-            }
-            buf = nb;
-            cap = ncap;
-        }
-        int got = gzread(f, buf + n, (unsigned)READ_CHUNK);
-        if (got < 0) {
-            int zerr;
-            const char *msg = gzerror(f, &zerr);
-            snprintf(err, errlen, "%s: read error: %s", path,
-                     zerr == Z_ERRNO ? strerror(errno) : msg);
-            free(buf);
-            gzclose(f);
-            return -1;
-        }
-        if (got == 0)
-            break;
-        n += (size_t)got;
-    }
-    int zerr;
-    const char *msg = gzerror(f, &zerr);
-    if (zerr != Z_OK && zerr != Z_BUF_ERROR) {
-        snprintf(err, errlen, "%s: read error: %s", path, msg);
-        free(buf);
-        gzclose(f);
-        return -1;
-    }
-    if (zerr == Z_BUF_ERROR) {
-        snprintf(err, errlen, "%s: truncated gzip data", path);
-        free(buf);
-        gzclose(f);
-        return -1;
-    }
-    gzclose(f);
-    *data = buf;
-    *size = n;
-    return 0;
 }
 
 bool cli_parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
