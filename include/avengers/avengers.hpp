@@ -13,6 +13,12 @@
  *   Nothing is copied: the pointer goes to the C call as it is.
  * - Thread-safety is the C library's (docs/THREADING.md): route() and profile_update() may run
  *   concurrently on one Router from many threads; set_top_p() and set_meta() must not.
+ * - Arguments are checked before they reach C. Integers (indices, top_p, counts, seeds) are taken
+ *   as any integer type and must fit the C parameter: a negative or too large value throws (the
+ *   argument named in what(); AV_EMODEL for a model index, AV_ERANGE for a cluster index,
+ *   AV_EINVAL otherwise) instead of being narrowed. A std::string holding '\0' throws AV_EINVAL
+ *   (C would cut it there). Whether a name is acceptable (UTF-8 without control characters) is
+ *   the library's rule and its own error.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -23,9 +29,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -65,6 +73,57 @@ inline int check(int rc)
     return rc;
 }
 template <class C> inline auto data_of(const C &c) -> decltype(c.data()) { return c.data(); }
+
+/* Integer arguments: any integer type but bool, checked by narrow() against the C parameter. */
+template <class I>
+using if_integer = std::enable_if_t<std::is_integral<I>::value && !std::is_same<I, bool>::value, int>;
+
+/* Whether v is a value of To (as C++20's std::in_range). */
+template <class To, class From> constexpr bool in_range(From v) noexcept
+{
+    if constexpr (std::is_signed<From>::value) {
+        if (v < 0) {
+            if constexpr (std::is_signed<To>::value)
+                return static_cast<std::intmax_t>(v) >= static_cast<std::intmax_t>(std::numeric_limits<To>::min());
+            else
+                return false;
+        }
+    }
+    return static_cast<std::uintmax_t>(v) <= static_cast<std::uintmax_t>(std::numeric_limits<To>::max());
+}
+
+/* v as the C parameter's type To, or Error(code) naming the argument: never a silent narrowing
+   (-1 into a uint32_t, 2^32 + 2 into a uint32_t, 2^31 into an int32_t). */
+template <class To, class From> inline To narrow(From v, const char *what, int code = AV_EINVAL)
+{
+    static_assert(std::is_integral<From>::value, "an integer argument is expected");
+    if (!in_range<To>(v))
+        throw Error(code, std::string(what) + " = " + std::to_string(v) +
+                              " is out of range of the C API's parameter (" +
+                              std::to_string(std::numeric_limits<To>::min()) + " to " +
+                              std::to_string(std::numeric_limits<To>::max()) + ")");
+    return static_cast<To>(v);
+}
+
+/* s.c_str() for a C call, or Error(AV_EINVAL) when s holds '\0' (C would see only the part
+   before it). */
+inline const char *c_str(const std::string &s, const char *what)
+{
+    std::size_t at = s.find('\0');
+    if (at != std::string::npos)
+        throw Error(AV_EINVAL, std::string(what) + " contains a NUL byte at offset " + std::to_string(at) +
+                                   " (C would cut it there)");
+    return s.c_str();
+}
+
+/* C pointers to the names (each checked as c_str does), valid while models lives. */
+inline std::vector<const char *> c_names(const std::vector<std::string> &models)
+{
+    std::vector<const char *> names;
+    for (std::size_t i = 0; i < models.size(); i++)
+        names.push_back(c_str(models[i], ("model name " + std::to_string(i)).c_str()));
+    return names;
+}
 } // namespace detail
 
 inline std::string version() { return av_version_string(); }
@@ -104,9 +163,21 @@ public:
     TuneOptions &temperatures(std::vector<float> v) { temp_ = std::move(v); return *this; }
     /* Ensemble sizes (FitOptions::members), each 1..AV_MAX_MEMBERS. */
     TuneOptions &members(std::vector<uint32_t> v) { members_ = std::move(v); return *this; }
-    TuneOptions &n_folds(uint32_t v) { c_.n_folds = v; return *this; }
-    TuneOptions &n_alphas(uint32_t v) { c_.n_alphas = v; return *this; }
-    TuneOptions &n_init(uint32_t v) { c_.n_init = v; return *this; }
+    template <class I, detail::if_integer<I> = 0> TuneOptions &n_folds(I v)
+    {
+        c_.n_folds = detail::narrow<uint32_t>(v, "n_folds");
+        return *this;
+    }
+    template <class I, detail::if_integer<I> = 0> TuneOptions &n_alphas(I v)
+    {
+        c_.n_alphas = detail::narrow<uint32_t>(v, "n_alphas");
+        return *this;
+    }
+    template <class I, detail::if_integer<I> = 0> TuneOptions &n_init(I v)
+    {
+        c_.n_init = detail::narrow<uint32_t>(v, "n_init");
+        return *this;
+    }
     /* Also turn the no-worse-than-best-single guard on in the result, with this margin. */
     TuneOptions &guard(bool on, double margin = 0.0)
     {
@@ -163,19 +234,43 @@ private:
 struct FitOptions {
     av_fit_options c;
     FitOptions() { av_fit_options_init(&c); }
-    FitOptions &n_clusters(uint32_t v) { c.n_clusters = v; return *this; }
-    FitOptions &top_p(uint32_t v) { c.top_p = v; return *this; }
-    FitOptions &n_init(uint32_t v) { c.n_init = v; return *this; }
-    FitOptions &max_iter(uint32_t v) { c.max_iter = v; return *this; }
+    template <class I, detail::if_integer<I> = 0> FitOptions &n_clusters(I v)
+    {
+        c.n_clusters = detail::narrow<uint32_t>(v, "n_clusters");
+        return *this;
+    }
+    template <class I, detail::if_integer<I> = 0> FitOptions &top_p(I v)
+    {
+        c.top_p = detail::narrow<uint32_t>(v, "top_p");
+        return *this;
+    }
+    template <class I, detail::if_integer<I> = 0> FitOptions &n_init(I v)
+    {
+        c.n_init = detail::narrow<uint32_t>(v, "n_init");
+        return *this;
+    }
+    template <class I, detail::if_integer<I> = 0> FitOptions &max_iter(I v)
+    {
+        c.max_iter = detail::narrow<uint32_t>(v, "max_iter");
+        return *this;
+    }
     FitOptions &tol(float v) { c.tol = v; return *this; }
-    FitOptions &seed(uint64_t v) { c.seed = v; return *this; }
+    template <class I, detail::if_integer<I> = 0> FitOptions &seed(I v)
+    {
+        c.seed = detail::narrow<uint64_t>(v, "seed");
+        return *this;
+    }
     FitOptions &centroid_type(av_centroid_type v) { c.centroid_type = static_cast<uint32_t>(v); return *this; }
     /* The string must outlive the fit call. */
     FitOptions &embedder_id(const char *v) { c.embedder_id = v; return *this; }
     /* Beyond the paper: an ensemble of v independent clusterings of n_clusters each; a query uses
        its top_p nearest clusters in every member (1, the default, is the paper; at most
        AV_MAX_MEMBERS, and v * top_p <= AV_MAX_TOP_P, else fit() throws AV_EINVAL). */
-    FitOptions &members(uint32_t v) { c.members = v; return *this; }
+    template <class I, detail::if_integer<I> = 0> FitOptions &members(I v)
+    {
+        c.members = detail::narrow<uint32_t>(v, "members");
+        return *this;
+    }
     /* Beyond the paper: choose n_clusters, top_p, members, kappa and weighting by
        cross-validation over t's candidate lists. t must outlive the fit call, which writes
        t.best_auc(). */
@@ -195,18 +290,48 @@ struct RouteOptions {
         av_route_options_init(&c);
         c.alpha = alpha;
     }
-    RouteOptions &top_p(uint32_t v) { c.top_p = v; return *this; }
+    template <class I, detail::if_integer<I> = 0> RouteOptions &top_p(I v)
+    {
+        c.top_p = detail::narrow<uint32_t>(v, "top_p");
+        return *this;
+    }
     RouteOptions &max_expected_cost(double v) { c.flags |= AV_ROUTE_MAX_COST; c.max_expected_cost = v; return *this; }
     RouteOptions &min_expected_score(double v) { c.flags |= AV_ROUTE_MIN_SCORE; c.min_expected_score = v; return *this; }
-    /* mask[i] != 0 allows model i; the vector must outlive the call. */
+    /* mask[i] == 1 allows model i, 0 forbids it (models past the mask's end are forbidden). The
+       mask is copied; a value other than 0 and 1 throws AV_EINVAL here, and Router::route_ex
+       throws AV_EMODEL when it allows a model the router does not have. */
     RouteOptions &model_mask(const std::vector<uint8_t> &mask)
     {
-        c.model_mask = mask.data();
-        c.model_mask_len = mask.size();
+        for (std::size_t i = 0; i < mask.size(); i++)
+            if (mask[i] > 1)
+                throw Error(AV_EINVAL, "model_mask[" + std::to_string(i) + "] = " +
+                                           std::to_string(mask[i]) + ": use 0 or 1");
+        mask_ = mask;
+        has_mask_ = true;
+        c.model_mask = mask_.data();
+        c.model_mask_len = mask_.size();
         return *this;
     }
     /* The string must outlive the call. */
     RouteOptions &embedder_id(const char *id) { c.embedder_id = id; return *this; }
+
+    /* The C options for a call: c, with the mask pointing into this object (also after a copy);
+       an empty mask stays "no model allowed" (a NULL pointer would mean "every model"). */
+    av_route_options get() const noexcept
+    {
+        static const uint8_t none = 0;
+        av_route_options o = c;
+        if (has_mask_) {
+            o.model_mask = mask_.empty() ? &none : mask_.data();
+            o.model_mask_len = mask_.size();
+        }
+        return o;
+    }
+    const std::vector<uint8_t> *mask() const noexcept { return has_mask_ ? &mask_ : nullptr; }
+
+private:
+    std::vector<uint8_t> mask_;
+    bool has_mask_ = false;
 };
 
 /* The router's estimator defaults (av_estimator_options) for Router::set_estimator, initialised
@@ -229,7 +354,11 @@ struct EstimatorOptions {
         return *this;
     }
     /* AV_WEIGHTING_HARD or AV_WEIGHTING_SOFTMAX. */
-    EstimatorOptions &weighting(uint32_t v) { c.weighting = v; return *this; }
+    template <class I, detail::if_integer<I> = 0> EstimatorOptions &weighting(I v)
+    {
+        c.weighting = detail::narrow<uint32_t>(v, "weighting");
+        return *this;
+    }
     EstimatorOptions &temperature(float v) { c.temperature = v; return *this; }
     /* The no-worse-than-best-single guard, and the margin the rule's choice must beat it by. */
     EstimatorOptions &guard(bool on, double margin = 0.0)
@@ -240,7 +369,11 @@ struct EstimatorOptions {
     }
     EstimatorOptions &guard_margin(double v) { c.guard_margin = v; return *this; }
     /* AV_NORMALISE_CLUSTER (the paper) or AV_NORMALISE_GLOBAL. */
-    EstimatorOptions &normalisation(uint32_t v) { c.normalisation = v; return *this; }
+    template <class I, detail::if_integer<I> = 0> EstimatorOptions &normalisation(I v)
+    {
+        c.normalisation = detail::narrow<uint32_t>(v, "normalisation");
+        return *this;
+    }
 
     double kappa() const noexcept { return c.kappa; }
     uint32_t weighting() const noexcept { return c.weighting; }
@@ -292,7 +425,7 @@ public:
     static Router load(const std::string &path)
     {
         av_router *r = nullptr;
-        detail::check(av_router_load(&r, path.c_str()));
+        detail::check(av_router_load(&r, detail::c_str(path, "path")));
         return Router(r);
     }
     static Router load_buffer(const void *data, std::size_t size)
@@ -302,19 +435,22 @@ public:
         return Router(r);
     }
     /* centroids: n_clusters x dim; counts, sum_scores, sum_costs: n_clusters x n_models. */
-    static Router from_parts(std::size_t dim, const std::vector<std::string> &models,
+    template <class D, class P, detail::if_integer<D> = 0, detail::if_integer<P> = 0>
+    static Router from_parts(D dim_arg, const std::vector<std::string> &models,
                              const std::vector<float> &centroids, const std::vector<double> &counts,
                              const std::vector<double> &sum_scores,
-                             const std::vector<double> &sum_costs, uint32_t top_p)
+                             const std::vector<double> &sum_costs, P top_p_arg)
     {
+        std::size_t dim = detail::narrow<std::size_t>(dim_arg, "dim");
+        uint32_t top_p = detail::narrow<uint32_t>(top_p_arg, "top_p");
         if (dim == 0 || centroids.size() % dim != 0)
             throw Error(AV_EINVAL, "centroids.size() is not a multiple of dim");
         std::size_t k = centroids.size() / dim, m = models.size();
+        if (m != 0 && k > SIZE_MAX / m)
+            throw Error(AV_ERANGE, "n_clusters x n_models overflows size_t");
         if (counts.size() != k * m || sum_scores.size() != k * m || sum_costs.size() != k * m)
             throw Error(AV_EINVAL, "statistics must hold n_clusters x n_models values");
-        std::vector<const char *> names;
-        for (const auto &s : models)
-            names.push_back(s.c_str());
+        std::vector<const char *> names = detail::c_names(models);
         av_router *r = nullptr;
         detail::check(av_router_from_parts(&r, dim, k, m, names.data(), centroids.data(),
                                            counts.data(), sum_scores.data(), sum_costs.data(),
@@ -322,7 +458,10 @@ public:
         return Router(r);
     }
 
-    void save(const std::string &path) const { detail::check(av_router_save(r_, path.c_str())); }
+    void save(const std::string &path) const
+    {
+        detail::check(av_router_save(r_, detail::c_str(path, "path")));
+    }
     std::vector<unsigned char> save_buffer() const
     {
         void *p = nullptr;
@@ -342,9 +481,13 @@ public:
     std::size_t members() const noexcept { return av_router_members(r_); }
     std::size_t n_models() const noexcept { return av_router_n_models(r_); }
     std::size_t top_p() const noexcept { return av_router_top_p(r_); }
-    void set_top_p(uint32_t p) { detail::check(av_router_set_top_p(r_, p)); }
-    std::string model_name(std::size_t i) const
+    template <class I, detail::if_integer<I> = 0> void set_top_p(I p)
     {
+        detail::check(av_router_set_top_p(r_, detail::narrow<uint32_t>(p, "top_p")));
+    }
+    template <class I, detail::if_integer<I> = 0> std::string model_name(I model) const
+    {
+        std::size_t i = detail::narrow<std::size_t>(model, "model", AV_EMODEL);
         const char *s = av_router_model_name(r_, i);
         if (!s)
             throw Error(AV_EMODEL, "model " + std::to_string(i) + " out of range");
@@ -359,19 +502,23 @@ public:
     }
     std::size_t model_index(const std::string &name) const
     {
-        return static_cast<std::size_t>(detail::check(av_router_model_index(r_, name.c_str())));
+        return static_cast<std::size_t>(
+            detail::check(av_router_model_index(r_, detail::c_str(name, "model name"))));
     }
-    std::vector<float> centroid(std::size_t cluster) const
+    template <class I, detail::if_integer<I> = 0> std::vector<float> centroid(I cluster) const
     {
+        std::size_t j = detail::narrow<std::size_t>(cluster, "cluster", AV_ERANGE);
         std::vector<float> c(dim());
-        detail::check(av_router_get_centroid(r_, cluster, c.data(), c.size()));
+        detail::check(av_router_get_centroid(r_, j, c.data(), c.size()));
         return c;
     }
-    ClusterStats cluster_stats(std::size_t cluster, std::size_t model) const
+    template <class J, class I, detail::if_integer<J> = 0, detail::if_integer<I> = 0>
+    ClusterStats cluster_stats(J cluster, I model) const
     {
+        std::size_t j = detail::narrow<std::size_t>(cluster, "cluster", AV_ERANGE);
+        std::size_t i = detail::narrow<std::size_t>(model, "model", AV_EMODEL);
         ClusterStats s{0, 0, 0};
-        detail::check(av_router_cluster_stats(r_, cluster, model, &s.count, &s.sum_score,
-                                              &s.sum_cost));
+        detail::check(av_router_cluster_stats(r_, j, i, &s.count, &s.sum_score, &s.sum_cost));
         return s;
     }
     std::map<std::string, std::string> metadata() const
@@ -386,7 +533,7 @@ public:
     }
     void set_meta(const std::string &key, const std::string &value)
     {
-        detail::check(av_router_set_meta(r_, key.c_str(), value.c_str()));
+        detail::check(av_router_set_meta(r_, detail::c_str(key, "key"), detail::c_str(value, "value")));
     }
     std::string simd_backend() const { return av_router_simd_backend(r_); }
 
@@ -409,12 +556,11 @@ public:
         route_batch(embeddings, n, dim(), dim(), alpha, out.data());
         return out;
     }
-    void profile_update(const float *embedding, std::size_t n, std::size_t model, float score,
-                        float cost)
+    template <class I, detail::if_integer<I> = 0>
+    void profile_update(const float *embedding, std::size_t n, I model, float score, float cost)
     {
-        if (model > static_cast<std::size_t>(INT32_MAX))
-            throw Error(AV_EMODEL, "model index out of range");
-        detail::check(av_profile_update(r_, embedding, n, static_cast<int32_t>(model), score, cost));
+        int32_t m = detail::narrow<int32_t>(model, "model", AV_EMODEL);
+        detail::check(av_profile_update(r_, embedding, n, m, score, cost));
     }
 
     /* Containers with data() and size() (std::vector<float>, std::array<float, N>). */
@@ -424,8 +570,8 @@ public:
     {
         return route(embedding.data(), embedding.size(), alpha);
     }
-    template <class C>
-    auto profile_update(const C &embedding, std::size_t model, float score, float cost)
+    template <class C, class I, detail::if_integer<I> = 0>
+    auto profile_update(const C &embedding, I model, float score, float cost)
         -> decltype(static_cast<const float *>(detail::data_of(embedding)), void())
     {
         profile_update(embedding.data(), embedding.size(), model, score, cost);
@@ -446,11 +592,13 @@ public:
                      std::span<int32_t> out) const
     {
         std::size_t n = out.size(), d = dim();
-        if (n > 0 && (row_stride < d || rows.size() < (n - 1) * row_stride + d))
+        if (n > 0 && (row_stride < d || (n - 1) > (SIZE_MAX - d) / row_stride ||
+                      rows.size() < (n - 1) * row_stride + d))
             throw Error(AV_ERANGE, "rows span is too short for out.size() rows");
         route_batch(rows.data(), n, d, row_stride, alpha, out.data());
     }
-    void profile_update(std::span<const float> e, std::size_t model, float score, float cost)
+    template <class I, detail::if_integer<I> = 0>
+    void profile_update(std::span<const float> e, I model, float score, float cost)
     {
         profile_update(e.data(), e.size(), model, score, cost);
     }
@@ -459,7 +607,13 @@ public:
     /* Route with per-request options (av_route_ex); default options decide as route(). */
     std::size_t route_ex(const float *embedding, std::size_t n, const RouteOptions &o) const
     {
-        return static_cast<std::size_t>(detail::check(av_route_ex(r_, embedding, n, &o.c, nullptr)));
+        if (const std::vector<uint8_t> *mask = o.mask())
+            for (std::size_t i = n_models(); i < mask->size(); i++)
+                if ((*mask)[i])
+                    throw Error(AV_EMODEL, "model_mask allows model " + std::to_string(i) +
+                                               " but the router has " + std::to_string(n_models()));
+        av_route_options c = o.get();
+        return static_cast<std::size_t>(detail::check(av_route_ex(r_, embedding, n, &c, nullptr)));
     }
     /* The router's estimator defaults (av_router_set_estimator; recorded in the metadata). Not
        thread-safe against concurrent routing: call before sharing the router. */
@@ -500,42 +654,49 @@ public:
 
     /* The alpha (of a grid of n_grid points, 0 = 101) with the best expected mean score among
        those whose expected mean cost is <= budget; AV_ENOMODEL when none stays within it. */
-    float alpha_for_budget(double budget, uint32_t n_grid = 0) const
+    template <class I = uint32_t, detail::if_integer<I> = 0>
+    float alpha_for_budget(double budget, I n_grid = 0) const
     {
         return alpha_for_budget(budget, nullptr, 0, nullptr, nullptr, n_grid);
     }
+    template <class I = uint32_t, detail::if_integer<I> = 0>
     float alpha_for_budget(double budget, const float *embeddings, std::size_t n,
-                           const float *scores, const float *costs, uint32_t n_grid = 0) const
+                           const float *scores, const float *costs, I n_grid = 0) const
     {
         float a = 0.0f;
         detail::check(av_router_alpha_for_budget(r_, budget, embeddings, n, dim(), scores, costs,
-                                                 n_grid, &a));
+                                                 detail::narrow<uint32_t>(n_grid, "n_grid"), &a));
         return a;
     }
+    template <class I = uint32_t, detail::if_integer<I> = 0>
     float alpha_for_budget(double budget, const std::vector<float> &embeddings,
                            const std::vector<float> &scores = {},
-                           const std::vector<float> &costs = {}, uint32_t n_grid = 0) const
+                           const std::vector<float> &costs = {}, I n_grid = 0) const
     {
         std::size_t n = replay_rows(embeddings.size(), scores.size(), costs.size());
         return alpha_for_budget(budget, embeddings.data(), n, opt(scores), opt(costs), n_grid);
     }
     /* The inverse: the cheapest alpha whose expected mean score is >= target; AV_ENOMODEL when
        no alpha reaches it. */
-    float alpha_for_accuracy(double target, uint32_t n_grid = 0) const
+    template <class I = uint32_t, detail::if_integer<I> = 0>
+    float alpha_for_accuracy(double target, I n_grid = 0) const
     {
         return alpha_for_accuracy(target, nullptr, 0, nullptr, nullptr, n_grid);
     }
+    template <class I = uint32_t, detail::if_integer<I> = 0>
     float alpha_for_accuracy(double target, const float *embeddings, std::size_t n,
-                             const float *scores, const float *costs, uint32_t n_grid = 0) const
+                             const float *scores, const float *costs, I n_grid = 0) const
     {
         float a = 0.0f;
         detail::check(av_router_alpha_for_accuracy(r_, target, embeddings, n, dim(), scores,
-                                                   costs, n_grid, &a));
+                                                   costs, detail::narrow<uint32_t>(n_grid, "n_grid"),
+                                                   &a));
         return a;
     }
+    template <class I = uint32_t, detail::if_integer<I> = 0>
     float alpha_for_accuracy(double target, const std::vector<float> &embeddings,
                              const std::vector<float> &scores = {},
-                             const std::vector<float> &costs = {}, uint32_t n_grid = 0) const
+                             const std::vector<float> &costs = {}, I n_grid = 0) const
     {
         std::size_t n = replay_rows(embeddings.size(), scores.size(), costs.size());
         return alpha_for_accuracy(target, embeddings.data(), n, opt(scores), opt(costs), n_grid);
@@ -547,16 +708,18 @@ public:
         std::size_t n = replay_rows(embeddings.size(), scores.size(), costs.size());
         return expected_mean(alpha, embeddings.data(), n, opt(scores), opt(costs));
     }
+    template <class I = uint32_t, detail::if_integer<I> = 0>
     float alpha_for_budget(double budget, std::span<const float> embeddings,
                            std::span<const float> scores, std::span<const float> costs,
-                           uint32_t n_grid = 0) const
+                           I n_grid = 0) const
     {
         std::size_t n = replay_rows(embeddings.size(), scores.size(), costs.size());
         return alpha_for_budget(budget, embeddings.data(), n, opt(scores), opt(costs), n_grid);
     }
+    template <class I = uint32_t, detail::if_integer<I> = 0>
     float alpha_for_accuracy(double target, std::span<const float> embeddings,
                              std::span<const float> scores, std::span<const float> costs,
-                             uint32_t n_grid = 0) const
+                             I n_grid = 0) const
     {
         std::size_t n = replay_rows(embeddings.size(), scores.size(), costs.size());
         return alpha_for_accuracy(target, embeddings.data(), n, opt(scores), opt(costs), n_grid);
@@ -569,7 +732,8 @@ public:
                           double prior_weight)
     {
         return static_cast<std::size_t>(detail::check(
-            av_router_add_model(r_, name.c_str(), prior_score, prior_cost, prior_weight)));
+            av_router_add_model(r_, detail::c_str(name, "model name"), prior_score, prior_cost,
+                                prior_weight)));
     }
     std::string centroid_hash() const
     {
@@ -596,9 +760,7 @@ public:
     {
         av_replay rp;
         av_replay_init(&rp);
-        std::vector<const char *> names;
-        for (const auto &m : models)
-            names.push_back(m.c_str());
+        std::vector<const char *> names = detail::c_names(models);
         rp.n = n;
         rp.dim = dim();
         rp.row_stride = dim();
@@ -628,7 +790,8 @@ public:
             return p;
         };
         for (std::size_t m = 0; m < av_eval_n_models(res); m++) {
-            ev.models.push_back(av_eval_model_name(res, m));
+            const char *name = av_eval_model_name(res, m);
+            ev.models.push_back(name ? name : "");
             ev.model_points.push_back(point([&](av_eval_point *p) { return av_eval_model(res, m, p); }));
         }
         for (std::size_t i = 0; i < av_eval_n_alphas(res); i++)
@@ -675,12 +838,12 @@ private:
 
 class Builder {
 public:
-    Builder(std::size_t dim, const std::vector<std::string> &models) : dim_(dim), m_(models.size())
+    template <class I, detail::if_integer<I> = 0>
+    Builder(I dim, const std::vector<std::string> &models)
+        : dim_(detail::narrow<std::size_t>(dim, "dim")), m_(models.size())
     {
-        std::vector<const char *> names;
-        for (const auto &s : models)
-            names.push_back(s.c_str());
-        detail::check(av_builder_new(&b_, dim, models.size(), names.data()));
+        std::vector<const char *> names = detail::c_names(models);
+        detail::check(av_builder_new(&b_, dim_, models.size(), names.data()));
     }
     Builder(Builder &&o) noexcept : b_(std::exchange(o.b_, nullptr)), dim_(o.dim_), m_(o.m_) {}
     Builder &operator=(Builder &&o) noexcept

@@ -1,13 +1,17 @@
 // The C++ wrapper (avengers.hpp): hand-computed routing through every overload, exceptions with
 // codes and details, RAII and moves, builder and persistence on the llm9 fixture, and agreement
-// of every C++ entry point with the C calls (also the estimator, tuning and budget calls). Built
-// twice: as C++17 and as C++20 (span overloads).
+// of every C++ entry point with the C calls (also the estimator, tuning and budget calls), and
+// argument checks (integers that do not fit the C parameter, strings with a NUL, mask values).
+// Built twice: as C++17 and as C++20 (span overloads).
 #include "avengers/avengers.hpp"
 #include "harness.h"
 #include "testdata.h"
 
 #include <array>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <unistd.h>
 #include <map>
 #include <string>
 #include <vector>
@@ -579,6 +583,171 @@ TEST(test_tune)
     td_free_fixture(&fx);
 }
 
+// Arguments C cannot represent throw before the call (0.2.0 narrowed them silently or cut the
+// string at its NUL): the router is unchanged afterwards.
+static std::string snapshot(const avengers::Router &r)
+{
+    std::string s = std::to_string(r.top_p()) + "|" + std::to_string(r.n_models()) + "|";
+    for (const auto &kv : r.metadata())
+        s += kv.first + "=" + kv.second + ";";
+    for (size_t j = 0; j < r.n_clusters(); j++)
+        for (size_t i = 0; i < r.n_models(); i++) {
+            avengers::ClusterStats c = r.cluster_stats(j, i);
+            s += std::to_string(c.count) + "," + std::to_string(c.sum_score) + "," +
+                 std::to_string(c.sum_cost) + ";";
+        }
+    return s;
+}
+
+TEST(test_integers_out_of_range)
+{
+    avengers::Router r = tiny_router(1);
+    const std::string before = snapshot(r);
+    const std::vector<float> q{1, 0.1f};
+    const uint64_t big = (uint64_t{1} << 32) + 2; // 2 once narrowed to uint32_t
+    std::string what;
+    CHECK_EQ_INT(code_of([&] { r.set_top_p(big); }, &what), AV_EINVAL);
+    CHECK(what.find("top_p") != std::string::npos);
+    CHECK_EQ_INT(code_of([&] { r.set_top_p(-1); }), AV_EINVAL);
+    // model indices: int32_t in av_profile_update, size_t elsewhere
+    CHECK_EQ_INT(code_of([&] { r.profile_update(q, (uint64_t{1} << 32) + 1, 1, 0.1f); }, &what), AV_EMODEL);
+    CHECK(what.find("model") != std::string::npos);
+    CHECK_EQ_INT(code_of([&] { r.profile_update(q.data(), q.size(), uint64_t{1} << 31, 1, 0.1f); }), AV_EMODEL);
+    CHECK_EQ_INT(code_of([&] { r.profile_update(q, -1, 1, 0.1f); }), AV_EMODEL);
+    CHECK_EQ_INT(code_of([&] { r.cluster_stats(-1, 0); }, &what), AV_ERANGE);
+    CHECK(what.find("cluster") != std::string::npos);
+    CHECK_EQ_INT(code_of([&] { r.cluster_stats(0, -1); }), AV_EMODEL);
+    CHECK_EQ_INT(code_of([&] { r.centroid(-3); }), AV_ERANGE);
+    CHECK_EQ_INT(code_of([&] { r.model_name(-1); }), AV_EMODEL);
+    CHECK_EQ_INT(code_of([&] { r.alpha_for_budget(1.0, big); }, &what), AV_EINVAL);
+    CHECK(what.find("n_grid") != std::string::npos);
+    CHECK_EQ_INT(code_of([&] { r.alpha_for_accuracy(0.1, -1); }), AV_EINVAL);
+#ifdef AVENGERS_HPP_SPAN
+    CHECK_EQ_INT(code_of([&] { r.profile_update(std::span<const float>(q), int64_t{-5}, 1, 0.1f); }), AV_EMODEL);
+    const float rows[] = {1, 0, 0, 1, -1, 0};
+    int32_t out[3];
+    CHECK_EQ_INT(code_of([&] { r.route_batch(std::span<const float>(rows), SIZE_MAX / 2 + 1, 0.5f,
+                                             std::span<int32_t>(out)); }),
+                 AV_ERANGE);
+#endif
+    CHECK(snapshot(r) == before);
+    // options: the value is refused where it is set, before any C call
+    CHECK_EQ_INT(code_of([&] { avengers::FitOptions().n_clusters(big); }, &what), AV_EINVAL);
+    CHECK(what.find("n_clusters") != std::string::npos);
+    CHECK_EQ_INT(code_of([&] { avengers::FitOptions().top_p(-1); }), AV_EINVAL);
+    CHECK_EQ_INT(code_of([&] { avengers::FitOptions().n_init(big); }), AV_EINVAL);
+    CHECK_EQ_INT(code_of([&] { avengers::FitOptions().max_iter(int64_t{-300}); }), AV_EINVAL);
+    CHECK_EQ_INT(code_of([&] { avengers::FitOptions().members(big); }), AV_EINVAL);
+    CHECK_EQ_INT(code_of([&] { avengers::FitOptions().seed(-1); }), AV_EINVAL);
+    CHECK_EQ_INT(code_of([&] { avengers::TuneOptions().n_folds(big); }), AV_EINVAL);
+    CHECK_EQ_INT(code_of([&] { avengers::TuneOptions().n_alphas(-21); }), AV_EINVAL);
+    CHECK_EQ_INT(code_of([&] { avengers::TuneOptions().n_init(big); }), AV_EINVAL);
+    CHECK_EQ_INT(code_of([&] { avengers::RouteOptions().top_p(big); }), AV_EINVAL);
+    CHECK_EQ_INT(code_of([&] { avengers::EstimatorOptions().weighting(big); }), AV_EINVAL);
+    CHECK_EQ_INT(code_of([&] { avengers::EstimatorOptions().normalisation(-1); }), AV_EINVAL);
+    CHECK_EQ_INT(code_of([&] { avengers::Builder b(-1, {"a"}); }, &what), AV_EINVAL);
+    CHECK(what.find("dim") != std::string::npos);
+    CHECK_EQ_INT(code_of([&] {
+                     avengers::Router::from_parts(2, {"a", "b"}, {1, 0}, {1, 1}, {1, 1}, {1, 1}, big);
+                 }),
+                 AV_EINVAL);
+    // in-range values of any integer type still work
+    CHECK(avengers::FitOptions().n_clusters(uint64_t{60}).seed(uint64_t{1} << 63).c.n_clusters == 60);
+    r.set_top_p(int64_t{2});
+    CHECK_EQ_INT(r.top_p(), 2);
+}
+
+TEST(test_model_mask_values)
+{
+    avengers::Router r = tiny_router(1);
+    const std::vector<float> q{1, 0.1f};
+    std::string what;
+    // a mask holds 0 or 1 per model
+    CHECK_EQ_INT(code_of([&] { avengers::RouteOptions().model_mask({0, 2}); }, &what), AV_EINVAL);
+    CHECK(what.find("model_mask[1]") != std::string::npos);
+    CHECK_EQ_INT(code_of([&] { avengers::RouteOptions().model_mask({255, 1}); }), AV_EINVAL);
+    // allowing a model the router does not have is an error, not ignored
+    CHECK_EQ_INT(code_of([&] { r.route_ex(q.data(), q.size(), avengers::RouteOptions(1.0f).model_mask({1, 0, 1})); }),
+                 AV_EMODEL);
+    CHECK_EQ_INT(r.route_ex(q.data(), q.size(), avengers::RouteOptions(1.0f).model_mask({1, 0, 0})), 0);
+    // the mask is copied: a temporary is fine, and an empty mask allows no model (not every one)
+    avengers::RouteOptions o(1.0f);
+    {
+        std::vector<uint8_t> tmp{1, 0};
+        o.model_mask(tmp);
+        tmp.assign(2, 0);
+    }
+    CHECK_EQ_INT(r.route_ex(q.data(), q.size(), o), 0);
+    avengers::RouteOptions copy = o;
+    CHECK_EQ_INT(r.route_ex(q.data(), q.size(), copy), 0);
+    CHECK_EQ_INT(code_of([&] { r.route_ex(q.data(), q.size(), avengers::RouteOptions(1.0f).model_mask({})); }),
+                 AV_ENOMODEL);
+}
+
+TEST(test_strings_with_nul)
+{
+    using namespace std::string_literals;
+    avengers::Router r = tiny_router(1);
+    const std::string before = snapshot(r);
+    std::string what;
+    char dir[] = "/tmp/avengers-hpp-XXXXXX";
+    REQUIRE(mkdtemp(dir) != nullptr);
+    const std::string base = std::string(dir) + "/a.avr";
+    CHECK_EQ_INT(code_of([&] { r.save(base + "\0.bak"s); }, &what), AV_EINVAL);
+    CHECK(what.find("path") != std::string::npos && what.find("NUL") != std::string::npos);
+    CHECK(std::fopen(base.c_str(), "rb") == nullptr); // 0.2.0 wrote a.avr
+    r.save(base);
+    CHECK_EQ_INT(code_of([&] { avengers::Router::load(base + "\0junk"s); }), AV_EINVAL);
+    std::remove(base.c_str());
+    rmdir(dir);
+    CHECK_EQ_INT(code_of([&] { r.set_meta("note\0hidden"s, "v"); }, &what), AV_EINVAL);
+    CHECK(what.find("key") != std::string::npos);
+    CHECK_EQ_INT(code_of([&] { r.set_meta("note", "visible\0hidden"s); }, &what), AV_EINVAL);
+    CHECK(what.find("value") != std::string::npos);
+    CHECK_EQ_INT(code_of([&] { r.model_index("large\0junk"s); }), AV_EINVAL); // 0.2.0: 1
+    CHECK_EQ_INT(code_of([&] { r.add_model("newcomer\0junk"s, 0.5, 0.01, 1.0); }), AV_EINVAL);
+    const std::vector<float> e{1, 0.1f}, sc{0.5f, 0.5f}, co{0.1f, 0.1f};
+    CHECK_EQ_INT(code_of([&] { r.evaluate(e.data(), 1, sc.data(), co.data(), {"small\0x"s, "large"}); }),
+                 AV_EINVAL);
+    CHECK(snapshot(r) == before);
+    CHECK_EQ_INT(code_of([&] { avengers::Builder b(2, {"a", "b\0c"s}); }, &what), AV_EINVAL);
+    CHECK(what.find("model name 1") != std::string::npos);
+    CHECK_EQ_INT(code_of([&] {
+                     avengers::Router::from_parts(2, {"a\0x"s, "b"}, {1, 0}, {1, 1}, {1, 1}, {1, 1}, 1);
+                 }),
+                 AV_EINVAL);
+}
+
+// Names the library refuses (not UTF-8, control characters) are its own AV_EINVAL; skipped
+// while the linked library still accepts them.
+TEST(test_bad_names_are_the_library_error)
+{
+    av_builder *probe = nullptr;
+    const char *probe_names[] = {"caf\xe9"};
+    int rc = av_builder_new(&probe, 2, 1, probe_names);
+    av_builder_free(probe);
+    if (rc == 0) {
+        printf("skip: this libavengers still accepts names that are not UTF-8\n");
+        return;
+    }
+    avengers::Router r = tiny_router(1);
+    const std::string before = snapshot(r);
+    for (const std::string bad : {"caf\xe9", "tab\there", "bell\a", "\xff\xfe"}) {
+        CHECK_EQ_INT(code_of([&] { avengers::Builder b(2, {"ok", bad}); }), AV_EINVAL);
+        CHECK_EQ_INT(code_of([&] { r.add_model(bad, 0.5, 0.01, 1.0); }), AV_EINVAL);
+        CHECK_EQ_INT(code_of([&] { r.set_meta(bad, "v"); }), AV_EINVAL);
+        // metadata values may hold tab, line feed and carriage return (free text)
+        if (bad.find('\t') == std::string::npos)
+            CHECK_EQ_INT(code_of([&] { r.set_meta("note", bad); }), AV_EINVAL);
+    }
+    CHECK_EQ_INT(code_of([&] { r.set_meta("note", "esc\x1b[0m"); }), AV_EINVAL);
+    CHECK(snapshot(r) == before);
+    r.set_meta("note", "tab\there");
+    CHECK(r.metadata().at("note") == "tab\there");
+}
+
 TH_MAIN(T(test_route_hand_computed), T(test_errors), T(test_raii_and_moves),
         T(test_fixture_builder_and_persistence), T(test_route_ex_merge_evaluate),
-        T(test_ensemble_members), T(test_estimator), T(test_budgets), T(test_tune))
+        T(test_ensemble_members), T(test_estimator), T(test_budgets), T(test_tune),
+        T(test_integers_out_of_range), T(test_model_mask_values), T(test_strings_with_nul),
+        T(test_bad_names_are_the_library_error))

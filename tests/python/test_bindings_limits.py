@@ -347,8 +347,9 @@ def test_bad_metadata_and_added_name_are_the_library_error(avengers, r, bad):
     before = snapshot(r)
     with pytest.raises(avengers.InvalidArgument):
         r.set_meta(bad, "v")
-    with pytest.raises(avengers.InvalidArgument):
-        r.set_meta("note", bad)
+    if bad != "tab\there":  # values may hold tab, line feed and carriage return
+        with pytest.raises(avengers.InvalidArgument):
+            r.set_meta("note", bad)
     with pytest.raises(avengers.InvalidArgument):
         r.add_model(bad, 0.5, 0.01)
     assert_unchanged(before, r)
