@@ -4,6 +4,9 @@
 # The hostile-file test counts every allocation of the loader through link-time wrappers.
 AV_WRAP_ALLOC := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=posix_memalign,--wrap=free
 $(BUILDDIR)/tests/test_format: TEST_CFLAGS += $(AV_WRAP_ALLOC)
+# The closure test makes the library's own write() and fsync() fail on demand.
+$(BUILDDIR)/tests/test_closure: TEST_CFLAGS += -Wl,--wrap=write,--wrap=fsync
+$(BUILDDIR)/tests/test_closure: tests/fuzz/avfile.h tests/tiny.h
 $(BUILDDIR)/tests/test_format $(BUILDDIR)/tests/test_threads $(BUILDDIR)/tests/test_crashsave: \
   tests/fuzz/small_router.h tests/fuzz/avfile.h tests/testdata.h
 
@@ -98,7 +101,7 @@ asan:
 	  MAKE="$(MAKE)" tests/run_suites.sh $(ASAN_SUITES)
 
 # ThreadSanitizer on the threaded tests (others may append to TSAN_TESTS).
-TSAN_TESTS ?= test_threads test_online
+TSAN_TESTS := $(or $(TSAN_TESTS),test_threads test_online) test_concurrency
 TSAN_CFLAGS := -O1 -g -fsanitize=thread
 tsan:
 	@BUILDDIR=build-tsan LIBOUTDIR=build-tsan/lib CFLAGS="$(TSAN_CFLAGS)" \
