@@ -97,7 +97,9 @@ typedef struct av_builder av_builder;
 AV_API int av_router_load(av_router **out, const char *path);
 AV_API int av_router_load_buffer(av_router **out, const void *data, size_t size);
 /* Write the router atomically: a temporary file in the same directory, fsync, rename, fsync of the
-   directory. The old file is either kept whole or replaced whole. Safe during av_profile_update. */
+   directory. The old file is either kept whole or replaced whole. A symbolic link is written
+   through (its target is replaced); a path that is not a regular file is refused (AV_EIO). Safe
+   during av_profile_update and av_router_add_model (one consistent snapshot). */
 AV_API int av_router_save(const av_router *r, const char *path);
 /* Serialise into a malloc'ed buffer that the caller frees with av_free(). */
 AV_API int av_router_save_buffer(const av_router *r, void **data, size_t *size);
@@ -120,7 +122,9 @@ AV_API int av_router_cluster_stats(const av_router *r, size_t cluster, size_t mo
 AV_API int av_router_set_top_p(av_router *r, uint32_t top_p);
 
 /* Free-form metadata stored in the file (training options, seed, creation time, embedder id).
-   Keys and values are UTF-8 without NUL. av_router_meta returns NULL for an absent key. */
+   Keys and values are UTF-8 without control characters (values may hold tab, LF and CR), else
+   AV_EINVAL; at most 1024 entries besides the derived centroid_hash. av_router_meta returns NULL
+   for an absent key. */
 AV_API const char *av_router_meta(const av_router *r, const char *key);
 AV_API size_t av_router_meta_count(const av_router *r);
 AV_API int av_router_meta_at(const av_router *r, size_t i, const char **key, const char **value);
