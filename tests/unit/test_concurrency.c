@@ -435,8 +435,8 @@ static struct {
     float *emb;                       /* REPLAY_ROWS x dim */
     float *scores, *costs;            /* REPLAY_ROWS x ncol (eval, matched by name) */
     /* Budget replays are in the router's model order without names: BUDGET_ROWS rows of m0 values,
-       NaN-padded to AV_MAX_MODELS columns so that no reading of a model added meanwhile can leave
-       the buffer. */
+       NaN-padded to AV_MAX_MODELS columns so that even a library reading them with a larger model
+       count stays inside the buffer. */
     float *bscores, *bcosts;
     float *train_emb;                 /* rows for feedback */
     float *train_scores, *train_costs;
@@ -539,6 +539,7 @@ typedef struct run_ctx {
     atomic_int stop;
     atomic_int finished;
     atomic_int next_model; /* add_model: the next name is added_<next_model> */
+    int adders;            /* add_model threads in the run */
     double seconds;
 } run_ctx;
 
@@ -821,21 +822,26 @@ static void do_budget(worker *w)
     int replay = (int)(rnd(w) & 1);
     const float *E = replay ? G.emb : NULL;
     size_t n = replay ? BUDGET_ROWS : 0;
+    /* A budget replay's rows are as long as the model count the call pins (THREADING.md), which a
+       caller cannot know while models are added: then only the router's estimates are used. */
+    int logged = replay && !w->run->adders;
     switch (w->calls % 3) {
     case 0:
         call = "av_router_expected_mean";
-        rc = av_router_expected_mean(r, alpha_of(w), E, n, G.dim, replay ? G.bscores : NULL,
-                                     replay ? G.bcosts : NULL, &ms, &mc);
+        rc = av_router_expected_mean(r, alpha_of(w), E, n, G.dim, logged ? G.bscores : NULL,
+                                     logged ? G.bcosts : NULL, &ms, &mc);
         if (rc == AV_OK && !(isfinite(ms) && isfinite(mc) && mc >= 0))
             bad(w, call, rc, "mean not finite");
         break;
     case 1:
         call = "av_router_alpha_for_budget";
-        rc = av_router_alpha_for_budget(r, 1e-3, E, n, G.dim, NULL, NULL, 11, &a);
+        rc = av_router_alpha_for_budget(r, 1e-3, E, n, G.dim, logged ? G.bscores : NULL,
+                                        logged ? G.bcosts : NULL, 11, &a);
         break;
     default:
         call = "av_router_alpha_for_accuracy";
-        rc = av_router_alpha_for_accuracy(r, 0.1, E, n, G.dim, NULL, NULL, 11, &a);
+        rc = av_router_alpha_for_accuracy(r, 0.1, E, n, G.dim, logged ? G.bscores : NULL,
+                                          logged ? G.bcosts : NULL, 11, &a);
         break;
     }
     if (rc != AV_OK && rc != AV_ENOMODEL)
@@ -1058,13 +1064,13 @@ static int run_classes(const char *label, const cls *cs, int n, double seconds)
         return 1;
     }
     static worker ws[MAX_THREADS];
-    int started = 0, problems = 0, adders = 0;
+    int started = 0, problems = 0;
     for (int i = 0; i < n; i++) {
         worker *w = &ws[i];
         memset(w, 0, sizeof *w);
         w->run = &run, w->c = cs[i], w->id = i;
         w->rng = 0x9E3779B97F4A7C15ull * (uint64_t)(i + 1) + (uint64_t)cs[i];
-        if (cs[i] == C_ADD_MODEL && ++adders > ADD_THREADS) {
+        if (cs[i] == C_ADD_MODEL && ++run.adders > ADD_THREADS) {
             fprintf(stderr, "  [%s] more than %d add_model threads\n", label, ADD_THREADS);
             problems++;
         }
