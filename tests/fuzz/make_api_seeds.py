@@ -392,6 +392,9 @@ def seeds():
                       budget("accuracy", bound=0.25, grid=11, rep=replay(D, 3, 2)))
     S["op_reload"] = start_base(0) + update(D, 1) + op("reload") + op("closure") + update(D, 2)
     S["op_meta_bulk"] = start_base(0) + bulk(16) + bulk(3)
+    # a full router (1024 entries): only inputs of a size divisible by 37 may fill it
+    full = start_base(0) + bulk(1099) + meta(("plain", 1), ("table", 1)) + convert(1)
+    S["op_meta_full"] = full + op("closure") * (-len(full) % 37)
     for i in range(1, 6):  # every base router, a few ops each
         dim = BASE_DIM[i]
         m = 4 if i == 3 else 6 if i == 5 else 3
