@@ -38,10 +38,12 @@ results = []
 TMP = tempfile.mkdtemp(prefix="avengers-cli-")
 
 
-def run(*args, check=None, scalar=False):
+def run(*args, check=None, scalar=False, env_extra=None):
     # scalar: force the scalar similarity kernel, so that golden figures do not depend on the
     # rounding of this CPU's SIMD backend (a near-tie between two clusters could flip).
-    env = dict(os.environ, AV_SIMD="scalar") if scalar else None
+    env = dict(os.environ, **(env_extra or {}))
+    if scalar:
+        env["AV_SIMD"] = "scalar"
     p = subprocess.run([AVENGERS, *args], cwd=ROOT, capture_output=True, text=True, env=env)
     if check is not None and p.returncode != check:
         raise AssertionError(f"exit {p.returncode} (want {check}) for {' '.join(args)}\n"
@@ -421,6 +423,312 @@ def test_raw_float32_embeddings():
     assert a == b
     expect_error(["route", "--router", ROUTER, "--embeddings", tmp("emb.f32"), "--dim", "383"],
                  EXIT_DATA, "not a whole number of rows")
+
+
+# ---- hostile inputs: size limit, gzip framing, strict JSON lines (defect 11) ------------------
+BLAS1 = dict(os.environ, OPENBLAS_NUM_THREADS="1")  # no BLAS threads: a small RLIMIT_AS suffices
+AS_LIMIT = 256 << 20      # address space allowed to a run that reads a gzip bomb
+NEWLINE_MEMBER = 16 << 20  # newlines per gzip member of the bomb
+BOMB_MEMBERS = 32          # 512 MiB of newlines in about half a megabyte
+
+
+def run_limited(*args, env=None, timeout=120):
+    """Run the command with at most AS_LIMIT bytes of address space, so that a reader that keeps
+    what it decompresses fails (out of memory) instead of taking the machine's memory."""
+    import resource
+
+    def cap():
+        resource.setrlimit(resource.RLIMIT_AS, (AS_LIMIT, AS_LIMIT))
+    return subprocess.run([AVENGERS, *args], cwd=ROOT, capture_output=True, text=True,
+                          env=env or BLAS1, preexec_fn=cap, timeout=timeout)
+
+
+def newline_bomb():
+    path = tmp("newlines.jsonl.gz")
+    if not os.path.exists(path):
+        member = gzip.compress(b"\n" * NEWLINE_MEMBER, 9)
+        with open(path, "wb") as f:
+            f.write(member * BOMB_MEMBERS)  # concatenated members: legal gzip
+    return path
+
+
+def eval_args(data, *extra, router=ROUTER, emb=EMB):
+    return ["eval", "--router", router, "--data", data, "--embeddings", emb, "-q", *extra]
+
+
+@test
+def test_input_gzip_of_newlines_bounded():
+    """512 MiB of newlines in half a megabyte of gzip: 'no data lines' within 256 MiB of address
+    space (0.2.0 kept every decompressed byte: 1 GB for the 1 MB case of the report)."""
+    bomb = newline_bomb()
+    assert os.path.getsize(bomb) < 1 << 20
+    p = run_limited(*eval_args(bomb))
+    assert p.returncode == EXIT_DATA and f"{bomb}: no data lines" in p.stderr, (p.returncode, p.stderr)
+    # and the same data, read normally, still works under the same cap
+    p = run_limited(*eval_args(DATA))
+    assert p.returncode == 0, p.stderr
+
+
+@test
+def test_input_limit_option_and_env():
+    bomb = newline_bomb()
+    p = run_limited(*eval_args(bomb, "--max-input-bytes", "1M"), timeout=30)
+    assert p.returncode == EXIT_DATA, (p.returncode, p.stderr)
+    assert "more than 1048576 bytes of input after decompression" in p.stderr, p.stderr
+    assert "--max-input-bytes" in p.stderr and "AVENGERS_MAX_INPUT_BYTES" in p.stderr, p.stderr
+    env = dict(BLAS1, AVENGERS_MAX_INPUT_BYTES="100k")
+    p = run_limited(*eval_args(DATA), env=env)
+    assert p.returncode == EXIT_DATA and "more than 102400 bytes of input" in p.stderr, p.stderr
+    p = run_limited(*eval_args(DATA, "--max-input-bytes", "64M"), env=env)  # the option wins
+    assert p.returncode == 0, p.stderr
+    # a plain file over the limit is refused before it is read; route's embeddings too
+    write_lines(tmp("plain.jsonl"), read_lines())
+    expect_error(eval_args(tmp("plain.jsonl"), "--max-input-bytes", "1000"), EXIT_DATA,
+                 f"{tmp('plain.jsonl')}: more than 1000 bytes of input (the limit")
+    expect_error(["route", "--router", ROUTER, "--embeddings", EMB, "--max-input-bytes", "4K"],
+                 EXIT_DATA, f"{EMB}: more than 4096 bytes of input")
+    expect_error(eval_args(DATA, "--max-input-bytes", "0"), EXIT_USAGE, "--max-input-bytes 0")
+    expect_error(eval_args(DATA, "--max-input-bytes", "12Q"), EXIT_USAGE, "--max-input-bytes 12Q")
+    p = run(*eval_args(DATA), env_extra={"AVENGERS_MAX_INPUT_BYTES": "lots"})
+    assert p.returncode == EXIT_USAGE and "AVENGERS_MAX_INPUT_BYTES=lots" in p.stderr, p.stderr
+    for cmd in ("train", "eval", "route"):
+        assert "--max-input-bytes" in run(cmd, "--help", check=0).stdout, cmd
+
+
+def raw_data():
+    with gzip.open(os.path.join(ROOT, DATA), "rb") as f:
+        return f.read()
+
+
+@test
+def test_input_gzip_members_and_trailing_garbage():
+    raw = raw_data()
+    half = raw.index(b"\n", len(raw) // 2) + 1
+    with open(tmp("members.jsonl.gz"), "wb") as f:  # two members, split inside the data
+        f.write(gzip.compress(raw[:half]) + gzip.compress(raw[half:]))
+    a = eval_json(tmp("m1.json"), data=tmp("members.jsonl.gz"))
+    b = eval_json(tmp("m2.json"))
+    close(a["single_models"], b["single_models"])
+    assert a["data"]["rows"] == b["data"]["rows"]
+    whole = gzip.compress(raw)
+    for name, tail in (("garbage", b"garbage\n"), ("zero", b"\0"), ("magic1", b"\x1f"),
+                       ("json", b'{"scores": {}}\n')):
+        path = tmp(f"trail_{name}.jsonl.gz")
+        with open(path, "wb") as f:
+            f.write(whole + tail)
+        expect_error(eval_args(path), EXIT_DATA,
+                     f"{path}: trailing garbage after the gzip data at byte {len(whole)}")
+    with open(tmp("trunc.jsonl.gz"), "wb") as f:
+        f.write(whole[:-6])
+    expect_error(eval_args(tmp("trunc.jsonl.gz")), EXIT_DATA, "truncated gzip data")
+    with open(tmp("emb.npy.gz"), "wb") as f:  # embeddings go through the same reader
+        with open(os.path.join(ROOT, EMB), "rb") as e:
+            f.write(gzip.compress(e.read()) + b"junk")
+    expect_error(eval_args(DATA, emb=tmp("emb.npy.gz")), EXIT_DATA, "trailing garbage")
+
+
+def bad_bytes(name, lineno, mutate):
+    """The fixture as bytes with line `lineno` (1-based) replaced by mutate(line)."""
+    lines = raw_data().split(b"\n")
+    lines[lineno - 1] = mutate(lines[lineno - 1])
+    path = tmp(name)
+    with open(path, "wb") as f:
+        f.write(b"\n".join(lines))
+    return path
+
+
+def subst(old, new):
+    def f(line):
+        assert old in line, (old, line[:200])
+        return line.replace(old, new, 1)
+    return f
+
+
+@test
+def test_input_duplicate_keys():
+    path = bad_bytes("dup_split.jsonl", 3, lambda l: l[:-1] + b',"split":"train"}')
+    expect_error(eval_args(path), EXIT_DATA, f'{path}:3: duplicate key "split"')
+    path = bad_bytes("dup_scores.jsonl", 6, lambda l: l[:-1] + b',"scores":{}}')
+    expect_error(eval_args(path), EXIT_DATA, f'{path}:6: duplicate key "scores"')
+    pro = []
+    for i, l in enumerate(read_lines()[:40]):
+        r = json.loads(l)
+        usage = ", ".join(f'"{m}": {{"cost": {c}}}' for m, c in r["costs"].items())
+        if i == 9:
+            usage = usage.replace('{"cost": ', '{"cost": 0, "cost": ', 1)
+        pro.append(json.dumps({"records": r["scores"]})[:-1] + f', "usages": {{{usage}}}}}')
+    write_lines(tmp("dup_pro.jsonl"), pro)
+    p = run("train", "--data", tmp("dup_pro.jsonl"), "--embeddings", EMB, "--split", "all",
+            "-k", "4", "--top-p", "2", "-o", tmp("x.avr"))
+    assert p.returncode == EXIT_DATA and f'{tmp("dup_pro.jsonl")}:10: duplicate key "cost" in' in p.stderr, p.stderr
+
+
+@test
+def test_input_raw_nul_and_control_characters():
+    for name, bad, what in (("nul", b"\x00", "raw NUL byte in a string"),
+                            ("soh", b"\x01", "raw control character U+0001 in a string"),
+                            ("esc", b"\x1b[2J", "raw control character U+001B in a string"),
+                            ("tab", b"\t", "raw control character U+0009 in a string")):
+        path = bad_bytes(f"ctl_{name}.jsonl", 4, subst(b'"query":"', b'"query":"a' + bad))
+        with open(path, "rb") as f:
+            col = f.read().split(b"\n")[3].index(bad) + 1
+        p = run_bytes(*eval_args(path))
+        assert p.returncode == EXIT_DATA, (name, p.returncode, p.stderr)
+        err = p.stderr.decode("utf-8")
+        assert f"{path}:4: {what} at column {col}" in err, err
+        assert "\x1b" not in err, err
+    # a NUL in a key cut the key short in 0.2.0 (cJSON keeps C strings): refused, raw or escaped
+    path = bad_bytes("nul_key.jsonl", 2, subst(b'"gemma-2-9b-it":', b'"gemma-2-9b-it\x00x":'))
+    expect_error(eval_args(path), EXIT_DATA, f"{path}:2: raw NUL byte in a string")
+    path = bad_bytes("u0000_key.jsonl", 2, subst(b'"gemma-2-9b-it":', b'"gemma-2-9b-it\\u0000x":'))
+    expect_error(eval_args(path), EXIT_DATA, f"{path}:2: an escaped NUL (U+0000) in a string")
+    # escaped control characters are valid JSON, but not in a model name
+    path = bad_bytes("esc_name.jsonl", 1, lambda l: l.replace(b'"gemma-2-9b-it"', b'"gemma\\u001b[2J"'))
+    p = run_bytes(*eval_args(path))
+    err = p.stderr.decode("utf-8")
+    assert p.returncode == EXIT_DATA and "\x1b" not in err, err
+    assert f"{path}:1: model name 'gemma\\x1b[2J' contains the control character U+001B" in err, err
+
+
+@test
+def test_input_strict_json_lines():
+    cases = (
+        ("trailing.jsonl", 5, lambda l: l + b" {}", "malformed JSON at column", "text after the end"),
+        ("utf8.jsonl", 7, subst(b'"query":"', b'"query":"\xff'), "invalid UTF-8 (byte 0xFF) in a string", ""),
+        ("zero.jsonl", 8, lambda l: l.replace(b'"split":', b'"n":01,"split":', 1),
+         "number with a leading zero", ""),
+        ("bom.jsonl", 1, lambda l: b"\xef\xbb\xbf" + l, "byte order mark", ""),
+        ("surrogate.jsonl", 9, subst(b'"query":"', b'"query":"\\ud800'), "unpaired surrogate U+D800", ""),
+    )
+    for name, lineno, mutate, want, want2 in cases:
+        path = bad_bytes(name, lineno, mutate)
+        expect_error(eval_args(path), EXIT_DATA, f"{path}:{lineno}: ", want, want2)
+
+
+@test
+def test_input_line_numbers_across_chunks():
+    """Blank lines (many) and long lines: line numbers stay exact with the streaming reader."""
+    lines = read_lines()
+    blank = "\n" * 3_000_000  # spans several read chunks
+    text = lines[0] + "\n" + blank + lines[1][:-1] + "}}\n"
+    with gzip.open(tmp("blank.jsonl.gz"), "wt") as f:
+        f.write(text)
+    expect_error(eval_args(tmp("blank.jsonl.gz")), EXIT_DATA,
+                 f"{tmp('blank.jsonl.gz')}:3000002: malformed JSON")
+
+
+# ---- output escaping (defect 8, CLI half) ------------------------------------------------------
+def run_bytes(*args, env_extra=None):
+    env = dict(os.environ, **(env_extra or {}))
+    return subprocess.run([AVENGERS, *args], cwd=ROOT, capture_output=True, env=env)
+
+
+def avr_rewrite(src, dst, names=None, meta_extra=()):
+    """Rewrite a router file (docs/FORMAT.md) with other model names and extra metadata entries,
+    every section stored raw, offsets, sizes and CRC32s recomputed. The library's own builder may
+    refuse such names; old versions and bugs wrote them."""
+    import struct
+    import zlib
+    with open(src, "rb") as f:
+        b = f.read()
+    n_sec = struct.unpack_from("<I", b, 32)[0]
+    secs = []
+    for i in range(n_sec):
+        sid, enc, off, stored, raw, crc, _ = struct.unpack_from("<IIQQQII", b, 64 + 40 * i)
+        data = b[off:off + stored]
+        secs.append([sid, zlib.decompress(data) if enc == 1 else data])
+    for s in secs:
+        if s[0] == 1 and names is not None:
+            s[1] = b"".join(struct.pack("<H", len(n)) + n for n in names)
+        if s[0] == 4 and meta_extra:
+            count = struct.unpack_from("<I", s[1], 0)[0]
+            extra = b"".join(struct.pack("<H", len(k)) + k + struct.pack("<I", len(v)) + v
+                             for k, v in meta_extra)
+            s[1] = struct.pack("<I", count + len(meta_extra)) + s[1][4:] + extra
+    pos = 64 + 40 * len(secs)
+    table, body = b"", b""
+    for sid, data in secs:
+        pad = (-pos) % 8
+        body += b"\0" * pad
+        pos += pad
+        table += struct.pack("<IIQQQII", sid, 0, pos, len(data), len(data), zlib.crc32(data), 0)
+        body += data
+        pos += len(data)
+    size = pos + 8
+    head = bytearray(b[:64])
+    struct.pack_into("<I", head, 32, len(secs))
+    struct.pack_into("<Q", head, 40, size)
+    out = bytes(head) + table + body
+    out += struct.pack("<II", zlib.crc32(out), 0x52564145)
+    with open(dst, "wb") as f:
+        f.write(out)
+
+
+EVIL = b"\x1b[31m\xff\x7f\xc2\x9b"  # ESC sequence, an invalid byte, DEL, C1 CSI (U+009B)
+EVIL_TEXT = "\\x1b[31m\\xff\\x7f\\xc2\\x9b"
+
+
+def evil_router():
+    path = tmp("evil.avr")
+    if not os.path.exists(path):
+        info = run("info", ROUTER, check=0).stdout
+        models = re.findall(r"^\s+\d+\s+(\S+)\s+\d+\s", info, re.M)
+        avr_rewrite(os.path.join(ROOT, ROUTER), path,
+                    names=[m.encode() + EVIL for m in models],
+                    meta_extra=[(b"note\x1b]0;title\x07", b"value\x1b[2J\xc3(\tend"),
+                                (b"path", b"C:\\data")])
+    return path
+
+
+def assert_clean(text_bytes, what):
+    text = text_bytes.decode("utf-8")  # valid UTF-8, else UnicodeDecodeError
+    bad = [c for c in text if (ord(c) < 0x20 and c != "\n") or 0x7F <= ord(c) <= 0x9F]
+    assert not bad, f"{what}: raw control characters {bad!r} in {text[:300]!r}"
+    return text
+
+
+@test
+def test_info_escapes_names_metadata_and_path():
+    src = evil_router()
+    path = tmp("r\x1b[2J.avr")
+    shutil.copy(src, path)
+    p = run_bytes("info", path)
+    out = assert_clean(p.stdout, "info stdout")
+    assert_clean(p.stderr, "info stderr")
+    if p.returncode == 0:
+        assert "file            " + tmp("r\\x1b[2J.avr") in out, out[:300]
+        assert "gemma-2-9b-it" + EVIL_TEXT in out, out
+        assert "note\\x1b]0;title\\x07" in out and "value\\x1b[2J\\xc3(\\x09end" in out, out
+        assert "C:\\\\data" in out, out  # backslashes doubled: the escapes stay unambiguous
+    else:  # a loader that refuses such names: its message is printed escaped
+        assert p.returncode == EXIT_ROUTER, p.returncode
+        assert tmp("r\\x1b[2J.avr") in out and "FAILED" in out, out
+
+
+@test
+def test_route_output_is_valid_json_with_bad_names():
+    path = evil_router()
+    p = run_bytes("route", "--router", path, "--embeddings", EMB, "--alpha", "0.5")
+    assert_clean(p.stderr, "route stderr")
+    if p.returncode == EXIT_ROUTER:  # a loader that refuses such names
+        return
+    assert p.returncode == 0, p.stderr
+    rows = [json.loads(l) for l in assert_clean(p.stdout, "route stdout").splitlines()]
+    assert len(rows) == 1200
+    for r in rows:
+        assert r["name"].endswith("\x1b[31m\ufffd\x7f\x9b"), r
+    # eval names the router's (bad) model on stderr, escaped
+    p = run_bytes(*eval_args(DATA, router=path))
+    assert p.returncode == EXIT_ROUTER, p.returncode
+    err = assert_clean(p.stderr, "eval stderr")
+    assert EVIL_TEXT in err, err
+
+
+@test
+def test_messages_escape_paths():
+    p = run_bytes(*eval_args(b"no/such/\x1b[2Jfile\xff.jsonl"))
+    err = assert_clean(p.stderr, "stderr")
+    assert p.returncode == EXIT_DATA and "no/such/\\x1b[2Jfile\\xff.jsonl: cannot open" in err, err
 
 
 if __name__ == "__main__":
