@@ -26,7 +26,8 @@
    AV_FUZZ_API_SKIP (environment, for local exploration while known defects are open) names checks
    to switch off: 'e' no AV_ROUTE_EXPLORE calls, 'l' a closure whose bytes do not load is only
    reported, 'b' no bulk metadata, 'f' no route_ex flag/temperature checks, 'r' no set_meta on
-   reserved keys, 'd' decisions after a round trip are not compared. */
+   reserved keys, 'd' decisions after a round trip are not compared, 'h' no float16 conversion of
+   centroids beyond its range. */
 #define _XOPEN_SOURCE 700
 #include "avengers/avengers.h"
 #include "fuzz/fuzz.h"
@@ -1115,6 +1116,15 @@ static int op_convert(state *s)
                                      UINT32_MAX};
     uint32_t type = types[take_byte(&s->in) % 5u];
     int from = av_router_centroid_type(s->r);
+    if (type == AV_CENTROIDS_F16 && skip('h')) { /* finding F1: values beyond float16 */
+        float cv[MAX_D];
+        for (size_t j = 0; j < av_router_n_clusters(s->r); j++) {
+            FUZZ_ASSERT(av_router_get_centroid(s->r, j, cv, av_router_dim(s->r)) == AV_OK);
+            for (size_t t = 0; t < av_router_dim(s->r); t++)
+                if (fabsf(cv[t]) > 65504.0f)
+                    return AV_ERANGE;
+        }
+    }
     av_router *c = NULL;
     uint64_t before = fingerprint(s->r);
     arm("av_router_convert");
