@@ -1,10 +1,11 @@
-/* .npy and raw float32 readers, see npy.h. The header is a Python dict literal; only the three
-   keys NumPy writes are read ('descr', 'fortran_order', 'shape'), with a small strict scanner. */
+/* .npy and raw float32 readers, see npy.h. The header is a Python dict literal of exactly the
+   three keys NumPy writes ('descr', 'fortran_order', 'shape'), read with a small strict parser. */
 #include "npy.h"
 
 #include "cli.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -38,24 +39,100 @@ void cli_matrix_free(cli_matrix *m)
     }
 }
 
-/* The value text after 'key': in the header dict (NULL if absent). */
-static const char *find_key(const char *h, size_t n, const char *key)
+/* The header dict, parsed strictly: exactly the three keys NumPy writes, each once (NumPy's own
+   reader refuses any other key set; a duplicate would make the file mean two things), nothing
+   but spaces after the dict, and the newline that ends every header. */
+typedef struct npy_header {
+    const char *descr, *descr_end; /* the quoted dtype string, quotes included */
+    int fortran;                   /* 1, 0, or -1 when absent */
+    const char *shape;             /* the '(' of the shape tuple */
+} npy_header;
+
+static const char *skip_blank(const char *s, const char *e)
 {
-    size_t kl = strlen(key);
-    for (size_t i = 0; i + kl + 2 <= n; i++) {
-        if ((h[i] == '\'' || h[i] == '"') && memcmp(h + i + 1, key, kl) == 0 &&
-            h[i + 1 + kl] == h[i]) {
-            size_t j = i + kl + 2;
-            while (j < n && isspace((unsigned char)h[j]))
-                j++;
-            if (j < n && h[j] == ':') {
-                j++;
-                while (j < n && isspace((unsigned char)h[j]))
-                    j++;
-                return h + j;
-            }
+    while (s < e && (*s == ' ' || *s == '\t'))
+        s++;
+    return s;
+}
+
+/* A quoted string starting at s (no escapes: NumPy's keys and dtypes need none); the position
+   after its closing quote, or NULL. */
+static const char *quoted_end(const char *s, const char *e)
+{
+    if (s >= e || (*s != '\'' && *s != '"'))
+        return NULL;
+    const char *q = memchr(s + 1, *s, (size_t)(e - s - 1));
+    return q ? q + 1 : NULL;
+}
+
+static bool word_at(const char *s, const char *e, const char *w)
+{
+    size_t n = strlen(w);
+    return (size_t)(e - s) >= n && memcmp(s, w, n) == 0;
+}
+
+/* Returns NULL, or what is wrong (a static message or one written into what). */
+static const char *parse_header(const char *h, size_t n, npy_header *out, char *what,
+                                size_t what_len)
+{
+    out->descr = out->descr_end = out->shape = NULL;
+    out->fortran = -1;
+    if (n == 0 || h[n - 1] != '\n')
+        return "the .npy header does not end with a newline";
+    const char *s = skip_blank(h, h + n - 1), *e = h + n - 1;
+    if (s >= e || *s != '{')
+        return "the .npy header is not a dict";
+    s = skip_blank(s + 1, e);
+    while (s < e && *s != '}') {
+        const char *ke = quoted_end(s, e), *k = s + 1;
+        if (!ke)
+            return "bad key in the .npy header";
+        size_t kl = (size_t)(ke - k - 1);
+        s = skip_blank(ke, e);
+        if (s >= e || *s != ':')
+            return "bad key in the .npy header";
+        s = skip_blank(s + 1, e);
+        bool dup;
+        if (kl == 5 && memcmp(k, "descr", kl) == 0) {
+            dup = out->descr != NULL;
+            out->descr = s;
+            if (!(out->descr_end = quoted_end(s, e)))
+                return "bad 'descr' in the .npy header";
+            s = out->descr_end;
+        } else if (kl == 13 && memcmp(k, "fortran_order", kl) == 0) {
+            dup = out->fortran >= 0;
+            out->fortran = word_at(s, e, "True") ? 1 : word_at(s, e, "False") ? 0 : -2;
+            if (out->fortran < 0)
+                return "bad 'fortran_order' in the .npy header";
+            s += out->fortran ? 4 : 5;
+        } else if (kl == 5 && memcmp(k, "shape", kl) == 0) {
+            dup = out->shape != NULL;
+            out->shape = s;
+            const char *close = s < e && *s == '(' ? memchr(s, ')', (size_t)(e - s)) : NULL;
+            if (!close)
+                return "bad 'shape' in the .npy header";
+            s = close + 1;
+        } else {
+            snprintf(what, what_len, "unknown key '%.*s' in the .npy header (NumPy writes only "
+                     "'descr', 'fortran_order' and 'shape')", (int)(kl < 64 ? kl : 64), k);
+            return what;
         }
+        if (dup) {
+            snprintf(what, what_len, "key '%.*s' appears twice in the .npy header", (int)kl, k);
+            return what;
+        }
+        s = skip_blank(s, e);
+        if (s < e && *s == ',')
+            s = skip_blank(s + 1, e);
+        else if (!(s < e && *s == '}'))
+            return "expected ',' or '}' in the .npy header";
     }
+    if (s >= e)
+        return "the .npy header dict is not closed";
+    if (skip_blank(s + 1, e) != e)
+        return "text after the dict in the .npy header";
+    if (!out->descr || out->fortran < 0 || !out->shape)
+        return ".npy header lacks 'descr', 'fortran_order' or 'shape'";
     return NULL;
 }
 
@@ -144,35 +221,25 @@ int cli_npy_parse(cli_matrix *out, const void *data, size_t size, const char *na
     if (hlen > CLI_NPY_MAX_HEADER || hlen > size - pre)
         return fail(err, errlen, name, ".npy header length %zu exceeds the file", hlen);
     const char *h = (const char *)b + pre, *he = h + hlen;
-    const char *descr = find_key(h, hlen, "descr");
-    const char *fo = find_key(h, hlen, "fortran_order");
-    const char *shape = find_key(h, hlen, "shape");
-    if (!descr || !fo || !shape)
-        return fail(err, errlen, name, ".npy header lacks 'descr', 'fortran_order' or 'shape'");
-    size_t esz;
-    size_t left = (size_t)(he - descr);
-    if (left >= 5 && (memcmp(descr, "'<f4'", 5) == 0 || memcmp(descr, "\"<f4\"", 5) == 0))
+    npy_header hd;
+    char what[CLI_ERR_MAX / 2];
+    const char *problem = parse_header(h, hlen, &hd, what, sizeof what);
+    if (problem)
+        return fail(err, errlen, name, "%s", problem);
+    size_t esz, dl = (size_t)(hd.descr_end - hd.descr);
+    if (dl == 5 && (memcmp(hd.descr + 1, "<f4", 3) == 0))
         esz = 4;
-    else if (left >= 5 && (memcmp(descr, "'<f8'", 5) == 0 || memcmp(descr, "\"<f8\"", 5) == 0))
+    else if (dl == 5 && (memcmp(hd.descr + 1, "<f8", 3) == 0))
         esz = 8;
-    else {
-        char d[16] = {0};
-        size_t k = 0;
-        while (k + 1 < sizeof d && descr + k < he && descr[k] != ',' && descr[k] != '}') {
-            d[k] = descr[k];
-            k++;
-        }
+    else
         return fail(err, errlen, name,
-                    "dtype %s is not supported (need little-endian float32 '<f4' or float64 '<f8')",
-                    d);
-    }
-    if ((size_t)(he - fo) >= 4 && memcmp(fo, "True", 4) == 0)
+                    "dtype %.*s is not supported (need little-endian float32 '<f4' or float64 '<f8')",
+                    (int)(dl < 32 ? dl : 32), hd.descr);
+    if (hd.fortran)
         return fail(err, errlen, name,
                     "array is in Fortran order; save it C-contiguous (numpy.ascontiguousarray)");
-    if (!((size_t)(he - fo) >= 5 && memcmp(fo, "False", 5) == 0))
-        return fail(err, errlen, name, "bad 'fortran_order' in the .npy header");
     size_t dims[3];
-    int nd = parse_shape(shape, he, dims, 3);
+    int nd = parse_shape(hd.shape, he, dims, 3);
     if (nd < 0)
         return fail(err, errlen, name, "bad 'shape' in the .npy header");
     if (nd != 2)

@@ -1,7 +1,8 @@
 /* Embedding matrices: NumPy .npy files (format versions 1.0, 2.0 and 3.0) holding a 2-D C-order
    array of little-endian float32 ('<f4') or float64 ('<f8', converted to float32), or raw
    little-endian float32 rows of a given dimension. Anything else (Fortran order, other dtypes,
-   big-endian, 1-D or 3-D shapes, a size that does not match the header) is refused with a message
+   big-endian, 1-D or 3-D shapes, a header with other keys than NumPy's three or one of them twice,
+   a header not ended by a newline, a size that does not match the header) is refused with a message
    naming the file and the problem. No function here exits or prints; *_parse read memory buffers
    (for fuzzing). */
 #ifndef AV_CLI_NPY_H

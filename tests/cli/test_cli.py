@@ -617,6 +617,33 @@ def test_input_line_numbers_across_chunks():
                  f"{tmp('blank.jsonl.gz')}:3000002: malformed JSON")
 
 
+@test
+def test_input_npy_header_strict():
+    """The .npy header dict: exactly NumPy's three keys, each once (0.2.0 took the first of two
+    'descr' and ignored unknown keys), and the newline that ends it."""
+    body = np.load(os.path.join(ROOT, EMB)).astype("<f4").tobytes()
+
+    def npy(name, header, nl=True):
+        h = header.encode()
+        pad = (-(10 + len(h) + 1)) % 64
+        h = h + b" " * pad + (b"\n" if nl else b" ")
+        with open(tmp(name), "wb") as f:
+            f.write(b"\x93NUMPY\x01\x00" + len(h).to_bytes(2, "little") + h + body)
+        return tmp(name)
+    ok = npy("ok.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (1200, 384), }")
+    run(*eval_args(DATA, emb=ok), check=0)
+    for name, header, want in (
+            ("dup.npy", "{'descr': '<f4', 'descr': '<f8', 'fortran_order': False, 'shape': (1200, 384), }",
+             "key 'descr' appears twice in the .npy header"),
+            ("extra.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (1200, 384), 'x': 1}",
+             "unknown key 'x' in the .npy header"),
+            ("after.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (1200, 384)} junk",
+             "text after the dict in the .npy header")):
+        expect_error(eval_args(DATA, emb=npy(name, header)), EXIT_DATA, f"{tmp(name)}: {want}")
+    nonl = npy("nonl.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (1200, 384), }", nl=False)
+    expect_error(eval_args(DATA, emb=nonl), EXIT_DATA, "does not end with a newline")
+
+
 # ---- output escaping (defect 8, CLI half) ------------------------------------------------------
 def run_bytes(*args, env_extra=None):
     env = dict(os.environ, **(env_extra or {}))
