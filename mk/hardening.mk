@@ -101,7 +101,7 @@ asan:
 	  MAKE="$(MAKE)" tests/run_suites.sh $(ASAN_SUITES)
 
 # ThreadSanitizer on the threaded tests (others may append to TSAN_TESTS).
-TSAN_TESTS := $(or $(TSAN_TESTS),test_threads test_online) test_concurrency
+TSAN_TESTS := $(or $(TSAN_TESTS),test_threads test_online) test_concurrency test_closure
 TSAN_CFLAGS := -O1 -g -fsanitize=thread
 tsan:
 	@BUILDDIR=build-tsan LIBOUTDIR=build-tsan/lib CFLAGS="$(TSAN_CFLAGS)" \
