@@ -10,10 +10,8 @@ FUZZ_API_RUNS    ?= 4000
 # Wall-clock cap of the run (a loaded machine then explores fewer inputs, never hangs the check).
 FUZZ_API_MAX_S   ?= 90
 # Checks of the target to switch off (AV_FUZZ_API_SKIP, see the target's header comment); empty:
-# every check on. 'r': av_router_set_meta still accepts the reserved keys (kappa, weighting, ...,
-# centroid_hash, members), which makes files that do not load or reload differently; remove it
-# when set_meta refuses them.
-FUZZ_API_SKIP    ?= r
+# every check on.
+FUZZ_API_SKIP    ?=
 CHECK_SUITES += fuzz-api
 .PHONY: check-fuzz-api fuzz-api-seeds
 # Whether $(FUZZ_CC) links libFuzzer is probed when the suite runs (not on every make).

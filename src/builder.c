@@ -136,7 +136,7 @@ static int set_meta_u(av_router *r, const char *key, unsigned long long v)
 {
     char buf[32];
     snprintf(buf, sizeof buf, "%llu", v);
-    return av_router_set_meta(r, key, buf);
+    return av__meta_set(r, key, buf);
 }
 
 static int set_meta_g(av_router *r, const char *key, double v)
@@ -270,7 +270,8 @@ AV_API int av_builder_fit(av_builder *b, const av_fit_options *opts, av_router *
             }
         }
     }
-    av__router_set_centroids(r, C ? C : km.centroids);
+    if ((rc = av__router_set_centroids(r, C ? C : km.centroids)) != AV_OK)
+        goto done;
     if ((rc = av__router_refresh_all(r)) != AV_OK)
         goto done;
     if ((rc = record_meta(r, &o, b->n, inertia, n_iter)) != AV_OK)

@@ -8,6 +8,8 @@
 #include <string.h>
 
 #define AV_INT8_MAX 127.0f
+/* The largest finite float16 (a larger value would be stored as infinity). */
+#define AV_F16_MAX 65504.0f
 
 static const char *type_name(uint32_t t)
 {
@@ -58,6 +60,11 @@ int av__router_set_centroids(av_router *r, const float *C)
         memcpy(r->centroids, C, k * d * sizeof(float));
         break;
     case AV_CENTROIDS_F16:
+        for (size_t t = 0; t < k * d; t++)
+            if (!(fabsf(C[t]) <= AV_F16_MAX))
+                return av__fail(AV_ERANGE, "centroid %zu has the value %g at %zu, beyond float16's "
+                                           "range (+-%g)", t / d, (double)C[t], t % d,
+                                (double)AV_F16_MAX);
         for (size_t t = 0; t < k * d; t++)
             r->centroids_f16[t] = av__f32_to_f16(C[t]);
         break;

@@ -240,16 +240,16 @@ AV_API int av_router_set_estimator(av_router *r, const av_estimator_options *opt
         return rc;
     if ((rc = av__set_meta_number(r, "kappa", "%.17g", o.kappa)) != AV_OK)
         return rc;
-    if ((rc = av_router_set_meta(r, "weighting",
+    if ((rc = av__meta_set(r, "weighting",
                                  o.weighting == AV_WEIGHTING_SOFTMAX ? "softmax" : "hard")) != AV_OK)
         return rc;
     if ((rc = av__set_meta_number(r, "temperature", "%.9g", (double)o.temperature)) != AV_OK)
         return rc;
-    if ((rc = av_router_set_meta(r, "guard", o.guard ? "1" : "0")) != AV_OK)
+    if ((rc = av__meta_set(r, "guard", o.guard ? "1" : "0")) != AV_OK)
         return rc;
     if ((rc = av__set_meta_number(r, "guard_margin", "%.17g", o.guard_margin)) != AV_OK)
         return rc;
-    if ((rc = av_router_set_meta(r, "normalisation", o.normalisation == AV_NORMALISE_GLOBAL
+    if ((rc = av__meta_set(r, "normalisation", o.normalisation == AV_NORMALISE_GLOBAL
                                                          ? "global"
                                                          : "cluster")) != AV_OK)
         return rc;

@@ -419,8 +419,21 @@ static bool meta_is_derived(const char *key)
     return strcmp(key, AV_META_CENTROID_HASH) == 0;
 }
 
+/* Keys the library owns: the estimator settings (av_router_set_estimator; they change decisions
+   when the file is loaded again) and the derived centroid hash and member count. */
+static const char *const reserved_keys[] = {"kappa", "weighting", "temperature", "guard",
+                                            "guard_margin", "normalisation",
+                                            AV_META_CENTROID_HASH, "members"};
+
 AV_API int av_router_set_meta(av_router *r, const char *key, const char *value)
 {
+    if (!r || !key || !value)
+        return av__fail(AV_EINVAL, "router, key or value is NULL");
+    for (size_t i = 0; i < sizeof reserved_keys / sizeof reserved_keys[0]; i++)
+        if (strcmp(key, reserved_keys[i]) == 0)
+            return av__fail(AV_EINVAL, "metadata key '%s' is reserved for the library (%s)", key,
+                            i < 6 ? "set it with av_router_set_estimator"
+                                  : "it is derived from the centroids");
     return av__meta_set(r, key, value);
 }
 

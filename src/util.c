@@ -166,7 +166,7 @@ int av__set_meta_number(av_router *r, const char *key, const char *fmt, double v
     locale_t old = (locale_t)0, c = c_numeric_begin(&old);
     snprintf(buf, sizeof buf, fmt, v);
     c_numeric_end(c, old);
-    return av_router_set_meta(r, key, buf);
+    return av__meta_set(r, key, buf);
 }
 
 double av__strtod_c(const char *s, char **end)

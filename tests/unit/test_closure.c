@@ -623,9 +623,49 @@ TEST(test_totals_match_the_loaded_copy_after_updates)
     av_router_free(r);
 }
 
+/* ---- the library's own metadata keys, and centroids float16 cannot hold (fuzz_api findings) -- */
+TEST(test_reserved_metadata_keys_are_refused)
+{
+    /* On 0.2.0 set_meta("weighting", "bogus") saved a file the loader refused, and
+       set_meta("kappa", "100") changed nothing in memory but changed decisions after a reload. */
+    const char *keys[] = {"kappa", "weighting", "temperature", "guard", "guard_margin",
+                          "normalisation", "centroid_hash", "members"};
+    av_router *r = tiny_router(2);
+    REQUIRE(r);
+    unsigned char *before = NULL;
+    size_t n = 0;
+    REQUIRE(save_bytes(r, &before, &n) == AV_OK);
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        CHECK_EQ_INT(av_router_set_meta(r, keys[i], "100"), AV_EINVAL);
+    CHECK(unchanged(r, before, n));
+    /* set through the estimator they are recorded, and the reloaded router decides alike */
+    av_estimator_options eo = AV_ESTIMATOR_OPTIONS_INIT;
+    eo.kappa = 100.0;
+    eo.weighting = AV_WEIGHTING_SOFTMAX;
+    CHECK(av_router_set_estimator(r, &eo) == AV_OK);
+    CHECK(av_router_meta(r, "kappa") && strcmp(av_router_meta(r, "kappa"), "100") == 0);
+    CHECK(closes(r));
+    av_free(before);
+    av_router_free(r);
+}
+
+TEST(test_convert_refuses_values_beyond_float16)
+{
+    const float C[] = {1e5f, 0, 0, 1};
+    const double c[] = {1, 1, 1, 1}, s[] = {1, 0, 0, 1};
+    av_router *r = NULL, *h = NULL;
+    REQUIRE(av_router_from_parts(&r, 2, 2, 2, NAMES2, C, c, s, c, 1) == AV_OK);
+    CHECK_EQ_INT(av_router_convert(&h, r, AV_CENTROIDS_F16), AV_ERANGE);
+    CHECK(h == NULL);
+    CHECK(av_router_convert(&h, r, AV_CENTROIDS_INT8) == AV_OK && closes(h));
+    av_router_free(h);
+    av_router_free(r);
+}
+
 TH_MAIN(T(test_save_during_add_model), T(test_extreme_feedback_is_refused_and_exploration_ends),
         T(test_merge_overflow_is_refused), T(test_decay_never_leaves_a_model_without_outcomes),
         T(test_eval_and_budgets_during_add_model), T(test_readers_during_add_model),
         T(test_save_targets), T(test_metadata_limit_round_trips), T(test_names_must_be_text),
         T(test_route_ex_refuses_bad_temperature_and_flags),
-        T(test_totals_match_the_loaded_copy_after_updates))
+        T(test_totals_match_the_loaded_copy_after_updates),
+        T(test_reserved_metadata_keys_are_refused), T(test_convert_refuses_values_beyond_float16))
