@@ -1,5 +1,5 @@
-"""The command-line parts of issue 7 on the real fixture tests/data/llm9: `avengers merge`,
-`avengers train --tune` and `avengers eval --budget` (run by `make check-beyond-cli`)."""
+"""`avengers merge`, `avengers train --tune` and `avengers eval --budget` end to end on the real
+fixture tests/data/llm9 (run by `make check-cli-merge-tune-budget`)."""
 import os
 import re
 import subprocess
@@ -25,7 +25,7 @@ def run(*args):
 
 @pytest.fixture(scope="module")
 def tmp():
-    with tempfile.TemporaryDirectory(prefix="avengers-beyond-") as d:
+    with tempfile.TemporaryDirectory(prefix="avengers-cli-") as d:
         yield d
 
 

@@ -1,0 +1,45 @@
+# The ABI gate (docs/ABI.md). Suites of `make check`: exported symbols, the header alone, frozen
+# constants and prototypes. `make abi-check` adds the abidiff-style layout check (abigail-tools);
+# `make abi-baseline` regenerates the committed baselines after a deliberate ABI change.
+
+CHECK_SUITES += abi-symbols headers abi-frozen
+.PHONY: check-abi-symbols check-headers check-abi-frozen abi-check abi-baseline
+
+# Exported dynamic symbols == the AV_API functions of the header.
+check-abi-symbols: $(SHLIB)
+	@$(PYTHON) tests/abi/check_symbols.py $(HEADER) $(SHLIB)
+
+# The header alone as C99, C11 (gcc, clang) and C++17 (g++, clang++), warnings as errors.
+HEADER_CC  ?= gcc clang
+HEADER_CXX ?= g++ clang++
+check-headers:
+	@mkdir -p $(BUILDDIR)/abi; cp tests/abi/header_alone.c $(BUILDDIR)/abi/header_alone.cpp; p=0; f=0; \
+	for cc in $(HEADER_CC); do for std in c99 c11; do \
+	  if $$cc -std=$$std $(CXXWARN) -Wstrict-prototypes -Iinclude -c tests/abi/header_alone.c \
+	       -o $(BUILDDIR)/abi/h.o; then p=$$((p + 1)); else echo "FAIL $$cc -std=$$std"; f=$$((f + 1)); fi; \
+	done; done; \
+	for cxx in $(HEADER_CXX); do \
+	  if $$cxx -std=c++17 $(CXXWARN) -Iinclude -c $(BUILDDIR)/abi/header_alone.cpp \
+	       -o $(BUILDDIR)/abi/h.o; then p=$$((p + 1)); else echo "FAIL $$cxx -std=c++17"; f=$$((f + 1)); fi; \
+	done; echo "$$p passed, $$f failed"; [ $$f -eq 0 ]
+
+# Constants keep their values and functions their prototypes (tests/abi/frozen.py explains why
+# abidiff alone is not enough): tests/abi/constants.txt and tests/abi/prototypes.txt.
+FROZEN_CHECK = $(PYTHON) tests/abi/frozen.py check $(HEADER) tests/abi $(CC)
+check-abi-frozen:
+	@$(FROZEN_CHECK)
+
+# abigail-tools: the built library's ABI (public types only, from the headers) against the committed
+# baseline; tests/abi/abi_check.py decides what is incompatible (docs/ABI.md).
+ABI_BASELINE := tests/abi/libavengers.abi
+# --load-all-types: every public type, also those libabigail cannot reach from a function.
+ABIDW_FLAGS  := --headers-dir include/avengers --load-all-types --no-corpus-path --no-comp-dir-path
+abi-check: $(SHLIB)
+	@mkdir -p $(BUILDDIR)/abi
+	@abidw $(ABIDW_FLAGS) --out-file $(BUILDDIR)/abi/current.abi $(SHLIB)
+	@$(PYTHON) tests/abi/abi_check.py $(HEADER) $(ABI_BASELINE) $(BUILDDIR)/abi/current.abi
+	@$(FROZEN_CHECK)
+
+abi-baseline: $(SHLIB)
+	abidw $(ABIDW_FLAGS) --out-file $(ABI_BASELINE) $(SHLIB)
+	$(PYTHON) tests/abi/frozen.py dump $(HEADER) tests/abi
