@@ -52,7 +52,7 @@ check-corpus: $(REPLAYERS)
 
 # ---- the API-sequence target in `make check` --------------------------------------------------------
 # A short deterministic libFuzzer run of tests/fuzz/fuzz_api.c from its seed corpus: FUZZ_API_RUNS
-# executions with -seed=1, so every `make check` explores a little beyond the committed inputs.
+# executions with -seed=1, so every `make check` explores a little past the committed inputs.
 # Without clang's libFuzzer it replays the corpus instead. A crash leaves the input in
 # $(FUZZ_DIR)/artifacts/api-check-* and fails the suite.
 # About 20 s on one core of the shared 2-core test machine (ASan+UBSan).

@@ -14,7 +14,7 @@ ASAN_ENV    := ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:detect_stack_u
 ASAN_SUITES ?= unit integration corpus cli
 # The tests that run threads against one router: readers beside updaters, models added while
 # readers route, the concurrency matrix, the readers-during-add_model regression.
-TSAN_TESTS  ?= test_threads test_online test_concurrency test_closure
+TSAN_TESTS  ?= test_threads test_feedback test_concurrency test_closure
 
 .PHONY: asan tsan valgrind
 asan:

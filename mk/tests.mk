@@ -8,7 +8,7 @@ TEST_CFLAGS = $(C_STD) $(WARN) -Iinclude -Isrc -Itests $(DEP_CFLAGS) -pthread
 TEST_LDFLAGS :=
 TEST_HDRS := $(wildcard tests/*.h)
 
-UNIT_SRCS        := $(sort $(wildcard tests/unit/test_*.c tests/unit/*/test_*.c))
+UNIT_SRCS        := $(sort $(wildcard tests/unit/*/test_*.c))
 INTEGRATION_SRCS := $(sort $(wildcard tests/integration/test_*.c))
 TEST_SRCS        := $(UNIT_SRCS) $(INTEGRATION_SRCS)
 # $(call test_bins,names,build dir): the binaries of the named tests in that build.

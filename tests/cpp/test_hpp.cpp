@@ -18,7 +18,7 @@
 
 static avengers::Router tiny_router(uint32_t top_p)
 {
-    // the router of tests/unit/test_core.c: three clusters on the unit axes, two models
+    // the router of tests/unit/router/test_router.c: three clusters on the unit axes, two models
     return avengers::Router::from_parts(2, {"small", "large"}, {1, 0, 0, 1, -1, 0},
                                         {10, 10, 10, 10, 10, 0}, {2, 9, 8, 9, 5, 0},
                                         {1, 10, 1, 10, 1, 0}, top_p);

@@ -1,6 +1,6 @@
-/* Test helper shared by the hardening tests (tests/unit/test_format.c, test_threads.c,
-   test_crashsave.c) and the seed-corpus generator: a small real router trained on the bundled
-   llmrouter9 fixture. */
+/* Test helper shared by the hostile-file, thread and crash-save tests (tests/unit/io/test_format.c,
+   tests/unit/router/test_threads.c, tests/unit/io/test_crashsave.c) and the seed-corpus generator:
+   a small real router trained on the bundled llmrouter9 fixture. */
 #ifndef AV_SMALL_ROUTER_H
 #define AV_SMALL_ROUTER_H
 

@@ -17,7 +17,7 @@ NAMES2 = ["small", "large"]
 
 
 def tiny_router(av, top_p):
-    # Same router as tests/unit/test_core.c: three clusters on the unit axes, two models.
+    # Same router as tests/unit/router/test_router.c: three clusters on the unit axes, two models.
     C = np.array([[1, 0], [0, 1], [-1, 0]], dtype=np.float32)
     cnt = np.array([[10, 10], [10, 10], [10, 0]], dtype=np.float64)
     ss = np.array([[2, 9], [8, 9], [5, 0]], dtype=np.float64)

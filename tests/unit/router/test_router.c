@@ -203,7 +203,7 @@ TEST(test_metadata)
 {
     av_router *r = tiny_router(1);
     REQUIRE(r);
-    /* a router from parts records only the hash of its centroids (centroid_hash, issue 7) */
+    /* a router from parts records only the hash of its centroids (centroid_hash) */
     CHECK_EQ_INT(av_router_meta_count(r), 1);
     CHECK(av_router_meta(r, "centroid_hash") != NULL);
     CHECK(av_router_meta(r, "embedder_id") == NULL);

@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 
-/* Allocation counter: this test is linked with -Wl,--wrap=malloc,... (mk/bench.mk), so every
+/* Allocation counter: this test is linked with -Wl,--wrap=malloc,... (mk/tests.mk), so every
    allocation made by the library (and this file) passes through these wrappers. */
 void *__real_malloc(size_t n);
 void *__real_calloc(size_t a, size_t b);

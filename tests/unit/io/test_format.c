@@ -3,7 +3,7 @@
    router that still routes, saves and reloads; unknown sections are skipped; versions are checked;
    sizes claimed by the header or section table never make the loader allocate more than a small
    constant times the file size (allocation counter: this test is linked with -Wl,--wrap=malloc,...
-   by mk/hardening.mk); zlib sections cannot be used as bombs. docs/SECURITY.md describes the model. */
+   by mk/tests.mk); zlib sections cannot be used as bombs. docs/SECURITY.md describes the model. */
 #include "avengers/avengers.h"
 #include "fuzz/small_router.h"
 #include "harness.h"

@@ -4,7 +4,7 @@
 #include "avengers/avengers.h"
 #include "harness.h"
 #include "testdata.h"
-#include "../fuzz/avfile.h"
+#include "fuzz/avfile.h"
 
 #include <stdint.h>
 

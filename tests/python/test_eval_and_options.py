@@ -1,5 +1,6 @@
-"""Wrappers of the evaluation, compact-centroid and beyond-the-paper APIs, each checked against an
-independent numpy computation or an exact invariant (struct layouts, merge doubling, masks)."""
+"""Wrappers of the evaluation, compact-centroid and routing-option APIs (route_ex, estimator,
+budgets, feedback, add_model, merge, tuning), each checked against an independent numpy
+computation or an exact invariant (struct layouts, merge doubling, masks)."""
 import ctypes
 
 import numpy as np

@@ -1,4 +1,4 @@
-/* The concurrency matrix (issue 12): every pair of call classes that docs/THREADING.md allows to
+/* The concurrency matrix: every pair of call classes that docs/THREADING.md allows to
    overlap on one router is run at the same time, by threads hammering one router for a bounded
    time (under ThreadSanitizer in `make tsan`, AddressSanitizer in `make asan`).
 

@@ -327,7 +327,7 @@ static double read_sklearn_inertia(void)
 }
 
 /* k-means quality: scikit-learn's KMeans with the same k and restarts reached the committed
-   inertia; ours must be within 1% (the issue's requirement; make bench checks it on llmrouter9). */
+   inertia; ours must be within 1% (the required bound; make bench checks it on llmrouter9). */
 TEST(test_kmeans_inertia_vs_sklearn)
 {
     td_fixture fx;

@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 
-/* test_core's tiny router. Each cluster's centroid routes to: alpha <= 0.5 small everywhere
+/* test_router's tiny router. Each cluster's centroid routes to: alpha <= 0.5 small everywhere
    (ties go to the cheaper model), alpha >= 0.6 large everywhere. Per-cluster means of the chosen
    model: small (0.2, 0.1), (0.8, 0.1), (0.5, 0.1); large (0.9, 1.0) in clusters 0 and 1 and its
    global means (0.9, 1.0) in cluster 2. Every cluster holds 10 queries. */
