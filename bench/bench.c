@@ -7,9 +7,8 @@
    to dwarf the clock's resolution. Centroids are cache-warm (the same router is routed repeatedly),
    the question the issue asks. Links the static library: it swaps a router's kernel table to time
    each backend in one process. */
-#include "avengers/avengers.h"
-#include "internal.h"
 
+#include "internal.h" /* first: it declares the experimental interfaces too */
 #include <cblas.h>
 #include <immintrin.h>
 #include <stdio.h>

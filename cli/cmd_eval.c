@@ -1,4 +1,5 @@
 /* avengers eval: replay a router on the test rows and report the paper's table. */
+#define AV_STATIC_LINKING_ONLY /* the experimental tuning and budget interfaces */
 #include "cli.h"
 #include "dataset.h"
 #include "report.h"

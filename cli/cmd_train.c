@@ -1,4 +1,5 @@
 /* avengers train: fit a router on the training rows of a replay and save it. */
+#define AV_STATIC_LINKING_ONLY /* the experimental tuning and budget interfaces */
 #include "cli.h"
 #include "dataset.h"
 
@@ -216,7 +217,8 @@ int cmd_train(int argc, char **argv)
                meta_or(r, "tuned_folds"), meta_or(r, "tuned_candidates"),
                meta_or(r, "tuned_n_clusters"), meta_or(r, "tuned_members"),
                meta_or(r, "tuned_top_p"), meta_or(r, "tuned_kappa"), meta_or(r, "tuned_weighting"),
-               meta_or(r, "tuned_temperature"), meta_or(r, "tuned_normalisation"), tune.best_auc);
+               meta_or(r, "tuned_temperature"), meta_or(r, "tuned_normalisation"),
+               atof(meta_or(r, "tuned_cv_auc")));
 done:
     av_router_free(r);
     av_builder_free(b);

@@ -14,14 +14,33 @@ HEADER_CC  ?= gcc clang
 HEADER_CXX ?= g++ clang++
 check-headers:
 	@mkdir -p $(BUILDDIR)/abi; cp tests/abi/header_alone.c $(BUILDDIR)/abi/header_alone.cpp; p=0; f=0; \
-	for cc in $(HEADER_CC); do for std in c99 c11; do \
-	  if $$cc -std=$$std $(CXXWARN) -Wstrict-prototypes -Iinclude -c tests/abi/header_alone.c \
-	       -o $(BUILDDIR)/abi/h.o; then p=$$((p + 1)); else echo "FAIL $$cc -std=$$std"; f=$$((f + 1)); fi; \
-	done; done; \
+	for cc in $(HEADER_CC); do for std in c99 c11; do for exp in "" -DAV_STATIC_LINKING_ONLY; do \
+	  if $$cc -std=$$std $$exp $(CXXWARN) -Wstrict-prototypes -Iinclude -c tests/abi/header_alone.c \
+	       -o $(BUILDDIR)/abi/h.o; then p=$$((p + 1)); else echo "FAIL $$cc -std=$$std $$exp"; f=$$((f + 1)); fi; \
+	done; done; done; \
 	for cxx in $(HEADER_CXX); do \
 	  if $$cxx -std=c++17 $(CXXWARN) -Iinclude -c $(BUILDDIR)/abi/header_alone.cpp \
 	       -o $(BUILDDIR)/abi/h.o; then p=$$((p + 1)); else echo "FAIL $$cxx -std=c++17"; f=$$((f + 1)); fi; \
 	done; echo "$$p passed, $$f failed"; [ $$f -eq 0 ]
+
+# Old and new callers (docs/ABI.md): a program built against each released header kept in
+# tests/abi/headers/ (0.1, 0.2) with guard words around every struct it passes, and one built
+# against this header passing structs larger than the library knows; both linked with the shared
+# library being tested, as a program built elsewhere would be.
+CHECK_SUITES += abi-callers
+.PHONY: check-abi-callers
+ABI_OLD_HEADERS := $(notdir $(wildcard tests/abi/headers/*))
+ABI_CALLERS := $(patsubst %,$(BUILDDIR)/abi/old_caller_%,$(ABI_OLD_HEADERS)) $(BUILDDIR)/abi/new_caller
+ABI_CALLER_LINK = -L$(LIBOUTDIR) -lavengers -Wl,-rpath,$(abspath $(LIBOUTDIR))
+$(BUILDDIR)/abi/old_caller_%: tests/abi/old_caller.c tests/abi/headers/%/avengers/avengers.h \
+                              tests/harness.h $(SHLIB) | shared
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(C_STD) $(CXXWARN) -Itests/abi/headers/$* -Itests -o $@ $< $(ABI_CALLER_LINK)
+$(BUILDDIR)/abi/new_caller: tests/abi/new_caller.c $(HEADER) tests/harness.h $(SHLIB) | shared
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(C_STD) $(CXXWARN) -Iinclude -Itests -o $@ $< $(ABI_CALLER_LINK)
+check-abi-callers: $(ABI_CALLERS)
+	@tests/run_unit.sh $(ABI_CALLERS)
 
 # Constants keep their values and functions their prototypes (tests/abi/frozen.py explains why
 # abidiff alone is not enough): tests/abi/constants.txt and tests/abi/prototypes.txt.
@@ -39,6 +58,7 @@ abi-check: $(SHLIB)
 	@abidw $(ABIDW_FLAGS) --out-file $(BUILDDIR)/abi/current.abi $(SHLIB)
 	@$(PYTHON) tests/abi/abi_check.py $(HEADER) $(ABI_BASELINE) $(BUILDDIR)/abi/current.abi
 	@$(FROZEN_CHECK)
+	@$(MAKE) --no-print-directory -s check-abi-callers
 
 abi-baseline: $(SHLIB)
 	abidw $(ABIDW_FLAGS) --out-file $(ABI_BASELINE) $(SHLIB)

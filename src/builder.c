@@ -9,8 +9,6 @@
 #include <time.h>
 
 #define AV_BUILDER_MIN_CAP 64u
-/* The smallest struct_size accepted: the fields of the first published av_fit_options. */
-#define AV_FIT_OPTIONS_V0_SIZE (offsetof(av_fit_options, seed) + sizeof(uint64_t))
 /* Member b of an ensemble fits k-means with seed + b * this (the golden ratio in 64 bits), so
    that ensembles of different sizes share their first members. */
 #define AV_MEMBER_SEED_STEP 0x9E3779B97F4A7C15ull
@@ -24,14 +22,6 @@ struct av_builder {
     size_t n, cap;
     double inertia;
 };
-
-AV_API void av_fit_options_init(av_fit_options *opts)
-{
-    if (opts) {
-        av_fit_options d = AV_FIT_OPTIONS_INIT;
-        *opts = d;
-    }
-}
 
 AV_API int av_builder_new(av_builder **out, size_t dim, size_t n_models,
                           const char *const *model_names)
@@ -176,12 +166,9 @@ static int read_options(const av_fit_options *in, av_fit_options *o)
     av_fit_options_init(o);
     if (!in)
         return AV_OK;
-    if (in->struct_size < AV_FIT_OPTIONS_V0_SIZE)
-        return av__fail(AV_EINVAL, "av_fit_options.struct_size=%u is smaller than any version "
-                                   "(call av_fit_options_init)", in->struct_size);
-    size_t n = in->struct_size < sizeof *o ? in->struct_size : sizeof *o;
-    memcpy(o, in, n);
-    o->struct_size = (uint32_t)sizeof *o;
+    int rc = av__struct_in(o, sizeof *o, in, AV_fit_options_MIN_SIZE_, "av_fit_options");
+    if (rc)
+        return rc;
     if (o->n_clusters == 0 || o->n_clusters > AV_MAX_CLUSTERS)
         return av__fail(AV_EINVAL, "n_clusters=%u (1..%u)", o->n_clusters, AV_MAX_CLUSTERS);
     if (o->members == 0) /* a struct from before the field, or zeroed: the paper's */
@@ -189,8 +176,7 @@ static int read_options(const av_fit_options *in, av_fit_options *o)
     if (o->members > AV_MAX_MEMBERS || (size_t)o->members * o->n_clusters > AV_MAX_CLUSTERS)
         return av__fail(AV_EINVAL, "members=%u (1..%u, members * n_clusters <= %u)", o->members,
                         AV_MAX_MEMBERS, AV_MAX_CLUSTERS);
-    int rc = av__check_top_p((size_t)o->members * o->n_clusters, o->members, o->top_p);
-    if (rc)
+    if ((rc = av__check_top_p((size_t)o->members * o->n_clusters, o->members, o->top_p)) != AV_OK)
         return rc;
     if (o->n_init == 0 || o->max_iter == 0)
         return av__fail(AV_EINVAL, "n_init and max_iter must be at least 1");

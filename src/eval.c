@@ -17,22 +17,6 @@
 /* Room for the detail of a routing error that is re-reported with its row. */
 #define AV_EVAL_MSG 256u
 
-AV_API void av_replay_init(av_replay *replay)
-{
-    if (replay) {
-        av_replay d = AV_REPLAY_INIT;
-        *replay = d;
-    }
-}
-
-AV_API void av_eval_options_init(av_eval_options *opts)
-{
-    if (opts) {
-        av_eval_options d = AV_EVAL_OPTIONS_INIT;
-        *opts = d;
-    }
-}
-
 AV_API void av_eval_result_free(av_eval_result *res)
 {
     if (!res)
@@ -53,29 +37,6 @@ AV_API void av_eval_result_free(av_eval_result *res)
     free(res->front_kind);
     free(res->front_index);
     free(res);
-}
-
-/* Copy a caller's struct of declared size `given` over defaults (fields it does not have keep their
-   defaults), so that callers built against an older, shorter struct keep working. */
-static int read_sized(void *dst, size_t full, const void *src, uint32_t given, size_t min_size,
-                      const char *what)
-{
-    if (given < min_size)
-        return av__fail(AV_EINVAL, "%s.struct_size=%u is smaller than %zu", what, given, min_size);
-    memcpy(dst, src, given < full ? given : full);
-    return AV_OK;
-}
-
-/* Write a result struct into a caller's struct of declared size, keeping their struct_size. */
-static int write_sized(void *dst, const void *src, size_t full)
-{
-    uint32_t given;
-    memcpy(&given, dst, sizeof given);
-    if (given < sizeof(uint32_t))
-        return av__fail(AV_EINVAL, "struct_size=%u is too small", given);
-    memcpy((char *)dst + sizeof given, (const char *)src + sizeof given,
-           (given < full ? given : full) - sizeof given);
-    return AV_OK;
 }
 
 /* The models an evaluation decides over: a pinned table's count and the names published with
@@ -223,11 +184,9 @@ static int run(av_eval_result **out, const av_router *r, const av_replay *replay
         return av__fail(AV_EINVAL, "router or replay is NULL");
     av_replay rp = AV_REPLAY_INIT;
     av_eval_options o = AV_EVAL_OPTIONS_INIT;
-    int rc = read_sized(&rp, sizeof rp, replay, replay->struct_size,
-                        offsetof(av_replay, costs) + sizeof(void *), "av_replay");
+    int rc = av__struct_in(&rp, sizeof rp, replay, AV_replay_MIN_SIZE_, "av_replay");
     if (!rc && opts)
-        rc = read_sized(&o, sizeof o, opts, opts->struct_size,
-                        offsetof(av_eval_options, n_alphas) + sizeof(size_t), "av_eval_options");
+        rc = av__struct_in(&o, sizeof o, opts, AV_eval_options_MIN_SIZE_, "av_eval_options");
     if (rc)
         return rc;
     if ((rc = check_replay(r, &rp)) != AV_OK)
@@ -397,7 +356,7 @@ AV_API int av_eval_alpha(const av_eval_result *res, size_t i, av_eval_point *out
         return av__fail(AV_ERANGE, "alpha %zu of %zu", i, res->n_alphas);
     av_eval_point pt = make_point(res->alphas[i], res->a_score[i], res->a_cost[i], res->a_n[i],
                                   res->a_miss[i]);
-    return write_sized(out, &pt, sizeof pt);
+    return av__struct_out(out, &pt, sizeof pt, AV_EVAL_OUTPUT_MIN_SIZE, "av_eval_point");
 }
 
 AV_API int av_eval_alpha_share(const av_eval_result *res, size_t i, size_t model, double *share)
@@ -420,7 +379,7 @@ AV_API int av_eval_model(const av_eval_result *res, size_t model, av_eval_point 
         return av__fail(AV_EMODEL, "model %zu of %zu", model, res->m);
     av_eval_point pt = make_point(NAN, res->m_score[model], res->m_cost[model], res->m_n[model],
                                   res->n_rows - res->m_n[model]);
-    return write_sized(out, &pt, sizeof pt);
+    return av__struct_out(out, &pt, sizeof pt, AV_EVAL_OUTPUT_MIN_SIZE, "av_eval_point");
 }
 
 AV_API int av_eval_oracle(const av_eval_result *res, av_eval_point *out)
@@ -428,14 +387,15 @@ AV_API int av_eval_oracle(const av_eval_result *res, av_eval_point *out)
     if (!res || !out)
         return av__fail(AV_EINVAL, "result or output is NULL");
     av_eval_point pt = make_point(NAN, res->o_score, res->o_cost, res->o_n, res->o_miss);
-    return write_sized(out, &pt, sizeof pt);
+    return av__struct_out(out, &pt, sizeof pt, AV_EVAL_OUTPUT_MIN_SIZE, "av_eval_point");
 }
 
 AV_API int av_eval_metrics_get(const av_eval_result *res, av_eval_metrics *out)
 {
     if (!res || !out)
         return av__fail(AV_EINVAL, "result or output is NULL");
-    return write_sized(out, &res->metrics, sizeof res->metrics);
+    return av__struct_out(out, &res->metrics, sizeof res->metrics, AV_EVAL_OUTPUT_MIN_SIZE,
+                          "av_eval_metrics");
 }
 
 AV_API size_t av_eval_frontier_count(const av_eval_result *res)

@@ -2,6 +2,14 @@
 #ifndef AV_INTERNAL_H
 #define AV_INTERNAL_H
 
+/* The library implements its experimental interfaces too; a white-box test includes this header
+   before the public one, or the public one would already have left them out. */
+#if defined(AVENGERS_H) && !defined(AV_STATIC_LINKING_ONLY)
+#error "include internal.h before avengers/avengers.h (or define AV_STATIC_LINKING_ONLY)"
+#endif
+#ifndef AV_STATIC_LINKING_ONLY
+#define AV_STATIC_LINKING_ONLY
+#endif
 #include "avengers/avengers.h"
 
 #include <pthread.h>
@@ -241,6 +249,54 @@ AV_HIDDEN void av__router_int8_derive(av_router *r);
 AV_HIDDEN int av__route_batch_threads(const av_router *r, const float *embeddings, size_t n,
                                       size_t dim, size_t row_stride, float alpha,
                                       int32_t *out_models, unsigned threads);
+
+/* ---- extensible structs (sized.c, docs/ABI.md) ---- */
+/* The size of a struct's layout that ends with `member` (padded as the compiler pads the struct),
+   for the sizes of earlier layouts below. Members are only ever appended after the previous
+   layout's size, never into its tail padding, so these stay what older callers' sizeof was. */
+#define AV_SIZE_THROUGH(type, member)                                                          \
+    ((offsetof(type, member) + sizeof(((type *)0)->member) + _Alignof(type) - 1) /              \
+     _Alignof(type) * _Alignof(type))
+/* Every extensible struct: its name, its smallest accepted size (the first layout that ever
+   existed) and the layout of 0.1.0 (what the 0.x init entry points write). */
+#define AV_EXTENSIBLE_STRUCTS(X)                                                                \
+    X(fit_options, av_fit_options, AV_FIT_OPTIONS_INIT, AV_SIZE_THROUGH(av_fit_options, seed),  \
+      AV_SIZE_THROUGH(av_fit_options, tune))                                                    \
+    X(replay, av_replay, AV_REPLAY_INIT, AV_SIZE_THROUGH(av_replay, costs),                     \
+      AV_SIZE_THROUGH(av_replay, costs))                                                        \
+    X(eval_options, av_eval_options, AV_EVAL_OPTIONS_INIT,                                      \
+      offsetof(av_eval_options, n_alphas) + sizeof(size_t),                                     \
+      AV_SIZE_THROUGH(av_eval_options, target_fraction))                                        \
+    X(route_options, av_route_options, AV_ROUTE_OPTIONS_INIT,                                   \
+      offsetof(av_route_options, normalisation), AV_SIZE_THROUGH(av_route_options, normalisation)) \
+    X(route_result, av_route_result, AV_ROUTE_RESULT_INIT,                                      \
+      AV_SIZE_THROUGH(av_route_result, guarded), AV_SIZE_THROUGH(av_route_result, guarded))     \
+    X(estimator_options, av_estimator_options, AV_ESTIMATOR_OPTIONS_INIT,                       \
+      offsetof(av_estimator_options, normalisation),                                            \
+      AV_SIZE_THROUGH(av_estimator_options, normalisation))                                     \
+    X(tune_options, av_tune_options, AV_TUNE_OPTIONS_INIT,                                      \
+      offsetof(av_tune_options, global_normalisation),                                          \
+      AV_SIZE_THROUGH(av_tune_options, global_normalisation))                                   \
+    X(update_options, av_update_options, AV_UPDATE_OPTIONS_INIT,                                \
+      AV_SIZE_THROUGH(av_update_options, weight), AV_SIZE_THROUGH(av_update_options, weight))
+#define AV_MIN_SIZE_DECL_(name, type, init, min, v01) AV_##name##_MIN_SIZE_ = (min),
+/* Outputs only (the caller sets struct_size): at least struct_size itself. */
+#define AV_EVAL_OUTPUT_MIN_SIZE sizeof(uint32_t)
+
+/* Defaults into a caller's struct of `given` bytes: min(given, own) bytes of defaults, zeros past
+   own, struct_size = given. Writes nothing when given cannot hold struct_size. */
+AV_HIDDEN void av__struct_init(void *caller, size_t given, const void *defaults, size_t own);
+/* A caller's input struct (its struct_size first) into dst, which holds the defaults and is `own`
+   bytes: min(caller, own) bytes are copied; a struct_size below `min` or a non-zero byte past own
+   (an option of a newer version) is AV_EINVAL naming the struct and the offset. dst->struct_size
+   becomes own. */
+AV_HIDDEN int av__struct_in(void *dst, size_t own, const void *src, size_t min, const char *what);
+/* An output struct into the caller's: min(caller, own) bytes after struct_size (which stays the
+   caller's), zeros past own; AV_EINVAL below min. */
+AV_HIDDEN int av__struct_out(void *caller, const void *src, size_t own, size_t min,
+                             const char *what);
+/* The smallest accepted sizes, by name: AV_fit_options_MIN_SIZE_ ... */
+enum { AV_EXTENSIBLE_STRUCTS(AV_MIN_SIZE_DECL_) AV_MIN_SIZE_END_ };
 
 /* ---- files (file.c) ---- */
 /* Read a regular file of at most max_size bytes whole into a malloc'ed buffer. */

@@ -6,14 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-AV_API void av_update_options_init(av_update_options *opts)
-{
-    if (opts) {
-        av_update_options d = AV_UPDATE_OPTIONS_INIT;
-        *opts = d;
-    }
-}
-
 static bool is_default(const av_update_options *o)
 {
     return o->half_life == 0.0 && o->top_p <= 1u && o->weight == 1.0;
@@ -48,10 +40,10 @@ AV_API int av_profile_update_ex(av_router *r, const float *embedding, size_t dim
     av_update_options o;
     av_update_options_init(&o);
     if (opts) {
-        if (opts->struct_size < sizeof o)
-            return av__fail(AV_EINVAL, "av_update_options.struct_size=%u (call "
-                                       "av_update_options_init)", opts->struct_size);
-        memcpy(&o, opts, sizeof o);
+        int rc = av__struct_in(&o, sizeof o, opts, AV_update_options_MIN_SIZE_,
+                               "av_update_options");
+        if (rc)
+            return rc;
     }
     if (is_default(&o))
         return av_profile_update(r, embedding, dim, model, score, cost);

@@ -10,10 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The first published sizes of the options structs: callers compiled against them pass these and
-   the fields appended since keep their defaults. */
-#define AV_ROUTE_OPTIONS_V1_SIZE offsetof(av_route_options, normalisation)
-#define AV_ESTIMATOR_OPTIONS_V1_SIZE offsetof(av_estimator_options, normalisation)
 /* Beta(1, 1) (uniform) prior of the exploration posterior. */
 #define AV_BETA_PRIOR 1.0
 /* The exploration stream is the route seed mixed with this constant (golden ratio), so that seed
@@ -24,30 +20,6 @@
 #define AV_ROUTE_KNOWN_FLAGS                                                                  \
     (AV_ROUTE_MAX_COST | AV_ROUTE_MIN_SCORE | AV_ROUTE_GUARD_ON | AV_ROUTE_GUARD_OFF | \
      AV_ROUTE_EXPLORE)
-
-AV_API void av_route_options_init(av_route_options *opts)
-{
-    if (opts) {
-        av_route_options d = AV_ROUTE_OPTIONS_INIT;
-        *opts = d;
-    }
-}
-
-AV_API void av_route_result_init(av_route_result *res)
-{
-    if (res) {
-        av_route_result d = AV_ROUTE_RESULT_INIT;
-        *res = d;
-    }
-}
-
-AV_API void av_estimator_options_init(av_estimator_options *opts)
-{
-    if (opts) {
-        av_estimator_options d = AV_ESTIMATOR_OPTIONS_INIT;
-        *opts = d;
-    }
-}
 
 /* ---------------------------------------------------------------------------------------------
  * Estimator defaults and their metadata
@@ -229,11 +201,10 @@ AV_API int av_router_set_estimator(av_router *r, const av_estimator_options *opt
     av_estimator_options o;
     av_estimator_options_init(&o);
     if (opts) {
-        if (opts->struct_size < AV_ESTIMATOR_OPTIONS_V1_SIZE)
-            return av__fail(AV_EINVAL, "av_estimator_options.struct_size=%u (call "
-                                       "av_estimator_options_init)", opts->struct_size);
-        memcpy(&o, opts, opts->struct_size < sizeof o ? opts->struct_size : sizeof o);
-        o.struct_size = (uint32_t)sizeof o;
+        int rc = av__struct_in(&o, sizeof o, opts, AV_estimator_options_MIN_SIZE_,
+                               "av_estimator_options");
+        if (rc)
+            return rc;
     }
     int rc = check_estimator(&o);
     if (rc)
@@ -264,14 +235,10 @@ AV_API int av_router_get_estimator(const av_router *r, av_estimator_options *opt
 {
     if (!r || !opts)
         return av__fail(AV_EINVAL, "router or options is NULL");
-    if (opts->struct_size < AV_ESTIMATOR_OPTIONS_V1_SIZE)
-        return av__fail(AV_EINVAL, "av_estimator_options.struct_size=%u", opts->struct_size);
     av_estimator_options o;
     get_estimator(r, &o);
-    uint32_t size = opts->struct_size < sizeof o ? opts->struct_size : (uint32_t)sizeof o;
-    memcpy(opts, &o, size);
-    opts->struct_size = size;
-    return AV_OK;
+    return av__struct_out(opts, &o, sizeof o, AV_estimator_options_MIN_SIZE_,
+                          "av_estimator_options");
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -403,14 +370,17 @@ int32_t av__route_ex_table(const av_router *r, const av_table *pinned, const flo
     av_route_options o;
     av_route_options_init(&o);
     if (opts) {
-        if (opts->struct_size < AV_ROUTE_OPTIONS_V1_SIZE)
-            return av__fail(AV_EINVAL, "av_route_options.struct_size=%u (call "
-                                       "av_route_options_init)", opts->struct_size);
-        memcpy(&o, opts, opts->struct_size < sizeof o ? opts->struct_size : sizeof o);
+        if ((rc = av__struct_in(&o, sizeof o, opts, AV_route_options_MIN_SIZE_,
+                                "av_route_options")) != AV_OK)
+            return rc;
     }
-    if (res && res->struct_size < sizeof *res)
-        return av__fail(AV_EINVAL, "av_route_result.struct_size=%u (call av_route_result_init)",
-                        res->struct_size);
+    /* The result's arrays and capacities are inputs too: its layout is read like an option's (a
+       newer caller's unknown members must be zero), and only what this library knows of it is
+       written. */
+    av_route_result rs;
+    if (res && (rc = av__struct_in(&rs, sizeof rs, res, AV_route_result_MIN_SIZE_,
+                                   "av_route_result")) != AV_OK)
+        return rc;
     ex_params x = {0};
     if ((rc = resolve(r, &o, &x)) != AV_OK)
         return rc;

@@ -21,18 +21,8 @@
 #define AV_TUNE_DEFAULT_N_INIT 2u
 #define AV_TUNE_MAX_ALPHAS 1001u
 #define AV_TUNE_MAX_CANDIDATES 4096u
-/* The first published size of av_tune_options (before global_normalisation was appended). */
-#define AV_TUNE_OPTIONS_V1_SIZE offsetof(av_tune_options, global_normalisation)
 /* Normalisations compared: the paper's (index 0) and, if asked, the global one (index 1). */
 #define AV_TUNE_N_NORMS 2u
-
-AV_API void av_tune_options_init(av_tune_options *opts)
-{
-    if (opts) {
-        av_tune_options d = AV_TUNE_OPTIONS_INIT;
-        *opts = d;
-    }
-}
 
 /* The grid of `avengers train --tune`: from the paper's k = 60 up to finer clusterings (which
    need shrinkage or an ensemble to stay stable), the paper's single clustering or an ensemble of
@@ -99,10 +89,9 @@ typedef struct tune_ctx {
 static int read_tune(const av_tune_options *in, av_tune_options *t)
 {
     av_tune_options_init(t);
-    if (in->struct_size < AV_TUNE_OPTIONS_V1_SIZE)
-        return av__fail(AV_EINVAL, "av_tune_options.struct_size=%u (call av_tune_options_init)",
-                        in->struct_size);
-    memcpy(t, in, in->struct_size < sizeof *t ? in->struct_size : sizeof *t);
+    int rc = av__struct_in(t, sizeof *t, in, AV_tune_options_MIN_SIZE_, "av_tune_options");
+    if (rc)
+        return rc;
     if (t->n_folds == 0)
         t->n_folds = AV_TUNE_DEFAULT_FOLDS;
     if (t->n_alphas == 0)
@@ -469,8 +458,7 @@ int av__builder_fit_tuned(av_builder *b, const av_fit_options *fo, av_router **o
         av_router_free(r);
         goto done;
     }
-    fo->tune->best_auc = mean_auc;
-    *out = r;
+    *out = r; /* the options are the caller's and read-only: the AUC is in tuned_cv_auc */
 done:
     free(c.cfg);
     free(c.fold);

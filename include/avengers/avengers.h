@@ -22,11 +22,11 @@
 extern "C" {
 #endif
 
-#define AV_VERSION_MAJOR 0
-#define AV_VERSION_MINOR 2
+#define AV_VERSION_MAJOR 1
+#define AV_VERSION_MINOR 0
 #define AV_VERSION_PATCH 0
 #define AV_VERSION_NUMBER (AV_VERSION_MAJOR * 10000 + AV_VERSION_MINOR * 100 + AV_VERSION_PATCH)
-#define AV_VERSION_STRING "0.2.0"
+#define AV_VERSION_STRING "1.0.0"
 
 #if defined(_WIN32) && defined(AV_BUILDING_DLL)
 #define AV_API __declspec(dllexport)
@@ -188,8 +188,9 @@ typedef struct av_fit_options {
     void (*progress)(void *user, uint32_t restart, uint32_t n_init, uint32_t iteration,
                      double inertia);
     void *progress_user;
-    /* Cross-validated choice of n_clusters, top_p, kappa and weighting (see av_tune_options in the
-       "beyond the paper" section); NULL (default) = fit exactly these options. */
+    /* Cross-validated choice of n_clusters, top_p, kappa and weighting (av_tune_options, an
+       experimental interface: see AV_STATIC_LINKING_ONLY); NULL (default) = fit exactly these
+       options. */
     struct av_tune_options *tune;
     /* --- appended in 0.2 --- */
     /* Beyond the paper: an ensemble of `members` independent clusterings (k-means with seeds
@@ -203,7 +204,8 @@ typedef struct av_fit_options {
 #define AV_FIT_OPTIONS_INIT                                                                   \
     { (uint32_t)sizeof(av_fit_options), 60u, 4u, 10u, 300u, 1e-4f, 42u, AV_CENTROIDS_F32, 0u, \
       NULL, NULL, NULL, NULL, 1u }
-AV_API void av_fit_options_init(av_fit_options *opts);
+AV_API void av_fit_options_init_sized(av_fit_options *opts, size_t size);
+#define av_fit_options_init(opts) av_fit_options_init_sized((opts), sizeof *(opts))
 
 AV_API int av_builder_new(av_builder **out, size_t dim, size_t n_models,
                           const char *const *model_names);
@@ -282,7 +284,8 @@ typedef struct av_replay {
 
 #define AV_REPLAY_INIT \
     { (uint32_t)sizeof(av_replay), AV_VALUES_F32, 0u, 0u, 0u, NULL, 0u, NULL, NULL, NULL }
-AV_API void av_replay_init(av_replay *replay);
+AV_API void av_replay_init_sized(av_replay *replay, size_t size);
+#define av_replay_init(replay) av_replay_init_sized((replay), sizeof *(replay))
 
 /* Evaluation options. alphas NULL means the default sweep 0, 0.05, ..., 1 (21 values). Each alpha
    is rounded to float before use, as av_route's parameter is, so that decisions are identical. */
@@ -296,7 +299,8 @@ typedef struct av_eval_options {
 } av_eval_options;
 
 #define AV_EVAL_OPTIONS_INIT { (uint32_t)sizeof(av_eval_options), 0u, NULL, 0u, 0.9 }
-AV_API void av_eval_options_init(av_eval_options *opts);
+AV_API void av_eval_options_init_sized(av_eval_options *opts, size_t size);
+#define av_eval_options_init(opts) av_eval_options_init_sized((opts), sizeof *(opts))
 
 /* The outcome of an evaluation; read it with the accessors below, free with av_eval_result_free. */
 typedef struct av_eval_result av_eval_result;
@@ -425,7 +429,8 @@ typedef struct av_route_options {
 #define AV_ROUTE_OPTIONS_INIT                                                                     \
     { (uint32_t)sizeof(av_route_options), 0.5f, 0u, AV_WEIGHTING_ROUTER, 0.0f, -1.0, 0u, 0.0, 0.0, \
       -1.0, NULL, 0u, NULL, 0u, AV_NORMALISE_ROUTER }
-AV_API void av_route_options_init(av_route_options *opts);
+AV_API void av_route_options_init_sized(av_route_options *opts, size_t size);
+#define av_route_options_init(opts) av_route_options_init_sized((opts), sizeof *(opts))
 
 /* The decision and its explanation. The caller owns the struct and every array; each array may be
    NULL, and receives at most its capacity of entries. */
@@ -461,7 +466,8 @@ typedef struct av_route_result {
 #define AV_ROUTE_RESULT_INIT                                                                    \
     { (uint32_t)sizeof(av_route_result), -1, 0u, 0u, NULL, NULL, 0u, 0u, NULL, NULL, NULL, 0u, \
       NULL, NULL, NULL, NULL, 0u, 0u, 0.0f, 0.0, 0u }
-AV_API void av_route_result_init(av_route_result *res);
+AV_API void av_route_result_init_sized(av_route_result *res, size_t size);
+#define av_route_result_init(res) av_route_result_init_sized((res), sizeof *(res))
 
 /* Route with per-request options and explain the decision. Returns the chosen model (>= 0, also
    in res->model when res is not NULL) or a negative code: AV_ENOMODEL when no model satisfies the
@@ -486,7 +492,8 @@ typedef struct av_estimator_options {
 #define AV_ESTIMATOR_OPTIONS_INIT \
     { (uint32_t)sizeof(av_estimator_options), 0.0, AV_WEIGHTING_HARD, 0.05f, 0u, 0.0, \
       AV_NORMALISE_CLUSTER }
-AV_API void av_estimator_options_init(av_estimator_options *opts);
+AV_API void av_estimator_options_init_sized(av_estimator_options *opts, size_t size);
+#define av_estimator_options_init(opts) av_estimator_options_init_sized((opts), sizeof *(opts))
 /* Set the defaults (republishes the table; not thread-safe against concurrent routing: call before
    sharing the router) and record them in the metadata. */
 AV_API int av_router_set_estimator(av_router *r, const av_estimator_options *opts);
@@ -497,6 +504,45 @@ AV_API int av_router_get_estimator(const av_router *r, av_estimator_options *opt
    the nearest cluster of every member. 0 for NULL. */
 AV_API size_t av_router_members(const av_router *r);
 
+/* Online learning. */
+typedef struct av_update_options {
+    uint32_t struct_size;   /* sizeof(av_update_options) */
+    double half_life;       /* > 0: all evidence is scaled by 2^(-1/half_life) before this
+                               outcome is added (a half-life counted in updates); 0 = no decay */
+    uint32_t top_p;         /* spread the outcome over this many nearest clusters; default 1 */
+    uint32_t weighting;     /* with top_p > 1: AV_WEIGHTING_HARD (equal shares) or SOFTMAX */
+    float temperature;      /* for SOFTMAX; 0 = the router's */
+    double weight;          /* total weight of this outcome; default 1 */
+} av_update_options;
+
+#define AV_UPDATE_OPTIONS_INIT \
+    { (uint32_t)sizeof(av_update_options), 0.0, 1u, AV_WEIGHTING_HARD, 0.0f, 1.0 }
+AV_API void av_update_options_init_sized(av_update_options *opts, size_t size);
+#define av_update_options_init(opts) av_update_options_init_sized((opts), sizeof *(opts))
+/* av_profile_update with options. With default options it is exactly av_profile_update. */
+AV_API int av_profile_update_ex(av_router *r, const float *embedding, size_t dim, int32_t model,
+                                float score, float cost, const av_update_options *opts);
+
+/* Add a model to a router that other threads keep routing with (docs/THREADING.md): it starts
+   with prior_weight outcomes of prior_score and prior_cost in every cluster and learns from
+   av_profile_update. Returns its index (the previous model count) or a negative code. */
+AV_API int32_t av_router_add_model(av_router *r, const char *name, double prior_score,
+                                   double prior_cost, double prior_weight);
+
+/* Merging. Both routers must share dimension, clusters, centroid storage and its hash, and the
+   same set of model names (in any order); the statistics of src are added to dst (doubles). */
+AV_API int av_profile_merge(av_router *dst, const av_router *src);
+/* The hash of the router's centroids recorded as metadata centroid_hash (16 hex digits). */
+AV_API const char *av_router_centroid_hash(const av_router *r);
+/* [beyond: section end] */
+
+/* ---------------------------------------------------------------------------------------------
+ * Experimental: not yet frozen. Declared only where AV_STATIC_LINKING_ONLY is defined before this
+ * header is included (as zstd's ZSTD_STATIC_LINKING_ONLY); outside the ABI baselines, so these may
+ * change in any minor release (docs/ABI.md). Tuning and budgets are still being revised: tuning
+ * on larger logs, and budgets on the evaluation's replay sets with an explicit column count.
+ * ------------------------------------------------------------------------------------------- */
+#ifdef AV_STATIC_LINKING_ONLY
 /* Cross-validated tuning (docs/EVALUATION.md). Pass it in av_fit_options.tune: av_builder_fit
    then picks, by n_folds-fold cross-validation on the builder's rows alone, the candidate
    (n_clusters, members, top_p, kappa, weighting/temperature, normalisation) with the largest
@@ -519,7 +565,9 @@ typedef struct av_tune_options {
     uint32_t n_init;              /* k-means restarts inside the folds; default 2 */
     uint32_t guard;               /* 1: also turn the guard on in the result (margin below) */
     double guard_margin;
-    double best_auc;              /* out: the winner's mean cross-validated AUC */
+    double unused0;               /* ignored, never written (0.x wrote the winner's AUC here:
+                                     options are inputs only since 1.0; the AUC is the router's
+                                     metadata tuned_cv_auc) */
     uint32_t global_normalisation; /* 1: AV_NORMALISE_GLOBAL is a candidate beside the paper's */
     /* --- appended in 0.2 --- */
     const uint32_t *members;      /* ensemble sizes (av_fit_options.members); NULL = the fit
@@ -531,7 +579,8 @@ typedef struct av_tune_options {
 #define AV_TUNE_OPTIONS_INIT \
     { (uint32_t)sizeof(av_tune_options), NULL, 0u, NULL, 0u, NULL, 0u, NULL, 0u, 5u, 21u, 2u, 0u, \
       0.0, 0.0, 0u, NULL, 0u }
-AV_API void av_tune_options_init(av_tune_options *opts);
+AV_API void av_tune_options_init_sized(av_tune_options *opts, size_t size);
+#define av_tune_options_init(opts) av_tune_options_init_sized((opts), sizeof *(opts))
 /* The candidate lists `avengers train --tune` uses (k 60, 120, 200, 300; members 1, 4; top_p 2,
    4, 8; kappa 0, 4, 16; hard weights; per-cluster or global normalisation: 144 candidates).
    Pointers to static constant arrays (temperatures NULL). Writes only fields within
@@ -558,37 +607,24 @@ AV_API int av_router_alpha_for_budget(const av_router *r, double budget, const f
 AV_API int av_router_alpha_for_accuracy(const av_router *r, double target, const float *embeddings,
                                         size_t n, size_t dim, const float *scores,
                                         const float *costs, uint32_t n_grid, float *alpha);
+/* The 0.x entry point (see the end of this header). */
+AV_API void(av_tune_options_init)(av_tune_options *opts);
+#endif /* AV_STATIC_LINKING_ONLY */
 
-/* Online learning. */
-typedef struct av_update_options {
-    uint32_t struct_size;   /* sizeof(av_update_options) */
-    double half_life;       /* > 0: all evidence is scaled by 2^(-1/half_life) before this
-                               outcome is added (a half-life counted in updates); 0 = no decay */
-    uint32_t top_p;         /* spread the outcome over this many nearest clusters; default 1 */
-    uint32_t weighting;     /* with top_p > 1: AV_WEIGHTING_HARD (equal shares) or SOFTMAX */
-    float temperature;      /* for SOFTMAX; 0 = the router's */
-    double weight;          /* total weight of this outcome; default 1 */
-} av_update_options;
-
-#define AV_UPDATE_OPTIONS_INIT \
-    { (uint32_t)sizeof(av_update_options), 0.0, 1u, AV_WEIGHTING_HARD, 0.0f, 1.0 }
-AV_API void av_update_options_init(av_update_options *opts);
-/* av_profile_update with options. With default options it is exactly av_profile_update. */
-AV_API int av_profile_update_ex(av_router *r, const float *embedding, size_t dim, int32_t model,
-                                float score, float cost, const av_update_options *opts);
-
-/* Add a model to a router that other threads keep routing with (docs/THREADING.md): it starts
-   with prior_weight outcomes of prior_score and prior_cost in every cluster and learns from
-   av_profile_update. Returns its index (the previous model count) or a negative code. */
-AV_API int32_t av_router_add_model(av_router *r, const char *name, double prior_score,
-                                   double prior_cost, double prior_weight);
-
-/* Merging. Both routers must share dimension, clusters, centroid storage and its hash, and the
-   same set of model names (in any order); the statistics of src are added to dst (doubles). */
-AV_API int av_profile_merge(av_router *dst, const av_router *src);
-/* The hash of the router's centroids recorded as metadata centroid_hash (16 hex digits). */
-AV_API const char *av_router_centroid_hash(const av_router *r);
-/* [beyond: section end] */
+/* ---------------------------------------------------------------------------------------------
+ * Entry points of programs built against a 0.x header, whose av_*_init were functions that wrote
+ * the library's own sizeof into the caller's struct. They cannot know the caller's size, so they
+ * write the layout of 0.1.0 (the smallest a released header declared) and set struct_size to it:
+ * members appended since keep their defaults. New code calls the av_*_init macros above, which
+ * pass the caller's sizeof (docs/ABI.md).
+ * ------------------------------------------------------------------------------------------- */
+AV_API void(av_fit_options_init)(av_fit_options *opts);
+AV_API void(av_replay_init)(av_replay *replay);
+AV_API void(av_eval_options_init)(av_eval_options *opts);
+AV_API void(av_route_options_init)(av_route_options *opts);
+AV_API void(av_route_result_init)(av_route_result *res);
+AV_API void(av_estimator_options_init)(av_estimator_options *opts);
+AV_API void(av_update_options_init)(av_update_options *opts);
 
 #ifdef __cplusplus
 }

@@ -20,6 +20,12 @@ def header_functions(path):
     names = set()
     for m in re.finditer(r"\bAV_API\b([^;{]*?)\(", text):
         decl = m.group(1)
+        # `AV_API void (av_x_init)(...)`: a name in parentheses, so that a function-like macro of
+        # the same name (the header's av_*_init) does not expand there
+        paren = re.match(r"\s*([A-Za-z_]\w*)\s*\)\s*\(", text[m.end():])
+        if paren:
+            names.add(paren.group(1))
+            continue
         # the declarator name is the last identifier before '(' (function pointers are not used)
         ids = re.findall(r"[A-Za-z_]\w*", decl)
         if ids:

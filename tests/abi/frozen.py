@@ -4,6 +4,7 @@
   frozen.py dump HEADER DIR        write DIR/constants.txt and DIR/prototypes.txt (make abi-baseline)
   frozen.py check HEADER DIR CC    check the header against them (make check-abi-frozen)
 
+The experimental block (`#ifdef AV_STATIC_LINKING_ONLY`) is left out of both.
 Constants: every error code of AV_ERRNO_MAP, every enumerator `AV_NAME = value` and every integer macro
 (flags, modes; not versions or AV_MAX_* limits), as `NAME VALUE`; checked with
 `_Static_assert(NAME == VALUE)`. Prototypes: every `AV_API` declaration, one per line; checked by
@@ -21,8 +22,26 @@ import sys
 import tempfile
 
 
+EXPERIMENTAL = re.compile(r"^#ifdef AV_STATIC_LINKING_ONLY\b.*?^#endif /\* AV_STATIC_LINKING_ONLY \*/",
+                          flags=re.M | re.S)
+
+
+def stable_text(header):
+    """The header without its experimental block (AV_STATIC_LINKING_ONLY): not frozen."""
+    return EXPERIMENTAL.sub(" ", open(header, encoding="utf-8").read())
+
+
+def experimental_names(header):
+    """Functions and types declared in the experimental block, for abi_check.py."""
+    text = "\n".join(EXPERIMENTAL.findall(open(header, encoding="utf-8").read()))
+    text = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)
+    funcs = set(re.findall(r"\bAV_API\b[^;{(]*?\(?\s*(av_\w+)\s*\)?\s*\(", text))
+    types = set(re.findall(r"\btypedef\s+(?:struct|enum)\s+(\w+)", text))
+    return funcs, types
+
+
 def constants(header):
-    text = open(header, encoding="utf-8").read()
+    text = stable_text(header)
     found = {}
     for name, value in re.findall(r"X\((\w+),\s*(-?\d+),", text):
         found["AV_" + name] = int(value)
@@ -46,13 +65,16 @@ def constants(header):
 
 def prototypes(header):
     """Every AV_API declaration, whitespace collapsed, without its trailing ';'."""
-    text = open(header, encoding="utf-8").read()
+    text = stable_text(header)
     text = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)
     text = re.sub(r"^\s*#.*?(?<!\\)$", " ", text, flags=re.M | re.S)
     protos = {}
     for m in re.finditer(r"\bAV_API\b[^;{]*;", text):
         decl = " ".join(m.group(0).rstrip(";").split())
-        name = re.findall(r"([A-Za-z_]\w*)\s*\(", decl)
+        # the function's name: the first identifier followed by '(' or, for a name written in
+        # parentheses (`void (av_x_init)(...)`, beside a macro of that name), by ')('
+        name = [n for n in re.findall(r"([A-Za-z_]\w*)\s*\)?\s*\(", decl) if n != "AV_API"
+                and n not in ("void", "int", "const", "char", "size_t", "double", "unsigned")]
         if name:
             protos[name[0]] = decl
     return protos

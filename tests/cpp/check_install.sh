@@ -26,8 +26,8 @@ check "header avengers.h installed" test -f "$prefix/include/avengers/avengers.h
 check "header avengers.hpp installed" test -f "$prefix/include/avengers/avengers.hpp"
 check "static library installed" test -f "$lib/libavengers.a"
 check "libavengers.so -> libavengers.so.MAJOR symlinks" sh -c \
-  "test -L '$lib/libavengers.so' && test -L '$lib/libavengers.so.0' && test -f \"\$(readlink -f '$lib/libavengers.so')\""
-check "SONAME is libavengers.so.0" sh -c "readelf -d '$lib/libavengers.so' | grep -q 'SONAME.*\[libavengers.so.0\]'"
+  "test -L '$lib/libavengers.so' && test -L '$lib/libavengers.so.1' && test -f \"\$(readlink -f '$lib/libavengers.so')\""
+check "SONAME is libavengers.so.1" sh -c "readelf -d '$lib/libavengers.so' | grep -q 'SONAME.*\[libavengers.so.1\]'"
 check "man page libavengers(3) installed" test -f "$prefix/share/man/man3/libavengers.3"
 check "command avengers and avengers(1) installed" sh -c \
   "test -x '$prefix/bin/avengers' && test -f '$prefix/share/man/man1/avengers.1'"
@@ -41,7 +41,7 @@ check "examples/c/route.c builds against the install" \
 check "examples/cpp/route.cpp builds against the install" \
   $CXX -std=c++17 -Wall -Wextra -Werror examples/cpp/route.cpp $flags -Wl,-rpath,"$lib" -o "$tmp/route_cpp"
 check "the example loads the installed libavengers" sh -c \
-  "ldd '$tmp/route_c' | grep 'libavengers.so.0 => $lib/'"
+  "ldd '$tmp/route_c' | grep 'libavengers.so.1 => $lib/'"
 
 # Python from outside the repository, against the installed library: train a router on the
 # fixture, save it, check zero-copy passing and route; its decisions are the reference below.
@@ -88,7 +88,7 @@ if command -v "$CARGO" >/dev/null 2>&1; then
   check "Rust example builds against the install via pkg-config and decides identically" sh -c \
     "cd bindings/rust && AVENGERS_USE_PKG_CONFIG=1 PKG_CONFIG_PATH='$lib/pkgconfig' \
        CARGO_TARGET_DIR='$tmp/cargo' $CARGO build --offline -q -p avengers-route-example && \
-     ldd '$tmp/cargo/debug/route' | grep -q 'libavengers.so.0 => $lib/' && \
+     ldd '$tmp/cargo/debug/route' | grep -q 'libavengers.so.1 => $lib/' && \
      '$tmp/cargo/debug/route' '$tmp/run/r.avr' '$ROOT/tests/data/llm9/emb.npy' 0.7 > '$tmp/rs.txt' && \
      cmp '$tmp/rs.txt' '$tmp/run/py.txt'"
 else

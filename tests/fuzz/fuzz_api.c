@@ -28,6 +28,7 @@
    reported, 'b' no bulk metadata, 'f' no route_ex flag/temperature checks, 'r' no set_meta on
    reserved keys, 'd' decisions after a round trip are not compared, 'h' no float16 conversion of
    centroids beyond its range. */
+#define AV_STATIC_LINKING_ONLY /* the experimental tuning and budget interfaces */
 #define _XOPEN_SOURCE 700
 #include "avengers/avengers.h"
 #include "fuzz/fuzz.h"

@@ -2,6 +2,7 @@
    router decides as the one in memory; a call that would break that fails with its documented
    code and changes nothing. One regression test per defect of the invariants review (docs/
    SECURITY.md, "Combinations of calls"), each of which failed on 0.2.0. */
+#define AV_STATIC_LINKING_ONLY /* the experimental tuning and budget interfaces */
 /* mknod(), S_IFCHR, symlink() are XSI */
 #define _XOPEN_SOURCE 700
 #include "avengers/avengers.h"

@@ -17,6 +17,7 @@
    AV_CONC_ONLY ("save+add_model": run only that pair, or "mixed"), AV_THREADING_MD (the path of
    the matrix, default docs/THREADING.md relative to the repository root, where make runs tests),
    AV_HEADER (default include/avengers/avengers.h). */
+#define AV_STATIC_LINKING_ONLY /* the experimental tuning and budget interfaces */
 #include "avengers/avengers.h"
 #include "harness.h"
 #include "fuzz/small_router.h"

@@ -17,7 +17,7 @@ from ._errors import Error, CODES, BY_CODE, error_for
 from ._eval import Evaluation, Point
 from ._router import Builder, RouteExplanation, Router
 
-__version__ = "0.2.0"
+__version__ = "1.0.0"
 
 
 def version():

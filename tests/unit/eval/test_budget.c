@@ -1,5 +1,6 @@
 /* Budgets: expected mean score and cost at an alpha (training statistics and replay), and the
    alphas that a cost budget or an accuracy target call for, on hand-computed routers. */
+#define AV_STATIC_LINKING_ONLY /* the experimental tuning and budget interfaces */
 #include "avengers/avengers.h"
 #include "harness.h"
 #include "tiny.h"

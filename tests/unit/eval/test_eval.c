@@ -1,9 +1,8 @@
 /* Replay evaluation: figures of hand-computed replays (single models, oracle with ties, missing
    outcomes, frontier, PerfGain/CostSave/ParetoDist/AUC), argument errors, and decisions identical
    to av_route on the real fixture tests/data/llm9. */
-#include "avengers/avengers.h"
+#include "internal.h" /* first: it declares the experimental interfaces too */
 #include "harness.h"
-#include "internal.h"
 #include "testdata.h"
 
 #include <stdint.h>

@@ -1,9 +1,8 @@
 /* av_route_batch: decisions identical to av_route (the blocked multi-query path computes the same
    similarities bit for bit), on the real fixture and on random data with exact ties, for every
    backend this CPU runs and every centroid type; strides; bad rows; extreme magnitudes. */
-#include "avengers/avengers.h"
+#include "internal.h" /* first: it declares the experimental interfaces too */
 #include "harness.h"
-#include "internal.h"
 #include "testdata.h"
 
 #include <stdint.h>

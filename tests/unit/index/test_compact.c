@@ -2,9 +2,8 @@
    routers (format 1.1 per-dimension scales, a 1.0 int8 file still readable), hostile compact files,
    routing agreement with float32 on the real fixture, training straight to a compact type, and
    k-means inertia against a committed scikit-learn figure. */
-#include "avengers/avengers.h"
+#include "internal.h" /* first: it declares the experimental interfaces too */
 #include "harness.h"
-#include "internal.h"
 #include "testdata.h"
 
 #include <stdint.h>

@@ -3,9 +3,8 @@
    odd dimensions, within the tolerance documented in docs/PERFORMANCE.md; the batch kernel equal
    to the single-query kernel bit for bit; int8 sums, validation and quantisation exact; routing
    decisions on the real fixture identical to scalar except counted near-ties; AV_SIMD override. */
-#include "avengers/avengers.h"
+#include "internal.h" /* first: it declares the experimental interfaces too */
 #include "harness.h"
-#include "internal.h"
 #include "testdata.h"
 
 #include <stdint.h>

@@ -1,6 +1,7 @@
 /* Ensemble routers (av_fit_options.members): several independent clusterings whose top_p clusters
    are all summed. Expectations are computed here from the router's centroids and statistics in
    double precision, independently of the library's selection and scoring code. */
+#define AV_STATIC_LINKING_ONLY /* the experimental tuning and budget interfaces */
 #include "avengers/avengers.h"
 #include "harness.h"
 #include "testdata.h"
