@@ -240,7 +240,7 @@ static void bench_batch(void)
             for (size_t i = 0; i < 256; i++) {
                 uint32_t idx[TOP_P];
                 av__top_p(S + i * k, k, TOP_P, idx);
-                sink = av__score_models(r, idx, NULL, TOP_P, 0.5, NULL);
+                sink = av__rule_paper(r, NULL, idx, TOP_P, 0.5);
             }
         }
         v[rep] = (now_ns() - t0) / (double)n;

@@ -208,6 +208,7 @@ static int run(av_eval_result **out, const av_router *r, const av_replay *replay
     if ((rc = map_columns(&ms, &rp, col)) != AV_OK)
         return rc;
 
+    double *scratch = NULL; /* the rule's: the normalised rows of one query */
     av_eval_result *res = calloc(1, sizeof *res);
     if (!res)
         return av__fail(AV_ENOMEM, "evaluation result");
@@ -218,8 +219,16 @@ static int run(av_eval_result **out, const av_router *r, const av_replay *replay
     res->target_fraction = o.target_fraction;
 
     size_t m = ms.m, na = res->n_alphas, stride = rp.row_stride ? rp.row_stride : rp.dim;
-    double s[AV_MAX_MODELS], c[AV_MAX_MODELS];
+    double s[AV_MAX_MODELS], c[AV_MAX_MODELS], acc[AV_MAX_MODELS];
     uint32_t idx[AV_MAX_TOP_P];
+    float sims[AV_MAX_TOP_P];
+    av_settings st;
+    av__settings_default(r, (uint32_t)p, &st);
+    av_prepared q;
+    if (!(scratch = malloc(AV_RULE_ROWS(av__n_sel(r, p), m) * sizeof *scratch))) {
+        rc = av__fail(AV_ENOMEM, "evaluation scratch");
+        goto fail;
+    }
     for (size_t t = 0; t < n_rows; t++) {
         size_t row = rows ? rows[t] : t;
         if (row >= rp.n) {
@@ -229,7 +238,7 @@ static int run(av_eval_result **out, const av_router *r, const av_replay *replay
         }
         if ((rc = read_row_values(&rp, col, m, row, s, c)) != AV_OK)
             goto fail;
-        if ((rc = av__router_nearest(r, rp.embeddings + row * stride, p, idx, NULL)) != AV_OK) {
+        if ((rc = av__router_nearest(r, rp.embeddings + row * stride, p, idx, sims)) != AV_OK) {
             /* Re-report with the row: copy the detail (av__fail rewrites that buffer) without
                the code's text, which av__fail puts in front again. */
             char why[AV_EVAL_MSG];
@@ -248,20 +257,11 @@ static int run(av_eval_result **out, const av_router *r, const av_replay *replay
                 res->m_n[i]++;
             }
         add_oracle(res, s, c, m);
+        /* the query once, then every alpha through the rule (as av_route decides it) */
+        av__rule_prepare(r, tab, &st, r->members, idx, sims, NULL, scratch, &q);
         for (size_t a = 0; a < na; a++) {
-            int32_t w;
-            if (r->bx.active) { /* the router's soft weights or guard (route_ex.c) */
-                av_route_options ro = AV_ROUTE_OPTIONS_INIT;
-                ro.alpha = (float)res->alphas[a];
-                ro.top_p = (uint32_t)p;
-                w = av__route_ex_table(r, tab, rp.embeddings + row * stride, rp.dim, &ro, NULL);
-                if (w < 0) {
-                    rc = w;
-                    goto fail;
-                }
-            } else {
-                w = av__score_models(r, tab, idx, NULL, av__n_sel(r, p), res->alphas[a], NULL);
-            }
+            uint32_t guarded;
+            int32_t w = av__rule_decide(&q, &st, res->alphas[a], acc, &guarded);
             res->a_count[a * m + (size_t)w]++;
             if (isnan(s[w])) {
                 res->a_miss[a]++;
@@ -274,9 +274,11 @@ static int run(av_eval_result **out, const av_router *r, const av_replay *replay
     }
     if ((rc = av__eval_finish(res)) != AV_OK)
         goto fail;
+    free(scratch);
     *out = res;
     return AV_OK;
 fail:
+    free(scratch);
     av_eval_result_free(res);
     return rc;
 }

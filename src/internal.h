@@ -193,11 +193,6 @@ static inline size_t av__n_sel(const av_router *r, size_t p)
 {
     return r->members * p;
 }
-/* Weights of the members * p clusters selected p per member (sims: their similarities, member by
-   member, as av__router_nearest gives them): 1 each, or with softmax exp((sim - the member's
-   best) / temp); wsum[b] receives member b's total, for the caller's normalisation. */
-AV_HIDDEN void av__member_weights(size_t members, size_t p, const float *sims, bool softmax,
-                                  double temp, double *w, double *wsum);
 /* AV_OK when p is a valid top_p for r: 1..k/members, and members * p <= AV_MAX_TOP_P. */
 AV_HIDDEN int av__check_top_p(size_t k, size_t members, size_t p);
 /* Make r an ensemble of `members` clusterings (k divisible by it, top_p within the rule above). */
@@ -233,12 +228,6 @@ AV_HIDDEN void av__add_outcome_locked(av_router *r, size_t j, size_t i, double w
 AV_HIDDEN void av__router_sims(const av_router *r, const float *qn, float *sims);
 /* Top-p selection: the p indices with the largest sims (ties: lower index), most similar first. */
 AV_HIDDEN void av__top_p(const float *sims, size_t k, size_t p, uint32_t *idx);
-/* Score the models over the given clusters with the paper's rule (weights NULL = 1 each) and
-   return the argmax with the tie rule, over the table `pinned` (NULL: the current one). scores
-   (length m) receives the per-model sums if not NULL. */
-AV_HIDDEN int32_t av__score_models(const av_router *r, const av_table *pinned,
-                                   const uint32_t *clusters, const double *weights, size_t p,
-                                   double alpha, double *scores);
 
 /* Fill the router's centroid storage (of its centroid_type) from float32 centroids (convert.c). */
 AV_HIDDEN int av__router_set_centroids(av_router *r, const float *C);
@@ -298,6 +287,91 @@ AV_HIDDEN int av__struct_out(void *caller, const void *src, size_t own, size_t m
 /* The smallest accepted sizes, by name: AV_fit_options_MIN_SIZE_ ... */
 enum { AV_EXTENSIBLE_STRUCTS(AV_MIN_SIZE_DECL_) AV_MIN_SIZE_END_ };
 
+/* ---- the rule (rule.c): every decision of the library ---- */
+/* The settings of one decision: the router's defaults, overridden per request. */
+typedef struct av_settings {
+    uint32_t p;           /* clusters per member */
+    uint32_t weighting;   /* AV_WEIGHTING_HARD or _SOFTMAX */
+    double temperature;   /* softmax temperature (> 0) */
+    double kappa;         /* shrinkage toward the global means */
+    uint32_t norm;        /* AV_NORMALISE_CLUSTER or _GLOBAL */
+    uint32_t guard;       /* the no-worse-than-best-single guard */
+    double guard_margin;
+    uint32_t flags;       /* AV_ROUTE_* */
+    double max_cost, min_score;
+    const uint8_t *mask;
+    size_t mask_len;
+    uint64_t explore_seed;
+} av_settings;
+/* The router's defaults with top_p p. */
+AV_HIDDEN void av__settings_default(const av_router *r, uint32_t p, av_settings *s);
+/* The defaults overridden by a request's options, validated. */
+AV_HIDDEN int av__settings_resolve(const av_router *r, const av_route_options *o, av_settings *s);
+/* True when s is the paper's rule as the published table holds it (hard weights, the router's
+   kappa, per-cluster normalisation, no guard, limits, mask or exploration): the fast path. */
+AV_HIDDEN bool av__settings_paper(const av_router *r, const av_settings *s);
+/* lo, hi of v[0..m). */
+AV_HIDDEN void av__minmax(const double *v, size_t m, double *lo, double *hi);
+/* acc[i] += w * (alpha * nrow[2i] + (1 - alpha) * nrow[2i + 1]): the rule's one sum. */
+AV_HIDDEN void av__rule_add(const double *nrow, double w, double alpha, size_t m, double *acc);
+/* The argmax with the paper's tie rule (higher sum, then lower global mean cost, then lower
+   index) over models allowed by mask (NULL = all). Returns -1 when none is allowed. */
+AV_HIDDEN int32_t av__argmax_tie(const av_table *t, const double *acc, const uint8_t *allowed);
+/* Raw softmax weights of the members * p clusters (selected p per member, sims member by member):
+   1 each, or exp((sim - the member's best) / temp); wsum[b] receives member b's total. */
+AV_HIDDEN void av__member_weights(size_t members, size_t p, const float *sims, bool softmax,
+                                  double temp, double *w, double *wsum);
+/* The routing weights: 1 each (hard), or the softmax within each member normalised so that every
+   member weighs 1 / members. */
+AV_HIDDEN void av__cluster_weights(size_t members, size_t p, const float *sims, bool softmax,
+                                   double temp, double *w);
+/* The paper's rule over ns clusters, streamed from the table `pinned` (NULL: the current one). */
+AV_HIDDEN int32_t av__rule_paper(const av_router *r, const av_table *pinned,
+                                 const uint32_t *clusters, size_t ns, double alpha);
+/* A query prepared for the rule, for any number of alphas. */
+typedef struct av_prepared {
+    const av_table *t;
+    size_t m, ns;
+    uint32_t idx[AV_MAX_TOP_P];
+    float sims[AV_MAX_TOP_P];
+    double w[AV_MAX_TOP_P];        /* routing weights */
+    double support[AV_MAX_TOP_P];  /* largest outcome count of any model in each cluster */
+    double ep[AV_MAX_MODELS], eq[AV_MAX_MODELS]; /* expected score and cost of each model */
+    double gp[AV_MAX_MODELS], gq[AV_MAX_MODELS]; /* global means */
+    uint8_t allowed[AV_MAX_MODELS];
+    size_t n_feasible;
+    float best_sim;
+    double *rows;                  /* ns x 2m normalised rows (the caller's scratch) */
+} av_prepared;
+/* Scratch doubles of av_prepared.rows for ns clusters and m models. */
+#define AV_RULE_ROWS(ns, m) ((ns) * 2u * (m))
+/* Prepare the query whose members * s->p clusters are idx (similarities sims, member by member,
+   as av__router_nearest gives them) over table t. cached (may be NULL): normalised rows of every
+   cluster, 2m doubles each, to use instead of recomputing them (tuning). */
+AV_HIDDEN void av__rule_prepare(const av_router *r, const av_table *t, const av_settings *s,
+                                size_t members, const uint32_t *idx, const float *sims,
+                                const double *cached, double *rows, av_prepared *q);
+/* The decision at alpha: the model (or -1 when none is feasible); acc (m) receives the routing
+   scores, *guarded whether the guard replaced the rule's choice. */
+AV_HIDDEN int32_t av__rule_decide(const av_prepared *q, const av_settings *s, double alpha,
+                                  double *acc, uint32_t *guarded);
+/* Feasible models best first (the guard's choice leads when it replaced the rule's). */
+AV_HIDDEN void av__rule_rank(const av_prepared *q, const double *acc, int32_t chosen,
+                             uint32_t guarded, int32_t *out, size_t *n_out);
+/* av_route_ex over a given table (NULL: the current one); evaluation and budgets pin one table
+   for a whole call so that every decision is over the model count they sized their arrays by. */
+AV_HIDDEN int32_t av__route_ex_table(const av_router *r, const av_table *pinned,
+                                     const float *embedding, size_t dim,
+                                     const av_route_options *opts, av_route_result *res);
+/* One decision at alpha over table t, with the query's clusters already found (idx, sims): the
+   general path of av_route and av_route_ex; res (may be NULL) receives the explanation. */
+AV_HIDDEN int32_t av__route_one(const av_router *r, const av_table *t, const av_settings *st,
+                                const uint32_t *idx, const float *sims, double alpha,
+                                av_route_result *res);
+/* The model count and name array as published by av_router_add_model (acquire loads). Loaded
+   after a table, the array has at least that table's m names. */
+AV_HIDDEN size_t av__models_now(const av_router *r, char *const **names);
+
 /* ---- files (file.c) ---- */
 /* Read a regular file of at most max_size bytes whole into a malloc'ed buffer. */
 AV_HIDDEN int av__file_read(const char *path, uint64_t max_size, unsigned char **data,
@@ -350,9 +424,6 @@ AV_HIDDEN void av__normalise_global(const double *p, const double *q, const doub
 /* Shrunk (kappa > 0) or plain means from raw (count, sum_s, sum_c) words and global means. */
 AV_HIDDEN void av__means_from_raw(const double *raw, const double *gp, const double *gq, size_t m,
                                   double kappa, double *p, double *q);
-/* The argmax with the paper's tie rule (higher sum, then lower global mean cost, then lower
-   index) over models allowed by mask (NULL = all). Returns -1 when none is allowed. */
-AV_HIDDEN int32_t av__argmax_tie(const av_table *t, const double *acc, const uint8_t *allowed);
 /* A new, empty table for m models (NULL when out of memory), and its publication: filled from the
    statistics (whose layout must already be r->m == t->m models), then made current; the old table
    is retired. Publication cannot fail. Caller holds r->lock. */
@@ -366,17 +437,6 @@ AV_HIDDEN void av__republish_all_locked(av_router *r);
 AV_HIDDEN int av__beyond_load_meta(av_router *r);
 /* 16 hex digits (+ NUL) of the FNV-1a 64 hash of the centroid storage, its type and shape. */
 AV_HIDDEN void av__centroid_hash(const av_router *r, char out[17]);
-/* av_route_ex deciding over a given table (NULL: the current one). Evaluation and budgets pin one
-   table for a whole call, so that the model count they size their arrays by is the one every
-   decision in the call is made over, whatever av_router_add_model does meanwhile. */
-AV_HIDDEN int32_t av__route_ex_table(const av_router *r, const av_table *pinned,
-                                     const float *embedding, size_t dim,
-                                     const av_route_options *opts, av_route_result *res);
-/* The model count and name array as published by av_router_add_model (acquire loads). Loaded
-   after a table, the array has at least that table's m names. */
-AV_HIDDEN size_t av__models_now(const av_router *r, char *const **names);
-/* av_route's path when the router's defaults are not the paper's (soft weights or guard). */
-AV_HIDDEN int32_t av__route_defaults(const av_router *r, const float *emb, size_t dim, float alpha);
 /* Retire a pointer to be freed at av_router_free. Caller holds the lock. */
 AV_HIDDEN int av__retire_locked(av_router *r, void *p);
 /* The builder's rows (builder.c), for cross-validation (tune.c). X rows are normalised. */

@@ -371,7 +371,9 @@ void av__router_sims(const av_router *r, const float *qn, float *sims)
    which route through the beyond-the-paper path): only then may the blocked path stand in for it. */
 static bool paper_rule(const av_router *r)
 {
-    return !r->bx.active;
+    av_settings st;
+    av__settings_default(r, r->top_p, &st);
+    return av__settings_paper(r, &st);
 }
 
 /* One row exactly as av_route routes it (the reference the blocked path must equal). */
@@ -404,7 +406,7 @@ static void route_block(const av_router *r, const float *rows, size_t stride, si
         }
     }
     for (size_t i = 0; i < nb; i++)
-        out[i] = av__score_models(r, NULL, tidx[i], NULL, av__n_sel(r, p), (double)alpha, NULL);
+        out[i] = av__rule_paper(r, NULL, tidx[i], av__n_sel(r, p), (double)alpha);
 }
 
 /* Rows [0, n) of a batch on the calling thread; errors are left in out (negative codes). */

@@ -116,13 +116,9 @@ void av__normalise_means(const double *p, const double *q, size_t m, double *out
 void av__normalise_global(const double *p, const double *q, const double *gp, const double *gq,
                           size_t m, double *out)
 {
-    double pmin = INFINITY, pmax = -INFINITY, qmin = INFINITY, qmax = -INFINITY;
-    for (size_t i = 0; i < m; i++) {
-        pmin = fmin(pmin, gp[i]);
-        pmax = fmax(pmax, gp[i]);
-        qmin = fmin(qmin, gq[i]);
-        qmax = fmax(qmax, gq[i]);
-    }
+    double pmin, pmax, qmin, qmax;
+    av__minmax(gp, m, &pmin, &pmax);
+    av__minmax(gq, m, &qmin, &qmax);
     double pr = pmax - pmin, qr = qmax - qmin;
     for (size_t i = 0; i < m; i++) {
         out[2 * i] = pr > 0.0 ? (p[i] - pmin) / pr : 0.0;
@@ -261,44 +257,6 @@ void av__table_publish_locked(av_router *r, av_table *t)
     }
     t->older = old;
     atomic_store_explicit(&r->table, t, memory_order_release);
-}
-
-/* ---------------------------------------------------------------------------------------------
- * Scoring
- * ------------------------------------------------------------------------------------------- */
-int32_t av__argmax_tie(const av_table *t, const double *acc, const uint8_t *allowed)
-{
-    int32_t best = -1;
-    double best_cost = 0.0;
-    for (size_t i = 0; i < t->m; i++) {
-        if (allowed && !allowed[i])
-            continue;
-        double ci = av__table_gmean(t, i, 1);
-        if (best < 0 || acc[i] > acc[best] || (acc[i] == acc[best] && ci < best_cost)) {
-            best = (int32_t)i;
-            best_cost = ci;
-        }
-    }
-    return best;
-}
-
-int32_t av__score_models(const av_router *r, const av_table *pinned, const uint32_t *clusters,
-                         const double *weights, size_t p, double alpha, double *scores)
-{
-    const av_table *t = pinned ? pinned : av__table(r);
-    size_t m = t->m;
-    double acc[AV_MAX_MODELS] = {0};
-    double row[AV_ROW_NORM * AV_MAX_MODELS];
-    double beta = 1.0 - alpha;
-    for (size_t c = 0; c < p; c++) {
-        av__table_read(t, clusters[c], 0, AV_ROW_NORM * m, row);
-        double w = weights ? weights[c] : 1.0;
-        for (size_t i = 0; i < m; i++)
-            acc[i] += w * (alpha * row[2 * i] + beta * row[2 * i + 1]);
-    }
-    if (scores)
-        memcpy(scores, acc, m * sizeof(double));
-    return av__argmax_tie(t, acc, NULL);
 }
 
 /* ---------------------------------------------------------------------------------------------

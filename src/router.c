@@ -342,12 +342,16 @@ AV_API int32_t av_route(const av_router *r, const float *embedding, size_t dim, 
     int rc = av__check_route_args(r, embedding, dim, alpha);
     if (rc)
         return rc;
-    if (r->bx.active) /* soft weights or the guard are the router's defaults (route_ex.c) */
-        return av__route_defaults(r, embedding, dim, alpha);
+    av_settings st;
+    av__settings_default(r, r->top_p, &st);
     uint32_t idx[AV_MAX_TOP_P];
-    if ((rc = av__router_nearest(r, embedding, r->top_p, idx, NULL)) != AV_OK)
+    float sims[AV_MAX_TOP_P];
+    if ((rc = av__router_nearest(r, embedding, r->top_p, idx, sims)) != AV_OK)
         return rc;
-    return av__score_models(r, NULL, idx, NULL, av__n_sel(r, r->top_p), (double)alpha, NULL);
+    if (av__settings_paper(r, &st)) /* the table holds the rule's rows: no allocation, no copy */
+        return av__rule_paper(r, NULL, idx, av__n_sel(r, r->top_p), (double)alpha);
+    /* the router's own defaults beyond the paper (soft weights, global normalisation, guard) */
+    return av__route_one(r, av__table(r), &st, idx, sims, (double)alpha, NULL);
 }
 
 AV_API int av_profile_update(av_router *r, const float *embedding, size_t dim, int32_t model,
