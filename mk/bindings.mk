@@ -6,6 +6,9 @@
 #   make check-rust     cargo test --offline in bindings/rust (skipped, with a count, without cargo)
 #   make check-install  install into a temporary prefix, build the C/C++ examples against it with
 #                       pkg-config only, run Python against it, uninstall, check nothing remains
+#   make bindings       regenerate the declarations the bindings take from avengers.h: the Rust
+#                       -sys crate's src/bindings.rs (Debian's bindgen) and Python's _decls.py
+#                       (pycparser); check-rust and check-python fail while either is stale
 
 CARGO   ?= cargo
 HAVE_CARGO := $(shell command -v $(CARGO) >/dev/null 2>&1 && echo yes)
@@ -13,7 +16,9 @@ BIND_DIR := $(BUILDDIR)/bindings
 # The in-tree library, found at run time through an rpath (absolute: tests may run elsewhere).
 INTREE_LINK := -L$(LIBOUTDIR) -lavengers -Wl,-rpath,$(abspath $(LIBOUTDIR))
 CARGO_ENV := CARGO_TARGET_DIR=$(abspath $(BUILDDIR))/rust
-PY_ENV :=
+# The cross-language tests build the C/C++ examples against this library and the Rust example here.
+PY_ENV := AVENGERS_LIB_DIR=$${AVENGERS_LIB_DIR:-$(abspath $(LIBOUTDIR))} \
+  AVENGERS_CARGO_TARGET_DIR=$(abspath $(BUILDDIR))/rust
 # With another LIBOUTDIR, Python and Rust test that library, not the checkout's lib/ (which they
 # find by themselves), unless the caller chose one with AVENGERS_LIB / AVENGERS_LIB_DIR.
 ifneq ($(abspath $(LIBOUTDIR)),$(abspath lib))
@@ -24,7 +29,19 @@ endif
 RUST_TEST_COUNT = $(shell cat bindings/rust/*/src/*.rs bindings/rust/*/tests/*.rs 2>/dev/null | grep -c '^ *\#\[test\]')
 
 CHECK_SUITES += python dask cpp rust install
-.PHONY: check-python check-dask check-cpp check-rust check-install
+.PHONY: check-python check-dask check-cpp check-rust check-install bindings
+
+# ---- declarations generated from the header -------------------------------------------------------
+BINDGEN ?= bindgen
+GEN_BINDINGS := $(PYTHON) tools/gen_bindings.py
+bindings:
+	BINDGEN=$(BINDGEN) $(GEN_BINDINGS)
+# One test for the Rust suite: bindings.rs regenerated in memory equals the committed file
+# (skipped, with the reason, without bindgen). Its report goes to stderr, "<passed> <failed>" to stdout.
+RUST_DECLS_CHECK = if command -v $(BINDGEN) >/dev/null 2>&1; then \
+	    if BINDGEN=$(BINDGEN) $(GEN_BINDINGS) --check rust >&2; then echo "1 0"; else echo "0 1"; fi; \
+	  else echo "skip: $(BINDGEN) not found (Debian: apt-get install bindgen), bindings.rs not compared with the header" >&2; \
+	    echo "0 0"; fi
 
 # ---- Python ---------------------------------------------------------------------------------------
 # pytest exit status 5 means "no tests collected": a failure here, not a pass.
@@ -56,6 +73,11 @@ CLANGXX ?= clang++
 check-cpp: $(BIND_DIR)/test_hpp17 $(BIND_DIR)/test_hpp20
 	@out=$$(tests/run_unit.sh $^ 2>&1); rc=$$?; printf '%s\n' "$$out" | sed '$$d'; \
 	  line=$$(printf '%s\n' "$$out" | tail -n 1); p=$${line%% passed*}; f=$${line#*passed, }; f=$${f%% failed*}; \
+	  for std in 17 20; do \
+	    if printf '#include "avengers/avengers.hpp"\n#ifdef AV_STATIC_LINKING_ONLY\n#error\n#endif\nint main() { return 0; }\n' \
+	         | $(CXX) -std=c++$$std $(CXXWARN) -Iinclude -fsyntax-only -x c++ -; \
+	    then p=$$((p + 1)); echo "ok   avengers.hpp without AV_STATIC_LINKING_ONLY (c++$$std)"; \
+	    else f=$$((f + 1)); echo "FAIL avengers.hpp without AV_STATIC_LINKING_ONLY (c++$$std)"; fi; done; \
 	  if command -v $(CLANGXX) >/dev/null 2>&1; then \
 	    for std in 17 20; do \
 	      if $(CLANGXX) -std=c++$$std $(CXXWARN) -Iinclude -Itests -fsyntax-only tests/cpp/test_hpp.cpp; \
@@ -68,16 +90,19 @@ check-cpp: $(BIND_DIR)/test_hpp17 $(BIND_DIR)/test_hpp20
 ifeq ($(HAVE_CARGO),yes)
 check-rust: shared
 	@log=$$(mktemp); \
+	  gen=$$($(RUST_DECLS_CHECK)); \
 	  (cd bindings/rust && $(CARGO_ENV) $(CARGO) test --offline 2>&1) >$$log; rc=$$?; \
 	  cat $$log; \
 	  awk '/^test result:/ { for (i = 1; i <= NF; i++) { w = $$(i + 1); gsub(/[;,]/, "", w); \
 	         if (w == "passed") p += $$i; if (w == "failed") f += $$i } } \
-	       END { if (!p && !f && rc) f = 1; printf "%d passed, %d failed\n", p, f }' rc=$$rc $$log; \
-	  rm -f $$log; exit $$rc
+	       END { split(gen, g, " "); p += g[1]; f += g[2]; \
+	             if (!p && !f && rc) f = 1; printf "%d passed, %d failed\n", p, f }' rc=$$rc gen="$$gen" $$log; \
+	  rm -f $$log; [ $$rc -eq 0 ] && [ "$${gen#* }" = 0 ]
 else
 check-rust:
-	@echo "check-rust: skipped, $(CARGO) not found ($(RUST_TEST_COUNT) Rust tests not run)"
-	@echo "0 passed, 0 failed"
+	@gen=$$($(RUST_DECLS_CHECK)); \
+	  echo "check-rust: skipped, $(CARGO) not found ($(RUST_TEST_COUNT) Rust tests not run)"; \
+	  echo "$${gen% *} passed, $${gen#* } failed"; [ "$${gen#* }" = 0 ]
 endif
 
 # ---- install check ----------------------------------------------------------------------------------

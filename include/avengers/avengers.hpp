@@ -19,6 +19,10 @@
  *   AV_EINVAL otherwise) instead of being narrowed. A std::string holding '\0' throws AV_EINVAL
  *   (C would cut it there). Whether a name is acceptable (UTF-8 without control characters) is
  *   the library's rule and its own error.
+ * - Experimental interfaces (tuning: TuneOptions, FitOptions::tune; budgets: expected_mean,
+ *   alpha_for_budget, alpha_for_accuracy) are declared, as in avengers.h, only where
+ *   AV_STATIC_LINKING_ONLY is defined before this header is included; they may change in a minor
+ *   release (docs/ABI.md).
  *
  * SPDX-License-Identifier: MIT
  */
@@ -30,7 +34,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <locale>
 #include <map>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -129,11 +135,13 @@ inline std::vector<const char *> c_names(const std::vector<std::string> &models)
 inline std::string version() { return av_version_string(); }
 inline std::string simd_backend() { return av_simd_backend(); }
 
+#ifdef AV_STATIC_LINKING_ONLY
 /* Cross-validated tuning (av_tune_options), passed to Builder::fit with FitOptions().tune(t).
    The candidate lists are held here in std::vector, so the pointers handed to the C call stay
    valid; an empty list means "only the fit options' value" (NULL in C). After a tuned fit,
-   best_auc() is the winner's mean cross-validated AUC and the choice is in the router's metadata
-   (tuned_n_clusters, tuned_top_p, tuned_members, tuned_kappa, ...). */
+   best_auc() is the winner's mean cross-validated AUC (the router's metadata tuned_cv_auc) and
+   the choice is in the router's metadata (tuned_n_clusters, tuned_top_p, tuned_members,
+   tuned_kappa, ...). Experimental: AV_STATIC_LINKING_ONLY. */
 class TuneOptions {
 public:
     /* av_tune_options_init: no candidate lists, 5 folds, 21 alphas, 2 restarts per fold. */
@@ -217,7 +225,6 @@ public:
         t.n_temperatures = temp_.size();
         t.members = members_.empty() ? nullptr : members_.data();
         t.n_members = members_.size();
-        t.best_auc = 0.0;
         return t;
     }
 
@@ -229,6 +236,7 @@ private:
     std::vector<float> temp_;
     double best_auc_ = 0.0;
 };
+#endif /* AV_STATIC_LINKING_ONLY */
 
 /* Options for Builder::fit, initialised to the library's defaults (av_fit_options_init). */
 struct FitOptions {
@@ -271,8 +279,9 @@ struct FitOptions {
         c.members = detail::narrow<uint32_t>(v, "members");
         return *this;
     }
-    /* Beyond the paper: choose n_clusters, top_p, members, kappa and weighting by
-       cross-validation over t's candidate lists. t must outlive the fit call, which writes
+#ifdef AV_STATIC_LINKING_ONLY
+    /* Beyond the paper (experimental): choose n_clusters, top_p, members, kappa and weighting
+       by cross-validation over t's candidate lists. t must outlive the fit call, which sets
        t.best_auc(). */
     FitOptions &tune(TuneOptions &t) { tune_ = &t; return *this; }
     FitOptions &tune(TuneOptions &&) = delete; /* best_auc() would be lost */
@@ -280,6 +289,7 @@ struct FitOptions {
 
 private:
     TuneOptions *tune_ = nullptr;
+#endif
 };
 
 /* Per-request options for Router::route_ex, initialised by av_route_options_init. */
@@ -383,10 +393,12 @@ struct EstimatorOptions {
     uint32_t normalisation() const noexcept { return c.normalisation; }
 };
 
+#ifdef AV_STATIC_LINKING_ONLY
 /* Router::expected_mean: expected mean score and cost per query. */
 struct ExpectedMean {
     double score, cost;
 };
+#endif
 
 /* The outcome of Router::evaluate, read out of the C result (which is freed at once). */
 struct Evaluation {
@@ -625,6 +637,8 @@ public:
         return o;
     }
 
+#ifdef AV_STATIC_LINKING_ONLY
+    /* Experimental (AV_STATIC_LINKING_ONLY). */
     /* Budgets (av_router_expected_mean): the expected mean score and cost per query of routing
        at alpha with the router's defaults, on the training statistics ... */
     ExpectedMean expected_mean(float alpha) const
@@ -725,6 +739,7 @@ public:
         return alpha_for_accuracy(target, embeddings.data(), n, opt(scores), opt(costs), n_grid);
     }
 #endif
+#endif /* AV_STATIC_LINKING_ONLY */
 
     /* Add other's statistics (same centroids and model set; AV_EMISMATCH otherwise). */
     void merge(const Router &other) { detail::check(av_profile_merge(r_, other.r_)); }
@@ -877,16 +892,28 @@ public:
     Router fit(const FitOptions &o = FitOptions())
     {
         av_fit_options c = o.c;
+#ifdef AV_STATIC_LINKING_ONLY
         av_tune_options t;
         TuneOptions *tune = o.tuning();
         if (tune) {
             t = tune->c();
             c.tune = &t;
         }
+#endif
         av_router *r = nullptr;
         detail::check(av_builder_fit(b_, &c, &r));
-        if (tune)
-            tune->best_auc_ = t.best_auc;
+#ifdef AV_STATIC_LINKING_ONLY
+        if (tune) {
+            /* options are inputs only: the winner's AUC is the metadata tuned_cv_auc (%.17g) */
+            double auc = 0.0;
+            if (const char *v = av_router_meta(r, "tuned_cv_auc")) {
+                std::istringstream in(v);
+                in.imbue(std::locale::classic());
+                in >> auc;
+            }
+            tune->best_auc_ = auc;
+        }
+#endif
         return Router(r);
     }
     double inertia() const noexcept { return av_builder_inertia(b_); }

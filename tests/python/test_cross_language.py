@@ -12,7 +12,10 @@ import pytest
 from conftest import DATA, ROOT, fit_fixture
 
 ALPHAS = ["0", "0.35", "0.7", "1"]
-LIB = os.path.join(ROOT, "lib")
+# The library under test and cargo's target directory: make check-python passes its LIBOUTDIR and
+# BUILDDIR, so that a build in another directory tests that library (and clobbers no other build).
+LIB = os.environ.get("AVENGERS_LIB_DIR") or os.path.join(ROOT, "lib")
+CARGO_TARGET = os.environ.get("AVENGERS_CARGO_TARGET_DIR") or os.path.join(ROOT, "build", "rust")
 
 
 def _build(cmd):
@@ -31,12 +34,12 @@ def programs(tmp_path_factory):
     progs = {"c": [str(out / "c")], "cpp": [str(out / "cpp")]}
     cargo = shutil.which(os.environ.get("CARGO", "cargo"))
     if cargo:
-        env = dict(os.environ, CARGO_TARGET_DIR=os.path.join(ROOT, "build", "rust"))
+        env = dict(os.environ, CARGO_TARGET_DIR=CARGO_TARGET, AVENGERS_LIB_DIR=LIB)
         p = subprocess.run([cargo, "build", "--offline", "-q", "-p", "avengers-route-example"],
                            cwd=os.path.join(ROOT, "bindings", "rust"), env=env,
                            capture_output=True, text=True)
         assert p.returncode == 0, p.stderr[-3000:]
-        progs["rust"] = [os.path.join(ROOT, "build", "rust", "debug", "route")]
+        progs["rust"] = [os.path.join(CARGO_TARGET, "debug", "route")]
     return progs
 
 

@@ -42,14 +42,22 @@ def test_error_table_in_api_md(avengers):
 
 
 def test_bindings_declare_every_function():
-    """The Python binding has a ctypes signature, and avengers-sys an extern declaration, for
-    every function of the header (so neither can silently fall behind it)."""
+    """The Python binding's generated ctypes declarations (_decls.py) and avengers-sys's
+    generated bindings.rs declare every function of the header (make check-python and
+    check-rust also regenerate both and compare), and no binding restates them by hand."""
     b = os.path.join(ROOT, "bindings")
-    py = "".join(open(os.path.join(b, "python", "avengers", f)).read()
-                 for f in ("_native.py", "_structs.py"))
-    rs = open(os.path.join(b, "rust", "avengers-sys", "src", "lib.rs")).read()
+    decls = open(os.path.join(b, "python", "avengers", "_decls.py")).read()
+    rs = open(os.path.join(b, "rust", "avengers-sys", "src", "bindings.rs")).read()
     names = api_functions()
-    missing_py = [n for n in names if '"%s"' % n not in py]
+    missing_py = [n for n in names if '"%s": (' % n not in decls]
     missing_rs = [n for n in names if "fn %s(" % n not in rs]
-    assert not missing_py, "the Python binding lacks signatures for %s" % missing_py
-    assert not missing_rs, "avengers-sys lacks declarations for %s" % missing_rs
+    assert not missing_py, "_decls.py lacks %s: run `make bindings`" % missing_py
+    assert not missing_rs, "bindings.rs lacks %s: run `make bindings`" % missing_rs
+    for f in ("_native.py", "_structs.py", "_router.py", "_eval.py"):
+        text = open(os.path.join(b, "python", "avengers", f)).read()
+        assert "_fields_ = [" not in text and ".argtypes = [" not in text, \
+            "%s declares C items by hand; they belong to the generated _decls.py" % f
+    sys_lib = open(os.path.join(b, "rust", "avengers-sys", "src", "lib.rs")).read()
+    assert 'include!("bindings.rs")' in sys_lib
+    assert not re.search(r"^\s*pub (fn|struct) av_", sys_lib, re.M), \
+        "avengers-sys/src/lib.rs declares C items by hand; they belong to bindings.rs"

@@ -16,14 +16,22 @@ def r(avengers, fx):
     router.close()
 
 
-def test_struct_layouts_match_the_library(avengers):
+def test_sized_init_keeps_to_the_bindings_size(avengers):
+    """Every struct is initialised with av_*_init_sized and this binding's sizeof: struct_size is
+    ours, the library's defaults are in (also the members appended after 0.1, which the 0.x
+    av_*_init functions leave out), and not one byte past the struct is written."""
     S = avengers._structs
-    for cls in S.INITS:
-        assert S.library_size(cls) == ctypes.sizeof(cls), cls.__name__
-    assert avengers._native.FitOptions().__class__  # fit options: checked through the init size
-    scratch = ctypes.create_string_buffer(1024)
-    avengers._native.av_fit_options_init(scratch)
-    assert ctypes.c_uint32.from_buffer(scratch).value == ctypes.sizeof(avengers._native.FitOptions)
+    for cls, name in S.INITS.items():
+        n = ctypes.sizeof(cls)
+        buf = ctypes.create_string_buffer(b"\xa5" * (n + 64), n + 64)
+        getattr(avengers._native, name)(buf, n)
+        assert ctypes.c_uint32.from_buffer(buf).value == n, cls.__name__
+        assert buf.raw[n:] == b"\xa5" * 64, "%s wrote past the struct" % name
+        assert S.init(cls).struct_size == n
+    assert S.init(S.FitOptions).members == 1  # appended in 0.2; 0 from the 0.x init
+    assert S.init(S.RouteOptions).normalisation == avengers._decls.AV_NORMALISE_ROUTER
+    # the 0.x entry points are not declared at all
+    assert not any(hasattr(avengers._native, n[:-len("_sized")]) for n in S.INITS.values())
 
 
 def _numpy_eval(r, fx, rows, alphas):
@@ -196,6 +204,8 @@ def test_fit_with_tuning(avengers, fx):
         r = b.fit(n_clusters=8, n_init=1, tune=dict(n_clusters=[4, 8], top_p=[1, 2], n_folds=2,
                                                     n_init=1, n_alphas=5))
         assert np.isfinite(b.tune_best_auc)
+        # the winner's AUC is the router's metadata (options are inputs only since 1.0)
+        assert b.tune_best_auc == float(r.metadata["tuned_cv_auc"])
         assert r.n_clusters in (4, 8) and r.top_p in (1, 2)
         assert any(k.startswith("tuned") for k in r.metadata)
         with pytest.raises(TypeError):

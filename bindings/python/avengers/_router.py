@@ -4,17 +4,22 @@ import weakref
 
 import numpy as np
 
-from . import _args, _arrays, _eval, _native, _structs
+from . import _args, _arrays, _decls, _eval, _native, _structs
 from ._errors import error_for
 
-_CENTROID_TYPES = {"f32": 0, "f16": 1, "int8": 2}
+_CENTROID_TYPES = {"f32": _decls.AV_CENTROIDS_F32, "f16": _decls.AV_CENTROIDS_F16,
+                   "int8": _decls.AV_CENTROIDS_INT8}
 _CENTROID_NAMES = {v: k for k, v in _CENTROID_TYPES.items()}
-_WEIGHTING = {"router": 0, "hard": 1, "softmax": 2}
+_WEIGHTING = {"router": _decls.AV_WEIGHTING_ROUTER, "hard": _decls.AV_WEIGHTING_HARD,
+              "softmax": _decls.AV_WEIGHTING_SOFTMAX}
 _WEIGHTING_NAMES = {v: k for k, v in _WEIGHTING.items()}
-_NORMALISATION = {"router": 0, "cluster": 1, "global": 2}
+_NORMALISATION = {"router": _decls.AV_NORMALISE_ROUTER, "cluster": _decls.AV_NORMALISE_CLUSTER,
+                  "global": _decls.AV_NORMALISE_GLOBAL}
 _NORMALISATION_NAMES = {v: k for k, v in _NORMALISATION.items()}
 # av_route_options.flags
-_ROUTE_MAX_COST, _ROUTE_MIN_SCORE, _ROUTE_GUARD_ON, _ROUTE_GUARD_OFF, _ROUTE_EXPLORE = 1, 2, 4, 8, 16
+_ROUTE_MAX_COST, _ROUTE_MIN_SCORE = _decls.AV_ROUTE_MAX_COST, _decls.AV_ROUTE_MIN_SCORE
+_ROUTE_GUARD_ON, _ROUTE_GUARD_OFF = _decls.AV_ROUTE_GUARD_ON, _decls.AV_ROUTE_GUARD_OFF
+_ROUTE_EXPLORE = _decls.AV_ROUTE_EXPLORE
 
 
 def _named(table, value, what):
@@ -378,7 +383,7 @@ class Router(_Handle):
         if not explain:
             return _native.check(int(_native.av_route_ex(self._handle, p, d, ctypes.byref(o), None)))
         m = self.n_models
-        cap = min(self.n_clusters, 64)  # AV_MAX_TOP_P: no decision uses more clusters
+        cap = min(self.n_clusters, _decls.AV_MAX_TOP_P)  # no decision uses more clusters
         arr = dict(ranked=np.full(m, -1, np.int32), ranked_scores=np.zeros(m),
                    model_scores=np.zeros(m), expected_score=np.zeros(m),
                    expected_cost=np.zeros(m), clusters=np.zeros(cap, np.uint32),
@@ -641,7 +646,8 @@ class Builder(_Handle):
         tune: cross-validated choice of the settings (av_tune_options): "default" for the
         library's grid, or a dict with lists n_clusters, members, top_p, kappa, temperatures and
         scalars n_folds, n_alphas, n_init, guard, guard_margin, global_normalisation. The winner's
-        AUC is then in self.tune_best_auc and the choice in the router's metadata (tuned_*).
+        AUC (the router's metadata tuned_cv_auc) is then in self.tune_best_auc too, and the choice
+        in the metadata (tuned_*).
         members: an ensemble of that many clusterings (1, the default, is the paper's)."""
         opts = _default_fit_options()
         for name, val, ctype in (("n_clusters", n_clusters, "uint32_t"), ("top_p", top_p, "uint32_t"),
@@ -677,11 +683,13 @@ class Builder(_Handle):
             opts.tune = ctypes.addressof(tune_opts)
         h = ctypes.c_void_p()
         rc = _native.av_builder_fit(self._handle, ctypes.byref(opts), ctypes.byref(h))
-        if tune_opts is not None and rc >= 0:
-            self.tune_best_auc = tune_opts.best_auc
         if rc < 0:
             _native.check(rc)
         router = Router._wrap(h.value)
+        if tune_opts is not None:
+            # options are inputs only: the winner's AUC is the metadata tuned_cv_auc (%.17g)
+            auc = _native.av_router_meta(router._handle, b"tuned_cv_auc")
+            self.tune_best_auc = float(auc) if auc is not None else None
         if raised:
             router.close()
             raise raised[0]
@@ -718,13 +726,6 @@ def _tune_options_impl(tune, keep):
 
 
 def _default_fit_options():
-    """av_fit_options with the library's defaults. The library may be newer than this binding and
-    its struct larger, so av_fit_options_init writes into a generous scratch buffer and only the
-    fields this binding knows are copied; struct_size then says how much the library may read."""
-    scratch = ctypes.create_string_buffer(1024)
-    _native.av_fit_options_init(scratch)
-    opts = _native.FitOptions()
-    lib_size = ctypes.c_uint32.from_buffer(scratch).value
-    ctypes.memmove(ctypes.addressof(opts), scratch, min(ctypes.sizeof(opts), lib_size))
-    opts.struct_size = min(ctypes.sizeof(opts), lib_size)
-    return opts
+    """av_fit_options with the library's defaults (av_fit_options_init_sized with this binding's
+    sizeof)."""
+    return _structs.init(_structs.FitOptions)

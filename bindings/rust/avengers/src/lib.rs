@@ -419,7 +419,7 @@ impl Router {
     /// Route with per-request options (`av_route_ex`); with default options the decision equals
     /// [`Router::route`]. `Error::ENOMODEL` when no model satisfies the mask and limits.
     pub fn route_ex(&self, embedding: &[f32], options: &RouteOptions) -> Result<usize> {
-        let mut o: sys::av_route_options = unsafe { init_struct(sys::av_route_options_init) };
+        let mut o: sys::av_route_options = unsafe { init_struct(sys::av_route_options_init_sized) };
         o.alpha = options.alpha;
         o.top_p = options.top_p;
         if let Some(c) = options.max_expected_cost {
@@ -512,7 +512,7 @@ impl Router {
         if scores.len() != nm || costs.len() != nm {
             return Err(Error::new(Error::EINVAL, format!("scores and costs need {n} x {m} values")));
         }
-        let mut rp: sys::av_replay = unsafe { init_struct(sys::av_replay_init) };
+        let mut rp: sys::av_replay = unsafe { init_struct(sys::av_replay_init_sized) };
         rp.value_type = sys::AV_VALUES_F32;
         rp.n = n;
         rp.dim = d;
@@ -530,7 +530,7 @@ impl Router {
         if models.is_some() {
             rp.model_names = name_ptrs.as_ptr();
         }
-        let mut o: sys::av_eval_options = unsafe { init_struct(sys::av_eval_options_init) };
+        let mut o: sys::av_eval_options = unsafe { init_struct(sys::av_eval_options_init_sized) };
         if let Some(a) = alphas {
             o.alphas = a.as_ptr();
             o.n_alphas = a.len();
@@ -551,7 +551,7 @@ impl Router {
     /// The router's estimator defaults (`av_router_get_estimator`).
     pub fn estimator(&self) -> Result<EstimatorOptions> {
         // SAFETY: av_estimator_options is such a mirror (see init_struct).
-        let mut raw: sys::av_estimator_options = unsafe { init_struct(sys::av_estimator_options_init) };
+        let mut raw: sys::av_estimator_options = unsafe { init_struct(sys::av_estimator_options_init_sized) };
         check(unsafe { sys::av_router_get_estimator(self.ptr.as_ptr(), &mut raw) })?;
         EstimatorOptions::from_raw(&raw)
     }
@@ -655,28 +655,19 @@ impl Router {
     }
 }
 
-/// Fill an options struct with the library's defaults through its `*_init` function. The
-/// library may be newer than this crate and its struct larger: init writes into a zeroed scratch
-/// buffer, the bytes this crate knows are copied, and struct_size says how many that is.
+/// Fill an options struct with the library's defaults through its `av_*_init_sized` function,
+/// given this crate's `size_of::<T>()` (the kernel's extensible-struct rule, docs/ABI.md): a
+/// newer library writes only that many bytes, an older one zeroes the members it does not know
+/// (zero is every appended member's default), and struct_size is this crate's size either way.
 ///
 /// # Safety
-/// `T` must be one of the `#[repr(C)]` mirrors in avengers-sys whose first field is the u32
-/// struct_size and for which all-zero bytes are a valid value, and `f` its init function.
-unsafe fn init_struct<T: Copy>(f: unsafe extern "C" fn(*mut T)) -> T {
-    let mut scratch = [0u64; STRUCT_SCRATCH_WORDS];
-    f(scratch.as_mut_ptr() as *mut T);
-    let first = scratch[0].to_ne_bytes();
-    let lib_size = u32::from_ne_bytes([first[0], first[1], first[2], first[3]]) as usize;
-    let n = lib_size.min(std::mem::size_of::<T>());
+/// `T` must be one of the `#[repr(C)]` structs of avengers-sys whose first field is the u32
+/// struct_size and for which all-zero bytes are a valid value, and `f` its sized init function.
+unsafe fn init_struct<T: Copy>(f: unsafe extern "C" fn(*mut T, usize)) -> T {
     let mut out = std::mem::MaybeUninit::<T>::zeroed();
-    ptr::copy_nonoverlapping(scratch.as_ptr() as *const u8, out.as_mut_ptr() as *mut u8, n);
-    let mut out = out.assume_init();
-    *(&mut out as *mut T as *mut u32) = n as u32;
-    out
+    f(out.as_mut_ptr(), std::mem::size_of::<T>());
+    out.assume_init()
 }
-
-/// 4 KiB: room for any future options struct.
-const STRUCT_SCRATCH_WORDS: usize = 512;
 
 /// Per-request options of [`Router::route_ex`] (a subset of `av_route_options`).
 #[derive(Clone, Debug)]
@@ -741,7 +732,7 @@ pub struct EstimatorOptions {
 impl Default for EstimatorOptions {
     fn default() -> Self {
         // SAFETY: av_estimator_options is such a mirror (see init_struct).
-        let raw: sys::av_estimator_options = unsafe { init_struct(sys::av_estimator_options_init) };
+        let raw: sys::av_estimator_options = unsafe { init_struct(sys::av_estimator_options_init_sized) };
         EstimatorOptions::from_raw(&raw).expect("av_estimator_options_init gives known values")
     }
 }
@@ -800,7 +791,7 @@ impl EstimatorOptions {
     /// The C struct (`struct_size` set by `av_estimator_options_init`).
     pub fn to_raw(&self) -> sys::av_estimator_options {
         // SAFETY: av_estimator_options is such a mirror (see init_struct).
-        let mut o: sys::av_estimator_options = unsafe { init_struct(sys::av_estimator_options_init) };
+        let mut o: sys::av_estimator_options = unsafe { init_struct(sys::av_estimator_options_init_sized) };
         o.kappa = self.kappa;
         o.weighting = match self.weighting {
             Weighting::Hard => sys::AV_WEIGHTING_HARD,
@@ -847,7 +838,7 @@ pub struct TuneOptions {
 impl Default for TuneOptions {
     fn default() -> Self {
         // SAFETY: av_tune_options is such a mirror (see init_struct); init leaves the lists NULL.
-        let raw: sys::av_tune_options = unsafe { init_struct(sys::av_tune_options_init) };
+        let raw: sys::av_tune_options = unsafe { init_struct(sys::av_tune_options_init_sized) };
         // SAFETY: the list pointers come from init (NULL) with their counts.
         unsafe { TuneOptions::from_raw(&raw) }
     }
@@ -882,7 +873,7 @@ impl TuneOptions {
     pub fn default_grid() -> Self {
         // SAFETY: as in Default; the default grid points at static arrays of the stated sizes.
         unsafe {
-            let mut raw: sys::av_tune_options = init_struct(sys::av_tune_options_init);
+            let mut raw: sys::av_tune_options = init_struct(sys::av_tune_options_init_sized);
             sys::av_tune_options_default_grid(&mut raw);
             TuneOptions::from_raw(&raw)
         }
@@ -951,7 +942,7 @@ impl TuneOptions {
     /// The C struct, its list pointers borrowed from `self` (valid while `self` is unchanged).
     pub fn to_raw(&self) -> sys::av_tune_options {
         // SAFETY: av_tune_options is such a mirror (see init_struct).
-        let mut t: sys::av_tune_options = unsafe { init_struct(sys::av_tune_options_init) };
+        let mut t: sys::av_tune_options = unsafe { init_struct(sys::av_tune_options_init_sized) };
         t.n_clusters = list_ptr(&self.n_clusters);
         t.n_n_clusters = self.n_clusters.len();
         t.top_p = list_ptr(&self.top_p);
@@ -1094,7 +1085,7 @@ pub struct FitOptions {
 impl Default for FitOptions {
     fn default() -> Self {
         // SAFETY: av_fit_options is such a mirror (see init_struct).
-        FitOptions { raw: unsafe { init_struct(sys::av_fit_options_init) }, embedder_id: None, tune: None }
+        FitOptions { raw: unsafe { init_struct(sys::av_fit_options_init_sized) }, embedder_id: None, tune: None }
     }
 }
 
@@ -1229,16 +1220,20 @@ impl Builder {
             Some(Ok(c)) => c.as_ptr(),
             Some(Err(e)) => return Err(e.clone()),
         };
-        // The library writes best_auc into the tune struct: a local copy, its lists borrowed from
-        // `options`, passed through a pointer that comes from a mutable borrow.
+        // Options are inputs only: a local copy, its lists borrowed from `options`.
+        // (The C member is a non-const pointer; the library never writes through it.)
         let mut tune = options.tune.as_ref().map(|t| t.to_raw());
         if let Some(t) = tune.as_mut() {
-            raw.tune = t as *mut sys::av_tune_options as *const sys::av_tune_options;
+            raw.tune = t;
         }
         let mut p = ptr::null_mut();
         let rc = unsafe { sys::av_builder_fit(self.ptr.as_ptr(), &raw, &mut p) };
         let r = Router::from_raw(rc, p)?;
-        self.best_auc = tune.map(|t| t.best_auc);
+        // The winner's cross-validated AUC is the router's metadata tuned_cv_auc (%.17g: exact).
+        self.best_auc = match tune {
+            Some(_) => r.meta("tuned_cv_auc").and_then(|v| v.parse::<f64>().ok()),
+            None => None,
+        };
         Ok(r)
     }
 

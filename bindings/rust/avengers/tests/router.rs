@@ -506,7 +506,7 @@ fn heldout(fx: &Fixture) -> (Vec<f32>, Vec<f32>, Vec<f32>, usize) {
 
 fn raw_estimator(r: &Router) -> sys::av_estimator_options {
     let mut o = std::mem::MaybeUninit::<sys::av_estimator_options>::zeroed();
-    unsafe { sys::av_estimator_options_init(o.as_mut_ptr()) };
+    unsafe { sys::av_estimator_options_init_sized(o.as_mut_ptr(), std::mem::size_of::<sys::av_estimator_options>()) };
     let mut o = unsafe { o.assume_init() };
     assert_eq!(unsafe { sys::av_router_get_estimator(r.as_ptr(), &mut o) }, 0);
     o
@@ -669,7 +669,7 @@ fn tune_matches_c() {
     let mut b = builder(&fx);
     // defaults and the default grid are the C ones
     let mut g = std::mem::MaybeUninit::<sys::av_tune_options>::zeroed();
-    unsafe { sys::av_tune_options_init(g.as_mut_ptr()) };
+    unsafe { sys::av_tune_options_init_sized(g.as_mut_ptr(), std::mem::size_of::<sys::av_tune_options>()) };
     let mut g = unsafe { g.assume_init() };
     let t0 = TuneOptions::default();
     assert!(t0.n_clusters.is_empty() && t0.kappa.is_empty() && t0.members.is_empty());
@@ -690,7 +690,7 @@ fn tune_matches_c() {
     // the same through the C API
     let (ks, kappas) = ([8u32, 16], [0.0f64, 4.0]);
     let mut ct = std::mem::MaybeUninit::<sys::av_tune_options>::zeroed();
-    unsafe { sys::av_tune_options_init(ct.as_mut_ptr()) };
+    unsafe { sys::av_tune_options_init_sized(ct.as_mut_ptr(), std::mem::size_of::<sys::av_tune_options>()) };
     let mut ct = unsafe { ct.assume_init() };
     ct.n_clusters = ks.as_ptr();
     ct.n_n_clusters = 2;
@@ -699,7 +699,7 @@ fn tune_matches_c() {
     ct.n_folds = 3;
     ct.n_init = 1;
     let mut fo = std::mem::MaybeUninit::<sys::av_fit_options>::zeroed();
-    unsafe { sys::av_fit_options_init(fo.as_mut_ptr()) };
+    unsafe { sys::av_fit_options_init_sized(fo.as_mut_ptr(), std::mem::size_of::<sys::av_fit_options>()) };
     let mut fo = unsafe { fo.assume_init() };
     fo.n_init = 1;
     fo.seed = 5;
@@ -707,7 +707,10 @@ fn tune_matches_c() {
     let mut p = std::ptr::null_mut();
     assert_eq!(unsafe { sys::av_builder_fit(b.as_ptr(), &fo, &mut p) }, 0);
     assert!(auc > 0.0 && auc <= 1.0);
-    assert_eq!(auc, ct.best_auc);
+    // options are inputs only: the AUC is the router's metadata, the struct is not written
+    assert_eq!(ct.unused0, 0.0);
+    let c_auc = unsafe { std::ffi::CStr::from_ptr(sys::av_router_meta(p, b"tuned_cv_auc\0".as_ptr() as *const std::ffi::c_char)) };
+    assert_eq!(c_auc.to_str().unwrap().parse::<f64>().unwrap(), auc);
     // metadata equal key by key, apart from the creation time
     let cmeta: Vec<(String, String)> = (0..unsafe { sys::av_router_meta_count(p) })
         .map(|i| {
