@@ -9,109 +9,93 @@
 #define AV_BUDGET_DEFAULT_GRID 101u
 #define AV_BUDGET_MAX_GRID 100001u
 
-/* Replay: route every row at alpha with the router's defaults; a row's cost (score) is the logged
-   one of the chosen model, or the router's estimate for this query when not logged (NaN or no
-   array). */
-static int replay_mean(const av_router *r, const av_table *t, float alpha, const float *E,
-                       size_t n, size_t dim, const float *S, const float *C, double *ms,
-                       double *mc)
+/* The expected mean score and cost per query at each of na alphas, over one pinned table. Every
+   query is prepared for the rule once and decided at every alpha (the nearest clusters are found
+   once per query, whatever the number of alphas).
+   - Replay (E not NULL): each row routed with the router's defaults; a row's score (cost) is the
+     logged one of the chosen model, or the router's estimate for this query when not logged (NaN
+     or no array; also for a model added after the replay's columns).
+   - Training statistics (E NULL): each cluster's centroid is routed as a query, and the cluster
+     contributes its own mean score and cost of the chosen model, weighted by its number of
+     queries (the largest outcome count of any model there). */
+static int sweep(const av_router *r, const av_table *t, const float *alphas, size_t na,
+                 const float *E, size_t n, const float *S, const float *C, double *ms,
+                 double *mc)
 {
-    size_t m = t->m;
-    double es[AV_MAX_MODELS], ec[AV_MAX_MODELS], ss = 0.0, sc = 0.0;
-    av_route_options o;
-    av_route_options_init(&o);
-    o.alpha = alpha;
-    av_route_result res;
-    av_route_result_init(&res);
-    res.expected_score = es;
-    res.expected_cost = ec;
-    res.models_cap = AV_MAX_MODELS;
-    for (size_t row = 0; row < n; row++) {
-        int32_t w = av__route_ex_table(r, t, E + row * dim, dim, &o, &res);
-        if (w < 0)
-            return av__fail(w, "replay row %zu: %s", row, av_last_error());
-        /* the replay's columns are the router's first m models; a model added later has none */
-        double s = S && (size_t)w < m ? (double)S[row * m + (size_t)w] : NAN;
-        double c = C && (size_t)w < m ? (double)C[row * m + (size_t)w] : NAN;
-        ss += isnan(s) ? es[w] : s;
-        sc += isnan(c) ? ec[w] : c;
-    }
-    *ms = ss / (double)n;
-    *mc = sc / (double)n;
-    return AV_OK;
-}
-
-/* Training statistics: each cluster's centroid is routed as a query and the cluster contributes
-   its own mean score and cost of the chosen model, weighted by its number of queries (the largest
-   outcome count of any model there). */
-static int train_mean(const av_router *r, const av_table *t, float alpha, double *ms,
-                      double *mc)
-{
-    size_t k = r->k, d = r->dim;
-    float *cen = malloc(d * sizeof(float));
-    if (!cen)
-        return av__fail(AV_ENOMEM, "centroid");
-    size_t m = t->m;
-    double raw[AV_ROW_RAW * AV_MAX_MODELS], tw = 0.0, ss = 0.0, sc = 0.0;
-    av_route_options o;
-    av_route_options_init(&o);
-    o.alpha = alpha;
+    size_t m = t->m, d = r->dim, nq = E ? n : r->k;
+    av_settings st;
+    av__settings_default(r, r->top_p, &st);
+    double *rows = malloc(AV_RULE_ROWS(av__n_sel(r, r->top_p), m) * sizeof *rows);
+    double *sums = calloc(2 * na, sizeof *sums);
+    float *cen = E ? NULL : malloc(d * sizeof *cen);
     int rc = AV_OK;
-    for (size_t j = 0; j < k && rc == AV_OK; j++) {
-        av_router_get_centroid(r, j, cen, d);
-        int32_t w = av__route_ex_table(r, t, cen, d, &o, NULL);
-        if (w == AV_EVECTOR) /* a zero centroid (an empty cluster) has no queries */
-            continue;
-        if (w < 0) {
-            rc = w;
+    if (!rows || !sums || (!E && !cen))
+        rc = av__fail(AV_ENOMEM, "budget scratch for %zu alphas", na);
+    uint32_t idx[AV_MAX_TOP_P];
+    float sims[AV_MAX_TOP_P];
+    double raw[AV_ROW_RAW * AV_MAX_MODELS], acc[AV_MAX_MODELS], total = 0.0;
+    av_prepared q;
+    for (size_t i = 0; i < nq && rc == AV_OK; i++) {
+        const float *x = E ? E + i * d : cen;
+        if (!E)
+            (void)av_router_get_centroid(r, i, cen, d);
+        if ((rc = av__router_nearest(r, x, r->top_p, idx, sims)) != AV_OK) {
+            if (!E && rc == AV_EVECTOR) { /* a zero centroid: an empty cluster, no queries */
+                rc = AV_OK;
+                continue;
+            }
+            rc = E ? av__fail_context(rc, "replay row %zu", i) : rc;
             break;
         }
-        av__table_read(t, j, AV_ROW_NORM * m, AV_ROW_RAW * m, raw);
-        double n = 0.0;
-        for (size_t i = 0; i < m; i++)
-            n = fmax(n, raw[3 * i]);
-        double cnt = raw[3 * (size_t)w];
-        double s = cnt > 0.0 ? raw[3 * (size_t)w + 1] / cnt : av__table_gmean(t, (size_t)w, 0);
-        double c = cnt > 0.0 ? raw[3 * (size_t)w + 2] / cnt : av__table_gmean(t, (size_t)w, 1);
-        tw += n;
-        ss += n * s;
-        sc += n * c;
+        av__rule_prepare(r, t, &st, r->members, idx, sims, NULL, rows, &q);
+        double weight = 1.0; /* the queries this one stands for */
+        if (!E) {
+            av__table_read(t, i, AV_ROW_NORM * m, AV_ROW_RAW * m, raw);
+            weight = 0.0;
+            for (size_t h = 0; h < m; h++)
+                weight = fmax(weight, raw[3 * h]);
+        }
+        total += weight;
+        for (size_t a = 0; a < na; a++) {
+            uint32_t guarded;
+            size_t w = (size_t)av__rule_decide(&q, &st, (double)alphas[a], acc, &guarded);
+            double sv, cv;
+            if (E) {
+                /* the replay's columns are the router's first m models */
+                sv = S ? (double)S[i * m + w] : NAN;
+                cv = C ? (double)C[i * m + w] : NAN;
+                sv = isnan(sv) ? q.ep[w] : sv;
+                cv = isnan(cv) ? q.eq[w] : cv;
+            } else {
+                double cnt = raw[3 * w];
+                sv = cnt > 0.0 ? raw[3 * w + 1] / cnt : av__table_gmean(t, w, 0);
+                cv = cnt > 0.0 ? raw[3 * w + 2] / cnt : av__table_gmean(t, w, 1);
+            }
+            sums[2 * a] += weight * sv;
+            sums[2 * a + 1] += weight * cv;
+        }
     }
+    if (rc == AV_OK && !(total > 0.0))
+        rc = av__fail(AV_EEMPTY, "the router's clusters hold no outcomes");
+    for (size_t a = 0; rc == AV_OK && a < na; a++) {
+        ms[a] = sums[2 * a] / total;
+        mc[a] = sums[2 * a + 1] / total;
+    }
+    free(rows);
+    free(sums);
     free(cen);
-    if (rc)
-        return rc;
-    if (!(tw > 0.0))
-        return av__fail(AV_EEMPTY, "the router's clusters hold no outcomes");
-    *ms = ss / tw;
-    *mc = sc / tw;
-    return AV_OK;
+    return rc;
 }
 
-/* The expected means over one pinned table (the whole of an alpha search uses the same one, so
-   that every grid point decides over the same models). */
-static int expected_mean(const av_router *r, const av_table *t, float alpha,
-                         const float *embeddings, size_t n, size_t dim, const float *scores,
-                         const float *costs, double *mean_score, double *mean_cost)
+/* Arguments common to the budget calls, checked before any work. */
+static int check_set(const av_router *r, const float *embeddings, size_t n, size_t dim)
 {
-    if (!(alpha >= 0.0f && alpha <= 1.0f))
-        return av__fail(AV_EALPHA, "alpha=%g", (double)alpha);
-    double ms = NAN, mc = NAN;
-    int rc;
-    if (embeddings) {
-        if (dim != r->dim)
-            return av__fail(AV_EDIM, "replay dim %zu, router %zu", dim, r->dim);
-        if (n == 0)
-            return av__fail(AV_EEMPTY, "the replay set is empty");
-        rc = replay_mean(r, t, alpha, embeddings, n, dim, scores, costs, &ms, &mc);
-    } else {
-        rc = train_mean(r, t, alpha, &ms, &mc);
-    }
-    if (rc)
-        return rc;
-    if (mean_score)
-        *mean_score = ms;
-    if (mean_cost)
-        *mean_cost = mc;
+    if (!r)
+        return av__fail(AV_EINVAL, "router is NULL");
+    if (embeddings && dim != r->dim)
+        return av__fail(AV_EDIM, "replay dim %zu, router %zu", dim, r->dim);
+    if (embeddings && n == 0)
+        return av__fail(AV_EEMPTY, "the replay set is empty");
     return AV_OK;
 }
 
@@ -119,10 +103,19 @@ AV_API int av_router_expected_mean(const av_router *r, float alpha, const float 
                                    size_t n, size_t dim, const float *scores, const float *costs,
                                    double *mean_score, double *mean_cost)
 {
-    if (!r)
-        return av__fail(AV_EINVAL, "router is NULL");
-    return expected_mean(r, av__table(r), alpha, embeddings, n, dim, scores, costs, mean_score,
-                         mean_cost);
+    int rc = check_set(r, embeddings, n, dim);
+    if (rc)
+        return rc;
+    if (!(alpha >= 0.0f && alpha <= 1.0f))
+        return av__fail(AV_EALPHA, "alpha=%g", (double)alpha);
+    double ms, mc;
+    if ((rc = sweep(r, av__table(r), &alpha, 1, embeddings, n, scores, costs, &ms, &mc)) != AV_OK)
+        return rc;
+    if (mean_score)
+        *mean_score = ms;
+    if (mean_cost)
+        *mean_cost = mc;
+    return AV_OK;
 }
 
 typedef enum { FOR_BUDGET, FOR_ACCURACY } search_kind;
@@ -138,30 +131,41 @@ static int search(const av_router *r, search_kind kind, double target, const flo
         n_grid = AV_BUDGET_DEFAULT_GRID;
     if (n_grid < 2 || n_grid > AV_BUDGET_MAX_GRID)
         return av__fail(AV_EINVAL, "n_grid=%u (2..%u)", n_grid, AV_BUDGET_MAX_GRID);
-    const av_table *t = av__table(r);
+    int rc = check_set(r, E, n, dim);
+    if (rc)
+        return rc;
+    float *alphas = malloc(n_grid * sizeof *alphas);
+    double *ms = malloc(n_grid * sizeof *ms), *mc = malloc(n_grid * sizeof *mc);
+    if (!alphas || !ms || !mc)
+        rc = av__fail(AV_ENOMEM, "a grid of %u alphas", n_grid);
+    for (uint32_t g = 0; rc == AV_OK && g < n_grid; g++)
+        alphas[g] = (float)((double)g / (double)(n_grid - 1));
+    if (rc == AV_OK)
+        rc = sweep(r, av__table(r), alphas, n_grid, E, n, S, C, ms, mc);
     bool found = false;
     double best_s = 0.0, best_c = 0.0;
     float best_a = 0.0f;
-    for (uint32_t g = 0; g < n_grid; g++) {
-        float a = (float)((double)g / (double)(n_grid - 1));
-        double s, c;
-        int rc = expected_mean(r, t, a, E, n, dim, S, C, &s, &c);
-        if (rc)
-            return rc;
-        bool ok = kind == FOR_BUDGET ? c <= target : s >= target;
+    for (uint32_t g = 0; rc == AV_OK && g < n_grid; g++) {
+        double sv = ms[g], cv = mc[g];
+        bool ok = kind == FOR_BUDGET ? cv <= target : sv >= target;
         if (!ok)
             continue;
         /* within budget: the best score, then the cheaper; reaching the target: the cheapest,
            then the better score */
-        bool better = !found || (kind == FOR_BUDGET ? (s > best_s || (s == best_s && c < best_c))
-                                                    : (c < best_c || (c == best_c && s > best_s)));
+        bool better = !found || (kind == FOR_BUDGET ? (sv > best_s || (sv == best_s && cv < best_c))
+                                                    : (cv < best_c || (cv == best_c && sv > best_s)));
         if (better) {
             found = true;
-            best_s = s;
-            best_c = c;
-            best_a = a;
+            best_s = sv;
+            best_c = cv;
+            best_a = alphas[g];
         }
     }
+    free(alphas);
+    free(ms);
+    free(mc);
+    if (rc)
+        return rc;
     if (!found)
         return av__fail(AV_ENOMODEL, kind == FOR_BUDGET
                                          ? "no alpha keeps the expected mean cost within %g"

@@ -15,7 +15,6 @@
 /* Upper bound on the number of alphas of one evaluation (a sweep in steps of 0.0001); the frontier costs O(n^2) in it. */
 #define AV_EVAL_MAX_ALPHAS 10001u
 /* Room for the detail of a routing error that is re-reported with its row. */
-#define AV_EVAL_MSG 256u
 
 AV_API void av_eval_result_free(av_eval_result *res)
 {
@@ -239,15 +238,7 @@ static int run(av_eval_result **out, const av_router *r, const av_replay *replay
         if ((rc = read_row_values(&rp, col, m, row, s, c)) != AV_OK)
             goto fail;
         if ((rc = av__router_nearest(r, rp.embeddings + row * stride, p, idx, sims)) != AV_OK) {
-            /* Re-report with the row: copy the detail (av__fail rewrites that buffer) without
-               the code's text, which av__fail puts in front again. */
-            char why[AV_EVAL_MSG];
-            const char *d = av_last_error(), *code_text = av_strerror(rc);
-            size_t cl = strlen(code_text);
-            if (strncmp(d, code_text, cl) == 0 && d[cl] == ':' && d[cl + 1] == ' ')
-                d += cl + 2;
-            snprintf(why, sizeof why, "%s", d);
-            rc = av__fail(rc, "row %zu: %s", row, why);
+            rc = av__fail_context(rc, "row %zu", row);
             goto fail;
         }
         for (size_t i = 0; i < m; i++)

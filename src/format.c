@@ -437,7 +437,7 @@ static int parse_models(av_router *r, const unsigned char *p, size_t n)
         return av__fail(AV_EFORMAT, "model section has %zu trailing bytes", n - pos);
     return av__check_names((const char *const *)r->names, r->m) == AV_OK
                ? AV_OK
-               : av__fail(AV_EFORMAT, "model section: %s", av_last_error());
+               : av__fail_context(AV_EFORMAT, "model section");
 }
 
 static int parse_centroids(av_router *r, const unsigned char *p)
@@ -531,7 +531,7 @@ static int parse_meta(av_router *r, const unsigned char *p, size_t n)
         int rc = av__meta_set(r, key, val);
         free(val);
         if (rc == AV_EINVAL || rc == AV_ELIMIT)
-            return av__fail(AV_EFORMAT, "metadata entry %u: %s", i, av_last_error());
+            return av__fail_context(AV_EFORMAT, "metadata entry %u", i);
         if (rc)
             return rc;
     }
@@ -628,10 +628,10 @@ int av__router_deserialize(av_router **out, const unsigned char *f, size_t size)
     av_router *r = NULL;
     int rc = av__router_alloc(&r, dim, k, m, top_p, ctype);
     if (rc)
-        return rc == AV_EINVAL ? av__fail(AV_EFORMAT, "header: %s", av_last_error()) : rc;
+        return rc == AV_EINVAL ? av__fail_context(AV_EFORMAT, "header") : rc;
     if ((rc = av__router_set_members(r, members)) != AV_OK) {
         av_router_free(r);
-        return av__fail(AV_EFORMAT, "header: %s", av_last_error());
+        return av__fail_context(AV_EFORMAT, "header");
     }
     const unsigned char *b;
     unsigned char *owned = NULL;
@@ -652,7 +652,7 @@ int av__router_deserialize(av_router **out, const unsigned char *f, size_t size)
         rc = parse_meta(r, b, (size_t)sv[SEC_META].raw_len);
     free(owned);
     if (rc == AV_OK && (rc = av__router_refresh_all(r)) == AV_EEMPTY)
-        rc = av__fail(AV_EFORMAT, "%s", av_last_error());
+        rc = av__fail_context(AV_EFORMAT, NULL);
     if (rc != AV_OK) {
         av_router_free(r);
         return rc;
@@ -688,13 +688,8 @@ AV_API int av_router_load(av_router **out, const char *path)
         return frc;
     int rc = av__router_deserialize(out, buf, size);
     free(buf);
-    if (rc != AV_OK) {
-        char detail[400];
-        snprintf(detail, sizeof detail, "%s", av_last_error());
-        /* keep the original code, add the file name to the detail */
-        const char *colon = strstr(detail, ": ");
-        av__fail(rc, "'%s': %s", path, colon ? colon + 2 : detail);
-    }
+    if (rc != AV_OK) /* the parser's code, with the file named */
+        av__fail_context(rc, "'%s'", path);
     return rc;
 }
 

@@ -24,6 +24,11 @@
 /* ---- errors (error.c) ---- */
 /* Record a detail message for this thread and return code (so callers write `return av__fail(...)`). */
 AV_HIDDEN int av__fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Add context to this thread's last failure ("<context>: <detail>"; fmt NULL adds none) and
+   report it under `code` (the same code, or a re-coding such as AV_EINVAL -> AV_EFORMAT in the
+   loader). The code's text is never repeated inside the message. */
+AV_HIDDEN int av__fail_context(int code, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 AV_HIDDEN void av__clear_error(void);
 
 /* ---- memory (util.c) ---- */
@@ -347,7 +352,8 @@ typedef struct av_prepared {
 #define AV_RULE_ROWS(ns, m) ((ns) * 2u * (m))
 /* Prepare the query whose members * s->p clusters are idx (similarities sims, member by member,
    as av__router_nearest gives them) over table t. cached (may be NULL): normalised rows of every
-   cluster, 2m doubles each, to use instead of recomputing them (tuning). */
+   cluster, 2m doubles each, to use instead of recomputing them (tuning, which needs no expected
+   values: with cached rows only the rows and weights are prepared, every model allowed). */
 AV_HIDDEN void av__rule_prepare(const av_router *r, const av_table *t, const av_settings *s,
                                 size_t members, const uint32_t *idx, const float *sims,
                                 const double *cached, double *rows, av_prepared *q);

@@ -29,7 +29,6 @@
    power of two: products with centroid values of ordinary size then stay normal floats. */
 #define AV_SAFE_EXP 32
 /* Room for a failing row's detail message when av_route_batch prefixes the row number. */
-#define AV_DETAIL_MAX 320u
 /* int8 routers re-score this many times top_p candidates with the float query (docs/PERFORMANCE.md:
    on llmrouter9 a factor of 2 already reaches the agreement of the unquantised query). */
 #define AV_I8_RESCORE_FACTOR 2u
@@ -509,11 +508,9 @@ int av__route_batch_threads(const av_router *r, const float *embeddings, size_t 
     /* The first failing row's code, and av_last_error() describing that row (on this thread). */
     for (size_t i = 0; i < n; i++)
         if (out_models[i] < 0) {
-            char detail[AV_DETAIL_MAX];
             int first = out_models[i];
             (void)route_row(r, embeddings + i * row_stride, alpha);
-            snprintf(detail, sizeof detail, "%s", av_last_error());
-            return av__fail(first, "row %zu: %s", i, detail);
+            return av__fail_context(first, "row %zu", i);
         }
     return AV_OK;
 }

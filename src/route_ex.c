@@ -163,7 +163,7 @@ int av__beyond_load_meta(av_router *r)
             return av__fail(AV_EFORMAT, "metadata normalisation='%s' (cluster or global)", nz);
     }
     if ((rc = check_estimator(&o)) != AV_OK)
-        return av__fail(AV_EFORMAT, "estimator metadata: %s", av_last_error());
+        return av__fail_context(AV_EFORMAT, "estimator metadata");
     apply_estimator(r, &o);
     /* The centroid hash is recomputed, never trusted from the file: the CRC already covers the
        bytes, and a converter may have changed the storage. Written only when it changes, so a

@@ -239,6 +239,15 @@ void av__rule_prepare(const av_router *r, const av_table *t, const av_settings *
         q->gq[i] = av__table_gmean(t, i, 1);
         q->ep[i] = q->eq[i] = 0.0;
     }
+    if (cached) { /* tuning: the rows only (no limits, mask or guard there) */
+        for (size_t c = 0; c < ns; c++) {
+            memcpy(rows + c * 2 * m, cached + (size_t)idx[c] * 2 * m, 2 * m * sizeof *rows);
+            q->support[c] = 0.0;
+        }
+        memset(q->allowed, 1, m);
+        q->n_feasible = m;
+        return;
+    }
     /* the table's own normalised rows hold the router's estimator with the paper's
        normalisation; anything else is recomputed from the raw statistics */
     bool recompute = s->kappa != r->bx.kappa || explore || s->norm == AV_NORMALISE_GLOBAL;
@@ -256,10 +265,6 @@ void av__rule_prepare(const av_router *r, const av_table *t, const av_settings *
             q->support[c] = fmax(q->support[c], raw[3 * i]);
             q->ep[i] += q->w[c] * pe[i];
             q->eq[i] += q->w[c] * qe[i];
-        }
-        if (cached) {
-            memcpy(nr, cached + (size_t)idx[c] * 2 * m, 2 * m * sizeof *nr);
-            continue;
         }
         if (!recompute) {
             memcpy(nr, row, 2 * m * sizeof *nr);

@@ -248,8 +248,9 @@ static int eval_fold_k(tune_ctx *c, uint32_t fold, size_t ki, const av_router *r
     double *acc_s = calloc(nc * na * 3, sizeof(double));
     size_t *cfg_of = malloc(nc * sizeof(size_t));
     float *all = malloc(k * sizeof(float));
-    if (!rows || !acc_s || !cfg_of || !all) {
-        free(rows), free(acc_s), free(cfg_of), free(all);
+    double *scratch = malloc(AV_RULE_ROWS(AV_MAX_TOP_P, m) * sizeof *scratch); /* the rule's */
+    if (!rows || !acc_s || !cfg_of || !all || !scratch) {
+        free(rows), free(acc_s), free(cfg_of), free(all), free(scratch);
         return av__fail(AV_ENOMEM, "tuning scratch");
     }
     nc = 0;
@@ -275,7 +276,8 @@ static int eval_fold_k(tune_ctx *c, uint32_t fold, size_t ki, const av_router *r
     /* single-model means on the fold: the cost scale of the AUC */
     double ms_cost[AV_MAX_MODELS] = {0}, ms_n[AV_MAX_MODELS] = {0};
     uint32_t idx[AV_MAX_MEMBERS][AV_MAX_TOP_P];
-    double A[AV_MAX_MODELS], B[AV_MAX_MODELS], w[AV_MAX_TOP_P];
+    double acc[AV_MAX_MODELS];
+    av_prepared qr;
     int rc = AV_OK;
     for (size_t row = 0; row < c->v.n && rc == AV_OK; row++) {
         if (c->fold[row] != fold)
@@ -298,34 +300,30 @@ static int eval_fold_k(tune_ctx *c, uint32_t fold, size_t ki, const av_router *r
                 idx[b][t] += (uint32_t)(b * kb);
         }
         for (size_t e = 0; e < nc; e++) {
+            /* the candidate's clusters: its p nearest in each of its members (the first members
+               of the fold router), decided at every alpha by the rule, as av_route_ex would */
             const tune_cfg *g = &c->cfg[cfg_of[e]];
-            for (size_t i = 0; i < m; i++)
-                A[i] = B[i] = 0.0;
-            /* softmax within each member, every member weighing the same (as av_route_ex);
-               members * p <= AV_MAX_TOP_P (make_configs) */
+            uint32_t cidx[AV_MAX_TOP_P];
             float csim[AV_MAX_TOP_P];
-            double wsum[AV_MAX_MEMBERS];
             for (size_t b = 0; b < g->members; b++)
-                for (size_t t = 0; t < g->p; t++)
-                    csim[b * g->p + t] = all[idx[b][t]];
-            av__member_weights(g->members, g->p, csim, g->temp > 0.0f, (double)g->temp, w, wsum);
-            for (size_t b = 0; b < g->members; b++) {
                 for (size_t t = 0; t < g->p; t++) {
-                    double wt = g->temp > 0.0f ? w[b * g->p + t] / wsum[b] : 1.0;
-                    const double *nr =
-                        rows + ((g->kpi * AV_TUNE_N_NORMS + g->global) * k + idx[b][t]) * 2 * m;
-                    for (size_t i = 0; i < m; i++) {
-                        A[i] += wt * nr[2 * i];
-                        B[i] += wt * nr[2 * i + 1];
-                    }
+                    cidx[b * g->p + t] = idx[b][t];
+                    csim[b * g->p + t] = all[idx[b][t]];
                 }
-            }
+            av_settings st;
+            av__settings_default(r, g->p, &st);
+            st.weighting = g->temp > 0.0f ? AV_WEIGHTING_SOFTMAX : AV_WEIGHTING_HARD;
+            st.temperature = (double)g->temp;
+            st.kappa = c->t.n_kappa ? c->t.kappa[g->kpi] : 0.0;
+            st.norm = g->global ? AV_NORMALISE_GLOBAL : AV_NORMALISE_CLUSTER;
+            st.guard = 0;
+            av__rule_prepare(r, tab, &st, g->members, cidx, csim,
+                             rows + (g->kpi * AV_TUNE_N_NORMS + g->global) * k * 2 * m, scratch,
+                             &qr);
             double *as = acc_s + e * na * 3;
             for (size_t a = 0; a < na; a++) {
-                double al = c->alphas[a], be = 1.0 - al, acc[AV_MAX_MODELS];
-                for (size_t i = 0; i < m; i++)
-                    acc[i] = al * A[i] + be * B[i];
-                int32_t best = av__argmax_tie(tab, acc, NULL);
+                uint32_t guarded;
+                int32_t best = av__rule_decide(&qr, &st, c->alphas[a], acc, &guarded);
                 if (isnan(sc[best]) || isnan(co[best]))
                     continue;
                 as[3 * a] += (double)sc[best];
@@ -350,7 +348,7 @@ static int eval_fold_k(tune_ctx *c, uint32_t fold, size_t ki, const av_router *r
         c->cfg[cfg_of[e]].top_sum += as[3 * (na - 1)];
         c->cfg[cfg_of[e]].top_n += as[3 * (na - 1) + 2];
     }
-    free(rows), free(acc_s), free(cfg_of), free(all);
+    free(rows), free(acc_s), free(cfg_of), free(all), free(scratch);
     return rc;
 }
 
@@ -389,9 +387,7 @@ int av__builder_fit_tuned(av_builder *b, const av_fit_options *fo, av_router **o
                 continue;
             av_router *r = NULL;
             if ((rc = fit_subset(&c, f, k, c.t.n_init, &r)) != AV_OK) {
-                char why[256];
-                snprintf(why, sizeof why, "%s", av_last_error());
-                rc = av__fail(rc, "tuning fold %u, n_clusters %u: %s", f, k, why);
+                rc = av__fail_context(rc, "tuning fold %u, n_clusters %u", f, k);
                 break;
             }
             rc = eval_fold_k(&c, f, ki, r);
