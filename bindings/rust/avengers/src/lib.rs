@@ -589,6 +589,9 @@ impl Router {
     /// The expected mean score and cost per query of routing at `alpha` with the router's
     /// defaults (`av_router_expected_mean`): on a replay set, or with `None` on the training
     /// statistics (each cluster's centroid routed, weighted by its query count).
+    ///
+    /// Experimental, as the budget calls below: the C interface is declared only under
+    /// `AV_STATIC_LINKING_ONLY` and may change in a minor release.
     pub fn expected_mean(&self, alpha: f32, replay: Option<&Replay>) -> Result<ExpectedMean> {
         let a = self.replay_args(replay)?;
         let mut m = ExpectedMean { score: 0.0, cost: 0.0 };
@@ -813,7 +816,9 @@ impl EstimatorOptions {
 /// cross-validation on the builder's rows and records the choice in the metadata (`tuned_*`);
 /// [`Builder::best_auc`] gives the winner's cross-validated AUC. The candidate lists are owned
 /// here; an empty list means "only the fit options' value" (NULL in C). `Default` is
-/// `av_tune_options_init` (no lists, 5 folds, 21 alphas, 2 restarts per fold).
+/// `av_tune_options_init` (no lists, 5 folds, 21 alphas, 2 restarts per fold). Experimental:
+/// the C interface is declared only under `AV_STATIC_LINKING_ONLY` and may change in a minor
+/// release.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TuneOptions {
     pub n_clusters: Vec<u32>,
@@ -1237,8 +1242,8 @@ impl Builder {
         Ok(r)
     }
 
-    /// The winner's mean cross-validated AUC of the last successful fit if it was tuned
-    /// ([`FitOptions::tune`]); None after a plain fit.
+    /// The winner's mean cross-validated AUC (the router's metadata `tuned_cv_auc`) of the last
+    /// successful fit if it was tuned ([`FitOptions::tune`]); None after a plain fit.
     pub fn best_auc(&self) -> Option<f64> {
         self.best_auc
     }
