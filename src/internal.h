@@ -452,6 +452,10 @@ typedef struct av_builder_view {
     const char *const *names;
 } av_builder_view;
 AV_HIDDEN void av__builder_view(const av_builder *b, av_builder_view *v);
+/* The normalised rows (2m doubles each) of the k clusters of table t for shrinkage kappa and the
+   per-cluster or global normalisation, as the rule computes them per query: the cache tuning
+   scores its candidates on (av__rule_prepare's `cached`). */
+AV_HIDDEN void av__tune_rows(const av_table *t, double kappa, bool global, size_t k, double *out);
 /* av_builder_fit with o->tune set (validated options). */
 AV_HIDDEN int av__builder_fit_tuned(av_builder *b, const av_fit_options *o, av_router **out);
 

@@ -234,6 +234,25 @@ typedef struct fold_acc {
 } fold_acc;
 
 /* Evaluate every candidate with this k on the held-out fold. */
+void av__tune_rows(const av_table *t, double kappa, bool global, size_t k, double *out)
+{
+    size_t m = t->m;
+    double gp[AV_MAX_MODELS], gq[AV_MAX_MODELS], p[AV_MAX_MODELS], q[AV_MAX_MODELS];
+    double raw[AV_ROW_RAW * AV_MAX_MODELS];
+    for (size_t i = 0; i < m; i++) {
+        gp[i] = av__table_gmean(t, i, 0);
+        gq[i] = av__table_gmean(t, i, 1);
+    }
+    for (size_t j = 0; j < k; j++) {
+        av__table_read(t, j, AV_ROW_NORM * m, AV_ROW_RAW * m, raw);
+        av__means_from_raw(raw, gp, gq, m, kappa, p, q);
+        if (global)
+            av__normalise_global(p, q, gp, gq, m, out + j * 2 * m);
+        else
+            av__normalise_means(p, q, m, out + j * 2 * m);
+    }
+}
+
 static int eval_fold_k(tune_ctx *c, uint32_t fold, size_t ki, const av_router *r)
 {
     size_t m = c->v.m, k = r->k, na = c->t.n_alphas, nb = r->members, kb = k / nb;
@@ -257,22 +276,10 @@ static int eval_fold_k(tune_ctx *c, uint32_t fold, size_t ki, const av_router *r
     for (size_t g = 0; g < c->n_cfg; g++)
         if (c->cfg[g].ki == ki)
             cfg_of[nc++] = g;
-    double gp[AV_MAX_MODELS], gq[AV_MAX_MODELS], p[AV_MAX_MODELS], q[AV_MAX_MODELS];
-    double raw[AV_ROW_RAW * AV_MAX_MODELS];
-    for (size_t i = 0; i < m; i++) {
-        gp[i] = av__table_gmean(tab, i, 0);
-        gq[i] = av__table_gmean(tab, i, 1);
-    }
-    for (size_t d = 0; d < nka; d++) {
-        double kappa = c->t.n_kappa ? c->t.kappa[d] : 0.0;
-        for (size_t j = 0; j < k; j++) {
-            av__table_read(tab, j, AV_ROW_NORM * m, AV_ROW_RAW * m, raw);
-            av__means_from_raw(raw, gp, gq, m, kappa, p, q);
-            av__normalise_means(p, q, m, rows + ((d * AV_TUNE_N_NORMS + 0) * k + j) * 2 * m);
-            av__normalise_global(p, q, gp, gq, m,
-                                 rows + ((d * AV_TUNE_N_NORMS + 1) * k + j) * 2 * m);
-        }
-    }
+    for (size_t d = 0; d < nka; d++)
+        for (uint32_t g = 0; g < AV_TUNE_N_NORMS; g++)
+            av__tune_rows(tab, c->t.n_kappa ? c->t.kappa[d] : 0.0, g == 1, k,
+                          rows + (d * AV_TUNE_N_NORMS + g) * k * 2 * m);
     /* single-model means on the fold: the cost scale of the AUC */
     double ms_cost[AV_MAX_MODELS] = {0}, ms_n[AV_MAX_MODELS] = {0};
     uint32_t idx[AV_MAX_MEMBERS][AV_MAX_TOP_P];
