@@ -4,7 +4,8 @@
 # --dry-run: install nothing; name the missing packages and the command that installs them
 # (exit status 1 when some are missing). `make` uses it when it does not run as root.
 set -e
-PKGS="build-essential pkgconf libopenblas-dev zlib1g-dev libcjson-dev python3-numpy python3-pytest"
+PKGS="build-essential pkgconf libopenblas-dev zlib1g-dev libcjson-dev python3-numpy python3-pytest
+      python3-pycparser"
 [ -n "$AV_EXTRA_PKGS" ] && PKGS="$PKGS $AV_EXTRA_PKGS"
 dry_run=no
 [ "$1" = --dry-run ] && dry_run=yes
