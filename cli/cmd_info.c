@@ -14,7 +14,7 @@
 /* Layout of the header and section table (docs/FORMAT.md). */
 #define HDR_SIZE 64u
 #define SEC_ENTRY 40u
-#define SECTION_NAME_COUNT 5u
+#define SECTION_NAME_COUNT 6u
 #define CLUSTERS_PER_LINE 6u
 
 static const char HELP[] =
@@ -38,8 +38,8 @@ static uint64_t get64(const unsigned char *p)
 
 static void print_sections(const unsigned char *f, size_t size)
 {
-    static const char *const names[SECTION_NAME_COUNT] = {"?", "models", "centroids",
-                                                          "statistics", "metadata"};
+    static const char *const names[SECTION_NAME_COUNT] = {"?",          "models",   "centroids",
+                                                          "statistics", "metadata", "settings"};
     uint32_t nsec = get32(f + 32);
     printf("sections        %u\n", nsec);
     for (uint32_t i = 0; i < nsec && HDR_SIZE + (size_t)(i + 1) * SEC_ENTRY <= size; i++) {
@@ -149,6 +149,14 @@ int cmd_info(int argc, char **argv)
     for (size_t j = 0; j < k; j++)
         printf("  %4zu:%6.0f%s", j, rows[j], j % CLUSTERS_PER_LINE == CLUSTERS_PER_LINE - 1 || j + 1 == k ? "\n" : "");
     free(rows);
+    printf("centroid hash   %s\n", av_router_centroid_hash(r));
+    av_estimator_options e = AV_ESTIMATOR_OPTIONS_INIT;
+    if (av_router_get_estimator(r, &e) == AV_OK)
+        printf("settings        kappa %.17g, weighting %s (temperature %.9g), normalisation %s, "
+               "guard %s (margin %.17g)\n",
+               e.kappa, e.weighting == AV_WEIGHTING_SOFTMAX ? "softmax" : "hard",
+               (double)e.temperature, e.normalisation == AV_NORMALISE_GLOBAL ? "global" : "cluster",
+               e.guard ? "on" : "off", e.guard_margin);
     printf("metadata        %zu entries\n", av_router_meta_count(r));
     for (size_t i = 0; i < av_router_meta_count(r); i++) {
         const char *key, *value;

@@ -262,8 +262,6 @@ AV_API int av_builder_fit(av_builder *b, const av_fit_options *opts, av_router *
         goto done;
     if ((rc = record_meta(r, &o, b->n, inertia, n_iter)) != AV_OK)
         goto done;
-    if (nb > 1 && (rc = set_meta_u(r, "members", nb)) != AV_OK)
-        goto done;
     b->inertia = inertia;
     *out = r;
     r = NULL;

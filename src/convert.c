@@ -4,6 +4,7 @@
 #include "internal.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,6 +50,71 @@ static void encode_int8(av_router *r, const float *C)
             r->centroids_i8[j * d + t] =
                 s > 0.0f ? (int8_t)lrintf(C[j * d + t] / r->centroid_colscale[t] / s) : 0;
     }
+}
+
+void av__centroid_hash(const av_router *r, char out[17])
+{
+    /* FNV-1a 64 over the shape, the storage type and the stored centroid bytes in little-endian
+       order (what the file holds), so equal files give equal hashes on every machine. */
+    const uint64_t prime = 0x100000001B3ull;
+    uint64_t h = 0xCBF29CE484222325ull;
+    uint64_t hdr[3] = {r->dim, r->k, r->centroid_type};
+    for (int w = 0; w < 3; w++)
+        for (int b = 0; b < 8; b++) {
+            h ^= (hdr[w] >> (8 * b)) & 0xFFu;
+            h *= prime;
+        }
+    for (int b = 0; r->members > 1 && b < 8; b++) { /* ensembles only: older hashes stay valid */
+        h ^= ((uint64_t)r->members >> (8 * b)) & 0xFFu;
+        h *= prime;
+    }
+    size_t n = r->k * r->dim;
+    for (size_t t = 0; t < n; t++) {
+        uint32_t u;
+        int nb;
+        switch (r->centroid_type) {
+        case AV_CENTROIDS_F32:
+            memcpy(&u, &r->centroids[t], 4);
+            nb = 4;
+            break;
+        case AV_CENTROIDS_F16:
+            u = r->centroids_f16[t];
+            nb = 2;
+            break;
+        default:
+            u = (uint8_t)r->centroids_i8[t];
+            nb = 1;
+            break;
+        }
+        for (int b = 0; b < nb; b++) {
+            h ^= (u >> (8 * b)) & 0xFFu;
+            h *= prime;
+        }
+    }
+    if (r->centroid_type == AV_CENTROIDS_INT8)
+        for (size_t j = 0; j < r->k; j++) {
+            uint32_t u;
+            memcpy(&u, &r->centroid_scale[j], 4);
+            for (int b = 0; b < 4; b++) {
+                h ^= (u >> (8 * b)) & 0xFFu;
+                h *= prime;
+            }
+        }
+    if (r->centroid_type == AV_CENTROIDS_INT8) /* per-dimension scales (speed, format 1.1) */
+        for (size_t t = 0; t < r->dim; t++) {
+            uint32_t u;
+            memcpy(&u, &r->centroid_colscale[t], 4);
+            for (int b = 0; b < 4; b++) {
+                h ^= (u >> (8 * b)) & 0xFFu;
+                h *= prime;
+            }
+        }
+    snprintf(out, 17, "%016llx", (unsigned long long)h);
+}
+
+AV_API const char *av_router_centroid_hash(const av_router *r)
+{
+    return r ? r->centroid_hash : NULL;
 }
 
 /* Fill the router's centroid storage (of its type) from float32 centroids. */
@@ -170,11 +236,8 @@ AV_API int av_router_convert(av_router **out, const av_router *r, av_centroid_ty
     av__aligned_free(C);
     if (rc == AV_OK && (uint32_t)type != AV_CENTROIDS_F32 && !av_router_meta(n, "converted_from"))
         rc = av_router_set_meta(n, "converted_from", type_name(r->centroid_type));
-    if (rc == AV_OK) {
-        char hash[17]; /* the stored centroids changed: so does their hash (route_ex.c) */
-        av__centroid_hash(n, hash);
-        rc = av__meta_set(n, AV_META_CENTROID_HASH, hash);
-    }
+    if (rc == AV_OK) /* the stored centroids changed: so does their hash */
+        av__centroid_hash(n, n->centroid_hash);
     if (rc != AV_OK) {
         av_router_free(n);
         return rc;

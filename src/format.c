@@ -23,6 +23,8 @@ static const unsigned char AV_MAGIC[8] = {0x89, 'A', 'V', 'R', '\r', '\n', 0x1A,
    describes it, so a router without an ensemble is still a 1.1 file. */
 #define AV_FORMAT_MINOR 1u
 #define AV_FORMAT_MINOR_MEMBERS 2u
+/* 1.3: routing settings as a typed section (header flag bit 0). */
+#define AV_FORMAT_MINOR_SETTINGS 3u
 #define AV_HEADER_SIZE 64u
 #define AV_SECTION_ENTRY_SIZE 40u
 #define AV_TRAILER_SIZE 8u
@@ -34,7 +36,11 @@ static const unsigned char AV_MAGIC[8] = {0x89, 'A', 'V', 'R', '\r', '\n', 0x1A,
 #define AV_INFLATE_SLACK 4096u
 #define AV_MAX_FILE_SIZE ((uint64_t)1 << 36)
 
-enum { SEC_MODELS = 1, SEC_CENTROIDS = 2, SEC_STATS = 3, SEC_META = 4 };
+enum { SEC_MODELS = 1, SEC_CENTROIDS = 2, SEC_STATS = 3, SEC_META = 4, SEC_SETTINGS = 5 };
+#define SEC_LAST SEC_SETTINGS
+/* Header flags. Bit 0: the file has a settings section, which changes decisions: a reader that
+   does not know it (0.x refuses any flag) must not route with the file. */
+#define AV_FLAG_SETTINGS 1u
 enum { ENC_RAW = 0, ENC_ZLIB = 1 };
 /* The centroid section's second word: flags. A reader that predates a flag refuses the section. */
 #define AV_CFLAG_COLSCALE 1u /* int8: dim float per-dimension scales follow the row scales */
@@ -280,6 +286,16 @@ static int build_meta(const av_router *r, sec_buf *s)
     return AV_OK;
 }
 
+static int build_settings(const av_router *r, sec_buf *s)
+{
+    size_t n = av__settings_bytes();
+    if (!(s->raw = malloc(n)))
+        return av__fail(AV_ENOMEM, "settings section");
+    av__settings_write(r, s->raw);
+    s->raw_len = n;
+    return AV_OK;
+}
+
 static size_t align_up(size_t v)
 {
     return (v + AV_SECTION_ALIGN - 1) & ~(size_t)(AV_SECTION_ALIGN - 1);
@@ -287,11 +303,12 @@ static size_t align_up(size_t v)
 
 int av__router_serialize(const av_router *r, unsigned char **data, size_t *size)
 {
-    enum { NSEC = 4 };
-    sec_buf secs[NSEC] = {{SEC_MODELS, 0, 0, 0, 0, 0},
-                          {SEC_CENTROIDS, 0, 0, 0, 0, 0},
-                          {SEC_STATS, 0, 0, 0, 0, 0},
-                          {SEC_META, 0, 0, 0, 0, 0}};
+    enum { MAX_SEC = 5 };
+    sec_buf secs[MAX_SEC] = {{SEC_MODELS, 0, 0, 0, 0, 0},
+                             {SEC_CENTROIDS, 0, 0, 0, 0, 0},
+                             {SEC_STATS, 0, 0, 0, 0, 0},
+                             {SEC_META, 0, 0, 0, 0, 0},
+                             {SEC_SETTINGS, 0, 0, 0, 0, 0}};
     av_router *w = (av_router *)r; /* the lock is the only mutable part of a const router */
     int rc;
     /* One snapshot: the statistics, the model names and the model count change together under
@@ -305,16 +322,21 @@ int av__router_serialize(const av_router *r, unsigned char **data, size_t *size)
         rc = build_models(r, &secs[0]);
     if (rc == AV_OK)
         rc = build_meta(r, &secs[3]);
+    /* the settings section only where they are not the paper's: such a file is still 1.1/1.2 */
+    bool settings = av__settings_stored(r);
+    int NSEC = settings ? 5 : 4;
+    if (rc == AV_OK && settings)
+        rc = build_settings(r, &secs[4]);
     pthread_mutex_unlock(&w->lock);
     if (rc == AV_OK)
         rc = build_centroids(r, &secs[1]);
-    for (int i = 0; i < NSEC && rc == AV_OK; i++)
-        rc = sec_encode(&secs[i], secs[i].id != SEC_CENTROIDS);
+    for (int i = 0; i < NSEC && rc == AV_OK; i++) /* small or incompressible: raw */
+        rc = sec_encode(&secs[i], secs[i].id != SEC_CENTROIDS && secs[i].id != SEC_SETTINGS);
     unsigned char *out = NULL;
     size_t total = 0;
     if (rc == AV_OK) {
         size_t off = align_up(AV_HEADER_SIZE + NSEC * AV_SECTION_ENTRY_SIZE);
-        size_t offs[NSEC];
+        size_t offs[MAX_SEC];
         for (int i = 0; i < NSEC; i++) {
             offs[i] = off;
             off = align_up(off + secs[i].stored_len);
@@ -326,8 +348,10 @@ int av__router_serialize(const av_router *r, unsigned char **data, size_t *size)
         else {
             memcpy(out, AV_MAGIC, 8);
             put16(out + 8, AV_FORMAT_MAJOR);
-            put16(out + 10, r->members > 1 ? AV_FORMAT_MINOR_MEMBERS : AV_FORMAT_MINOR);
-            put32(out + 12, 0);
+            put16(out + 10, settings           ? AV_FORMAT_MINOR_SETTINGS
+                            : r->members > 1 ? AV_FORMAT_MINOR_MEMBERS
+                                             : AV_FORMAT_MINOR);
+            put32(out + 12, settings ? AV_FLAG_SETTINGS : 0u);
             put32(out + 16, (uint32_t)r->dim);
             put32(out + 20, (uint32_t)r->k);
             put32(out + 24, (uint32_t)m);
@@ -349,7 +373,7 @@ int av__router_serialize(const av_router *r, unsigned char **data, size_t *size)
             put32(out + total - 4, AV_END_MAGIC);
         }
     }
-    for (int i = 0; i < NSEC; i++)
+    for (int i = 0; i < MAX_SEC; i++)
         sec_free(&secs[i]);
     if (rc != AV_OK)
         return rc;
@@ -496,14 +520,16 @@ static int parse_stats(av_router *r, const unsigned char *p)
     return AV_OK;
 }
 
-static int parse_meta(av_router *r, const unsigned char *p, size_t n)
+/* The user's metadata. The keys 0.x stored the settings and derived values under are taken out
+   (legacy[i], malloc'ed, for the caller to read as settings): they never reach the user's
+   metadata. */
+static int parse_meta(av_router *r, const unsigned char *p, size_t n, char **legacy)
 {
     if (n < 4)
         return av__fail(AV_EFORMAT, "metadata section shorter than its count");
     uint32_t cnt = get32(p);
-    if (cnt > AV_MAX_META + 1u) /* the user's entries and the centroid hash */
-        return av__fail(AV_EFORMAT, "%u metadata entries (limit %u and the centroid hash)", cnt,
-                        AV_MAX_META);
+    if (cnt > AV_MAX_META + AV_LEGACY_KEYS)
+        return av__fail(AV_EFORMAT, "%u metadata entries (limit %u)", cnt, AV_MAX_META);
     size_t pos = 4;
     char key[AV_MAX_NAME + 1];
     for (uint32_t i = 0; i < cnt; i++) {
@@ -528,7 +554,13 @@ static int parse_meta(av_router *r, const unsigned char *p, size_t n)
         memcpy(val, p + pos, vl);
         val[vl] = '\0';
         pos += vl;
-        int rc = av__meta_set(r, key, val);
+        int lk = av__settings_legacy_key(key), rc = AV_OK;
+        if (lk >= 0) { /* a 0.x setting or derived value: the last one wins, as set_meta did */
+            free(legacy[lk]);
+            legacy[lk] = val;
+            continue;
+        }
+        rc = av__meta_set(r, key, val);
         free(val);
         if (rc == AV_EINVAL || rc == AV_ELIMIT)
             return av__fail_context(AV_EFORMAT, "metadata entry %u", i);
@@ -558,7 +590,7 @@ int av__router_deserialize(av_router **out, const unsigned char *f, size_t size)
         return av__fail(AV_ECHECKSUM, "file CRC32 mismatch");
     uint32_t flags = get32(f + 12), dim = get32(f + 16), k = get32(f + 20), m = get32(f + 24);
     uint32_t top_p = get32(f + 28), nsec = get32(f + 32), hsize = get32(f + 36);
-    if (flags != 0 || hsize != AV_HEADER_SIZE)
+    if ((flags & ~AV_FLAG_SETTINGS) != 0 || hsize != AV_HEADER_SIZE)
         return av__fail(AV_EFORMAT, "unknown flags 0x%x or header size %u", flags, hsize);
     for (size_t t = 44; t < AV_HEADER_SIZE; t++)
         if (f[t] != 0)
@@ -569,7 +601,7 @@ int av__router_deserialize(av_router **out, const unsigned char *f, size_t size)
     if (dim == 0 || dim > AV_MAX_DIM || k == 0 || k > AV_MAX_CLUSTERS || m == 0 || m > AV_MAX_MODELS)
         return av__fail(AV_EFORMAT, "dim=%u n_clusters=%u n_models=%u outside the limits", dim, k, m);
 
-    sec_view sv[SEC_META + 1];
+    sec_view sv[SEC_LAST + 1];
     memset(sv, 0, sizeof sv);
     uint64_t data_start = AV_HEADER_SIZE + (uint64_t)nsec * AV_SECTION_ENTRY_SIZE;
     uint64_t data_end = size - AV_TRAILER_SIZE;
@@ -583,7 +615,7 @@ int av__router_deserialize(av_router **out, const unsigned char *f, size_t size)
             return av__fail(AV_EFORMAT, "section %u has unknown encoding %u", i, enc);
         if (get32(e + 36) != 0)
             return av__fail(AV_EFORMAT, "section %u has a non-zero reserved field", i);
-        if (id < SEC_MODELS || id > SEC_META)
+        if (id < SEC_MODELS || id > SEC_LAST)
             continue; /* unknown section from a newer minor version: skipped (still checksummed) */
         if (sv[id].present)
             return av__fail(AV_EFORMAT, "section id %u appears twice", id);
@@ -596,6 +628,8 @@ int av__router_deserialize(av_router **out, const unsigned char *f, size_t size)
     for (int id = SEC_MODELS; id <= SEC_STATS; id++)
         if (!sv[id].present)
             return av__fail(AV_EFORMAT, "required %s section is missing", names[id]);
+    if (sv[SEC_SETTINGS].present != ((flags & AV_FLAG_SETTINGS) != 0))
+        return av__fail(AV_EFORMAT, "the settings section and header flag bit 0 disagree");
 
     /* Exact lengths from the header's counts, before anything is allocated. */
     size_t km = (size_t)k * m, kd = (size_t)k * dim;
@@ -647,10 +681,23 @@ int av__router_deserialize(av_router **out, const unsigned char *f, size_t size)
         rc = parse_stats(r, b);
     free(owned);
     owned = NULL;
+    char *legacy[AV_LEGACY_KEYS] = {NULL};
     if (rc == AV_OK && sv[SEC_META].present &&
         (rc = sec_bytes(f, &sv[SEC_META], "metadata", &b, &owned)) == AV_OK)
-        rc = parse_meta(r, b, (size_t)sv[SEC_META].raw_len);
+        rc = parse_meta(r, b, (size_t)sv[SEC_META].raw_len, legacy);
     free(owned);
+    owned = NULL;
+    /* the routing settings: the typed section, or a 0.x file's metadata strings (a file with a
+       settings section ignores such strings: no 1.x writer puts them there) */
+    if (rc == AV_OK && sv[SEC_SETTINGS].present) {
+        if ((rc = sec_bytes(f, &sv[SEC_SETTINGS], "settings", &b, &owned)) == AV_OK)
+            rc = av__settings_read(r, b, (size_t)sv[SEC_SETTINGS].raw_len);
+        free(owned);
+    } else if (rc == AV_OK) {
+        rc = av__settings_read_legacy(r, legacy);
+    }
+    for (int i = 0; i < AV_LEGACY_KEYS; i++)
+        free(legacy[i]);
     if (rc == AV_OK && (rc = av__router_refresh_all(r)) == AV_EEMPTY)
         rc = av__fail_context(AV_EFORMAT, NULL);
     if (rc != AV_OK) {

@@ -123,15 +123,12 @@ typedef struct av_beyond {
     uint32_t guard;      /* 1: the no-worse-than-best-single guard is on */
     double guard_margin; /* in normalised utility units */
     uint32_t normalisation; /* AV_NORMALISE_CLUSTER (the paper) or AV_NORMALISE_GLOBAL */
-    bool active;         /* weighting, guard or normalisation differ from the paper: av_route
-                            takes the ex path */
     void **retired;      /* arrays replaced by av_router_add_model (names), freed with the router */
     size_t n_retired;
 } av_beyond;
 
 /* ---- the router (router.c) ---- */
-#define AV_MAX_META 1024u /* user entries; the derived centroid hash comes on top */
-#define AV_META_CENTROID_HASH "centroid_hash"
+#define AV_MAX_META 1024u
 #define AV_MAX_META_VALUE 65536u
 
 typedef struct av_meta_kv {
@@ -168,8 +165,9 @@ struct av_router {
     struct av_table *_Atomic table;
     av_beyond bx; /* estimator defaults, retired tables, decay (the beyond block above) */
 
-    av_meta_kv *meta;
+    av_meta_kv *meta; /* the user's: the library keeps nothing here that it reads back */
     size_t n_meta;
+    char centroid_hash[17]; /* derived from the centroids (av__centroid_hash) */
 
     const av_kernels *kern;
     pthread_mutex_t lock;
@@ -438,9 +436,22 @@ AV_HIDDEN void av__table_discard(av_table *t); /* a table never published; NULL 
 AV_HIDDEN void av__table_publish_locked(av_router *r, av_table *t);
 /* Republish every row and global mean from the statistics. Caller holds the lock. */
 AV_HIDDEN void av__republish_all_locked(av_router *r);
-/* Read the estimator defaults from the metadata keys kappa, weighting, temperature, guard_margin
-   (absent = the paper), and record the centroid hash (metadata centroid_hash). */
-AV_HIDDEN int av__beyond_load_meta(av_router *r);
+/* ---- routing settings (settings.c) ---- */
+/* Whether r's settings differ from the paper's, so that the file needs its settings section. */
+AV_HIDDEN bool av__settings_stored(const av_router *r);
+/* The settings section: its size, its bytes, and reading one (AV_EFORMAT; AV_EVERSION for a
+   setting that changes decisions and is unknown to this version). */
+AV_HIDDEN size_t av__settings_bytes(void);
+AV_HIDDEN void av__settings_write(const av_router *r, unsigned char *out);
+AV_HIDDEN int av__settings_read(av_router *r, const unsigned char *p, size_t n);
+/* 0.x kept the settings (and derived values) as metadata: the index of such a key (0..5 the
+   settings kappa, weighting, temperature, guard, guard_margin, normalisation; 6 centroid_hash,
+   7 members), or -1. Those keys are reserved: av_router_set_meta refuses them. */
+AV_HIDDEN int av__settings_legacy_key(const char *key);
+AV_HIDDEN bool av__settings_key_reserved(const char *key);
+/* Apply the settings of a 0.x file, values[i] the metadata value of legacy key i (or NULL). */
+AV_HIDDEN int av__settings_read_legacy(av_router *r, char *const *values);
+#define AV_LEGACY_KEYS 8
 /* 16 hex digits (+ NUL) of the FNV-1a 64 hash of the centroid storage, its type and shape. */
 AV_HIDDEN void av__centroid_hash(const av_router *r, char out[17]);
 /* Retire a pointer to be freed at av_router_free. Caller holds the lock. */

@@ -226,9 +226,7 @@ int av__router_refresh_all(av_router *r)
             return av__fail(AV_EEMPTY, "model %zu (%s) has no outcome in any cluster", i,
                             r->names[i] ? r->names[i] : "?");
     }
-    int rc = av__beyond_load_meta(r);
-    if (rc)
-        return rc;
+    av__centroid_hash(r, r->centroid_hash);
     av__republish_all_locked(r);
     return AV_OK;
 }

@@ -416,28 +416,14 @@ AV_API int av_router_meta_at(const av_router *r, size_t i, const char **key, con
     return AV_OK;
 }
 
-/* The centroid hash is derived from the centroids and recorded beside the user's entries: it does
-   not count against AV_MAX_META, so that a file of AV_MAX_META entries without one still loads. */
-static bool meta_is_derived(const char *key)
-{
-    return strcmp(key, AV_META_CENTROID_HASH) == 0;
-}
-
-/* Keys the library owns: the estimator settings (av_router_set_estimator; they change decisions
-   when the file is loaded again) and the derived centroid hash and member count. */
-static const char *const reserved_keys[] = {"kappa", "weighting", "temperature", "guard",
-                                            "guard_margin", "normalisation",
-                                            AV_META_CENTROID_HASH, "members"};
-
 AV_API int av_router_set_meta(av_router *r, const char *key, const char *value)
 {
     if (!r || !key || !value)
         return av__fail(AV_EINVAL, "router, key or value is NULL");
-    for (size_t i = 0; i < sizeof reserved_keys / sizeof reserved_keys[0]; i++)
-        if (strcmp(key, reserved_keys[i]) == 0)
-            return av__fail(AV_EINVAL, "metadata key '%s' is reserved for the library (%s)", key,
-                            i < 6 ? "set it with av_router_set_estimator"
-                                  : "it is derived from the centroids");
+    if (av__settings_key_reserved(key))
+        return av__fail(AV_EINVAL, "metadata key '%s' is reserved: the routing settings are set "
+                                   "with av_router_set_estimator, the centroid hash and member "
+                                   "count are derived", key);
     return av__meta_set(r, key, value);
 }
 
@@ -463,10 +449,7 @@ int av__meta_set(av_router *r, const char *key, const char *value)
             r->meta[i].value = v;
             return AV_OK;
         }
-    size_t counted = 0;
-    for (size_t i = 0; i < r->n_meta; i++)
-        counted += !meta_is_derived(r->meta[i].key);
-    if (!meta_is_derived(key) && counted >= AV_MAX_META) {
+    if (r->n_meta >= AV_MAX_META) {
         free(v);
         return av__fail(AV_ELIMIT, "more than %u metadata entries", AV_MAX_META);
     }

@@ -302,7 +302,7 @@ TEST(test_global_normalisation)
     eo.normalisation = AV_NORMALISE_GLOBAL;
     REQUIRE(av_router_set_estimator(r, &eo) == AV_OK);
     CHECK_EQ_INT(av_route(r, q, 2, 1.0f), 0);
-    CHECK(strcmp(av_router_meta(r, "normalisation"), "global") == 0);
+    CHECK(av_router_meta(r, "normalisation") == NULL); /* a typed setting of the file */
     void *buf;
     size_t n;
     REQUIRE(av_router_save_buffer(r, &buf, &n) == AV_OK);

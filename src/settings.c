@@ -1,0 +1,293 @@
+/* The router's routing settings (the estimator defaults: shrinkage, cluster weighting, the guard,
+   the normalisation): validation, the public get/set, and their typed section of the file
+   (docs/FORMAT.md, section 5). 0.x stored them as metadata strings, where a user could overwrite
+   them; a file of that kind is read once here and its keys never reach the user's metadata. */
+#include "internal.h"
+
+#include <math.h>
+#include <string.h>
+
+/* Section 5 records: id, flags, a zero word, the value. */
+#define AV_SETTING_RECORD 16u
+#define AV_SETTING_CRITICAL 1u /* a reader that does not know the id must refuse the file */
+#define AV_SETTINGS_MAX 64u
+enum {
+    SET_KAPPA = 1,        /* f64 */
+    SET_WEIGHTING = 2,    /* u64: AV_WEIGHTING_HARD or _SOFTMAX */
+    SET_TEMPERATURE = 3,  /* f64 holding the float */
+    SET_GUARD = 4,        /* u64: 0 or 1 */
+    SET_GUARD_MARGIN = 5, /* f64 */
+    SET_NORMALISATION = 6 /* u64: AV_NORMALISE_CLUSTER or _GLOBAL */
+};
+#define SET_LAST SET_NORMALISATION
+
+/* The metadata keys of 0.x files, read as settings (the first six) or dropped (derived). */
+static const char *const legacy_keys[] = {"kappa", "weighting", "temperature", "guard",
+                                          "guard_margin", "normalisation", "centroid_hash",
+                                          "members"};
+
+static int check(const av_estimator_options *o)
+{
+    if (!(o->kappa >= 0.0) || !isfinite(o->kappa))
+        return av__fail(AV_EINVAL, "kappa=%g must be finite and >= 0", o->kappa);
+    if (o->weighting != AV_WEIGHTING_HARD && o->weighting != AV_WEIGHTING_SOFTMAX)
+        return av__fail(AV_EINVAL, "weighting=%u (hard=%u or softmax=%u)", o->weighting,
+                        AV_WEIGHTING_HARD, AV_WEIGHTING_SOFTMAX);
+    if (!(o->temperature > 0.0f) || !isfinite(o->temperature))
+        return av__fail(AV_EINVAL, "temperature=%g must be finite and > 0", (double)o->temperature);
+    if (o->guard > 1u || !isfinite(o->guard_margin))
+        return av__fail(AV_EINVAL, "guard=%u (0 or 1), guard_margin=%g (finite)", o->guard,
+                        o->guard_margin);
+    if (o->normalisation != AV_NORMALISE_CLUSTER && o->normalisation != AV_NORMALISE_GLOBAL)
+        return av__fail(AV_EINVAL, "normalisation=%u (cluster=%u or global=%u)", o->normalisation,
+                        AV_NORMALISE_CLUSTER, AV_NORMALISE_GLOBAL);
+    return AV_OK;
+}
+
+static void apply(av_router *r, const av_estimator_options *o)
+{
+    r->bx.kappa = o->kappa;
+    r->bx.weighting = o->weighting;
+    r->bx.temperature = o->temperature;
+    r->bx.guard = o->guard;
+    r->bx.guard_margin = o->guard_margin;
+    r->bx.normalisation = o->normalisation;
+}
+
+static void current(const av_router *r, av_estimator_options *o)
+{
+    av_estimator_options_init(o);
+    o->kappa = r->bx.kappa;
+    o->weighting = r->bx.weighting ? r->bx.weighting : AV_WEIGHTING_HARD;
+    o->temperature = r->bx.temperature > 0.0f ? r->bx.temperature : AV_DEFAULT_TEMPERATURE;
+    o->guard = r->bx.guard;
+    o->guard_margin = r->bx.guard_margin;
+    o->normalisation = r->bx.normalisation ? r->bx.normalisation : AV_NORMALISE_CLUSTER;
+}
+
+AV_API int av_router_set_estimator(av_router *r, const av_estimator_options *opts)
+{
+    if (!r)
+        return av__fail(AV_EINVAL, "router is NULL");
+    av_estimator_options o;
+    av_estimator_options_init(&o);
+    int rc;
+    if (opts && (rc = av__struct_in(&o, sizeof o, opts, AV_estimator_options_MIN_SIZE_,
+                                    "av_estimator_options")) != AV_OK)
+        return rc;
+    if ((rc = check(&o)) != AV_OK)
+        return rc;
+    pthread_mutex_lock(&r->lock);
+    apply(r, &o);
+    av__republish_all_locked(r);
+    pthread_mutex_unlock(&r->lock);
+    return AV_OK;
+}
+
+AV_API int av_router_get_estimator(const av_router *r, av_estimator_options *opts)
+{
+    if (!r || !opts)
+        return av__fail(AV_EINVAL, "router or options is NULL");
+    av_estimator_options o;
+    current(r, &o);
+    return av__struct_out(opts, &o, sizeof o, AV_estimator_options_MIN_SIZE_,
+                          "av_estimator_options");
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * The file's settings section
+ * ------------------------------------------------------------------------------------------- */
+static void put_u16(unsigned char *p, uint16_t v)
+{
+    p[0] = (unsigned char)v;
+    p[1] = (unsigned char)(v >> 8);
+}
+
+static void put_u64(unsigned char *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint64_t get_u64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+static uint64_t f64_bits(double d)
+{
+    uint64_t u;
+    memcpy(&u, &d, sizeof u);
+    return u;
+}
+
+static double bits_f64(uint64_t u)
+{
+    double d;
+    memcpy(&d, &u, sizeof d);
+    return d;
+}
+
+bool av__settings_stored(const av_router *r)
+{
+    av_estimator_options o, paper;
+    current(r, &o);
+    av_estimator_options_init(&paper);
+    return o.kappa != paper.kappa || o.weighting != paper.weighting ||
+           o.temperature != paper.temperature || o.guard != paper.guard ||
+           o.guard_margin != paper.guard_margin || o.normalisation != paper.normalisation;
+}
+
+size_t av__settings_bytes(void)
+{
+    return 4u + SET_LAST * AV_SETTING_RECORD;
+}
+
+void av__settings_write(const av_router *r, unsigned char *out)
+{
+    av_estimator_options o;
+    current(r, &o);
+    const uint64_t values[SET_LAST] = {f64_bits(o.kappa), o.weighting,
+                                       f64_bits((double)o.temperature), o.guard,
+                                       f64_bits(o.guard_margin), o.normalisation};
+    out[0] = SET_LAST, out[1] = out[2] = out[3] = 0;
+    for (uint16_t id = 1; id <= SET_LAST; id++) {
+        unsigned char *rec = out + 4 + (size_t)(id - 1) * AV_SETTING_RECORD;
+        put_u16(rec, id);
+        put_u16(rec + 2, AV_SETTING_CRITICAL); /* every one of them changes decisions */
+        memset(rec + 4, 0, 4);
+        put_u64(rec + 8, values[id - 1]);
+    }
+}
+
+int av__settings_read(av_router *r, const unsigned char *p, size_t n)
+{
+    if (n < 4)
+        return av__fail(AV_EFORMAT, "settings section shorter than its count");
+    uint32_t cnt = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+                   (uint32_t)p[3] << 24;
+    if (cnt > AV_SETTINGS_MAX || n != 4 + (size_t)cnt * AV_SETTING_RECORD)
+        return av__fail(AV_EFORMAT, "settings section of %zu bytes for %u records (at most %u)",
+                        n, cnt, AV_SETTINGS_MAX);
+    av_estimator_options o;
+    av_estimator_options_init(&o);
+    bool seen[SET_LAST + 1] = {false};
+    for (uint32_t i = 0; i < cnt; i++) {
+        const unsigned char *rec = p + 4 + (size_t)i * AV_SETTING_RECORD;
+        unsigned id = rec[0] | (unsigned)rec[1] << 8, flags = rec[2] | (unsigned)rec[3] << 8;
+        uint64_t v = get_u64(rec + 8);
+        if (rec[4] | rec[5] | rec[6] | rec[7] || (flags & ~AV_SETTING_CRITICAL))
+            return av__fail(AV_EFORMAT, "setting record %u has non-zero reserved bits", i);
+        if (id == 0 || id > SET_LAST) {
+            if (flags & AV_SETTING_CRITICAL) /* it would change decisions: refuse */
+                return av__fail(AV_EVERSION, "the file needs routing setting %u, which libavengers "
+                                             "%s does not know (a newer version wrote it)",
+                                id, AV_VERSION_STRING);
+            continue; /* informational: skipped */
+        }
+        if (seen[id])
+            return av__fail(AV_EFORMAT, "routing setting %u appears twice", id);
+        seen[id] = true;
+        switch (id) {
+        case SET_KAPPA:
+            o.kappa = bits_f64(v);
+            break;
+        case SET_WEIGHTING:
+            o.weighting = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+            break;
+        case SET_TEMPERATURE: {
+            double t = bits_f64(v);
+            /* written from a float: anything else would not round-trip */
+            if ((double)(float)t != t && !isnan(t))
+                return av__fail(AV_EFORMAT, "temperature %.17g is not a float", t);
+            o.temperature = (float)t;
+            break;
+        }
+        case SET_GUARD:
+            o.guard = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+            break;
+        case SET_GUARD_MARGIN:
+            o.guard_margin = bits_f64(v);
+            break;
+        default:
+            o.normalisation = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+            break;
+        }
+    }
+    if (check(&o) != AV_OK)
+        return av__fail_context(AV_EFORMAT, "routing settings");
+    apply(r, &o);
+    return AV_OK;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * 0.x files: settings as metadata strings
+ * ------------------------------------------------------------------------------------------- */
+int av__settings_legacy_key(const char *key)
+{
+    for (int i = 0; i < (int)(sizeof legacy_keys / sizeof legacy_keys[0]); i++)
+        if (strcmp(key, legacy_keys[i]) == 0)
+            return i;
+    return -1;
+}
+
+bool av__settings_key_reserved(const char *key)
+{
+    return av__settings_legacy_key(key) >= 0;
+}
+
+static int number(const char *key, const char *s, double *v)
+{
+    char *end;
+    double d = av__strtod_c(s, &end);
+    if (end == s || *end != '\0' || !isfinite(d))
+        return av__fail(AV_EFORMAT, "metadata %s='%s' is not a finite number", key, s);
+    *v = d;
+    return AV_OK;
+}
+
+int av__settings_read_legacy(av_router *r, char *const *values)
+{
+    av_estimator_options o;
+    av_estimator_options_init(&o);
+    double v;
+    int rc = AV_OK;
+    if (values[0] && (rc = number("kappa", values[0], &o.kappa)) != AV_OK)
+        return rc;
+    if (values[2]) {
+        if ((rc = number("temperature", values[2], &v)) != AV_OK)
+            return rc;
+        o.temperature = (float)v;
+    }
+    if (values[3]) {
+        if ((rc = number("guard", values[3], &v)) != AV_OK)
+            return rc;
+        o.guard = v != 0.0;
+    }
+    if (values[4] && (rc = number("guard_margin", values[4], &o.guard_margin)) != AV_OK)
+        return rc;
+    if (values[1]) {
+        if (strcmp(values[1], "hard") == 0)
+            o.weighting = AV_WEIGHTING_HARD;
+        else if (strcmp(values[1], "softmax") == 0)
+            o.weighting = AV_WEIGHTING_SOFTMAX;
+        else
+            return av__fail(AV_EFORMAT, "metadata weighting='%s' (hard or softmax)", values[1]);
+    }
+    if (values[5]) {
+        if (strcmp(values[5], "cluster") == 0)
+            o.normalisation = AV_NORMALISE_CLUSTER;
+        else if (strcmp(values[5], "global") == 0)
+            o.normalisation = AV_NORMALISE_GLOBAL;
+        else
+            return av__fail(AV_EFORMAT, "metadata normalisation='%s' (cluster or global)",
+                            values[5]);
+    }
+    if (check(&o) != AV_OK)
+        return av__fail_context(AV_EFORMAT, "estimator metadata");
+    apply(r, &o);
+    return AV_OK;
+}
