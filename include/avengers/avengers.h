@@ -123,8 +123,10 @@ AV_API int av_router_set_top_p(av_router *r, uint32_t top_p);
 
 /* Free-form metadata stored in the file (training options, seed, creation time, embedder id).
    Keys and values are UTF-8 without control characters (values may hold tab, LF and CR), else
-   AV_EINVAL; at most 1024 entries besides the derived centroid_hash. av_router_meta returns NULL
-   for an absent key. */
+   AV_EINVAL; at most 1024 entries. The metadata is the user's: the library reads nothing back from
+   it, and the keys it used in 0.x (kappa, weighting, temperature, guard, guard_margin,
+   normalisation, centroid_hash, members) are refused (AV_EINVAL). av_router_meta returns NULL for
+   an absent key. */
 AV_API const char *av_router_meta(const av_router *r, const char *key);
 AV_API size_t av_router_meta_count(const av_router *r);
 AV_API int av_router_meta_at(const av_router *r, size_t i, const char **key, const char **value);
@@ -246,8 +248,8 @@ AV_API int av_router_centroid_type(const av_router *r);
 /* A new router with r's models, statistics, top_p and metadata and its centroids re-encoded as
    `type` from r's values; r is unchanged. Allowed: float32 to any type, any type to itself or to
    float32 (exact for float16, value*scale for int8). float16 <-> int8 gives AV_ENOTSUP: re-quantise
-   from the float32 router instead. The metadata gains converted_from and an updated
-   centroid_hash. Safe while other threads route with r. */
+   from the float32 router instead. The metadata gains converted_from (AV_ELIMIT when the metadata
+   is full), the centroid hash follows the new storage. Safe while other threads route with r. */
 AV_API int av_router_convert(av_router **out, const av_router *r, av_centroid_type type);
 /* [speed: section end] */
 
@@ -477,7 +479,7 @@ AV_API int32_t av_route_ex(const av_router *r, const float *embedding, size_t di
                            const av_route_options *opts, av_route_result *res);
 
 /* The router's estimator defaults, used by av_route and av_route_ex and stored in the file's
-   metadata (keys kappa, weighting, temperature, guard_margin). All-default = the paper. */
+   settings section (docs/FORMAT.md). All-default = the paper. */
 typedef struct av_estimator_options {
     uint32_t struct_size; /* sizeof(av_estimator_options) */
     double kappa;         /* shrinkage of cluster means toward the model's global mean; default 0 */
@@ -495,7 +497,8 @@ typedef struct av_estimator_options {
 AV_API void av_estimator_options_init_sized(av_estimator_options *opts, size_t size);
 #define av_estimator_options_init(opts) av_estimator_options_init_sized((opts), sizeof *(opts))
 /* Set the defaults (republishes the table; not thread-safe against concurrent routing: call before
-   sharing the router) and record them in the metadata. */
+   sharing the router). Saved in the file's settings section, which a reader that does not know it
+   refuses (a 0.x library cannot route with them, so it does not load such a file). */
 AV_API int av_router_set_estimator(av_router *r, const av_estimator_options *opts);
 AV_API int av_router_get_estimator(const av_router *r, av_estimator_options *opts);
 /* Clusterings in the router's ensemble (av_fit_options.members): 1 for the paper's router. Member
@@ -532,7 +535,8 @@ AV_API int32_t av_router_add_model(av_router *r, const char *name, double prior_
 /* Merging. Both routers must share dimension, clusters, centroid storage and its hash, and the
    same set of model names (in any order); the statistics of src are added to dst (doubles). */
 AV_API int av_profile_merge(av_router *dst, const av_router *src);
-/* The hash of the router's centroids recorded as metadata centroid_hash (16 hex digits). */
+/* The hash of the router's centroids (16 hex digits: FNV-1a 64 of the shape, storage type, member
+   count and stored bytes), computed, never read from a file. NULL for NULL. */
 AV_API const char *av_router_centroid_hash(const av_router *r);
 /* [beyond: section end] */
 
