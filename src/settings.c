@@ -46,11 +46,13 @@ static int check(const av_estimator_options *o)
 
 static void apply(av_router *r, const av_estimator_options *o)
 {
-    r->bx.kappa = o->kappa;
+    /* -0 is stored as 0 (x + 0.0): the two decide alike, and a router whose settings are the
+       paper's has no settings section, so it must read back bit for bit as it was */
+    r->bx.kappa = o->kappa + 0.0;
     r->bx.weighting = o->weighting;
     r->bx.temperature = o->temperature;
     r->bx.guard = o->guard;
-    r->bx.guard_margin = o->guard_margin;
+    r->bx.guard_margin = o->guard_margin + 0.0;
     r->bx.normalisation = o->normalisation;
 }
 

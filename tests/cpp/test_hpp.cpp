@@ -211,7 +211,7 @@ TEST(test_route_ex_merge_evaluate)
     r.merge(twin);
     avengers::ClusterStats after = r.cluster_stats(2, 5);
     CHECK(after.count == 2 * before.count && after.sum_score == 2 * before.sum_score);
-    CHECK(r.centroid_hash() == r.metadata().at("centroid_hash"));
+    CHECK(r.centroid_hash().size() == 16 && r.metadata().count("centroid_hash") == 0);
     CHECK(r.centroid_type() == AV_CENTROIDS_F32);
     avengers::Router h = twin.convert(AV_CENTROIDS_F16);
     CHECK(h.centroid_type() == AV_CENTROIDS_F16);
@@ -382,8 +382,8 @@ TEST(test_estimator)
     REQUIRE(av_router_get_estimator(r.get(), &got) == AV_OK);
     CHECK(same_estimator(r.estimator().c, got));
     CHECK(same_estimator(got, c));
-    CHECK(r.metadata().at("kappa") == av_router_meta(twin.get(), "kappa"));
-    CHECK(r.metadata().at("weighting") == "softmax" && r.metadata().at("normalisation") == "global");
+    CHECK(r.metadata().count("kappa") == 0 && av_router_meta(twin.get(), "kappa") == nullptr);
+    CHECK(r.metadata().count("weighting") == 0 && r.metadata().count("normalisation") == 0);
     // same settings, same decisions; and they differ from the paper's rule somewhere
     avengers::Router paper = avengers::Router::load_buffer(bytes.data(), bytes.size());
     size_t same = 0, differ = 0;

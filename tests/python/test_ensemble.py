@@ -75,7 +75,7 @@ def test_members_and_clusters(avengers, fx, ens):
     assert ens.members == MEMBERS
     assert ens.n_clusters == MEMBERS * K
     assert ens.top_p == TOP_P
-    assert ens.metadata["members"] == str(MEMBERS)
+    assert "members" not in ens.metadata  # derived from the centroid section, not metadata
     # every member's clusters hold every training outcome once
     S, Q = fx.scores[fx.train], fx.costs[fx.train]
     for i in range(ens.n_models):
