@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define AV_HIDDEN __attribute__((visibility("hidden")))
 #define AV_ALIGN 64u
@@ -30,6 +31,20 @@ AV_HIDDEN int av__fail(int code, const char *fmt, ...) __attribute__((format(pri
 AV_HIDDEN int av__fail_context(int code, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 AV_HIDDEN void av__clear_error(void);
+
+/* Doubles as their IEEE bit patterns and back (the table's atomics, the settings section). */
+static inline uint64_t av__f64_bits(double d)
+{
+    uint64_t u;
+    memcpy(&u, &d, sizeof u);
+    return u;
+}
+static inline double av__bits_f64(uint64_t u)
+{
+    double d;
+    memcpy(&d, &u, sizeof d);
+    return d;
+}
 
 /* ---- memory (util.c) ---- */
 AV_HIDDEN void *av__aligned_alloc(size_t size);

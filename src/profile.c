@@ -1,29 +1,12 @@
 /* Per-cluster statistics, the routing table (the paper's min-max normalised rows plus the raw
    statistics, published under a per-cluster seqlock, the table itself behind an atomic pointer;
-   docs/THREADING.md), the paper's scoring, and feedback outcomes. */
+   docs/THREADING.md; doubles stored as 64-bit words in atomics, so that concurrent reads are
+   defined behaviour), and feedback outcomes. */
 #include "internal.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* ---------------------------------------------------------------------------------------------
- * Bit patterns: the table stores doubles as 64-bit words in atomics so that concurrent reads are
- * defined behaviour.
- * ------------------------------------------------------------------------------------------- */
-static uint64_t dbits(double v)
-{
-    uint64_t u;
-    memcpy(&u, &v, sizeof u);
-    return u;
-}
-
-static double bitsd(uint64_t u)
-{
-    double v;
-    memcpy(&v, &u, sizeof v);
-    return v;
-}
 
 /* ---------------------------------------------------------------------------------------------
  * Tables
@@ -171,7 +154,7 @@ static void publish_row(av_table *t, size_t j, const double *row)
     atomic_store_explicit(&t->seq[j], s + 1u, memory_order_relaxed);
     atomic_thread_fence(memory_order_release);
     for (size_t i = 0; i < w; i++)
-        atomic_store_explicit(&t->rows[j * w + i], dbits(row[i]), memory_order_relaxed);
+        atomic_store_explicit(&t->rows[j * w + i], av__f64_bits(row[i]), memory_order_relaxed);
     atomic_store_explicit(&t->seq[j], s + 2u, memory_order_release);
 }
 
@@ -185,7 +168,7 @@ void av__table_read(const av_table *t, size_t j, size_t off, size_t n, double *o
         if (s1 & 1u)
             continue;
         for (size_t i = 0; i < n; i++)
-            out[i] = bitsd(atomic_load_explicit(&src[i], memory_order_relaxed));
+            out[i] = av__bits_f64(atomic_load_explicit(&src[i], memory_order_relaxed));
         atomic_thread_fence(memory_order_acquire);
         if (atomic_load_explicit(&t->seq[j], memory_order_relaxed) == s1)
             return;
@@ -194,15 +177,15 @@ void av__table_read(const av_table *t, size_t j, size_t off, size_t n, double *o
 
 double av__table_gmean(const av_table *t, size_t i, int what)
 {
-    return bitsd(atomic_load_explicit(&t->gmean[2 * i + (size_t)what], memory_order_relaxed));
+    return av__bits_f64(atomic_load_explicit(&t->gmean[2 * i + (size_t)what], memory_order_relaxed));
 }
 
 static void refresh_model_globals(av_router *r, av_table *t, size_t i)
 {
     double s = r->g_count[i] > 0.0 ? r->g_score[i] / r->g_count[i] : 0.0;
     double c = r->g_count[i] > 0.0 ? r->g_cost[i] / r->g_count[i] : 0.0;
-    atomic_store_explicit(&t->gmean[2 * i], dbits(s), memory_order_relaxed);
-    atomic_store_explicit(&t->gmean[2 * i + 1], dbits(c), memory_order_relaxed);
+    atomic_store_explicit(&t->gmean[2 * i], av__f64_bits(s), memory_order_relaxed);
+    atomic_store_explicit(&t->gmean[2 * i + 1], av__f64_bits(c), memory_order_relaxed);
 }
 
 void av__republish_all_locked(av_router *r)

@@ -119,20 +119,6 @@ static uint64_t get_u64(const unsigned char *p)
     return v;
 }
 
-static uint64_t f64_bits(double d)
-{
-    uint64_t u;
-    memcpy(&u, &d, sizeof u);
-    return u;
-}
-
-static double bits_f64(uint64_t u)
-{
-    double d;
-    memcpy(&d, &u, sizeof d);
-    return d;
-}
-
 bool av__settings_stored(const av_router *r)
 {
     av_estimator_options o, paper;
@@ -152,9 +138,9 @@ void av__settings_write(const av_router *r, unsigned char *out)
 {
     av_estimator_options o;
     current(r, &o);
-    const uint64_t values[SET_LAST] = {f64_bits(o.kappa), o.weighting,
-                                       f64_bits((double)o.temperature), o.guard,
-                                       f64_bits(o.guard_margin), o.normalisation};
+    const uint64_t values[SET_LAST] = {av__f64_bits(o.kappa), o.weighting,
+                                       av__f64_bits((double)o.temperature), o.guard,
+                                       av__f64_bits(o.guard_margin), o.normalisation};
     out[0] = SET_LAST, out[1] = out[2] = out[3] = 0;
     for (uint16_t id = 1; id <= SET_LAST; id++) {
         unsigned char *rec = out + 4 + (size_t)(id - 1) * AV_SETTING_RECORD;
@@ -195,13 +181,13 @@ int av__settings_read(av_router *r, const unsigned char *p, size_t n)
         seen[id] = true;
         switch (id) {
         case SET_KAPPA:
-            o.kappa = bits_f64(v);
+            o.kappa = av__bits_f64(v);
             break;
         case SET_WEIGHTING:
             o.weighting = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
             break;
         case SET_TEMPERATURE: {
-            double t = bits_f64(v);
+            double t = av__bits_f64(v);
             /* written from a float: anything else would not round-trip */
             if ((double)(float)t != t && !isnan(t))
                 return av__fail(AV_EFORMAT, "temperature %.17g is not a float", t);
@@ -212,7 +198,7 @@ int av__settings_read(av_router *r, const unsigned char *p, size_t n)
             o.guard = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
             break;
         case SET_GUARD_MARGIN:
-            o.guard_margin = bits_f64(v);
+            o.guard_margin = av__bits_f64(v);
             break;
         default:
             o.normalisation = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
