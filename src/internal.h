@@ -111,7 +111,7 @@ AV_HIDDEN extern const av_kernels av__kernels_scalar;
 AV_HIDDEN uint16_t av__f32_to_f16(float f);
 AV_HIDDEN float av__f16_to_f32(uint16_t h);
 
-/* ---- beyond the paper (profile.c, route_ex.c, online.c, merge.c, tune.c, budget.c) ---- */
+/* ---- the routing table and the estimator state (profile.c, settings.c) ---- */
 /* The routing table: per cluster a row of AV_ROW_WORDS*m 64-bit words (bit patterns of doubles):
    first the paper's 2*m normalised values (p~_i, 1-q~_i) interleaved, then the raw statistics
    (count_i, sum_score_i, sum_cost_i) interleaved, all under the cluster's seqlock; and per model
@@ -131,7 +131,7 @@ typedef struct av_table {
 } av_table;
 
 /* Cluster weighting (values of av_route_options.weighting / av_estimator_options.weighting). */
-typedef struct av_beyond {
+typedef struct av_estimator_state {
     double kappa;        /* shrinkage prior strength; 0 = the paper */
     uint32_t weighting;  /* AV_WEIGHTING_HARD (the paper) or AV_WEIGHTING_SOFTMAX */
     float temperature;   /* softmax temperature (> 0) */
@@ -140,7 +140,7 @@ typedef struct av_beyond {
     uint32_t normalisation; /* AV_NORMALISE_CLUSTER (the paper) or AV_NORMALISE_GLOBAL */
     void **retired;      /* arrays replaced by av_router_add_model (names), freed with the router */
     size_t n_retired;
-} av_beyond;
+} av_estimator_state;
 
 /* ---- the router (router.c) ---- */
 #define AV_MAX_META 1024u
@@ -153,7 +153,7 @@ typedef struct av_meta_kv {
 
 struct av_router {
     size_t dim, k, m;
-    /* Ensemble (beyond the paper): `members` independent clusterings of k / members clusters each,
+    /* Ensemble: `members` independent clusterings of k / members clusters each,
        member b owning clusters [b*k/members, (b+1)*k/members). A query uses its top_p clusters in
        every member (av__router_nearest); 1 = the paper's single clustering. */
     size_t members;
@@ -164,7 +164,7 @@ struct av_router {
     uint16_t *centroids_f16; /* k x dim */
     int8_t *centroids_i8;    /* k x dim */
     float *centroid_scale;   /* k, for int8 */
-    /* speed: int8 only. Per-dimension scales (file format 1.1; all 1 for a 1.0 file): a value
+    /* int8 only. Per-dimension scales (file format 1.1; all 1 for a 1.0 file): a value
        decodes as i8 * centroid_scale[j] * centroid_colscale[t]. */
     float *centroid_colscale; /* dim */
     char **names;            /* m */
@@ -178,7 +178,7 @@ struct av_router {
        raw statistics under a per-cluster seqlock, plus global means), published as a whole through
        an atomic pointer so that av_router_add_model can replace it (profile.c, docs/THREADING.md). */
     struct av_table *_Atomic table;
-    av_beyond bx; /* estimator defaults, retired tables, decay (the beyond block above) */
+    av_estimator_state est; /* estimator defaults, retired arrays (the block above) */
 
     av_meta_kv *meta; /* the user's: the library keeps nothing here that it reads back */
     size_t n_meta;
@@ -424,11 +424,11 @@ AV_HIDDEN void av__rng_seed(av_rng *g, uint64_t seed);
 AV_HIDDEN uint64_t av__rng_next(av_rng *g);
 AV_HIDDEN double av__rng_uniform(av_rng *g); /* [0, 1) with 53 bits */
 
-/* ---- beyond the paper: functions ---- */
+/* ---- tables, estimator state, tuning ---- */
 /* Allocate the router's first table (av__router_alloc) and free every table and retired array
    (av_router_free). */
 AV_HIDDEN int av__table_init(av_router *r);
-AV_HIDDEN void av__beyond_free(av_router *r);
+AV_HIDDEN void av__tables_free(av_router *r);
 /* The current table (acquire load). */
 AV_HIDDEN const av_table *av__table(const av_router *r);
 /* A consistent copy of words [off, off+n) of cluster j's row (seqlock retry loop). */

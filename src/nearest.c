@@ -366,8 +366,9 @@ void av__router_sims(const av_router *r, const float *qn, float *sims)
 /* ---------------------------------------------------------------------------------------------
  * Batch
  * ------------------------------------------------------------------------------------------- */
-/* True when av_route applies the paper's rule as it is (no router-wide soft weighting or guard,
-   which route through the beyond-the-paper path): only then may the blocked path stand in for it. */
+/* True when av_route applies the paper's rule as the table holds it (no router-wide soft
+   weighting, shrinkage change, global normalisation or guard): only then may the blocked path
+   stand in for it. */
 static bool paper_rule(const av_router *r)
 {
     av_settings st;

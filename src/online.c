@@ -1,4 +1,4 @@
-/* Online learning beyond the paper: feedback with exponential decay and spread over several
+/* Online learning: feedback with exponential decay and spread over several
    clusters (av_profile_update_ex), and models joining a live router (av_router_add_model). */
 #include "internal.h"
 
@@ -66,7 +66,7 @@ AV_API int av_profile_update_ex(av_router *r, const float *embedding, size_t dim
     float sims[AV_MAX_TOP_P];
     if ((rc = av__router_nearest(r, embedding, p, idx, sims)) != AV_OK)
         return rc;
-    double temp = o.temperature > 0.0f ? (double)o.temperature : (double)r->bx.temperature;
+    double temp = o.temperature > 0.0f ? (double)o.temperature : (double)r->est.temperature;
     /* each member of an ensemble spreads the whole weight over its own p clusters */
     size_t ns = av__n_sel(r, p);
     double w[AV_MAX_TOP_P], wsum[AV_MAX_MEMBERS];

@@ -52,13 +52,13 @@ int av__table_init(av_router *r)
         return AV_ENOMEM;
     atomic_init(&r->table, t);
     /* the paper's estimator until av_router_set_estimator or the file's metadata say otherwise */
-    r->bx.weighting = AV_WEIGHTING_HARD;
-    r->bx.temperature = AV_DEFAULT_TEMPERATURE;
-    r->bx.normalisation = AV_NORMALISE_CLUSTER;
+    r->est.weighting = AV_WEIGHTING_HARD;
+    r->est.temperature = AV_DEFAULT_TEMPERATURE;
+    r->est.normalisation = AV_NORMALISE_CLUSTER;
     return AV_OK;
 }
 
-void av__beyond_free(av_router *r)
+void av__tables_free(av_router *r)
 {
     av_table *t = atomic_load_explicit(&r->table, memory_order_relaxed);
     while (t) {
@@ -66,9 +66,9 @@ void av__beyond_free(av_router *r)
         table_free(t);
         t = older;
     }
-    for (size_t i = 0; i < r->bx.n_retired; i++)
-        free(r->bx.retired[i]);
-    free(r->bx.retired);
+    for (size_t i = 0; i < r->est.n_retired; i++)
+        free(r->est.retired[i]);
+    free(r->est.retired);
 }
 
 const av_table *av__table(const av_router *r)
@@ -78,11 +78,11 @@ const av_table *av__table(const av_router *r)
 
 int av__retire_locked(av_router *r, void *p)
 {
-    void **g = realloc(r->bx.retired, (r->bx.n_retired + 1) * sizeof *g);
+    void **g = realloc(r->est.retired, (r->est.n_retired + 1) * sizeof *g);
     if (!g)
         return av__fail(AV_ENOMEM, "retired list");
-    r->bx.retired = g;
-    g[r->bx.n_retired++] = p;
+    r->est.retired = g;
+    g[r->est.n_retired++] = p;
     return AV_OK;
 }
 
@@ -143,7 +143,7 @@ static void compute_row(const av_router *r, size_t j, double *row)
         gp[i] = r->g_score[i] / r->g_count[i];
         gq[i] = r->g_cost[i] / r->g_count[i];
     }
-    av__means_from_raw(raw, gp, gq, m, r->bx.kappa, p, q);
+    av__means_from_raw(raw, gp, gq, m, r->est.kappa, p, q);
     av__normalise_means(p, q, m, row);
 }
 
@@ -286,7 +286,7 @@ void av__add_outcome_locked(av_router *r, size_t j, size_t i, double w, double s
     refresh_model_globals(r, t, i);
     double row[AV_ROW_WORDS * AV_MAX_MODELS];
     for (size_t c = 0; c < r->k; c++) {
-        if (c == j || r->bx.kappa > 0.0 || !(r->count[c * m + i] > 0.0)) {
+        if (c == j || r->est.kappa > 0.0 || !(r->count[c * m + i] > 0.0)) {
             compute_row(r, c, row);
             publish_row(t, c, row);
         }

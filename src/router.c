@@ -109,7 +109,7 @@ AV_API void av_router_free(av_router *r)
     free(r->g_count);
     free(r->g_score);
     free(r->g_cost);
-    av__beyond_free(r);
+    av__tables_free(r);
     for (size_t i = 0; i < r->n_meta; i++) {
         free(r->meta[i].key);
         free(r->meta[i].value);

@@ -27,12 +27,12 @@ void av__settings_default(const av_router *r, uint32_t p, av_settings *s)
 {
     memset(s, 0, sizeof *s);
     s->p = p;
-    s->weighting = r->bx.weighting ? r->bx.weighting : AV_WEIGHTING_HARD;
-    s->temperature = (double)r->bx.temperature;
-    s->kappa = r->bx.kappa;
-    s->norm = r->bx.normalisation ? r->bx.normalisation : AV_NORMALISE_CLUSTER;
-    s->guard = r->bx.guard;
-    s->guard_margin = r->bx.guard_margin;
+    s->weighting = r->est.weighting ? r->est.weighting : AV_WEIGHTING_HARD;
+    s->temperature = (double)r->est.temperature;
+    s->kappa = r->est.kappa;
+    s->norm = r->est.normalisation ? r->est.normalisation : AV_NORMALISE_CLUSTER;
+    s->guard = r->est.guard;
+    s->guard_margin = r->est.guard_margin;
 }
 
 int av__settings_resolve(const av_router *r, const av_route_options *o, av_settings *s)
@@ -90,7 +90,7 @@ int av__settings_resolve(const av_router *r, const av_route_options *o, av_setti
 bool av__settings_paper(const av_router *r, const av_settings *s)
 {
     return s->weighting == AV_WEIGHTING_HARD && s->norm == AV_NORMALISE_CLUSTER && !s->guard &&
-           s->kappa == r->bx.kappa && !(s->flags & (AV_ROUTE_EXPLORE | AV_ROUTE_MAX_COST |
+           s->kappa == r->est.kappa && !(s->flags & (AV_ROUTE_EXPLORE | AV_ROUTE_MAX_COST |
                                                     AV_ROUTE_MIN_SCORE)) &&
            !s->mask;
 }
@@ -250,7 +250,7 @@ void av__rule_prepare(const av_router *r, const av_table *t, const av_settings *
     }
     /* the table's own normalised rows hold the router's estimator with the paper's
        normalisation; anything else is recomputed from the raw statistics */
-    bool recompute = s->kappa != r->bx.kappa || explore || s->norm == AV_NORMALISE_GLOBAL;
+    bool recompute = s->kappa != r->est.kappa || explore || s->norm == AV_NORMALISE_GLOBAL;
     av_rng rng;
     av__rng_seed(&rng, s->explore_seed ^ AV_EXPLORE_MIX);
     double row[AV_ROW_WORDS * AV_MAX_MODELS], p[AV_MAX_MODELS], pe[AV_MAX_MODELS],

@@ -48,23 +48,23 @@ static void apply(av_router *r, const av_estimator_options *o)
 {
     /* -0 is stored as 0 (x + 0.0): the two decide alike, and a router whose settings are the
        paper's has no settings section, so it must read back bit for bit as it was */
-    r->bx.kappa = o->kappa + 0.0;
-    r->bx.weighting = o->weighting;
-    r->bx.temperature = o->temperature;
-    r->bx.guard = o->guard;
-    r->bx.guard_margin = o->guard_margin + 0.0;
-    r->bx.normalisation = o->normalisation;
+    r->est.kappa = o->kappa + 0.0;
+    r->est.weighting = o->weighting;
+    r->est.temperature = o->temperature;
+    r->est.guard = o->guard;
+    r->est.guard_margin = o->guard_margin + 0.0;
+    r->est.normalisation = o->normalisation;
 }
 
 static void current(const av_router *r, av_estimator_options *o)
 {
     av_estimator_options_init(o);
-    o->kappa = r->bx.kappa;
-    o->weighting = r->bx.weighting ? r->bx.weighting : AV_WEIGHTING_HARD;
-    o->temperature = r->bx.temperature > 0.0f ? r->bx.temperature : AV_DEFAULT_TEMPERATURE;
-    o->guard = r->bx.guard;
-    o->guard_margin = r->bx.guard_margin;
-    o->normalisation = r->bx.normalisation ? r->bx.normalisation : AV_NORMALISE_CLUSTER;
+    o->kappa = r->est.kappa;
+    o->weighting = r->est.weighting ? r->est.weighting : AV_WEIGHTING_HARD;
+    o->temperature = r->est.temperature > 0.0f ? r->est.temperature : AV_DEFAULT_TEMPERATURE;
+    o->guard = r->est.guard;
+    o->guard_margin = r->est.guard_margin;
+    o->normalisation = r->est.normalisation ? r->est.normalisation : AV_NORMALISE_CLUSTER;
 }
 
 AV_API int av_router_set_estimator(av_router *r, const av_estimator_options *opts)

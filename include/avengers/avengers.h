@@ -195,7 +195,7 @@ typedef struct av_fit_options {
        options. */
     struct av_tune_options *tune;
     /* --- appended in 0.2 --- */
-    /* Beyond the paper: an ensemble of `members` independent clusterings (k-means with seeds
+    /* An ensemble of `members` independent clusterings (k-means with seeds
        derived from `seed`), n_clusters each. A query uses its top_p nearest clusters in every
        member and the paper's sum runs over all of them (members * top_p <= AV_MAX_TOP_P). The
        router has members * n_clusters clusters (av_router_members). Default 1 = the paper (0 is
@@ -239,7 +239,6 @@ AV_API const char *av_router_simd_backend(const av_router *r);
 /* ---------------------------------------------------------------------------------------------
  * Compact centroids and conversion (docs/PERFORMANCE.md)
  * ------------------------------------------------------------------------------------------- */
-/* [speed: section start] */
 /* The storage type of r's centroids (an av_centroid_type value), or a negative code. float16 needs
    half the memory of float32 and int8 (one float scale per row, the query quantised to int8 per
    call) a quarter; routing agrees with float32 on at least 99.5% of the bundled llmrouter9 queries
@@ -251,12 +250,10 @@ AV_API int av_router_centroid_type(const av_router *r);
    from the float32 router instead. The metadata gains converted_from (AV_ELIMIT when the metadata
    is full), the centroid hash follows the new storage. Safe while other threads route with r. */
 AV_API int av_router_convert(av_router **out, const av_router *r, av_centroid_type type);
-/* [speed: section end] */
 
 /* ---------------------------------------------------------------------------------------------
  * Replay evaluation (docs/EVALUATION.md)
  * ------------------------------------------------------------------------------------------- */
-/* [eval: section start] */
 /* Replay evaluation: route logged queries again with a router and read the outcomes that were
    recorded for every model, for a list of alphas, beside every single model and the oracle.
    docs/EVALUATION.md defines every figure. Deterministic: the same inputs give the same bits. */
@@ -378,12 +375,10 @@ typedef enum av_eval_point_kind {
 } av_eval_point_kind;
 AV_API size_t av_eval_frontier_count(const av_eval_result *res);
 AV_API int av_eval_frontier_at(const av_eval_result *res, size_t i, uint32_t *kind, size_t *index);
-/* [eval: section end] */
 
 /* ---------------------------------------------------------------------------------------------
- * Beyond the paper: per-request control, estimates, budgets, online learning, merging
+ * Options of the rule beyond the paper: per-request control, estimates, online learning, merging
  * ------------------------------------------------------------------------------------------- */
-/* [beyond: section start] */
 /* Everything here is opt-in: a router whose estimator defaults were never set, routed with default
    options, decides exactly as the paper's rule (av_route). docs/EVALUATION.md reports what each
    option buys on the bundled data. */
@@ -538,7 +533,6 @@ AV_API int av_profile_merge(av_router *dst, const av_router *src);
 /* The hash of the router's centroids (16 hex digits: FNV-1a 64 of the shape, storage type, member
    count and stored bytes), computed, never read from a file. NULL for NULL. */
 AV_API const char *av_router_centroid_hash(const av_router *r);
-/* [beyond: section end] */
 
 /* ---------------------------------------------------------------------------------------------
  * Experimental: not yet frozen. Declared only where AV_STATIC_LINKING_ONLY is defined before this
