@@ -141,50 +141,6 @@ int av__router_set_centroids(av_router *r, const float *C)
     return AV_OK;
 }
 
-/* Replace r's centroid storage by storage of `type` holding C (k x dim float32). On failure r is
-   unchanged. */
-static int retype(av_router *r, uint32_t type, const float *C)
-{
-    size_t kd = r->k * r->dim; /* bounded by the limits checked at allocation */
-    float *f32 = NULL, *scale = NULL, *colscale = NULL;
-    uint16_t *f16 = NULL;
-    int8_t *i8 = NULL;
-    bool ok;
-    switch (type) {
-    case AV_CENTROIDS_F32:
-        ok = (f32 = av__aligned_alloc(kd * sizeof(float))) != NULL;
-        break;
-    case AV_CENTROIDS_F16:
-        ok = (f16 = av__aligned_alloc(kd * sizeof(uint16_t))) != NULL;
-        break;
-    default:
-        ok = (i8 = av__aligned_alloc(kd)) != NULL &&
-             (scale = av__aligned_alloc(r->k * sizeof(float))) != NULL &&
-             (colscale = av__aligned_alloc(r->dim * sizeof(float))) != NULL;
-        break;
-    }
-    if (!ok) {
-        av__aligned_free(f32);
-        av__aligned_free(f16);
-        av__aligned_free(i8);
-        av__aligned_free(scale);
-        av__aligned_free(colscale);
-        return av__fail(AV_ENOMEM, "%s centroids (%zu values)", type_name(type), kd);
-    }
-    av__aligned_free(r->centroids);
-    av__aligned_free(r->centroids_f16);
-    av__aligned_free(r->centroids_i8);
-    av__aligned_free(r->centroid_scale);
-    av__aligned_free(r->centroid_colscale);
-    r->centroids = f32;
-    r->centroids_f16 = f16;
-    r->centroids_i8 = i8;
-    r->centroid_scale = scale;
-    r->centroid_colscale = colscale;
-    r->centroid_type = type;
-    return av__router_set_centroids(r, C);
-}
-
 /* Conversions allowed from each type: to itself and to anything wider. f16 and int8 are not
    converted into each other: re-quantising values that were already rounded compounds two
    roundings; convert from the float32 router instead. */
@@ -222,17 +178,10 @@ AV_API int av_router_convert(av_router **out, const av_router *r, av_centroid_ty
         return av__fail(AV_ENOMEM, "%zu x %zu centroids", k, d);
     for (size_t j = 0; j < k; j++)
         (void)av_router_get_centroid(r, j, C + j * d, d);
-    /* Everything else (models, statistics, top_p, metadata, estimator settings) is copied through
-       the file format, so a converted router carries exactly what a saved one would. */
-    unsigned char *buf = NULL;
-    size_t size = 0;
+    /* Everything else (models, statistics, top_p, members, metadata, settings) is copied, in one
+       snapshot of the router (av__router_clone), and the centroids are stored anew. */
     av_router *n = NULL;
-    int rc = av__router_serialize(r, &buf, &size);
-    if (rc == AV_OK)
-        rc = av__router_deserialize(&n, buf, size);
-    free(buf);
-    if (rc == AV_OK)
-        rc = retype(n, (uint32_t)type, C);
+    int rc = av__router_clone(&n, r, (uint32_t)type, C);
     av__aligned_free(C);
     if (rc == AV_OK && (uint32_t)type != AV_CENTROIDS_F32 && !av_router_meta(n, "converted_from"))
         rc = av_router_set_meta(n, "converted_from", type_name(r->centroid_type));

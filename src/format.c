@@ -36,6 +36,34 @@ static const unsigned char AV_MAGIC[8] = {0x89, 'A', 'V', 'R', '\r', '\n', 0x1A,
 #define AV_INFLATE_SLACK 4096u
 #define AV_MAX_FILE_SIZE ((uint64_t)1 << 36)
 
+/* Offsets of the header's fields (docs/FORMAT.md, "Header"). */
+enum {
+    HDR_MAJOR = 8,
+    HDR_MINOR = 10,
+    HDR_FLAGS = 12,
+    HDR_DIM = 16,
+    HDR_CLUSTERS = 20,
+    HDR_MODELS = 24,
+    HDR_TOP_P = 28,
+    HDR_SECTIONS = 32,
+    HDR_SIZE = 36,
+    HDR_FILE_SIZE = 40,
+    HDR_RESERVED = 48
+};
+/* Offsets within a section table entry. */
+enum {
+    ENT_ID = 0,
+    ENT_ENCODING = 4,
+    ENT_OFFSET = 8,
+    ENT_STORED = 16,
+    ENT_RAW = 24,
+    ENT_CRC = 32,
+    ENT_RESERVED = 36
+};
+/* The trailer: the whole-file CRC32, then the end marker. */
+enum { TRL_CRC = 8, TRL_END = 4 }; /* bytes before the end of the file */
+/* The centroid section's prefix: type, flags, and for an ensemble the member count and a zero. */
+enum { CEN_TYPE = 0, CEN_FLAGS = 4, CEN_MEMBERS = 8, CEN_ZERO = 12 };
 enum { SEC_MODELS = 1, SEC_CENTROIDS = 2, SEC_STATS = 3, SEC_META = 4, SEC_SETTINGS = 5 };
 #define SEC_LAST SEC_SETTINGS
 /* Header flags. Bit 0: the file has a settings section, which changes decisions: a reader that
@@ -219,11 +247,11 @@ static int build_centroids(const av_router *r, sec_buf *s)
     if (!(s->raw = malloc(n)))
         return av__fail(AV_ENOMEM, "centroid section");
     unsigned char *p = s->raw;
-    put32(p, r->centroid_type);
-    put32(p + 4, flags);
+    put32(p + CEN_TYPE, r->centroid_type);
+    put32(p + CEN_FLAGS, flags);
     if (flags & AV_CFLAG_MEMBERS) {
-        put32(p + 8, (uint32_t)r->members);
-        put32(p + 12, 0);
+        put32(p + CEN_MEMBERS, (uint32_t)r->members);
+        put32(p + CEN_ZERO, 0);
     }
     p += centroid_prefix(flags);
     size_t kd = k * d;
@@ -347,30 +375,30 @@ int av__router_serialize(const av_router *r, unsigned char **data, size_t *size)
             rc = av__fail(AV_ENOMEM, "file buffer of %zu bytes", total);
         else {
             memcpy(out, AV_MAGIC, 8);
-            put16(out + 8, AV_FORMAT_MAJOR);
-            put16(out + 10, settings           ? AV_FORMAT_MINOR_SETTINGS
+            put16(out + HDR_MAJOR, AV_FORMAT_MAJOR);
+            put16(out + HDR_MINOR, settings           ? AV_FORMAT_MINOR_SETTINGS
                             : r->members > 1 ? AV_FORMAT_MINOR_MEMBERS
                                              : AV_FORMAT_MINOR);
-            put32(out + 12, settings ? AV_FLAG_SETTINGS : 0u);
-            put32(out + 16, (uint32_t)r->dim);
-            put32(out + 20, (uint32_t)r->k);
-            put32(out + 24, (uint32_t)m);
-            put32(out + 28, r->top_p);
-            put32(out + 32, NSEC);
-            put32(out + 36, AV_HEADER_SIZE);
-            put64(out + 40, total);
+            put32(out + HDR_FLAGS, settings ? AV_FLAG_SETTINGS : 0u);
+            put32(out + HDR_DIM, (uint32_t)r->dim);
+            put32(out + HDR_CLUSTERS, (uint32_t)r->k);
+            put32(out + HDR_MODELS, (uint32_t)m);
+            put32(out + HDR_TOP_P, r->top_p);
+            put32(out + HDR_SECTIONS, (uint32_t)NSEC);
+            put32(out + HDR_SIZE, AV_HEADER_SIZE);
+            put64(out + HDR_FILE_SIZE, total);
             for (int i = 0; i < NSEC; i++) {
                 unsigned char *e = out + AV_HEADER_SIZE + (size_t)i * AV_SECTION_ENTRY_SIZE;
-                put32(e, secs[i].id);
-                put32(e + 4, secs[i].encoding);
-                put64(e + 8, offs[i]);
-                put64(e + 16, secs[i].stored_len);
-                put64(e + 24, secs[i].raw_len);
-                put32(e + 32, av__crc32(secs[i].stored, secs[i].stored_len));
+                put32(e + ENT_ID, secs[i].id);
+                put32(e + ENT_ENCODING, secs[i].encoding);
+                put64(e + ENT_OFFSET, offs[i]);
+                put64(e + ENT_STORED, secs[i].stored_len);
+                put64(e + ENT_RAW, secs[i].raw_len);
+                put32(e + ENT_CRC, av__crc32(secs[i].stored, secs[i].stored_len));
                 memcpy(out + offs[i], secs[i].stored, secs[i].stored_len);
             }
-            put32(out + total - 8, av__crc32(out, total - 8));
-            put32(out + total - 4, AV_END_MAGIC);
+            put32(out + total - TRL_CRC, av__crc32(out, total - TRL_CRC));
+            put32(out + total - TRL_END, AV_END_MAGIC);
         }
     }
     for (int i = 0; i < MAX_SEC; i++)
@@ -577,22 +605,24 @@ int av__router_deserialize(av_router **out, const unsigned char *f, size_t size)
     *out = NULL;
     if (size < AV_HEADER_SIZE + AV_TRAILER_SIZE || memcmp(f, AV_MAGIC, 8) != 0)
         return av__fail(AV_EFORMAT, "not a router file (bad magic or %zu bytes)", size);
-    unsigned major = get16(f + 8), minor = get16(f + 10);
+    unsigned major = get16(f + HDR_MAJOR), minor = get16(f + HDR_MINOR);
     if (major != AV_FORMAT_MAJOR)
         return av__fail(AV_EVERSION, "file format %u.%u; this library reads major version %u",
                         major, minor, AV_FORMAT_MAJOR);
-    if (get64(f + 40) != size)
+    if (get64(f + HDR_FILE_SIZE) != size)
         return av__fail(AV_EFORMAT, "header says %llu bytes, file has %zu (truncated?)",
-                        (unsigned long long)get64(f + 40), size);
-    if (get32(f + size - 4) != AV_END_MAGIC)
+                        (unsigned long long)get64(f + HDR_FILE_SIZE), size);
+    if (get32(f + size - TRL_END) != AV_END_MAGIC)
         return av__fail(AV_EFORMAT, "missing end marker (truncated?)");
-    if (get32(f + size - 8) != av__crc32(f, size - 8))
+    if (get32(f + size - TRL_CRC) != av__crc32(f, size - TRL_CRC))
         return av__fail(AV_ECHECKSUM, "file CRC32 mismatch");
-    uint32_t flags = get32(f + 12), dim = get32(f + 16), k = get32(f + 20), m = get32(f + 24);
-    uint32_t top_p = get32(f + 28), nsec = get32(f + 32), hsize = get32(f + 36);
+    uint32_t flags = get32(f + HDR_FLAGS), dim = get32(f + HDR_DIM), k = get32(f + HDR_CLUSTERS);
+    uint32_t m = get32(f + HDR_MODELS);
+    uint32_t top_p = get32(f + HDR_TOP_P), nsec = get32(f + HDR_SECTIONS), hsize = get32(f + HDR_SIZE);
     if ((flags & ~AV_FLAG_SETTINGS) != 0 || hsize != AV_HEADER_SIZE)
         return av__fail(AV_EFORMAT, "unknown flags 0x%x or header size %u", flags, hsize);
-    for (size_t t = 44; t < AV_HEADER_SIZE; t++)
+    /* the reserved bytes after the 64-bit file size (which may exceed 4 GiB) */
+    for (size_t t = HDR_RESERVED; t < AV_HEADER_SIZE; t++)
         if (f[t] != 0)
             return av__fail(AV_EFORMAT, "reserved header byte %zu is not zero", t);
     if (nsec == 0 || nsec > AV_MAX_SECTIONS ||
@@ -607,13 +637,13 @@ int av__router_deserialize(av_router **out, const unsigned char *f, size_t size)
     uint64_t data_end = size - AV_TRAILER_SIZE;
     for (uint32_t i = 0; i < nsec; i++) {
         const unsigned char *e = f + AV_HEADER_SIZE + (size_t)i * AV_SECTION_ENTRY_SIZE;
-        uint32_t id = get32(e), enc = get32(e + 4);
-        uint64_t off = get64(e + 8), sl = get64(e + 16), rl = get64(e + 24);
+        uint32_t id = get32(e + ENT_ID), enc = get32(e + ENT_ENCODING);
+        uint64_t off = get64(e + ENT_OFFSET), sl = get64(e + ENT_STORED), rl = get64(e + ENT_RAW);
         if (off < data_start || off > data_end || sl > data_end - off)
             return av__fail(AV_EFORMAT, "section %u (id %u) lies outside the file", i, id);
         if (enc != ENC_RAW && enc != ENC_ZLIB)
             return av__fail(AV_EFORMAT, "section %u has unknown encoding %u", i, enc);
-        if (get32(e + 36) != 0)
+        if (get32(e + ENT_RESERVED) != 0)
             return av__fail(AV_EFORMAT, "section %u has a non-zero reserved field", i);
         if (id < SEC_MODELS || id > SEC_LAST)
             continue; /* unknown section from a newer minor version: skipped (still checksummed) */
@@ -622,7 +652,7 @@ int av__router_deserialize(av_router **out, const unsigned char *f, size_t size)
         int lrc = check_lengths(i, id, enc, sl, rl);
         if (lrc)
             return lrc;
-        sv[id] = (sec_view){enc, off, sl, rl, get32(e + 32), true};
+        sv[id] = (sec_view){enc, off, sl, rl, get32(e + ENT_CRC), true};
     }
     static const char *const names[] = {"", "model", "centroid", "statistics", "metadata"};
     for (int id = SEC_MODELS; id <= SEC_STATS; id++)
@@ -641,8 +671,8 @@ int av__router_deserialize(av_router **out, const unsigned char *f, size_t size)
     /* The centroid type is the first word of the (raw) centroid section. */
     if (sv[SEC_CENTROIDS].encoding != ENC_RAW || sv[SEC_CENTROIDS].stored_len < 8)
         return av__fail(AV_EFORMAT, "centroid section must be raw and at least 8 bytes");
-    uint32_t ctype = get32(f + sv[SEC_CENTROIDS].offset);
-    uint32_t cflags = get32(f + sv[SEC_CENTROIDS].offset + 4);
+    uint32_t ctype = get32(f + sv[SEC_CENTROIDS].offset + CEN_TYPE);
+    uint32_t cflags = get32(f + sv[SEC_CENTROIDS].offset + CEN_FLAGS);
     if (ctype > AV_CENTROIDS_INT8 || (cflags & ~centroid_flags(ctype)) != 0)
         return av__fail(AV_EFORMAT, "unknown centroid type %u (flags %u)", ctype, cflags);
     if (sv[SEC_CENTROIDS].raw_len != centroid_bytes(ctype, cflags, k, dim))
@@ -651,9 +681,9 @@ int av__router_deserialize(av_router **out, const unsigned char *f, size_t size)
                         centroid_bytes(ctype, cflags, k, dim));
     uint32_t members = 1;
     if (cflags & AV_CFLAG_MEMBERS) { /* the section is raw and holds at least the prefix */
-        members = get32(f + sv[SEC_CENTROIDS].offset + 8);
+        members = get32(f + sv[SEC_CENTROIDS].offset + CEN_MEMBERS);
         if (members < 2 || members > AV_MAX_MEMBERS || k % members != 0 ||
-            get32(f + sv[SEC_CENTROIDS].offset + 12) != 0)
+            get32(f + sv[SEC_CENTROIDS].offset + CEN_ZERO) != 0)
             return av__fail(AV_EFORMAT, "ensemble of %u members for %u clusters (2..%u dividing "
                                         "it, and a zero word)", members, k, AV_MAX_MEMBERS);
     }

@@ -247,6 +247,10 @@ AV_HIDDEN void av__router_sims(const av_router *r, const float *qn, float *sims)
 /* Top-p selection: the p indices with the largest sims (ties: lower index), most similar first. */
 AV_HIDDEN void av__top_p(const float *sims, size_t k, size_t p, uint32_t *idx);
 
+/* A copy of r (one snapshot of its models, statistics, metadata and settings) whose centroids,
+   of storage `type`, are encoded from the float32 values C (k x dim). */
+AV_HIDDEN int av__router_clone(av_router **out, const av_router *r, uint32_t type,
+                               const float *C);
 /* Fill the router's centroid storage (of its centroid_type) from float32 centroids (convert.c). */
 AV_HIDDEN int av__router_set_centroids(av_router *r, const float *C);
 /* ---- speed (convert.c) ---- */

@@ -326,6 +326,46 @@ fail:
     return rc;
 }
 
+int av__router_clone(av_router **out, const av_router *r, uint32_t type, const float *C)
+{
+    av_router *w = (av_router *)r; /* the lock is the only mutable part of a const router */
+    av_router *n = NULL;
+    pthread_mutex_lock(&w->lock); /* statistics, names, count and metadata change together */
+    size_t m = r->m, km = r->k * m;
+    int rc = av__router_alloc(&n, r->dim, r->k, m, r->top_p, type);
+    if (rc == AV_OK)
+        rc = av__router_set_members(n, r->members);
+    for (size_t i = 0; rc == AV_OK && i < m; i++)
+        if (!(n->names[i] = av__strdup(r->names[i])))
+            rc = av__fail(AV_ENOMEM, "model names");
+    for (size_t i = 0; rc == AV_OK && i < r->n_meta; i++)
+        rc = av__meta_set(n, r->meta[i].key, r->meta[i].value);
+    if (rc == AV_OK) {
+        memcpy(n->count, r->count, km * sizeof(double));
+        memcpy(n->sum_score, r->sum_score, km * sizeof(double));
+        memcpy(n->sum_cost, r->sum_cost, km * sizeof(double));
+        n->est.kappa = r->est.kappa; /* the settings; not the retired arrays */
+        n->est.weighting = r->est.weighting;
+        n->est.temperature = r->est.temperature;
+        n->est.guard = r->est.guard;
+        n->est.guard_margin = r->est.guard_margin;
+        n->est.normalisation = r->est.normalisation;
+    }
+    pthread_mutex_unlock(&w->lock);
+    if (rc == AV_OK)
+        rc = av__router_set_centroids(n, C);
+    if (rc == AV_OK && type == AV_CENTROIDS_INT8)
+        av__router_int8_derive(n);
+    if (rc == AV_OK) /* totals, the published table and the centroid hash, as at load */
+        rc = av__router_refresh_all(n);
+    if (rc != AV_OK) {
+        av_router_free(n);
+        return rc;
+    }
+    *out = n;
+    return AV_OK;
+}
+
 int av__check_route_args(const av_router *r, const void *emb, size_t dim, float alpha)
 {
     if (!r || !emb)
