@@ -79,33 +79,13 @@ enum { ENC_RAW = 0, ENC_ZLIB = 1 };
 /* ---------------------------------------------------------------------------------------------
  * Little-endian primitives
  * ------------------------------------------------------------------------------------------- */
-static void put16(unsigned char *p, uint16_t v)
-{
-    p[0] = (unsigned char)v;
-    p[1] = (unsigned char)(v >> 8);
-}
-static void put32(unsigned char *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-static void put64(unsigned char *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-static uint16_t get16(const unsigned char *p)
-{
-    return (uint16_t)(p[0] | (p[1] << 8));
-}
-static uint32_t get32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
-static uint64_t get64(const unsigned char *p)
-{
-    return (uint64_t)get32(p) | ((uint64_t)get32(p + 4) << 32);
-}
+/* put16 .. get64: the shared little-endian helpers of internal.h (av__put16 ...) */
+#define put16 av__put16
+#define put32 av__put32
+#define put64 av__put64
+#define get16 av__get16
+#define get32 av__get32
+#define get64 av__get64
 static void putf32(unsigned char *p, float f)
 {
     uint32_t u;

@@ -32,6 +32,35 @@ AV_HIDDEN int av__fail_context(int code, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 AV_HIDDEN void av__clear_error(void);
 
+/* Little-endian integers in byte buffers (the file format, the settings section). */
+static inline void av__put16(unsigned char *p, uint16_t v)
+{
+    p[0] = (unsigned char)v;
+    p[1] = (unsigned char)(v >> 8);
+}
+static inline void av__put32(unsigned char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+static inline void av__put64(unsigned char *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+static inline uint16_t av__get16(const unsigned char *p)
+{
+    return (uint16_t)(p[0] | (p[1] << 8));
+}
+static inline uint32_t av__get32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+static inline uint64_t av__get64(const unsigned char *p)
+{
+    return (uint64_t)av__get32(p) | ((uint64_t)av__get32(p + 4) << 32);
+}
+
 /* Doubles as their IEEE bit patterns and back (the table's atomics, the settings section). */
 static inline uint64_t av__f64_bits(double d)
 {

@@ -99,26 +99,6 @@ AV_API int av_router_get_estimator(const av_router *r, av_estimator_options *opt
 /* ---------------------------------------------------------------------------------------------
  * The file's settings section
  * ------------------------------------------------------------------------------------------- */
-static void put_u16(unsigned char *p, uint16_t v)
-{
-    p[0] = (unsigned char)v;
-    p[1] = (unsigned char)(v >> 8);
-}
-
-static void put_u64(unsigned char *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint64_t get_u64(const unsigned char *p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = (v << 8) | p[i];
-    return v;
-}
-
 bool av__settings_stored(const av_router *r)
 {
     av_estimator_options o, paper;
@@ -141,13 +121,13 @@ void av__settings_write(const av_router *r, unsigned char *out)
     const uint64_t values[SET_LAST] = {av__f64_bits(o.kappa), o.weighting,
                                        av__f64_bits((double)o.temperature), o.guard,
                                        av__f64_bits(o.guard_margin), o.normalisation};
-    out[0] = SET_LAST, out[1] = out[2] = out[3] = 0;
+    av__put32(out, SET_LAST);
     for (uint16_t id = 1; id <= SET_LAST; id++) {
         unsigned char *rec = out + 4 + (size_t)(id - 1) * AV_SETTING_RECORD;
-        put_u16(rec, id);
-        put_u16(rec + 2, AV_SETTING_CRITICAL); /* every one of them changes decisions */
+        av__put16(rec, id);
+        av__put16(rec + 2, AV_SETTING_CRITICAL); /* every one of them changes decisions */
         memset(rec + 4, 0, 4);
-        put_u64(rec + 8, values[id - 1]);
+        av__put64(rec + 8, values[id - 1]);
     }
 }
 
@@ -155,8 +135,7 @@ int av__settings_read(av_router *r, const unsigned char *p, size_t n)
 {
     if (n < 4)
         return av__fail(AV_EFORMAT, "settings section shorter than its count");
-    uint32_t cnt = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-                   (uint32_t)p[3] << 24;
+    uint32_t cnt = av__get32(p);
     if (cnt > AV_SETTINGS_MAX || n != 4 + (size_t)cnt * AV_SETTING_RECORD)
         return av__fail(AV_EFORMAT, "settings section of %zu bytes for %u records (at most %u)",
                         n, cnt, AV_SETTINGS_MAX);
@@ -165,8 +144,8 @@ int av__settings_read(av_router *r, const unsigned char *p, size_t n)
     bool seen[SET_LAST + 1] = {false};
     for (uint32_t i = 0; i < cnt; i++) {
         const unsigned char *rec = p + 4 + (size_t)i * AV_SETTING_RECORD;
-        unsigned id = rec[0] | (unsigned)rec[1] << 8, flags = rec[2] | (unsigned)rec[3] << 8;
-        uint64_t v = get_u64(rec + 8);
+        unsigned id = av__get16(rec), flags = av__get16(rec + 2);
+        uint64_t v = av__get64(rec + 8);
         if (rec[4] | rec[5] | rec[6] | rec[7] || (flags & ~AV_SETTING_CRITICAL))
             return av__fail(AV_EFORMAT, "setting record %u has non-zero reserved bits", i);
         if (id == 0 || id > SET_LAST) {
