@@ -14,7 +14,7 @@
    once per query, whatever the number of alphas).
    - Replay (E not NULL): each row routed with the router's defaults; a row's score (cost) is the
      logged one of the chosen model, or the router's estimate for this query when not logged (NaN
-     or no array; also for a model added after the replay's columns).
+     or no array).
    - Training statistics (E NULL): each cluster's centroid is routed as a query, and the cluster
      contributes its own mean score and cost of the chosen model, weighted by its number of
      queries (the largest outcome count of any model there). */
@@ -152,8 +152,9 @@ static int search(const av_router *r, search_kind kind, double target, const flo
             continue;
         /* within budget: the best score, then the cheaper; reaching the target: the cheapest,
            then the better score */
-        bool better = !found || (kind == FOR_BUDGET ? (sv > best_s || (sv == best_s && cv < best_c))
-                                                    : (cv < best_c || (cv == best_c && sv > best_s)));
+        bool better = kind == FOR_BUDGET ? (sv > best_s || (sv == best_s && cv < best_c))
+                                         : (cv < best_c || (cv == best_c && sv > best_s));
+        better = better || !found;
         if (better) {
             found = true;
             best_s = sv;

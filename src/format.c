@@ -332,20 +332,20 @@ int av__router_serialize(const av_router *r, unsigned char **data, size_t *size)
         rc = build_meta(r, &secs[3]);
     /* the settings section only where they are not the paper's: such a file is still 1.1/1.2 */
     bool settings = av__settings_stored(r);
-    int NSEC = settings ? 5 : 4;
+    int nsec = settings ? MAX_SEC : MAX_SEC - 1; /* the settings section is the last */
     if (rc == AV_OK && settings)
         rc = build_settings(r, &secs[4]);
     pthread_mutex_unlock(&w->lock);
     if (rc == AV_OK)
         rc = build_centroids(r, &secs[1]);
-    for (int i = 0; i < NSEC && rc == AV_OK; i++) /* small or incompressible: raw */
+    for (int i = 0; i < nsec && rc == AV_OK; i++) /* small or incompressible: raw */
         rc = sec_encode(&secs[i], secs[i].id != SEC_CENTROIDS && secs[i].id != SEC_SETTINGS);
     unsigned char *out = NULL;
     size_t total = 0;
     if (rc == AV_OK) {
-        size_t off = align_up(AV_HEADER_SIZE + NSEC * AV_SECTION_ENTRY_SIZE);
+        size_t off = align_up(AV_HEADER_SIZE + nsec * AV_SECTION_ENTRY_SIZE);
         size_t offs[MAX_SEC];
-        for (int i = 0; i < NSEC; i++) {
+        for (int i = 0; i < nsec; i++) {
             offs[i] = off;
             off = align_up(off + secs[i].stored_len);
         }
@@ -364,10 +364,10 @@ int av__router_serialize(const av_router *r, unsigned char **data, size_t *size)
             put32(out + HDR_CLUSTERS, (uint32_t)r->k);
             put32(out + HDR_MODELS, (uint32_t)m);
             put32(out + HDR_TOP_P, r->top_p);
-            put32(out + HDR_SECTIONS, (uint32_t)NSEC);
+            put32(out + HDR_SECTIONS, (uint32_t)nsec);
             put32(out + HDR_SIZE, AV_HEADER_SIZE);
             put64(out + HDR_FILE_SIZE, total);
-            for (int i = 0; i < NSEC; i++) {
+            for (int i = 0; i < nsec; i++) {
                 unsigned char *e = out + AV_HEADER_SIZE + (size_t)i * AV_SECTION_ENTRY_SIZE;
                 put32(e + ENT_ID, secs[i].id);
                 put32(e + ENT_ENCODING, secs[i].encoding);
@@ -598,7 +598,8 @@ int av__router_deserialize(av_router **out, const unsigned char *f, size_t size)
         return av__fail(AV_ECHECKSUM, "file CRC32 mismatch");
     uint32_t flags = get32(f + HDR_FLAGS), dim = get32(f + HDR_DIM), k = get32(f + HDR_CLUSTERS);
     uint32_t m = get32(f + HDR_MODELS);
-    uint32_t top_p = get32(f + HDR_TOP_P), nsec = get32(f + HDR_SECTIONS), hsize = get32(f + HDR_SIZE);
+    uint32_t top_p = get32(f + HDR_TOP_P), nsec = get32(f + HDR_SECTIONS);
+    uint32_t hsize = get32(f + HDR_SIZE);
     if ((flags & ~AV_FLAG_SETTINGS) != 0 || hsize != AV_HEADER_SIZE)
         return av__fail(AV_EFORMAT, "unknown flags 0x%x or header size %u", flags, hsize);
     /* the reserved bytes after the 64-bit file size (which may exceed 4 GiB) */

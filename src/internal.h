@@ -410,13 +410,10 @@ AV_HIDDEN int32_t av__rule_decide(const av_prepared *q, const av_settings *s, do
 /* Feasible models best first (the guard's choice leads when it replaced the rule's). */
 AV_HIDDEN void av__rule_rank(const av_prepared *q, const double *acc, int32_t chosen,
                              uint32_t guarded, int32_t *out, size_t *n_out);
-/* av_route_ex over a given table (NULL: the current one); evaluation and budgets pin one table
-   for a whole call so that every decision is over the model count they sized their arrays by. */
-AV_HIDDEN int32_t av__route_ex_table(const av_router *r, const av_table *pinned,
-                                     const float *embedding, size_t dim,
-                                     const av_route_options *opts, av_route_result *res);
 /* One decision at alpha over table t, with the query's clusters already found (idx, sims): the
-   general path of av_route and av_route_ex; res (may be NULL) receives the explanation. */
+   general path of av_route and av_route_ex; res (may be NULL) receives the explanation.
+   (Evaluation, budgets and tuning prepare once and decide per alpha themselves, over one table
+   pinned for the whole call.) */
 AV_HIDDEN int32_t av__route_one(const av_router *r, const av_table *t, const av_settings *st,
                                 const uint32_t *idx, const float *sims, double alpha,
                                 av_route_result *res);
@@ -496,7 +493,6 @@ AV_HIDDEN int av__settings_read(av_router *r, const unsigned char *p, size_t n);
    settings kappa, weighting, temperature, guard, guard_margin, normalisation; 6 centroid_hash,
    7 members), or -1. Those keys are reserved: av_router_set_meta refuses them. */
 AV_HIDDEN int av__settings_legacy_key(const char *key);
-AV_HIDDEN bool av__settings_key_reserved(const char *key);
 /* Apply the settings of a 0.x file, values[i] the metadata value of legacy key i (or NULL). */
 AV_HIDDEN int av__settings_read_legacy(av_router *r, char *const *values);
 #define AV_LEGACY_KEYS 8

@@ -1,8 +1,6 @@
 /* Per-request routing control and explanation (av_route_ex) over the one rule (rule.c). */
 #include "internal.h"
 
-#include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,12 +68,6 @@ static void explain(const av_prepared *q, const double *acc, int32_t best, uint3
 AV_API int32_t av_route_ex(const av_router *r, const float *embedding, size_t dim,
                            const av_route_options *opts, av_route_result *res)
 {
-    return av__route_ex_table(r, NULL, embedding, dim, opts, res);
-}
-
-int32_t av__route_ex_table(const av_router *r, const av_table *pinned, const float *embedding,
-                           size_t dim, const av_route_options *opts, av_route_result *res)
-{
     int rc = av__check_route_args(r, embedding, dim, 0.0f);
     if (rc)
         return rc;
@@ -104,7 +96,7 @@ int32_t av__route_ex_table(const av_router *r, const av_table *pinned, const flo
     float sims[AV_MAX_TOP_P];
     if ((rc = av__router_nearest(r, embedding, st.p, idx, sims)) != AV_OK)
         return rc;
-    return av__route_one(r, pinned ? pinned : av__table(r), &st, idx, sims, (double)o.alpha, res);
+    return av__route_one(r, av__table(r), &st, idx, sims, (double)o.alpha, res);
 }
 
 int32_t av__route_one(const av_router *r, const av_table *t, const av_settings *st,

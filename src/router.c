@@ -460,7 +460,7 @@ AV_API int av_router_set_meta(av_router *r, const char *key, const char *value)
 {
     if (!r || !key || !value)
         return av__fail(AV_EINVAL, "router, key or value is NULL");
-    if (av__settings_key_reserved(key))
+    if (av__settings_legacy_key(key) >= 0)
         return av__fail(AV_EINVAL, "metadata key '%s' is reserved: the routing settings are set "
                                    "with av_router_set_estimator, the centroid hash and member "
                                    "count are derived", key);

@@ -25,6 +25,8 @@ enum {
 static const char *const legacy_keys[] = {"kappa", "weighting", "temperature", "guard",
                                           "guard_margin", "normalisation", "centroid_hash",
                                           "members"};
+_Static_assert(sizeof legacy_keys / sizeof legacy_keys[0] == AV_LEGACY_KEYS,
+               "AV_LEGACY_KEYS (internal.h) counts these keys");
 
 static int check(const av_estimator_options *o)
 {
@@ -199,11 +201,6 @@ int av__settings_legacy_key(const char *key)
         if (strcmp(key, legacy_keys[i]) == 0)
             return i;
     return -1;
-}
-
-bool av__settings_key_reserved(const char *key)
-{
-    return av__settings_legacy_key(key) >= 0;
 }
 
 static int number(const char *key, const char *s, double *v)

@@ -1,4 +1,4 @@
-/* Fuzz target: a program of public API calls with fuzzed arguments on one router (issue 12).
+/* Fuzz target: a program of public API calls with fuzzed arguments on one router.
 
    The input builds a router (av_router_from_parts on fuzzed parts, av_builder_new/add/fit on a few
    fuzzed rows, or av_router_load_buffer of a small valid router), then runs up to MAX_OPS
