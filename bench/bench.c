@@ -179,7 +179,7 @@ static void bench_single(void)
             float *Q = malloc(N_QUERIES * d * sizeof(float));
             unit_rows(Q, N_QUERIES, d);
             if (av__kernels_by_name("avx2"))
-                emit("sweep", "avx2", "f32", d, k, time_sweep(r32->centroids, k, d, Q), "ns");
+                emit("sweep", "avx2", "f32", d, k, time_sweep(r32->ix.centroids, k, d, Q), "ns");
             for (int ty = 0; ty < 3; ty++) {
                 av_router *r = NULL;
                 if (av_router_convert(&r, r32, (av_centroid_type)ty) != AV_OK)
@@ -188,7 +188,7 @@ static void bench_single(void)
                     const av_kernels *kern = av__kernels_by_name(BACKENDS[b]);
                     if (!kern || (b == 0 && d != 4096))
                         continue; /* scalar only at the headline size: it is slow */
-                    r->kern = kern;
+                    r->ix.kern = kern;
                     emit("route", kern->name, TYPES[ty], d, k, time_route(r, Q, d), "ns");
                 }
                 av_router_free(r);
@@ -211,7 +211,7 @@ static void bench_batch(void)
         const av_kernels *kern = av__kernels_by_name(BACKENDS[b]);
         if (!kern)
             continue;
-        r->kern = kern;
+        r->ix.kern = kern;
         double v[BATCH_REPEATS], w[BATCH_REPEATS];
         for (int rep = 0; rep < BATCH_REPEATS; rep++) {
             double t0 = now_ns();
@@ -236,11 +236,11 @@ static void bench_batch(void)
         double t0 = now_ns();
         for (size_t i0 = 0; i0 < n; i0 += 256) {
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, 256, (int)k, (int)d, 1.0f,
-                        Q + i0 * d, (int)d, r->centroids, (int)d, 0.0f, S, (int)k);
+                        Q + i0 * d, (int)d, r->ix.centroids, (int)d, 0.0f, S, (int)k);
             for (size_t i = 0; i < 256; i++) {
                 uint32_t idx[TOP_P];
                 av__top_p(S + i * k, k, TOP_P, idx);
-                sink = av__rule_paper(r, NULL, idx, TOP_P, 0.5);
+                sink = av__rule_paper(av__table(r), idx, TOP_P, 0.5);
             }
         }
         v[rep] = (now_ns() - t0) / (double)n;

@@ -1,5 +1,5 @@
 /* The NEON kernels against the scalar reference, built with an AArch64 cross compiler and run under
-   qemu-user (`make neon-cross-check`, mk/bench.mk), so that src/simd/neon.c is executed on an x86
+   qemu-user (`make neon-cross-check`, mk/bench.mk), so that src/kernels/neon.c is executed on an x86
    development machine too. Same checks and tolerance as tests/unit/kernels/test_simd.c: float kernels within
    1e-5 of sum |c q|, the batch kernel bit-identical to the single-query kernel, int8 sums,
    validation and quantisation exact. Links only the SIMD files (no BLAS, no zlib). */

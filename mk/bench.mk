@@ -39,8 +39,8 @@ QEMU_AARCH64 ?= qemu-aarch64-static
 neon-cross-check:
 	@mkdir -p $(BENCH_DIR)
 	$(AARCH64_CC) -O2 -static $(C_STD) $(WARN) -Iinclude -Isrc -pthread \
-	  -o $(BENCH_DIR)/neon_check bench/neon_check.c src/simd/neon.c src/simd/scalar.c \
-	  src/simd/dispatch.c -lm
+	  -o $(BENCH_DIR)/neon_check bench/neon_check.c src/kernels/neon.c src/kernels/scalar.c \
+	  src/kernels/dispatch.c -lm
 	$(QEMU_AARCH64) $(BENCH_DIR)/neon_check
 
 clean-extra::

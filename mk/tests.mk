@@ -39,3 +39,10 @@ check-unit: $(UNIT_BINS)
 	@tests/run_unit.sh $(UNIT_BINS)
 check-integration: $(INTEGRATION_BINS)
 	@tests/run_unit.sh $(INTEGRATION_BINS)
+
+# The layering check (docs/ARCHITECTURE.md): includes and calls of the library's objects only go to
+# their own layer or below.
+CHECK_SUITES += layers
+.PHONY: check-layers
+check-layers: $(LIB_OBJS)
+	@$(PYTHON) tools/check_layers.py src $(BUILDDIR)/obj

@@ -73,12 +73,12 @@ static size_t compare(av_router *r, const float *rows, size_t n, size_t stride, 
     int32_t *got = malloc(n * sizeof(int32_t));
     if (!got)
         return n;
-    const av_kernels *orig = r->kern;
+    const av_kernels *orig = r->ix.kern;
     for (size_t b = 0; b < N_BACKENDS; b++) {
         const av_kernels *k = av__kernels_by_name(BACKENDS[b]);
         if (!k)
             continue;
-        r->kern = k;
+        r->ix.kern = k;
         int rc = av_route_batch(r, rows, n, d, stride, alpha, got);
         for (size_t i = 0; i < n; i++) {
             int32_t want = av_route(r, rows + i * stride, d, alpha);
@@ -92,7 +92,7 @@ static size_t compare(av_router *r, const float *rows, size_t n, size_t stride, 
                 diff++; /* an error row must make the call fail */
         }
     }
-    r->kern = orig;
+    r->ix.kern = orig;
     free(got);
     return diff;
 }
@@ -282,12 +282,12 @@ TEST(test_hot_path_allocates_nothing)
     for (int type = 0; type <= 2; type++) {
         av_router *r = NULL;
         REQUIRE(av_router_convert(&r, r32, (av_centroid_type)type) == AV_OK);
-        const av_kernels *orig = r->kern;
+        const av_kernels *orig = r->ix.kern;
         for (size_t b = 0; b < N_BACKENDS; b++) {
             const av_kernels *k = av__kernels_by_name(BACKENDS[b]);
             if (!k)
                 continue;
-            r->kern = k;
+            r->ix.kern = k;
             (void)av_route(r, Q, d, 0.5f);
             long before = g_allocs;
             for (size_t i = 0; i < n; i++)
@@ -299,7 +299,7 @@ TEST(test_hot_path_allocates_nothing)
                         g_allocs - before);
             CHECK_EQ_INT(g_allocs - before, 0);
         }
-        r->kern = orig;
+        r->ix.kern = orig;
         av_router_free(r);
     }
     /* the counter works: a conversion allocates */

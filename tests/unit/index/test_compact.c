@@ -53,7 +53,7 @@ TEST(test_convert_encodings)
             /* f16: round to nearest, relative error <= 2^-11 (values here are normal in f16) */
             CHECK(fabsf(b[t] - a[t]) <= fabsf(a[t]) * 0x1p-11f + 0x1p-24f);
             /* int8: at most half a step of this row and dimension */
-            float step = q->centroid_scale[j] * q->centroid_colscale[t];
+            float step = q->ix.centroid_scale[j] * q->ix.centroid_colscale[t];
             CHECK(fabsf(c[t] - a[t]) <= 0.5f * step * 1.0001f + 1e-12f);
         }
     }
@@ -61,7 +61,7 @@ TEST(test_convert_encodings)
     for (size_t j = 0; j < k; j++) {
         int mx = 0;
         for (size_t t = 0; t < d; t++) {
-            int v = q->centroids_i8[j * d + t];
+            int v = q->ix.centroids_i8[j * d + t];
             CHECK(v >= -127 && v <= 127);
             mx = abs(v) > mx ? abs(v) : mx;
         }
@@ -94,7 +94,7 @@ TEST(test_convert_encodings)
     CHECK_EQ_INT(av_router_convert(&x, NULL, AV_CENTROIDS_F16), AV_EINVAL);
     CHECK_EQ_INT(av_router_convert(NULL, r, AV_CENTROIDS_F16), AV_EINVAL);
     REQUIRE(av_router_convert(&x, q, AV_CENTROIDS_INT8) == AV_OK); /* same type: a copy */
-    CHECK(memcmp(x->centroids_i8, q->centroids_i8, k * d) == 0);
+    CHECK(memcmp(x->ix.centroids_i8, q->ix.centroids_i8, k * d) == 0);
     av_router_free(x);
     free(a), free(b), free(c);
     av_router_free(back);
@@ -203,7 +203,7 @@ TEST(test_compact_files)
             g[off + 8 + 4 * (k + d)] = 0x80;
             fix_crcs(g, size, 2);
             REQUIRE(av_router_load_buffer(&l, g, size) == AV_OK);
-            CHECK_EQ_INT(l->centroids_i8[0], -127);
+            CHECK_EQ_INT(l->ix.centroids_i8[0], -127);
             av_router_free(l);
             l = NULL;
             free(g);
@@ -227,7 +227,7 @@ TEST(test_int8_format_1_0_readable)
     REQUIRE(av_router_convert(&q, r, AV_CENTROIDS_INT8) == AV_OK);
     /* column maxima are 1, 0.25, 1: rescale the columns to 1 so that dropping them is exact */
     for (size_t t = 0; t < 3; t++)
-        q->centroid_colscale[t] = 1.0f;
+        q->ix.centroid_colscale[t] = 1.0f;
     void *buf;
     size_t size;
     REQUIRE(av_router_save_buffer(q, &buf, &size) == AV_OK);
@@ -302,9 +302,9 @@ TEST(test_agreement_and_fit_types)
         CHECK_EQ_INT(av_router_centroid_type(fit), type);
         size_t kd = av_router_n_clusters(r) * fx.d;
         if (type == 1)
-            CHECK(memcmp(fit->centroids_f16, c->centroids_f16, kd * 2) == 0);
+            CHECK(memcmp(fit->ix.centroids_f16, c->ix.centroids_f16, kd * 2) == 0);
         else
-            CHECK(memcmp(fit->centroids_i8, c->centroids_i8, kd) == 0);
+            CHECK(memcmp(fit->ix.centroids_i8, c->ix.centroids_i8, kd) == 0);
         av_router_free(fit);
         av_router_free(c);
     }

@@ -279,20 +279,20 @@ TEST(test_route_backends_on_fixture)
         av_router *r = NULL;
         REQUIRE(av_router_convert(&r, r32, (av_centroid_type)type) == AV_OK);
         size_t diffs = 0, near = 0, decisions = 0;
-        const av_kernels *orig = r->kern;
+        const av_kernels *orig = r->ix.kern;
         for (size_t i = 0; i < fx.n; i++) {
             const float *q = TD_EMB(&fx, i);
-            r->kern = &av__kernels_scalar;
+            r->ix.kern = &av__kernels_scalar;
             int32_t ref[3];
             uint32_t tref[AV_MAX_TOP_P];
-            REQUIRE(av__router_nearest(r, q, p, tref, NULL) == AV_OK);
+            REQUIRE(av__index_nearest(&r->ix, q, p, tref, NULL) == AV_OK);
             for (int a = 0; a < 3; a++)
                 ref[a] = av_route(r, q, fx.d, alphas[a]);
-            av__router_sims(r, q, sims);
+            av__index_sims(&r->ix, q, sims);
             for (size_t bk = 1; bk < nb; bk++) {
-                r->kern = ks[bk];
+                r->ix.kern = ks[bk];
                 uint32_t tb[AV_MAX_TOP_P];
-                REQUIRE(av__router_nearest(r, q, p, tb, NULL) == AV_OK);
+                REQUIRE(av__index_nearest(&r->ix, q, p, tb, NULL) == AV_OK);
                 for (int a = 0; a < 3; a++) {
                     int32_t got = av_route(r, q, fx.d, alphas[a]);
                     decisions++;
@@ -331,7 +331,7 @@ TEST(test_route_backends_on_fixture)
                 }
             }
         }
-        r->kern = orig;
+        r->ix.kern = orig;
         printf("     %s centroids: %zu decisions compared with scalar, %zu differ, %zu of them "
                "near-ties\n",
                type == 0 ? "f32" : type == 1 ? "f16" : "int8", decisions, diffs, near);

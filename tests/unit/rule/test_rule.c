@@ -140,7 +140,7 @@ static void check_tuning_scorer(av_router *r, const float *E, size_t d, uint64_t
         uint32_t p = 1 + (uint32_t)(next(s) % 3);
         av__tune_rows(t, kappa, global, k, cache);
         av_settings st;
-        av__settings_default(r, p, &st);
+        av__settings_default(&r->est, p, &st);
         st.weighting = temp > 0.0f ? AV_WEIGHTING_SOFTMAX : AV_WEIGHTING_HARD;
         st.temperature = temp;
         st.kappa = kappa;
@@ -149,9 +149,9 @@ static void check_tuning_scorer(av_router *r, const float *E, size_t d, uint64_t
         for (int i = 0; i < N_PROBES; i++) {
             uint32_t idx[AV_MAX_TOP_P];
             float sims[AV_MAX_TOP_P];
-            REQUIRE(av__router_nearest(r, E + i * d, p, idx, sims) == AV_OK);
+            REQUIRE(av__index_nearest(&r->ix, E + i * d, p, idx, sims) == AV_OK);
             av_prepared q;
-            av__rule_prepare(r, t, &st, members, idx, sims, cache, rows, &q);
+            av__rule_prepare(t, &st, members, idx, sims, cache, rows, &q);
             for (int a = 0; a < N_ALPHAS; a++) {
                 double acc[AV_MAX_MODELS];
                 uint32_t guarded;

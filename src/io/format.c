@@ -1,0 +1,777 @@
+/* The router file: writer, hostile-input reader, atomic save. docs/FORMAT.md is the normative spec;
+   the constants below are its tables. */
+#include "io/io.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+static const unsigned char AV_MAGIC[8] = {0x89, 'A', 'V', 'R', '\r', '\n', 0x1A, '\n'};
+#define AV_END_MAGIC 0x52564145u /* "EAVR" little-endian */
+#define AV_FORMAT_MAJOR 1u
+/* 1.1: int8 centroids carry per-dimension scales (centroid flag AV_CFLAG_COLSCALE).
+   1.2: ensembles (centroid flag AV_CFLAG_MEMBERS). A file is written with the lowest minor that
+   describes it, so a router without an ensemble is still a 1.1 file. */
+#define AV_FORMAT_MINOR 1u
+#define AV_FORMAT_MINOR_MEMBERS 2u
+/* 1.3: routing settings as a typed section (header flag bit 0). */
+#define AV_FORMAT_MINOR_SETTINGS 3u
+#define AV_HEADER_SIZE 64u
+#define AV_SECTION_ENTRY_SIZE 40u
+#define AV_TRAILER_SIZE 8u
+#define AV_MAX_SECTIONS 64u
+#define AV_SECTION_ALIGN 8u
+/* A zlib section may expand at most this much; the writer never compresses beyond it, so that the
+   loader's memory stays within a small constant times the file size. */
+#define AV_MAX_INFLATE_RATIO 16u
+#define AV_INFLATE_SLACK 4096u
+#define AV_MAX_FILE_SIZE ((uint64_t)1 << 36)
+
+/* Offsets of the header's fields (docs/FORMAT.md, "Header"). */
+enum {
+    HDR_MAJOR = 8,
+    HDR_MINOR = 10,
+    HDR_FLAGS = 12,
+    HDR_DIM = 16,
+    HDR_CLUSTERS = 20,
+    HDR_MODELS = 24,
+    HDR_TOP_P = 28,
+    HDR_SECTIONS = 32,
+    HDR_SIZE = 36,
+    HDR_FILE_SIZE = 40,
+    HDR_RESERVED = 48
+};
+/* Offsets within a section table entry. */
+enum {
+    ENT_ID = 0,
+    ENT_ENCODING = 4,
+    ENT_OFFSET = 8,
+    ENT_STORED = 16,
+    ENT_RAW = 24,
+    ENT_CRC = 32,
+    ENT_RESERVED = 36
+};
+/* The trailer: the whole-file CRC32, then the end marker. */
+enum { TRL_CRC = 8, TRL_END = 4 }; /* bytes before the end of the file */
+/* The centroid section's prefix: type, flags, and for an ensemble the member count and a zero. */
+enum { CEN_TYPE = 0, CEN_FLAGS = 4, CEN_MEMBERS = 8, CEN_ZERO = 12 };
+enum { SEC_MODELS = 1, SEC_CENTROIDS = 2, SEC_STATS = 3, SEC_META = 4, SEC_SETTINGS = 5 };
+#define SEC_LAST SEC_SETTINGS
+/* Header flags. Bit 0: the file has a settings section, which changes decisions: a reader that
+   does not know it (0.x refuses any flag) must not route with the file. */
+#define AV_FLAG_SETTINGS 1u
+enum { ENC_RAW = 0, ENC_ZLIB = 1 };
+/* The centroid section's second word: flags. A reader that predates a flag refuses the section. */
+#define AV_CFLAG_COLSCALE 1u /* int8: dim float per-dimension scales follow the row scales */
+/* An ensemble: words 2 and 3 of the section are the member count (2..AV_MAX_MEMBERS, dividing
+   n_clusters) and a zero; the centroid data follows them. */
+#define AV_CFLAG_MEMBERS 2u
+
+/* ---------------------------------------------------------------------------------------------
+ * Little-endian primitives
+ * ------------------------------------------------------------------------------------------- */
+/* put16 .. get64: the shared little-endian helpers of internal.h (av__put16 ...) */
+#define put16 av__put16
+#define put32 av__put32
+#define put64 av__put64
+#define get16 av__get16
+#define get32 av__get32
+#define get64 av__get64
+static void putf32(unsigned char *p, float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    put32(p, u);
+}
+static float getf32(const unsigned char *p)
+{
+    uint32_t u = get32(p);
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+static void putf64(unsigned char *p, double d)
+{
+    uint64_t u;
+    memcpy(&u, &d, 8);
+    put64(p, u);
+}
+static double getf64(const unsigned char *p)
+{
+    uint64_t u = get64(p);
+    double d;
+    memcpy(&d, &u, 8);
+    return d;
+}
+
+uint32_t av__crc32(const unsigned char *data, size_t n)
+{
+    uLong c = crc32(0L, Z_NULL, 0);
+    while (n > 0) { /* zlib takes uInt lengths */
+        uInt chunk = n > UINT_MAX ? UINT_MAX : (uInt)n;
+        c = crc32(c, data, chunk);
+        data += chunk;
+        n -= chunk;
+    }
+    return (uint32_t)c;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Writer
+ * ------------------------------------------------------------------------------------------- */
+typedef struct sec_buf {
+    uint32_t id;
+    unsigned char *raw;
+    size_t raw_len;
+    unsigned char *stored; /* == raw when not compressed */
+    size_t stored_len;
+    uint32_t encoding;
+} sec_buf;
+
+static void sec_free(sec_buf *s)
+{
+    if (s->stored != s->raw)
+        free(s->stored);
+    free(s->raw);
+    s->raw = s->stored = NULL;
+}
+
+/* Compress when it saves at least an eighth and stays within the loader's inflate ratio. */
+static int sec_encode(sec_buf *s, bool allow_zlib)
+{
+    s->stored = s->raw;
+    s->stored_len = s->raw_len;
+    s->encoding = ENC_RAW;
+    if (!allow_zlib || s->raw_len < 256 || s->raw_len > (size_t)ULONG_MAX / 2)
+        return AV_OK;
+    uLongf bound = compressBound((uLong)s->raw_len);
+    unsigned char *z = malloc(bound);
+    if (!z)
+        return av__fail(AV_ENOMEM, "compression buffer");
+    uLongf zl = bound;
+    if (compress2(z, &zl, s->raw, (uLong)s->raw_len, Z_BEST_COMPRESSION) != Z_OK ||
+        zl > s->raw_len - s->raw_len / 8 || (uint64_t)zl * AV_MAX_INFLATE_RATIO < s->raw_len) {
+        free(z);
+        return AV_OK;
+    }
+    s->stored = z;
+    s->stored_len = zl;
+    s->encoding = ENC_ZLIB;
+    return AV_OK;
+}
+
+static int build_models(const av_router *r, sec_buf *s)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->st.m; i++)
+        n += 2 + strlen(r->names[i]);
+    if (!(s->raw = malloc(n)))
+        return av__fail(AV_ENOMEM, "model section");
+    unsigned char *p = s->raw;
+    for (size_t i = 0; i < r->st.m; i++) {
+        size_t l = strlen(r->names[i]);
+        put16(p, (uint16_t)l);
+        memcpy(p + 2, r->names[i], l);
+        p += 2 + l;
+    }
+    s->raw_len = n;
+    return AV_OK;
+}
+
+/* Bytes before the centroid data: type and flags, and for an ensemble its member count. */
+static size_t centroid_prefix(uint32_t flags)
+{
+    return (flags & AV_CFLAG_MEMBERS) ? 16 : 8;
+}
+
+static size_t centroid_bytes(uint32_t type, uint32_t flags, size_t k, size_t d)
+{
+    size_t pre = centroid_prefix(flags);
+    switch (type) {
+    case AV_CENTROIDS_F32:
+        return pre + k * d * 4;
+    case AV_CENTROIDS_F16:
+        return pre + k * d * 2;
+    default:
+        return pre + k * 4 + ((flags & AV_CFLAG_COLSCALE) ? d * 4 : 0) + k * d;
+    }
+}
+
+/* The flags a reader accepts with a centroid type. */
+static uint32_t centroid_flags(uint32_t type)
+{
+    return (type == AV_CENTROIDS_INT8 ? AV_CFLAG_COLSCALE : 0u) | AV_CFLAG_MEMBERS;
+}
+
+/* The flags written for r: per-dimension scales always with int8, the member count only for an
+   ensemble (so that a single clustering stays a 1.1 file). */
+static uint32_t router_cflags(const av_router *r)
+{
+    return (r->ix.centroid_type == AV_CENTROIDS_INT8 ? AV_CFLAG_COLSCALE : 0u) |
+           (r->ix.members > 1 ? AV_CFLAG_MEMBERS : 0u);
+}
+
+static int build_centroids(const av_router *r, sec_buf *s)
+{
+    uint32_t flags = router_cflags(r);
+    size_t k = r->ix.k, d = r->ix.dim, n = centroid_bytes(r->ix.centroid_type, flags, k, d);
+    if (!(s->raw = malloc(n)))
+        return av__fail(AV_ENOMEM, "centroid section");
+    unsigned char *p = s->raw;
+    put32(p + CEN_TYPE, r->ix.centroid_type);
+    put32(p + CEN_FLAGS, flags);
+    if (flags & AV_CFLAG_MEMBERS) {
+        put32(p + CEN_MEMBERS, (uint32_t)r->ix.members);
+        put32(p + CEN_ZERO, 0);
+    }
+    p += centroid_prefix(flags);
+    size_t kd = k * d;
+    switch (r->ix.centroid_type) {
+    case AV_CENTROIDS_F32:
+        for (size_t t = 0; t < kd; t++)
+            putf32(p + 4 * t, r->ix.centroids[t]);
+        break;
+    case AV_CENTROIDS_F16:
+        for (size_t t = 0; t < kd; t++)
+            put16(p + 2 * t, r->ix.centroids_f16[t]);
+        break;
+    default:
+        for (size_t j = 0; j < k; j++)
+            putf32(p + 4 * j, r->ix.centroid_scale[j]);
+        for (size_t t = 0; t < d; t++)
+            putf32(p + 4 * (k + t), r->ix.centroid_colscale[t]);
+        memcpy(p + 4 * (k + d), r->ix.centroids_i8, kd);
+        break;
+    }
+    s->raw_len = n;
+    return AV_OK;
+}
+
+/* Three planes of k*m doubles: counts, sums of scores, sums of costs. Caller holds the lock. */
+static int build_stats(const av_router *r, sec_buf *s)
+{
+    size_t km = r->ix.k * r->st.m, n = km * 24;
+    if (!(s->raw = malloc(n)))
+        return av__fail(AV_ENOMEM, "statistics section");
+    for (size_t t = 0; t < km; t++) {
+        putf64(s->raw + 8 * t, r->st.count[t]);
+        putf64(s->raw + 8 * (km + t), r->st.sum_score[t]);
+        putf64(s->raw + 8 * (2 * km + t), r->st.sum_cost[t]);
+    }
+    s->raw_len = n;
+    return AV_OK;
+}
+
+static int build_meta(const av_router *r, sec_buf *s)
+{
+    size_t n = 4;
+    for (size_t i = 0; i < r->n_meta; i++)
+        n += 6 + strlen(r->meta[i].key) + strlen(r->meta[i].value);
+    if (!(s->raw = malloc(n)))
+        return av__fail(AV_ENOMEM, "metadata section");
+    unsigned char *p = s->raw;
+    put32(p, (uint32_t)r->n_meta);
+    p += 4;
+    for (size_t i = 0; i < r->n_meta; i++) {
+        size_t kl = strlen(r->meta[i].key), vl = strlen(r->meta[i].value);
+        put16(p, (uint16_t)kl);
+        memcpy(p + 2, r->meta[i].key, kl);
+        p += 2 + kl;
+        put32(p, (uint32_t)vl);
+        memcpy(p + 4, r->meta[i].value, vl);
+        p += 4 + vl;
+    }
+    s->raw_len = n;
+    return AV_OK;
+}
+
+static int build_settings(const av_router *r, sec_buf *s)
+{
+    size_t n = av__settings_bytes();
+    if (!(s->raw = malloc(n)))
+        return av__fail(AV_ENOMEM, "settings section");
+    av__settings_write(&r->est, s->raw);
+    s->raw_len = n;
+    return AV_OK;
+}
+
+static size_t align_up(size_t v)
+{
+    return (v + AV_SECTION_ALIGN - 1) & ~(size_t)(AV_SECTION_ALIGN - 1);
+}
+
+int av__router_serialize(const av_router *r, unsigned char **data, size_t *size)
+{
+    enum { MAX_SEC = 5 };
+    sec_buf secs[MAX_SEC] = {{SEC_MODELS, 0, 0, 0, 0, 0},
+                             {SEC_CENTROIDS, 0, 0, 0, 0, 0},
+                             {SEC_STATS, 0, 0, 0, 0, 0},
+                             {SEC_META, 0, 0, 0, 0, 0},
+                             {SEC_SETTINGS, 0, 0, 0, 0, 0}};
+    av_router *w = (av_router *)r; /* the lock is the only mutable part of a const router */
+    int rc;
+    /* One snapshot: the statistics, the model names and the model count change together under
+       the lock (av_router_add_model), so all three are copied under one hold of it. The
+       metadata is copied there too (av_router_set_meta does not overlap saves, but the loader's
+       and the converter's own writers hold no other guarantee). The centroids never change. */
+    pthread_mutex_lock(&w->lock);
+    size_t m = r->st.m;
+    rc = build_stats(r, &secs[2]);
+    if (rc == AV_OK)
+        rc = build_models(r, &secs[0]);
+    if (rc == AV_OK)
+        rc = build_meta(r, &secs[3]);
+    /* the settings section only where they are not the paper's: such a file is still 1.1/1.2 */
+    bool settings = av__settings_stored(&r->est);
+    int nsec = settings ? MAX_SEC : MAX_SEC - 1; /* the settings section is the last */
+    if (rc == AV_OK && settings)
+        rc = build_settings(r, &secs[4]);
+    pthread_mutex_unlock(&w->lock);
+    if (rc == AV_OK)
+        rc = build_centroids(r, &secs[1]);
+    for (int i = 0; i < nsec && rc == AV_OK; i++) /* small or incompressible: raw */
+        rc = sec_encode(&secs[i], secs[i].id != SEC_CENTROIDS && secs[i].id != SEC_SETTINGS);
+    unsigned char *out = NULL;
+    size_t total = 0;
+    if (rc == AV_OK) {
+        size_t off = align_up(AV_HEADER_SIZE + nsec * AV_SECTION_ENTRY_SIZE);
+        size_t offs[MAX_SEC];
+        for (int i = 0; i < nsec; i++) {
+            offs[i] = off;
+            off = align_up(off + secs[i].stored_len);
+        }
+        total = off + AV_TRAILER_SIZE;
+        out = calloc(1, total); /* padding is zero and covered by the file checksum */
+        if (!out)
+            rc = av__fail(AV_ENOMEM, "file buffer of %zu bytes", total);
+        else {
+            memcpy(out, AV_MAGIC, 8);
+            put16(out + HDR_MAJOR, AV_FORMAT_MAJOR);
+            put16(out + HDR_MINOR, settings           ? AV_FORMAT_MINOR_SETTINGS
+                            : r->ix.members > 1 ? AV_FORMAT_MINOR_MEMBERS
+                                             : AV_FORMAT_MINOR);
+            put32(out + HDR_FLAGS, settings ? AV_FLAG_SETTINGS : 0u);
+            put32(out + HDR_DIM, (uint32_t)r->ix.dim);
+            put32(out + HDR_CLUSTERS, (uint32_t)r->ix.k);
+            put32(out + HDR_MODELS, (uint32_t)m);
+            put32(out + HDR_TOP_P, r->top_p);
+            put32(out + HDR_SECTIONS, (uint32_t)nsec);
+            put32(out + HDR_SIZE, AV_HEADER_SIZE);
+            put64(out + HDR_FILE_SIZE, total);
+            for (int i = 0; i < nsec; i++) {
+                unsigned char *e = out + AV_HEADER_SIZE + (size_t)i * AV_SECTION_ENTRY_SIZE;
+                put32(e + ENT_ID, secs[i].id);
+                put32(e + ENT_ENCODING, secs[i].encoding);
+                put64(e + ENT_OFFSET, offs[i]);
+                put64(e + ENT_STORED, secs[i].stored_len);
+                put64(e + ENT_RAW, secs[i].raw_len);
+                put32(e + ENT_CRC, av__crc32(secs[i].stored, secs[i].stored_len));
+                memcpy(out + offs[i], secs[i].stored, secs[i].stored_len);
+            }
+            put32(out + total - TRL_CRC, av__crc32(out, total - TRL_CRC));
+            put32(out + total - TRL_END, AV_END_MAGIC);
+        }
+    }
+    for (int i = 0; i < MAX_SEC; i++)
+        sec_free(&secs[i]);
+    if (rc != AV_OK)
+        return rc;
+    *data = out;
+    *size = total;
+    return AV_OK;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Reader. Order of checks: magic, version, sizes against the buffer, whole-file CRC, section
+ * table, per-section CRC, exact section lengths from the header's counts, then values.
+ * ------------------------------------------------------------------------------------------- */
+typedef struct sec_view {
+    uint32_t encoding;
+    uint64_t offset, stored_len, raw_len;
+    uint32_t crc;
+    bool present;
+} sec_view;
+
+/* A raw section's raw length is its stored length; a zlib section may claim at most
+   AV_MAX_INFLATE_RATIO times its stored bytes. Checked while reading the section table, before the
+   router is allocated from the header's counts, so that a short file cannot make the loader
+   allocate much more than its own size (docs/SECURITY.md). */
+static int check_lengths(uint32_t i, uint32_t id, uint32_t enc, uint64_t sl, uint64_t rl)
+{
+    if (enc == ENC_RAW ? rl != sl
+                       : (rl > sl * AV_MAX_INFLATE_RATIO + AV_INFLATE_SLACK || rl > ULONG_MAX ||
+                          sl > ULONG_MAX))
+        return av__fail(AV_EFORMAT, "section %u (id %u) claims %llu bytes from %llu stored", i, id,
+                        (unsigned long long)rl, (unsigned long long)sl);
+    return AV_OK;
+}
+
+/* The section's bytes, inflated if needed, into *owned (freed by the caller) or pointing into the
+   file. The expected raw length is known from the header for every section we read. */
+static int sec_bytes(const unsigned char *file, const sec_view *v, const char *what,
+                     const unsigned char **bytes, unsigned char **owned)
+{
+    *owned = NULL;
+    const unsigned char *src = file + v->offset;
+    if (av__crc32(src, v->stored_len) != v->crc)
+        return av__fail(AV_ECHECKSUM, "%s section CRC32 mismatch", what);
+    if (v->encoding == ENC_RAW) { /* lengths already matched by check_lengths */
+        *bytes = src;
+        return AV_OK;
+    }
+    unsigned char *buf = malloc(v->raw_len ? (size_t)v->raw_len : 1);
+    if (!buf)
+        return av__fail(AV_ENOMEM, "%s section of %llu bytes", what,
+                        (unsigned long long)v->raw_len);
+    uLongf out_len = (uLongf)v->raw_len;
+    uLong in_len = (uLong)v->stored_len; /* uncompress2 sets it to the bytes the stream used */
+    int zr = uncompress2(buf, &out_len, src, &in_len);
+    if (zr != Z_OK || out_len != v->raw_len || in_len != v->stored_len) {
+        free(buf);
+        return av__fail(AV_EFORMAT,
+                        "%s section does not inflate to its %llu bytes or has bytes after its zlib "
+                        "stream (zlib %d)",
+                        what, (unsigned long long)v->raw_len, zr);
+    }
+    *bytes = buf;
+    *owned = buf;
+    return AV_OK;
+}
+
+static int parse_models(av_router *r, const unsigned char *p, size_t n)
+{
+    size_t pos = 0;
+    for (size_t i = 0; i < r->st.m; i++) {
+        if (n - pos < 2)
+            return av__fail(AV_EFORMAT, "model section ends inside name %zu", i);
+        size_t l = get16(p + pos);
+        pos += 2;
+        if (l == 0 || l > AV_MAX_NAME || n - pos < l)
+            return av__fail(AV_EFORMAT, "model name %zu has bad length %zu", i, l);
+        if (memchr(p + pos, 0, l))
+            return av__fail(AV_EFORMAT, "model name %zu contains a NUL byte", i);
+        if (!(r->names[i] = malloc(l + 1)))
+            return av__fail(AV_ENOMEM, "model name");
+        memcpy(r->names[i], p + pos, l);
+        r->names[i][l] = '\0';
+        pos += l;
+    }
+    if (pos != n)
+        return av__fail(AV_EFORMAT, "model section has %zu trailing bytes", n - pos);
+    return av__check_names((const char *const *)r->names, r->st.m) == AV_OK
+               ? AV_OK
+               : av__fail_context(AV_EFORMAT, "model section");
+}
+
+static int parse_centroids(av_router *r, const unsigned char *p)
+{
+    size_t kd = r->ix.k * r->ix.dim;
+    uint32_t flags = get32(p + 4); /* checked against the type before allocation */
+    p += centroid_prefix(flags);
+    switch (r->ix.centroid_type) {
+    case AV_CENTROIDS_F32:
+        for (size_t t = 0; t < kd; t++)
+            if (!isfinite(r->ix.centroids[t] = getf32(p + 4 * t)))
+                return av__fail(AV_EFORMAT, "centroid value %zu is not finite", t);
+        break;
+    case AV_CENTROIDS_F16:
+        for (size_t t = 0; t < kd; t++)
+            if (((r->ix.centroids_f16[t] = get16(p + 2 * t)) & 0x7C00u) == 0x7C00u)
+                return av__fail(AV_EFORMAT, "f16 centroid value %zu is not finite", t);
+        break;
+    default:
+        for (size_t j = 0; j < r->ix.k; j++) {
+            float s = getf32(p + 4 * j);
+            if (!isfinite(s) || s < 0.0f)
+                return av__fail(AV_EFORMAT, "int8 scale %zu is invalid", j);
+            r->ix.centroid_scale[j] = s;
+        }
+        p += 4 * r->ix.k;
+        for (size_t t = 0; t < r->ix.dim; t++) {
+            /* a 1.0 file has no per-dimension scales: all 1 */
+            float s = (flags & AV_CFLAG_COLSCALE) ? getf32(p + 4 * t) : 1.0f;
+            if (!isfinite(s) || !(s > 0.0f))
+                return av__fail(AV_EFORMAT, "int8 dimension scale %zu is invalid", t);
+            r->ix.centroid_colscale[t] = s;
+        }
+        if (flags & AV_CFLAG_COLSCALE)
+            p += 4 * r->ix.dim;
+        memcpy(r->ix.centroids_i8, p, kd);
+        av__index_int8_derive(&r->ix);
+        break;
+    }
+    return AV_OK;
+}
+
+static int parse_stats(av_router *r, const unsigned char *p)
+{
+    size_t km = r->ix.k * r->st.m;
+    for (size_t t = 0; t < km; t++) {
+        double c = getf64(p + 8 * t), s = getf64(p + 8 * (km + t)), q = getf64(p + 8 * (2 * km + t));
+        if (!av__stat_ok(c, s, q, AV_STAT_MAX_MEAN_LOAD))
+            return av__fail(AV_EFORMAT, "statistics of cluster %zu, model %zu are invalid "
+                                        "(count=%g, sum_score=%g, sum_cost=%g)",
+                            t / r->st.m, t % r->st.m, c, s, q);
+        r->st.count[t] = c;
+        r->st.sum_score[t] = s;
+        r->st.sum_cost[t] = q;
+    }
+    return AV_OK;
+}
+
+/* The user's metadata. The keys 0.x stored the settings and derived values under are taken out
+   (legacy[i], malloc'ed, for the caller to read as settings): they never reach the user's
+   metadata. */
+static int parse_meta(av_router *r, const unsigned char *p, size_t n, char **legacy)
+{
+    if (n < 4)
+        return av__fail(AV_EFORMAT, "metadata section shorter than its count");
+    uint32_t cnt = get32(p);
+    if (cnt > AV_MAX_META + AV_LEGACY_KEYS)
+        return av__fail(AV_EFORMAT, "%u metadata entries (limit %u)", cnt, AV_MAX_META);
+    size_t pos = 4;
+    char key[AV_MAX_NAME + 1];
+    for (uint32_t i = 0; i < cnt; i++) {
+        if (n - pos < 2)
+            return av__fail(AV_EFORMAT, "metadata ends inside entry %u", i);
+        size_t kl = get16(p + pos);
+        pos += 2;
+        if (kl == 0 || kl > AV_MAX_NAME || n - pos < kl + 4)
+            return av__fail(AV_EFORMAT, "metadata key %u has bad length", i);
+        memcpy(key, p + pos, kl);
+        key[kl] = '\0';
+        pos += kl;
+        size_t vl = get32(p + pos);
+        pos += 4;
+        if (vl > AV_MAX_META_VALUE || n - pos < vl)
+            return av__fail(AV_EFORMAT, "metadata value %u has bad length", i);
+        if (memchr(key, 0, kl) || memchr(p + pos, 0, vl))
+            return av__fail(AV_EFORMAT, "metadata entry %u contains a NUL byte", i);
+        char *val = malloc(vl + 1);
+        if (!val)
+            return av__fail(AV_ENOMEM, "metadata value");
+        memcpy(val, p + pos, vl);
+        val[vl] = '\0';
+        pos += vl;
+        int lk = av__settings_legacy_key(key), rc = AV_OK;
+        if (lk >= 0) { /* a 0.x setting or derived value: the last one wins, as set_meta did */
+            free(legacy[lk]);
+            legacy[lk] = val;
+            continue;
+        }
+        rc = av__meta_set(r, key, val);
+        free(val);
+        if (rc == AV_EINVAL || rc == AV_ELIMIT)
+            return av__fail_context(AV_EFORMAT, "metadata entry %u", i);
+        if (rc)
+            return rc;
+    }
+    if (pos != n)
+        return av__fail(AV_EFORMAT, "metadata section has %zu trailing bytes", n - pos);
+    return AV_OK;
+}
+
+int av__router_deserialize(av_router **out, const unsigned char *f, size_t size)
+{
+    *out = NULL;
+    if (size < AV_HEADER_SIZE + AV_TRAILER_SIZE || memcmp(f, AV_MAGIC, 8) != 0)
+        return av__fail(AV_EFORMAT, "not a router file (bad magic or %zu bytes)", size);
+    unsigned major = get16(f + HDR_MAJOR), minor = get16(f + HDR_MINOR);
+    if (major != AV_FORMAT_MAJOR)
+        return av__fail(AV_EVERSION, "file format %u.%u; this library reads major version %u",
+                        major, minor, AV_FORMAT_MAJOR);
+    if (get64(f + HDR_FILE_SIZE) != size)
+        return av__fail(AV_EFORMAT, "header says %llu bytes, file has %zu (truncated?)",
+                        (unsigned long long)get64(f + HDR_FILE_SIZE), size);
+    if (get32(f + size - TRL_END) != AV_END_MAGIC)
+        return av__fail(AV_EFORMAT, "missing end marker (truncated?)");
+    if (get32(f + size - TRL_CRC) != av__crc32(f, size - TRL_CRC))
+        return av__fail(AV_ECHECKSUM, "file CRC32 mismatch");
+    uint32_t flags = get32(f + HDR_FLAGS), dim = get32(f + HDR_DIM), k = get32(f + HDR_CLUSTERS);
+    uint32_t m = get32(f + HDR_MODELS);
+    uint32_t top_p = get32(f + HDR_TOP_P), nsec = get32(f + HDR_SECTIONS);
+    uint32_t hsize = get32(f + HDR_SIZE);
+    if ((flags & ~AV_FLAG_SETTINGS) != 0 || hsize != AV_HEADER_SIZE)
+        return av__fail(AV_EFORMAT, "unknown flags 0x%x or header size %u", flags, hsize);
+    /* the reserved bytes after the 64-bit file size (which may exceed 4 GiB) */
+    for (size_t t = HDR_RESERVED; t < AV_HEADER_SIZE; t++)
+        if (f[t] != 0)
+            return av__fail(AV_EFORMAT, "reserved header byte %zu is not zero", t);
+    if (nsec == 0 || nsec > AV_MAX_SECTIONS ||
+        AV_HEADER_SIZE + (uint64_t)nsec * AV_SECTION_ENTRY_SIZE > size - AV_TRAILER_SIZE)
+        return av__fail(AV_EFORMAT, "%u sections do not fit", nsec);
+    if (dim == 0 || dim > AV_MAX_DIM || k == 0 || k > AV_MAX_CLUSTERS || m == 0 || m > AV_MAX_MODELS)
+        return av__fail(AV_EFORMAT, "dim=%u n_clusters=%u n_models=%u outside the limits", dim, k, m);
+
+    sec_view sv[SEC_LAST + 1];
+    memset(sv, 0, sizeof sv);
+    uint64_t data_start = AV_HEADER_SIZE + (uint64_t)nsec * AV_SECTION_ENTRY_SIZE;
+    uint64_t data_end = size - AV_TRAILER_SIZE;
+    for (uint32_t i = 0; i < nsec; i++) {
+        const unsigned char *e = f + AV_HEADER_SIZE + (size_t)i * AV_SECTION_ENTRY_SIZE;
+        uint32_t id = get32(e + ENT_ID), enc = get32(e + ENT_ENCODING);
+        uint64_t off = get64(e + ENT_OFFSET), sl = get64(e + ENT_STORED), rl = get64(e + ENT_RAW);
+        if (off < data_start || off > data_end || sl > data_end - off)
+            return av__fail(AV_EFORMAT, "section %u (id %u) lies outside the file", i, id);
+        if (enc != ENC_RAW && enc != ENC_ZLIB)
+            return av__fail(AV_EFORMAT, "section %u has unknown encoding %u", i, enc);
+        if (get32(e + ENT_RESERVED) != 0)
+            return av__fail(AV_EFORMAT, "section %u has a non-zero reserved field", i);
+        if (id < SEC_MODELS || id > SEC_LAST)
+            continue; /* unknown section from a newer minor version: skipped (still checksummed) */
+        if (sv[id].present)
+            return av__fail(AV_EFORMAT, "section id %u appears twice", id);
+        int lrc = check_lengths(i, id, enc, sl, rl);
+        if (lrc)
+            return lrc;
+        sv[id] = (sec_view){enc, off, sl, rl, get32(e + ENT_CRC), true};
+    }
+    static const char *const names[] = {"", "model", "centroid", "statistics", "metadata"};
+    for (int id = SEC_MODELS; id <= SEC_STATS; id++)
+        if (!sv[id].present)
+            return av__fail(AV_EFORMAT, "required %s section is missing", names[id]);
+    if (sv[SEC_SETTINGS].present != ((flags & AV_FLAG_SETTINGS) != 0))
+        return av__fail(AV_EFORMAT, "the settings section and header flag bit 0 disagree");
+
+    /* Exact lengths from the header's counts, before anything is allocated. */
+    size_t km = (size_t)k * m, kd = (size_t)k * dim;
+    if (sv[SEC_STATS].raw_len != (uint64_t)km * 24)
+        return av__fail(AV_EFORMAT, "statistics section has %llu bytes, expected %zu",
+                        (unsigned long long)sv[SEC_STATS].raw_len, km * 24);
+    if (sv[SEC_MODELS].raw_len > (uint64_t)m * (2 + AV_MAX_NAME))
+        return av__fail(AV_EFORMAT, "model section is too long");
+    /* The centroid type is the first word of the (raw) centroid section. */
+    if (sv[SEC_CENTROIDS].encoding != ENC_RAW || sv[SEC_CENTROIDS].stored_len < 8)
+        return av__fail(AV_EFORMAT, "centroid section must be raw and at least 8 bytes");
+    uint32_t ctype = get32(f + sv[SEC_CENTROIDS].offset + CEN_TYPE);
+    uint32_t cflags = get32(f + sv[SEC_CENTROIDS].offset + CEN_FLAGS);
+    if (ctype > AV_CENTROIDS_INT8 || (cflags & ~centroid_flags(ctype)) != 0)
+        return av__fail(AV_EFORMAT, "unknown centroid type %u (flags %u)", ctype, cflags);
+    if (sv[SEC_CENTROIDS].raw_len != centroid_bytes(ctype, cflags, k, dim))
+        return av__fail(AV_EFORMAT, "centroid section has %llu bytes, expected %zu",
+                        (unsigned long long)sv[SEC_CENTROIDS].raw_len,
+                        centroid_bytes(ctype, cflags, k, dim));
+    uint32_t members = 1;
+    if (cflags & AV_CFLAG_MEMBERS) { /* the section is raw and holds at least the prefix */
+        members = get32(f + sv[SEC_CENTROIDS].offset + CEN_MEMBERS);
+        if (members < 2 || members > AV_MAX_MEMBERS || k % members != 0 ||
+            get32(f + sv[SEC_CENTROIDS].offset + CEN_ZERO) != 0)
+            return av__fail(AV_EFORMAT, "ensemble of %u members for %u clusters (2..%u dividing "
+                                        "it, and a zero word)", members, k, AV_MAX_MEMBERS);
+    }
+    (void)kd;
+
+    av_router *r = NULL;
+    int rc = av__router_alloc(&r, dim, k, m, top_p, ctype);
+    if (rc)
+        return rc == AV_EINVAL ? av__fail_context(AV_EFORMAT, "header") : rc;
+    if ((rc = av__router_set_members(r, members)) != AV_OK) {
+        av_router_free(r);
+        return av__fail_context(AV_EFORMAT, "header");
+    }
+    const unsigned char *b;
+    unsigned char *owned = NULL;
+    if ((rc = sec_bytes(f, &sv[SEC_MODELS], "model", &b, &owned)) == AV_OK)
+        rc = parse_models(r, b, (size_t)sv[SEC_MODELS].raw_len);
+    free(owned);
+    owned = NULL;
+    if (rc == AV_OK && (rc = sec_bytes(f, &sv[SEC_CENTROIDS], "centroid", &b, &owned)) == AV_OK)
+        rc = parse_centroids(r, b);
+    free(owned);
+    owned = NULL;
+    if (rc == AV_OK && (rc = sec_bytes(f, &sv[SEC_STATS], "statistics", &b, &owned)) == AV_OK)
+        rc = parse_stats(r, b);
+    free(owned);
+    owned = NULL;
+    char *legacy[AV_LEGACY_KEYS] = {NULL};
+    if (rc == AV_OK && sv[SEC_META].present &&
+        (rc = sec_bytes(f, &sv[SEC_META], "metadata", &b, &owned)) == AV_OK)
+        rc = parse_meta(r, b, (size_t)sv[SEC_META].raw_len, legacy);
+    free(owned);
+    owned = NULL;
+    /* the routing settings: the typed section, or a 0.x file's metadata strings (a file with a
+       settings section ignores such strings: no 1.x writer puts them there) */
+    if (rc == AV_OK && sv[SEC_SETTINGS].present) {
+        if ((rc = sec_bytes(f, &sv[SEC_SETTINGS], "settings", &b, &owned)) == AV_OK)
+            rc = av__settings_read(&r->est, b, (size_t)sv[SEC_SETTINGS].raw_len);
+        free(owned);
+    } else if (rc == AV_OK) {
+        rc = av__settings_read_legacy(&r->est, legacy);
+    }
+    for (int i = 0; i < AV_LEGACY_KEYS; i++)
+        free(legacy[i]);
+    if (rc == AV_OK && (rc = av__router_refresh_all(r)) == AV_EEMPTY)
+        rc = av__fail_context(AV_EFORMAT, NULL);
+    if (rc != AV_OK) {
+        av_router_free(r);
+        return rc;
+    }
+    *out = r;
+    return AV_OK;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Public entry points
+ * ------------------------------------------------------------------------------------------- */
+AV_API int av_router_load_buffer(av_router **out, const void *data, size_t size)
+{
+    if (!out)
+        return av__fail(AV_EINVAL, "out is NULL");
+    *out = NULL;
+    if (!data)
+        return av__fail(AV_EINVAL, "data is NULL");
+    return av__router_deserialize(out, data, size);
+}
+
+AV_API int av_router_load(av_router **out, const char *path)
+{
+    if (!out)
+        return av__fail(AV_EINVAL, "out is NULL");
+    *out = NULL;
+    if (!path)
+        return av__fail(AV_EINVAL, "path is NULL");
+    unsigned char *buf;
+    size_t size;
+    int frc = av__file_read(path, AV_MAX_FILE_SIZE, &buf, &size);
+    if (frc)
+        return frc;
+    int rc = av__router_deserialize(out, buf, size);
+    free(buf);
+    if (rc != AV_OK) /* the parser's code, with the file named */
+        av__fail_context(rc, "'%s'", path);
+    return rc;
+}
+
+AV_API int av_router_save_buffer(const av_router *r, void **data, size_t *size)
+{
+    if (!r || !data || !size)
+        return av__fail(AV_EINVAL, "router, data or size is NULL");
+    unsigned char *b;
+    int rc = av__router_serialize(r, &b, size);
+    if (rc == AV_OK)
+        *data = b;
+    return rc;
+}
+
+AV_API int av_router_save(const av_router *r, const char *path)
+{
+    if (!r || !path || !*path)
+        return av__fail(AV_EINVAL, "router or path is NULL");
+    unsigned char *buf;
+    size_t size;
+    int rc = av__router_serialize(r, &buf, &size);
+    if (rc)
+        return rc;
+    rc = av__file_replace(path, buf, size);
+    free(buf);
+    return rc;
+}

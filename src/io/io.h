@@ -1,0 +1,21 @@
+/* The io layer: the file format (docs/FORMAT.md) and files (whole reads, atomic replacement).
+   Depends on the router layer. */
+#ifndef AV_IO_H
+#define AV_IO_H
+
+#include "router/router.h"
+
+/* ---- files (file.c) ---- */
+/* Read a regular file of at most max_size bytes whole into a malloc'ed buffer. */
+AV_HIDDEN int av__file_read(const char *path, uint64_t max_size, unsigned char **data,
+                            size_t *size);
+/* Replace the regular file at path (or the one a symbolic link there points to) atomically with
+   data: temporary file, fsync, rename, directory fsync; every failure is reported (AV_EIO). */
+AV_HIDDEN int av__file_replace(const char *path, const unsigned char *data, size_t size);
+
+/* ---- file format (format.c) ---- */
+AV_HIDDEN int av__router_serialize(const av_router *r, unsigned char **data, size_t *size);
+AV_HIDDEN int av__router_deserialize(av_router **out, const unsigned char *data, size_t size);
+AV_HIDDEN uint32_t av__crc32(const unsigned char *data, size_t n);
+
+#endif

@@ -1,0 +1,56 @@
+/* The kernels layer: SIMD similarity kernels over plain arrays and their dispatch. */
+#ifndef AV_KERNELS_H
+#define AV_KERNELS_H
+
+#include "base/base.h"
+
+/* ---- SIMD kernels (kernels/) ---- */
+/* out[j] = dot(C + j*ld, q) over d elements, for j < k (ld >= d is the row stride in elements).
+   Rows of a router's centroids start 64-byte aligned when ld is a multiple of 16. */
+typedef void (*av_dots_f32_fn)(const float *C, size_t ld, size_t k, size_t d, const float *q,
+                               float *out);
+/* Same for float16 rows (IEEE binary16 bit patterns). */
+typedef void (*av_dots_f16_fn)(const uint16_t *C, size_t ld, size_t k, size_t d, const float *q,
+                               float *out);
+/* int8 rows: out[j] = sum_t C[j*ld+t]*q8[t] computed exactly in integers (callers apply the row
+   and query scales). */
+typedef void (*av_dots_i8_fn)(const int8_t *C, size_t ld, size_t k, size_t d, const int8_t *q8,
+                              int32_t *out);
+/* nq queries (query i at Q + i*ldq): out[i*ldo + j] = dot(C + j*ld, Q + i*ldq), bit for bit what
+   dots_f32 gives for that query (same per-pair summation order; av_route_batch relies on it). */
+typedef void (*av_dots_f32_multi_fn)(const float *C, size_t ld, size_t k, size_t d,
+                                     const float *Q, size_t ldq, size_t nq, float *out,
+                                     size_t ldo);
+/* max over t of the IEEE bit pattern of |q[t]| (exact, so identical on every backend): 0 means a
+   zero vector, >= 0x7F800000 an Inf or NaN somewhere. */
+typedef uint32_t (*av_absmax_bits_fn)(const float *q, size_t d);
+/* q8[t] = round-half-even(q[t] * mul) (one float multiply; identical on every backend). */
+typedef void (*av_quant_i8_fn)(const float *q, size_t d, float mul, int8_t *q8);
+/* int8 rows against a float query: out[j] = sum_t (float)C[j*ld+t] * q[t] (int8 re-scoring). */
+typedef void (*av_dots_i8f_fn)(const int8_t *C, size_t ld, size_t k, size_t d, const float *q,
+                               float *out);
+
+typedef struct av_kernels {
+    const char *name;
+    av_dots_f32_fn dots_f32;
+    av_dots_f16_fn dots_f16;
+    av_dots_i8_fn dots_i8;
+    av_dots_f32_multi_fn dots_f32_multi;
+    av_absmax_bits_fn absmax_bits;
+    av_quant_i8_fn quant_i8;
+    av_dots_i8f_fn dots_i8f;
+} av_kernels;
+
+/* The active kernel set, resolved once (pthread_once) from the CPU and AV_SIMD. */
+AV_HIDDEN const av_kernels *av__kernels(void);
+/* A specific backend by name ("scalar", "avx2", "avx512", "neon"), or NULL if not compiled in or
+   not supported by this CPU. Tests and bench compare backends through it (they link the static
+   library, so hidden symbols are visible to them). */
+AV_HIDDEN const av_kernels *av__kernels_by_name(const char *name);
+AV_HIDDEN extern const av_kernels av__kernels_scalar;
+
+/* float16 <-> float32, round to nearest even (scalar reference, used by converters). */
+AV_HIDDEN uint16_t av__f32_to_f16(float f);
+AV_HIDDEN float av__f16_to_f32(uint16_t h);
+
+#endif

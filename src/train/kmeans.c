@@ -1,0 +1,351 @@
+/* k-means as scikit-learn's KMeans does it: greedy k-means++ seeding (2 + ln k local trials per
+   step), Lloyd iterations whose distance blocks are ||x||^2 + ||c||^2 - 2 X C^T with the squared
+   norms precomputed, relocation of empty clusters to the points farthest from their centres,
+   tolerance relative to the data's mean variance, and n_init restarts keeping the lowest inertia.
+   Deterministic for a seed (own PRNG), distance engine and backend.
+
+   The X C^T blocks come from cblas_sgemm (OpenBLAS). One exception, decided once per fit: when
+   OpenBLAS runs a generic pre-AVX kernel set on a CPU that the library's own SIMD kernels serve
+   better (a DYNAMIC_ARCH build that does not recognise the CPU falls back to "Prescott": Debian's
+   OpenBLAS 0.3.21 does so on Sapphire Rapids and is 3x slower there), the blocks come from the
+   library's multi-query kernel instead. AV_KMEANS_GEMM=blas|simd forces either; docs/PERFORMANCE.md
+   has the measurements. */
+#include "train/train.h"
+
+#include <cblas.h>
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Rows of X per distance block: bounds the distance buffer to AV_KM_BLOCK * k floats. */
+#define AV_KM_BLOCK 2048u
+
+typedef struct km_work {
+    const float *X;
+    size_t n, d, k;
+    float *xsq;     /* n: squared norms of the rows */
+    float *G;       /* AV_KM_BLOCK x max(k, trials): dot products */
+    float *csq;     /* k */
+    double *sums;   /* k x d */
+    double *cnt;    /* k */
+    float *mind;    /* n: squared distance to the assigned centre */
+    bool blas;      /* distance blocks from cblas_sgemm (else the SIMD multi-query kernel) */
+} km_work;
+
+/* OpenBLAS cores without AVX: what a DYNAMIC_ARCH build falls back to on a CPU it does not know. */
+static bool blas_core_is_generic(void)
+{
+    static const char *const generic[] = {"prescott", "core2",   "penryn", "dunnington",
+                                          "nehalem",  "atom",    "katmai", "coppermine",
+                                          "northwood", "banias", "unknown"};
+    const char *core = openblas_get_corename();
+    if (!core)
+        return true;
+    char low[32];
+    size_t i = 0;
+    for (; core[i] && i + 1 < sizeof low; i++)
+        low[i] = (char)(core[i] >= 'A' && core[i] <= 'Z' ? core[i] - 'A' + 'a' : core[i]);
+    low[i] = '\0';
+    for (size_t g = 0; g < sizeof generic / sizeof generic[0]; g++)
+        if (strcmp(low, generic[g]) == 0)
+            return true;
+    return false;
+}
+
+/* cblas_sgemm unless forced otherwise or OpenBLAS runs a generic core where we have SIMD kernels. */
+static bool use_blas(void)
+{
+    const char *force = getenv("AV_KMEANS_GEMM");
+    if (force && strcmp(force, "blas") == 0)
+        return true;
+    if (force && strcmp(force, "simd") == 0)
+        return false;
+    return !(blas_core_is_generic() && strcmp(av__kernels()->name, "scalar") != 0);
+}
+
+/* Squared distances of rows [r0, r0+nb) to the `kc` centres C (kc x d) into G (nb x kc). */
+static void block_dist(const km_work *w, size_t r0, size_t nb, const float *C, const float *csq,
+                       size_t kc, float *G)
+{
+    float scale = -2.0f;
+    if (w->blas) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nb, (int)kc, (int)w->d, -2.0f,
+                    w->X + r0 * w->d, (int)w->d, C, (int)w->d, 0.0f, G, (int)kc);
+        scale = 1.0f; /* sgemm applied the -2 */
+    } else {
+        av__kernels()->dots_f32_multi(C, w->d, kc, w->d, w->X + r0 * w->d, w->d, nb, G, kc);
+    }
+    for (size_t i = 0; i < nb; i++) {
+        float xs = w->xsq[r0 + i];
+        float *g = G + i * kc;
+        for (size_t j = 0; j < kc; j++) {
+            float v = scale * g[j] + xs + csq[j];
+            g[j] = v > 0.0f ? v : 0.0f; /* rounding can make a tiny distance negative */
+        }
+    }
+}
+
+static void row_sqnorms(const float *A, size_t n, size_t d, float *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        double s = 0;
+        for (size_t t = 0; t < d; t++)
+            s += (double)A[i * d + t] * A[i * d + t];
+        out[i] = (float)s;
+    }
+}
+
+/* Index of the first cumulative weight exceeding target (numpy's searchsorted, side='left'). */
+static size_t search_cumsum(const double *cum, size_t n, double target)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (cum[mid] < target)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n ? lo : n - 1;
+}
+
+static int kmeanspp(km_work *w, av_rng *g, float *C)
+{
+    size_t n = w->n, d = w->d, k = w->k;
+    size_t trials = 2 + (size_t)log((double)k);
+    float *closest = malloc(n * sizeof(float));
+    float *cand_d = malloc(trials * n * sizeof(float));
+    double *cum = malloc(n * sizeof(double));
+    float *cand_c = malloc(trials * d * sizeof(float));
+    float *cand_sq = malloc(trials * sizeof(float));
+    size_t *cand_id = malloc(trials * sizeof(size_t));
+    if (!closest || !cand_d || !cum || !cand_c || !cand_sq || !cand_id) {
+        free(closest), free(cand_d), free(cum), free(cand_c), free(cand_sq), free(cand_id);
+        return av__fail(AV_ENOMEM, "k-means++ buffers for %zu rows", n);
+    }
+    size_t first = (size_t)(av__rng_uniform(g) * (double)n);
+    if (first >= n)
+        first = n - 1;
+    memcpy(C, w->X + first * d, d * sizeof(float));
+    float c0sq;
+    row_sqnorms(C, 1, d, &c0sq);
+    for (size_t r0 = 0; r0 < n; r0 += AV_KM_BLOCK) {
+        size_t nb = n - r0 < AV_KM_BLOCK ? n - r0 : AV_KM_BLOCK;
+        block_dist(w, r0, nb, C, &c0sq, 1, closest + r0);
+    }
+    double pot = 0;
+    for (size_t i = 0; i < n; i++)
+        pot += closest[i];
+    for (size_t c = 1; c < k; c++) {
+        double acc = 0;
+        for (size_t i = 0; i < n; i++)
+            cum[i] = (acc += closest[i]);
+        for (size_t t = 0; t < trials; t++) {
+            cand_id[t] = search_cumsum(cum, n, av__rng_uniform(g) * pot);
+            memcpy(cand_c + t * d, w->X + cand_id[t] * d, d * sizeof(float));
+        }
+        row_sqnorms(cand_c, trials, d, cand_sq);
+        /* Distances of every row to every candidate, in blocks (rows x trials). */
+        for (size_t r0 = 0; r0 < n; r0 += AV_KM_BLOCK) {
+            size_t nb = n - r0 < AV_KM_BLOCK ? n - r0 : AV_KM_BLOCK;
+            block_dist(w, r0, nb, cand_c, cand_sq, trials, w->G);
+            for (size_t i = 0; i < nb; i++)
+                for (size_t t = 0; t < trials; t++) {
+                    float v = w->G[i * trials + t];
+                    float cl = closest[r0 + i];
+                    cand_d[t * n + r0 + i] = v < cl ? v : cl;
+                }
+        }
+        size_t best = 0;
+        double best_pot = INFINITY;
+        for (size_t t = 0; t < trials; t++) {
+            double s = 0;
+            for (size_t i = 0; i < n; i++)
+                s += cand_d[t * n + i];
+            if (s < best_pot) {
+                best_pot = s;
+                best = t;
+            }
+        }
+        pot = best_pot;
+        memcpy(closest, cand_d + best * n, n * sizeof(float));
+        memcpy(C + c * d, cand_c + best * d, d * sizeof(float));
+    }
+    free(closest), free(cand_d), free(cum), free(cand_c), free(cand_sq), free(cand_id);
+    return AV_OK;
+}
+
+/* E-step: labels and distances to the nearest centre (ties: lower index). */
+static void assign(km_work *w, const float *C, int32_t *labels)
+{
+    size_t n = w->n, k = w->k;
+    row_sqnorms(C, k, w->d, w->csq);
+    for (size_t r0 = 0; r0 < n; r0 += AV_KM_BLOCK) {
+        size_t nb = n - r0 < AV_KM_BLOCK ? n - r0 : AV_KM_BLOCK;
+        block_dist(w, r0, nb, C, w->csq, k, w->G);
+        for (size_t i = 0; i < nb; i++) {
+            const float *g = w->G + i * k;
+            size_t b = 0;
+            for (size_t j = 1; j < k; j++)
+                if (g[j] < g[b])
+                    b = j;
+            labels[r0 + i] = (int32_t)b;
+            w->mind[r0 + i] = g[b];
+        }
+    }
+}
+
+/* M-step: means of the assigned rows; an empty cluster takes the row farthest from its centre
+   (scikit-learn's relocation), each such row used once. Returns the total squared centre shift. */
+static double update_centres(km_work *w, const int32_t *labels, float *C)
+{
+    size_t n = w->n, d = w->d, k = w->k;
+    memset(w->sums, 0, k * d * sizeof(double));
+    memset(w->cnt, 0, k * sizeof(double));
+    for (size_t i = 0; i < n; i++) {
+        size_t j = (size_t)labels[i];
+        const float *x = w->X + i * d;
+        double *s = w->sums + j * d;
+        for (size_t t = 0; t < d; t++)
+            s[t] += x[t];
+        w->cnt[j] += 1.0;
+    }
+    for (size_t j = 0; j < k; j++) {
+        if (w->cnt[j] > 0.0)
+            continue;
+        size_t far = 0;
+        float fd = -1.0f;
+        for (size_t i = 0; i < n; i++)
+            if (w->mind[i] > fd) {
+                fd = w->mind[i];
+                far = i;
+            }
+        w->mind[far] = -1.0f; /* not chosen twice */
+        size_t old = (size_t)labels[far];
+        const float *x = w->X + far * d;
+        if (w->cnt[old] > 1.0) {
+            for (size_t t = 0; t < d; t++)
+                w->sums[old * d + t] -= x[t];
+            w->cnt[old] -= 1.0;
+        }
+        for (size_t t = 0; t < d; t++)
+            w->sums[j * d + t] = x[t];
+        w->cnt[j] = 1.0;
+    }
+    double shift = 0;
+    for (size_t j = 0; j < k; j++) {
+        float *c = C + j * d;
+        for (size_t t = 0; t < d; t++) {
+            float v = (float)(w->sums[j * d + t] / w->cnt[j]);
+            double dv = (double)v - c[t];
+            shift += dv * dv;
+            c[t] = v;
+        }
+    }
+    return shift;
+}
+
+static double exact_inertia(const km_work *w, const float *C, const int32_t *labels)
+{
+    double s = 0;
+    for (size_t i = 0; i < w->n; i++) {
+        const float *x = w->X + i * w->d, *c = C + (size_t)labels[i] * w->d;
+        for (size_t t = 0; t < w->d; t++) {
+            double dv = (double)x[t] - c[t];
+            s += dv * dv;
+        }
+    }
+    return s;
+}
+
+/* Mean over dimensions of the per-dimension variance, scikit-learn's scale for tol. */
+static double mean_variance(const float *X, size_t n, size_t d)
+{
+    double tot = 0;
+    for (size_t t = 0; t < d; t++) {
+        double mu = 0, ss = 0;
+        for (size_t i = 0; i < n; i++)
+            mu += X[i * d + t];
+        mu /= (double)n;
+        for (size_t i = 0; i < n; i++) {
+            double v = X[i * d + t] - mu;
+            ss += v * v;
+        }
+        tot += ss / (double)n;
+    }
+    return tot / (double)d;
+}
+
+void av__kmeans_result_free(av_kmeans_result *res)
+{
+    av__aligned_free(res->centroids);
+    free(res->labels);
+    res->centroids = NULL;
+    res->labels = NULL;
+}
+
+int av__kmeans(const float *X, size_t n, size_t d, const av_fit_options *o, av_kmeans_result *res)
+{
+    size_t k = o->n_clusters;
+    memset(res, 0, sizeof *res);
+    if (k == 0 || n < k)
+        return av__fail(AV_EEMPTY, "%zu rows cannot make %zu clusters", n, k);
+    size_t trials = 2 + (size_t)log((double)k);
+    size_t gcols = k > trials ? k : trials;
+    km_work w = {X, n, d, k, NULL, NULL, NULL, NULL, NULL, NULL, use_blas()};
+    w.xsq = malloc(n * sizeof(float));
+    w.G = malloc((size_t)AV_KM_BLOCK * gcols * sizeof(float));
+    w.csq = malloc(k * sizeof(float));
+    w.sums = malloc(k * d * sizeof(double));
+    w.cnt = malloc(k * sizeof(double));
+    w.mind = malloc(n * sizeof(float));
+    float *C = av__aligned_alloc(k * d * sizeof(float));
+    int32_t *labels = malloc(n * sizeof(int32_t));
+    int32_t *prev = malloc(n * sizeof(int32_t));
+    res->centroids = av__aligned_alloc(k * d * sizeof(float));
+    res->labels = malloc(n * sizeof(int32_t));
+    int rc = AV_OK;
+    if (!w.xsq || !w.G || !w.csq || !w.sums || !w.cnt || !w.mind || !C || !labels || !prev ||
+        !res->centroids || !res->labels) {
+        rc = av__fail(AV_ENOMEM, "k-means buffers for n=%zu, k=%zu, d=%zu", n, k, d);
+        goto done;
+    }
+    row_sqnorms(X, n, d, w.xsq);
+    double tol = mean_variance(X, n, d) * (double)o->tol;
+    av_rng g;
+    av__rng_seed(&g, o->seed);
+    res->inertia = INFINITY;
+    uint32_t n_init = o->n_init ? o->n_init : 1;
+    for (uint32_t run = 0; run < n_init; run++) {
+        if ((rc = kmeanspp(&w, &g, C)) != AV_OK)
+            goto done;
+        assign(&w, C, labels);
+        uint32_t it = 0;
+        for (; it < o->max_iter; it++) {
+            memcpy(prev, labels, n * sizeof(int32_t));
+            double shift = update_centres(&w, labels, C);
+            assign(&w, C, labels);
+            if (o->progress && o->verbose)
+                o->progress(o->progress_user, run, n_init, it + 1, exact_inertia(&w, C, labels));
+            if (memcmp(prev, labels, n * sizeof(int32_t)) == 0 || shift <= tol) {
+                it++;
+                break;
+            }
+        }
+        double inertia = exact_inertia(&w, C, labels);
+        if (inertia < res->inertia) {
+            res->inertia = inertia;
+            res->n_iter = it;
+            memcpy(res->centroids, C, k * d * sizeof(float));
+            memcpy(res->labels, labels, n * sizeof(int32_t));
+        }
+    }
+done:
+    free(w.xsq), free(w.G), free(w.csq), free(w.sums), free(w.cnt), free(w.mind);
+    av__aligned_free(C);
+    free(labels), free(prev);
+    if (rc != AV_OK)
+        av__kmeans_result_free(res);
+    return rc;
+}
