@@ -23,10 +23,10 @@ extern "C" {
 #endif
 
 #define AV_VERSION_MAJOR 1
-#define AV_VERSION_MINOR 0
+#define AV_VERSION_MINOR 1
 #define AV_VERSION_PATCH 0
 #define AV_VERSION_NUMBER (AV_VERSION_MAJOR * 10000 + AV_VERSION_MINOR * 100 + AV_VERSION_PATCH)
-#define AV_VERSION_STRING "1.0.0"
+#define AV_VERSION_STRING "1.1.0"
 
 #if defined(_WIN32) && defined(AV_BUILDING_DLL)
 #define AV_API __declspec(dllexport)
@@ -421,11 +421,14 @@ typedef struct av_route_options {
     const char *embedder_id;    /* if set and the router records one, they must be equal */
     uint64_t explore_seed;      /* with AV_ROUTE_EXPLORE: the draw is a function of this seed */
     uint32_t normalisation;     /* AV_NORMALISE_*; default AV_NORMALISE_ROUTER */
+    /* --- appended in 1.1 --- */
+    double safety;              /* safe deviation (av_estimator_options.safety); negative
+                                   (default -1) = the router's */
 } av_route_options;
 
 #define AV_ROUTE_OPTIONS_INIT                                                                     \
     { (uint32_t)sizeof(av_route_options), 0.5f, 0u, AV_WEIGHTING_ROUTER, 0.0f, -1.0, 0u, 0.0, 0.0, \
-      -1.0, NULL, 0u, NULL, 0u, AV_NORMALISE_ROUTER }
+      -1.0, NULL, 0u, NULL, 0u, AV_NORMALISE_ROUTER, -1.0 }
 AV_API void av_route_options_init_sized(av_route_options *opts, size_t size);
 #define av_route_options_init(opts) av_route_options_init_sized((opts), sizeof *(opts))
 
@@ -457,12 +460,21 @@ typedef struct av_route_result {
     size_t n_clusters;        /* out: clusters used (may exceed clusters_cap) */
     float best_similarity;    /* out: cosine similarity to the nearest centroid */
     double support;           /* out: outcomes of the chosen model in the clusters used */
-    uint32_t guarded;         /* out: 1 when the guard replaced the rule's choice */
+    uint32_t guarded;         /* out: 1 when the guard or the safety rule replaced the rule's
+                                 choice by the baseline */
+    /* --- appended in 1.1 --- */
+    double *expected_score_se; /* per model (models_cap): standard error of expected_score */
+    int32_t baseline;         /* out: the best single model for this alpha (the safety rule's
+                                 baseline), -1 when none is allowed */
+    uint32_t deviated;        /* out: 1 when the decision is not the baseline */
+    double gain;              /* out: the rule's choice's estimated utility gain over the baseline
+                                 (globally normalised units; 0 when they are the same model) */
+    double gain_lcb;          /* out: gain minus safety standard errors of it */
 } av_route_result;
 
 #define AV_ROUTE_RESULT_INIT                                                                    \
     { (uint32_t)sizeof(av_route_result), -1, 0u, 0u, NULL, NULL, 0u, 0u, NULL, NULL, NULL, 0u, \
-      NULL, NULL, NULL, NULL, 0u, 0u, 0.0f, 0.0, 0u }
+      NULL, NULL, NULL, NULL, 0u, 0u, 0.0f, 0.0, 0u, NULL, -1, 0u, 0.0, 0.0 }
 AV_API void av_route_result_init_sized(av_route_result *res, size_t size);
 #define av_route_result_init(res) av_route_result_init_sized((res), sizeof *(res))
 
@@ -484,11 +496,19 @@ typedef struct av_estimator_options {
                              by guard_margin (in the globally normalised utility); default 0 */
     double guard_margin;  /* default 0 */
     uint32_t normalisation; /* AV_NORMALISE_CLUSTER (default, the paper) or AV_NORMALISE_GLOBAL */
+    /* --- appended in 1.1 --- */
+    double safety;        /* safe deviation from the best single model, in standard errors
+                             (>= 0, +inf allowed): for each alpha the baseline is the model with
+                             the best utility over all training outcomes; a query is routed
+                             elsewhere only when the rule's choice's estimated utility gain over
+                             the baseline, minus `safety` standard errors of that gain, is above
+                             guard_margin. 0 (default) = the rule alone (the paper's); +inf = always
+                             the baseline. docs/EVALUATION.md, "Safe routing". */
 } av_estimator_options;
 
 #define AV_ESTIMATOR_OPTIONS_INIT \
     { (uint32_t)sizeof(av_estimator_options), 0.0, AV_WEIGHTING_HARD, 0.05f, 0u, 0.0, \
-      AV_NORMALISE_CLUSTER }
+      AV_NORMALISE_CLUSTER, 0.0 }
 AV_API void av_estimator_options_init_sized(av_estimator_options *opts, size_t size);
 #define av_estimator_options_init(opts) av_estimator_options_init_sized((opts), sizeof *(opts))
 /* Set the defaults (republishes the table; not thread-safe against concurrent routing: call before
@@ -572,11 +592,24 @@ typedef struct av_tune_options {
                                      options' value. The folds fit the largest once per k and
                                      score smaller ensembles on its first members. */
     size_t n_members;
+    /* --- appended in 1.1 --- */
+    const double *safety;         /* safe-deviation levels (av_estimator_options.safety, >= 0);
+                                     NULL = 0 only */
+    size_t n_safety;
+    uint32_t objective;           /* AV_TUNE_AUC (default), AV_TUNE_ACCURACY (held-out score at
+                                     alpha 1), AV_TUNE_COSTSAVE (cost saved at target_fraction of
+                                     the best single model's held-out score) */
+    double target_fraction;       /* AV_TUNE_COSTSAVE's target; 0 = 1.0 */
 } av_tune_options;
+
+/* Tuning objectives (av_tune_options.objective). */
+#define AV_TUNE_AUC 0u
+#define AV_TUNE_ACCURACY 1u
+#define AV_TUNE_COSTSAVE 2u
 
 #define AV_TUNE_OPTIONS_INIT \
     { (uint32_t)sizeof(av_tune_options), NULL, 0u, NULL, 0u, NULL, 0u, NULL, 0u, 5u, 21u, 2u, 0u, \
-      0.0, 0.0, 0u, NULL, 0u }
+      0.0, 0.0, 0u, NULL, 0u, NULL, 0u, AV_TUNE_AUC, 0.0 }
 AV_API void av_tune_options_init_sized(av_tune_options *opts, size_t size);
 #define av_tune_options_init(opts) av_tune_options_init_sized((opts), sizeof *(opts))
 /* The candidate lists `avengers train --tune` uses (k 60, 120, 200, 300; members 1, 4; top_p 2,

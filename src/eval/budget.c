@@ -57,8 +57,8 @@ static int sweep(const av_router *r, const av_table *t, const float *alphas, siz
         }
         total += weight;
         for (size_t a = 0; a < na; a++) {
-            uint32_t guarded;
-            size_t w = (size_t)av__rule_decide(&q, &st, (double)alphas[a], acc, &guarded);
+            av_verdict vd = {0};
+            size_t w = (size_t)av__rule_decide(&q, &st, (double)alphas[a], acc, &vd);
             double sv, cv;
             if (E) {
                 /* the replay's columns are the router's first m models */

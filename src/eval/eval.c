@@ -251,8 +251,8 @@ static int run(av_eval_result **out, const av_router *r, const av_replay *replay
         /* the query once, then every alpha through the rule (as av_route decides it) */
         av__rule_prepare(tab, &st, r->ix.members, idx, sims, NULL, scratch, &q);
         for (size_t a = 0; a < na; a++) {
-            uint32_t guarded;
-            int32_t w = av__rule_decide(&q, &st, res->alphas[a], acc, &guarded);
+            av_verdict vd = {0};
+            int32_t w = av__rule_decide(&q, &st, res->alphas[a], acc, &vd);
             res->a_count[a * m + (size_t)w]++;
             if (isnan(s[w])) {
                 res->a_miss[a]++;

@@ -296,7 +296,7 @@ static int build_meta(const av_router *r, sec_buf *s)
 
 static int build_settings(const av_router *r, sec_buf *s)
 {
-    size_t n = av__settings_bytes();
+    size_t n = av__settings_bytes(&r->est);
     if (!(s->raw = malloc(n)))
         return av__fail(AV_ENOMEM, "settings section");
     av__settings_write(&r->est, s->raw);

@@ -43,7 +43,7 @@ int av__router_settings(const av_router *r, const av_route_options *o, av_settin
 #define AV_ROUTE_STACK_ROWS 2048u
 
 /* The decision and its explanation into the caller's result (arrays up to their capacities). */
-static void explain(const av_prepared *q, const double *acc, int32_t best, uint32_t guarded,
+static void explain(const av_prepared *q, const double *acc, int32_t best, const av_verdict *vd,
                     av_route_result *res)
 {
     size_t m = q->m, ns = q->ns;
@@ -56,7 +56,11 @@ static void explain(const av_prepared *q, const double *acc, int32_t best, uint3
     res->model = best;
     res->n_models = m;
     res->n_feasible = q->n_feasible;
-    res->guarded = guarded;
+    res->guarded = vd->guarded;
+    res->baseline = vd->baseline;
+    res->deviated = best >= 0 && vd->baseline >= 0 && best != vd->baseline;
+    res->gain = vd->gain;
+    res->gain_lcb = vd->gain_lcb;
     res->best_similarity = q->best_sim;
     res->support = chosen_support;
     res->n_clusters = ns;
@@ -64,7 +68,7 @@ static void explain(const av_prepared *q, const double *acc, int32_t best, uint3
     if (res->ranked || res->ranked_scores) {
         int32_t order[AV_MAX_MODELS];
         size_t n;
-        av__rule_rank(q, acc, best, guarded, order, &n);
+        av__rule_rank(q, acc, best, vd->guarded, order, &n);
         size_t nw = n < res->ranked_cap ? n : res->ranked_cap;
         for (size_t i = 0; i < nw; i++) {
             if (res->ranked)
@@ -82,6 +86,8 @@ static void explain(const av_prepared *q, const double *acc, int32_t best, uint3
             res->expected_score[i] = q->ep[i];
         if (res->expected_cost)
             res->expected_cost[i] = q->eq[i];
+        if (res->expected_score_se)
+            res->expected_score_se[i] = q->se[i];
     }
     size_t cw = ns < res->clusters_cap ? ns : res->clusters_cap;
     for (size_t c = 0; c < cw; c++) {
@@ -140,10 +146,10 @@ int32_t av__route_one(const av_router *r, const av_table *t, const av_settings *
     av_prepared q;
     av__rule_prepare(t, st, r->ix.members, idx, sims, NULL, rows, &q);
     double acc[AV_MAX_MODELS];
-    uint32_t guarded;
-    int32_t best = av__rule_decide(&q, st, alpha, acc, &guarded);
+    av_verdict vd = {.explain = res != NULL};
+    int32_t best = av__rule_decide(&q, st, alpha, acc, &vd);
     if (res)
-        explain(&q, acc, best, guarded, res);
+        explain(&q, acc, best, &vd, res);
     if (rows != stack_rows)
         free(rows);
     if (best < 0)

@@ -313,12 +313,7 @@ int av__router_clone(av_router **out, const av_router *r, uint32_t type, const f
         memcpy(n->st.count, r->st.count, km * sizeof(double));
         memcpy(n->st.sum_score, r->st.sum_score, km * sizeof(double));
         memcpy(n->st.sum_cost, r->st.sum_cost, km * sizeof(double));
-        n->est.kappa = r->est.kappa; /* the settings; not the retired arrays */
-        n->est.weighting = r->est.weighting;
-        n->est.temperature = r->est.temperature;
-        n->est.guard = r->est.guard;
-        n->est.guard_margin = r->est.guard_margin;
-        n->est.normalisation = r->est.normalisation;
+        n->est = r->est; /* the settings */
     }
     pthread_mutex_unlock(&w->lock);
     if (rc == AV_OK)

@@ -33,6 +33,7 @@ void av__settings_default(const av_estimator_state *e, uint32_t p, av_settings *
     s->norm = e->normalisation ? e->normalisation : AV_NORMALISE_CLUSTER;
     s->guard = e->guard;
     s->guard_margin = e->guard_margin;
+    s->safety = e->safety;
 }
 
 int av__settings_resolve(const av_estimator_state *e, uint32_t p, size_t k, size_t members,
@@ -76,6 +77,10 @@ int av__settings_resolve(const av_estimator_state *e, uint32_t p, size_t k, size
         s->guard_margin = o->guard_margin;
     if (!isfinite(s->guard_margin))
         return av__fail(AV_EINVAL, "guard_margin=%g", s->guard_margin);
+    if (isnan(o->safety))
+        return av__fail(AV_EINVAL, "safety is NaN (>= 0, +inf allowed; negative = the router's)");
+    if (o->safety >= 0.0)
+        s->safety = o->safety;
     if (((o->flags & AV_ROUTE_MAX_COST) && isnan(o->max_expected_cost)) ||
         ((o->flags & AV_ROUTE_MIN_SCORE) && isnan(o->min_expected_score)))
         return av__fail(AV_EINVAL, "a cost or score limit is NaN");
@@ -91,6 +96,7 @@ int av__settings_resolve(const av_estimator_state *e, uint32_t p, size_t k, size
 bool av__settings_paper(const av_settings *s)
 {
     return s->weighting == AV_WEIGHTING_HARD && s->norm == AV_NORMALISE_CLUSTER && !s->guard &&
+           !(s->safety > 0.0) &&
            s->kappa == s->table_kappa && !(s->flags & (AV_ROUTE_EXPLORE | AV_ROUTE_MAX_COST |
                                                     AV_ROUTE_MIN_SCORE)) &&
            !s->mask;
@@ -204,6 +210,23 @@ static double beta_draw(av_rng *g, double a, double b)
 }
 
 /* ---------------------------------------------------------------------------------------------
+ * Uncertainty of a cluster's mean score
+ * ------------------------------------------------------------------------------------------- */
+/* The variance of a cell's mean score (count c, score sum s): that of the Beta(1 + s, 1 + c - s)
+   posterior of a success rate, the sum clipped into [0, c]. Exact for 0/1 scores; for graded
+   scores in [0, 1] an upper bound (a [0, 1] variable of mean p varies at most p (1 - p)). A cell
+   without outcomes has the uniform prior's 1/12: its estimate (the global mean) counts as
+   unknown. Clusters of one member hold disjoint queries, so their errors are independent and
+   their variances add; members may hold the same queries, so their standard errors add
+   (the bound for perfectly correlated errors). */
+static double score_var(double c, double s)
+{
+    double a = AV_BETA_PRIOR + fmin(fmax(s, 0.0), c), b = AV_BETA_PRIOR + c - fmin(fmax(s, 0.0), c);
+    double n = a + b;
+    return a * b / (n * n * (n + 1.0));
+}
+
+/* ---------------------------------------------------------------------------------------------
  * A query prepared once, decided for any alpha
  * ------------------------------------------------------------------------------------------- */
 void av__rule_prepare(const av_table *t, const av_settings *s, size_t members,
@@ -242,7 +265,10 @@ void av__rule_prepare(const av_table *t, const av_settings *s, size_t members,
     av_rng rng;
     av__rng_seed(&rng, s->explore_seed ^ AV_EXPLORE_MIX);
     double row[AV_ROW_WORDS * AV_MAX_MODELS], p[AV_MAX_MODELS], pe[AV_MAX_MODELS],
-        qe[AV_MAX_MODELS];
+        qe[AV_MAX_MODELS], mvar[AV_MAX_MODELS] = {0};
+    double wtot = softmax ? 1.0 : (double)ns;
+    for (size_t i = 0; i < m; i++)
+        q->se[i] = 0.0;
     for (size_t c = 0; c < ns; c++) {
         double *nr = rows + c * 2 * m;
         av__table_read(t, idx[c], 0, AV_ROW_WORDS * m, row);
@@ -253,7 +279,14 @@ void av__rule_prepare(const av_table *t, const av_settings *s, size_t members,
             q->support[c] = fmax(q->support[c], raw[3 * i]);
             q->ep[i] += q->w[c] * pe[i];
             q->eq[i] += q->w[c] * qe[i];
+            double wc = q->w[c] / wtot;
+            mvar[i] += wc * wc * score_var(raw[3 * i], raw[3 * i + 1]);
         }
+        if ((c + 1) % s->p == 0) /* a member's last cluster (see score_var on the sum) */
+            for (size_t i = 0; i < m; i++) {
+                q->se[i] += sqrt(mvar[i]);
+                mvar[i] = 0.0;
+            }
         if (!recompute) {
             memcpy(nr, row, 2 * m * sizeof *nr);
             continue;
@@ -272,7 +305,6 @@ void av__rule_prepare(const av_table *t, const av_settings *s, size_t members,
             av__normalise_means(pp, qe, m, nr);
     }
     /* expected values are the weighted means over the clusters used */
-    double wtot = softmax ? 1.0 : (double)ns;
     q->n_feasible = 0;
     for (size_t i = 0; i < m; i++) {
         q->ep[i] /= wtot;
@@ -288,7 +320,7 @@ void av__rule_prepare(const av_table *t, const av_settings *s, size_t members,
 }
 
 int32_t av__rule_decide(const av_prepared *q, const av_settings *s, double alpha, double *acc,
-                        uint32_t *guarded)
+                        av_verdict *v)
 {
     size_t m = q->m;
     for (size_t i = 0; i < m; i++)
@@ -296,25 +328,40 @@ int32_t av__rule_decide(const av_prepared *q, const av_settings *s, double alpha
     for (size_t c = 0; c < q->ns; c++)
         av__rule_add(q->rows + c * 2 * m, q->w[c], alpha, m, acc);
     int32_t best = q->n_feasible ? av__argmax_tie(q->t, acc, q->allowed) : -1;
-    *guarded = 0;
-    if (best < 0 || !s->guard)
+    v->guarded = 0;
+    v->baseline = -1;
+    v->gain = v->gain_lcb = 0.0;
+    bool judge = s->guard || s->safety > 0.0;
+    if (best < 0 || (!judge && !v->explain))
         return best;
-    /* The best single model among the allowed ones, by the paper's rule over the global means;
-       the rule's choice must beat it on this query's estimates, in the same globally normalised
-       utility, by the margin. */
+    /* The baseline: the best single model among the allowed ones, by the paper's rule over the
+       global means. The rule's choice must beat it on this query's estimates, in the same
+       globally normalised utility, by the margin plus `safety` standard errors of the gain (the
+       cost estimates count as known; the two models' score errors as independent or positively
+       correlated, as outcomes of the same queries are, so their variances add). */
     double beta = 1.0 - alpha, gn[2 * AV_MAX_MODELS], gu[AV_MAX_MODELS] = {0};
     av__normalise_means(q->gp, q->gq, m, gn);
     for (size_t i = 0; i < m; i++)
         gu[i] = alpha * gn[2 * i] + beta * gn[2 * i + 1];
     int32_t g = av__argmax_tie(q->t, gu, q->allowed);
+    v->baseline = g;
+    if (g == best)
+        return best;
     double pmin, pmax, qmin, qmax;
     av__minmax(q->gp, m, &pmin, &pmax);
     av__minmax(q->gq, m, &qmin, &qmax);
     double pr = pmax > pmin ? pmax - pmin : 1.0, qr = qmax > qmin ? qmax - qmin : 1.0;
     double ub = alpha * (q->ep[best] - pmin) / pr + beta * (1.0 - (q->eq[best] - qmin) / qr);
     double ug = alpha * (q->ep[g] - pmin) / pr + beta * (1.0 - (q->eq[g] - qmin) / qr);
-    if (g != best && !(ub > ug + s->guard_margin)) {
-        *guarded = 1;
+    double se = alpha / pr * sqrt(q->se[best] * q->se[best] + q->se[g] * q->se[g]);
+    v->gain = ub - ug;
+    double margin = s->guard ? s->guard_margin : 0.0;
+    /* safety 0 adds nothing (so the guard alone decides as it always has); +inf always keeps the
+       baseline */
+    bool safe = s->safety > 0.0;
+    v->gain_lcb = safe ? v->gain - s->safety * se : v->gain;
+    if (judge && !(safe ? ub > ug + margin + s->safety * se : ub > ug + margin)) {
+        v->guarded = 1;
         return g;
     }
     return best;

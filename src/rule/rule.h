@@ -19,6 +19,7 @@ typedef struct av_estimator_state {
     uint32_t guard;         /* 1: the no-worse-than-best-single guard is on */
     double guard_margin;    /* in normalised utility units */
     uint32_t normalisation; /* AV_NORMALISE_CLUSTER (the paper) or AV_NORMALISE_GLOBAL */
+    double safety;          /* safe deviation, in standard errors; 0 = off (the paper) */
 } av_estimator_state;
 
 /* The settings of one decision: the router's defaults, overridden per request. */
@@ -31,6 +32,7 @@ typedef struct av_settings {
     uint32_t norm;        /* AV_NORMALISE_CLUSTER or _GLOBAL */
     uint32_t guard;       /* the no-worse-than-best-single guard */
     double guard_margin;
+    double safety;        /* safe deviation from the baseline, in standard errors (0 = off) */
     uint32_t flags;       /* AV_ROUTE_* */
     double max_cost, min_score;
     const uint8_t *mask;
@@ -71,6 +73,7 @@ typedef struct av_prepared {
     double w[AV_MAX_TOP_P];        /* routing weights */
     double support[AV_MAX_TOP_P];  /* largest outcome count of any model in each cluster */
     double ep[AV_MAX_MODELS], eq[AV_MAX_MODELS]; /* expected score and cost of each model */
+    double se[AV_MAX_MODELS];      /* standard error of ep (av__rule_prepare) */
     double gp[AV_MAX_MODELS], gq[AV_MAX_MODELS]; /* global means */
     uint8_t allowed[AV_MAX_MODELS];
     size_t n_feasible;
@@ -86,10 +89,20 @@ typedef struct av_prepared {
 AV_HIDDEN void av__rule_prepare(const av_table *t, const av_settings *s, size_t members,
                                 const uint32_t *idx, const float *sims, const double *cached,
                                 double *rows, av_prepared *q);
+/* How a decision relates to the best single model at its alpha (the baseline). `explain` is the
+   caller's: 1 asks for the baseline and the gain even when neither the guard nor the safety rule
+   is on (they cost a pass over the models per decision). */
+typedef struct av_verdict {
+    uint32_t explain;
+    uint32_t guarded;  /* the guard or the safety rule replaced the rule's choice by the baseline */
+    int32_t baseline;  /* -1 when no model is allowed */
+    double gain;       /* the rule's choice's estimated utility gain over the baseline */
+    double gain_lcb;   /* gain - safety * its standard error */
+} av_verdict;
 /* The decision at alpha: the model (or -1 when none is feasible); acc (m) receives the routing
-   scores, *guarded whether the guard replaced the rule's choice. */
+   scores, v how the decision relates to the baseline. */
 AV_HIDDEN int32_t av__rule_decide(const av_prepared *q, const av_settings *s, double alpha,
-                                  double *acc, uint32_t *guarded);
+                                  double *acc, av_verdict *v);
 /* Feasible models best first (the guard's choice leads when it replaced the rule's). */
 AV_HIDDEN void av__rule_rank(const av_prepared *q, const double *acc, int32_t chosen,
                              uint32_t guarded, int32_t *out, size_t *n_out);
@@ -103,7 +116,7 @@ AV_HIDDEN void av__settings_current(const av_estimator_state *e, av_estimator_op
 AV_HIDDEN bool av__settings_stored(const av_estimator_state *e);
 /* The settings section: its size, its bytes, and reading one (AV_EFORMAT; AV_EVERSION for a
    setting that changes decisions and is unknown to this version). */
-AV_HIDDEN size_t av__settings_bytes(void);
+AV_HIDDEN size_t av__settings_bytes(const av_estimator_state *e);
 AV_HIDDEN void av__settings_write(const av_estimator_state *e, unsigned char *out);
 AV_HIDDEN int av__settings_read(av_estimator_state *e, const unsigned char *p, size_t n);
 /* 0.x kept the settings (and derived values) as metadata: the index of such a key (0..5 the

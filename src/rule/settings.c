@@ -17,9 +17,12 @@ enum {
     SET_TEMPERATURE = 3,  /* f64 holding the float */
     SET_GUARD = 4,        /* u64: 0 or 1 */
     SET_GUARD_MARGIN = 5, /* f64 */
-    SET_NORMALISATION = 6 /* u64: AV_NORMALISE_CLUSTER or _GLOBAL */
+    SET_NORMALISATION = 6, /* u64: AV_NORMALISE_CLUSTER or _GLOBAL */
+    SET_SAFETY = 7         /* f64, written only when not 0 (1.1; older readers refuse it) */
 };
-#define SET_LAST SET_NORMALISATION
+#define SET_LAST SET_SAFETY
+/* Records every file with a settings section has (1.0's six); later ones only when set. */
+#define SET_ALWAYS SET_NORMALISATION
 
 /* The metadata keys of 0.x files, read as settings (the first six) or dropped (derived). */
 static const char *const legacy_keys[] = {"kappa", "weighting", "temperature", "guard",
@@ -43,6 +46,9 @@ int av__settings_check(const av_estimator_options *o)
     if (o->normalisation != AV_NORMALISE_CLUSTER && o->normalisation != AV_NORMALISE_GLOBAL)
         return av__fail(AV_EINVAL, "normalisation=%u (cluster=%u or global=%u)", o->normalisation,
                         AV_NORMALISE_CLUSTER, AV_NORMALISE_GLOBAL);
+    if (!(o->safety >= 0.0))
+        return av__fail(AV_EINVAL, "safety=%g must be >= 0 (standard errors; +inf allowed)",
+                        o->safety);
     return AV_OK;
 }
 
@@ -56,6 +62,7 @@ void av__settings_apply(av_estimator_state *e, const av_estimator_options *o)
     e->guard = o->guard;
     e->guard_margin = o->guard_margin + 0.0;
     e->normalisation = o->normalisation;
+    e->safety = o->safety + 0.0;
 }
 
 void av__settings_current(const av_estimator_state *e, av_estimator_options *o)
@@ -67,6 +74,7 @@ void av__settings_current(const av_estimator_state *e, av_estimator_options *o)
     o->guard = e->guard;
     o->guard_margin = e->guard_margin;
     o->normalisation = e->normalisation ? e->normalisation : AV_NORMALISE_CLUSTER;
+    o->safety = e->safety;
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -79,12 +87,22 @@ bool av__settings_stored(const av_estimator_state *e)
     av_estimator_options_init(&paper);
     return o.kappa != paper.kappa || o.weighting != paper.weighting ||
            o.temperature != paper.temperature || o.guard != paper.guard ||
-           o.guard_margin != paper.guard_margin || o.normalisation != paper.normalisation;
+           o.guard_margin != paper.guard_margin || o.normalisation != paper.normalisation ||
+           o.safety != paper.safety;
 }
 
-size_t av__settings_bytes(void)
+/* The records written: 1.0's six, then each later one only when it differs from 0, so that a
+   file which does not use a later setting stays readable by 1.0. */
+static size_t records(const av_estimator_options *o)
 {
-    return 4u + SET_LAST * AV_SETTING_RECORD;
+    return o->safety != 0.0 ? SET_SAFETY : SET_ALWAYS;
+}
+
+size_t av__settings_bytes(const av_estimator_state *e)
+{
+    av_estimator_options o;
+    av__settings_current(e, &o);
+    return 4u + records(&o) * AV_SETTING_RECORD;
 }
 
 void av__settings_write(const av_estimator_state *e, unsigned char *out)
@@ -93,9 +111,11 @@ void av__settings_write(const av_estimator_state *e, unsigned char *out)
     av__settings_current(e, &o);
     const uint64_t values[SET_LAST] = {av__f64_bits(o.kappa), o.weighting,
                                        av__f64_bits((double)o.temperature), o.guard,
-                                       av__f64_bits(o.guard_margin), o.normalisation};
-    av__put32(out, SET_LAST);
-    for (uint16_t id = 1; id <= SET_LAST; id++) {
+                                       av__f64_bits(o.guard_margin), o.normalisation,
+                                       av__f64_bits(o.safety)};
+    size_t n = records(&o);
+    av__put32(out, (uint32_t)n);
+    for (uint16_t id = 1; id <= n; id++) {
         unsigned char *rec = out + 4 + (size_t)(id - 1) * AV_SETTING_RECORD;
         av__put16(rec, id);
         av__put16(rec + 2, AV_SETTING_CRITICAL); /* every one of them changes decisions */
@@ -152,8 +172,11 @@ int av__settings_read(av_estimator_state *e, const unsigned char *p, size_t n)
         case SET_GUARD_MARGIN:
             o.guard_margin = av__bits_f64(v);
             break;
-        default:
+        case SET_NORMALISATION:
             o.normalisation = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+            break;
+        default:
+            o.safety = av__bits_f64(v);
             break;
         }
     }

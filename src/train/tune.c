@@ -4,11 +4,14 @@
    candidate size) is fitted on the other folds, and every (members, top_p, kappa, weighting,
    normalisation) candidate is scored on the held-out fold by the evaluator's criterion: the area
    under the accuracy-cost curve of an alpha sweep (av__step_auc, costs over the largest
-   single-model mean cost). The candidate with the best mean AUC among those not below the best
-   single model at the top of the sweep (alpha 1) on the held-out rows is fitted on all rows; when
-   none is, the best AUC overall is fitted with the guard on. Each held-out query is routed once
-   per fold and n_clusters; the candidates then differ only in arithmetic on the cluster rows,
-   which are precomputed per kappa. */
+   single-model mean cost), or by the held-out score at alpha 1, or by the cost saved at a target
+   score. A candidate competes only if it beats the best single model honestly: its held-out score
+   at the top of the sweep (alpha 1) minus the best single model's, paired by fold, is positive by
+   more than its standard error across the folds. The best competing candidate is fitted on all
+   rows; when none competes, routing is not shown to help on these data, and the best candidate
+   overall is fitted with safety +inf: it routes every query to the best single model for its
+   alpha. Each held-out query is routed once per fold and n_clusters and prepared once per
+   candidate structure; candidates differing only in the safety level share that preparation. */
 #include "train/train.h"
 
 #include <math.h>
@@ -21,6 +24,7 @@
 #define AV_TUNE_DEFAULT_N_INIT 2u
 #define AV_TUNE_MAX_ALPHAS 1001u
 #define AV_TUNE_MAX_CANDIDATES 4096u
+#define AV_TUNE_MAX_FOLDS 64u
 /* Normalisations compared: the paper's (index 0) and, if asked, the global one (index 1). */
 #define AV_TUNE_N_NORMS 2u
 
@@ -35,6 +39,9 @@ static const double GRID_KAPPA[] = {0, 4, 16};
 /* The paper's single clustering, or an ensemble of four (docs/EVALUATION.md: averaging the
    estimates of independent clusterings removes much of the noise of any one partition). */
 static const uint32_t GRID_M[] = {1, 4};
+/* Safe deviation: off (the rule), or one or two standard errors of the gain over the best single
+   model (docs/EVALUATION.md, "Safe routing"). */
+static const double GRID_SAFETY[] = {0, 1, 2};
 
 AV_API void av_tune_options_default_grid(av_tune_options *opts)
 {
@@ -57,6 +64,10 @@ AV_API void av_tune_options_default_grid(av_tune_options *opts)
         opts->members = GRID_M;
         opts->n_members = sizeof GRID_M / sizeof GRID_M[0];
     }
+    if (opts->struct_size >= offsetof(av_tune_options, n_safety) + sizeof(size_t)) {
+        opts->safety = GRID_SAFETY;
+        opts->n_safety = sizeof GRID_SAFETY / sizeof GRID_SAFETY[0];
+    }
 }
 
 typedef struct tune_cfg {
@@ -67,8 +78,8 @@ typedef struct tune_cfg {
     size_t kpi;
     uint32_t global; /* 1: AV_NORMALISE_GLOBAL */
     uint32_t members; /* ensemble size: the first `members` members of the fold routers */
-    double auc_sum;
-    double top_sum, top_n; /* held-out score sum and rows at the top of the sweep (alpha 1) */
+    double safety;    /* safe deviation level */
+    size_t group;     /* candidates of one group differ only in safety (consecutive) */
 } tune_cfg;
 
 typedef struct tune_ctx {
@@ -81,9 +92,12 @@ typedef struct tune_ctx {
     size_t n_cfg;
     uint32_t max_p;
     uint32_t max_members; /* the ensemble size the folds fit */
-    /* every single model's held-out score sum and rows (each fold counted once per k, which
-       leaves the means unchanged) */
-    double single_sum[AV_MAX_MODELS], single_n[AV_MAX_MODELS];
+    /* Per fold: every single model's held-out score sum, cost sum and rows (each fold counted
+       once per k, which leaves the means unchanged), and every candidate's sweep: per alpha the
+       held-out score sum, cost sum and rows. */
+    double *single; /* n_folds x m x 3 */
+    double *safe;   /* n_folds x n_alphas x 3: the safe policy (the baseline of every alpha) */
+    double *sweep;  /* n_cfg x n_folds x n_alphas x 3 */
 } tune_ctx;
 
 static int read_tune(const av_tune_options *in, av_tune_options *t)
@@ -98,9 +112,10 @@ static int read_tune(const av_tune_options *in, av_tune_options *t)
         t->n_alphas = AV_TUNE_DEFAULT_ALPHAS;
     if (t->n_init == 0)
         t->n_init = AV_TUNE_DEFAULT_N_INIT;
-    if (t->n_folds < 2 || t->n_alphas < 2 || t->n_alphas > AV_TUNE_MAX_ALPHAS)
-        return av__fail(AV_EINVAL, "n_folds=%u (>= 2), n_alphas=%u (2..%u)", t->n_folds,
-                        t->n_alphas, AV_TUNE_MAX_ALPHAS);
+    if (t->n_folds < 2 || t->n_folds > AV_TUNE_MAX_FOLDS || t->n_alphas < 2 ||
+        t->n_alphas > AV_TUNE_MAX_ALPHAS)
+        return av__fail(AV_EINVAL, "n_folds=%u (2..%u), n_alphas=%u (2..%u)", t->n_folds,
+                        AV_TUNE_MAX_FOLDS, t->n_alphas, AV_TUNE_MAX_ALPHAS);
     if ((t->n_n_clusters && !t->n_clusters) || (t->n_top_p && !t->top_p) ||
         (t->n_kappa && !t->kappa) || (t->n_temperatures && !t->temperatures) ||
         (t->n_members && !t->members))
@@ -125,19 +140,33 @@ static int read_tune(const av_tune_options *in, av_tune_options *t)
         return av__fail(AV_EINVAL, "global_normalisation=%u (0 or 1)", t->global_normalisation);
     if (t->guard > 1u || !isfinite(t->guard_margin))
         return av__fail(AV_EINVAL, "guard=%u, guard_margin=%g", t->guard, t->guard_margin);
+    if (t->n_safety && !t->safety)
+        return av__fail(AV_EINVAL, "n_safety is set but safety is NULL");
+    for (size_t i = 0; i < t->n_safety; i++)
+        if (!(t->safety[i] >= 0.0))
+            return av__fail(AV_EINVAL, "safety candidate %g (>= 0)", t->safety[i]);
+    if (t->objective > AV_TUNE_COSTSAVE)
+        return av__fail(AV_EINVAL, "objective=%u (AV_TUNE_AUC, AV_TUNE_ACCURACY or "
+                                   "AV_TUNE_COSTSAVE)", t->objective);
+    if (t->target_fraction == 0.0)
+        t->target_fraction = 1.0;
+    if (!(t->target_fraction > 0.0) || !isfinite(t->target_fraction))
+        return av__fail(AV_EINVAL, "target_fraction=%g (> 0)", t->target_fraction);
     return AV_OK;
 }
 
-/* Every combination, simplest first (so that equal AUCs keep the simpler candidate): by k, then
-   members, then top_p, then kappa, then hard before softmax, then the paper's normalisation before
-   the global one. Combinations with top_p > k or members * top_p > AV_MAX_TOP_P are skipped. */
+/* Every combination, simplest first (so that equal objectives keep the simpler candidate): by k,
+   then members, then top_p, then kappa, then hard before softmax, then the paper's normalisation
+   before the global one, then the safety levels in the given order. Combinations with top_p > k
+   or members * top_p > AV_MAX_TOP_P are skipped. */
 static int make_configs(tune_ctx *c)
 {
     const av_tune_options *t = &c->t;
     size_t nk = t->n_n_clusters ? t->n_n_clusters : 1, np = t->n_top_p ? t->n_top_p : 1;
     size_t nka = t->n_kappa ? t->n_kappa : 1, nw = 1 + t->n_temperatures;
     size_t nn = t->global_normalisation ? 2 : 1, nm = t->n_members ? t->n_members : 1;
-    size_t total = nk * nm * np * nka * nw * nn;
+    size_t ns = t->n_safety ? t->n_safety : 1;
+    size_t total = nk * nm * np * nka * nw * nn * ns;
     /* the rows a fold router is fitted on: all but the largest fold (fold of position i is
        i mod n_folds); candidates with more clusters are skipped, not fatal */
     size_t n_fit = c->v.n - (c->v.n + t->n_folds - 1) / t->n_folds, n_small = 0;
@@ -146,10 +175,13 @@ static int make_configs(tune_ctx *c)
     if (!(c->cfg = calloc(total, sizeof *c->cfg)))
         return av__fail(AV_ENOMEM, "tuning candidates");
     /* one index over the product, the last list varying fastest */
-    for (size_t e = 0; e < total; e++) {
+    for (size_t x = 0; x < total; x++) {
+        size_t si = x % ns, e = x / ns;
         size_t z = e % nn, w = e / nn % nw, d = e / (nn * nw) % nka, b = e / (nn * nw * nka) % np;
         size_t mi = e / (nn * nw * nka * np) % nm, a = e / (nn * nw * nka * np * nm);
         tune_cfg g = {0};
+        g.safety = t->n_safety ? t->safety[si] : 0.0;
+        g.group = e;
         g.members = t->n_members ? t->members[mi] : (c->fo->members ? c->fo->members : 1u);
         g.k = t->n_n_clusters ? t->n_clusters[a] : c->fo->n_clusters;
         g.p = t->n_top_p ? t->top_p[b] : c->fo->top_p;
@@ -264,12 +296,14 @@ static int eval_fold_k(tune_ctx *c, uint32_t fold, size_t ki, const av_router *r
     size_t nc = 0;
     for (size_t g = 0; g < c->n_cfg; g++)
         nc += c->cfg[g].ki == ki;
-    double *acc_s = calloc(nc * na * 3, sizeof(double));
+    bool any_safety = false;
+    for (size_t g = 0; g < c->n_cfg; g++)
+        any_safety |= c->cfg[g].ki == ki && c->cfg[g].safety > 0.0;
     size_t *cfg_of = malloc(nc * sizeof(size_t));
     float *all = malloc(k * sizeof(float));
     double *scratch = malloc(AV_RULE_ROWS(AV_MAX_TOP_P, m) * sizeof *scratch); /* the rule's */
-    if (!rows || !acc_s || !cfg_of || !all || !scratch) {
-        free(rows), free(acc_s), free(cfg_of), free(all), free(scratch);
+    if (!rows || !cfg_of || !all || !scratch) {
+        free(rows), free(cfg_of), free(all), free(scratch);
         return av__fail(AV_ENOMEM, "tuning scratch");
     }
     nc = 0;
@@ -280,8 +314,26 @@ static int eval_fold_k(tune_ctx *c, uint32_t fold, size_t ki, const av_router *r
         for (uint32_t g = 0; g < AV_TUNE_N_NORMS; g++)
             av__tune_rows(tab, c->t.n_kappa ? c->t.kappa[d] : 0.0, g == 1, k,
                           rows + (d * AV_TUNE_N_NORMS + g) * k * 2 * m);
-    /* single-model means on the fold: the cost scale of the AUC */
-    double ms_cost[AV_MAX_MODELS] = {0}, ms_n[AV_MAX_MODELS] = {0};
+    double *single = c->single + (size_t)fold * m * 3;
+    bool first_k = true; /* single models are counted on the first k's pass over the fold only */
+    for (size_t g = 0; g < c->n_cfg && first_k; g++)
+        first_k = c->cfg[g].ki >= ki;
+    /* the safe policy's model at every alpha: the rule's baseline (the best single model by the
+       fold router's global means), the same for every k of the fold */
+    int32_t baseline[AV_TUNE_MAX_ALPHAS];
+    if (first_k) {
+        double gn[2 * AV_MAX_MODELS], gp[AV_MAX_MODELS], gq[AV_MAX_MODELS], gu[AV_MAX_MODELS];
+        for (size_t i = 0; i < m; i++) {
+            gp[i] = av__table_gmean(tab, i, 0);
+            gq[i] = av__table_gmean(tab, i, 1);
+        }
+        av__normalise_means(gp, gq, m, gn);
+        for (size_t a = 0; a < na; a++) {
+            for (size_t i = 0; i < m; i++)
+                gu[i] = c->alphas[a] * gn[2 * i] + (1.0 - c->alphas[a]) * gn[2 * i + 1];
+            baseline[a] = av__argmax_tie(tab, gu, NULL);
+        }
+    }
     uint32_t idx[AV_MAX_MEMBERS][AV_MAX_TOP_P];
     double acc[AV_MAX_MODELS];
     av_prepared qr;
@@ -290,13 +342,21 @@ static int eval_fold_k(tune_ctx *c, uint32_t fold, size_t ki, const av_router *r
         if (c->fold[row] != fold)
             continue;
         const float *sc = c->v.scores + row * m, *co = c->v.costs + row * m;
-        for (size_t i = 0; i < m; i++)
+        for (size_t i = 0; i < m && first_k; i++)
             if (!isnan(sc[i]) && !isnan(co[i])) {
-                ms_cost[i] += (double)co[i];
-                ms_n[i] += 1.0;
-                c->single_sum[i] += (double)sc[i];
-                c->single_n[i] += 1.0;
+                single[3 * i] += (double)sc[i];
+                single[3 * i + 1] += (double)co[i];
+                single[3 * i + 2] += 1.0;
             }
+        for (size_t a = 0; a < na && first_k; a++) {
+            size_t g = (size_t)baseline[a];
+            if (isnan(sc[g]) || isnan(co[g]))
+                continue;
+            double *sf = c->safe + ((size_t)fold * na + a) * 3;
+            sf[0] += (double)sc[g];
+            sf[1] += (double)co[g];
+            sf[2] += 1.0;
+        }
         /* the rows are normalised: the similarities to every cluster, then each member's pmax
            nearest (as av__router_nearest selects them; most similar first, ties to the lower
            index) */
@@ -308,8 +368,10 @@ static int eval_fold_k(tune_ctx *c, uint32_t fold, size_t ki, const av_router *r
         }
         for (size_t e = 0; e < nc; e++) {
             /* the candidate's clusters: its p nearest in each of its members (the first members
-               of the fold router), decided at every alpha by the rule, as av_route_ex would */
+               of the fold router), decided at every alpha by the rule, as av_route_ex would;
+               prepared once per group (candidates that differ only in safety) */
             const tune_cfg *g = &c->cfg[cfg_of[e]];
+            bool prepared = e > 0 && c->cfg[cfg_of[e - 1]].group == g->group;
             uint32_t cidx[AV_MAX_TOP_P];
             float csim[AV_MAX_TOP_P];
             for (size_t b = 0; b < g->members; b++)
@@ -324,13 +386,19 @@ static int eval_fold_k(tune_ctx *c, uint32_t fold, size_t ki, const av_router *r
             st.kappa = c->t.n_kappa ? c->t.kappa[g->kpi] : 0.0;
             st.norm = g->global ? AV_NORMALISE_GLOBAL : AV_NORMALISE_CLUSTER;
             st.guard = 0;
-            av__rule_prepare(tab, &st, g->members, cidx, csim,
-                             rows + (g->kpi * AV_TUNE_N_NORMS + g->global) * k * 2 * m, scratch,
-                             &qr);
-            double *as = acc_s + e * na * 3;
+            st.safety = g->safety;
+            /* the safety rule needs the expected values and their errors: the full preparation
+               (whose rows equal the cache's) for every candidate of a k that has such levels */
+            if (!prepared)
+                av__rule_prepare(tab, &st, g->members, cidx, csim,
+                                 any_safety ? NULL
+                                            : rows + (g->kpi * AV_TUNE_N_NORMS + g->global) *
+                                                         k * 2 * m,
+                                 scratch, &qr);
+            double *as = c->sweep + (cfg_of[e] * c->t.n_folds + fold) * na * 3;
             for (size_t a = 0; a < na; a++) {
-                uint32_t guarded;
-                int32_t best = av__rule_decide(&qr, &st, c->alphas[a], acc, &guarded);
+                av_verdict vd = {0};
+                int32_t best = av__rule_decide(&qr, &st, c->alphas[a], acc, &vd);
                 if (isnan(sc[best]) || isnan(co[best]))
                     continue;
                 as[3 * a] += (double)sc[best];
@@ -339,24 +407,129 @@ static int eval_fold_k(tune_ctx *c, uint32_t fold, size_t ki, const av_router *r
             }
         }
     }
-    double max_cost = 0.0;
-    for (size_t i = 0; i < m; i++)
-        if (ms_n[i] > 0.0)
-            max_cost = fmax(max_cost, ms_cost[i] / ms_n[i]);
-    double xs[AV_TUNE_MAX_ALPHAS], ys[AV_TUNE_MAX_ALPHAS];
-    for (size_t e = 0; rc == AV_OK && e < nc; e++) {
-        const double *as = acc_s + e * na * 3;
-        for (size_t a = 0; a < na; a++) {
-            xs[a] = as[3 * a + 2] > 0.0 ? as[3 * a + 1] / as[3 * a + 2] : NAN;
-            ys[a] = as[3 * a + 2] > 0.0 ? as[3 * a] / as[3 * a + 2] : NAN;
-        }
-        double auc = av__step_auc(xs, ys, na, max_cost);
-        c->cfg[cfg_of[e]].auc_sum += isnan(auc) ? 0.0 : auc;
-        c->cfg[cfg_of[e]].top_sum += as[3 * (na - 1)];
-        c->cfg[cfg_of[e]].top_n += as[3 * (na - 1) + 2];
-    }
-    free(rows), free(acc_s), free(cfg_of), free(all), free(scratch);
+    free(rows), free(cfg_of), free(all), free(scratch);
     return rc;
+}
+
+static const char *const OBJECTIVE_NAME[] = {"auc", "accuracy", "costsave"};
+
+/* Routing counts as shown to help when the winner's objective exceeds the safe policy's, paired
+   by fold, by more than this many standard errors of the difference across the folds. */
+#define AV_TUNE_QUALIFY_SE 2.0
+/* A fold where no alpha reaches the cost-saving target counts as this saving. */
+#define AV_TUNE_UNREACHED_SAVE (-1.0)
+
+typedef struct tune_choice {
+    size_t best;     /* the winner */
+    bool fallback;   /* routing was not shown to help: the safe policy instead */
+    double objective, safe_objective, gain, gain_se, auc, top, single;
+} tune_choice;
+
+/* One fold's sweep (per alpha: score sum, cost sum, rows) as points, and its objective: the AUC
+   over max_cost, the score at alpha 1, or the cost saved at target_fraction of the best single
+   model's score sf (whose cost is cf). */
+static double fold_objective(const tune_ctx *c, const double *as, double max_cost, double sf,
+                             double cf, double *auc, double *top)
+{
+    size_t na = c->t.n_alphas;
+    double xs[AV_TUNE_MAX_ALPHAS], ys[AV_TUNE_MAX_ALPHAS];
+    for (size_t a = 0; a < na; a++) {
+        xs[a] = as[3 * a + 2] > 0.0 ? as[3 * a + 1] / as[3 * a + 2] : NAN;
+        ys[a] = as[3 * a + 2] > 0.0 ? as[3 * a] / as[3 * a + 2] : NAN;
+    }
+    double fa = av__step_auc(xs, ys, na, max_cost);
+    *auc = isnan(fa) ? 0.0 : fa;
+    *top = isnan(ys[na - 1]) ? 0.0 : ys[na - 1];
+    if (c->t.objective == AV_TUNE_AUC)
+        return *auc;
+    if (c->t.objective == AV_TUNE_ACCURACY)
+        return *top;
+    double cheapest = INFINITY;
+    for (size_t a = 0; a < na; a++)
+        if (ys[a] >= c->t.target_fraction * sf)
+            cheapest = fmin(cheapest, xs[a]);
+    return isfinite(cheapest) && cf > 0.0 ? 1.0 - cheapest / cf : AV_TUNE_UNREACHED_SAVE;
+}
+
+/* The winner: the best mean objective over the folds (ties: the simpler candidate, first in the
+   list) among the candidates whose held-out score at the top of the sweep (alpha 1) is not below
+   the best single model's (b: the best held-out mean score over all folds; ties: lower mean cost,
+   then lower index). Then the honest test: its objective minus the safe policy's, paired by fold,
+   must exceed AV_TUNE_QUALIFY_SE standard errors; otherwise (or when no candidate is eligible)
+   the safe policy is chosen. */
+static int choose(const tune_ctx *c, tune_choice *ch)
+{
+    size_t m = c->v.m, nf = c->t.n_folds, na = c->t.n_alphas;
+    double sum[AV_MAX_MODELS] = {0}, cost[AV_MAX_MODELS] = {0}, n[AV_MAX_MODELS] = {0};
+    for (size_t f = 0; f < nf; f++)
+        for (size_t i = 0; i < m; i++) {
+            const double *x = c->single + (f * m + i) * 3;
+            sum[i] += x[0], cost[i] += x[1], n[i] += x[2];
+        }
+    size_t b = SIZE_MAX;
+    for (size_t i = 0; i < m; i++) {
+        if (!(n[i] > 0.0))
+            continue;
+        double si = sum[i] / n[i], ci = cost[i] / n[i];
+        if (b == SIZE_MAX || si > sum[b] / n[b] || (si == sum[b] / n[b] && ci < cost[b] / n[b]))
+            b = i;
+    }
+    if (b == SIZE_MAX)
+        return av__fail(AV_EEMPTY, "no model has an outcome in the tuning folds");
+    memset(ch, 0, sizeof *ch);
+    ch->single = sum[b] / n[b];
+    /* per fold: the cost scale, the best single model's score and cost, the safe objective */
+    double max_cost[AV_TUNE_MAX_FOLDS], sf[AV_TUNE_MAX_FOLDS], cf[AV_TUNE_MAX_FOLDS];
+    double safe[AV_TUNE_MAX_FOLDS], unused_auc, unused_top;
+    for (size_t f = 0; f < nf; f++) {
+        max_cost[f] = 0.0;
+        for (size_t i = 0; i < m; i++) {
+            const double *x = c->single + (f * m + i) * 3;
+            if (x[2] > 0.0)
+                max_cost[f] = fmax(max_cost[f], x[1] / x[2]);
+        }
+        const double *sb = c->single + (f * m + b) * 3;
+        sf[f] = sb[2] > 0.0 ? sb[0] / sb[2] : 0.0;
+        cf[f] = sb[2] > 0.0 ? sb[1] / sb[2] : 0.0;
+        safe[f] = fold_objective(c, c->safe + f * na * 3, max_cost[f], sf[f], cf[f], &unused_auc,
+                                 &unused_top);
+        ch->safe_objective += safe[f] / (double)nf;
+    }
+    double best_obj = -INFINITY, d[AV_TUNE_MAX_FOLDS] = {0};
+    bool found = false;
+    for (size_t g = 0; g < c->n_cfg; g++) {
+        double obj = 0.0, auc = 0.0, top_gain = 0.0, top_sum = 0.0, top_n = 0.0;
+        double dg[AV_TUNE_MAX_FOLDS];
+        for (size_t f = 0; f < nf; f++) {
+            const double *as = c->sweep + (g * nf + f) * na * 3;
+            double fa, top;
+            double o = fold_objective(c, as, max_cost[f], sf[f], cf[f], &fa, &top);
+            dg[f] = o - safe[f];
+            obj += o / (double)nf;
+            auc += fa / (double)nf;
+            top_sum += as[3 * (na - 1)];
+            top_n += as[3 * (na - 1) + 2];
+            top_gain += (top - sf[f]) / (double)nf;
+        }
+        if (!(top_gain >= 0.0) || !(obj > best_obj))
+            continue;
+        found = true;
+        best_obj = obj;
+        memcpy(d, dg, nf * sizeof *d);
+        ch->best = g;
+        ch->objective = obj;
+        ch->auc = auc;
+        ch->top = top_n > 0.0 ? top_sum / top_n : 0.0;
+    }
+    double mean = 0.0, var = 0.0;
+    for (size_t f = 0; f < nf; f++)
+        mean += d[f] / (double)nf;
+    for (size_t f = 0; f < nf; f++)
+        var += (d[f] - mean) * (d[f] - mean) / (double)(nf - 1);
+    ch->gain = mean;
+    ch->gain_se = sqrt(var / (double)nf);
+    ch->fallback = !found || !(mean > 0.0) || !(mean > AV_TUNE_QUALIFY_SE * ch->gain_se);
+    return AV_OK;
 }
 
 static int set_meta_f(av_router *r, const char *key, const char *fmt, double v)
@@ -381,6 +554,12 @@ int av__builder_fit_tuned(av_builder *b, const av_fit_options *fo, av_router **o
         rc = av__fail(AV_ENOMEM, "alpha grid");
         goto done;
     }
+    if (!(c.single = calloc((size_t)c.t.n_folds * c.v.m * 3, sizeof(double))) ||
+        !(c.sweep = calloc(c.n_cfg * c.t.n_folds * c.t.n_alphas * 3, sizeof(double))) ||
+        !(c.safe = calloc((size_t)c.t.n_folds * c.t.n_alphas * 3, sizeof(double)))) {
+        rc = av__fail(AV_ENOMEM, "tuning sweeps");
+        goto done;
+    }
     for (size_t a = 0; a < c.t.n_alphas; a++) /* rounded to float as av_route's parameter is */
         c.alphas[a] = (double)(float)((double)a / (double)(c.t.n_alphas - 1));
     size_t nk = c.t.n_n_clusters ? c.t.n_n_clusters : 1;
@@ -402,26 +581,11 @@ int av__builder_fit_tuned(av_builder *b, const av_fit_options *fo, av_router **o
         }
     if (rc)
         goto done;
-    /* The best AUC among the candidates whose held-out score at the top of the sweep is not below
-       the best single model's held-out score; if none is, the best AUC overall with the guard on,
-       so that the router does not fall below the best single model where its estimates do not
-       say otherwise. */
-    double single_best = -INFINITY;
-    for (size_t i = 0; i < c.v.m; i++)
-        if (c.single_n[i] > 0.0)
-            single_best = fmax(single_best, c.single_sum[i] / c.single_n[i]);
-    size_t best = SIZE_MAX, best_any = 0;
-    for (size_t g = 0; g < c.n_cfg; g++) {
-        const tune_cfg *x = &c.cfg[g];
-        if (x->auc_sum > c.cfg[best_any].auc_sum)
-            best_any = g;
-        bool not_below = x->top_n > 0.0 && x->top_sum / x->top_n >= single_best;
-        if (not_below && (best == SIZE_MAX || x->auc_sum > c.cfg[best].auc_sum))
-            best = g;
-    }
-    bool auto_guard = best == SIZE_MAX;
-    if (auto_guard)
-        best = best_any;
+    tune_choice ch;
+    if ((rc = choose(&c, &ch)) != AV_OK)
+        goto done;
+    size_t best = ch.best;
+    bool fallback = ch.fallback;
     const tune_cfg *w = &c.cfg[best];
     av_fit_options o = *fo;
     o.n_clusters = w->k;
@@ -438,9 +602,9 @@ int av__builder_fit_tuned(av_builder *b, const av_fit_options *fo, av_router **o
     if (w->temp > 0.0f)
         eo.temperature = w->temp;
     eo.normalisation = w->global ? AV_NORMALISE_GLOBAL : AV_NORMALISE_CLUSTER;
-    eo.guard = c.t.guard || auto_guard;
+    eo.guard = c.t.guard;
     eo.guard_margin = c.t.guard_margin;
-    double mean_auc = w->auc_sum / (double)c.t.n_folds;
+    eo.safety = fallback ? INFINITY : w->safety;
     rc = av_router_set_estimator(r, &eo);
     if (!rc) rc = set_meta_f(r, "tuned_n_clusters", "%.0f", w->k);
     if (!rc) rc = set_meta_f(r, "tuned_top_p", "%.0f", w->p);
@@ -449,14 +613,19 @@ int av__builder_fit_tuned(av_builder *b, const av_fit_options *fo, av_router **o
     if (!rc) rc = av_router_set_meta(r, "tuned_weighting", w->temp > 0.0f ? "softmax" : "hard");
     if (!rc) rc = set_meta_f(r, "tuned_temperature", "%.9g", (double)w->temp);
     if (!rc) rc = av_router_set_meta(r, "tuned_normalisation", w->global ? "global" : "cluster");
-    if (!rc) rc = set_meta_f(r, "tuned_cv_auc", "%.17g", mean_auc);
+    if (!rc) rc = set_meta_f(r, "tuned_safety", "%.17g", eo.safety);
+    if (!rc) rc = av_router_set_meta(r, "tuned_objective", OBJECTIVE_NAME[c.t.objective]);
+    if (!rc) rc = set_meta_f(r, "tuned_cv_objective", "%.17g", ch.objective);
+    if (!rc) rc = set_meta_f(r, "tuned_cv_safe_objective", "%.17g", ch.safe_objective);
+    if (!rc) rc = set_meta_f(r, "tuned_cv_auc", "%.17g", ch.auc);
+    if (!rc) rc = set_meta_f(r, "tuned_cv_gain", "%.17g", ch.gain);
+    if (!rc) rc = set_meta_f(r, "tuned_cv_gain_se", "%.17g", ch.gain_se);
+    if (!rc) rc = av_router_set_meta(r, "tuned_fallback", fallback ? "best_single" : "none");
     if (!rc) rc = set_meta_f(r, "tuned_folds", "%.0f", c.t.n_folds);
     if (!rc) rc = set_meta_f(r, "tuned_candidates", "%.0f", (double)c.n_cfg);
-    double top = w->top_n > 0.0 ? w->top_sum / w->top_n : 0.0;
-    if (!rc) rc = set_meta_f(r, "tuned_cv_top_score", "%.17g", top);
-    if (!rc) rc = set_meta_f(r, "tuned_cv_best_single", "%.17g", single_best);
-    const char *guard_why = c.t.guard ? "requested" : auto_guard ? "auto" : "off";
-    if (!rc) rc = av_router_set_meta(r, "tuned_guard", guard_why);
+    if (!rc) rc = set_meta_f(r, "tuned_cv_top_score", "%.17g", ch.top);
+    if (!rc) rc = set_meta_f(r, "tuned_cv_best_single", "%.17g", ch.single);
+    if (!rc) rc = av_router_set_meta(r, "tuned_guard", c.t.guard ? "requested" : "off");
     if (rc) {
         av_router_free(r);
         goto done;
@@ -466,5 +635,8 @@ done:
     free(c.cfg);
     free(c.fold);
     free(c.alphas);
+    free(c.single);
+    free(c.sweep);
+    free(c.safe);
     return rc;
 }

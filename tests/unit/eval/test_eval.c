@@ -354,7 +354,7 @@ TEST(test_errors)
     emb[4] = emb[5] = 0;
     CHECK_EQ_INT(av_eval_run(&res, r, &rp, NULL), AV_EVECTOR);
     /* the row is named once, after the code's text and before the router's own detail */
-    CHECK(strstr(av_last_error(), "row 2: the embedding") != NULL);
+    CHECK(strstr(av_last_error(), "row 2: all 2 components are 0") != NULL);
     emb[4] = 0.1f;
     emb[5] = 1;
     const double bad[] = {0.5, 1.5};

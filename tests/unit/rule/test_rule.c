@@ -47,6 +47,8 @@ static void random_estimator(uint64_t *s, av_estimator_options *e)
     e->normalisation = next(s) % 2 ? AV_NORMALISE_GLOBAL : AV_NORMALISE_CLUSTER;
     e->guard = next(s) % 3 == 0;
     e->guard_margin = (double)(next(s) % 3) * 0.01;
+    static const double safeties[] = {0.0, 0.0, 1.0, INFINITY};
+    e->safety = safeties[next(s) % 4];
 }
 
 /* Decisions of every entry point for one router with its current defaults. */
@@ -154,8 +156,8 @@ static void check_tuning_scorer(av_router *r, const float *E, size_t d, uint64_t
             av__rule_prepare(t, &st, members, idx, sims, cache, rows, &q);
             for (int a = 0; a < N_ALPHAS; a++) {
                 double acc[AV_MAX_MODELS];
-                uint32_t guarded;
-                int32_t tuned = av__rule_decide(&q, &st, ALPHAS[a], acc, &guarded);
+                av_verdict vd = {0};
+                int32_t tuned = av__rule_decide(&q, &st, ALPHAS[a], acc, &vd);
                 av_route_options o = AV_ROUTE_OPTIONS_INIT;
                 o.alpha = ALPHAS[a];
                 o.top_p = p;

@@ -6,6 +6,7 @@
 #include "avengers/avengers.h"
 #include "harness.h"
 
+#include <math.h>
 #include <stdint.h>
 
 enum { D = 8, K = 4, PER = 40 };
@@ -121,10 +122,12 @@ TEST(test_tune_global_normalisation_candidates)
 
 /* Scores that the embeddings cannot predict: "good" is right on 60 % of the rows, "poor" on 55 %,
    independently of the (random) embedding. Routing by cluster means then sends some clusters to
-   the poorer model, below the best single model at the top of the sweep on held-out rows, so no
-   candidate qualifies and the winner gets the guard. Expected held-out figures are computed here
-   from the same fold assignment's data: the best single model's score is good's mean. */
-TEST(test_tune_guard_when_no_candidate_reaches_the_best_single)
+   the poorer model, below the best single model at the top of the sweep on held-out rows, and no
+   candidate beats the safe policy (the best single model for each alpha) by more than its error:
+   the tuned router is the safe policy (safety +inf), so it routes every query to good at alpha 1
+   and to poor (the cheaper) at alpha 0. Expected held-out figures are computed here from the same
+   data: the best single model's held-out score is good's mean. */
+TEST(test_tune_falls_back_to_the_best_single_without_signal)
 {
     const char *names[] = {"good", "poor"};
     av_builder *b = NULL;
@@ -132,11 +135,11 @@ TEST(test_tune_guard_when_no_candidate_reaches_the_best_single)
     uint64_t x = 7;
     double good = 0.0;
     enum { N = 600 };
+    static float E[N][D];
     for (int i = 0; i < N; i++) {
-        float e[D];
         for (int t = 0; t < D; t++) {
             x = x * 6364136223846793005ull + 1442695040888963407ull;
-            e[t] = (float)((x >> 40) & 0xFFFF) / 65536.0f - 0.5f;
+            E[i][t] = (float)((x >> 40) & 0xFFFF) / 65536.0f - 0.5f;
         }
         x = x * 6364136223846793005ull + 1442695040888963407ull;
         double u1 = (double)((x >> 11) & 0xFFFFF) / 1048576.0;
@@ -144,13 +147,15 @@ TEST(test_tune_guard_when_no_candidate_reaches_the_best_single)
         double u2 = (double)((x >> 11) & 0xFFFFF) / 1048576.0;
         const float s[2] = {u1 < 0.60 ? 1.0f : 0.0f, u2 < 0.55 ? 1.0f : 0.0f}, c[2] = {10.0f, 1.0f};
         good += s[0];
-        REQUIRE(av_builder_add(b, e, D, s, c) == AV_OK);
+        REQUIRE(av_builder_add(b, E[i], D, s, c) == AV_OK);
     }
     static const uint32_t ks[] = {6, 12}, ps[] = {1};
+    static const double safety[] = {0, 1, 2};
     av_tune_options t;
     av_tune_options_init(&t);
     t.n_clusters = ks, t.n_n_clusters = 2;
     t.top_p = ps, t.n_top_p = 1;
+    t.safety = safety, t.n_safety = 3;
     t.n_folds = 5, t.n_init = 1;
     av_fit_options o;
     av_fit_options_init(&o);
@@ -160,11 +165,20 @@ TEST(test_tune_guard_when_no_candidate_reaches_the_best_single)
     REQUIRE(av_builder_fit(b, &o, &r) == AV_OK);
     /* every row is held out once (per k): the best single model's held-out score is good's mean */
     CHECK_NEAR(atof(av_router_meta(r, "tuned_cv_best_single")), good / N, 1e-12);
-    CHECK(atof(av_router_meta(r, "tuned_cv_top_score")) < good / N);
-    CHECK(strcmp(av_router_meta(r, "tuned_guard"), "auto") == 0);
+    CHECK(strcmp(av_router_meta(r, "tuned_fallback"), "best_single") == 0);
+    CHECK(strcmp(av_router_meta(r, "tuned_safety"), "inf") == 0);
+    CHECK(strcmp(av_router_meta(r, "tuned_guard"), "off") == 0);
+    CHECK(strcmp(av_router_meta(r, "tuned_candidates"), "6") == 0);
     av_estimator_options e = AV_ESTIMATOR_OPTIONS_INIT;
     REQUIRE(av_router_get_estimator(r, &e) == AV_OK);
-    CHECK_EQ_INT(e.guard, 1);
+    CHECK(isinf(e.safety) && e.safety > 0);
+    int at1 = 0, at0 = 0;
+    for (int i = 0; i < N; i++) {
+        at1 += av_route(r, E[i], D, 1.0f) == 0;
+        at0 += av_route(r, E[i], D, 0.0f) == 1;
+    }
+    CHECK_EQ_INT(at1, N);
+    CHECK_EQ_INT(at0, N);
     av_router_free(r);
     /* a guard the caller asked for is recorded as such */
     t.guard = 1;
@@ -285,6 +299,6 @@ TEST(test_tune_errors)
 }
 
 TH_MAIN(T(test_tune_picks_known_best), T(test_tune_global_normalisation_candidates),
-        T(test_tune_guard_when_no_candidate_reaches_the_best_single),
+        T(test_tune_falls_back_to_the_best_single_without_signal),
         T(test_tune_skips_k_above_the_fold_rows),
         T(test_tune_deterministic), T(test_tune_errors))
