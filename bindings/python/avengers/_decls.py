@@ -22,8 +22,11 @@ AV_ROUTE_GUARD_OFF = 8
 AV_ROUTE_GUARD_ON = 4
 AV_ROUTE_MAX_COST = 1
 AV_ROUTE_MIN_SCORE = 2
+AV_TUNE_ACCURACY = 1
+AV_TUNE_AUC = 0
+AV_TUNE_COSTSAVE = 2
 AV_VERSION_MAJOR = 1
-AV_VERSION_MINOR = 0
+AV_VERSION_MINOR = 1
 AV_VERSION_PATCH = 0
 AV_WEIGHTING_HARD = 1
 AV_WEIGHTING_ROUTER = 0
@@ -152,6 +155,7 @@ class av_route_options(ctypes.Structure):
         ("embedder_id", ctypes.c_char_p),
         ("explore_seed", ctypes.c_uint64),
         ("normalisation", ctypes.c_uint32),
+        ("safety", ctypes.c_double),
     ]
 
 
@@ -178,6 +182,11 @@ class av_route_result(ctypes.Structure):
         ("best_similarity", ctypes.c_float),
         ("support", ctypes.c_double),
         ("guarded", ctypes.c_uint32),
+        ("expected_score_se", ctypes.c_void_p),
+        ("baseline", ctypes.c_int32),
+        ("deviated", ctypes.c_uint32),
+        ("gain", ctypes.c_double),
+        ("gain_lcb", ctypes.c_double),
     ]
 
 
@@ -190,6 +199,7 @@ class av_estimator_options(ctypes.Structure):
         ("guard", ctypes.c_uint32),
         ("guard_margin", ctypes.c_double),
         ("normalisation", ctypes.c_uint32),
+        ("safety", ctypes.c_double),
     ]
 
 
@@ -224,6 +234,10 @@ class av_tune_options(ctypes.Structure):
         ("global_normalisation", ctypes.c_uint32),
         ("members", ctypes.c_void_p),
         ("n_members", ctypes.c_size_t),
+        ("safety", ctypes.c_void_p),
+        ("n_safety", ctypes.c_size_t),
+        ("objective", ctypes.c_uint32),
+        ("target_fraction", ctypes.c_double),
     ]
 
 

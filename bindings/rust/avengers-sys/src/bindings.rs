@@ -3,10 +3,10 @@
 // bindgen 0.60.1
 
 pub const AV_VERSION_MAJOR: u32 = 1;
-pub const AV_VERSION_MINOR: u32 = 0;
+pub const AV_VERSION_MINOR: u32 = 1;
 pub const AV_VERSION_PATCH: u32 = 0;
-pub const AV_VERSION_NUMBER: u32 = 10000;
-pub const AV_VERSION_STRING: &[u8; 6usize] = b"1.0.0\0";
+pub const AV_VERSION_NUMBER: u32 = 10100;
+pub const AV_VERSION_STRING: &[u8; 6usize] = b"1.1.0\0";
 pub const AV_MAX_DIM: u32 = 65536;
 pub const AV_MAX_CLUSTERS: u32 = 65536;
 pub const AV_MAX_MODELS: u32 = 256;
@@ -24,6 +24,9 @@ pub const AV_ROUTE_MIN_SCORE: u32 = 2;
 pub const AV_ROUTE_GUARD_ON: u32 = 4;
 pub const AV_ROUTE_GUARD_OFF: u32 = 8;
 pub const AV_ROUTE_EXPLORE: u32 = 16;
+pub const AV_TUNE_AUC: u32 = 0;
+pub const AV_TUNE_ACCURACY: u32 = 1;
+pub const AV_TUNE_COSTSAVE: u32 = 2;
 pub type __uint8_t = core::ffi::c_uchar;
 pub type __int32_t = core::ffi::c_int;
 pub type __uint32_t = core::ffi::c_uint;
@@ -1343,12 +1346,13 @@ pub struct av_route_options {
     pub embedder_id: *const core::ffi::c_char,
     pub explore_seed: u64,
     pub normalisation: u32,
+    pub safety: f64,
 }
 #[test]
 fn bindgen_test_layout_av_route_options() {
     assert_eq!(
         ::core::mem::size_of::<av_route_options>(),
-        104usize,
+        112usize,
         concat!("Size of: ", stringify!(av_route_options))
     );
     assert_eq!(
@@ -1611,6 +1615,23 @@ fn bindgen_test_layout_av_route_options() {
         );
     }
     test_field_normalisation();
+    fn test_field_safety() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::core::mem::MaybeUninit::<av_route_options>::uninit();
+                let ptr = uninit.as_ptr();
+                ::core::ptr::addr_of!((*ptr).safety) as usize - ptr as usize
+            },
+            104usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(av_route_options),
+                "::",
+                stringify!(safety)
+            )
+        );
+    }
+    test_field_safety();
 }
 impl Default for av_route_options {
     fn default() -> Self {
@@ -1648,12 +1669,17 @@ pub struct av_route_result {
     pub best_similarity: f32,
     pub support: f64,
     pub guarded: u32,
+    pub expected_score_se: *mut f64,
+    pub baseline: i32,
+    pub deviated: u32,
+    pub gain: f64,
+    pub gain_lcb: f64,
 }
 #[test]
 fn bindgen_test_layout_av_route_result() {
     assert_eq!(
         ::core::mem::size_of::<av_route_result>(),
-        160usize,
+        192usize,
         concat!("Size of: ", stringify!(av_route_result))
     );
     assert_eq!(
@@ -2018,6 +2044,91 @@ fn bindgen_test_layout_av_route_result() {
         );
     }
     test_field_guarded();
+    fn test_field_expected_score_se() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::core::mem::MaybeUninit::<av_route_result>::uninit();
+                let ptr = uninit.as_ptr();
+                ::core::ptr::addr_of!((*ptr).expected_score_se) as usize - ptr as usize
+            },
+            160usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(av_route_result),
+                "::",
+                stringify!(expected_score_se)
+            )
+        );
+    }
+    test_field_expected_score_se();
+    fn test_field_baseline() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::core::mem::MaybeUninit::<av_route_result>::uninit();
+                let ptr = uninit.as_ptr();
+                ::core::ptr::addr_of!((*ptr).baseline) as usize - ptr as usize
+            },
+            168usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(av_route_result),
+                "::",
+                stringify!(baseline)
+            )
+        );
+    }
+    test_field_baseline();
+    fn test_field_deviated() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::core::mem::MaybeUninit::<av_route_result>::uninit();
+                let ptr = uninit.as_ptr();
+                ::core::ptr::addr_of!((*ptr).deviated) as usize - ptr as usize
+            },
+            172usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(av_route_result),
+                "::",
+                stringify!(deviated)
+            )
+        );
+    }
+    test_field_deviated();
+    fn test_field_gain() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::core::mem::MaybeUninit::<av_route_result>::uninit();
+                let ptr = uninit.as_ptr();
+                ::core::ptr::addr_of!((*ptr).gain) as usize - ptr as usize
+            },
+            176usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(av_route_result),
+                "::",
+                stringify!(gain)
+            )
+        );
+    }
+    test_field_gain();
+    fn test_field_gain_lcb() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::core::mem::MaybeUninit::<av_route_result>::uninit();
+                let ptr = uninit.as_ptr();
+                ::core::ptr::addr_of!((*ptr).gain_lcb) as usize - ptr as usize
+            },
+            184usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(av_route_result),
+                "::",
+                stringify!(gain_lcb)
+            )
+        );
+    }
+    test_field_gain_lcb();
 }
 impl Default for av_route_result {
     fn default() -> Self {
@@ -2050,12 +2161,13 @@ pub struct av_estimator_options {
     pub guard: u32,
     pub guard_margin: f64,
     pub normalisation: u32,
+    pub safety: f64,
 }
 #[test]
 fn bindgen_test_layout_av_estimator_options() {
     assert_eq!(
         ::core::mem::size_of::<av_estimator_options>(),
-        48usize,
+        56usize,
         concat!("Size of: ", stringify!(av_estimator_options))
     );
     assert_eq!(
@@ -2182,6 +2294,23 @@ fn bindgen_test_layout_av_estimator_options() {
         );
     }
     test_field_normalisation();
+    fn test_field_safety() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::core::mem::MaybeUninit::<av_estimator_options>::uninit();
+                let ptr = uninit.as_ptr();
+                ::core::ptr::addr_of!((*ptr).safety) as usize - ptr as usize
+            },
+            48usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(av_estimator_options),
+                "::",
+                stringify!(safety)
+            )
+        );
+    }
+    test_field_safety();
 }
 extern "C" {
     pub fn av_estimator_options_init_sized(opts: *mut av_estimator_options, size: usize);
@@ -2376,12 +2505,16 @@ pub struct av_tune_options {
     pub global_normalisation: u32,
     pub members: *const u32,
     pub n_members: usize,
+    pub safety: *const f64,
+    pub n_safety: usize,
+    pub objective: u32,
+    pub target_fraction: f64,
 }
 #[test]
 fn bindgen_test_layout_av_tune_options() {
     assert_eq!(
         ::core::mem::size_of::<av_tune_options>(),
-        128usize,
+        160usize,
         concat!("Size of: ", stringify!(av_tune_options))
     );
     assert_eq!(
@@ -2695,6 +2828,74 @@ fn bindgen_test_layout_av_tune_options() {
         );
     }
     test_field_n_members();
+    fn test_field_safety() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::core::mem::MaybeUninit::<av_tune_options>::uninit();
+                let ptr = uninit.as_ptr();
+                ::core::ptr::addr_of!((*ptr).safety) as usize - ptr as usize
+            },
+            128usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(av_tune_options),
+                "::",
+                stringify!(safety)
+            )
+        );
+    }
+    test_field_safety();
+    fn test_field_n_safety() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::core::mem::MaybeUninit::<av_tune_options>::uninit();
+                let ptr = uninit.as_ptr();
+                ::core::ptr::addr_of!((*ptr).n_safety) as usize - ptr as usize
+            },
+            136usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(av_tune_options),
+                "::",
+                stringify!(n_safety)
+            )
+        );
+    }
+    test_field_n_safety();
+    fn test_field_objective() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::core::mem::MaybeUninit::<av_tune_options>::uninit();
+                let ptr = uninit.as_ptr();
+                ::core::ptr::addr_of!((*ptr).objective) as usize - ptr as usize
+            },
+            144usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(av_tune_options),
+                "::",
+                stringify!(objective)
+            )
+        );
+    }
+    test_field_objective();
+    fn test_field_target_fraction() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::core::mem::MaybeUninit::<av_tune_options>::uninit();
+                let ptr = uninit.as_ptr();
+                ::core::ptr::addr_of!((*ptr).target_fraction) as usize - ptr as usize
+            },
+            152usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(av_tune_options),
+                "::",
+                stringify!(target_fraction)
+            )
+        );
+    }
+    test_field_target_fraction();
 }
 impl Default for av_tune_options {
     fn default() -> Self {
