@@ -44,6 +44,27 @@ RUST_DECLS_CHECK = if command -v $(BINDGEN) >/dev/null 2>&1; then \
 	    echo "0 0"; fi
 
 # ---- Python ---------------------------------------------------------------------------------------
+# `make install` also installs the package (pure Python, with its type stubs) where this PYTHON
+# imports from inside PREFIX (tools/python_site.py: /usr/local/lib/python3.X/dist-packages on
+# Debian), and records LIBDIR in avengers/_installed.py so the installed binding loads the library
+# installed with it. INSTALL_PYTHON=no leaves it out; PYTHONDIR chooses another directory.
+INSTALL_PYTHON ?= yes
+PYTHONDIR ?= $(shell $(PYTHON) tools/python_site.py $(PREFIX) 2>/dev/null)
+PY_PKG_FILES := $(wildcard bindings/python/avengers/*.py bindings/python/avengers/*.pyi) \
+                bindings/python/avengers/py.typed
+ifeq ($(INSTALL_PYTHON),yes)
+install-extra::
+	@if [ -z "$(PYTHONDIR)" ]; then echo "note: $(PYTHON) not found, the Python package is not installed"; \
+	else install -d $(DESTDIR)$(PYTHONDIR)/avengers && \
+	  install -m 644 $(PY_PKG_FILES) $(DESTDIR)$(PYTHONDIR)/avengers/ && \
+	  printf '# Written by make install: the directory libavengers was installed in.\nLIBDIR = %s\n' \
+	    "'$(LIBDIR)'" > $(DESTDIR)$(PYTHONDIR)/avengers/_installed.py && \
+	  echo "Python package: $(PYTHONDIR)/avengers"; fi
+uninstall-extra::
+	@if [ -n "$(PYTHONDIR)" ] && [ -f $(DESTDIR)$(PYTHONDIR)/avengers/_installed.py ]; then \
+	  rm -rf $(DESTDIR)$(PYTHONDIR)/avengers; fi
+endif
+
 # pytest exit status 5 means "no tests collected": a failure here, not a pass.
 check-python: shared
 	@$(PY_ENV) $(PYTHON) -m pytest -q -p no:cacheprovider tests/python; rc=$$?; \
