@@ -88,22 +88,17 @@ def _candidates():
         yield "pkg-config avengers", _in_dir(libdir)
 
 
-class _DlInfo(ctypes.Structure):
-    _fields_ = [("dli_fname", ctypes.c_char_p), ("dli_fbase", ctypes.c_void_p),
-                ("dli_sname", ctypes.c_char_p), ("dli_saddr", ctypes.c_void_p)]
-
-
 def _file_of(cdll, name):
     """The file the loader chose for a bare name (dladdr on one of its functions), else name."""
     if os.sep in name:
         return name
     try:
         dladdr = ctypes.CDLL(None).dladdr
-        dladdr.argtypes = [ctypes.c_void_p, ctypes.POINTER(_DlInfo)]
-        info = _DlInfo()
-        addr = ctypes.cast(cdll.av_version_number, ctypes.c_void_p)
-        if dladdr(addr, ctypes.byref(info)) and info.dli_fname:
-            return os.fsdecode(info.dli_fname)
+        # glibc's Dl_info: four pointers, the first the file name (dli_fname)
+        info = (ctypes.c_void_p * 4)()
+        addr = ctypes.cast(cdll.av_version_number, ctypes.c_void_p)  # passed as a pointer
+        if dladdr(addr, info) and info[0]:
+            return os.fsdecode(ctypes.string_at(info[0]))
     except (AttributeError, OSError):
         pass
     return name
