@@ -2,7 +2,8 @@
 #
 #   make check-python   pytest over bindings/python (tests/python), incl. cross-language identity
 #   make check-dask     profiles merged across Dask workers through the Python binding (tests/dask)
-#   make check-cpp      tests/cpp/test_hpp.cpp built as C++17 and as C++20, both run
+#   make check-cpp      tests/cpp/test_hpp.cpp built as C++17 and as C++20, both run (also under
+#                       `make asan`, with CFLAGS' sanitizer flags)
 #   make check-rust     cargo test --offline in bindings/rust (skipped, with a count, without cargo)
 #   make check-install  install into a temporary prefix, build the C/C++ examples against it with
 #                       pkg-config only, run Python against it, uninstall, check nothing remains
@@ -83,10 +84,14 @@ check-dask: shared
 	  rm -f $$log; exit $$rc
 
 # ---- C++ ------------------------------------------------------------------------------------------
+# The sanitizer flags of CFLAGS, so that `make asan` (which runs this suite too) builds the C++ tests
+# with ASan+UBSan against its instrumented library: RouteOptions built from temporaries is checked
+# there for use after free.
+CXX_SANITIZE = $(filter -fsanitize=% -fno-sanitize% -fno-omit-frame-pointer,$(CFLAGS))
 $(BIND_DIR)/test_hpp17 $(BIND_DIR)/test_hpp20: $(BIND_DIR)/test_hpp%: tests/cpp/test_hpp.cpp \
     include/avengers/avengers.hpp $(HEADER) tests/harness.h tests/testdata.h shared
 	@mkdir -p $(dir $@)
-	$(CXX) -std=c++$* $(CXXWARN) -O1 -Iinclude -Itests -o $@ $< $(INTREE_LINK)
+	$(CXX) -std=c++$* $(CXXWARN) -O1 $(CXX_SANITIZE) -Iinclude -Itests -o $@ $< $(INTREE_LINK)
 
 # Both test builds run; with clang++ present, the header and test also compile warning-free
 # under clang as C++17 and C++20 (each compile counts as one test).
