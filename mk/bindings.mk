@@ -5,8 +5,10 @@
 #   make check-cpp      tests/cpp/test_hpp.cpp built as C++17 and as C++20, both run (also under
 #                       `make asan`, with CFLAGS' sanitizer flags)
 #   make check-rust     cargo test --offline in bindings/rust (skipped, with a count, without cargo)
-#   make check-install  install into a temporary prefix, build the C/C++ examples against it with
-#                       pkg-config only, run Python against it, uninstall, check nothing remains
+#   make check-install  install into a temporary prefix; against it only: C and C++ built with
+#                       pkg-config, the installed Python package (no AVENGERS_LIB) and a pip+venv
+#                       install, a Rust crate with only a path dependency; relocatable .pc,
+#                       ldconfig rules; uninstall, check nothing remains (tests/cpp/check_install.sh)
 #   make bindings       regenerate the declarations the bindings take from avengers.h: the Rust
 #                       -sys crate's src/bindings.rs (Debian's bindgen) and Python's _decls.py
 #                       (pycparser); check-rust and check-python fail while either is stale
