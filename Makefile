@@ -15,6 +15,7 @@ DESTDIR    ?=
 CC      ?= cc
 CXX     ?= c++
 PKG_CONFIG ?= pkg-config
+LDCONFIG ?= ldconfig
 PYTHON  ?= /usr/bin/python3
 CFLAGS  ?= -O2 -g
 LDFLAGS ?=

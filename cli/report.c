@@ -26,6 +26,27 @@
 #define AXIS_PAD 0.05 /* share of the data range added on each side */
 #define LABEL_ROOM 200.0 /* a model label further right than this is drawn leftwards */
 
+/* Alphas are float32 in the library. Reports give the shortest decimal that reads back as the same
+   float (0.22, not 0.2199999988079071): the number the user wrote. FLT_DECIMAL_DIG digits always
+   round-trip, so the search ends there. */
+#define FLOAT_ROUND_TRIP_DIGITS 9
+static const char *float_text(float f, char *buf, size_t len)
+{
+    for (int digits = 1; digits < FLOAT_ROUND_TRIP_DIGITS; digits++) {
+        snprintf(buf, len, "%.*g", digits, (double)f);
+        if (strtof(buf, NULL) == f)
+            return buf;
+    }
+    snprintf(buf, len, "%.*g", FLOAT_ROUND_TRIP_DIGITS, (double)f);
+    return buf;
+}
+
+static double float_as_given(float f)
+{
+    char buf[32];
+    return isfinite(f) ? strtod(float_text(f, buf, sizeof buf), NULL) : (double)f;
+}
+
 static av_eval_point get_alpha(const av_eval_result *res, size_t i)
 {
     av_eval_point p = {.struct_size = sizeof p};
@@ -239,7 +260,7 @@ static cJSON *point_json(const av_eval_point *p, bool with_alpha)
     if (!o)
         return NULL;
     if (with_alpha)
-        cJSON_AddNumberToObject(o, "alpha", p->alpha);
+        cJSON_AddNumberToObject(o, "alpha", float_as_given(p->alpha));
     cJSON_AddNumberToObject(o, "mean_score", p->mean_score);
     cJSON_AddNumberToObject(o, "mean_cost", p->mean_cost);
     cJSON_AddNumberToObject(o, "total_cost", p->total_cost);
@@ -338,7 +359,7 @@ static cJSON *build_json(const cli_report *rep)
         av_eval_point p = kind == AV_EVAL_ROUTER ? get_alpha(res, idx) : get_model(res, idx);
         cJSON_AddStringToObject(e, "kind", kind == AV_EVAL_ROUTER ? "router" : "model");
         if (kind == AV_EVAL_ROUTER)
-            cJSON_AddNumberToObject(e, "alpha", p.alpha);
+            cJSON_AddNumberToObject(e, "alpha", float_as_given(p.alpha));
         else
             add_string(e, "model", av_eval_model_name(res, idx));
         cJSON_AddNumberToObject(e, "mean_score", p.mean_score);
@@ -401,8 +422,10 @@ static void csv_line(FILE *f, const char *kind, const char *name, const av_eval_
     free(t);
     if (isnan(p->alpha))
         fputc(',', f);
-    else
-        fprintf(f, "%.9g,", p->alpha);
+    else {
+        char buf[32];
+        fprintf(f, "%s,", float_text(p->alpha, buf, sizeof buf));
+    }
     fprintf(f, "%.17g,%.17g,%.17g,%zu,%zu,%.17g\n", p->mean_score, p->mean_cost, p->total_cost,
             p->n_scored, p->n_missing, p->mean_cost / best_cost);
 }

@@ -2,10 +2,13 @@
 #
 #   make check-python   pytest over bindings/python (tests/python), incl. cross-language identity
 #   make check-dask     profiles merged across Dask workers through the Python binding (tests/dask)
-#   make check-cpp      tests/cpp/test_hpp.cpp built as C++17 and as C++20, both run
+#   make check-cpp      tests/cpp/test_hpp.cpp built as C++17 and as C++20, both run (also under
+#                       `make asan`, with CFLAGS' sanitizer flags)
 #   make check-rust     cargo test --offline in bindings/rust (skipped, with a count, without cargo)
-#   make check-install  install into a temporary prefix, build the C/C++ examples against it with
-#                       pkg-config only, run Python against it, uninstall, check nothing remains
+#   make check-install  install into a temporary prefix; against it only: C and C++ built with
+#                       pkg-config, the installed Python package (no AVENGERS_LIB) and a pip+venv
+#                       install, a Rust crate with only a path dependency; relocatable .pc,
+#                       ldconfig rules; uninstall, check nothing remains (tests/cpp/check_install.sh)
 #   make bindings       regenerate the declarations the bindings take from avengers.h: the Rust
 #                       -sys crate's src/bindings.rs (Debian's bindgen) and Python's _decls.py
 #                       (pycparser); check-rust and check-python fail while either is stale
@@ -44,6 +47,27 @@ RUST_DECLS_CHECK = if command -v $(BINDGEN) >/dev/null 2>&1; then \
 	    echo "0 0"; fi
 
 # ---- Python ---------------------------------------------------------------------------------------
+# `make install` also installs the package (pure Python, with its type stubs) where this PYTHON
+# imports from inside PREFIX (tools/python_site.py: /usr/local/lib/python3.X/dist-packages on
+# Debian), and records LIBDIR in avengers/_installed.py so the installed binding loads the library
+# installed with it. INSTALL_PYTHON=no leaves it out; PYTHONDIR chooses another directory.
+INSTALL_PYTHON ?= yes
+PYTHONDIR ?= $(shell $(PYTHON) tools/python_site.py $(PREFIX) 2>/dev/null)
+PY_PKG_FILES := $(wildcard bindings/python/avengers/*.py bindings/python/avengers/*.pyi) \
+                bindings/python/avengers/py.typed
+ifeq ($(INSTALL_PYTHON),yes)
+install-extra::
+	@if [ -z "$(PYTHONDIR)" ]; then echo "note: $(PYTHON) not found, the Python package is not installed"; \
+	else install -d $(DESTDIR)$(PYTHONDIR)/avengers && \
+	  install -m 644 $(PY_PKG_FILES) $(DESTDIR)$(PYTHONDIR)/avengers/ && \
+	  printf '# Written by make install: the directory libavengers was installed in.\nLIBDIR = %s\n' \
+	    "'$(LIBDIR)'" > $(DESTDIR)$(PYTHONDIR)/avengers/_installed.py && \
+	  echo "Python package: $(PYTHONDIR)/avengers"; fi
+uninstall-extra::
+	@if [ -n "$(PYTHONDIR)" ] && [ -f $(DESTDIR)$(PYTHONDIR)/avengers/_installed.py ]; then \
+	  rm -rf $(DESTDIR)$(PYTHONDIR)/avengers; fi
+endif
+
 # pytest exit status 5 means "no tests collected": a failure here, not a pass.
 check-python: shared
 	@$(PY_ENV) $(PYTHON) -m pytest -q -p no:cacheprovider tests/python; rc=$$?; \
@@ -62,10 +86,14 @@ check-dask: shared
 	  rm -f $$log; exit $$rc
 
 # ---- C++ ------------------------------------------------------------------------------------------
+# The sanitizer flags of CFLAGS, so that `make asan` (which runs this suite too) builds the C++ tests
+# with ASan+UBSan against its instrumented library: RouteOptions built from temporaries is checked
+# there for use after free.
+CXX_SANITIZE = $(filter -fsanitize=% -fno-sanitize% -fno-omit-frame-pointer,$(CFLAGS))
 $(BIND_DIR)/test_hpp17 $(BIND_DIR)/test_hpp20: $(BIND_DIR)/test_hpp%: tests/cpp/test_hpp.cpp \
     include/avengers/avengers.hpp $(HEADER) tests/harness.h tests/testdata.h shared
 	@mkdir -p $(dir $@)
-	$(CXX) -std=c++$* $(CXXWARN) -O1 -Iinclude -Itests -o $@ $< $(INTREE_LINK)
+	$(CXX) -std=c++$* $(CXXWARN) -O1 $(CXX_SANITIZE) -Iinclude -Itests -o $@ $< $(INTREE_LINK)
 
 # Both test builds run; with clang++ present, the header and test also compile warning-free
 # under clang as C++17 and C++20 (each compile counts as one test).

@@ -1,5 +1,6 @@
 # The library: shared (SONAME from the header's version macros, exports from src/avengers.map) and
-# static, its pkg-config file, man page (3), install and uninstall. Sources are every .c under src/
+# static, its pkg-config file, man page (3), install and uninstall (with ldconfig for a system
+# LIBDIR outside DESTDIR: tools/ldconfig-after-install.sh). Sources are every .c under src/
 # (one folder per layer); every header under src/ is a prerequisite of every object.
 
 LIB_SRCS := $(sort $(shell find src -name '*.c'))
@@ -35,13 +36,17 @@ $(STLIB): $(LIB_OBJS)
 	ar rcs $@ $^
 
 # ---- install --------------------------------------------------------------------------------------
+# The .pc is relocatable as zlib's and libzstd's are: libdir and includedir are written relative to
+# ${prefix} when they lie inside PREFIX (the default), so `pkg-config --define-prefix` and a moved
+# tree keep working; a LIBDIR or INCLUDEDIR elsewhere stays absolute.
+pc_rel = $(if $(filter $(PREFIX)/%,$(1)),$${prefix}/$(patsubst $(PREFIX)/%,%,$(1)),$(1))
 # Phony: regenerated on every install, since it embeds PREFIX/LIBDIR (which the file's date cannot
 # tell); otherwise `make install PREFIX=/a` after `make install` installs a .pc pointing elsewhere.
 .PHONY: build/avengers.pc
 build/avengers.pc: pkgconfig/avengers.pc.in $(HEADER)
 	@mkdir -p build
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' \
-	    -e 's|@VERSION@|$(VERSION)|g' $< > $@
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(call pc_rel,$(LIBDIR))|g' \
+	    -e 's|@INCLUDEDIR@|$(call pc_rel,$(INCLUDEDIR))|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
 
 install: all build/avengers.pc
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/avengers $(DESTDIR)$(PKGCONFIGDIR) \
@@ -54,6 +59,7 @@ install: all build/avengers.pc
 	install -m 644 build/avengers.pc $(DESTDIR)$(PKGCONFIGDIR)/avengers.pc
 	install -m 644 docs/man/libavengers.3 $(DESTDIR)$(MANDIR)/man3/libavengers.3
 	@$(MAKE) --no-print-directory install-extra
+	@LDCONFIG="$(LDCONFIG)" tools/ldconfig-after-install.sh "$(LIBDIR)" "$(DESTDIR)"
 
 uninstall: uninstall-extra
 	rm -f $(addprefix $(DESTDIR)$(INCLUDEDIR)/avengers/,$(notdir $(wildcard include/avengers/*.h*)))

@@ -9,9 +9,9 @@ TSAN_CFLAGS := -O1 -g -fsanitize=thread
 # Exit codes 86/87 for sanitizer reports: distinct from every exit code the CLI tests expect.
 ASAN_ENV    := ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1:exitcode=86 \
                UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=87 OPENBLAS_NUM_THREADS=1
-# Suites whose programs honour BUILDDIR/LIBOUTDIR/CFLAGS (the Python, C++ and Rust suites load the
-# library into an uninstrumented host and are not run here).
-ASAN_SUITES ?= unit integration corpus cli
+# Suites whose programs honour BUILDDIR/LIBOUTDIR/CFLAGS (the Python and Rust suites load the
+# library into an uninstrumented host and are not run here; the C++ tests are built instrumented).
+ASAN_SUITES ?= unit integration corpus cli cpp
 # The tests that run threads against one router: readers beside updaters, models added while
 # readers route, the concurrency matrix, the readers-during-add_model regression.
 TSAN_TESTS  ?= test_threads test_feedback test_concurrency test_closure

@@ -5,7 +5,7 @@
 # (exit status 1 when some are missing). `make` uses it when it does not run as root.
 set -e
 PKGS="build-essential pkgconf libopenblas-dev zlib1g-dev libcjson-dev python3-numpy python3-pytest
-      python3-pycparser"
+      python3-pycparser python3-venv python3-setuptools python3-pip"
 [ -n "$AV_EXTRA_PKGS" ] && PKGS="$PKGS $AV_EXTRA_PKGS"
 dry_run=no
 [ "$1" = --dry-run ] && dry_run=yes

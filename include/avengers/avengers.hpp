@@ -31,6 +31,7 @@
 
 #include "avengers.h"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -292,7 +293,10 @@ private:
 #endif
 };
 
-/* Per-request options for Router::route_ex, initialised by av_route_options_init. */
+/* Per-request options for Router::route_ex, initialised by av_route_options_init. The options own
+   what they point to (the mask and the embedder id are copied in), so a temporary is fine:
+   RouteOptions(1.0f).model_mask({0, 1, 0}). Each setter called on a temporary returns the options
+   by value, so `const auto &o = RouteOptions().model_mask({...});` holds a live object too. */
 struct RouteOptions {
     av_route_options c;
     explicit RouteOptions(float alpha = 0.5f)
@@ -300,33 +304,46 @@ struct RouteOptions {
         av_route_options_init(&c);
         c.alpha = alpha;
     }
-    template <class I, detail::if_integer<I> = 0> RouteOptions &top_p(I v)
+    template <class I, detail::if_integer<I> = 0> RouteOptions &top_p(I v) &
     {
         c.top_p = detail::narrow<uint32_t>(v, "top_p");
         return *this;
     }
-    RouteOptions &max_expected_cost(double v) { c.flags |= AV_ROUTE_MAX_COST; c.max_expected_cost = v; return *this; }
-    RouteOptions &min_expected_score(double v) { c.flags |= AV_ROUTE_MIN_SCORE; c.min_expected_score = v; return *this; }
+    template <class I, detail::if_integer<I> = 0> RouteOptions top_p(I v) && { return std::move(top_p(v)); }
+    RouteOptions &max_expected_cost(double v) & { c.flags |= AV_ROUTE_MAX_COST; c.max_expected_cost = v; return *this; }
+    RouteOptions max_expected_cost(double v) && { return std::move(max_expected_cost(v)); }
+    RouteOptions &min_expected_score(double v) & { c.flags |= AV_ROUTE_MIN_SCORE; c.min_expected_score = v; return *this; }
+    RouteOptions min_expected_score(double v) && { return std::move(min_expected_score(v)); }
     /* mask[i] == 1 allows model i, 0 forbids it (models past the mask's end are forbidden). The
        mask is copied; a value other than 0 and 1 throws AV_EINVAL here, and Router::route_ex
        throws AV_EMODEL when it allows a model the router does not have. */
-    RouteOptions &model_mask(const std::vector<uint8_t> &mask)
+    RouteOptions &model_mask(std::vector<uint8_t> mask) &
     {
         for (std::size_t i = 0; i < mask.size(); i++)
             if (mask[i] > 1)
                 throw Error(AV_EINVAL, "model_mask[" + std::to_string(i) + "] = " +
                                            std::to_string(mask[i]) + ": use 0 or 1");
-        mask_ = mask;
+        mask_ = std::move(mask);
         has_mask_ = true;
-        c.model_mask = mask_.data();
+        c.model_mask = nullptr; /* set by get(), into this object's copy */
         c.model_mask_len = mask_.size();
         return *this;
     }
-    /* The string must outlive the call. */
-    RouteOptions &embedder_id(const char *id) { c.embedder_id = id; return *this; }
+    RouteOptions model_mask(std::vector<uint8_t> mask) && { return std::move(model_mask(std::move(mask))); }
+    /* Must equal the router's recorded embedder id, if it has one. Copied. */
+    RouteOptions &embedder_id(std::string id) &
+    {
+        detail::c_str(id, "embedder_id"); /* throws AV_EINVAL on a NUL byte */
+        id_ = std::move(id);
+        has_id_ = true;
+        c.embedder_id = nullptr; /* set by get() */
+        return *this;
+    }
+    RouteOptions embedder_id(std::string id) && { return std::move(embedder_id(std::move(id))); }
 
-    /* The C options for a call: c, with the mask pointing into this object (also after a copy);
-       an empty mask stays "no model allowed" (a NULL pointer would mean "every model"). */
+    /* The C options for a call: c, with the mask and the embedder id pointing into this object
+       (also after a copy or a move); an empty mask stays "no model allowed" (a NULL pointer would
+       mean "every model"). Valid while this object lives and is not changed. */
     av_route_options get() const noexcept
     {
         static const uint8_t none = 0;
@@ -335,13 +352,40 @@ struct RouteOptions {
             o.model_mask = mask_.empty() ? &none : mask_.data();
             o.model_mask_len = mask_.size();
         }
+        if (has_id_)
+            o.embedder_id = id_.c_str();
         return o;
     }
     const std::vector<uint8_t> *mask() const noexcept { return has_mask_ ? &mask_ : nullptr; }
+    /* The id given to embedder_id(), if any, else nullptr. */
+    const std::string *embedder_id() const noexcept { return has_id_ ? &id_ : nullptr; }
 
 private:
     std::vector<uint8_t> mask_;
     bool has_mask_ = false;
+    std::string id_;
+    bool has_id_ = false;
+};
+
+/* What Router::route_ex returns (av_route_result): the decision and its explanation. It converts
+   to the model index, so `std::size_t m = r.route_ex(...)` keeps working. */
+struct RouteExplanation {
+    std::size_t model = 0;            /* the chosen model */
+    std::size_t n_models = 0;         /* models the decision considered */
+    std::size_t n_feasible = 0;       /* models allowed by the mask and the limits */
+    std::vector<std::size_t> ranked;  /* feasible models, best first (fallbacks after model) */
+    std::vector<double> ranked_scores;
+    std::vector<double> model_scores;   /* per model: routing score */
+    std::vector<double> expected_score; /* per model: expected score for this query */
+    std::vector<double> expected_cost;  /* per model: expected cost for this query */
+    std::vector<uint32_t> clusters;     /* the clusters used, most similar first */
+    std::vector<float> cluster_sims;
+    std::vector<double> cluster_weights;
+    std::vector<double> cluster_support; /* largest number of outcomes any model has there */
+    float best_similarity = 0.0f;        /* cosine similarity to the nearest centroid */
+    double support = 0.0;                /* outcomes of the chosen model in the clusters used */
+    bool guarded = false;                /* the guard replaced the rule's choice */
+    operator std::size_t() const noexcept { return model; }
 };
 
 /* The router's estimator defaults (av_estimator_options) for Router::set_estimator, initialised
@@ -616,8 +660,9 @@ public:
     }
 #endif
 
-    /* Route with per-request options (av_route_ex); default options decide as route(). */
-    std::size_t route_ex(const float *embedding, std::size_t n, const RouteOptions &o) const
+    /* Route with per-request options (av_route_ex) and explain the decision (RouteExplanation);
+       default options decide as route(). */
+    RouteExplanation route_ex(const float *embedding, std::size_t n, const RouteOptions &o) const
     {
         if (const std::vector<uint8_t> *mask = o.mask())
             for (std::size_t i = n_models(); i < mask->size(); i++)
@@ -625,7 +670,53 @@ public:
                     throw Error(AV_EMODEL, "model_mask allows model " + std::to_string(i) +
                                                " but the router has " + std::to_string(n_models()));
         av_route_options c = o.get();
-        return static_cast<std::size_t>(detail::check(av_route_ex(r_, embedding, n, &c, nullptr)));
+        const std::size_t m = n_models(), per = std::max<std::size_t>(members(), 1);
+        /* no decision uses more than AV_MAX_TOP_P clusters per member; grown once if it did */
+        std::size_t cap = std::min<std::size_t>(n_clusters(), AV_MAX_TOP_P) * per;
+        for (;;) {
+            RouteExplanation e;
+            std::vector<int32_t> ranked(m, -1);
+            e.ranked_scores.assign(m, 0.0);
+            e.model_scores.assign(m, 0.0);
+            e.expected_score.assign(m, 0.0);
+            e.expected_cost.assign(m, 0.0);
+            e.clusters.assign(cap, 0);
+            e.cluster_sims.assign(cap, 0.0f);
+            e.cluster_weights.assign(cap, 0.0);
+            e.cluster_support.assign(cap, 0.0);
+            av_route_result res;
+            av_route_result_init(&res);
+            res.ranked = ranked.data();
+            res.ranked_scores = e.ranked_scores.data();
+            res.ranked_cap = m;
+            res.model_scores = e.model_scores.data();
+            res.expected_score = e.expected_score.data();
+            res.expected_cost = e.expected_cost.data();
+            res.models_cap = m;
+            res.clusters = e.clusters.data();
+            res.cluster_sims = e.cluster_sims.data();
+            res.cluster_weights = e.cluster_weights.data();
+            res.cluster_support = e.cluster_support.data();
+            res.clusters_cap = cap;
+            e.model = static_cast<std::size_t>(detail::check(av_route_ex(r_, embedding, n, &c, &res)));
+            if (res.n_clusters > cap) {
+                cap = res.n_clusters;
+                continue;
+            }
+            const std::size_t nr = std::min(res.n_ranked, m), nc = res.n_clusters;
+            e.n_models = res.n_models;
+            e.n_feasible = res.n_feasible;
+            e.ranked.assign(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(nr));
+            e.ranked_scores.resize(nr);
+            e.clusters.resize(nc);
+            e.cluster_sims.resize(nc);
+            e.cluster_weights.resize(nc);
+            e.cluster_support.resize(nc);
+            e.best_similarity = res.best_similarity;
+            e.support = res.support;
+            e.guarded = res.guarded != 0;
+            return e;
+        }
     }
     /* The router's estimator defaults (av_router_set_estimator; recorded in the metadata). Not
        thread-safe against concurrent routing: call before sharing the router. */

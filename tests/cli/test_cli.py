@@ -207,6 +207,25 @@ def test_eval_json_golden():
 
 
 @test
+def test_eval_reports_alphas_as_given():
+    # The library keeps alphas as float32; JSON and CSV give back the numbers written on the
+    # command line (0.22, not 0.2199999988079071), in the points and in the frontier.
+    out, csv = tmp("alphas_given.json"), tmp("alphas_given.csv")
+    given = [0.22, 0.7, 0.95, 1e-3, 1.0]
+    run("eval", "--router", ROUTER, "--data", DATA, "--embeddings", EMB, "--alphas",
+        ",".join(repr(a) for a in given), "--json", out, "--csv", csv, "-q", check=0)
+    with open(out) as f:
+        text = f.read()
+    ev = json.loads(text)
+    assert sorted(p["alpha"] for p in ev["router_points"]) == sorted(given)
+    assert all(e["alpha"] in given for e in ev["frontier"] if "alpha" in e)
+    assert "0.2199999" not in text and "0.69999998" not in text and "0.94999998" not in text
+    with open(csv) as f:
+        body = f.read()
+    assert "0.2199999" not in body and "0.22," in body and "0.001," in body
+
+
+@test
 def test_eval_singles_oracle_direct_split_field():
     ev = eval_json(tmp("eval_field.json"))
     rows = [json.loads(l) for l in read_lines()]

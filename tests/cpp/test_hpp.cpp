@@ -689,6 +689,83 @@ TEST(test_model_mask_values)
                  AV_ENOMODEL);
 }
 
+/* Options own what they point to: temporaries (the options or their arguments) die before the
+   call, their memory is reused, and the decision still follows the mask (ASan: make asan). */
+static avengers::RouteOptions mask_from_a_temporary(std::size_t allowed, std::size_t m)
+{
+    std::vector<uint8_t> v(m, 0);
+    v[allowed] = 1;
+    return avengers::RouteOptions(1.0f).model_mask(std::move(v)).embedder_id(std::string("emb-") + "id");
+}
+
+TEST(test_route_options_own_their_data)
+{
+    avengers::Router r = tiny_router(1);
+    const std::vector<float> q{1, 0.1f};
+    /* alpha 1 prefers model 1 here; each mask forbids it */
+    CHECK_EQ_INT(r.route(q.data(), q.size(), 1.0f), 1);
+    CHECK_EQ_INT(r.route_ex(q.data(), q.size(), avengers::RouteOptions(1.0f).model_mask({1, 0})).model, 0);
+    const auto &bound = avengers::RouteOptions(1.0f).model_mask({1, 0}); /* a value, not a reference */
+    std::vector<uint8_t> scribble(64, 1); /* reuse the heap where the temporaries were */
+    CHECK_EQ_INT(r.route_ex(q.data(), q.size(), bound).model, 0);
+    avengers::RouteOptions o = mask_from_a_temporary(0, 2);
+    CHECK(o.embedder_id() && *o.embedder_id() == "emb-id");
+    CHECK_EQ_INT(r.route_ex(q.data(), q.size(), o).model, 0); /* the router records no embedder */
+    avengers::RouteOptions moved = std::move(o);
+    avengers::RouteOptions copied = moved;
+    moved = mask_from_a_temporary(1, 2);
+    CHECK_EQ_INT(r.route_ex(q.data(), q.size(), copied).model, 0);
+    CHECK_EQ_INT(r.route_ex(q.data(), q.size(), moved).model, 1);
+    av_route_options c = copied.get();
+    CHECK(c.model_mask != nullptr && c.model_mask_len == 2 && c.model_mask[0] == 1 && c.model_mask[1] == 0);
+    CHECK(std::string(c.embedder_id) == "emb-id");
+    std::string what;
+    CHECK_EQ_INT(code_of([&] { avengers::RouteOptions().embedder_id(std::string("a\0b", 3)); }, &what), AV_EINVAL);
+    (void)scribble;
+}
+
+/* route_ex explains its decision; every figure by hand from tiny_router's statistics. */
+TEST(test_route_ex_explanation)
+{
+    avengers::Router r = tiny_router(1);
+    const std::vector<float> q{1, 0.1f};
+    avengers::RouteExplanation e = r.route_ex(q.data(), q.size(), avengers::RouteOptions(0.7f));
+    /* cluster 0 is nearest (cos 1/sqrt(1.01)); means there: small p 0.2 q 0.1, large p 0.9 q 1.0,
+       min-max normalised small (0, 0), large (1, 1): x = 0.7 p~ + 0.3 (1 - q~) */
+    CHECK_EQ_INT(e.model, 1);
+    CHECK_EQ_INT(static_cast<std::size_t>(e), 1);
+    CHECK_EQ_INT(e.n_models, 2);
+    CHECK_EQ_INT(e.n_feasible, 2);
+    REQUIRE(e.ranked.size() == 2 && e.ranked_scores.size() == 2);
+    CHECK_EQ_INT(e.ranked[0], 1);
+    CHECK_EQ_INT(e.ranked[1], 0);
+    CHECK_NEAR(e.ranked_scores[0], 0.7, 1e-6);
+    CHECK_NEAR(e.ranked_scores[1], 0.3, 1e-6);
+    REQUIRE(e.model_scores.size() == 2 && e.expected_score.size() == 2 && e.expected_cost.size() == 2);
+    CHECK_NEAR(e.model_scores[0], 0.3, 1e-6);
+    CHECK_NEAR(e.model_scores[1], 0.7, 1e-6);
+    CHECK_NEAR(e.expected_score[0], 0.2, 1e-9);
+    CHECK_NEAR(e.expected_score[1], 0.9, 1e-9);
+    CHECK_NEAR(e.expected_cost[0], 0.1, 1e-9);
+    CHECK_NEAR(e.expected_cost[1], 1.0, 1e-9);
+    REQUIRE(e.clusters.size() == 1 && e.cluster_sims.size() == 1);
+    CHECK_EQ_INT(e.clusters[0], 0);
+    CHECK_NEAR(e.cluster_sims[0], 1.0 / std::sqrt(1.01), 1e-6);
+    CHECK_NEAR(e.best_similarity, 1.0 / std::sqrt(1.01), 1e-6);
+    CHECK_NEAR(e.cluster_weights[0], 1.0, 1e-12);
+    CHECK_NEAR(e.cluster_support[0], 10.0, 0);
+    CHECK_NEAR(e.support, 10.0, 0);
+    CHECK(!e.guarded);
+    avengers::RouteExplanation two = r.route_ex(q.data(), q.size(), avengers::RouteOptions(0.7f).top_p(2));
+    REQUIRE(two.clusters.size() == 2);
+    CHECK_EQ_INT(two.clusters[0], 0);
+    CHECK_EQ_INT(two.clusters[1], 1);
+    avengers::RouteExplanation only0 = r.route_ex(q.data(), q.size(), avengers::RouteOptions(0.7f).model_mask({1, 0}));
+    CHECK_EQ_INT(only0.model, 0);
+    CHECK_EQ_INT(only0.n_feasible, 1);
+    CHECK_EQ_INT(only0.ranked.size(), 1);
+}
+
 TEST(test_strings_with_nul)
 {
     using namespace std::string_literals;
@@ -754,5 +831,6 @@ TEST(test_bad_names_are_the_library_error)
 TH_MAIN(T(test_route_hand_computed), T(test_errors), T(test_raii_and_moves),
         T(test_fixture_builder_and_persistence), T(test_route_ex_merge_evaluate),
         T(test_ensemble_members), T(test_estimator), T(test_budgets), T(test_tune),
-        T(test_integers_out_of_range), T(test_model_mask_values), T(test_strings_with_nul),
+        T(test_integers_out_of_range), T(test_model_mask_values), T(test_route_options_own_their_data),
+        T(test_route_ex_explanation), T(test_strings_with_nul),
         T(test_bad_names_are_the_library_error))

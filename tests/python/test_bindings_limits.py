@@ -156,27 +156,27 @@ def test_tune_lists_reject_floats(small_builder):
 def test_route_ex_mask_index_out_of_range(avengers, r, fx, mask):
     assert r.n_models == 9
     with pytest.raises(avengers.ModelError, match="model_mask"):
-        r.route_ex(q(fx), 0.5, model_mask=mask)
+        r.route_ex(q(fx), 0.5, model_mask=mask).model
 
 
 def test_route_ex_mask_forms(avengers, r, fx):
     # booleans must be one per model; they cannot be mixed with indices
     with pytest.raises(ValueError, match="9 models"):
-        r.route_ex(q(fx), 0.5, model_mask=[True] * 8)
+        r.route_ex(q(fx), 0.5, model_mask=[True] * 8).model
     with pytest.raises(ValueError, match="9 models"):
-        r.route_ex(q(fx), 0.5, model_mask=np.ones(10, dtype=bool))
+        r.route_ex(q(fx), 0.5, model_mask=np.ones(10, dtype=bool)).model
     with pytest.raises(TypeError, match="mixes"):
-        r.route_ex(q(fx), 0.5, model_mask=[True, 3])
+        r.route_ex(q(fx), 0.5, model_mask=[True, 3]).model
     with pytest.raises(TypeError):
-        r.route_ex(q(fx), 0.5, model_mask=[1.0])
+        r.route_ex(q(fx), 0.5, model_mask=[1.0]).model
     # the valid forms still work and agree
     only = [False] * 9
     only[6] = True
-    assert r.route_ex(q(fx), 0.5, model_mask=only) == 6
-    assert r.route_ex(q(fx), 0.5, model_mask=np.array(only)) == 6
-    assert r.route_ex(q(fx), 0.5, model_mask=[6]) == 6
-    assert r.route_ex(q(fx), 0.5, model_mask=[r.models[6]]) == 6
-    assert r.route_ex(q(fx), 0.5, model_mask=r.models[6]) == 6
+    assert r.route_ex(q(fx), 0.5, model_mask=only).model == 6
+    assert r.route_ex(q(fx), 0.5, model_mask=np.array(only)).model == 6
+    assert r.route_ex(q(fx), 0.5, model_mask=[6]).model == 6
+    assert r.route_ex(q(fx), 0.5, model_mask=[r.models[6]]).model == 6
+    assert r.route_ex(q(fx), 0.5, model_mask=r.models[6]).model == 6
 
 
 @pytest.mark.parametrize("option,value,exc", [
@@ -186,7 +186,7 @@ def test_route_ex_mask_forms(avengers, r, fx):
     ("explore_seed", -1, OverflowError), ("explore_seed", BIG64, OverflowError)])
 def test_route_ex_options_out_of_range(r, fx, option, value, exc):
     with pytest.raises(exc, match=option):
-        r.route_ex(q(fx), 0.5, **{option: value})
+        r.route_ex(q(fx), 0.5, **{option: value}).model
 
 
 @pytest.mark.parametrize("option,value", [("weighting", BIG32 + 1), ("normalisation", BIG32 + 1)])
@@ -281,11 +281,11 @@ def test_model_names_with_nul(avengers, r, fx):
     with pytest.raises(ValueError, match="NUL"):
         r.cluster_stats(0, name + "\0")
     with pytest.raises(ValueError, match="NUL"):
-        r.route_ex(q(fx), 0.5, model_mask=[name + "\0"])
+        r.route_ex(q(fx), 0.5, model_mask=[name + "\0"]).model
     with pytest.raises(ValueError, match="NUL"):
         r.add_model("newcomer\0junk", 0.5, 0.01)
     with pytest.raises(ValueError, match="NUL"):
-        r.route_ex(q(fx), 0.5, embedder_id="tfidf\0junk")
+        r.route_ex(q(fx), 0.5, embedder_id="tfidf\0junk").model
     with pytest.raises(ValueError, match="NUL"):
         r.evaluate(fx.emb[:5], fx.scores[:5], fx.costs[:5],
                    models=[m + "\0x" if i == 0 else m for i, m in enumerate(r.models)])

@@ -104,7 +104,7 @@ def test_evaluate_layouts_rows_and_columns(avengers, r, fx, monkeypatch):
 def test_route_ex(avengers, r, fx):
     for a in (0.0, 0.4, 1.0):
         for i in range(0, len(fx.emb), 97):
-            assert r.route_ex(fx.emb[i], a) == r.route(fx.emb[i], a)
+            assert r.route_ex(fx.emb[i], a).model == r.route(fx.emb[i], a)
     q = fx.emb[3]
     e = r.route_ex(q, 0.6, explain=True)
     assert e.model == r.route(q, 0.6) == e.ranked[0] == int(np.argmax(e.model_scores))
@@ -115,19 +115,49 @@ def test_route_ex(avengers, r, fx):
     assert set(e.clusters) == set(np.argsort(-sims)[:r.top_p])
     assert e.best_similarity == pytest.approx(sims.max(), abs=1e-5)
     # masks: by names and by booleans
-    assert r.route_ex(q, 0.6, model_mask=["qwen2.5-7b-instruct"]) == r.model_index("qwen2.5-7b-instruct")
+    assert r.route_ex(q, 0.6, model_mask=["qwen2.5-7b-instruct"]).model == r.model_index("qwen2.5-7b-instruct")
     mask = [False] * 9
     mask[4] = True
-    assert r.route_ex(q, 0.6, model_mask=mask) == 4
+    assert r.route_ex(q, 0.6, model_mask=mask).model == 4
     with pytest.raises(avengers.NoModelError):
-        r.route_ex(q, 0.6, model_mask=[False] * 9)
+        r.route_ex(q, 0.6, model_mask=[False] * 9).model
     with pytest.raises(avengers.NoModelError):
-        r.route_ex(q, 0.6, max_expected_cost=0.0)
+        r.route_ex(q, 0.6, max_expected_cost=0.0).model
     with pytest.raises(avengers.MismatchError):
-        r.route_ex(q, 0.6, embedder_id="another-embedder")
-    assert r.route_ex(q, 0.6, embedder_id="tfidf-svd384") == e.model
+        r.route_ex(q, 0.6, embedder_id="another-embedder").model
+    assert r.route_ex(q, 0.6, embedder_id="tfidf-svd384").model == e.model
     # exploration is a function of its seed
-    assert r.route_ex(q, 0.6, explore_seed=9) == r.route_ex(q, 0.6, explore_seed=9)
+    assert r.route_ex(q, 0.6, explore_seed=9).model == r.route_ex(q, 0.6, explore_seed=9).model
+
+
+def test_route_ex_returns_one_type(avengers, r, fx):
+    q = fx.emb[5]
+    plain, explained = r.route_ex(q, 0.3), r.route_ex(q, 0.3, explain=True)
+    assert type(plain) is type(explained) is avengers.RouteResult is avengers.RouteExplanation
+    assert plain.model == explained.model == r.route(q, 0.3)
+    assert plain.model_name == r.models[plain.model] and r.models[plain] == plain.model_name
+    assert int(plain) == plain.model and plain.n_models == r.n_models
+    assert len(plain.expected_score) == len(plain.expected_cost) == r.n_models
+    assert len(plain.clusters) == len(plain.cluster_weights) == len(plain.cluster_support) == r.top_p
+    assert list(plain.ranked) == list(explained.ranked)
+
+
+def test_floats_reported_as_given(avengers, r, fx):
+    # alphas travel as float32: reported back as the numbers the caller wrote
+    given = [0.0, 0.22, 0.7, 0.95, 1e-3, 1.0]
+    te = fx.test
+    ev = r.evaluate(fx.emb[te], fx.scores[te], fx.costs[te], alphas=given)
+    assert [p.alpha for p in ev.points] == given and list(ev.alphas) == given
+    assert all(a in given for kind, a in ev.frontier if kind == "router")
+    assert repr(ev.points[1].alpha) == "0.22"
+    assert avengers._args.float32_as_given(np.float32(0.1)) == 0.1
+    assert np.isnan(avengers._args.float32_as_given(float("nan")))
+    r2 = fit_fixture(avengers, fx, k=8, n_init=1)
+    r2.set_estimator(temperature=0.07)
+    assert r2.estimator["temperature"] == 0.07
+    a = r2.alpha_for_budget(1.0, n_grid=101)  # a grid point k/100, reported as such
+    assert a == round(a, 2)
+    r2.close()
 
 
 def test_estimator_budget_and_feedback(avengers, fx):
@@ -146,7 +176,7 @@ def test_estimator_budget_and_feedback(avengers, fx):
     assert ms == pytest.approx(fx.scores[te][i, pick].mean(), rel=1e-6)
     assert mc == pytest.approx(fx.costs[te][i, pick].astype(np.float64).mean(), rel=1e-6)
     # the budget's alpha: within budget, and no grid alpha within budget expects a better score
-    grid = [float(np.float32(g / 100)) for g in range(101)]
+    grid = [g / 100 for g in range(101)]  # the alphas come back as written
     em = {g: r.expected_mean(g) for g in grid}
     budget = em[grid[70]][1] * (1 + 1e-9)  # off the plateau edge: rounding cannot flip it
     a = r.alpha_for_budget(budget, n_grid=101)
@@ -218,8 +248,8 @@ def test_normalisation_options(avengers, fx):
     r = fit_fixture(avengers, fx, k=10, n_init=1)
     assert r.estimator["normalisation"] == "cluster"
     paper = r.route_batch(fx.emb, 0.5)
-    glob = np.array([r.route_ex(e, 0.5, normalisation="global") for e in fx.emb])
-    assert all(r.route_ex(fx.emb[i], 0.5, normalisation="cluster") == paper[i] for i in range(0, 1200, 50))
+    glob = np.array([r.route_ex(e, 0.5, normalisation="global").model for e in fx.emb])
+    assert all(r.route_ex(fx.emb[i], 0.5, normalisation="cluster").model == paper[i] for i in range(0, 1200, 50))
     assert (glob != paper).any(), "global normalisation changed no decision: the option had no effect"
     r.set_estimator(normalisation="global")  # the router's default: av_route follows it
     assert r.estimator["normalisation"] == "global"

@@ -8,14 +8,17 @@
 
 Arrays: float32 with contiguous rows are passed to C by pointer (no copy); anything else is
 converted once to C-contiguous float32 (see avengers._arrays). Errors raise subclasses of
-avengers.Error carrying .code and .detail (av_last_error()). The library is found through
-AVENGERS_LIB, the build tree (lib/libavengers.so) or the system loader (see avengers._native).
+avengers.Error carrying .code and .detail (av_last_error()). load_replay reads the data files of
+the `avengers` command, with its model order (avengers._data). The library is found through
+AVENGERS_LIB (a file or directory), next to the package, the build tree (lib/libavengers.so), the
+system loader or pkg-config (see avengers._native).
 """
 from . import _native
 from ._errors import *  # noqa: F401,F403  (the exception classes)
 from ._errors import Error, CODES, BY_CODE, error_for
+from ._data import DataError, Replay, load_embeddings, load_replay
 from ._eval import Evaluation, Point
-from ._router import Builder, RouteExplanation, Router
+from ._router import Builder, RouteExplanation, RouteResult, Router
 
 __version__ = "1.0.0"
 
@@ -41,10 +44,12 @@ def strerror(code):
 
 
 def library_path():
-    """The path (or loader name) of the libavengers that was loaded."""
+    """The path of the libavengers that was loaded (the file the system loader chose, when it
+    was found by name)."""
     return _native.lib_path
 
 
-__all__ = ["Router", "Builder", "Evaluation", "Point", "RouteExplanation", "Error", "CODES", "BY_CODE", "error_for", "version",
+__all__ = ["Router", "Builder", "Evaluation", "Point", "RouteExplanation", "RouteResult",
+           "Replay", "DataError", "load_replay", "load_embeddings", "Error", "CODES", "BY_CODE", "error_for", "version",
            "version_number", "simd_backend", "strerror", "library_path"] + \
     [c.__name__ for c in BY_CODE.values()]

@@ -12,7 +12,10 @@ library goes through this module first:
   interior NUL is a ``ValueError``. Whether the bytes are a valid name (UTF-8, no control
   characters) is the library's decision: it refuses bad names with AV_EINVAL, which surfaces as
   :class:`avengers.InvalidArgument`;
-* :func:`text`: bytes from the library decoded with ``surrogateescape``, never raising.
+* :func:`text`: bytes from the library decoded with ``surrogateescape``, never raising;
+* :func:`float32_as_given`: a float the library keeps as float32 (alpha, temperature) reported as
+  the shortest decimal that reads back as the same float32, i.e. as the user wrote it (0.22, not
+  0.2199999988079071).
 """
 import ctypes
 import operator
@@ -109,3 +112,9 @@ def path(p, what="path"):
 def text(b):
     """str of bytes the library returned (names, metadata); never raises on invalid UTF-8."""
     return b.decode("utf-8", "surrogateescape") if b is not None else None
+
+
+def float32_as_given(x):
+    """The Python float of the shortest decimal that reads back as the float32 x: numpy prints a
+    float32 with the fewest digits that round-trip (0.22 stays 0.22). NaN and infinities pass."""
+    return float(str(np.float32(x)))

@@ -93,7 +93,8 @@ class Evaluation:
     def _point(fn, h, *idx):
         p = _structs.sized(_structs.EvalPoint)
         _native.check(fn(h, *idx, ctypes.byref(p)))
-        return Point(p.alpha, p.mean_score, p.mean_cost, p.total_cost, p.n_scored, p.n_missing)
+        alpha = _args.float32_as_given(p.alpha)  # NaN (single models, oracle) stays NaN
+        return Point(alpha, p.mean_score, p.mean_cost, p.total_cost, p.n_scored, p.n_missing)
 
     def table(self):
         """A plain-text table: every alpha, every single model, the oracle, then the metrics."""

@@ -44,14 +44,36 @@ def _centroid_type(t):
 
 
 class RouteExplanation:
-    """What av_route_ex reports about one decision (arrays indexed by model where per model)."""
+    """What Router.route_ex returns: the decision and its explanation (av_route_result).
+
+    model (int) and model_name (str): the chosen model; n_models, n_feasible: models considered
+    and allowed by the mask and limits; ranked, ranked_scores: the feasible models best first and
+    their routing scores; model_scores, expected_score, expected_cost: per model (index = model);
+    clusters, cluster_sims, cluster_weights, cluster_support: the clusters used, most similar
+    first; best_similarity: to the nearest centroid; support: outcomes of the chosen model in
+    the clusters used; guarded: True when the guard replaced the rule's choice.
+    ``int(e)`` and ``operator.index(e)`` give the model, so ``r.models[e]`` works."""
+
+    __slots__ = ("model", "model_name", "n_models", "n_feasible", "ranked", "ranked_scores",
+                 "model_scores", "expected_score", "expected_cost", "clusters", "cluster_sims",
+                 "cluster_weights", "cluster_support", "best_similarity", "support", "guarded")
 
     def __init__(self, **kw):
-        self.__dict__.update(kw)
+        for k in self.__slots__:
+            setattr(self, k, kw[k])
+
+    def __int__(self):
+        return self.model
+
+    __index__ = __int__
 
     def __repr__(self):
-        return "<RouteExplanation model=%d feasible=%d clusters=%s guarded=%s>" % (
-            self.model, self.n_feasible, list(self.clusters), self.guarded)
+        return "<RouteExplanation model=%d (%s) feasible=%d clusters=%s guarded=%s>" % (
+            self.model, self.model_name, self.n_feasible, list(self.clusters), self.guarded)
+
+
+#: The same type under the name the other bindings use.
+RouteResult = RouteExplanation
 
 
 _encode = _args.cstring
@@ -344,8 +366,9 @@ class Router(_Handle):
         a collection of model names/indices allowed. weighting: "router", "hard", "softmax".
         normalisation: "router", "cluster" (the paper) or "global".
         guard: True/False forces the guard on/off. explore_seed: Thompson sampling with that
-        seed. Returns the model index, or a RouteExplanation when explain=True. NoModelError when
-        no model satisfies the mask and limits."""
+        seed. Returns a RouteExplanation (always: .model is the index, .model_name its name;
+        explain is accepted for old callers and changes nothing). NoModelError when no model
+        satisfies the mask and limits."""
         o = _structs.init(_structs.RouteOptions)
         o.alpha = float(alpha)
         if top_p is not None:
@@ -380,8 +403,6 @@ class Router(_Handle):
             keep.append(_encode(embedder_id, "embedder_id"))
             o.embedder_id = keep[-1]
         p, d, own = _arrays.vector(embedding)
-        if not explain:
-            return _native.check(int(_native.av_route_ex(self._handle, p, d, ctypes.byref(o), None)))
         m = self.n_models
         cap = min(self.n_clusters, _decls.AV_MAX_TOP_P)  # no decision uses more clusters
         arr = dict(ranked=np.full(m, -1, np.int32), ranked_scores=np.zeros(m),
@@ -397,13 +418,15 @@ class Router(_Handle):
                                                       ctypes.byref(res))))
         nc, nr = min(res.n_clusters, cap), res.n_ranked
         return RouteExplanation(
-            model=model, n_feasible=res.n_feasible, ranked=arr["ranked"][:nr],
+            model=model, model_name=self.models[model], n_models=int(res.n_models),
+            n_feasible=int(res.n_feasible), ranked=arr["ranked"][:nr],
             ranked_scores=arr["ranked_scores"][:nr], model_scores=arr["model_scores"],
             expected_score=arr["expected_score"], expected_cost=arr["expected_cost"],
             clusters=arr["clusters"][:nc], cluster_sims=arr["cluster_sims"][:nc],
             cluster_weights=arr["cluster_weights"][:nc],
-            cluster_support=arr["cluster_support"][:nc], best_similarity=res.best_similarity,
-            support=res.support, guarded=bool(res.guarded))
+            cluster_support=arr["cluster_support"][:nc],
+            best_similarity=_args.float32_as_given(res.best_similarity),
+            support=float(res.support), guarded=bool(res.guarded))
 
     def _mask(self, model_mask):
         """The uint8_t mask (0 or 1 per model) for av_route_ex: from one boolean per model, or
@@ -436,7 +459,7 @@ class Router(_Handle):
         e = _structs.init(_structs.EstimatorOptions)
         _native.check(_native.av_router_get_estimator(self._handle, ctypes.byref(e)))
         return {"kappa": e.kappa, "weighting": _WEIGHTING_NAMES.get(e.weighting, e.weighting),
-                "temperature": e.temperature, "guard": bool(e.guard), "guard_margin": e.guard_margin,
+                "temperature": _args.float32_as_given(e.temperature), "guard": bool(e.guard), "guard_margin": e.guard_margin,
                 "normalisation": _NORMALISATION_NAMES.get(e.normalisation, e.normalisation)}
 
     def set_estimator(self, kappa=None, weighting=None, temperature=None, guard=None,
@@ -498,7 +521,7 @@ class Router(_Handle):
         _native.check(_native.av_router_alpha_for_budget(self._handle, float(budget), ep, n, d, sp,
                                                          cp, _args.integer(n_grid, "n_grid", "uint32_t"),
                                                          ctypes.byref(a)))
-        return a.value
+        return _args.float32_as_given(a.value)
 
     def alpha_for_accuracy(self, target, embeddings=None, scores=None, costs=None, n_grid=0):
         """The cheapest alpha whose expected mean score is >= target (NoModelError if none)."""
@@ -507,7 +530,7 @@ class Router(_Handle):
         _native.check(_native.av_router_alpha_for_accuracy(self._handle, float(target), ep, n, d,
                                                            sp, cp, _args.integer(n_grid, "n_grid", "uint32_t"),
                                                            ctypes.byref(a)))
-        return a.value
+        return _args.float32_as_given(a.value)
 
     def add_model(self, name, prior_score, prior_cost, prior_weight=1.0):
         """Add a model (av_router_add_model) that starts from a prior in every cluster; returns its

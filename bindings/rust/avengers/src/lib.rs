@@ -416,9 +416,12 @@ impl Router {
         .map(|_| ())
     }
 
-    /// Route with per-request options (`av_route_ex`); with default options the decision equals
-    /// [`Router::route`]. `Error::ENOMODEL` when no model satisfies the mask and limits.
-    pub fn route_ex(&self, embedding: &[f32], options: &RouteOptions) -> Result<usize> {
+    /// Route with per-request options (`av_route_ex`) and explain the decision: the chosen model
+    /// (`.model`; with default options it equals [`Router::route`]), the ranked fallbacks, every
+    /// model's routing score and expected score and cost, the clusters used with their
+    /// similarities, weights and support, and whether the guard acted. `Error::ENOMODEL` when no
+    /// model satisfies the mask and limits.
+    pub fn route_ex(&self, embedding: &[f32], options: &RouteOptions) -> Result<RouteExplanation> {
         let mut o: sys::av_route_options = unsafe { init_struct(sys::av_route_options_init_sized) };
         o.alpha = options.alpha;
         o.top_p = options.top_p;
@@ -452,8 +455,54 @@ impl Router {
         if let Some(c) = &id {
             o.embedder_id = c.as_ptr();
         }
-        let rc = unsafe { sys::av_route_ex(self.ptr.as_ptr(), embedding.as_ptr(), embedding.len(), &o, ptr::null_mut()) };
-        check(rc).map(|m| m as usize)
+        let m = self.n_models();
+        // no decision uses more clusters than AV_MAX_TOP_P per member; grown once if it did
+        let mut cap = (self.n_clusters() * self.members().max(1)).min(sys::AV_MAX_TOP_P as usize * self.members().max(1));
+        loop {
+            let mut e = RouteExplanation::with_capacity(m, cap);
+            let mut res: sys::av_route_result = unsafe { init_struct(sys::av_route_result_init_sized) };
+            res.ranked = e.ranked_i32.as_mut_ptr();
+            res.ranked_scores = e.ranked_scores.as_mut_ptr();
+            res.ranked_cap = m;
+            res.model_scores = e.model_scores.as_mut_ptr();
+            res.expected_score = e.expected_score.as_mut_ptr();
+            res.expected_cost = e.expected_cost.as_mut_ptr();
+            res.models_cap = m;
+            res.clusters = e.clusters.as_mut_ptr();
+            res.cluster_sims = e.cluster_sims.as_mut_ptr();
+            res.cluster_weights = e.cluster_weights.as_mut_ptr();
+            res.cluster_support = e.cluster_support.as_mut_ptr();
+            res.clusters_cap = cap;
+            let rc = unsafe { sys::av_route_ex(self.ptr.as_ptr(), embedding.as_ptr(), embedding.len(), &o, &mut res) };
+            let model = check(rc)? as usize;
+            if res.n_clusters > cap {
+                cap = res.n_clusters;
+                continue;
+            }
+            e.finish(model, &res);
+            return Ok(e);
+        }
+    }
+
+    /// [`Router::profile_update`] with options (`av_profile_update_ex`): decay of all evidence
+    /// (`half_life`, in updates), spreading over the nearest clusters, the outcome's weight. With
+    /// `UpdateOptions::default()` it is exactly `profile_update`. `&self`: safe while others route.
+    pub fn profile_update_ex(&self, embedding: &[f32], model: usize, score: f32, cost: f32, options: &UpdateOptions) -> Result<()> {
+        let m = i32::try_from(model)
+            .map_err(|_| Error::new(Error::EMODEL, format!("model index {model} does not fit the C API's int32_t")))?;
+        let mut o: sys::av_update_options = unsafe { init_struct(sys::av_update_options_init_sized) };
+        o.half_life = options.half_life;
+        o.top_p = options.top_p;
+        o.weighting = match options.weighting {
+            Weighting::Hard => sys::AV_WEIGHTING_HARD,
+            Weighting::Softmax => sys::AV_WEIGHTING_SOFTMAX,
+        };
+        o.temperature = options.temperature;
+        o.weight = options.weight;
+        check(unsafe {
+            sys::av_profile_update_ex(self.ptr.as_ptr(), embedding.as_ptr(), embedding.len(), m, score, cost, &o)
+        })
+        .map(|_| ())
     }
 
     /// Add `other`'s statistics to this router's (`av_profile_merge`): same centroids and the
@@ -692,6 +741,114 @@ pub struct RouteOptions {
 impl RouteOptions {
     pub fn new(alpha: f32) -> Self {
         RouteOptions { alpha, top_p: 0, max_expected_cost: None, min_expected_score: None, allowed: None, embedder_id: None }
+    }
+}
+
+/// What [`Router::route_ex`] returns (`av_route_result`): the decision and its explanation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RouteExplanation {
+    /// The chosen model.
+    pub model: usize,
+    /// Models the decision considered, and those allowed by the mask and limits.
+    pub n_models: usize,
+    pub n_feasible: usize,
+    /// The feasible models, best first (fallbacks after `model`), and their routing scores.
+    pub ranked: Vec<usize>,
+    pub ranked_scores: Vec<f64>,
+    /// Per model (index = model): routing score, expected score and expected cost for this query.
+    pub model_scores: Vec<f64>,
+    pub expected_score: Vec<f64>,
+    pub expected_cost: Vec<f64>,
+    /// The clusters used, most similar first: index, cosine similarity, weight, support (the
+    /// largest number of outcomes any model has there).
+    pub clusters: Vec<u32>,
+    pub cluster_sims: Vec<f32>,
+    pub cluster_weights: Vec<f64>,
+    pub cluster_support: Vec<f64>,
+    /// Cosine similarity to the nearest centroid.
+    pub best_similarity: f32,
+    /// Outcomes of the chosen model in the clusters used.
+    pub support: f64,
+    /// True when the guard replaced the rule's choice.
+    pub guarded: bool,
+    ranked_i32: Vec<i32>,
+}
+
+impl RouteExplanation {
+    fn with_capacity(models: usize, clusters: usize) -> Self {
+        RouteExplanation {
+            model: 0,
+            n_models: 0,
+            n_feasible: 0,
+            ranked: Vec::new(),
+            ranked_scores: vec![0.0; models],
+            model_scores: vec![0.0; models],
+            expected_score: vec![0.0; models],
+            expected_cost: vec![0.0; models],
+            clusters: vec![0; clusters],
+            cluster_sims: vec![0.0; clusters],
+            cluster_weights: vec![0.0; clusters],
+            cluster_support: vec![0.0; clusters],
+            best_similarity: 0.0,
+            support: 0.0,
+            guarded: false,
+            ranked_i32: vec![-1; models],
+        }
+    }
+
+    fn finish(&mut self, model: usize, res: &sys::av_route_result) {
+        self.model = model;
+        self.n_models = res.n_models;
+        self.n_feasible = res.n_feasible;
+        let nr = res.n_ranked.min(self.ranked_i32.len());
+        self.ranked = self.ranked_i32[..nr].iter().map(|&i| i as usize).collect();
+        self.ranked_scores.truncate(nr);
+        let nc = res.n_clusters.min(self.clusters.len());
+        self.clusters.truncate(nc);
+        self.cluster_sims.truncate(nc);
+        self.cluster_weights.truncate(nc);
+        self.cluster_support.truncate(nc);
+        self.best_similarity = res.best_similarity;
+        self.support = res.support;
+        self.guarded = res.guarded != 0;
+        self.ranked_i32 = Vec::new();
+    }
+}
+
+/// Options of [`Router::profile_update_ex`] (`av_update_options`). `Default` is exactly
+/// [`Router::profile_update`]: no decay, the nearest cluster only, weight 1.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UpdateOptions {
+    /// > 0: all evidence is scaled by 2^(-1/half_life) before this outcome is added (a half-life
+    /// counted in updates); 0 = no decay.
+    pub half_life: f64,
+    /// Spread the outcome over this many nearest clusters (default 1).
+    pub top_p: u32,
+    /// With top_p > 1: equal shares (Hard) or softmax over similarity.
+    pub weighting: Weighting,
+    /// For Softmax; 0 = the router's.
+    pub temperature: f32,
+    /// Total weight of this outcome (default 1).
+    pub weight: f64,
+}
+
+impl Default for UpdateOptions {
+    fn default() -> Self {
+        let o: sys::av_update_options = unsafe { init_struct(sys::av_update_options_init_sized) };
+        UpdateOptions {
+            half_life: o.half_life,
+            top_p: o.top_p,
+            weighting: if o.weighting == sys::AV_WEIGHTING_SOFTMAX { Weighting::Softmax } else { Weighting::Hard },
+            temperature: o.temperature,
+            weight: o.weight,
+        }
+    }
+}
+
+impl UpdateOptions {
+    /// Decay: all evidence halves every `half_life` updates.
+    pub fn decay(half_life: f64) -> Self {
+        UpdateOptions { half_life, ..Self::default() }
     }
 }
 

@@ -60,7 +60,7 @@ fn model_indices_that_do_not_fit_are_refused() {
         assert_eq!(e.code(), Error::EMODEL, "{allowed:?}: {e}");
         assert!(e.message().contains("allowed"), "{e}");
     }
-    assert_eq!(r.route_ex(&q, &RouteOptions { allowed: Some(vec![0]), ..RouteOptions::new(1.0) }).unwrap(), 0);
+    assert_eq!(r.route_ex(&q, &RouteOptions { allowed: Some(vec![0]), ..RouteOptions::new(1.0) }).unwrap().model, 0);
     // convert: the C parameter is an enum (an int)
     let e = r.convert(u32::MAX).unwrap_err();
     assert_eq!(e.code(), Error::EINVAL);

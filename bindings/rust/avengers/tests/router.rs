@@ -265,12 +265,12 @@ fn route_ex_merge_add_model_convert() {
     let row = |i: usize| &fx.emb[i * fx.d..(i + 1) * fx.d];
     for i in (0..fx.n).step_by(41) {
         for a in [0.0f32, 0.5, 1.0] {
-            assert_eq!(r.route_ex(row(i), &avengers::RouteOptions::new(a)).unwrap(), r.route(row(i), a).unwrap());
+            assert_eq!(r.route_ex(row(i), &avengers::RouteOptions::new(a)).unwrap().model, r.route(row(i), a).unwrap());
         }
     }
     let mut only4 = avengers::RouteOptions::new(0.5);
     only4.allowed = Some(vec![4]);
-    assert_eq!(r.route_ex(row(0), &only4).unwrap(), 4);
+    assert_eq!(r.route_ex(row(0), &only4).unwrap().model, 4);
     only4.allowed = Some(vec![]);
     assert_eq!(r.route_ex(row(0), &only4).unwrap_err().code(), Error::ENOMODEL);
     // merging a twin doubles every statistic exactly; other centroids are refused
@@ -742,4 +742,59 @@ fn tune_matches_c() {
     assert_eq!(b.best_auc(), Some(auc));
     b.fit(&FitOptions::new().n_clusters(8).n_init(1)).unwrap();
     assert_eq!(b.best_auc(), None);
+}
+
+/// route_ex explains its decision; every figure computed by hand from tiny_router's statistics.
+#[test]
+fn route_ex_explanation_by_hand() {
+    let r = tiny_router(1);
+    let q = [1.0f32, 0.1];
+    let e = r.route_ex(&q, &avengers::RouteOptions::new(0.7)).unwrap();
+    // cluster 0 is nearest (cos 1/sqrt(1.01)); its means: small p 0.2 q 0.1, large p 0.9 q 1.0;
+    // min-max normalised small (0, 0), large (1, 1): x = 0.7 p~ + 0.3 (1 - q~)
+    assert_eq!(e.model, 1);
+    assert_eq!((e.n_models, e.n_feasible), (2, 2));
+    assert_eq!(e.ranked, vec![1, 0]);
+    assert_eq!(e.clusters, vec![0]);
+    assert!((e.cluster_sims[0] - 1.0 / 1.01f32.sqrt()).abs() < 1e-6);
+    assert!((e.best_similarity - 1.0 / 1.01f32.sqrt()).abs() < 1e-6);
+    // alpha is a float32: 0.7f32 as f64 differs from 0.7 by 1.2e-8
+    let close = |a: &[f64], b: &[f64]| a.len() == b.len() && a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-6);
+    assert!(close(&e.model_scores, &[0.3, 0.7]), "{:?}", e.model_scores);
+    assert!(close(&e.ranked_scores, &[0.7, 0.3]));
+    assert!(close(&e.expected_score, &[0.2, 0.9]), "{:?}", e.expected_score);
+    assert!(close(&e.expected_cost, &[0.1, 1.0]), "{:?}", e.expected_cost);
+    assert!(close(&e.cluster_weights, &[1.0]) && close(&e.cluster_support, &[10.0]));
+    assert_eq!(e.support, 10.0);
+    assert!(!e.guarded);
+    // a mask keeps only the cheap model: it is chosen and the only one ranked
+    let only0 = avengers::RouteOptions { allowed: Some(vec![0]), ..avengers::RouteOptions::new(0.7) };
+    let e0 = r.route_ex(&q, &only0).unwrap();
+    assert_eq!((e0.model, e0.n_feasible, e0.ranked.clone()), (0, 1, vec![0]));
+    // with top_p 2 both clusters 0 and 1 are used, most similar first
+    let e2 = r.route_ex(&q, &avengers::RouteOptions { top_p: 2, ..avengers::RouteOptions::new(0.7) }).unwrap();
+    assert_eq!(e2.clusters, vec![0, 1]);
+}
+
+/// profile_update_ex: default options are profile_update; a half-life of one update halves all
+/// evidence before the outcome is added (figures by hand from tiny_router).
+#[test]
+fn profile_update_ex_and_decay() {
+    let (a, b) = (tiny_router(1), tiny_router(1));
+    a.profile_update(&[1.0, 0.0], 0, 1.0, 1.0).unwrap();
+    b.profile_update_ex(&[1.0, 0.0], 0, 1.0, 1.0, &avengers::UpdateOptions::default()).unwrap();
+    for j in 0..3 {
+        for i in 0..2 {
+            let (x, y) = (a.cluster_stats(j, i).unwrap(), b.cluster_stats(j, i).unwrap());
+            assert_eq!((x.count, x.sum_score, x.sum_cost), (y.count, y.sum_score, y.sum_cost));
+        }
+    }
+    let r = tiny_router(1);
+    r.profile_update_ex(&[1.0, 0.0], 0, 1.0, 1.0, &avengers::UpdateOptions::decay(1.0)).unwrap();
+    let s = r.cluster_stats(0, 0).unwrap();
+    assert_eq!((s.count, s.sum_score, s.sum_cost), (6.0, 2.0, 1.5)); // 10/2 + 1, 2/2 + 1, 1/2 + 1
+    let t = r.cluster_stats(1, 1).unwrap();
+    assert_eq!((t.count, t.sum_score, t.sum_cost), (5.0, 4.5, 5.0)); // halved, nothing added
+    let e = r.profile_update_ex(&[1.0, 0.0], 7, 1.0, 1.0, &avengers::UpdateOptions::default()).unwrap_err();
+    assert_eq!(e.code(), Error::EMODEL);
 }
