@@ -15,7 +15,8 @@ static const char HELP[] =
     "usage: avengers train --data F.jsonl[.gz] --embeddings E.npy -o router.avr [options]\n"
     "Fits k-means (k-means++ restarts, Lloyd) on the training rows' embeddings and stores each\n"
     "cluster's per-model score and cost statistics in a router file.\n" CLI_DATA_HELP
-    "  --split train|all      rows to train on (default train)\n"
+    "  --split NAME           rows to train on: train (default), all, or any name of the\n"
+    "                         lines' \"split\" field\n"
     "  -k, --clusters K       clusters (default 60, the paper's)\n"
     "  --top-p P              clusters per query stored as the router's default (default 4)\n"
     "  --n-init N             k-means++ restarts, the lowest inertia wins (default 10)\n"
