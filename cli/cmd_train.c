@@ -11,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The latest SOURCE_DATE_EPOCH the library stores (9999-12-31T23:59:59Z). */
+#define MAX_EPOCH 253402300799ull
+
 static const char HELP[] =
     "usage: avengers train --data F.jsonl[.gz] --embeddings E.npy -o router.avr [options]\n"
     "Fits k-means (k-means++ restarts, Lloyd) on the training rows' embeddings and stores each\n"
@@ -24,11 +27,15 @@ static const char HELP[] =
     "  --members N            an ensemble of N clusterings of K clusters each, whose top_p\n"
     "                         clusters are all summed (default 1, the paper's; 1..16)\n"
     "  --embedder-id S        id of the embedding model, stored in the file\n"
-    "  --tune                 choose k, ensemble size, top_p, kappa, cluster weighting and\n"
-    "                         normalisation by 5-fold cross-validation on the training rows\n"
-    "                         (docs/EVALUATION.md)\n"
+    "  --tune                 choose k (60, 120, 200, 300), ensemble size (1, 4), top_p (2, 4,\n"
+    "                         8), kappa (0, 4, 16) and normalisation (per cluster or global) by\n"
+    "                         5-fold cross-validation on the training rows, with the paper's\n"
+    "                         hard cluster weights (docs/EVALUATION.md)\n"
     "  -o, --output R         router file to write\n"
-    "Progress (restart, iteration, inertia) goes to stderr when it is a terminal.\n";
+    "Progress goes to stderr when it is a terminal: with --tune one line per fold fit and per\n"
+    "scored fold (fold, k, fits and candidate scores done), then for every fit the k-means\n"
+    "restart, iteration and inertia.\n"
+    "SOURCE_DATE_EPOCH, when set, is the time stored as \"created\" (reproducible files).\n";
 
 static void progress(void *user, uint32_t restart, uint32_t n_init, uint32_t iteration,
                      double inertia)
@@ -36,6 +43,22 @@ static void progress(void *user, uint32_t restart, uint32_t n_init, uint32_t ite
     (void)user;
     fprintf(stderr, "\rrestart %u/%u  iteration %4u  inertia %.6g   ", restart + 1, n_init,
             iteration, inertia);
+}
+
+/* --tune on a terminal: one line, rewritten per fold fit and per scored fold. */
+static int tune_progress(void *user, const av_tune_progress *p)
+{
+    (void)user;
+    if (p->stage == AV_TUNE_STAGE_FINAL)
+        fprintf(stderr, "\rtuning: %zu of %zu candidate scores done; fitting the choice (k %u) on "
+                        "all rows\n", p->scores_done, p->n_scores, p->n_clusters);
+    else
+        fprintf(stderr, "\rtuning: fold %u/%u, k %u: %s  (fit %zu/%zu, %zu/%zu candidate scores)   ",
+                p->fold + 1, p->n_folds, p->n_clusters,
+                p->stage == AV_TUNE_STAGE_FIT ? "fitting" : "scored ",
+                p->fits_done + (p->stage == AV_TUNE_STAGE_FIT), p->n_fits, p->scores_done,
+                p->n_scores);
+    return 0;
 }
 
 static const char *base_name(const char *p)
@@ -158,6 +181,13 @@ int cmd_train(int argc, char **argv)
                   fo.top_p, AV_MAX_TOP_P);
         return CLI_EUSAGE;
     }
+    const char *epoch = getenv("SOURCE_DATE_EPOCH");
+    uint64_t when;
+    if (epoch && *epoch && (!cli_parse_u64(epoch, &when) || when > MAX_EPOCH)) {
+        cli_error("SOURCE_DATE_EPOCH=%s: expected a whole number of seconds since 1970-01-01, "
+                  "at most %llu", epoch, (unsigned long long)MAX_EPOCH);
+        return CLI_EUSAGE;
+    }
     cli_dataset ds;
     int status = cli_dataset_load(&ds, &o);
     if (status)
@@ -171,6 +201,7 @@ int cmd_train(int argc, char **argv)
     if (tty) {
         fo.verbose = 1;
         fo.progress = progress;
+        tune.progress = tune_progress;
     }
     av_builder *b = NULL;
     av_router *r = NULL;

@@ -22,6 +22,9 @@ AV_ROUTE_GUARD_OFF = 8
 AV_ROUTE_GUARD_ON = 4
 AV_ROUTE_MAX_COST = 1
 AV_ROUTE_MIN_SCORE = 2
+AV_TUNE_STAGE_FINAL = 2
+AV_TUNE_STAGE_FIT = 0
+AV_TUNE_STAGE_SCORED = 1
 AV_VERSION_MAJOR = 1
 AV_VERSION_MINOR = 0
 AV_VERSION_PATCH = 0
@@ -61,6 +64,7 @@ AV_EVAL_MODEL = 1
 
 # Callback types (named <struct>_<field>_fn)
 av_fit_options_progress_fn = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint32, ctypes.c_uint32, ctypes.c_uint32, ctypes.c_double)
+av_tune_options_progress_fn = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p)
 
 
 class av_fit_options(ctypes.Structure):
@@ -224,6 +228,8 @@ class av_tune_options(ctypes.Structure):
         ("global_normalisation", ctypes.c_uint32),
         ("members", ctypes.c_void_p),
         ("n_members", ctypes.c_size_t),
+        ("progress", av_tune_options_progress_fn),
+        ("progress_user", ctypes.c_void_p),
     ]
 
 
