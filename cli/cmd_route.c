@@ -12,6 +12,7 @@
 #include <string.h>
 
 #define DEFAULT_ALPHA 0.5
+#define NO_MODEL "no model satisfies the request's constraints (--mask, --max-cost, --min-score)"
 
 static const char HELP[] =
     "usage: avengers route --router R --embeddings E [options]\n"
@@ -258,8 +259,12 @@ int cmd_route(int argc, char **argv)
         return CLI_EDATA;
     }
     if (emb.cols != av_router_dim(r)) {
-        cli_error("%s has dimension %zu but the router %s expects %zu", emb_path, emb.cols,
-                  router_path, av_router_dim(r));
+        cli_error("%s has dimension %zu but the router %s expects %zu%s", emb_path, emb.cols,
+                  router_path, av_router_dim(r),
+                  emb.rows == av_router_dim(r)
+                      ? "; the array looks transposed (dim x rows): save array.T, C-contiguous"
+                  : dim ? "; check --dim"
+                        : "");
         cli_matrix_free(&emb);
         av_router_free(r);
         return CLI_EROUTER;
@@ -292,7 +297,8 @@ int cmd_route(int argc, char **argv)
         int32_t w = av_route_ex(r, emb.data + i * emb.cols, emb.cols, &ro, xb ? &res : NULL);
         if (w < 0) {
             printf("{\"row\": %zu, \"error\": ", i);
-            cli_put_json_string(stdout, av_last_error());
+            /* the library's text for this code already says it all */
+            cli_put_json_string(stdout, w == AV_ENOMODEL ? NO_MODEL : av_last_error());
             if (xb && w == AV_ENOMODEL)
                 print_explanation(r, &res);
             printf("}\n");

@@ -662,8 +662,9 @@ static int read_line(parser *p, const char *line, size_t len)
     }
     int rc = -1;
     if (!cJSON_IsObject(root)) {
-        fail(p, cJSON_IsArray(root) ? "expected a JSON object, found an array (JSON Lines needs one "
-                                      "object per line, e.g. jq -c '.[]' FILE)"
+        fail(p, cJSON_IsArray(root) ? "expected a JSON object, found an array (the file looks like "
+                                      "one JSON array; JSON Lines needs one object per line, e.g. "
+                                      "jq -c '.[]' FILE)"
                                     : "expected a JSON object");
         goto done;
     }
