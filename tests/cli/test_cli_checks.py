@@ -426,6 +426,37 @@ def test_tune_progress_on_a_terminal():
     assert p.err == ""
 
 
+@test
+def test_check_summary_shows_skipped_suites():
+    """tests/run_suites.sh, run with a stand-in for make that prints canned suite output: a suite
+    that only skipped is shown as SKIPPED with its reason, not as "0 passed, 0 failed"."""
+    fake = tmp("fake-make")
+    with open(fake, "w") as f:
+        f.write("""#!/bin/sh
+case "$3" in
+check-a) echo "3 passed, 0 failed";;
+check-dask) echo "SKIPPED [1] tests/dask/t.py:20: dask.distributed is not installed"
+  echo "1 skipped in 0.1s"; echo "0 passed, 0 failed";;
+check-rust) echo "check-rust: skipped, cargo not found (35 Rust tests not run)"; echo "0 passed, 0 failed";;
+check-py) echo "5 passed, 2 skipped in 3.1s";;
+check-bad) echo "1 passed, 1 failed"; exit 1;;
+esac
+""")
+    os.chmod(fake, 0o755)
+    p = subprocess.run(["sh", os.path.join(ROOT, "tests", "run_suites.sh"), "a", "dask", "rust",
+                        "py", "bad"], capture_output=True, text=True, env=dict(os.environ, MAKE=fake))
+    summary = p.stdout.split("==== summary\n")[1].splitlines()
+    assert summary == ["  a: 3 passed, 0 failed",
+                       "  dask: SKIPPED (1 skipped): dask.distributed is not installed",
+                       "  rust: SKIPPED (35 skipped): check-rust: skipped, cargo not found (35 Rust "
+                       "tests not run)",
+                       "  py: 5 passed, 0 failed, 2 skipped",
+                       "  bad: 1 passed, 1 failed",
+                       "38 skipped (see above)",
+                       "9 passed, 1 failed"], summary
+    assert p.returncode == 1
+
+
 def run_tests():
     for fn in TESTS:
         try:
