@@ -142,8 +142,10 @@ def test_readme_eval_sample_matches_the_table():
     note = next(l for l in p.stdout.splitlines() if l.startswith("  (vs best:"))
     assert note in readme, "README's table lacks: " + note
     for header in ("Single models", "Router", "Headline metrics"):
-        line = next(l for l in p.stdout.splitlines() if l.startswith(header))
-        assert " ".join(line.split()[:3]) in readme
+        line = next(l for l in p.stdout.splitlines() if l.startswith(header) and
+                    ("score" in l or "Headline" in l))
+        words = " ".join(line.split()[:3])
+        assert any(" ".join(r.split()[:3]) == words for r in readme.splitlines()), words
 
 
 @test
@@ -151,7 +153,8 @@ def test_readme_demo_time_is_the_measured_one():
     """The demo's duration is stated once, the same way, where README describes `make demo`."""
     readme = read("README.md")
     assert "about a minute" not in readme
-    assert re.search(r"make demo.*\n.*\n.*\(\d+ to \d+ minutes on a 2-core machine", readme), \
+    demo = readme.split("make demo    #")[1].split("make check")[0]
+    assert re.search(r"\(\d+ to \d+ minutes on a 2-core machine", " ".join(demo.split())), \
         "README's make demo line does not give the measured duration"
 
 
