@@ -208,6 +208,21 @@ class av_update_options(ctypes.Structure):
     ]
 
 
+class av_tune_progress(ctypes.Structure):
+    _fields_ = [
+        ("struct_size", ctypes.c_uint32),
+        ("stage", ctypes.c_uint32),
+        ("fold", ctypes.c_uint32),
+        ("n_folds", ctypes.c_uint32),
+        ("n_clusters", ctypes.c_uint32),
+        ("fits_done", ctypes.c_size_t),
+        ("n_fits", ctypes.c_size_t),
+        ("scores_done", ctypes.c_size_t),
+        ("n_scores", ctypes.c_size_t),
+        ("n_candidates", ctypes.c_size_t),
+    ]
+
+
 class av_tune_options(ctypes.Structure):
     _fields_ = [
         ("struct_size", ctypes.c_uint32),
@@ -234,7 +249,7 @@ class av_tune_options(ctypes.Structure):
 
 
 #: every struct of the header, by C name
-STRUCTS = {"av_fit_options": av_fit_options, "av_replay": av_replay, "av_eval_options": av_eval_options, "av_eval_point": av_eval_point, "av_eval_metrics": av_eval_metrics, "av_route_options": av_route_options, "av_route_result": av_route_result, "av_estimator_options": av_estimator_options, "av_update_options": av_update_options, "av_tune_options": av_tune_options}
+STRUCTS = {"av_fit_options": av_fit_options, "av_replay": av_replay, "av_eval_options": av_eval_options, "av_eval_point": av_eval_point, "av_eval_metrics": av_eval_metrics, "av_route_options": av_route_options, "av_route_result": av_route_result, "av_estimator_options": av_estimator_options, "av_update_options": av_update_options, "av_tune_progress": av_tune_progress, "av_tune_options": av_tune_options}
 
 #: every function: name -> (restype, [(parameter name, argtype)])
 FUNCTIONS = {
