@@ -39,8 +39,9 @@ def tmp(name):
 
 
 def run(*args, check=None, stdin=None, env_extra=None):
-    env = dict(os.environ, **(env_extra or {}))
-    env.pop("SOURCE_DATE_EPOCH", None) if not env_extra or "SOURCE_DATE_EPOCH" not in env_extra else None
+    env = dict(os.environ)
+    env.pop("SOURCE_DATE_EPOCH", None)  # only the tests that mean to set it do
+    env.update(env_extra or {})
     p = subprocess.run([AVENGERS, *args], cwd=ROOT, capture_output=True, input=stdin, env=env)
     p.out, p.err = p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
     if check is not None and p.returncode != check:
