@@ -31,6 +31,11 @@ static int parse_type(const char *s, av_centroid_type *t)
     return 0;
 }
 
+static const char *type_name(int t)
+{
+    return t == AV_CENTROIDS_F16 ? "f16" : t == AV_CENTROIDS_INT8 ? "int8" : "f32";
+}
+
 int cmd_convert(int argc, char **argv)
 {
     static const struct option longopts[] = {{"centroids", required_argument, NULL, 'c'},
@@ -61,11 +66,12 @@ int cmd_convert(int argc, char **argv)
     }
     const char *in = argv[optind], *out = argv[optind + 1];
     av_router *r = NULL, *n = NULL;
-    if (av_router_load(&r, in) != AV_OK) {
-        cli_error("%s", av_last_error());
-        return CLI_EROUTER;
+    int rc = av_router_load(&r, in);
+    if (rc != AV_OK) {
+        cli_error("%s", av_last_error()); /* names the file */
+        return rc == AV_ENOMEM ? CLI_EINTERNAL : CLI_EROUTER;
     }
-    int rc = av_router_convert(&n, r, type);
+    rc = av_router_convert(&n, r, type);
     if (rc != AV_OK) {
         cli_error("%s: %s", in, av_last_error());
         av_router_free(r);
@@ -73,7 +79,15 @@ int cmd_convert(int argc, char **argv)
     }
     rc = av_router_save(n, out);
     if (rc != AV_OK)
-        cli_error("%s", av_last_error());
+        cli_error("%s: cannot write: %s", out, av_last_error());
+    else {
+        fputs("wrote ", stdout);
+        cli_put_text(stdout, out);
+        printf(": centroids %s (from %s), %zu clusters, %zu models, dim %zu, centroid_hash %s\n",
+               type_name(av_router_centroid_type(n)), type_name(av_router_centroid_type(r)),
+               av_router_n_clusters(n), av_router_n_models(n), av_router_dim(n),
+               av_router_centroid_hash(n));
+    }
     av_router_free(n);
     av_router_free(r);
     return rc == AV_OK ? CLI_OK : CLI_EINTERNAL;

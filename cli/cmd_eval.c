@@ -16,7 +16,8 @@ static const char HELP[] =
     "Routes every selected row once per alpha and reads the recorded outcome of the chosen model;\n"
     "prints single models, the router at each alpha, the oracle, the Pareto frontier and the\n"
     "headline metrics (docs/EVALUATION.md).\n" CLI_DATA_HELP
-    "  --split test|train|all rows to evaluate (default test)\n"
+    "  --split NAME           rows to evaluate: test (default), train, all, or any name of the\n"
+    "                         lines' \"split\" field (e.g. dev)\n"
     "  --router R             router file\n"
     "  --alphas SPEC          a:b:step or a comma list (default 0:1:0.05)\n"
     "  --top-p P              clusters per query (default: the router's)\n"
@@ -52,7 +53,7 @@ static int cli_eval_budget(const av_router *r, const av_replay *rp, const cli_da
     }
     double es, ec;
     if (rc || (rc = av_router_expected_mean(r, a, NULL, 0, 0, NULL, NULL, &es, &ec)) != AV_OK) {
-        cli_error("budget: %s: %s", av_strerror(rc), av_last_error());
+        cli_error("budget: %s", av_last_error());
         return CLI_EINTERNAL;
     }
     av_eval_options eo = *base;
@@ -65,7 +66,7 @@ static int cli_eval_budget(const av_router *r, const av_replay *rp, const cli_da
     mt.struct_size = (uint32_t)sizeof mt;
     if ((rc = av_eval_run_rows(&res, r, rp, ds->rows, ds->n_rows, &eo)) != AV_OK ||
         (rc = av_eval_alpha(res, 0, &pt)) != AV_OK || (rc = av_eval_metrics_get(res, &mt))) {
-        cli_error("budget: %s: %s", av_strerror(rc), av_last_error());
+        cli_error("budget: %s", av_last_error());
         av_eval_result_free(res);
         return CLI_EINTERNAL;
     }
@@ -149,7 +150,7 @@ int cmd_eval(int argc, char **argv)
     memset(&ds, 0, sizeof ds);
     int status = CLI_OK, rc = av_router_load(&r, router_path);
     if (rc) {
-        cli_error("%s: %s", router_path, av_last_error());
+        cli_error("%s", av_last_error()); /* names the file */
         status = CLI_EROUTER;
         goto done;
     }
@@ -193,7 +194,7 @@ int cmd_eval(int argc, char **argv)
     }
     cli_report rep = {res, router_path, o.data, o.embeddings, ds.split_desc,
                       av_router_n_clusters(r), top_p ? top_p : av_router_top_p(r),
-                      av_router_members(r)};
+                      av_router_members(r), ds.table.cost_unit};
     if (!quiet && cli_report_table(stdout, &rep) != 0) {
         cli_error("out of memory");
         status = CLI_EINTERNAL;

@@ -5,11 +5,13 @@
 
 #include "avengers/avengers.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* Layout of the header and section table (docs/FORMAT.md). */
 #define HDR_SIZE 64u
@@ -69,6 +71,11 @@ int cmd_info(int argc, char **argv)
         return CLI_EUSAGE;
     }
     const char *path = argv[optind];
+    struct stat st;
+    if (stat(path, &st) != 0) { /* not a checksum failure: there is nothing to check */
+        cli_error("%s: cannot open: %s", path, strerror(errno));
+        return CLI_EROUTER;
+    }
     av_router *r;
     int rc = av_router_load(&r, path);
     if (rc) {
@@ -77,7 +84,7 @@ int cmd_info(int argc, char **argv)
         fputs("\nchecksum        FAILED: ", stdout);
         cli_put_text(stdout, av_last_error());
         fputc('\n', stdout);
-        cli_error("%s: %s", path, av_last_error());
+        cli_error("%s", av_last_error()); /* names the file */
         return CLI_EROUTER;
     }
     unsigned char *f = NULL;

@@ -5,6 +5,7 @@
 #include "avengers/avengers.h"
 
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -40,22 +41,26 @@ int cmd_merge(int argc, char **argv)
     av_router *dst = NULL;
     int rc = av_router_load(&dst, argv[optind]);
     if (rc) {
-        cli_error("%s: %s: %s", argv[optind], av_strerror(rc), av_last_error());
+        cli_error("%s", av_last_error()); /* names the file */
         return rc == AV_ENOMEM ? CLI_EINTERNAL : CLI_EROUTER;
     }
     int status = CLI_OK;
     for (int i = optind + 1; i < argc && status == CLI_OK; i++) {
         av_router *src = NULL;
-        if ((rc = av_router_load(&src, argv[i])) == AV_OK)
+        bool loaded = (rc = av_router_load(&src, argv[i])) == AV_OK;
+        if (loaded)
             rc = av_profile_merge(dst, src);
         if (rc) {
-            cli_error("%s: %s: %s", argv[i], av_strerror(rc), av_last_error());
+            if (loaded)
+                cli_error("%s: %s", argv[i], av_last_error());
+            else
+                cli_error("%s", av_last_error()); /* names the file */
             status = rc == AV_ENOMEM ? CLI_EINTERNAL : CLI_EROUTER;
         }
         av_router_free(src);
     }
     if (status == CLI_OK && (rc = av_router_save(dst, out)) != AV_OK) {
-        cli_error("%s: cannot write: %s: %s", out, av_strerror(rc), av_last_error());
+        cli_error("%s: cannot write: %s", out, av_last_error());
         status = CLI_EINTERNAL;
     }
     if (status == CLI_OK) {

@@ -11,11 +11,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The latest SOURCE_DATE_EPOCH the library stores (9999-12-31T23:59:59Z). */
+#define MAX_EPOCH 253402300799ull
+
 static const char HELP[] =
     "usage: avengers train --data F.jsonl[.gz] --embeddings E.npy -o router.avr [options]\n"
     "Fits k-means (k-means++ restarts, Lloyd) on the training rows' embeddings and stores each\n"
     "cluster's per-model score and cost statistics in a router file.\n" CLI_DATA_HELP
-    "  --split train|all      rows to train on (default train)\n"
+    "  --split NAME           rows to train on: train (default), all, or any name of the\n"
+    "                         lines' \"split\" field\n"
     "  -k, --clusters K       clusters (default 60, the paper's)\n"
     "  --top-p P              clusters per query stored as the router's default (default 4)\n"
     "  --n-init N             k-means++ restarts, the lowest inertia wins (default 10)\n"
@@ -23,11 +27,17 @@ static const char HELP[] =
     "  --members N            an ensemble of N clusterings of K clusters each, whose top_p\n"
     "                         clusters are all summed (default 1, the paper's; 1..16)\n"
     "  --embedder-id S        id of the embedding model, stored in the file\n"
-    "  --tune                 choose k, ensemble size, top_p, kappa, cluster weighting and\n"
-    "                         normalisation by 5-fold cross-validation on the training rows\n"
-    "                         (docs/EVALUATION.md)\n"
+    "  --tune                 choose k (60, 120, 200, 300), ensemble size (1, 4), top_p (2, 4,\n"
+    "                         8), kappa (0, 4, 16), normalisation (per cluster or global) and\n"
+    "                         safety (0, 1, 2) by 5-fold cross-validation on the training rows,\n"
+    "                         with the paper's hard cluster weights; when routing does not beat\n"
+    "                         the single models by two standard errors, the router keeps to the\n"
+    "                         best single model for each alpha (docs/EVALUATION.md)\n"
     "  -o, --output R         router file to write\n"
-    "Progress (restart, iteration, inertia) goes to stderr when it is a terminal.\n";
+    "Progress goes to stderr when it is a terminal: with --tune one line per fold fit and per\n"
+    "scored fold (fold, k, fits and candidate scores done), then for every fit the k-means\n"
+    "restart, iteration and inertia.\n"
+    "SOURCE_DATE_EPOCH, when set, is the time stored as \"created\" (reproducible files).\n";
 
 static void progress(void *user, uint32_t restart, uint32_t n_init, uint32_t iteration,
                      double inertia)
@@ -35,6 +45,22 @@ static void progress(void *user, uint32_t restart, uint32_t n_init, uint32_t ite
     (void)user;
     fprintf(stderr, "\rrestart %u/%u  iteration %4u  inertia %.6g   ", restart + 1, n_init,
             iteration, inertia);
+}
+
+/* --tune on a terminal: one line, rewritten per fold fit and per scored fold. */
+static int tune_progress(void *user, const av_tune_progress *p)
+{
+    (void)user;
+    if (p->stage == AV_TUNE_STAGE_FINAL)
+        fprintf(stderr, "\rtuning: %zu of %zu candidate scores done; fitting the choice (k %u) on "
+                        "all rows\n", p->scores_done, p->n_scores, p->n_clusters);
+    else
+        fprintf(stderr, "\rtuning: fold %u/%u, k %u: %s  (fit %zu/%zu, %zu/%zu candidate scores)   ",
+                p->fold + 1, p->n_folds, p->n_clusters,
+                p->stage == AV_TUNE_STAGE_FIT ? "fitting" : "scored ",
+                p->fits_done + (p->stage == AV_TUNE_STAGE_FIT), p->n_fits, p->scores_done,
+                p->n_scores);
+    return 0;
 }
 
 static const char *base_name(const char *p)
@@ -157,6 +183,13 @@ int cmd_train(int argc, char **argv)
                   fo.top_p, AV_MAX_TOP_P);
         return CLI_EUSAGE;
     }
+    const char *epoch = getenv("SOURCE_DATE_EPOCH");
+    uint64_t when;
+    if (epoch && *epoch && (!cli_parse_u64(epoch, &when) || when > MAX_EPOCH)) {
+        cli_error("SOURCE_DATE_EPOCH=%s: expected a whole number of seconds since 1970-01-01, "
+                  "at most %llu", epoch, (unsigned long long)MAX_EPOCH);
+        return CLI_EUSAGE;
+    }
     cli_dataset ds;
     int status = cli_dataset_load(&ds, &o);
     if (status)
@@ -170,6 +203,7 @@ int cmd_train(int argc, char **argv)
     if (tty) {
         fo.verbose = 1;
         fo.progress = progress;
+        tune.progress = tune_progress;
     }
     av_builder *b = NULL;
     av_router *r = NULL;
@@ -213,12 +247,17 @@ int cmd_train(int argc, char **argv)
            ds.table.m, ds.n_rows, ds.split_desc, av_builder_inertia(b));
     if (fo.tune) /* values the library has just written itself: numbers and fixed words */
         printf("tuned by %s-fold cross-validation over %s candidates: k %s, members %s, top_p %s, "
-               "kappa %s, weighting %s (temperature %s), normalisation %s, mean AUC %.4f\n",
+               "kappa %s, weighting %s (temperature %s), normalisation %s, safety %s, mean AUC "
+               "%.4f%s\n",
                meta_or(r, "tuned_folds"), meta_or(r, "tuned_candidates"),
                meta_or(r, "tuned_n_clusters"), meta_or(r, "tuned_members"),
                meta_or(r, "tuned_top_p"), meta_or(r, "tuned_kappa"), meta_or(r, "tuned_weighting"),
                meta_or(r, "tuned_temperature"), meta_or(r, "tuned_normalisation"),
-               atof(meta_or(r, "tuned_cv_auc")));
+               meta_or(r, "tuned_safety"), atof(meta_or(r, "tuned_cv_auc")),
+               strcmp(meta_or(r, "tuned_fallback"), "best_single") == 0
+                   ? "; routing did not beat the single models by two standard errors: the "
+                     "router keeps to the best single model for each alpha"
+                   : "");
 done:
     av_router_free(r);
     av_builder_free(b);

@@ -4,6 +4,7 @@
 #include "cli.h"
 #include "input.h"
 
+#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,11 +16,16 @@
 #define DEFAULT_RATIO 0.7
 #define DEFAULT_SEED 42u
 #define STREAM_CHUNK ((size_t)1 << 20) /* decompressed bytes handed to the JSONL reader at a time */
+#define SIDECAR_EXT ".json"
+#define SIDECAR_MAX_BYTES ((uint64_t)1 << 20)
+#define SIDECAR_MAX_COUNT 4503599627370496.0 /* 2^52: integers a double holds exactly */
+#define NPY_MAGIC "\x93NUMPY"
+#define NPY_MAGIC_BYTES 6u
 
 /* The file loaders live here rather than beside their parsers so that jsonl.c and npy.c stand
    alone (the fuzz targets compile them without the rest of the command). */
-int cli_jsonl_load(cli_table *out, const char *path, cli_format fmt, uint64_t max_bytes,
-                   char *err, size_t errlen)
+int cli_jsonl_load(cli_table *out, const char *path, cli_format fmt, const double *score_range,
+                   uint64_t max_bytes, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     cli_input *in;
@@ -35,6 +41,8 @@ int cli_jsonl_load(cli_table *out, const char *path, cli_format fmt, uint64_t ma
         cli_input_close(in);
         return -1;
     }
+    if (score_range)
+        cli_jsonl_set_score_range(r, score_range[0], score_range[1]);
     long long got;
     while ((got = cli_input_read(in, buf, STREAM_CHUNK, err, errlen)) > 0)
         if (cli_jsonl_feed(r, buf, (size_t)got))
@@ -51,6 +59,56 @@ int cli_jsonl_load(cli_table *out, const char *path, cli_format fmt, uint64_t ma
     return rc;
 }
 
+/* The sidecar of raw float32 embeddings: E.f32.json, else E.json (the last extension replaced),
+   holding {"rows": R, "dim": D} (other keys are ignored, as in examples/data). Returns 1 with
+   rows and dim, 0 when there is none, -1 with the reason in err when one exists but is unusable. */
+static int read_sidecar(const char *path, size_t *rows, size_t *dim, char *used, size_t used_len,
+                        char *err, size_t errlen)
+{
+    size_t n = strlen(path);
+    const char *slash = strrchr(path, '/'), *dot = strrchr(path, '.');
+    char *names[2] = {malloc(n + sizeof SIDECAR_EXT), NULL};
+    if (!names[0]) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    snprintf(names[0], n + sizeof SIDECAR_EXT, "%s%s", path, SIDECAR_EXT);
+    if (dot && (!slash || dot > slash + 1) && (names[1] = malloc(n + sizeof SIDECAR_EXT)))
+        snprintf(names[1], n + sizeof SIDECAR_EXT, "%.*s%s", (int)(dot - path), path,
+                 SIDECAR_EXT);
+    int rc = 0;
+    for (int i = 0; i < 2 && rc == 0 && names[i]; i++) {
+        FILE *probe = fopen(names[i], "rb");
+        if (!probe)
+            continue;
+        fclose(probe);
+        unsigned char *text;
+        size_t size;
+        rc = -1;
+        if (cli_read_file(names[i], SIDECAR_MAX_BYTES, &text, &size, err, errlen))
+            break;
+        cJSON *root = cJSON_ParseWithLength((const char *)text, size);
+        const cJSON *r = cJSON_GetObjectItemCaseSensitive(root, "rows");
+        const cJSON *d = cJSON_GetObjectItemCaseSensitive(root, "dim");
+        if (cJSON_IsNumber(r) && cJSON_IsNumber(d) && r->valuedouble >= 1.0 &&
+            d->valuedouble >= 1.0 && r->valuedouble <= SIDECAR_MAX_COUNT &&
+            d->valuedouble <= SIDECAR_MAX_COUNT && r->valuedouble == floor(r->valuedouble) &&
+            d->valuedouble == floor(d->valuedouble)) {
+            *rows = (size_t)r->valuedouble;
+            *dim = (size_t)d->valuedouble;
+            snprintf(used, used_len, "%s", names[i]);
+            rc = 1;
+        } else
+            snprintf(err, errlen, "%s: the sidecar of %s must be a JSON object with positive "
+                     "integers \"rows\" and \"dim\"", names[i], path);
+        cJSON_Delete(root);
+        free(text);
+    }
+    free(names[0]);
+    free(names[1]);
+    return rc;
+}
+
 int cli_matrix_load(cli_matrix *out, const char *path, size_t dim, uint64_t max_bytes, char *err,
                     size_t errlen)
 {
@@ -59,8 +117,29 @@ int cli_matrix_load(cli_matrix *out, const char *path, size_t dim, uint64_t max_
     memset(out, 0, sizeof *out);
     if (cli_read_file(path, max_bytes, &data, &size, err, errlen))
         return -1;
-    int rc = dim ? cli_raw_f32_parse(out, data, size, dim, path, err, errlen)
-                 : cli_npy_parse(out, data, size, path, err, errlen);
+    bool from_stdin = strcmp(path, "-") == 0;
+    const char *name = from_stdin ? CLI_STDIN_NAME : path;
+    int rc;
+    if (dim)
+        rc = cli_raw_f32_parse(out, data, size, dim, name, err, errlen);
+    else if (from_stdin || (size >= NPY_MAGIC_BYTES && memcmp(data, NPY_MAGIC, NPY_MAGIC_BYTES) == 0))
+        rc = cli_npy_parse(out, data, size, name, err, errlen);
+    else {
+        size_t rows = 0, sdim = 0;
+        char used[CLI_ERR_MAX / 2];
+        int found = read_sidecar(path, &rows, &sdim, used, sizeof used, err, errlen);
+        if (found == 0)
+            rc = cli_npy_parse(out, data, size, name, err, errlen);
+        else if (found < 0)
+            rc = -1;
+        else if (sdim > SIZE_MAX / sizeof(float) / rows || rows * sdim * sizeof(float) != size) {
+            snprintf(err, errlen, "%s: %zu bytes, but its sidecar %s says %zu rows of %zu float32 "
+                     "values (%.0f bytes)", path, size, used, rows, sdim,
+                     (double)rows * (double)sdim * (double)sizeof(float));
+            rc = -1;
+        } else
+            rc = cli_raw_f32_parse(out, data, size, sdim, name, err, errlen);
+    }
     free(data);
     return rc;
 }
@@ -99,12 +178,29 @@ int cli_data_option(cli_data_opts *o, int opt, const char *arg)
         o->dim = u;
         return 1;
     case CLI_OPT_SPLIT:
-        if (strcmp(arg, "train") && strcmp(arg, "test") && strcmp(arg, "all")) {
-            cli_error("--split %s: expected train, test or all", arg);
+        if (!*arg) {
+            cli_error("--split: expected train, test, all or a name of the lines' \"split\"");
             return -1;
         }
         o->split = arg;
         return 1;
+    case CLI_OPT_SCORE_RANGE: {
+        char *colon = strchr(arg, ':');
+        char lo[64];
+        if (colon && (size_t)(colon - arg) < sizeof lo) {
+            memcpy(lo, arg, (size_t)(colon - arg));
+            lo[colon - arg] = '\0';
+        }
+        if (!colon || (size_t)(colon - arg) >= sizeof lo ||
+            !cli_parse_double(lo, -1e300, 1e300, &o->score_range[0]) ||
+            !cli_parse_double(colon + 1, -1e300, 1e300, &o->score_range[1]) ||
+            !(o->score_range[0] < o->score_range[1])) {
+            cli_error("--score-range %s: expected LO:HI with LO < HI, e.g. 0:100", arg);
+            return -1;
+        }
+        o->has_score_range = 1;
+        return 1;
+    }
     case CLI_OPT_SPLIT_BY:
         if (strcmp(arg, "field") && strcmp(arg, "random") && strcmp(arg, "auto")) {
             cli_error("--split-by %s: expected field or random", arg);
@@ -117,6 +213,7 @@ int cli_data_option(cli_data_opts *o, int opt, const char *arg)
             cli_error("--train-ratio %s: expected a number in [0, 1]", arg);
             return -1;
         }
+        o->ratio_given = 1;
         return 1;
     case CLI_OPT_MAX_INPUT:
         if (!cli_parse_size(arg, &o->max_input)) {
@@ -187,6 +284,29 @@ void cli_dataset_free(cli_dataset *ds)
     memset(ds, 0, sizeof *ds);
 }
 
+/* ", found: "a" (n rows), "b" (n rows)" listing the split names, for messages. */
+static void list_splits(const cli_table *t, char *out, size_t cap)
+{
+    size_t used = (size_t)snprintf(out, cap, "the lines' splits are");
+    for (size_t s = 0; s < t->n_splits && used < cap; s++) {
+        size_t count = 0;
+        for (size_t i = 0; i < t->n; i++)
+            count += t->split[i] == (int8_t)s;
+        used += (size_t)snprintf(out + used, cap - used, "%s \"%s\" (%zu rows)", s ? "," : "",
+                                 t->split_names[s], count);
+    }
+}
+
+/* Why the rows of a mismatched matrix may not be what the user meant. */
+static const char *shape_hint(const cli_matrix *e, size_t want_rows, const cli_data_opts *o)
+{
+    if (e->cols == want_rows && e->rows != want_rows)
+        return "; the array looks transposed (dim x rows): save array.T, C-contiguous";
+    if (o->dim)
+        return "; check --dim";
+    return "";
+}
+
 int cli_dataset_load(cli_dataset *ds, const cli_data_opts *o)
 {
     char err[CLI_ERR_MAX];
@@ -195,47 +315,76 @@ int cli_dataset_load(cli_dataset *ds, const cli_data_opts *o)
         cli_error("--data and --embeddings are required (see --help)");
         return CLI_EUSAGE;
     }
+    if (strcmp(o->data, "-") == 0 && strcmp(o->embeddings, "-") == 0) {
+        cli_error("--data and --embeddings cannot both read standard input");
+        return CLI_EUSAGE;
+    }
     uint64_t max_input;
     if (!cli_input_limit(o->max_input, &max_input, err, sizeof err)) {
         cli_error("%s", err);
         return CLI_EUSAGE;
     }
-    if (cli_jsonl_load(&ds->table, o->data, (cli_format)o->format, max_input, err, sizeof err) ||
+    if (cli_jsonl_load(&ds->table, o->data, (cli_format)o->format,
+                       o->has_score_range ? o->score_range : NULL, max_input, err, sizeof err) ||
         cli_matrix_load(&ds->emb, o->embeddings, o->dim, max_input, err, sizeof err)) {
         cli_error("%s", err);
         cli_dataset_free(ds);
         return CLI_EDATA;
     }
     if (ds->emb.rows != ds->table.n) {
-        cli_error("%s has %zu rows but %s has %zu data lines; they must match row for row",
-                  o->embeddings, ds->emb.rows, o->data, ds->table.n);
+        cli_error("%s has %zu rows of dimension %zu but %s has %zu data lines; they must match "
+                  "row for row%s", o->embeddings, ds->emb.rows, ds->emb.cols, o->data, ds->table.n,
+                  shape_hint(&ds->emb, ds->table.n, o));
         cli_dataset_free(ds);
         return CLI_EDATA;
     }
     size_t n = ds->table.n;
-    bool by_field = strcmp(o->split_by, "field") == 0 ||
-                    (strcmp(o->split_by, "auto") == 0 && ds->table.has_split);
+    bool field_auto = strcmp(o->split_by, "auto") == 0 && ds->table.has_split;
+    bool by_field = strcmp(o->split_by, "field") == 0 || field_auto;
+    bool all = strcmp(o->split, "all") == 0;
     if (by_field && !ds->table.has_split) {
         cli_error("%s: --split-by field, but the lines have no \"split\"", o->data);
         cli_dataset_free(ds);
         return CLI_EDATA;
+    }
+    if (!all && !by_field && strcmp(o->split, "train") && strcmp(o->split, "test")) {
+        cli_error(ds->table.has_split
+                      ? "--split %s with --split-by random: a random split has only train and test"
+                      : "--split %s: the lines have no \"split\" field, so the rows are split at "
+                        "random into train and test (or use --split all)",
+                  o->split);
+        cli_dataset_free(ds);
+        return CLI_EUSAGE;
     }
     if (!(ds->rows = malloc(n * sizeof *ds->rows))) {
         cli_error("out of memory");
         cli_dataset_free(ds);
         return CLI_EINTERNAL;
     }
-    if (strcmp(o->split, "all") == 0) {
+    if (all) {
         for (size_t i = 0; i < n; i++)
             ds->rows[i] = i;
         ds->n_rows = n;
         snprintf(ds->split_desc, sizeof ds->split_desc, "all");
     } else if (by_field) {
-        int want = strcmp(o->split, "train") == 0 ? CLI_SPLIT_TRAIN : CLI_SPLIT_TEST;
+        int want = cli_table_split(&ds->table, o->split);
+        if (want < 0) {
+            char found[CLI_ERR_MAX / 2];
+            list_splits(&ds->table, found, sizeof found);
+            cli_error("%s: no line has \"split\": \"%s\"; %s", o->data, o->split, found);
+            cli_dataset_free(ds);
+            return CLI_EDATA;
+        }
         for (size_t i = 0; i < n; i++)
             if (ds->table.split[i] == want)
                 ds->rows[ds->n_rows++] = i;
-        snprintf(ds->split_desc, sizeof ds->split_desc, "%s (split field)", o->split);
+        snprintf(ds->split_desc, sizeof ds->split_desc, "%s from the \"split\" field, %s",
+                 o->split, field_auto ? "the default when the lines carry one; --split-by random "
+                                        "splits at random"
+                                      : "as asked by --split-by field");
+        if (field_auto && o->ratio_given)
+            fprintf(stderr, "avengers: note: --train-ratio is not used: the lines carry \"split\", "
+                            "which chooses the rows (--split-by random splits by the ratio)\n");
     } else {
         free(ds->rows);
         ds->rows = NULL;
@@ -245,8 +394,11 @@ int cli_dataset_load(cli_dataset *ds, const cli_data_opts *o)
             cli_dataset_free(ds);
             return CLI_EINTERNAL;
         }
-        snprintf(ds->split_desc, sizeof ds->split_desc, "%s (random, train ratio %g, seed %llu)",
-                 o->split, o->train_ratio, (unsigned long long)o->seed);
+        snprintf(ds->split_desc, sizeof ds->split_desc,
+                 "%s from a random split: train ratio %g, seed %llu, %s", o->split, o->train_ratio,
+                 (unsigned long long)o->seed,
+                 ds->table.has_split ? "as asked by --split-by random"
+                                     : "as the lines carry no \"split\" field");
     }
     if (ds->n_rows == 0) {
         cli_error("%s: the %s split has no rows", o->data, o->split);

@@ -24,6 +24,7 @@ struct cli_input {
     uint64_t consumed;   /* compressed bytes handed to zlib (for the offset in messages) */
     int state;
     bool eof;
+    bool is_stdin; /* the file is standard input: read, never closed */
     z_stream z;
     unsigned char buf[IN_CHUNK];
 };
@@ -45,10 +46,14 @@ int cli_input_open(cli_input **out, const char *path, uint64_t max_bytes, char *
         snprintf(err, errlen, "%s: out of memory", path);
         return -1;
     }
-    in->path = path;
+    in->is_stdin = strcmp(path, "-") == 0;
+    in->path = in->is_stdin ? CLI_STDIN_NAME : path;
+    path = in->path;
     in->max = max_bytes;
     errno = 0;
-    if (!(in->f = fopen(path, "rb"))) {
+    if (in->is_stdin)
+        in->f = stdin;
+    else if (!(in->f = fopen(path, "rb"))) {
         snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
         free(in);
         return -1;
@@ -70,8 +75,8 @@ int cli_input_open(cli_input **out, const char *path, uint64_t max_bytes, char *
     if (n == 2 && in->buf[0] == GZIP_ID1 && in->buf[1] == GZIP_ID2) {
         if (inflateInit2(&in->z, GZIP_WINDOW) != Z_OK) {
             snprintf(err, errlen, "%s: out of memory", path);
-            fclose(in->f);
-            free(in);
+            in->state = IN_PLAIN; /* nothing to end */
+            cli_input_close(in);
             return -1;
         }
         in->state = IN_MEMBER;
@@ -93,7 +98,7 @@ void cli_input_close(cli_input *in)
         return;
     if (in->state != IN_PLAIN)
         inflateEnd(&in->z);
-    if (in->f)
+    if (in->f && !in->is_stdin)
         fclose(in->f);
     free(in);
 }
@@ -248,7 +253,7 @@ int cli_read_file(const char *path, uint64_t max_bytes, unsigned char **data, si
             }
         }
         if (!buf) {
-            snprintf(err, errlen, "%s: out of memory after %zu bytes", path, n);
+            snprintf(err, errlen, "%s: out of memory after %zu bytes", in->path, n);
             cli_input_close(in);
             return -1;
         }

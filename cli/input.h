@@ -21,7 +21,10 @@
 
 typedef struct cli_input cli_input;
 
-/* Open path for reading. Returns 0, or -1 with the reason (naming the file) in err. */
+/* How messages name standard input, which the path "-" reads. */
+#define CLI_STDIN_NAME "<standard input>"
+
+/* Open path for reading ("-": standard input). Returns 0, or -1 with the reason (naming the file) in err. */
 int cli_input_open(cli_input **in, const char *path, uint64_t max_bytes, char *err, size_t errlen);
 /* Up to cap bytes of the (decompressed) content into buf. Returns the number of bytes (> 0), 0 at
    the end of the input once everything after the data has been checked, or -1 with the reason in

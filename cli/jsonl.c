@@ -30,6 +30,9 @@ struct cli_jsonl_reader {
     const char **keys; /* scratch for the duplicate-key check */
     size_t keys_cap;
     int seen[CLI_MAX_MODELS]; /* scratch: per column, already read on this line */
+    int ranged;               /* scores in [lo, hi] mapped onto [0, 1] */
+    double lo, hi;
+    size_t first_line;        /* the line number of the first data line (0: none yet) */
 };
 typedef struct cli_jsonl_reader parser;
 
@@ -58,6 +61,11 @@ void cli_table_free(cli_table *t)
     free(t->costs);
     free(t->split);
     free(t->line);
+    if (t->split_names)
+        for (size_t i = 0; i < t->n_splits; i++)
+            free(t->split_names[i]);
+    free(t->split_names);
+    free(t->cost_unit);
     memset(t, 0, sizeof *t);
 }
 
@@ -88,6 +96,14 @@ int cli_table_model(const cli_table *t, const char *name)
         else
             hi = mid;
     }
+    return -1;
+}
+
+int cli_table_split(const cli_table *t, const char *name)
+{
+    for (size_t i = 0; i < t->n_splits; i++)
+        if (strcmp(t->split_names[i], name) == 0)
+            return (int)i;
     return -1;
 }
 
@@ -180,9 +196,21 @@ static int read_score(parser *p, const cJSON *v, const char *model, double *out)
     }
     if (!cJSON_IsNumber(v))
         return fail(p, "score of model '%s' is not a number", model);
-    if (!isfinite(v->valuedouble))
+    double x = v->valuedouble;
+    if (!isfinite(x))
         return fail(p, "score of model '%s' is not a finite number", model);
-    *out = v->valuedouble;
+    if (p->ranged) {
+        if (!(x >= p->lo && x <= p->hi))
+            return fail(p, "score of model '%s' is %.17g, outside --score-range %.17g:%.17g",
+                        model, x, p->lo, p->hi);
+        *out = (x - p->lo) / (p->hi - p->lo);
+        return 0;
+    }
+    if (!(x >= 0.0 && x <= 1.0))
+        return fail(p, "score of model '%s' is %.17g, outside [0, 1] (1 = 100%%); rescale the "
+                       "scores, or give their range with --score-range LO:HI to map it onto [0, 1]",
+                    model, x);
+    *out = x;
     return 0;
 }
 
@@ -497,7 +525,17 @@ static int validate_line(parser *p, const char *line, size_t len)
     if (ok)
         return 0;
     size_t col = (size_t)(s.at - (const unsigned char *)line) + 1;
-    return s.grammar ? fail(p, "malformed JSON at column %zu: %s", col, s.what)
+    const char *hint = "";
+    size_t k = 0;
+    while (k < len && (line[k] == ' ' || line[k] == '\t'))
+        k++;
+    if (s.grammar && p->first_line == 0 && k < len && line[k] == '[')
+        hint = " (the file looks like one JSON array; JSON Lines needs one object per line, "
+               "e.g. jq -c '.[]' FILE)";
+    else if (s.grammar && (s.at == s.e || (k < len && line[k] != '{')))
+        hint = " (each line must hold one whole JSON object; the file looks pretty-printed: "
+               "write one object per line, e.g. json.dumps(obj) or jq -c)";
+    return s.grammar ? fail(p, "malformed JSON at column %zu: %s%s", col, s.what, hint)
                      : fail(p, "%s at column %zu", s.what, col);
 }
 
@@ -536,6 +574,81 @@ static int check_duplicates(parser *p, const cJSON *item, const char *where)
     return 0;
 }
 
+/* A name without control characters, of 1..max bytes (split names and the cost unit). */
+static bool plain_name(const char *v, size_t max)
+{
+    size_t len = v ? strlen(v) : 0;
+    if (len == 0 || len > max)
+        return false;
+    for (size_t i = 0; i < len;) {
+        uint32_t cp = 0;
+        size_t k = cli_utf8_decode((const unsigned char *)v + i, len - i, &cp);
+        if (k == 0 || cli_is_control(cp))
+            return false;
+        i += k;
+    }
+    return true;
+}
+
+/* The line's "split": any name; its index among the names seen so far. */
+static int read_split(parser *p, const cJSON *split, int8_t *out)
+{
+    cli_table *t = p->t;
+    const char *v = cJSON_GetStringValue(split);
+    if (!plain_name(v, CLI_MAX_SPLIT_NAME))
+        return fail(p, "\"split\" must be a name (a string of 1..%u bytes without control "
+                       "characters), such as \"train\", \"test\" or \"dev\"", CLI_MAX_SPLIT_NAME);
+    int i = cli_table_split(t, v);
+    if (i < 0) {
+        if (t->n_splits == CLI_MAX_SPLITS)
+            return fail(p, "more than %u different \"split\" names", CLI_MAX_SPLITS);
+        char **names = realloc(t->split_names, (t->n_splits + 1) * sizeof *names);
+        if (!names)
+            return fail(p, "out of memory");
+        t->split_names = names;
+        if (!(names[t->n_splits] = strdup(v)))
+            return fail(p, "out of memory");
+        i = (int)t->n_splits++;
+    }
+    *out = (int8_t)i;
+    return 0;
+}
+
+/* The optional "cost_unit": the same on every line that has one. */
+static int read_cost_unit(parser *p, const cJSON *unit)
+{
+    cli_table *t = p->t;
+    if (!unit)
+        return 0;
+    const char *v = cJSON_GetStringValue(unit);
+    if (!plain_name(v, MAX_NAME))
+        return fail(p, "\"cost_unit\" must be a string of 1..%u bytes without control characters, "
+                       "such as \"USD\"", MAX_NAME);
+    if (!t->cost_unit)
+        return (t->cost_unit = strdup(v)) ? 0 : fail(p, "out of memory");
+    if (strcmp(t->cost_unit, v) != 0)
+        return fail(p, "\"cost_unit\" is \"%s\" but an earlier line says \"%s\"", v,
+                    t->cost_unit);
+    return 0;
+}
+
+/* ", the line's keys are: "a", "b", ..." for messages about missing keys. */
+static void keys_found(const cJSON *root, char *out, size_t cap)
+{
+    size_t used = (size_t)snprintf(out, cap, "; the line's keys are:");
+    const cJSON *c;
+    bool any = false;
+    cJSON_ArrayForEach(c, root)
+    {
+        if (used >= cap)
+            break;
+        used += (size_t)snprintf(out + used, cap - used, "%s \"%s\"", any ? "," : "", c->string);
+        any = true;
+    }
+    if (!any)
+        snprintf(out, cap, "; the line is an empty object");
+}
+
 static int read_line(parser *p, const char *line, size_t len)
 {
     cli_table *t = p->t;
@@ -549,31 +662,38 @@ static int read_line(parser *p, const char *line, size_t len)
     }
     int rc = -1;
     if (!cJSON_IsObject(root)) {
-        fail(p, "expected a JSON object");
+        fail(p, cJSON_IsArray(root) ? "expected a JSON object, found an array (the file looks like "
+                                      "one JSON array; JSON Lines needs one object per line, e.g. "
+                                      "jq -c '.[]' FILE)"
+                                    : "expected a JSON object");
         goto done;
     }
+    if (p->first_line == 0)
+        p->first_line = p->lineno;
     if (check_duplicates(p, root, NULL))
         goto done;
     bool first = t->models == NULL;
+    char keys[CLI_ERR_MAX / 2];
     if (first && t->format == CLI_FORMAT_AUTO) {
         if (cJSON_GetObjectItemCaseSensitive(root, "scores"))
             t->format = CLI_FORMAT_AVENGERS;
         else if (cJSON_GetObjectItemCaseSensitive(root, "records"))
             t->format = CLI_FORMAT_AVENGERSPRO;
         else {
-            fail(p, "neither \"scores\" (avengers format) nor \"records\" (avengerspro format)");
+            keys_found(root, keys, sizeof keys);
+            fail(p, "neither \"scores\" and \"costs\" (avengers format) nor \"records\" and "
+                    "\"usages\" (avengerspro format)%s", keys);
             goto done;
         }
     }
     const char *sk = scores_key(t->format), *ck = costs_key(t->format);
     const cJSON *scores = cJSON_GetObjectItemCaseSensitive(root, sk);
     const cJSON *costs = cJSON_GetObjectItemCaseSensitive(root, ck);
-    if (!cJSON_IsObject(scores)) {
-        fail(p, "\"%s\" is missing or not an object", sk);
-        goto done;
-    }
-    if (!cJSON_IsObject(costs)) {
-        fail(p, "\"%s\" is missing or not an object", ck);
+    if (!cJSON_IsObject(scores) || !cJSON_IsObject(costs)) {
+        const char *which = !cJSON_IsObject(scores) ? sk : ck;
+        const cJSON *item = !cJSON_IsObject(scores) ? scores : costs;
+        keys_found(root, keys, sizeof keys);
+        fail(p, "\"%s\" is %s%s", which, item ? "not an object" : "missing", item ? "" : keys);
         goto done;
     }
     const cJSON *split = cJSON_GetObjectItemCaseSensitive(root, "split");
@@ -596,17 +716,10 @@ static int read_line(parser *p, const char *line, size_t len)
         goto done;
     }
     t->split[t->n] = CLI_SPLIT_NONE;
-    if (split) {
-        const char *v = cJSON_GetStringValue(split);
-        if (v && strcmp(v, "train") == 0)
-            t->split[t->n] = CLI_SPLIT_TRAIN;
-        else if (v && strcmp(v, "test") == 0)
-            t->split[t->n] = CLI_SPLIT_TEST;
-        else {
-            fail(p, "\"split\" must be \"train\" or \"test\"");
-            goto done;
-        }
-    }
+    if (split && read_split(p, split, &t->split[t->n]))
+        goto done;
+    if (read_cost_unit(p, cJSON_GetObjectItemCaseSensitive(root, "cost_unit")))
+        goto done;
     t->line[t->n] = p->lineno;
     t->n++;
     rc = 0;
@@ -670,6 +783,13 @@ static int append_pending(parser *p, const char *s, size_t n)
     memcpy(p->pending + p->pending_len, s, n);
     p->pending_len += n;
     return 0;
+}
+
+void cli_jsonl_set_score_range(cli_jsonl_reader *p, double lo, double hi)
+{
+    p->ranged = 1;
+    p->lo = lo;
+    p->hi = hi;
 }
 
 int cli_jsonl_feed(cli_jsonl_reader *p, const void *data, size_t size)

@@ -16,6 +16,8 @@
 #define NPY_MAGIC_LEN 6u
 #define NPY_PREAMBLE_V1 10u /* magic, 2 version bytes, 2-byte header length */
 #define NPY_PREAMBLE_V2 12u /* magic, 2 version bytes, 4-byte header length */
+#define ZIP_MAGIC "PK\x03\x04"  /* a .npz is a zip archive of .npy files */
+#define ZIP_MAGIC_LEN 4u
 
 static int fail(char *err, size_t errlen, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -204,8 +206,13 @@ int cli_npy_parse(cli_matrix *out, const void *data, size_t size, const char *na
     const unsigned char *b = data;
     memset(out, 0, sizeof *out);
     name = name ? name : "<npy>";
+    if (size >= ZIP_MAGIC_LEN && memcmp(b, ZIP_MAGIC, ZIP_MAGIC_LEN) == 0)
+        return fail(err, errlen, name, "a .npz archive (numpy.savez), which holds several arrays; "
+                    "save the embedding matrix alone with numpy.save");
     if (size < NPY_PREAMBLE_V1 || memcmp(b, NPY_MAGIC, NPY_MAGIC_LEN) != 0)
-        return fail(err, errlen, name, "not a .npy file (bad magic)");
+        return fail(err, errlen, name, "not a .npy file (no .npy magic at its start); "
+                    "for raw little-endian float32 rows pass --dim D, or put a sidecar .json "
+                    "holding {\"rows\": R, \"dim\": D} beside it");
     unsigned major = b[6];
     size_t hlen, pre;
     if (major == 1) {
@@ -260,9 +267,12 @@ int cli_raw_f32_parse(cli_matrix *out, const void *data, size_t size, size_t dim
     name = name ? name : "<raw>";
     if (dim == 0)
         return fail(err, errlen, name, "--dim must be positive");
+    if (size >= NPY_MAGIC_LEN && memcmp(data, NPY_MAGIC, NPY_MAGIC_LEN) == 0)
+        return fail(err, errlen, name, "a .npy file, whose header gives its shape: --dim is only "
+                    "for raw float32 files, drop it");
     size_t row_bytes = dim * sizeof(float);
     if (dim > SIZE_MAX / sizeof(float) || size == 0 || size % row_bytes != 0)
-        return fail(err, errlen, name, "%zu bytes is not a whole number of rows of %zu float32",
-                    size, dim);
+        return fail(err, errlen, name, "%zu bytes is not a whole number of rows of %zu float32 "
+                    "(%zu bytes each); check --dim", size, dim, row_bytes);
     return fill(out, data, size / row_bytes, dim, 4, name, err, errlen);
 }

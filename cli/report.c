@@ -169,12 +169,23 @@ int cli_report_table(FILE *f, const cli_report *rep)
         return -1;
     }
     int w = name_width(names, m);
+    char *unit = rep->cost_unit ? cli_text(rep->cost_unit) : NULL;
+    if (rep->cost_unit && !unit) {
+        free_names(names, m);
+        free(router);
+        free(data);
+        free(emb);
+        return -1;
+    }
     fprintf(f, "Router  %s: %zu clusters", router, rep->n_clusters);
     if (rep->members > 1)
         fprintf(f, " (%zu clusterings of %zu)", rep->members, rep->n_clusters / rep->members);
     fprintf(f, ", top_p %zu, %zu models\n", rep->top_p, m);
-    fprintf(f, "Data    %s (%s), %zu rows: %s\n\n", data, emb, av_eval_n_rows(res),
+    fprintf(f, "Data    %s (%s), %zu rows: %s\n", data, emb, av_eval_n_rows(res),
             rep->split_desc);
+    if (unit)
+        fprintf(f, "Costs   in %s (the data's cost_unit)\n", unit);
+    fputc('\n', f);
     fprintf(f, "%-*s   %8s  %12s  %12s  %8s\n", w + 2, "Single models", "score", "cost/query",
             "total cost", "rows");
     for (size_t i = 0; i < m; i++) {
@@ -198,9 +209,11 @@ int cli_report_table(FILE *f, const cli_report *rep)
                 p.n_missing, names[top], share * PERCENT);
     }
     av_eval_point o = get_oracle(res);
-    fprintf(f, "\n  %-*s   %7.2f%%  %12.4e  %11.1f%%  %8zu\n\n", w, "Oracle",
+    fprintf(f, "\n  %-*s   %7.2f%%  %12.4e  %11.1f%%  %8zu\n", w, "Oracle",
             o.mean_score * PERCENT, o.mean_cost, o.mean_cost / mt.best_cost * PERCENT,
             o.n_missing);
+    fprintf(f, "  (vs best: cost per query as a share of the best single model's; 100%% = the "
+               "same cost)\n\n");
 
     fprintf(f, "Pareto frontier (cheapest first):");
     for (size_t t = 0; t < av_eval_frontier_count(res); t++) {
@@ -212,8 +225,9 @@ int cli_report_table(FILE *f, const cli_report *rep)
         else
             fprintf(f, "%s %s", t ? "," : "", names[idx]);
     }
-    fprintf(f, "\n\nHeadline metrics (best single model: %s, %.2f%%, %.4e per query)\n",
-            mt.best_model >= 0 ? names[mt.best_model] : "-", mt.best_score * PERCENT, mt.best_cost);
+    fprintf(f, "\n\nHeadline metrics (best single model: %s, %.2f%%, %.4e%s%s per query)\n",
+            mt.best_model >= 0 ? names[mt.best_model] : "-", mt.best_score * PERCENT, mt.best_cost,
+            unit ? " " : "", unit ? unit : "");
     size_t ba = best_alpha(res), cs = cheapest_reaching(res, mt.best_score),
            ct = cheapest_reaching(res, mt.target_fraction * mt.best_score);
     char label[32], value[32], note[128];
@@ -244,6 +258,7 @@ int cli_report_table(FILE *f, const cli_report *rep)
     snprintf(note, sizeof note, "best score under a budget of x * %.4e, mean over x in [0, 1]",
              mt.max_cost);
     metric_line(f, "AUC", value, note);
+    free(unit);
     free_names(names, m);
     free(router);
     free(data);
@@ -325,7 +340,9 @@ static cJSON *build_json(const cli_report *rep)
     cJSON *data = cJSON_AddObjectToObject(root, "data");
     add_string(data, "path", rep->data_path);
     add_string(data, "embeddings", rep->emb_path);
-    cJSON_AddStringToObject(data, "split", rep->split_desc);
+    add_string(data, "split", rep->split_desc);
+    if (rep->cost_unit)
+        add_string(data, "cost_unit", rep->cost_unit);
     cJSON_AddNumberToObject(data, "rows", (double)av_eval_n_rows(res));
 
     cJSON *singles = cJSON_AddArrayToObject(root, "single_models");

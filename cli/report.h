@@ -15,6 +15,7 @@ typedef struct cli_report {
     const char *router_path, *data_path, *emb_path, *split_desc;
     size_t n_clusters, top_p;
     size_t members; /* clusterings in the router's ensemble (1: the paper's) */
+    const char *cost_unit; /* the data's "cost_unit" (e.g. "USD"), or NULL when it gives none */
 } cli_report;
 
 /* Returns 0, or -1 if out of memory. */

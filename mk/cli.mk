@@ -1,6 +1,8 @@
 # The `avengers` command (cli/), its install and its end-to-end tests on tests/data/llm9:
-# `make check-cli` (tests/cli/test_cli.py) and `make check-cli-merge-tune-budget` (pytest:
-# `avengers merge`, `train --tune`, `eval --budget`). The command links the static library plus
+# `make check-cli` (tests/cli/test_cli.py), `make check-cli-checks` (tests/cli/test_cli_checks.py:
+# route's per-request options, data checks and messages, reproducible files, --tune progress),
+# `make check-cli-docs` (tests/cli/test_docs.py: the man pages and README against the command) and
+# `make check-cli-merge-tune-budget` (pytest: `avengers merge`, `train --tune`, `eval --budget`). The command links the static library plus
 # cJSON (Debian libcjson-dev); the library never does.
 
 CLI_BIN     := $(BUILDDIR)/bin/avengers
@@ -9,7 +11,7 @@ CLI_OBJS    := $(patsubst cli/%.c,$(BUILDDIR)/cli/%.o,$(CLI_SRCS))
 CLI_HDRS    := $(wildcard cli/*.h) $(HEADER)
 CLI_CFLAGS   = $(C_STD) $(WARN) -Iinclude -Icli $(CJSON_CFLAGS) $(DEP_CFLAGS) $(EXTRA_CFLAGS)
 
-.PHONY: cli check-cli check-cli-merge-tune-budget
+.PHONY: cli check-cli check-cli-checks check-cli-docs check-cli-merge-tune-budget
 all-extra:: cli
 cli: $(CLI_BIN)
 
@@ -29,10 +31,16 @@ install-extra::
 uninstall-extra::
 	rm -f $(DESTDIR)$(BINDIR)/avengers $(DESTDIR)$(MANDIR)/man1/avengers.1
 
-CHECK_SUITES += cli cli-merge-tune-budget
-# tests/cli/test_cli.py prints `N passed, N failed` itself.
+CHECK_SUITES += cli cli-checks cli-docs cli-merge-tune-budget
+# tests/cli/test_cli*.py and test_docs.py print `N passed, N failed` themselves.
 check-cli: $(CLI_BIN)
 	@AVENGERS=$(CLI_BIN) $(PYTHON) tests/cli/test_cli.py
+
+check-cli-checks: $(CLI_BIN)
+	@AVENGERS=$(CLI_BIN) $(PYTHON) tests/cli/test_cli_checks.py
+
+check-cli-docs: $(CLI_BIN)
+	@AVENGERS=$(CLI_BIN) $(PYTHON) tests/cli/test_docs.py
 
 # pytest exit status 5 means "no tests collected": a failure here, not a pass.
 check-cli-merge-tune-budget: shared cli

@@ -10,7 +10,7 @@ demo: deps-check $(CLI_BIN)
 	$(CLI_BIN) eval --router demo/router.avr $(DEMO_IN) --split test --alphas 0:1:0.05 \
 	  --json demo/eval.json --svg demo/frontier.svg
 	@echo "== tuned: k, ensemble size, top_p, kappa and normalisation chosen by 5-fold"
-	@echo "== cross-validation on the same training rows (about a minute)"
+	@echo "== cross-validation on the same training rows (most of the demo's time)"
 	$(CLI_BIN) train $(DEMO_IN) --split train --tune \
 	  --embedder-id tfidf-svd384 -o demo/router-tuned.avr
 	$(CLI_BIN) eval --router demo/router-tuned.avr $(DEMO_IN) --split test --alphas 0:1:0.05 \

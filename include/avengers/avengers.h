@@ -561,13 +561,35 @@ AV_API const char *av_router_centroid_hash(const av_router *r);
  * on larger logs, and budgets on the evaluation's replay sets with an explicit column count.
  * ------------------------------------------------------------------------------------------- */
 #ifdef AV_STATIC_LINKING_ONLY
+/* av_tune_progress.stage */
+#define AV_TUNE_STAGE_FIT 0u    /* a fold's router (n_clusters) is about to be fitted */
+#define AV_TUNE_STAGE_SCORED 1u /* that router's candidates have been scored on the held-out fold */
+#define AV_TUNE_STAGE_FINAL 2u  /* the chosen candidate is about to be fitted on all rows */
+
+/* What av_tune_options.progress receives (valid during the call only). Fits: one router per fold
+   and candidate n_clusters, then the final fit; scores: (candidate, fold) pairs. */
+typedef struct av_tune_progress {
+    uint32_t struct_size; /* sizeof(av_tune_progress) of the library that filled it */
+    uint32_t stage;       /* AV_TUNE_STAGE_* */
+    uint32_t fold;        /* 0-based fold of a FIT or SCORED stage (n_folds at FINAL) */
+    uint32_t n_folds;
+    uint32_t n_clusters;  /* k of the router being fitted or scored (of the winner at FINAL) */
+    size_t fits_done;     /* routers fitted so far */
+    size_t n_fits;        /* fold routers + 1 */
+    size_t scores_done;   /* (candidate, fold) pairs scored so far */
+    size_t n_scores;      /* n_candidates * n_folds */
+    size_t n_candidates;
+} av_tune_progress;
+
 /* Cross-validated tuning (docs/EVALUATION.md). Pass it in av_fit_options.tune: av_builder_fit
    then picks, by n_folds-fold cross-validation on the builder's rows alone, the candidate
    (n_clusters, members, top_p, kappa, weighting/temperature, normalisation) with the largest
-   area under the accuracy-cost curve of an alpha sweep among those whose held-out score at alpha
-   1 is not below the best single model's (if none is: the largest overall, with the guard
-   turned on), fits that on all rows and records the choice in the metadata (tuned_*). NULL lists
-   mean "only the fit options' value" (kappa 0, hard weighting). Deterministic for the fit seed. */
+   area under the accuracy-cost curve of an alpha sweep (or another objective) among those whose
+   held-out score at alpha 1 is not below the best single model's; unless the winner beats what
+   the single models alone reach by two standard errors across the folds, the router falls back
+   to the best single model for each alpha (safety +inf). It fits the choice on all rows and
+   records it in the metadata (tuned_*). NULL lists mean "only the fit options' value" (kappa 0,
+   hard weighting, safety 0). Deterministic for the fit seed. */
 typedef struct av_tune_options {
     uint32_t struct_size;         /* sizeof(av_tune_options) */
     const uint32_t *n_clusters;   /* candidates */
@@ -600,6 +622,12 @@ typedef struct av_tune_options {
                                      alpha 1), AV_TUNE_COSTSAVE (cost saved at target_fraction of
                                      the best single model's held-out score) */
     double target_fraction;       /* AV_TUNE_COSTSAVE's target; 0 = 1.0 */
+    /* Called on the fitting thread before each fold's router is fitted, after its candidates are
+       scored, and before the winner is fitted on all rows (whose k-means progress then goes to
+       av_fit_options.progress); may be NULL. A non-zero return stops the tuning at once:
+       av_builder_fit returns AV_EINVAL and av_last_error() says that the callback cancelled. */
+    int (*progress)(void *user, const av_tune_progress *p);
+    void *progress_user;
 } av_tune_options;
 
 /* Tuning objectives (av_tune_options.objective). */
@@ -609,7 +637,7 @@ typedef struct av_tune_options {
 
 #define AV_TUNE_OPTIONS_INIT \
     { (uint32_t)sizeof(av_tune_options), NULL, 0u, NULL, 0u, NULL, 0u, NULL, 0u, 5u, 21u, 2u, 0u, \
-      0.0, 0.0, 0u, NULL, 0u, NULL, 0u, AV_TUNE_AUC, 0.0 }
+      0.0, 0.0, 0u, NULL, 0u, NULL, 0u, AV_TUNE_AUC, 0.0, NULL, NULL }
 AV_API void av_tune_options_init_sized(av_tune_options *opts, size_t size);
 #define av_tune_options_init(opts) av_tune_options_init_sized((opts), sizeof *(opts))
 /* The candidate lists `avengers train --tune` uses (k 60, 120, 200, 300; members 1, 4; top_p 2,

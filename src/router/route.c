@@ -153,6 +153,6 @@ int32_t av__route_one(const av_router *r, const av_table *t, const av_settings *
     if (rows != stack_rows)
         free(rows);
     if (best < 0)
-        return av__fail(AV_ENOMODEL, "none of the %zu models satisfies the mask and limits", q.m);
+        return av__fail(AV_ENOMODEL, "the mask and limits leave none of the %zu models", q.m);
     return best;
 }

@@ -2,6 +2,7 @@
    the clusters into a router's statistics. */
 #include "train/train.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include <time.h>
 
 #define AV_BUILDER_MIN_CAP 64u
+#define AV_MAX_EPOCH 253402300799ull /* 9999-12-31T23:59:59Z, the last time "%Y" writes in 4 digits */
 /* Member b of an ensemble fits k-means with seed + b * this (the golden ratio in 64 bits), so
    that ensembles of different sizes share their first members. */
 #define AV_MEMBER_SEED_STEP 0x9E3779B97F4A7C15ull
@@ -115,7 +117,7 @@ AV_API int av_builder_add(av_builder *b, const float *embedding, size_t dim, con
     }
     int rc = av__normalize(b->X + b->n * b->dim, embedding, dim);
     if (rc)
-        return av__fail(rc, "row %zu: the embedding is zero, NaN or infinite", b->n);
+        return av__fail(rc, "row %zu", b->n); /* the code's text says what is wrong */
     memcpy(b->scores + b->n * b->m, scores, b->m * sizeof(float));
     memcpy(b->costs + b->n * b->m, costs, b->m * sizeof(float));
     b->n++;
@@ -134,11 +136,26 @@ static int set_meta_g(av_router *r, const char *key, double v)
     return av__set_meta_number(r, key, "%.17g", v);
 }
 
+/* The "created" time: SOURCE_DATE_EPOCH (reproducible-builds.org) when it holds a whole number of
+   seconds, so that identical trainings write identical files; otherwise the current time. */
+static time_t creation_time(void)
+{
+    const char *e = getenv("SOURCE_DATE_EPOCH");
+    if (e && *e >= '0' && *e <= '9') {
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(e, &end, 10);
+        if (errno == 0 && *end == '\0' && v <= AV_MAX_EPOCH)
+            return (time_t)v;
+    }
+    return time(NULL);
+}
+
 static int record_meta(av_router *r, const av_fit_options *o, size_t n, double inertia,
                        uint32_t n_iter)
 {
     char when[32];
-    time_t now = time(NULL);
+    time_t now = creation_time();
     struct tm tmv;
     if (gmtime_r(&now, &tmv) == NULL || strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tmv) == 0)
         snprintf(when, sizeof when, "unknown");

@@ -92,6 +92,7 @@ typedef struct tune_ctx {
     size_t n_cfg;
     uint32_t max_p;
     uint32_t max_members; /* the ensemble size the folds fit */
+    size_t fits_done, n_fits, scores_done; /* progress (av_tune_progress) */
     /* Per fold: every single model's held-out score sum, cost sum and rows (each fold counted
        once per k, which leaves the means unchanged), and every candidate's sweep: per alpha the
        held-out score sum, cost sum and rows. */
@@ -532,6 +533,19 @@ static int choose(const tune_ctx *c, tune_choice *ch)
     return AV_OK;
 }
 
+/* Tell the caller's progress callback, if any; its non-zero return cancels the tuning. */
+static int report(const tune_ctx *c, uint32_t stage, uint32_t fold, uint32_t k)
+{
+    if (!c->t.progress)
+        return AV_OK;
+    av_tune_progress p = {(uint32_t)sizeof p, stage, fold, c->t.n_folds, k, c->fits_done,
+                          c->n_fits, c->scores_done, c->n_cfg * c->t.n_folds, c->n_cfg};
+    if (c->t.progress(c->t.progress_user, &p) != 0)
+        return av__fail(AV_EINVAL, "tuning cancelled by the progress callback after %zu of %zu "
+                                   "fits", c->fits_done, c->n_fits);
+    return AV_OK;
+}
+
 static int set_meta_f(av_router *r, const char *key, const char *fmt, double v)
 {
     return av__set_meta_number(r, key, fmt, v);
@@ -563,21 +577,34 @@ int av__builder_fit_tuned(av_builder *b, const av_fit_options *fo, av_router **o
     for (size_t a = 0; a < c.t.n_alphas; a++) /* rounded to float as av_route's parameter is */
         c.alphas[a] = (double)(float)((double)a / (double)(c.t.n_alphas - 1));
     size_t nk = c.t.n_n_clusters ? c.t.n_n_clusters : 1;
+    for (size_t ki = 0; ki < nk; ki++) /* a fit per fold for every k that has candidates */
+        for (size_t g = 0; g < c.n_cfg; g++)
+            if (c.cfg[g].ki == ki) {
+                c.n_fits += c.t.n_folds;
+                break;
+            }
+    c.n_fits++; /* the final fit */
     for (uint32_t f = 0; f < c.t.n_folds && rc == AV_OK; f++)
         for (size_t ki = 0; ki < nk && rc == AV_OK; ki++) {
             uint32_t k = c.t.n_n_clusters ? c.t.n_clusters[ki] : fo->n_clusters;
-            bool used = false;
+            size_t used = 0; /* candidates with this k */
             for (size_t g = 0; g < c.n_cfg; g++)
-                used |= c.cfg[g].ki == ki;
+                used += c.cfg[g].ki == ki;
             if (!used)
                 continue;
             av_router *r = NULL;
+            if ((rc = report(&c, AV_TUNE_STAGE_FIT, f, k)) != AV_OK)
+                break;
             if ((rc = fit_subset(&c, f, k, c.t.n_init, &r)) != AV_OK) {
                 rc = av__fail_context(rc, "tuning fold %u, n_clusters %u", f, k);
                 break;
             }
+            c.fits_done++;
             rc = eval_fold_k(&c, f, ki, r);
             av_router_free(r);
+            c.scores_done += used;
+            if (rc == AV_OK)
+                rc = report(&c, AV_TUNE_STAGE_SCORED, f, k);
         }
     if (rc)
         goto done;
@@ -593,7 +620,8 @@ int av__builder_fit_tuned(av_builder *b, const av_fit_options *fo, av_router **o
     o.members = w->members;
     o.tune = NULL;
     av_router *r = NULL;
-    if ((rc = av_builder_fit(b, &o, &r)) != AV_OK)
+    if ((rc = report(&c, AV_TUNE_STAGE_FINAL, c.t.n_folds, w->k)) != AV_OK ||
+        (rc = av_builder_fit(b, &o, &r)) != AV_OK)
         goto done;
     av_estimator_options eo;
     av_estimator_options_init(&eo);

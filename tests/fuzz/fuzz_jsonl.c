@@ -1,7 +1,7 @@
 /* Fuzz target: the CLI's JSON Lines reader (cli/jsonl.c, cli_jsonl_parse) on arbitrary bytes, in
    each of its three format modes. A failure must come with a message; a success must give a table
    that keeps every promise of cli/jsonl.h: models unique and sorted, each found by
-   cli_table_model, names free of control characters, scores finite or NaN, costs >= 0 or NaN,
+   cli_table_model, names free of control characters, scores in [0, 1] or NaN, costs >= 0 or NaN,
    split values consistent with has_split, line numbers increasing. The same bytes fed in small chunks (cli_jsonl_feed, as the
    command streams a file) must give the same table or the same message. */
 #include "fuzz/fuzz.h"
@@ -27,11 +27,13 @@ static void check_table(const cli_table *t, size_t size)
     for (size_t r = 0; r < t->n; r++) {
         for (size_t i = 0; i < t->m; i++) {
             double s = t->scores[r * t->m + i], c = t->costs[r * t->m + i];
-            FUZZ_ASSERT(isnan(s) || isfinite(s));
+            FUZZ_ASSERT(isnan(s) || (s >= 0.0 && s <= 1.0));
             FUZZ_ASSERT(isnan(c) || (isfinite(c) && c >= 0.0));
         }
         if (t->has_split)
-            FUZZ_ASSERT(t->split[r] == CLI_SPLIT_TRAIN || t->split[r] == CLI_SPLIT_TEST);
+            FUZZ_ASSERT(t->split[r] >= 0 && (size_t)t->split[r] < t->n_splits);
+        else
+            FUZZ_ASSERT(t->split[r] == CLI_SPLIT_NONE && t->n_splits == 0);
         FUZZ_ASSERT(t->line[r] >= 1 && (r == 0 || t->line[r] > t->line[r - 1]));
     }
 }

@@ -16,7 +16,7 @@ from reference import tables
 from test_cross_language import programs  # noqa: F401  (the module-scoped fixture)
 
 K, MEMBERS, TOP_P, SEED = 10, 3, 2, 7
-# Member b of an ensemble fits k-means with seed + b * this, modulo 2^64 (src/builder.c
+# Member b of an ensemble fits k-means with seed + b * this, modulo 2^64 (src/train/builder.c
 # AV_MEMBER_SEED_STEP), so that member 0 is the paper's clustering with the fit seed itself.
 SEED_STEP = 0x9E3779B97F4A7C15
 ALPHAS = [0.0, 0.25, 0.5, 0.75, 1.0]

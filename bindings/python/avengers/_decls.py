@@ -25,6 +25,9 @@ AV_ROUTE_MIN_SCORE = 2
 AV_TUNE_ACCURACY = 1
 AV_TUNE_AUC = 0
 AV_TUNE_COSTSAVE = 2
+AV_TUNE_STAGE_FINAL = 2
+AV_TUNE_STAGE_FIT = 0
+AV_TUNE_STAGE_SCORED = 1
 AV_VERSION_MAJOR = 1
 AV_VERSION_MINOR = 1
 AV_VERSION_PATCH = 0
@@ -64,6 +67,7 @@ AV_EVAL_MODEL = 1
 
 # Callback types (named <struct>_<field>_fn)
 av_fit_options_progress_fn = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint32, ctypes.c_uint32, ctypes.c_uint32, ctypes.c_double)
+av_tune_options_progress_fn = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p)
 
 
 class av_fit_options(ctypes.Structure):
@@ -214,6 +218,21 @@ class av_update_options(ctypes.Structure):
     ]
 
 
+class av_tune_progress(ctypes.Structure):
+    _fields_ = [
+        ("struct_size", ctypes.c_uint32),
+        ("stage", ctypes.c_uint32),
+        ("fold", ctypes.c_uint32),
+        ("n_folds", ctypes.c_uint32),
+        ("n_clusters", ctypes.c_uint32),
+        ("fits_done", ctypes.c_size_t),
+        ("n_fits", ctypes.c_size_t),
+        ("scores_done", ctypes.c_size_t),
+        ("n_scores", ctypes.c_size_t),
+        ("n_candidates", ctypes.c_size_t),
+    ]
+
+
 class av_tune_options(ctypes.Structure):
     _fields_ = [
         ("struct_size", ctypes.c_uint32),
@@ -238,11 +257,13 @@ class av_tune_options(ctypes.Structure):
         ("n_safety", ctypes.c_size_t),
         ("objective", ctypes.c_uint32),
         ("target_fraction", ctypes.c_double),
+        ("progress", av_tune_options_progress_fn),
+        ("progress_user", ctypes.c_void_p),
     ]
 
 
 #: every struct of the header, by C name
-STRUCTS = {"av_fit_options": av_fit_options, "av_replay": av_replay, "av_eval_options": av_eval_options, "av_eval_point": av_eval_point, "av_eval_metrics": av_eval_metrics, "av_route_options": av_route_options, "av_route_result": av_route_result, "av_estimator_options": av_estimator_options, "av_update_options": av_update_options, "av_tune_options": av_tune_options}
+STRUCTS = {"av_fit_options": av_fit_options, "av_replay": av_replay, "av_eval_options": av_eval_options, "av_eval_point": av_eval_point, "av_eval_metrics": av_eval_metrics, "av_route_options": av_route_options, "av_route_result": av_route_result, "av_estimator_options": av_estimator_options, "av_update_options": av_update_options, "av_tune_progress": av_tune_progress, "av_tune_options": av_tune_options}
 
 #: every function: name -> (restype, [(parameter name, argtype)])
 FUNCTIONS = {

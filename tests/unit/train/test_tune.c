@@ -298,7 +298,112 @@ TEST(test_tune_errors)
     av_builder_free(b);
 }
 
+/* Progress: what the callback saw, and the call at which it cancels (0: never). */
+enum { MAX_CALLS = 64 };
+typedef struct seen {
+    av_tune_progress calls[MAX_CALLS];
+    size_t n;
+    size_t cancel_at; /* 1-based call that returns non-zero */
+} seen;
+
+static int on_progress(void *user, const av_tune_progress *p)
+{
+    seen *s = user;
+    if (s->n < MAX_CALLS)
+        s->calls[s->n] = *p;
+    s->n++;
+    return s->n == s->cancel_at;
+}
+
+/* The grid above on 4 folds: k = 1 has 4 candidates (top_p 1 only, 2 kappas, 2 weightings) and
+   k = 4 has 8, so each fold fits two routers (k = 1 then k = 4) and scores 4 then 8 candidates:
+   per fold FIT, SCORED for each k, then FINAL for the winner k = 4; 8 fold fits + 1 final. */
+TEST(test_tune_progress_per_fold_and_candidate)
+{
+    av_builder *b = blobs();
+    REQUIRE(b);
+    av_tune_options t, plain;
+    grid(&t);
+    grid(&plain);
+    seen s = {0};
+    t.progress = on_progress;
+    t.progress_user = &s;
+    av_fit_options o;
+    av_fit_options_init(&o);
+    o.n_init = 2;
+    av_router *r = NULL, *r0 = NULL;
+    o.tune = &t;
+    REQUIRE(av_builder_fit(b, &o, &r) == AV_OK);
+    o.tune = &plain;
+    REQUIRE(av_builder_fit(b, &o, &r0) == AV_OK);
+    /* watching does not change the choice */
+    CHECK(strcmp(av_router_meta(r, "tuned_cv_auc"), av_router_meta(r0, "tuned_cv_auc")) == 0);
+    CHECK_EQ_INT(s.n, 4 * 4 + 1);
+    const uint32_t ks[2] = {1, 4};
+    const size_t per_k[2] = {4, 8};
+    size_t fits = 0, scores = 0, i = 0;
+    for (uint32_t f = 0; f < 4; f++)
+        for (size_t ki = 0; ki < 2; ki++) {
+            const av_tune_progress *fit = &s.calls[i++], *scored = &s.calls[i++];
+            CHECK_EQ_INT(fit->stage, AV_TUNE_STAGE_FIT);
+            CHECK_EQ_INT(fit->fold, f);
+            CHECK_EQ_INT(fit->n_clusters, ks[ki]);
+            CHECK_EQ_INT(fit->fits_done, fits);
+            CHECK_EQ_INT(fit->scores_done, scores);
+            fits++;
+            scores += per_k[ki];
+            CHECK_EQ_INT(scored->stage, AV_TUNE_STAGE_SCORED);
+            CHECK_EQ_INT(scored->fold, f);
+            CHECK_EQ_INT(scored->n_clusters, ks[ki]);
+            CHECK_EQ_INT(scored->fits_done, fits);
+            CHECK_EQ_INT(scored->scores_done, scores);
+        }
+    const av_tune_progress *fin = &s.calls[i];
+    CHECK_EQ_INT(fin->stage, AV_TUNE_STAGE_FINAL);
+    CHECK_EQ_INT(fin->n_clusters, 4);
+    CHECK_EQ_INT(fin->fits_done, 8);
+    CHECK_EQ_INT(fin->scores_done, 48);
+    for (size_t c = 0; c < s.n && c < MAX_CALLS; c++) {
+        CHECK_EQ_INT(s.calls[c].struct_size, sizeof(av_tune_progress));
+        CHECK_EQ_INT(s.calls[c].n_folds, 4);
+        CHECK_EQ_INT(s.calls[c].n_fits, 9);
+        CHECK_EQ_INT(s.calls[c].n_candidates, 12);
+        CHECK_EQ_INT(s.calls[c].n_scores, 48);
+    }
+    av_router_free(r);
+    av_router_free(r0);
+    av_builder_free(b);
+}
+
+/* A non-zero return stops the tuning at once, at a fold or before the final fit: no router, no
+   further call, AV_EINVAL with a message that says so. */
+TEST(test_tune_progress_cancels)
+{
+    av_builder *b = blobs();
+    REQUIRE(b);
+    const size_t at[] = {1, 3, 17};
+    for (size_t k = 0; k < sizeof at / sizeof at[0]; k++) {
+        av_tune_options t;
+        grid(&t);
+        seen s = {0};
+        s.cancel_at = at[k];
+        t.progress = on_progress;
+        t.progress_user = &s;
+        av_fit_options o;
+        av_fit_options_init(&o);
+        o.n_init = 2;
+        o.tune = &t;
+        av_router *r = NULL;
+        CHECK_EQ_INT(av_builder_fit(b, &o, &r), AV_EINVAL);
+        CHECK(r == NULL);
+        CHECK_EQ_INT(s.n, at[k]);
+        CHECK(strstr(av_last_error(), "cancelled by the progress callback") != NULL);
+    }
+    av_builder_free(b);
+}
+
 TH_MAIN(T(test_tune_picks_known_best), T(test_tune_global_normalisation_candidates),
         T(test_tune_falls_back_to_the_best_single_without_signal),
         T(test_tune_skips_k_above_the_fold_rows),
-        T(test_tune_deterministic), T(test_tune_errors))
+        T(test_tune_deterministic), T(test_tune_errors),
+        T(test_tune_progress_per_fold_and_candidate), T(test_tune_progress_cancels))

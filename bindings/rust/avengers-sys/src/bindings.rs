@@ -24,6 +24,9 @@ pub const AV_ROUTE_MIN_SCORE: u32 = 2;
 pub const AV_ROUTE_GUARD_ON: u32 = 4;
 pub const AV_ROUTE_GUARD_OFF: u32 = 8;
 pub const AV_ROUTE_EXPLORE: u32 = 16;
+pub const AV_TUNE_STAGE_FIT: u32 = 0;
+pub const AV_TUNE_STAGE_SCORED: u32 = 1;
+pub const AV_TUNE_STAGE_FINAL: u32 = 2;
 pub const AV_TUNE_AUC: u32 = 0;
 pub const AV_TUNE_ACCURACY: u32 = 1;
 pub const AV_TUNE_COSTSAVE: u32 = 2;
@@ -2485,6 +2488,203 @@ extern "C" {
     pub fn av_router_centroid_hash(r: *const av_router) -> *const core::ffi::c_char;
 }
 #[repr(C)]
+#[derive(Debug, Default, Copy, Clone)]
+pub struct av_tune_progress {
+    pub struct_size: u32,
+    pub stage: u32,
+    pub fold: u32,
+    pub n_folds: u32,
+    pub n_clusters: u32,
+    pub fits_done: usize,
+    pub n_fits: usize,
+    pub scores_done: usize,
+    pub n_scores: usize,
+    pub n_candidates: usize,
+}
+#[test]
+fn bindgen_test_layout_av_tune_progress() {
+    assert_eq!(
+        ::core::mem::size_of::<av_tune_progress>(),
+        64usize,
+        concat!("Size of: ", stringify!(av_tune_progress))
+    );
+    assert_eq!(
+        ::core::mem::align_of::<av_tune_progress>(),
+        8usize,
+        concat!("Alignment of ", stringify!(av_tune_progress))
+    );
+    fn test_field_struct_size() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::core::mem::MaybeUninit::<av_tune_progress>::uninit();
+                let ptr = uninit.as_ptr();
+                ::core::ptr::addr_of!((*ptr).struct_size) as usize - ptr as usize
+            },
+            0usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(av_tune_progress),
+                "::",
+                stringify!(struct_size)
+            )
+        );
+    }
+    test_field_struct_size();
+    fn test_field_stage() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::core::mem::MaybeUninit::<av_tune_progress>::uninit();
+                let ptr = uninit.as_ptr();
+                ::core::ptr::addr_of!((*ptr).stage) as usize - ptr as usize
+            },
+            4usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(av_tune_progress),
+                "::",
+                stringify!(stage)
+            )
+        );
+    }
+    test_field_stage();
+    fn test_field_fold() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::core::mem::MaybeUninit::<av_tune_progress>::uninit();
+                let ptr = uninit.as_ptr();
+                ::core::ptr::addr_of!((*ptr).fold) as usize - ptr as usize
+            },
+            8usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(av_tune_progress),
+                "::",
+                stringify!(fold)
+            )
+        );
+    }
+    test_field_fold();
+    fn test_field_n_folds() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::core::mem::MaybeUninit::<av_tune_progress>::uninit();
+                let ptr = uninit.as_ptr();
+                ::core::ptr::addr_of!((*ptr).n_folds) as usize - ptr as usize
+            },
+            12usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(av_tune_progress),
+                "::",
+                stringify!(n_folds)
+            )
+        );
+    }
+    test_field_n_folds();
+    fn test_field_n_clusters() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::core::mem::MaybeUninit::<av_tune_progress>::uninit();
+                let ptr = uninit.as_ptr();
+                ::core::ptr::addr_of!((*ptr).n_clusters) as usize - ptr as usize
+            },
+            16usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(av_tune_progress),
+                "::",
+                stringify!(n_clusters)
+            )
+        );
+    }
+    test_field_n_clusters();
+    fn test_field_fits_done() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::core::mem::MaybeUninit::<av_tune_progress>::uninit();
+                let ptr = uninit.as_ptr();
+                ::core::ptr::addr_of!((*ptr).fits_done) as usize - ptr as usize
+            },
+            24usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(av_tune_progress),
+                "::",
+                stringify!(fits_done)
+            )
+        );
+    }
+    test_field_fits_done();
+    fn test_field_n_fits() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::core::mem::MaybeUninit::<av_tune_progress>::uninit();
+                let ptr = uninit.as_ptr();
+                ::core::ptr::addr_of!((*ptr).n_fits) as usize - ptr as usize
+            },
+            32usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(av_tune_progress),
+                "::",
+                stringify!(n_fits)
+            )
+        );
+    }
+    test_field_n_fits();
+    fn test_field_scores_done() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::core::mem::MaybeUninit::<av_tune_progress>::uninit();
+                let ptr = uninit.as_ptr();
+                ::core::ptr::addr_of!((*ptr).scores_done) as usize - ptr as usize
+            },
+            40usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(av_tune_progress),
+                "::",
+                stringify!(scores_done)
+            )
+        );
+    }
+    test_field_scores_done();
+    fn test_field_n_scores() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::core::mem::MaybeUninit::<av_tune_progress>::uninit();
+                let ptr = uninit.as_ptr();
+                ::core::ptr::addr_of!((*ptr).n_scores) as usize - ptr as usize
+            },
+            48usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(av_tune_progress),
+                "::",
+                stringify!(n_scores)
+            )
+        );
+    }
+    test_field_n_scores();
+    fn test_field_n_candidates() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::core::mem::MaybeUninit::<av_tune_progress>::uninit();
+                let ptr = uninit.as_ptr();
+                ::core::ptr::addr_of!((*ptr).n_candidates) as usize - ptr as usize
+            },
+            56usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(av_tune_progress),
+                "::",
+                stringify!(n_candidates)
+            )
+        );
+    }
+    test_field_n_candidates();
+}
+#[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct av_tune_options {
     pub struct_size: u32,
@@ -2509,12 +2709,19 @@ pub struct av_tune_options {
     pub n_safety: usize,
     pub objective: u32,
     pub target_fraction: f64,
+    pub progress: ::core::option::Option<
+        unsafe extern "C" fn(
+            user: *mut core::ffi::c_void,
+            p: *const av_tune_progress,
+        ) -> core::ffi::c_int,
+    >,
+    pub progress_user: *mut core::ffi::c_void,
 }
 #[test]
 fn bindgen_test_layout_av_tune_options() {
     assert_eq!(
         ::core::mem::size_of::<av_tune_options>(),
-        160usize,
+        176usize,
         concat!("Size of: ", stringify!(av_tune_options))
     );
     assert_eq!(
@@ -2896,6 +3103,40 @@ fn bindgen_test_layout_av_tune_options() {
         );
     }
     test_field_target_fraction();
+    fn test_field_progress() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::core::mem::MaybeUninit::<av_tune_options>::uninit();
+                let ptr = uninit.as_ptr();
+                ::core::ptr::addr_of!((*ptr).progress) as usize - ptr as usize
+            },
+            160usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(av_tune_options),
+                "::",
+                stringify!(progress)
+            )
+        );
+    }
+    test_field_progress();
+    fn test_field_progress_user() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::core::mem::MaybeUninit::<av_tune_options>::uninit();
+                let ptr = uninit.as_ptr();
+                ::core::ptr::addr_of!((*ptr).progress_user) as usize - ptr as usize
+            },
+            168usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(av_tune_options),
+                "::",
+                stringify!(progress_user)
+            )
+        );
+    }
+    test_field_progress_user();
 }
 impl Default for av_tune_options {
     fn default() -> Self {
