@@ -402,6 +402,7 @@ AV_API int av_eval_frontier_at(const av_eval_result *res, size_t i, uint32_t *ki
 #define AV_ROUTE_GUARD_ON (1u << 2)  /* force the no-worse-than-best-single guard on */
 #define AV_ROUTE_GUARD_OFF (1u << 3) /* force it off (default: the router's setting) */
 #define AV_ROUTE_EXPLORE (1u << 4)   /* Thompson sampling from a Beta posterior, seeded */
+#define AV_ROUTE_SAFETY (1u << 5)    /* use av_route_options.safety instead of the router's */
 
 /* Per-request options of av_route_ex. Zero/negative "router" values take the router's defaults. */
 typedef struct av_route_options {
@@ -422,13 +423,13 @@ typedef struct av_route_options {
     uint64_t explore_seed;      /* with AV_ROUTE_EXPLORE: the draw is a function of this seed */
     uint32_t normalisation;     /* AV_NORMALISE_*; default AV_NORMALISE_ROUTER */
     /* --- appended in 1.1 --- */
-    double safety;              /* safe deviation (av_estimator_options.safety); negative
-                                   (default -1) = the router's */
+    double safety;              /* with AV_ROUTE_SAFETY: the safe deviation for this request
+                                   (av_estimator_options.safety); default 0 */
 } av_route_options;
 
 #define AV_ROUTE_OPTIONS_INIT                                                                     \
     { (uint32_t)sizeof(av_route_options), 0.5f, 0u, AV_WEIGHTING_ROUTER, 0.0f, -1.0, 0u, 0.0, 0.0, \
-      -1.0, NULL, 0u, NULL, 0u, AV_NORMALISE_ROUTER, -1.0 }
+      -1.0, NULL, 0u, NULL, 0u, AV_NORMALISE_ROUTER, 0.0 }
 AV_API void av_route_options_init_sized(av_route_options *opts, size_t size);
 #define av_route_options_init(opts) av_route_options_init_sized((opts), sizeof *(opts))
 

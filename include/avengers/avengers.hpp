@@ -161,6 +161,8 @@ public:
             t.temp_.assign(g.temperatures, g.temperatures + g.n_temperatures);
         if (g.members)
             t.members_.assign(g.members, g.members + g.n_members);
+        if (g.safety)
+            t.safety_.assign(g.safety, g.safety + g.n_safety);
         t.c_.global_normalisation = g.global_normalisation;
         return t;
     }
@@ -172,6 +174,8 @@ public:
     TuneOptions &temperatures(std::vector<float> v) { temp_ = std::move(v); return *this; }
     /* Ensemble sizes (FitOptions::members), each 1..AV_MAX_MEMBERS. */
     TuneOptions &members(std::vector<uint32_t> v) { members_ = std::move(v); return *this; }
+    /* Safe-deviation levels (av_estimator_options.safety), each >= 0. */
+    TuneOptions &safety(std::vector<double> v) { safety_ = std::move(v); return *this; }
     template <class I, detail::if_integer<I> = 0> TuneOptions &n_folds(I v)
     {
         c_.n_folds = detail::narrow<uint32_t>(v, "n_folds");
@@ -202,6 +206,7 @@ public:
     const std::vector<double> &kappa() const noexcept { return kappa_; }
     const std::vector<float> &temperatures() const noexcept { return temp_; }
     const std::vector<uint32_t> &members() const noexcept { return members_; }
+    const std::vector<double> &safety() const noexcept { return safety_; }
     uint32_t n_folds() const noexcept { return c_.n_folds; }
     uint32_t n_alphas() const noexcept { return c_.n_alphas; }
     uint32_t n_init() const noexcept { return c_.n_init; }
@@ -226,6 +231,8 @@ public:
         t.n_temperatures = temp_.size();
         t.members = members_.empty() ? nullptr : members_.data();
         t.n_members = members_.size();
+        t.safety = safety_.empty() ? nullptr : safety_.data();
+        t.n_safety = safety_.size();
         return t;
     }
 
@@ -233,7 +240,7 @@ private:
     friend class Builder;
     av_tune_options c_; /* scalar fields; the list pointers are filled in by c() */
     std::vector<uint32_t> k_, p_, members_;
-    std::vector<double> kappa_;
+    std::vector<double> kappa_, safety_;
     std::vector<float> temp_;
     double best_auc_ = 0.0;
 };
@@ -314,6 +321,10 @@ struct RouteOptions {
     RouteOptions max_expected_cost(double v) && { return std::move(max_expected_cost(v)); }
     RouteOptions &min_expected_score(double v) & { c.flags |= AV_ROUTE_MIN_SCORE; c.min_expected_score = v; return *this; }
     RouteOptions min_expected_score(double v) && { return std::move(min_expected_score(v)); }
+    /* Safe deviation from the best single model for this request, in standard errors (>= 0,
+       INFINITY allowed), instead of the router's (av_estimator_options.safety). */
+    RouteOptions &safety(double v) & { c.flags |= AV_ROUTE_SAFETY; c.safety = v; return *this; }
+    RouteOptions safety(double v) && { return std::move(safety(v)); }
     /* mask[i] == 1 allows model i, 0 forbids it (models past the mask's end are forbidden). The
        mask is copied; a value other than 0 and 1 throws AV_EINVAL here, and Router::route_ex
        throws AV_EMODEL when it allows a model the router does not have. */
@@ -384,7 +395,12 @@ struct RouteExplanation {
     std::vector<double> cluster_support; /* largest number of outcomes any model has there */
     float best_similarity = 0.0f;        /* cosine similarity to the nearest centroid */
     double support = 0.0;                /* outcomes of the chosen model in the clusters used */
-    bool guarded = false;                /* the guard replaced the rule's choice */
+    bool guarded = false;                /* the guard or the safety rule replaced the rule's choice */
+    std::vector<double> expected_score_se; /* per model: standard error of expected_score */
+    long baseline = -1;                  /* the best single model for this alpha (-1: none allowed) */
+    bool deviated = false;               /* the decision is not the baseline */
+    double gain = 0.0;                   /* the rule's choice's estimated utility gain over it */
+    double gain_lcb = 0.0;               /* gain minus safety standard errors of it */
     operator std::size_t() const noexcept { return model; }
 };
 
@@ -422,6 +438,9 @@ struct EstimatorOptions {
         return *this;
     }
     EstimatorOptions &guard_margin(double v) { c.guard_margin = v; return *this; }
+    /* Safe deviation from the best single model, in standard errors (0 = the rule alone, the
+       paper's; INFINITY = the best single model for each alpha). */
+    EstimatorOptions &safety(double v) { c.safety = v; return *this; }
     /* AV_NORMALISE_CLUSTER (the paper) or AV_NORMALISE_GLOBAL. */
     template <class I, detail::if_integer<I> = 0> EstimatorOptions &normalisation(I v)
     {
@@ -435,6 +454,7 @@ struct EstimatorOptions {
     bool guard() const noexcept { return c.guard != 0; }
     double guard_margin() const noexcept { return c.guard_margin; }
     uint32_t normalisation() const noexcept { return c.normalisation; }
+    double safety() const noexcept { return c.safety; }
 };
 
 #ifdef AV_STATIC_LINKING_ONLY
@@ -680,6 +700,7 @@ public:
             e.model_scores.assign(m, 0.0);
             e.expected_score.assign(m, 0.0);
             e.expected_cost.assign(m, 0.0);
+            e.expected_score_se.assign(m, 0.0);
             e.clusters.assign(cap, 0);
             e.cluster_sims.assign(cap, 0.0f);
             e.cluster_weights.assign(cap, 0.0);
@@ -692,6 +713,7 @@ public:
             res.model_scores = e.model_scores.data();
             res.expected_score = e.expected_score.data();
             res.expected_cost = e.expected_cost.data();
+            res.expected_score_se = e.expected_score_se.data();
             res.models_cap = m;
             res.clusters = e.clusters.data();
             res.cluster_sims = e.cluster_sims.data();
@@ -715,6 +737,10 @@ public:
             e.best_similarity = res.best_similarity;
             e.support = res.support;
             e.guarded = res.guarded != 0;
+            e.baseline = res.baseline;
+            e.deviated = res.deviated != 0;
+            e.gain = res.gain;
+            e.gain_lcb = res.gain_lcb;
             return e;
         }
     }

@@ -33,6 +33,14 @@ AV_HIDDEN size_t av__pareto_mask(const double *cost, const double *score, size_t
    x in [0, 1]; NaN points are skipped; scale <= 0 means every cost counts as 0. O(n^2), for the
    few points of an alpha sweep. */
 AV_HIDDEN double av__step_auc(const double *cost, const double *score, size_t n, double scale);
+/* The same area under the upper concave hull of the points (what choosing among them at random
+   reaches: the baseline of tuning's test against the single models), and the lowest cost of such
+   a mixture with a mean score >= target (INFINITY when none). At most AV_HULL_MAX_POINTS points
+   are read. */
+#define AV_HULL_MAX_POINTS 1024u
+AV_HIDDEN double av__hull_auc(const double *cost, const double *score, size_t n, double scale);
+AV_HIDDEN double av__hull_cost_at(const double *cost, const double *score, size_t n,
+                                  double target);
 
 
 #endif

@@ -65,6 +65,71 @@ double av__step_auc(const double *cost, const double *score, size_t n, double sc
     return area;
 }
 
+/* The upper concave hull of the points' (normalised cost, score) Pareto front, cheapest first:
+   what mixing them at random reaches (a mixture of two points lies on the segment between them).
+   hx, hy hold at most n vertices; returns their count. */
+static size_t upper_hull(const double *cost, const double *score, size_t n, double scale,
+                         double *hx, double *hy)
+{
+    size_t h = 0;
+    double last_x = -INFINITY, best = -INFINITY;
+    for (;;) { /* the points by increasing cost (selection: n is small), Pareto ones only */
+        double x_next = INFINITY, y_next = -INFINITY;
+        for (size_t i = 0; i < n; i++) {
+            if (isnan(cost[i]) || isnan(score[i]))
+                continue;
+            double x = scale > 0.0 ? cost[i] / scale : 0.0;
+            if (x > last_x && (x < x_next || (x == x_next && score[i] > y_next))) {
+                x_next = x;
+                y_next = score[i];
+            }
+        }
+        if (!isfinite(x_next))
+            break;
+        last_x = x_next;
+        if (!(y_next > best))
+            continue;
+        best = y_next;
+        /* drop vertices that lie on or below the segment from their predecessor to this point */
+        while (h >= 2 && (hx[h - 1] - hx[h - 2]) * (y_next - hy[h - 2]) -
+                                 (hy[h - 1] - hy[h - 2]) * (x_next - hx[h - 2]) >=
+                             0.0)
+            h--;
+        hx[h] = x_next;
+        hy[h] = y_next;
+        h++;
+    }
+    return h;
+}
+
+double av__hull_auc(const double *cost, const double *score, size_t n, double scale)
+{
+    double hx[AV_HULL_MAX_POINTS], hy[AV_HULL_MAX_POINTS];
+    size_t h = upper_hull(cost, score, n < AV_HULL_MAX_POINTS ? n : AV_HULL_MAX_POINTS, scale,
+                          hx, hy);
+    double area = 0.0;
+    for (size_t v = 0; v < h && hx[v] < 1.0; v++) {
+        double x1 = v + 1 < h ? fmin(hx[v + 1], 1.0) : 1.0;
+        double y1 = v + 1 < h ? hy[v] + (hy[v + 1] - hy[v]) * (x1 - hx[v]) / (hx[v + 1] - hx[v])
+                              : hy[v];
+        area += 0.5 * (hy[v] + y1) * (x1 - hx[v]);
+    }
+    return area;
+}
+
+double av__hull_cost_at(const double *cost, const double *score, size_t n, double target)
+{
+    double hx[AV_HULL_MAX_POINTS], hy[AV_HULL_MAX_POINTS];
+    size_t h = upper_hull(cost, score, n < AV_HULL_MAX_POINTS ? n : AV_HULL_MAX_POINTS, 1.0, hx,
+                          hy);
+    for (size_t v = 0; v < h; v++)
+        if (hy[v] >= target)
+            return v == 0 ? hx[0]
+                          : hx[v - 1] + (hx[v] - hx[v - 1]) * (target - hy[v - 1]) /
+                                            (hy[v] - hy[v - 1]);
+    return INFINITY;
+}
+
 /* Frontier entries sorted by cost, then score, then kind and index (a total order: stable output). */
 typedef struct front_entry {
     double cost, score;

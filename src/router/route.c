@@ -133,7 +133,13 @@ AV_API int32_t av_route_ex(const av_router *r, const float *embedding, size_t di
     float sims[AV_MAX_TOP_P];
     if ((rc = av__index_nearest(&r->ix, embedding, st.p, idx, sims)) != AV_OK)
         return rc;
-    return av__route_one(r, av__table(r), &st, idx, sims, (double)o.alpha, res);
+    /* the explanation goes to the copy, then as much of it as the caller's struct holds */
+    int32_t best =
+        av__route_one(r, av__table(r), &st, idx, sims, (double)o.alpha, res ? &rs : NULL);
+    if (res && (rc = av__struct_out(res, &rs, sizeof rs, AV_route_result_MIN_SIZE_,
+                                    "av_route_result")) != AV_OK)
+        return rc;
+    return best;
 }
 
 int32_t av__route_one(const av_router *r, const av_table *t, const av_settings *st,

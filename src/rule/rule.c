@@ -18,7 +18,7 @@
 #define AV_GAMMA_MAX_TRIES 64
 #define AV_ROUTE_KNOWN_FLAGS                                                                  \
     (AV_ROUTE_MAX_COST | AV_ROUTE_MIN_SCORE | AV_ROUTE_GUARD_ON | AV_ROUTE_GUARD_OFF |       \
-     AV_ROUTE_EXPLORE)
+     AV_ROUTE_EXPLORE | AV_ROUTE_SAFETY)
 
 /* ---------------------------------------------------------------------------------------------
  * Settings
@@ -77,9 +77,10 @@ int av__settings_resolve(const av_estimator_state *e, uint32_t p, size_t k, size
         s->guard_margin = o->guard_margin;
     if (!isfinite(s->guard_margin))
         return av__fail(AV_EINVAL, "guard_margin=%g", s->guard_margin);
-    if (isnan(o->safety))
-        return av__fail(AV_EINVAL, "safety is NaN (>= 0, +inf allowed; negative = the router's)");
-    if (o->safety >= 0.0)
+    if ((o->flags & AV_ROUTE_SAFETY) && !(o->safety >= 0.0))
+        return av__fail(AV_EINVAL, "safety=%g with AV_ROUTE_SAFETY (>= 0, +inf allowed)",
+                        o->safety);
+    if (o->flags & AV_ROUTE_SAFETY)
         s->safety = o->safety;
     if (((o->flags & AV_ROUTE_MAX_COST) && isnan(o->max_expected_cost)) ||
         ((o->flags & AV_ROUTE_MIN_SCORE) && isnan(o->min_expected_score)))

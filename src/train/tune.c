@@ -97,7 +97,6 @@ typedef struct tune_ctx {
        once per k, which leaves the means unchanged), and every candidate's sweep: per alpha the
        held-out score sum, cost sum and rows. */
     double *single; /* n_folds x m x 3 */
-    double *safe;   /* n_folds x n_alphas x 3: the safe policy (the baseline of every alpha) */
     double *sweep;  /* n_cfg x n_folds x n_alphas x 3 */
 } tune_ctx;
 
@@ -319,22 +318,6 @@ static int eval_fold_k(tune_ctx *c, uint32_t fold, size_t ki, const av_router *r
     bool first_k = true; /* single models are counted on the first k's pass over the fold only */
     for (size_t g = 0; g < c->n_cfg && first_k; g++)
         first_k = c->cfg[g].ki >= ki;
-    /* the safe policy's model at every alpha: the rule's baseline (the best single model by the
-       fold router's global means), the same for every k of the fold */
-    int32_t baseline[AV_TUNE_MAX_ALPHAS];
-    if (first_k) {
-        double gn[2 * AV_MAX_MODELS], gp[AV_MAX_MODELS], gq[AV_MAX_MODELS], gu[AV_MAX_MODELS];
-        for (size_t i = 0; i < m; i++) {
-            gp[i] = av__table_gmean(tab, i, 0);
-            gq[i] = av__table_gmean(tab, i, 1);
-        }
-        av__normalise_means(gp, gq, m, gn);
-        for (size_t a = 0; a < na; a++) {
-            for (size_t i = 0; i < m; i++)
-                gu[i] = c->alphas[a] * gn[2 * i] + (1.0 - c->alphas[a]) * gn[2 * i + 1];
-            baseline[a] = av__argmax_tie(tab, gu, NULL);
-        }
-    }
     uint32_t idx[AV_MAX_MEMBERS][AV_MAX_TOP_P];
     double acc[AV_MAX_MODELS];
     av_prepared qr;
@@ -349,15 +332,7 @@ static int eval_fold_k(tune_ctx *c, uint32_t fold, size_t ki, const av_router *r
                 single[3 * i + 1] += (double)co[i];
                 single[3 * i + 2] += 1.0;
             }
-        for (size_t a = 0; a < na && first_k; a++) {
-            size_t g = (size_t)baseline[a];
-            if (isnan(sc[g]) || isnan(co[g]))
-                continue;
-            double *sf = c->safe + ((size_t)fold * na + a) * 3;
-            sf[0] += (double)sc[g];
-            sf[1] += (double)co[g];
-            sf[2] += 1.0;
-        }
+
         /* the rows are normalised: the similarities to every cluster, then each member's pmax
            nearest (as av__router_nearest selects them; most similar first, ties to the lower
            index) */
@@ -414,50 +389,66 @@ static int eval_fold_k(tune_ctx *c, uint32_t fold, size_t ki, const av_router *r
 
 static const char *const OBJECTIVE_NAME[] = {"auc", "accuracy", "costsave"};
 
-/* Routing counts as shown to help when the winner's objective exceeds the safe policy's, paired
-   by fold, by more than this many standard errors of the difference across the folds. */
+/* Routing counts as shown to help when the winner does better than the single models alone,
+   chosen among at random (their upper concave hull), by more than this many standard errors of
+   the difference, paired by fold. */
 #define AV_TUNE_QUALIFY_SE 2.0
 /* A fold where no alpha reaches the cost-saving target counts as this saving. */
 #define AV_TUNE_UNREACHED_SAVE (-1.0)
 
 typedef struct tune_choice {
     size_t best;     /* the winner */
-    bool fallback;   /* routing was not shown to help: the safe policy instead */
-    double objective, safe_objective, gain, gain_se, auc, top, single;
+    bool fallback;   /* routing was not shown to help: the best single model per alpha instead */
+    double objective, gain, gain_se, auc, top, single;
 } tune_choice;
 
-/* One fold's sweep (per alpha: score sum, cost sum, rows) as points, and its objective: the AUC
-   over max_cost, the score at alpha 1, or the cost saved at target_fraction of the best single
-   model's score sf (whose cost is cf). */
-static double fold_objective(const tune_ctx *c, const double *as, double max_cost, double sf,
-                             double cf, double *auc, double *top)
+/* What one fold says of a set of points (mean cost xs, mean score ys; n of them): the objective
+   that ranks candidates (the step AUC over max_cost, the score of the last point, or the cost
+   saved at target_fraction of the best single model's score sf, whose cost is cf), and the value
+   the honest test compares (the same measured on the points' upper concave hull, which for the
+   single models is what choosing among them at random reaches). */
+typedef struct fold_view {
+    double max_cost, sf, cf;
+} fold_view;
+
+static double saving(double cheapest, double cf)
 {
-    size_t na = c->t.n_alphas;
-    double xs[AV_TUNE_MAX_ALPHAS], ys[AV_TUNE_MAX_ALPHAS];
-    for (size_t a = 0; a < na; a++) {
-        xs[a] = as[3 * a + 2] > 0.0 ? as[3 * a + 1] / as[3 * a + 2] : NAN;
-        ys[a] = as[3 * a + 2] > 0.0 ? as[3 * a] / as[3 * a + 2] : NAN;
-    }
-    double fa = av__step_auc(xs, ys, na, max_cost);
-    *auc = isnan(fa) ? 0.0 : fa;
-    *top = isnan(ys[na - 1]) ? 0.0 : ys[na - 1];
-    if (c->t.objective == AV_TUNE_AUC)
-        return *auc;
-    if (c->t.objective == AV_TUNE_ACCURACY)
-        return *top;
-    double cheapest = INFINITY;
-    for (size_t a = 0; a < na; a++)
-        if (ys[a] >= c->t.target_fraction * sf)
-            cheapest = fmin(cheapest, xs[a]);
     return isfinite(cheapest) && cf > 0.0 ? 1.0 - cheapest / cf : AV_TUNE_UNREACHED_SAVE;
+}
+
+static void fold_values(const tune_ctx *c, const double *xs, const double *ys, size_t n,
+                        const fold_view *fv, double *rank, double *test, double *auc)
+{
+    *auc = av__step_auc(xs, ys, n, fv->max_cost);
+    *auc = isnan(*auc) ? 0.0 : *auc;
+    double target = c->t.target_fraction * fv->sf;
+    switch (c->t.objective) {
+    case AV_TUNE_AUC:
+        *rank = *auc;
+        *test = av__hull_auc(xs, ys, n, fv->max_cost);
+        break;
+    case AV_TUNE_ACCURACY:
+        *rank = *test = isnan(ys[n - 1]) ? 0.0 : ys[n - 1];
+        break;
+    default: {
+        double cheapest = INFINITY;
+        for (size_t a = 0; a < n; a++)
+            if (ys[a] >= target)
+                cheapest = fmin(cheapest, xs[a]);
+        *rank = saving(cheapest, fv->cf);
+        *test = saving(av__hull_cost_at(xs, ys, n, target), fv->cf);
+        break;
+    }
+    }
 }
 
 /* The winner: the best mean objective over the folds (ties: the simpler candidate, first in the
    list) among the candidates whose held-out score at the top of the sweep (alpha 1) is not below
    the best single model's (b: the best held-out mean score over all folds; ties: lower mean cost,
-   then lower index). Then the honest test: its objective minus the safe policy's, paired by fold,
-   must exceed AV_TUNE_QUALIFY_SE standard errors; otherwise (or when no candidate is eligible)
-   the safe policy is chosen. */
+   then lower index). Then the honest test: on every fold, its value minus what the single models
+   reach on their own (the test value of fold_values), and the mean of those differences must
+   exceed AV_TUNE_QUALIFY_SE standard errors; otherwise (or when no candidate is eligible) the
+   router falls back to the best single model per alpha. */
 static int choose(const tune_ctx *c, tune_choice *ch)
 {
     size_t m = c->v.m, nf = c->t.n_folds, na = c->t.n_alphas;
@@ -479,22 +470,27 @@ static int choose(const tune_ctx *c, tune_choice *ch)
         return av__fail(AV_EEMPTY, "no model has an outcome in the tuning folds");
     memset(ch, 0, sizeof *ch);
     ch->single = sum[b] / n[b];
-    /* per fold: the cost scale, the best single model's score and cost, the safe objective */
-    double max_cost[AV_TUNE_MAX_FOLDS], sf[AV_TUNE_MAX_FOLDS], cf[AV_TUNE_MAX_FOLDS];
-    double safe[AV_TUNE_MAX_FOLDS], unused_auc, unused_top;
+    /* per fold: the cost scale, the best single model, what the single models reach */
+    fold_view fv[AV_TUNE_MAX_FOLDS];
+    double base[AV_TUNE_MAX_FOLDS], xs[AV_TUNE_MAX_ALPHAS], ys[AV_TUNE_MAX_ALPHAS];
     for (size_t f = 0; f < nf; f++) {
-        max_cost[f] = 0.0;
+        size_t k = 0;
+        fv[f].max_cost = 0.0;
         for (size_t i = 0; i < m; i++) {
             const double *x = c->single + (f * m + i) * 3;
-            if (x[2] > 0.0)
-                max_cost[f] = fmax(max_cost[f], x[1] / x[2]);
+            if (!(x[2] > 0.0))
+                continue;
+            xs[k] = x[1] / x[2];
+            ys[k++] = x[0] / x[2];
+            fv[f].max_cost = fmax(fv[f].max_cost, x[1] / x[2]);
         }
         const double *sb = c->single + (f * m + b) * 3;
-        sf[f] = sb[2] > 0.0 ? sb[0] / sb[2] : 0.0;
-        cf[f] = sb[2] > 0.0 ? sb[1] / sb[2] : 0.0;
-        safe[f] = fold_objective(c, c->safe + f * na * 3, max_cost[f], sf[f], cf[f], &unused_auc,
-                                 &unused_top);
-        ch->safe_objective += safe[f] / (double)nf;
+        fv[f].sf = sb[2] > 0.0 ? sb[0] / sb[2] : 0.0;
+        fv[f].cf = sb[2] > 0.0 ? sb[1] / sb[2] : 0.0;
+        double rank, auc;
+        fold_values(c, xs, ys, k, &fv[f], &rank, &base[f], &auc);
+        if (c->t.objective == AV_TUNE_ACCURACY)
+            base[f] = fv[f].sf;
     }
     double best_obj = -INFINITY, d[AV_TUNE_MAX_FOLDS] = {0};
     bool found = false;
@@ -503,14 +499,18 @@ static int choose(const tune_ctx *c, tune_choice *ch)
         double dg[AV_TUNE_MAX_FOLDS];
         for (size_t f = 0; f < nf; f++) {
             const double *as = c->sweep + (g * nf + f) * na * 3;
-            double fa, top;
-            double o = fold_objective(c, as, max_cost[f], sf[f], cf[f], &fa, &top);
-            dg[f] = o - safe[f];
-            obj += o / (double)nf;
+            for (size_t a = 0; a < na; a++) {
+                xs[a] = as[3 * a + 2] > 0.0 ? as[3 * a + 1] / as[3 * a + 2] : NAN;
+                ys[a] = as[3 * a + 2] > 0.0 ? as[3 * a] / as[3 * a + 2] : NAN;
+            }
+            double rank, test, fa;
+            fold_values(c, xs, ys, na, &fv[f], &rank, &test, &fa);
+            dg[f] = test - base[f];
+            obj += rank / (double)nf;
             auc += fa / (double)nf;
             top_sum += as[3 * (na - 1)];
             top_n += as[3 * (na - 1) + 2];
-            top_gain += (top - sf[f]) / (double)nf;
+            top_gain += ((isnan(ys[na - 1]) ? 0.0 : ys[na - 1]) - fv[f].sf) / (double)nf;
         }
         if (!(top_gain >= 0.0) || !(obj > best_obj))
             continue;
@@ -569,8 +569,7 @@ int av__builder_fit_tuned(av_builder *b, const av_fit_options *fo, av_router **o
         goto done;
     }
     if (!(c.single = calloc((size_t)c.t.n_folds * c.v.m * 3, sizeof(double))) ||
-        !(c.sweep = calloc(c.n_cfg * c.t.n_folds * c.t.n_alphas * 3, sizeof(double))) ||
-        !(c.safe = calloc((size_t)c.t.n_folds * c.t.n_alphas * 3, sizeof(double)))) {
+        !(c.sweep = calloc(c.n_cfg * c.t.n_folds * c.t.n_alphas * 3, sizeof(double)))) {
         rc = av__fail(AV_ENOMEM, "tuning sweeps");
         goto done;
     }
@@ -644,7 +643,6 @@ int av__builder_fit_tuned(av_builder *b, const av_fit_options *fo, av_router **o
     if (!rc) rc = set_meta_f(r, "tuned_safety", "%.17g", eo.safety);
     if (!rc) rc = av_router_set_meta(r, "tuned_objective", OBJECTIVE_NAME[c.t.objective]);
     if (!rc) rc = set_meta_f(r, "tuned_cv_objective", "%.17g", ch.objective);
-    if (!rc) rc = set_meta_f(r, "tuned_cv_safe_objective", "%.17g", ch.safe_objective);
     if (!rc) rc = set_meta_f(r, "tuned_cv_auc", "%.17g", ch.auc);
     if (!rc) rc = set_meta_f(r, "tuned_cv_gain", "%.17g", ch.gain);
     if (!rc) rc = set_meta_f(r, "tuned_cv_gain_se", "%.17g", ch.gain_se);
@@ -665,6 +663,5 @@ done:
     free(c.alphas);
     free(c.single);
     free(c.sweep);
-    free(c.safe);
     return rc;
 }

@@ -255,3 +255,47 @@ def test_normalisation_options(avengers, fx):
     assert r.estimator["normalisation"] == "global"
     assert (r.route_batch(fx.emb, 0.5) == glob).all()
     r.close()
+
+
+def test_safety_explained(avengers, r, fx):
+    """The safe deviation: the explanation's baseline is the best single model by the router's
+    global utility at that alpha (computed here from the cluster statistics), the gain's lower
+    bound is the gain minus safety times a positive error, and +inf routes every query to the
+    baseline."""
+    stats = np.array([[r.cluster_stats(j, i) for i in range(r.n_models)]
+                      for j in range(r.n_clusters)])  # (k, m, 3): count, score sum, cost sum
+    gp = stats[:, :, 1].sum(0) / stats[:, :, 0].sum(0)
+    gq = stats[:, :, 2].sum(0) / stats[:, :, 0].sum(0)
+    p = (gp - gp.min()) / (gp.max() - gp.min())
+    c = 1 - (gq - gq.min()) / (gq.max() - gq.min())
+    deviated = 0
+    for a in (0.0, 0.5, 1.0):
+        u = a * p + (1 - a) * c
+        best = max(range(len(u)), key=lambda i: (u[i], -gq[i], -i))
+        for i in range(0, len(fx.emb), 53):
+            e = r.route_ex(fx.emb[i], a, safety=1.0)
+            assert e.baseline == best
+            assert e.deviated == (e.model != best)
+            assert len(e.expected_score_se) == r.n_models and (e.expected_score_se > 0).all()
+            if e.deviated:
+                deviated += 1
+                assert e.gain_lcb > 0 and e.gain > e.gain_lcb
+            assert r.route_ex(fx.emb[i], a, safety=float("inf")).model == best
+            assert r.route_ex(fx.emb[i], a, safety=0.0).model == r.route(fx.emb[i], a)
+    assert deviated > 0  # the real fixture has clusters where the evidence is strong enough
+    with pytest.raises(avengers.InvalidArgument):
+        r.route_ex(fx.emb[0], 0.5, safety=-1.0)
+
+
+def test_safety_setting(avengers, fx):
+    b = avengers.Builder(fx.emb.shape[1], fx.models)
+    b.add_many(fx.emb[fx.train], fx.scores[fx.train], fx.costs[fx.train])
+    r = b.fit(n_clusters=8, top_p=2, n_init=1, seed=3)
+    assert r.estimator["safety"] == 0.0
+    r.set_estimator(safety=float("inf"))
+    assert r.estimator["safety"] == float("inf")
+    q = fx.emb[fx.test][:50]
+    assert all(r.route(x, 1.0) == r.route_ex(x, 1.0).baseline for x in q)
+    r2 = avengers.Router.from_bytes(r.to_bytes())
+    assert r2.estimator["safety"] == float("inf")
+    assert [r2.route(x, 0.3) for x in q] == [r.route(x, 0.3) for x in q]

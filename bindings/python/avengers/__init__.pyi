@@ -109,6 +109,11 @@ class RouteExplanation:
     best_similarity: float
     support: float
     guarded: bool
+    expected_score_se: np.ndarray
+    baseline: int
+    deviated: bool
+    gain: float
+    gain_lcb: float
     def __init__(self, **kw: Any) -> None: ...
     def __int__(self) -> int: ...
     def __index__(self) -> int: ...
@@ -168,13 +173,15 @@ class Router:
                  model_mask: Optional[Union[_Model, Iterable[Union[bool, _Model]]]] = ...,
                  embedder_id: Optional[_Name] = ..., explore_seed: Optional[int] = ...,
                  normalisation: Optional[Union[str, int]] = ...,
+                 safety: Optional[float] = ...,
                  explain: bool = ...) -> RouteExplanation: ...
     @property
     def estimator(self) -> Dict[str, Any]: ...
     def set_estimator(self, kappa: Optional[float] = ..., weighting: Optional[Union[str, int]] = ...,
                       temperature: Optional[float] = ..., guard: Optional[bool] = ...,
                       guard_margin: Optional[float] = ...,
-                      normalisation: Optional[Union[str, int]] = ...) -> None: ...
+                      normalisation: Optional[Union[str, int]] = ...,
+                      safety: Optional[float] = ...) -> None: ...
     def expected_mean(self, alpha: float, embeddings: Optional[_Matrix] = ...,
                       scores: Optional[_Matrix] = ..., costs: Optional[_Matrix] = ...) -> Tuple[float, float]: ...
     def alpha_for_budget(self, budget: float, embeddings: Optional[_Matrix] = ...,

@@ -51,12 +51,17 @@ class RouteExplanation:
     their routing scores; model_scores, expected_score, expected_cost: per model (index = model);
     clusters, cluster_sims, cluster_weights, cluster_support: the clusters used, most similar
     first; best_similarity: to the nearest centroid; support: outcomes of the chosen model in
-    the clusters used; guarded: True when the guard replaced the rule's choice.
+    the clusters used; guarded: True when the guard or the safety rule replaced the rule's
+    choice; expected_score_se: per model, the standard error of expected_score; baseline: the best
+    single model for this alpha (-1 when none is allowed), deviated: True when the decision is not
+    the baseline, gain and gain_lcb: the rule's choice's estimated utility gain over the baseline
+    and that gain minus `safety` standard errors of it.
     ``int(e)`` and ``operator.index(e)`` give the model, so ``r.models[e]`` works."""
 
     __slots__ = ("model", "model_name", "n_models", "n_feasible", "ranked", "ranked_scores",
                  "model_scores", "expected_score", "expected_cost", "clusters", "cluster_sims",
-                 "cluster_weights", "cluster_support", "best_similarity", "support", "guarded")
+                 "cluster_weights", "cluster_support", "best_similarity", "support", "guarded",
+                 "expected_score_se", "baseline", "deviated", "gain", "gain_lcb")
 
     def __init__(self, **kw):
         for k in self.__slots__:
@@ -360,13 +365,14 @@ class Router(_Handle):
     def route_ex(self, embedding, alpha=0.5, *, top_p=None, weighting=None, temperature=None,
                  kappa=None, max_expected_cost=None, min_expected_score=None, guard=None,
                  guard_margin=None, model_mask=None, embedder_id=None, explore_seed=None,
-                 normalisation=None, explain=False):
+                 normalisation=None, safety=None, explain=False):
         """Route with per-request options (av_route_ex). Unset options take the router's
         defaults; with none set the decision equals route(). model_mask: booleans per model, or
         a collection of model names/indices allowed. weighting: "router", "hard", "softmax".
         normalisation: "router", "cluster" (the paper) or "global".
-        guard: True/False forces the guard on/off. explore_seed: Thompson sampling with that
-        seed. Returns a RouteExplanation (always: .model is the index, .model_name its name;
+        guard: True/False forces the guard on/off. safety: safe deviation from the best single
+        model in standard errors (>= 0, inf allowed) instead of the router's. explore_seed:
+        Thompson sampling with that seed. Returns a RouteExplanation (always: .model is the index, .model_name its name;
         explain is accepted for old callers and changes nothing). NoModelError when no model
         satisfies the mask and limits."""
         o = _structs.init(_structs.RouteOptions)
@@ -391,6 +397,9 @@ class Router(_Handle):
             o.guard_margin = float(guard_margin)
         if normalisation is not None:
             o.normalisation = _normalisation(normalisation)
+        if safety is not None:
+            o.flags |= _decls.AV_ROUTE_SAFETY
+            o.safety = float(safety)
         if explore_seed is not None:
             o.flags |= _ROUTE_EXPLORE
             o.explore_seed = _args.integer(explore_seed, "explore_seed", "uint64_t")
@@ -407,7 +416,8 @@ class Router(_Handle):
         cap = min(self.n_clusters, _decls.AV_MAX_TOP_P)  # no decision uses more clusters
         arr = dict(ranked=np.full(m, -1, np.int32), ranked_scores=np.zeros(m),
                    model_scores=np.zeros(m), expected_score=np.zeros(m),
-                   expected_cost=np.zeros(m), clusters=np.zeros(cap, np.uint32),
+                   expected_cost=np.zeros(m), expected_score_se=np.zeros(m),
+                   clusters=np.zeros(cap, np.uint32),
                    cluster_sims=np.zeros(cap, np.float32), cluster_weights=np.zeros(cap),
                    cluster_support=np.zeros(cap))
         res = _structs.init(_structs.RouteResult)
@@ -426,7 +436,9 @@ class Router(_Handle):
             cluster_weights=arr["cluster_weights"][:nc],
             cluster_support=arr["cluster_support"][:nc],
             best_similarity=_args.float32_as_given(res.best_similarity),
-            support=float(res.support), guarded=bool(res.guarded))
+            support=float(res.support), guarded=bool(res.guarded),
+            expected_score_se=arr["expected_score_se"], baseline=int(res.baseline),
+            deviated=bool(res.deviated), gain=float(res.gain), gain_lcb=float(res.gain_lcb))
 
     def _mask(self, model_mask):
         """The uint8_t mask (0 or 1 per model) for av_route_ex: from one boolean per model, or
@@ -460,12 +472,14 @@ class Router(_Handle):
         _native.check(_native.av_router_get_estimator(self._handle, ctypes.byref(e)))
         return {"kappa": e.kappa, "weighting": _WEIGHTING_NAMES.get(e.weighting, e.weighting),
                 "temperature": _args.float32_as_given(e.temperature), "guard": bool(e.guard), "guard_margin": e.guard_margin,
-                "normalisation": _NORMALISATION_NAMES.get(e.normalisation, e.normalisation)}
+                "normalisation": _NORMALISATION_NAMES.get(e.normalisation, e.normalisation),
+                "safety": e.safety}
 
     def set_estimator(self, kappa=None, weighting=None, temperature=None, guard=None,
-                      guard_margin=None, normalisation=None):
-        """Change the estimator defaults (unset ones keep their current value). Set them before
-        sharing the router between threads."""
+                      guard_margin=None, normalisation=None, safety=None):
+        """Change the estimator defaults (unset ones keep their current value). safety: safe
+        deviation from the best single model, in standard errors (0 = the rule alone, inf = the
+        best single model per alpha). Set them before sharing the router between threads."""
         e = _structs.init(_structs.EstimatorOptions)
         _native.check(_native.av_router_get_estimator(self._handle, ctypes.byref(e)))
         if kappa is not None:
@@ -480,6 +494,8 @@ class Router(_Handle):
             e.guard_margin = float(guard_margin)
         if normalisation is not None:
             e.normalisation = _normalisation(normalisation)
+        if safety is not None:
+            e.safety = float(safety)
         _native.check(_native.av_router_set_estimator(self._handle, ctypes.byref(e)))
 
     def _replay_args(self, embeddings, scores, costs):

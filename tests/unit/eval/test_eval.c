@@ -392,6 +392,21 @@ TEST(test_pareto_and_auc_helpers)
     const double c2[] = {8}, s2[] = {1};
     CHECK_NEAR(av__step_auc(c2, s2, 1, 4.0), 0.0, EXACT);
     CHECK_NEAR(av__step_auc(c2, s2, 1, 0.0), 1.0, EXACT);
+    /* the upper concave hull (what choosing among the points at random reaches): cheap (1, .5),
+       mid (5, .6), dear (10, 1); mid lies below the cheap-dear segment (.5 + .4 / .9 * .5 = .72
+       at x = .5), so the hull is that segment: area over scale 10 = .5 * (.5 + 1) * .9, where the
+       step curve gives .5 * .4 + .6 * .5 */
+    const double c3[] = {1, 5, 10, NAN}, s3[] = {0.5, 0.6, 1.0, 2.0};
+    CHECK_NEAR(av__hull_auc(c3, s3, 4, 10.0), 0.5 * 1.5 * 0.9, TIGHT);
+    CHECK_NEAR(av__step_auc(c3, s3, 4, 10.0), 0.5 * 0.4 + 0.6 * 0.5, TIGHT);
+    /* a mean score of .75 costs half way from cheap to dear; .5 the cheap one; 1.1 nothing */
+    CHECK_NEAR(av__hull_cost_at(c3, s3, 4, 0.75), 5.5, TIGHT);
+    CHECK_NEAR(av__hull_cost_at(c3, s3, 4, 0.5), 1.0, EXACT);
+    CHECK(isinf(av__hull_cost_at(c3, s3, 4, 1.1)));
+    /* with mid above the segment it is a vertex: (1, .5) (5, .9) (10, 1) over scale 10 */
+    const double s4[] = {0.5, 0.9, 1.0};
+    CHECK_NEAR(av__hull_auc(c3, s4, 3, 10.0), 0.5 * (0.5 + 0.9) * 0.4 + 0.5 * (0.9 + 1.0) * 0.5,
+               TIGHT);
 }
 
 /* On the real fixture: every decision of the sweep equals av_route's. The evaluation's per-alpha

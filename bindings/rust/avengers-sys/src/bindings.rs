@@ -24,6 +24,7 @@ pub const AV_ROUTE_MIN_SCORE: u32 = 2;
 pub const AV_ROUTE_GUARD_ON: u32 = 4;
 pub const AV_ROUTE_GUARD_OFF: u32 = 8;
 pub const AV_ROUTE_EXPLORE: u32 = 16;
+pub const AV_ROUTE_SAFETY: u32 = 32;
 pub const AV_TUNE_STAGE_FIT: u32 = 0;
 pub const AV_TUNE_STAGE_SCORED: u32 = 1;
 pub const AV_TUNE_STAGE_FINAL: u32 = 2;

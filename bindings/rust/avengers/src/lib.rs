@@ -467,6 +467,7 @@ impl Router {
             res.model_scores = e.model_scores.as_mut_ptr();
             res.expected_score = e.expected_score.as_mut_ptr();
             res.expected_cost = e.expected_cost.as_mut_ptr();
+            res.expected_score_se = e.expected_score_se.as_mut_ptr();
             res.models_cap = m;
             res.clusters = e.clusters.as_mut_ptr();
             res.cluster_sims = e.cluster_sims.as_mut_ptr();
@@ -769,8 +770,17 @@ pub struct RouteExplanation {
     pub best_similarity: f32,
     /// Outcomes of the chosen model in the clusters used.
     pub support: f64,
-    /// True when the guard replaced the rule's choice.
+    /// True when the guard or the safety rule replaced the rule's choice.
     pub guarded: bool,
+    /// Per model: the standard error of `expected_score`.
+    pub expected_score_se: Vec<f64>,
+    /// The best single model for this alpha (None when no model is allowed), whether the
+    /// decision differs from it, the rule's choice's estimated utility gain over it and that
+    /// gain minus `safety` standard errors of it.
+    pub baseline: Option<usize>,
+    pub deviated: bool,
+    pub gain: f64,
+    pub gain_lcb: f64,
     ranked_i32: Vec<i32>,
 }
 
@@ -792,6 +802,11 @@ impl RouteExplanation {
             best_similarity: 0.0,
             support: 0.0,
             guarded: false,
+            expected_score_se: vec![0.0; models],
+            baseline: None,
+            deviated: false,
+            gain: 0.0,
+            gain_lcb: 0.0,
             ranked_i32: vec![-1; models],
         }
     }
@@ -811,6 +826,10 @@ impl RouteExplanation {
         self.best_similarity = res.best_similarity;
         self.support = res.support;
         self.guarded = res.guarded != 0;
+        self.baseline = usize::try_from(res.baseline).ok();
+        self.deviated = res.deviated != 0;
+        self.gain = res.gain;
+        self.gain_lcb = res.gain_lcb;
         self.ranked_i32 = Vec::new();
     }
 }
@@ -887,6 +906,9 @@ pub struct EstimatorOptions {
     pub guard: bool,
     pub guard_margin: f64,
     pub normalisation: Normalisation,
+    /// Safe deviation from the best single model, in standard errors (0: the rule alone, the
+    /// paper's; `f64::INFINITY`: the best single model for each alpha).
+    pub safety: f64,
 }
 
 impl Default for EstimatorOptions {
@@ -926,6 +948,10 @@ impl EstimatorOptions {
         self.normalisation = v;
         self
     }
+    pub fn safety(mut self, v: f64) -> Self {
+        self.safety = v;
+        self
+    }
 
     fn from_raw(o: &sys::av_estimator_options) -> Result<Self> {
         let weighting = match o.weighting {
@@ -945,6 +971,7 @@ impl EstimatorOptions {
             guard: o.guard != 0,
             guard_margin: o.guard_margin,
             normalisation,
+            safety: o.safety,
         })
     }
 
@@ -964,6 +991,7 @@ impl EstimatorOptions {
             Normalisation::Cluster => sys::AV_NORMALISE_CLUSTER,
             Normalisation::Global => sys::AV_NORMALISE_GLOBAL,
         };
+        o.safety = self.safety;
         o
     }
 }

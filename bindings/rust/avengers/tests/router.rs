@@ -255,7 +255,7 @@ fn metadata_and_top_p_need_exclusive_access() {
     r.set_top_p(3).unwrap();
     assert_eq!(r.top_p(), 3);
     assert_eq!(r.simd_backend(), avengers::simd_backend());
-    assert_eq!(avengers::version(), "1.0.0");
+    assert_eq!(avengers::version(), "1.1.0");
 }
 
 #[test]
@@ -536,7 +536,8 @@ fn estimator_matches_c() {
             temperature: 0.05,
             guard: false,
             guard_margin: 0.0,
-            normalisation: Normalisation::Cluster
+            normalisation: Normalisation::Cluster,
+            safety: 0.0
         }
     );
     assert_eq!(r.estimator().unwrap(), d);
@@ -767,6 +768,11 @@ fn route_ex_explanation_by_hand() {
     assert!(close(&e.cluster_weights, &[1.0]) && close(&e.cluster_support, &[10.0]));
     assert_eq!(e.support, 10.0);
     assert!(!e.guarded);
+    // the baseline agrees (global means: small 0.5 at 0.1, large 0.9 at 1.0); the errors of
+    // cluster 0's means are the Beta(1 + s, 1 + n - s) posterior's
+    assert!(!e.deviated && e.gain == 0.0 && e.baseline == Some(1));
+    assert_eq!(e.expected_score_se.len(), 2);
+    assert!((e.expected_score_se[1] - (20.0f64 / (144.0 * 13.0)).sqrt()).abs() < 1e-12);
     // a mask keeps only the cheap model: it is chosen and the only one ranked
     let only0 = avengers::RouteOptions { allowed: Some(vec![0]), ..avengers::RouteOptions::new(0.7) };
     let e0 = r.route_ex(&q, &only0).unwrap();
