@@ -442,6 +442,18 @@ static void fold_values(const tune_ctx *c, const double *xs, const double *ys, s
     }
 }
 
+/* Mean and standard error over n folds of the paired differences a[f] - b[f]. */
+static void paired(const double *a, const double *b, size_t n, double *mean, double *se)
+{
+    double m = 0.0, v = 0.0;
+    for (size_t f = 0; f < n; f++)
+        m += (a[f] - b[f]) / (double)n;
+    for (size_t f = 0; f < n; f++)
+        v += (a[f] - b[f] - m) * (a[f] - b[f] - m) / (double)(n - 1);
+    *mean = m;
+    *se = sqrt(v / (double)n);
+}
+
 /* The winner: the best mean objective over the folds (ties: the simpler candidate, first in the
    list) among the candidates whose held-out score at the top of the sweep (alpha 1) is not below
    the best single model's (b: the best held-out mean score over all folds; ties: lower mean cost,
@@ -492,43 +504,81 @@ static int choose(const tune_ctx *c, tune_choice *ch)
         if (c->t.objective == AV_TUNE_ACCURACY)
             base[f] = fv[f].sf;
     }
-    double best_obj = -INFINITY, d[AV_TUNE_MAX_FOLDS] = {0};
-    bool found = false;
+    /* every candidate's per-fold objective and test difference, and whether it is eligible */
+    double *rank = malloc(c->n_cfg * nf * sizeof *rank);
+    double *diff = malloc(c->n_cfg * nf * sizeof *diff);
+    bool *eligible = malloc(c->n_cfg * sizeof *eligible);
+    if (!rank || !diff || !eligible) {
+        free(rank), free(diff), free(eligible);
+        return av__fail(AV_ENOMEM, "tuning choice");
+    }
+    size_t best = SIZE_MAX;
+    double best_obj = -INFINITY;
     for (size_t g = 0; g < c->n_cfg; g++) {
-        double obj = 0.0, auc = 0.0, top_gain = 0.0, top_sum = 0.0, top_n = 0.0;
-        double dg[AV_TUNE_MAX_FOLDS];
+        double obj = 0.0, top_gain = 0.0;
         for (size_t f = 0; f < nf; f++) {
             const double *as = c->sweep + (g * nf + f) * na * 3;
             for (size_t a = 0; a < na; a++) {
                 xs[a] = as[3 * a + 2] > 0.0 ? as[3 * a + 1] / as[3 * a + 2] : NAN;
                 ys[a] = as[3 * a + 2] > 0.0 ? as[3 * a] / as[3 * a + 2] : NAN;
             }
-            double rank, test, fa;
-            fold_values(c, xs, ys, na, &fv[f], &rank, &test, &fa);
-            dg[f] = test - base[f];
-            obj += rank / (double)nf;
+            double test, fa;
+            fold_values(c, xs, ys, na, &fv[f], &rank[g * nf + f], &test, &fa);
+            diff[g * nf + f] = test - base[f];
+            obj += rank[g * nf + f] / (double)nf;
+            top_gain += ((isnan(ys[na - 1]) ? 0.0 : ys[na - 1]) - fv[f].sf) / (double)nf;
+        }
+        eligible[g] = top_gain >= 0.0;
+        if (eligible[g] && obj > best_obj) {
+            best_obj = obj;
+            best = g;
+        }
+    }
+    /* The one-standard-error rule (Breiman et al. 1984; Hastie, Tibshirani and Friedman, The
+       Elements of Statistical Learning, 7.10), toward safety: among the eligible candidates whose
+       objective is below the best one's by at most one standard error of their paired difference
+       across the folds, the one with the highest safety level (then the better objective, then the
+       simpler). A difference the folds cannot tell from noise is no reason to deviate more. */
+    size_t pick = best;
+    for (size_t g = 0; best != SIZE_MAX && g < c->n_cfg; g++) {
+        if (!eligible[g] || g == best)
+            continue;
+        double mean, se;
+        paired(rank + best * nf, rank + g * nf, nf, &mean, &se);
+        if (!(mean <= se))
+            continue;
+        const tune_cfg *x = &c->cfg[g], *y = &c->cfg[pick];
+        double ox = 0.0, oy = 0.0;
+        for (size_t f = 0; f < nf; f++)
+            ox += rank[g * nf + f], oy += rank[pick * nf + f];
+        if (x->safety > y->safety || (x->safety == y->safety && ox > oy))
+            pick = g;
+    }
+    bool found = pick != SIZE_MAX;
+    if (found) {
+        double obj = 0.0, auc = 0.0, top_sum = 0.0, top_n = 0.0;
+        for (size_t f = 0; f < nf; f++) {
+            const double *as = c->sweep + (pick * nf + f) * na * 3;
+            for (size_t a = 0; a < na; a++) {
+                xs[a] = as[3 * a + 2] > 0.0 ? as[3 * a + 1] / as[3 * a + 2] : NAN;
+                ys[a] = as[3 * a + 2] > 0.0 ? as[3 * a] / as[3 * a + 2] : NAN;
+            }
+            double r, t, fa;
+            fold_values(c, xs, ys, na, &fv[f], &r, &t, &fa);
+            obj += r / (double)nf;
             auc += fa / (double)nf;
             top_sum += as[3 * (na - 1)];
             top_n += as[3 * (na - 1) + 2];
-            top_gain += ((isnan(ys[na - 1]) ? 0.0 : ys[na - 1]) - fv[f].sf) / (double)nf;
         }
-        if (!(top_gain >= 0.0) || !(obj > best_obj))
-            continue;
-        found = true;
-        best_obj = obj;
-        memcpy(d, dg, nf * sizeof *d);
-        ch->best = g;
+        ch->best = pick;
         ch->objective = obj;
         ch->auc = auc;
         ch->top = top_n > 0.0 ? top_sum / top_n : 0.0;
+        double zero[AV_TUNE_MAX_FOLDS] = {0};
+        paired(diff + pick * nf, zero, nf, &ch->gain, &ch->gain_se);
     }
-    double mean = 0.0, var = 0.0;
-    for (size_t f = 0; f < nf; f++)
-        mean += d[f] / (double)nf;
-    for (size_t f = 0; f < nf; f++)
-        var += (d[f] - mean) * (d[f] - mean) / (double)(nf - 1);
-    ch->gain = mean;
-    ch->gain_se = sqrt(var / (double)nf);
+    free(rank), free(diff), free(eligible);
+    double mean = ch->gain;
     ch->fallback = !found || !(mean > 0.0) || !(mean > AV_TUNE_QUALIFY_SE * ch->gain_se);
     return AV_OK;
 }

@@ -54,7 +54,7 @@
 /* CPU seconds any single call may take (override: AV_FUZZ_API_TIMEOUT). */
 #define CALL_LIMIT_S 5
 #define ERR_OK(rc) ((rc) < 0 && (rc) >= AV_ERRNO_LAST_)
-#define KNOWN_ROUTE_FLAGS 0x1Fu
+#define KNOWN_ROUTE_FLAGS 0x3Fu
 /* Longest metadata value (docs/SECURITY.md: 64 KiB). */
 #define META_VALUE_MAX 65536u
 /* Magnitudes below which a valid update or prior must be accepted (larger ones may overflow the
@@ -306,6 +306,7 @@ static uint64_t fingerprint(const av_router *r)
     h = fnv(h, &eo.guard, sizeof eo.guard);
     h = fnv(h, &eo.guard_margin, sizeof eo.guard_margin);
     h = fnv(h, &eo.normalisation, sizeof eo.normalisation);
+    h = fnv(h, &eo.safety, sizeof eo.safety);
     return h;
 }
 
@@ -553,7 +554,8 @@ static av_router *closure(const av_router *r, const probe_ctx *pc, const char *a
     FUZZ_ASSERT(av_router_get_estimator(r, &er) == AV_OK && av_router_get_estimator(l, &el) == AV_OK);
     FUZZ_ASSERT(er.kappa == el.kappa && er.weighting == el.weighting &&
                 er.temperature == el.temperature && er.guard == el.guard &&
-                er.guard_margin == el.guard_margin && er.normalisation == el.normalisation);
+                er.guard_margin == el.guard_margin && er.normalisation == el.normalisation &&
+                er.safety == el.safety);
     FUZZ_ASSERT(fingerprint(r) == fingerprint(l));
     if (!skip('d'))
         same_decisions(r, l, pc);
@@ -589,6 +591,8 @@ static void take_route_options(reader *in, av_route_options *o, uint8_t *mask, s
         o->min_expected_score = take_double(in);
     if (o->flags & AV_ROUTE_GUARD_ON)
         o->guard_margin = take_double(in);
+    if (o->flags & AV_ROUTE_SAFETY) /* often a sensible level, sometimes anything */
+        o->safety = take_byte(in) < 200 ? (double)(take_byte(in) % 4u) : take_double(in);
     if (sel & 16u) {
         uint8_t pat = take_byte(in);
         for (size_t i = 0; i < AV_MAX_MODELS; i++)
@@ -918,15 +922,21 @@ static int op_estimator(state *s)
     uint32_t v1 = (uint32_t)offsetof(av_estimator_options, normalisation);
     if (sel & 64u)
         o.struct_size = take_byte(&s->in) & 1u ? v1 : 4u;
+    if (sel & 128u) /* often a sensible level (3: +inf), sometimes anything */
+        o.safety = take_byte(&s->in) < 200 ? (double[]){0, 1, 2, INFINITY}[take_byte(&s->in) % 4u]
+                                           : take_double(&s->in);
     av_estimator_options want = o;
-    if (o.struct_size == v1)
+    if (o.struct_size == v1) {
         want.normalisation = AV_NORMALISE_CLUSTER;
+        want.safety = 0.0;
+    }
     int valid = o.struct_size >= v1 && want.kappa >= 0.0 && isfinite(want.kappa) &&
                 (want.weighting == AV_WEIGHTING_HARD || want.weighting == AV_WEIGHTING_SOFTMAX) &&
                 want.temperature > 0.0f && isfinite(want.temperature) && want.guard <= 1u &&
                 isfinite(want.guard_margin) &&
                 (want.normalisation == AV_NORMALISE_CLUSTER ||
-                 want.normalisation == AV_NORMALISE_GLOBAL);
+                 want.normalisation == AV_NORMALISE_GLOBAL) &&
+                want.safety >= 0.0;
     uint64_t before = fingerprint(s->r);
     int rc = av_router_set_estimator(s->r, &o);
     if (valid && rc != AV_ELIMIT) /* the metadata may be full */
@@ -939,7 +949,8 @@ static int op_estimator(state *s)
         FUZZ_ASSERT(av_router_get_estimator(s->r, &g) == AV_OK);
         FUZZ_ASSERT(g.kappa == want.kappa && g.weighting == want.weighting &&
                     g.temperature == want.temperature && g.guard == want.guard &&
-                    g.guard_margin == want.guard_margin && g.normalisation == want.normalisation);
+                    g.guard_margin == want.guard_margin && g.normalisation == want.normalisation &&
+                    g.safety == want.safety);
     }
     UNCHANGED_ON_FAILURE(rc, before, s->r);
     return rc;
@@ -1258,6 +1269,8 @@ static int op_route_ex(state *s)
     FUZZ_ASSERT(o.weighting <= AV_WEIGHTING_SOFTMAX);
     FUZZ_ASSERT(o.normalisation <= AV_NORMALISE_GLOBAL || o.struct_size <= offsetof(av_route_options, normalisation));
     FUZZ_ASSERT(isfinite(o.kappa));
+    FUZZ_ASSERT(!(o.flags & AV_ROUTE_SAFETY) || o.safety >= 0.0 ||
+                o.struct_size <= offsetof(av_route_options, safety));
     FUZZ_ASSERT((o.flags & (AV_ROUTE_GUARD_ON | AV_ROUTE_GUARD_OFF)) !=
                 (AV_ROUTE_GUARD_ON | AV_ROUTE_GUARD_OFF));
     if (!skip('f')) { /* defect 9 of the issue */

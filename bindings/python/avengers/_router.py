@@ -744,7 +744,7 @@ def _tune_options_impl(tune, keep):
         return t
     lists = {"n_clusters": (np.uint32, "n_n_clusters"), "top_p": (np.uint32, "n_top_p"),
              "kappa": (np.float64, "n_kappa"), "temperatures": (np.float32, "n_temperatures"),
-             "members": (np.uint32, "n_members")}
+             "members": (np.uint32, "n_members"), "safety": (np.float64, "n_safety")}
     for k, v in tune.items():
         if k in lists:
             dt, count = lists[k]
@@ -757,6 +757,13 @@ def _tune_options_impl(tune, keep):
             setattr(t, count, a.shape[0])
         elif k in ("n_folds", "n_alphas", "n_init", "guard", "global_normalisation"):
             setattr(t, k, _args.integer(v, "tune[%r]" % k, "uint32_t"))
+        elif k == "objective":
+            names = {"auc": 0, "accuracy": 1, "costsave": 2}
+            if v not in names:
+                raise ValueError("tune['objective'] must be one of %s" % ", ".join(names))
+            t.objective = names[v]
+        elif k == "target_fraction":
+            t.target_fraction = float(v)
         elif k == "guard_margin":
             t.guard_margin = float(v)
         else:
