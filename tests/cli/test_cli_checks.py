@@ -396,7 +396,8 @@ def test_source_date_epoch_gives_identical_files():
 @test
 def test_tune_progress_on_a_terminal():
     """On a terminal, --tune shows one line per fold fit and scored fold: 4 k x 5 folds = 20 fits
-    (then the final one), 144 candidates x 5 folds = 720 candidate scores."""
+    (then the final one), 432 candidates (144 structures x 3 safety levels) x 5 folds = 2160
+    candidate scores."""
     master, slave = pty.openpty()
     p = subprocess.Popen([AVENGERS, "train", "--data", DATA, "--embeddings", EMB, "--tune", "-o",
                           tmp("tuned.avr")], cwd=ROOT, stdout=subprocess.PIPE, stderr=slave)
@@ -417,11 +418,11 @@ def test_tune_progress_on_a_terminal():
     fits = [x for x in shown if ": fitting" in x]
     scored = [x for x in shown if ": scored" in x]
     assert len(fits) == 20 and len(scored) == 20, shown[:4]
-    assert fits[0].startswith("tuning: fold 1/5, k 60: fitting  (fit 1/21, 0/720 candidate scores)")
-    assert scored[-1].startswith("tuning: fold 5/5, k 300: scored   (fit 20/21, 720/720")
-    assert re.match(r"tuning: 720 of 720 candidate scores done; fitting the choice \(k \d+\)",
+    assert fits[0].startswith("tuning: fold 1/5, k 60: fitting  (fit 1/21, 0/2160 candidate scores)")
+    assert scored[-1].startswith("tuning: fold 5/5, k 300: scored   (fit 20/21, 2160/2160")
+    assert re.match(r"tuning: 2160 of 2160 candidate scores done; fitting the choice \(k \d+\)",
                     shown[-1]), shown[-1]
-    assert "over 144 candidates" in out
+    assert "over 432 candidates" in out
     # not a terminal: nothing on stderr
     p = run("train", "--data", DATA, "--embeddings", EMB, *SMALL, "-o", tmp("q.avr"), check=0)
     assert p.err == ""
