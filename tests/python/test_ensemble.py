@@ -246,8 +246,10 @@ def test_tune_over_ensemble_sizes(avengers, fx):
         assert r.members == int(md["tuned_members"])
         assert r.n_clusters == 8 * r.members and r.top_p == 2
         # the winner is fitted on all rows with the fit options: a plain fit gives the same router
+        # (with the settings the tuning chose, the safety level among them)
         plain = b.fit(n_clusters=8, top_p=2, n_init=1, seed=3, members=r.members)
         assert np.array_equal(plain.centroids(), r.centroids())
+        plain.set_estimator(**r.estimator)
         assert (plain.route_batch(fx.emb, 0.5) == r.route_batch(fx.emb, 0.5)).all()
         # a single candidate size is taken
         only2 = b.fit(n_init=1, seed=3, tune=dict(grid, members=[2]))
