@@ -75,7 +75,7 @@ def main():
         md = r.metadata
         choice = " ".join("%s=%s" % (k[6:], md[k]) for k in ("tuned_n_clusters", "tuned_members",
                           "tuned_top_p", "tuned_kappa", "tuned_weighting", "tuned_normalisation",
-                          "tuned_guard")
+                          "tuned_safety", "tuned_fallback", "tuned_guard")
                           if k in md)
         print("seed %d  PerfGain %+.2f  CostSave %5.1f%%  CostSave@90%% %5.1f%%  AUC %.4f  "
               "top %.2f%% (best single %.2f%%)  %s" % ((seed,) + out[-1] + (choice,)), flush=True)
