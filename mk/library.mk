@@ -32,7 +32,7 @@ $(LIBOUTDIR)/libavengers.so: $(LIBOUTDIR)/libavengers.so.$(MAJOR)
 $(STLIB): $(LIB_OBJS)
 	@mkdir -p $(LIBOUTDIR)
 	rm -f $@
-	ar rcs $@ $^
+	$(AR) rcs $@ $^
 
 # ---- install --------------------------------------------------------------------------------------
 # Phony: regenerated on every install, since it embeds PREFIX/LIBDIR (which the file's date cannot
@@ -41,7 +41,7 @@ $(STLIB): $(LIB_OBJS)
 build/avengers.pc: pkgconfig/avengers.pc.in $(HEADER)
 	@mkdir -p build
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' \
-	    -e 's|@VERSION@|$(VERSION)|g' $< > $@
+	    -e 's|@VERSION@|$(VERSION)|g' -e 's|@REQUIRES_PRIVATE@|$(DEPS_PKGS)|g' $< > $@
 
 install: all build/avengers.pc
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/avengers $(DESTDIR)$(PKGCONFIGDIR) \
