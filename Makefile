@@ -34,6 +34,13 @@ LIBOUTDIR ?= build-noblas/lib
 PLATFORM_CFLAGS += -DAV_NO_BLAS
 endif
 
+# GCC's ISO C mode on s390x evaluates float expressions in double (FLT_EVAL_METHOD 1), so a float
+# sum or a float constant would round differently than on every other platform (and than the
+# tests' expectations); "fast" keeps float arithmetic in float there, as the hardware does.
+ifneq ($(findstring s390,$(shell $(CC) -dumpmachine 2>/dev/null)),)
+PLATFORM_CFLAGS += -fexcess-precision=fast
+endif
+
 # Build output; overridable so that sanitizer builds (mk/sanitizers.mk, mk/fuzz.mk) live beside the
 # normal build instead of clobbering it, e.g. `make BUILDDIR=build-asan LIBOUTDIR=build-asan/lib`.
 BUILDDIR  ?= build

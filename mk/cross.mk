@@ -27,13 +27,13 @@ cross_make = $(MAKE) --no-print-directory NO_BLAS=1 CC=$(1)-gcc AR=$(1)-ar \
 # i686 with SSE2 arithmetic (-mfpmath=sse): x87 excess precision would round differently from
 # every other platform; Debian's i386 baseline has no SSE2, so that is a choice of this build.
 cross-build-i686:
-	@$(call cross_make,i686-linux-gnu,i686,-msse2 -mfpmath=sse)
+	+@$(call cross_make,i686-linux-gnu,i686,-msse2 -mfpmath=sse)
 cross-build-s390x:
-	@$(call cross_make,s390x-linux-gnu,s390x,)
+	+@$(call cross_make,s390x-linux-gnu,s390x,)
 cross-build-aarch64:
-	@$(call cross_make,aarch64-linux-gnu,aarch64,)
+	+@$(call cross_make,aarch64-linux-gnu,aarch64,)
 cross-build-noblas:
-	@$(MAKE) --no-print-directory NO_BLAS=1 BUILDDIR=$(CROSS_DIR)/noblas \
+	+@$(MAKE) --no-print-directory NO_BLAS=1 BUILDDIR=$(CROSS_DIR)/noblas \
 	  LIBOUTDIR=$(CROSS_DIR)/noblas/lib static unit-tests cli $(CROSS_DIR)/noblas/portability/probe
 
 .PHONY: cross-check deps-cross

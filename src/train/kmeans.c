@@ -306,6 +306,14 @@ int av__kmeans(const float *X, size_t n, size_t d, const av_fit_options *o, av_k
         return av__fail(AV_EEMPTY, "%zu rows cannot make %zu clusters", n, k);
     size_t trials = 2 + (size_t)log((double)k);
     size_t gcols = k > trials ? k : trials;
+    /* the largest arrays below (k*d doubles, trials*n floats, n doubles) must fit a size_t, which
+       may be 32 bits wide even though n*d floats did */
+    size_t kd, tn, bytes;
+    if (!av__mul_ok(k, d, &kd) || !av__mul_ok(kd, sizeof(double), &bytes) ||
+        !av__mul_ok(trials, n, &tn) || !av__mul_ok(tn, sizeof(float), &bytes) ||
+        !av__mul_ok(n, sizeof(double), &bytes))
+        return av__fail(AV_ELIMIT, "k-means of %zu rows of dimension %zu into %zu clusters does "
+                                   "not fit this platform's address space", n, d, k);
     km_work w = {X, n, d, k, NULL, NULL, NULL, NULL, NULL, NULL, use_blas()};
     w.xsq = malloc(n * sizeof(float));
     w.G = malloc((size_t)AV_KM_BLOCK * gcols * sizeof(float));
