@@ -98,6 +98,6 @@ clean: clean-extra
 #   examples    the C, C++, Python, Rust and Dask examples
 #   bench       `make bench`, the NEON cross-check, the evaluation timing
 #   paper_reference  the paper's rule and k-means against independent numpy/scikit-learn code
-#   cross       `make cross-check` on other platforms (NO_BLAS, i686, s390x, AArch64, Windows, wasm)
+#   cross       `make cross-check` on other platforms (NO_BLAS, i686, s390x, AArch64)
 include $(addprefix mk/,deps.mk library.mk tests.mk cli.mk demo.mk fuzz.mk sanitizers.mk abi.mk \
                         bindings.mk examples.mk bench.mk paper_reference.mk cross.mk)

@@ -1,6 +1,6 @@
 # Other platforms (docs/PORTABILITY.md): `make cross-check` builds the library without OpenBLAS for
-# every platform whose tools this machine has, runs the tests there (natively, under qemu-user,
-# Wine or Node.js), compares what each decides and writes with the native x86-64 build, and ends
+# every platform whose tools this machine has, runs the tests there (natively or under qemu-user),
+# compares what each decides and writes with the native x86-64 build, and ends
 # with `N passed, N failed`. It installs nothing: `make deps-cross` installs the Debian packages
 # (tools/install-cross-deps.sh). CROSS_PLATFORMS picks a subset, e.g. `make cross-check
 # CROSS_PLATFORMS="s390x i686"`; CROSS_FULL=1 runs every unit and integration test under the slow
@@ -8,7 +8,7 @@
 
 CROSS_DIR       ?= build-cross
 CROSS_ZLIB_ROOT ?= /opt/avengers-cross
-CROSS_PLATFORMS ?= noblas i686 s390x aarch64 windows wasm
+CROSS_PLATFORMS ?= noblas i686 s390x aarch64
 CROSS_FULL      ?=
 
 # The portability probe (tests/portability/probe.c) of any build: public API only.

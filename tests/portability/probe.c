@@ -9,6 +9,8 @@
      probe --decide FILE
                       print the decisions hash of a router file written by another platform's
                       probe, for the host to check that it loads with the same decisions
+     probe --speed    microseconds per av_route of the golden router on the active backend
+                      (docs/PORTABILITY.md: speeds under emulation; never a test assertion)
 
    Decisions are hashed (FNV-1a 64) over a fixed subset of the llmrouter9 rows, few enough for an
    emulator. The embeddings file is little-endian float32 (numpy '<f4') and is read byte by byte,
@@ -20,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define ROUTER "tests/cli/golden/router.avr"
 #define EMBEDDINGS "examples/data/llmrouter9/emb_tfidf_svd384.npy"
@@ -221,6 +224,30 @@ static int probe(const char *outdir)
     return 0;
 }
 
+static double now_s(void)
+{
+    struct timespec t;
+    timespec_get(&t, TIME_UTC);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static int speed(void)
+{
+    av_router *g = NULL;
+    if (av_router_load(&g, ROUTER) != AV_OK)
+        return fail("loading the golden router");
+    int32_t sink = 0;
+    size_t calls = 0;
+    double t0 = now_s();
+    for (size_t i = 0; i < n_rows; i += ROW_STEP / 2, calls++)
+        sink += av_route(g, emb + i * dim, dim, 0.7f);
+    double secs = now_s() - t0;
+    printf("backend %s\nroute.us %.2f (%zu calls, checksum %d)\n", av_simd_backend(),
+           secs * 1e6 / (double)calls, calls, (int)sink);
+    av_router_free(g);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -232,7 +259,9 @@ int main(int argc, char **argv)
         return 1;
     }
     int rc;
-    if (strcmp(argv[1], "--decide") == 0 && argc == 3) {
+    if (strcmp(argv[1], "--speed") == 0) {
+        rc = speed();
+    } else if (strcmp(argv[1], "--decide") == 0 && argc == 3) {
         av_router *r = NULL;
         rc = av_router_load(&r, argv[2]) != AV_OK ? fail(argv[2]) : 0;
         if (!rc)
