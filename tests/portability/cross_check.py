@@ -24,10 +24,10 @@ MAKE = os.environ.get("MAKE", "make")
 INERTIA_RTOL = 1e-4
 # Under the slow emulators (qemu-user on an x86-64 host, 10-50x slower) the default run takes the
 # tests that cover what differs between platforms and finish in seconds there: sizes, the file's
-# bytes and settings, compact centroids, statistics, errors, threads; CROSS_FULL=1 runs every unit
+# bytes and settings, statistics, errors, threads; CROSS_FULL=1 runs every unit
 # and integration test (docs/PORTABILITY.md has the full runs' counts).
 EMULATED_SUBSET = {"test_error", "test_sizes", "test_settings", "test_feedback", "test_threads",
-                   "test_budget", "test_compact", "test_route_ex"}
+                   "test_budget"}
 # The probe's lines that must be identical on every platform (decisions and bytes written).
 EXACT = ("golden.decisions", "golden.f32.decisions", "golden.f16.decisions",
          "golden.int8.decisions", "golden.int8.estimator.decisions", "int8.bytes", "golden.bytes",
