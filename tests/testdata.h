@@ -58,7 +58,7 @@ static int td_load_npy(const char *name, const char *want, td_array *a)
     unsigned char first;
     memcpy(&first, &probe, 1);
     if (esz == 4 && first == 0)
-        for (unsigned char *p = a->data, *end = p + n * esz; p < end; p += 4) {
+        for (unsigned char *p = (unsigned char *)a->data, *end = p + n * esz; p < end; p += 4) {
             unsigned char t = p[0];
             p[0] = p[3], p[3] = t, t = p[1], p[1] = p[2], p[2] = t;
         }
