@@ -26,6 +26,22 @@ MINOR  := $(shell sed -n 's/^\#define AV_VERSION_MINOR \([0-9]*\).*/\1/p' $(HEAD
 PATCH  := $(shell sed -n 's/^\#define AV_VERSION_PATCH \([0-9]*\).*/\1/p' $(HEADER))
 VERSION := $(MAJOR).$(MINOR).$(PATCH)
 
+# `make NO_BLAS=1`: the library without OpenBLAS (k-means distance blocks from the library's own
+# kernels; libc, pthreads and zlib only), built beside the normal build in build-noblas/.
+NO_BLAS ?=
+ifneq ($(filter 1 yes,$(NO_BLAS)),)
+BUILDDIR  ?= build-noblas
+LIBOUTDIR ?= build-noblas/lib
+PLATFORM_CFLAGS += -DAV_NO_BLAS
+endif
+
+# GCC's ISO C mode on s390x evaluates float expressions in double (FLT_EVAL_METHOD 1), so a float
+# sum or a float constant would round differently than on every other platform (and than the
+# tests' expectations); "fast" keeps float arithmetic in float there, as the hardware does.
+ifneq ($(findstring s390,$(shell $(CC) -dumpmachine 2>/dev/null)),)
+PLATFORM_CFLAGS += -fexcess-precision=fast
+endif
+
 # Build output; overridable so that sanitizer builds (mk/sanitizers.mk, mk/fuzz.mk) live beside the
 # normal build instead of clobbering it, e.g. `make BUILDDIR=build-asan LIBOUTDIR=build-asan/lib`.
 BUILDDIR  ?= build
@@ -42,7 +58,8 @@ WARN    := $(CXXWARN) -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 C_STD   := -std=c11 -D_POSIX_C_SOURCE=200809L
 # DEP_CFLAGS and DEP_LIBS come from pkg-config when a recipe first needs them (mk/deps.mk), so the
 # flags that use them are expanded late (`=`), never while the Makefile is read.
-AV_CFLAGS = $(C_STD) $(WARN) -Iinclude -Isrc $(DEP_CFLAGS) -fvisibility=hidden -pthread $(EXTRA_CFLAGS)
+AV_CFLAGS = $(C_STD) $(WARN) -Iinclude -Isrc $(DEP_CFLAGS) -fvisibility=hidden -pthread $(PLATFORM_CFLAGS) \
+            $(EXTRA_CFLAGS)
 LIB_LIBS  = $(DEP_LIBS) -lpthread -lm
 
 # Suites of `make check`, in the order they run; each mk/ file appends its own.
@@ -66,7 +83,7 @@ check: all test-deps-check
 	@PYTHON=$(PYTHON) tests/run_suites.sh $(CHECK_SUITES)
 
 clean: clean-extra
-	rm -rf build lib/*.so* lib/*.a demo
+	rm -rf build build-noblas lib/*.so* lib/*.a demo
 
 # One file per concern. The order matters: a file may name in its rules' targets and prerequisites
 # only what the files before it define.
@@ -82,5 +99,6 @@ clean: clean-extra
 #   examples    the C, C++, Python, Rust and Dask examples
 #   bench       `make bench`, the NEON cross-check, the evaluation timing
 #   paper_reference  the paper's rule and k-means against independent numpy/scikit-learn code
+#   cross       `make cross-check` on other platforms (NO_BLAS, i686, s390x, AArch64)
 include $(addprefix mk/,deps.mk library.mk tests.mk cli.mk demo.mk fuzz.mk sanitizers.mk abi.mk \
-                        bindings.mk examples.mk bench.mk paper_reference.mk)
+                        bindings.mk examples.mk bench.mk paper_reference.mk cross.mk)

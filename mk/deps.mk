@@ -4,7 +4,8 @@
 # missing, installs the Debian packages (tools/install-deps.sh) if make runs as root, saying so
 # first, and otherwise prints the apt-get command and fails.
 
-DEPS_PKGS  := openblas zlib
+# Without OpenBLAS (`make NO_BLAS=1`, see the Makefile) the library needs zlib alone.
+DEPS_PKGS  := $(if $(filter 1 yes,$(NO_BLAS)),zlib,openblas zlib)
 CJSON_PKGS := libcjson
 
 # pkg-config is asked on first use, in a recipe that runs after the check (the packages may be
@@ -30,7 +31,7 @@ ensure_deps = if ! { $(1); } >/dev/null 2>&1; then \
 # Serialised (each step after the previous), so that at most one of them runs apt-get.
 .PHONY: deps deps-check cli-deps-check test-deps-check
 deps-check:
-	@$(call ensure_deps,$(PKG_CONFIG) --exists $(DEPS_PKGS),OpenBLAS and zlib development files (pkg-config $(DEPS_PKGS)))
+	@$(call ensure_deps,$(PKG_CONFIG) --exists $(DEPS_PKGS),development files for pkg-config $(DEPS_PKGS))
 cli-deps-check: deps-check
 	@$(call ensure_deps,$(PKG_CONFIG) --exists $(CJSON_PKGS),cJSON development files for the avengers command (pkg-config $(CJSON_PKGS)))
 test-deps-check: cli-deps-check

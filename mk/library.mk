@@ -33,7 +33,7 @@ $(LIBOUTDIR)/libavengers.so: $(LIBOUTDIR)/libavengers.so.$(MAJOR)
 $(STLIB): $(LIB_OBJS)
 	@mkdir -p $(LIBOUTDIR)
 	rm -f $@
-	ar rcs $@ $^
+	$(AR) rcs $@ $^
 
 # ---- install --------------------------------------------------------------------------------------
 # The .pc is relocatable as zlib's and libzstd's are: libdir and includedir are written relative to
@@ -46,7 +46,8 @@ pc_rel = $(if $(filter $(PREFIX)/%,$(1)),$${prefix}/$(patsubst $(PREFIX)/%,%,$(1
 build/avengers.pc: pkgconfig/avengers.pc.in $(HEADER)
 	@mkdir -p build
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(call pc_rel,$(LIBDIR))|g' \
-	    -e 's|@INCLUDEDIR@|$(call pc_rel,$(INCLUDEDIR))|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
+	    -e 's|@INCLUDEDIR@|$(call pc_rel,$(INCLUDEDIR))|g' -e 's|@VERSION@|$(VERSION)|g' \
+	    -e 's|@REQUIRES_PRIVATE@|$(DEPS_PKGS)|g' $< > $@
 
 install: all build/avengers.pc
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/avengers $(DESTDIR)$(PKGCONFIGDIR) \

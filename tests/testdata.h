@@ -53,6 +53,15 @@ static int td_load_npy(const char *name, const char *want, td_array *a)
     a->data = malloc(a->rows * a->cols * esz);
     size_t n = a->data ? fread(a->data, esz, a->rows * a->cols, f) : 0;
     fclose(f);
+    /* '<f4' is little-endian: swap each value in place on a big-endian machine (s390x) */
+    const uint16_t probe = 1;
+    unsigned char first;
+    memcpy(&first, &probe, 1);
+    if (esz == 4 && first == 0)
+        for (unsigned char *p = (unsigned char *)a->data, *end = p + n * esz; p < end; p += 4) {
+            unsigned char t = p[0];
+            p[0] = p[3], p[3] = t, t = p[1], p[1] = p[2], p[2] = t;
+        }
     return n == a->rows * a->cols ? 0 : -1;
 }
 

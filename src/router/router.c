@@ -19,6 +19,12 @@ int av__router_alloc(av_router **out, size_t dim, size_t k, size_t m, uint32_t t
         m > AV_MAX_MODELS)
         return av__fail(AV_ELIMIT, "dim=%zu n_clusters=%zu n_models=%zu outside the limits", dim,
                         k, m);
+    /* The limits allow k*dim float32 centroids past 4 GiB: with a 32-bit size_t that product must
+       be refused, not wrapped (the statistics' k*m planes stay far below it). */
+    size_t kd, bytes;
+    if (!av__mul_ok(k, dim, &kd) || !av__mul_ok(kd, sizeof(float), &bytes))
+        return av__fail(AV_ELIMIT, "%zu centroids of dimension %zu do not fit this platform's "
+                                   "address space", k, dim);
     if ((rc = av__check_top_p(k, 1, top_p)) != AV_OK)
         return rc;
     if (centroid_type > AV_CENTROIDS_INT8)

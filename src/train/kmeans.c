@@ -9,10 +9,13 @@
    better (a DYNAMIC_ARCH build that does not recognise the CPU falls back to "Prescott": Debian's
    OpenBLAS 0.3.21 does so on Sapphire Rapids and is 3x slower there), the blocks come from the
    library's multi-query kernel instead. AV_KMEANS_GEMM=blas|simd forces either; docs/PERFORMANCE.md
-   has the measurements. */
+   has the measurements. A build without OpenBLAS (AV_NO_BLAS: `make NO_BLAS=1`) always takes the
+   kernel path, which is the AV_KMEANS_GEMM=simd path of a BLAS build, bit for bit. */
 #include "train/train.h"
 
+#ifndef AV_NO_BLAS
 #include <cblas.h>
+#endif
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
@@ -33,6 +36,7 @@ typedef struct km_work {
     bool blas;      /* distance blocks from cblas_sgemm (else the SIMD multi-query kernel) */
 } km_work;
 
+#ifndef AV_NO_BLAS
 /* OpenBLAS cores without AVX: what a DYNAMIC_ARCH build falls back to on a CPU it does not know. */
 static bool blas_core_is_generic(void)
 {
@@ -63,17 +67,26 @@ static bool use_blas(void)
         return false;
     return !(blas_core_is_generic() && strcmp(av__kernels()->name, "scalar") != 0);
 }
+#else
+static bool use_blas(void)
+{
+    return false;
+}
+#endif
 
 /* Squared distances of rows [r0, r0+nb) to the `kc` centres C (kc x d) into G (nb x kc). */
 static void block_dist(const km_work *w, size_t r0, size_t nb, const float *C, const float *csq,
                        size_t kc, float *G)
 {
     float scale = -2.0f;
+#ifndef AV_NO_BLAS
     if (w->blas) {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nb, (int)kc, (int)w->d, -2.0f,
                     w->X + r0 * w->d, (int)w->d, C, (int)w->d, 0.0f, G, (int)kc);
         scale = 1.0f; /* sgemm applied the -2 */
-    } else {
+    } else
+#endif
+    {
         av__kernels()->dots_f32_multi(C, w->d, kc, w->d, w->X + r0 * w->d, w->d, nb, G, kc);
     }
     for (size_t i = 0; i < nb; i++) {
@@ -293,6 +306,14 @@ int av__kmeans(const float *X, size_t n, size_t d, const av_fit_options *o, av_k
         return av__fail(AV_EEMPTY, "%zu rows cannot make %zu clusters", n, k);
     size_t trials = 2 + (size_t)log((double)k);
     size_t gcols = k > trials ? k : trials;
+    /* the largest arrays below (k*d doubles, trials*n floats, n doubles) must fit a size_t, which
+       may be 32 bits wide even though n*d floats did */
+    size_t kd, tn, bytes;
+    if (!av__mul_ok(k, d, &kd) || !av__mul_ok(kd, sizeof(double), &bytes) ||
+        !av__mul_ok(trials, n, &tn) || !av__mul_ok(tn, sizeof(float), &bytes) ||
+        !av__mul_ok(n, sizeof(double), &bytes))
+        return av__fail(AV_ELIMIT, "k-means of %zu rows of dimension %zu into %zu clusters does "
+                                   "not fit this platform's address space", n, d, k);
     km_work w = {X, n, d, k, NULL, NULL, NULL, NULL, NULL, NULL, use_blas()};
     w.xsq = malloc(n * sizeof(float));
     w.G = malloc((size_t)AV_KM_BLOCK * gcols * sizeof(float));

@@ -291,8 +291,14 @@ static int eval_fold_k(tune_ctx *c, uint32_t fold, size_t ki, const av_router *r
     size_t nka = c->t.n_kappa ? c->t.n_kappa : 1;
     const av_table *tab = av__table(r);
     size_t pmax = c->max_p < kb ? c->max_p : kb;
-    /* normalised rows per (kappa, normalisation, cluster) */
-    double *rows = malloc(nka * AV_TUNE_N_NORMS * k * 2 * m * sizeof(double));
+    /* normalised rows per (kappa, normalisation, cluster); with a 32-bit size_t the product can
+       exceed the address space */
+    size_t n_rows, bytes;
+    if (!av__mul_ok(nka * AV_TUNE_N_NORMS * 2, k * m, &n_rows) ||
+        !av__mul_ok(n_rows, sizeof(double), &bytes))
+        return av__fail(AV_ELIMIT, "tuning rows for k=%zu, m=%zu do not fit this platform's "
+                                   "address space", k, m);
+    double *rows = malloc(bytes);
     size_t nc = 0;
     for (size_t g = 0; g < c->n_cfg; g++)
         nc += c->cfg[g].ki == ki;

@@ -45,6 +45,15 @@ static float *load_npy(const char *path, size_t *rows, size_t *cols)
         }
     }
     fclose(f);
+    /* the file is little-endian float32 ('<f4'): swap on a big-endian machine (s390x) */
+    const uint16_t one = 1;
+    unsigned char first;
+    memcpy(&first, &one, 1);
+    if (d && first == 0)
+        for (unsigned char *p = (unsigned char *)d, *end = p + *rows * *cols * 4; p < end; p += 4) {
+            unsigned char t = p[0];
+            p[0] = p[3], p[3] = t, t = p[1], p[1] = p[2], p[2] = t;
+        }
     return d;
 }
 

@@ -104,18 +104,26 @@ TEST(test_convert_encodings)
     td_free_fixture(&fx);
 }
 
+/* A float's IEEE bits, to write into the little-endian file with av__put32. */
+static uint32_t float_bits(float v)
+{
+    uint32_t u;
+    memcpy(&u, &v, sizeof u);
+    return u;
+}
+
 /* Section `id`'s (offset, stored length) in a serialised router (docs/FORMAT.md). */
 static int find_section(const unsigned char *f, uint32_t id, size_t *off, size_t *len)
 {
     uint32_t n;
-    memcpy(&n, f + 32, 4);
+    n = av__get32(f + 32); /* the file is little-endian */
     for (uint32_t i = 0; i < n; i++) {
         const unsigned char *e = f + 64 + 40 * (size_t)i;
         uint32_t sid;
         uint64_t o, l;
-        memcpy(&sid, e, 4);
-        memcpy(&o, e + 8, 8);
-        memcpy(&l, e + 16, 8);
+        sid = av__get32(e);
+        o = av__get64(e + 8);
+        l = av__get64(e + 16);
         if (sid == id) {
             *off = (size_t)o;
             *len = (size_t)l;
@@ -132,18 +140,18 @@ static void fix_crcs(unsigned char *f, size_t size, uint32_t id)
     if (find_section(f, id, &off, &len) != 0)
         return;
     uint32_t n;
-    memcpy(&n, f + 32, 4);
+    n = av__get32(f + 32);
     for (uint32_t i = 0; i < n; i++) {
         unsigned char *e = f + 64 + 40 * (size_t)i;
         uint32_t sid;
-        memcpy(&sid, e, 4);
+        sid = av__get32(e);
         if (sid == id) {
             uint32_t c = av__crc32(f + off, len);
-            memcpy(e + 32, &c, 4);
+            av__put32(e + 32, c);
         }
     }
     uint32_t c = av__crc32(f, size - 8);
-    memcpy(f + size - 8, &c, 4);
+    av__put32(f + size - 8, c);
 }
 
 TEST(test_compact_files)
@@ -176,7 +184,7 @@ TEST(test_compact_files)
             for (int b = 0; b < 2; b++) {
                 unsigned char *g = malloc(size);
                 memcpy(g, f, size);
-                memcpy(g + off + 8 + 2 * 17, &bad[b], 2);
+                av__put16(g + off + 8 + 2 * 17, bad[b]);
                 fix_crcs(g, size, 2);
                 CHECK_EQ_INT(av_router_load_buffer(&l, g, size), AV_EFORMAT);
                 CHECK(strstr(av_last_error(), "not finite") != NULL);
@@ -187,11 +195,11 @@ TEST(test_compact_files)
             /* a non-finite row scale, a zero dimension scale, an unknown flag: refused */
             const float inf = INFINITY, zero = 0.0f;
             memcpy(g, f, size);
-            memcpy(g + off + 8 + 4 * 3, &inf, 4);
+            av__put32(g + off + 8 + 4 * 3, float_bits(inf));
             fix_crcs(g, size, 2);
             CHECK_EQ_INT(av_router_load_buffer(&l, g, size), AV_EFORMAT);
             memcpy(g, f, size);
-            memcpy(g + off + 8 + 4 * (k + 5), &zero, 4);
+            av__put32(g + off + 8 + 4 * (k + 5), float_bits(zero));
             fix_crcs(g, size, 2);
             CHECK_EQ_INT(av_router_load_buffer(&l, g, size), AV_EFORMAT);
             memcpy(g, f, size);
@@ -244,21 +252,21 @@ TEST(test_int8_format_1_0_readable)
     g[off + 4] = 0;
     g[10] = 0; /* minor 0 */
     uint32_t n;
-    memcpy(&n, g + 32, 4);
+    n = av__get32(g + 32);
     for (uint32_t i = 0; i < n; i++) {
         unsigned char *e = g + 64 + 40 * (size_t)i;
         uint32_t sid;
-        memcpy(&sid, e, 4);
+        sid = av__get32(e);
         if (sid == 2) {
             uint64_t v = newlen;
-            memcpy(e + 16, &v, 8);
-            memcpy(e + 24, &v, 8);
+            av__put64(e + 16, v);
+            av__put64(e + 24, v);
             uint32_t c = av__crc32(g + off, newlen);
-            memcpy(e + 32, &c, 4);
+            av__put32(e + 32, c);
         }
     }
     uint32_t c = av__crc32(g, size - 8);
-    memcpy(g + size - 8, &c, 4);
+    av__put32(g + size - 8, c);
     REQUIRE(av_router_load_buffer(&l, g, size) == AV_OK);
     CHECK_EQ_INT(av_router_centroid_type(l), AV_CENTROIDS_INT8);
     float v[3];

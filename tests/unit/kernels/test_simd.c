@@ -347,7 +347,9 @@ TEST(test_route_backends_on_fixture)
 static int child_backend(const char *env, char *out, size_t n)
 {
     char cmd[1024];
-    snprintf(cmd, sizeof cmd, "AV_SIMD=%s %s --print-backend 2>&1", env, self_path);
+    const char *runner = getenv("AV_TEST_RUNNER"); /* an emulator (qemu-user) runs the binary */
+    snprintf(cmd, sizeof cmd, "AV_SIMD=%s %s %s --print-backend 2>&1", env, runner ? runner : "",
+             self_path);
     FILE *f = popen(cmd, "r");
     if (!f)
         return -1;

@@ -1,0 +1,197 @@
+#!/usr/bin/python3
+"""`make cross-check`: build and test the library on every platform whose tools this machine has
+(docs/PORTABILITY.md), compare what each decides and writes with the native x86-64 build, and end
+with `N passed, N failed`. Installs nothing (`make deps-cross` does).
+
+Usage: cross_check.py [platform ...]   platforms: noblas i686 s390x aarch64
+Environment: CROSS_DIR (build-cross), CROSS_FULL=1 (every test under the slow emulators too),
+MAKE, BUILDDIR (the native build, default build)."""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CROSS = os.environ.get("CROSS_DIR", "build-cross")
+NATIVE = os.environ.get("BUILDDIR", "build")
+FULL = os.environ.get("CROSS_FULL") == "1"
+MAKE = os.environ.get("MAKE", "make")
+# k-means may round differently on another backend or without BLAS: the inertia of the probe's
+# small training run must agree within this relative tolerance (docs/PORTABILITY.md).
+INERTIA_RTOL = 1e-4
+# Under the slow emulators (qemu-user on an x86-64 host, 10-50x slower) the default run takes the
+# tests that cover what differs between platforms and finish in seconds there: sizes, the file's
+# bytes and settings, statistics, errors, threads; CROSS_FULL=1 runs every unit
+# and integration test (docs/PORTABILITY.md has the full runs' counts).
+EMULATED_SUBSET = {"test_error", "test_sizes", "test_settings", "test_feedback", "test_threads",
+                   "test_budget"}
+# The probe's lines that must be identical on every platform (decisions and bytes written).
+EXACT = ("golden.decisions", "golden.f32.decisions", "golden.f16.decisions",
+         "golden.int8.decisions", "golden.int8.estimator.decisions", "int8.bytes", "golden.bytes",
+         "updated.decisions", "updated.bytes")
+
+PLATFORMS = {
+    # name: (tools needed, make target, build dir, runner, probe's backend on the host, slow)
+    "noblas": ([], "cross-build-noblas", "noblas", [], None, False),
+    "i686": (["i686-linux-gnu-gcc", "qemu-i386-static"], "cross-build-i686", "i686",
+             ["qemu-i386-static"], "scalar", True),
+    "s390x": (["s390x-linux-gnu-gcc", "qemu-s390x-static"], "cross-build-s390x", "s390x",
+              ["qemu-s390x-static"], "scalar", True),
+    "aarch64": (["aarch64-linux-gnu-gcc", "qemu-aarch64-static"], "cross-build-aarch64", "aarch64",
+                ["qemu-aarch64-static"], "scalar", True),
+}
+
+passed = failed = 0
+summary = []
+
+
+def result(ok, what, detail=""):
+    global passed, failed
+    if ok:
+        passed += 1
+    else:
+        failed += 1
+    print(f"{'ok  ' if ok else 'FAIL'} {what}{': ' + detail if detail else ''}", flush=True)
+
+
+def run(cmd, env=None, timeout=1800):
+    e = dict(os.environ)
+    e.update(env or {})
+    p = subprocess.run(cmd, cwd=ROOT, env=e, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True, timeout=timeout)
+    return p.returncode, p.stdout
+
+
+def native_runs_i686():
+    """True when this kernel runs 32-bit x86 binaries itself (then no emulator is needed)."""
+    probe = os.path.join(ROOT, CROSS, "i686", "portability", "probe")
+    try:
+        return subprocess.run([probe], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL).returncode == 2  # usage
+    except OSError:
+        return False
+
+
+def parse_probe(text):
+    out = {}
+    for line in text.splitlines():
+        k, _, v = line.partition(" ")
+        out[k] = v
+    return out
+
+
+def probe(runner, probe_bin, outdir, env=None):
+    rc, text = run(runner + [probe_bin, outdir], env)
+    return rc, parse_probe(text), text
+
+
+def unit_tests(name, bdir, runner, slow):
+    bins = []
+    for sub in ("unit", "integration"):
+        base = os.path.join(CROSS, bdir, "tests", sub)
+        for dirpath, _, files in os.walk(os.path.join(ROOT, base)):
+            for f in files:
+                if f.startswith("test_") and "." not in f:
+                    bins.append(os.path.relpath(os.path.join(dirpath, f), ROOT))
+    bins.sort()
+    left_out = sorted(b for b in bins
+                      if slow and not FULL and os.path.basename(b) not in EMULATED_SUBSET)
+    bins = [b for b in bins if b not in left_out]
+    env = {"AV_TEST_RUNNER": " ".join(runner)}
+    t0 = time.time()
+    rc, text = run(["tests/run_unit.sh"] + bins, env, timeout=3600)
+    secs = time.time() - t0
+    last = [l for l in text.splitlines() if re.match(r"^\d+ passed, \d+ failed", l)]
+    p, f = (int(x) for x in re.findall(r"\d+", last[-1])[:2]) if last else (0, 1)
+    global passed, failed
+    passed += p
+    failed += f
+    for line in text.splitlines():
+        if line.startswith("FAIL") or "CHECK(" in line or "REQUIRE(" in line or "no summary" in line:
+            print(f"     {name}: {line}")
+    note = f" ({len(left_out)} left out under emulation; CROSS_FULL=1 runs them)" if left_out else ""
+    print(f"{name}: {len(bins)} test programs, {p} passed, {f} failed ({secs:.0f} s){note}",
+          flush=True)
+    return p, f
+
+
+def compare(name, got, ref, files_dir, ref_dir, native_probe):
+    for key in EXACT:
+        result(key in got and got.get(key) == ref.get(key), f"{name}: {key} as on x86-64",
+               f"{got.get(key)} vs {ref.get(key)}" if got.get(key) != ref.get(key) else "")
+    for f in ("golden", "int8", "updated"):
+        a, b = os.path.join(files_dir, f + ".avr"), os.path.join(ref_dir, f + ".avr")
+        same = os.path.exists(a) and os.path.exists(b) and open(a, "rb").read() == open(b, "rb").read()
+        result(same, f"{name}: {f}.avr written byte for byte as on x86-64")
+    try:
+        gi, ri = float(got["trained.inertia"]), float(ref["trained.inertia"])
+        ok = abs(gi - ri) <= INERTIA_RTOL * abs(ri)
+        result(ok, f"{name}: k-means inertia within {INERTIA_RTOL:g} of x86-64", f"{gi} vs {ri}")
+    except (KeyError, ValueError):
+        result(False, f"{name}: k-means inertia", "missing")
+    # the host loads the router trained and written there with the same decisions
+    rc, text = run([native_probe, "--decide", os.path.join(files_dir, "trained.avr")])
+    host = parse_probe(text).get("decisions")
+    result(rc == 0 and host == got.get("trained.decisions"),
+           f"{name}: x86-64 loads its trained router with the same decisions",
+           f"{host} vs {got.get('trained.decisions')}")
+
+
+def main(names):
+    native_probe = os.path.join(ROOT, NATIVE, "portability", "probe")
+    work = tempfile.mkdtemp(prefix="av-cross-")
+    refs = {}
+    try:
+        for name in names:
+            if name not in PLATFORMS:
+                print(f"{name}: not a platform this check knows (skipped)")
+                summary.append(f"{name}: unknown")
+                continue
+            tools, target, bdir, runner, backend, slow = PLATFORMS[name]
+            missing = [t for t in tools if not shutil.which(t)]
+            if missing:
+                print(f"==== {name}: skipped, missing {' '.join(missing)} (make deps-cross)")
+                summary.append(f"{name}: skipped (missing {' '.join(missing)})")
+                continue
+            print(f"==== {name}", flush=True)
+            t0 = time.time()
+            rc, text = run([MAKE, "--no-print-directory", "-s", target])
+            result(rc == 0, f"{name}: build", text[-2000:] if rc else f"{time.time() - t0:.0f} s")
+            if rc:
+                summary.append(f"{name}: build failed")
+                continue
+            if name == "i686" and native_runs_i686():
+                runner = []
+            p0, f0 = passed, failed
+            unit_tests(name, bdir, runner, slow)
+            key = backend or "default"
+            if key not in refs:
+                d = os.path.join(work, "native-" + key)
+                os.makedirs(d)
+                rc, ref, text = probe([], native_probe, d, {"AV_SIMD": backend} if backend else {})
+                if rc:
+                    print(text)
+                refs[key] = (ref, d)
+            ref, ref_dir = refs[key]
+            d = os.path.join(work, name)
+            os.makedirs(d)
+            t0 = time.time()
+            rc, got, text = probe(runner, os.path.join(CROSS, bdir, "portability", "probe"), d)
+            result(rc == 0, f"{name}: probe ran (backend {got.get('backend')}, "
+                            f"{time.time() - t0:.1f} s)", "" if rc == 0 else text[-1000:])
+            compare(name, got, ref, d, ref_dir, native_probe)
+            summary.append(f"{name}: {passed - p0} passed, {failed - f0} failed")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print("==== cross-check summary")
+    for s in summary:
+        print("  " + s)
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:] or list(PLATFORMS)))

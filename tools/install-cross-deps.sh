@@ -1,0 +1,45 @@
+#!/bin/sh
+# Install the cross toolchains, emulators and target libraries that `make cross-check` uses
+# (docs/PORTABILITY.md), from Debian packages. Run as root. Idempotent.
+#   i686     gcc-i686-linux-gnu (static test binaries)
+#   s390x    gcc-s390x-linux-gnu, run under qemu-s390x-static
+#   aarch64  gcc-aarch64-linux-gnu, run under qemu-aarch64-static
+#   i686 runs under qemu-i386-static where the kernel lacks 32-bit support.
+# (Windows and WebAssembly are not built yet: docs/PORTABILITY.md.)
+# The Linux targets' static zlib comes from Debian's zlib1g-dev of that architecture, unpacked
+# into CROSS_ZLIB_ROOT/<triplet> rather than installed through multiarch: a multiarch install
+# needs the very same version as the host's zlib1g, which the mirror does not always carry for
+# every architecture (bookworm-security has no s390x).
+set -e
+[ "$(id -u)" -eq 0 ] || { echo "run as root (apt-get)"; exit 1; }
+export DEBIAN_FRONTEND=noninteractive
+ROOT=${CROSS_ZLIB_ROOT:-/opt/avengers-cross}
+PKGS="gcc-i686-linux-gnu libc6-dev-i386-cross gcc-s390x-linux-gnu libc6-dev-s390x-cross
+      gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static"
+missing=""
+for p in $PKGS; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+need_zlib=""
+for pair in i386:i686-linux-gnu s390x:s390x-linux-gnu arm64:aarch64-linux-gnu; do
+  [ -f "$ROOT/${pair#*:}/lib/libz.a" ] || need_zlib="$need_zlib $pair"
+done
+[ -z "$missing$need_zlib" ] && { echo "cross dependencies present"; exit 0; }
+for pair in $need_zlib; do
+  a=${pair%%:*}
+  dpkg --print-foreign-architectures | grep -qx "$a" || dpkg --add-architecture "$a"
+done
+apt-get update -qq
+[ -n "$missing" ] && { echo "installing:$missing"; apt-get install -y -qq --no-install-recommends $missing; }
+tmp=$(mktemp -d); chmod 755 "$tmp"
+trap 'rm -rf "$tmp"' EXIT
+for pair in $need_zlib; do
+  a=${pair%%:*}; t=${pair#*:}
+  (cd "$tmp" && apt-get download -qq "zlib1g-dev:$a" 2>&1 | grep -v "unsandboxed" || true)
+  mkdir -p "$tmp/$a" "$ROOT/$t/lib" "$ROOT/$t/include"
+  dpkg-deb -x "$tmp"/zlib1g-dev_*_"$a".deb "$tmp/$a"
+  cp "$tmp/$a"/usr/lib/*/libz.a "$ROOT/$t/lib/"
+  cp "$tmp/$a"/usr/include/zlib.h "$tmp/$a"/usr/include/zconf.h "$ROOT/$t/include/" 2>/dev/null ||
+    cp "$tmp/$a"/usr/include/*/zconf.h "$tmp/$a"/usr/include/zlib.h "$ROOT/$t/include/"
+  echo "zlib for $a in $ROOT/$t"
+done
