@@ -38,6 +38,7 @@ int cmd_route(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
+int cmd_calibrate(int argc, char **argv);
 
 /* "avengers: <message>" on stderr, the message escaped as for text output. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

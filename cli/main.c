@@ -16,6 +16,7 @@ static const cli_command COMMANDS[] = {
     {"info", cmd_info, "describe a router file and verify its checksums"},
     {"merge", cmd_merge, "add the statistics of routers that share centroids into one file"},
     {"convert", cmd_convert, "re-encode a router's centroids as f32, f16 or int8"},
+    {"calibrate", cmd_calibrate, "the alpha for a share of calls, a cost budget or an accuracy"},
 };
 
 static void usage(FILE *f)

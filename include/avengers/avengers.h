@@ -667,6 +667,14 @@ AV_API int av_router_alpha_for_budget(const av_router *r, double budget, const f
 AV_API int av_router_alpha_for_accuracy(const av_router *r, double target, const float *embeddings,
                                         size_t n, size_t dim, const float *scores,
                                         const float *costs, uint32_t n_grid, float *alpha);
+/* Calibration for a share of calls (RouteLLM's strong-model percentage): the smallest alpha of the
+   grid at which the models of the set (models[i] != 0 for i < n_models: at least one) receive at
+   least `share` (in [0, 1]) of the queries, on the replay set's embeddings or, with embeddings
+   NULL, on the training statistics (as above). When no alpha reaches it, the alpha whose share is
+   the closest. achieved (may be NULL) receives that alpha's share. The router's defaults route. */
+AV_API int av_router_alpha_for_share(const av_router *r, const uint8_t *models, size_t n_models,
+                                     double share, const float *embeddings, size_t n, size_t dim,
+                                     uint32_t n_grid, float *alpha, double *achieved);
 /* The 0.x entry point (see the end of this header). */
 AV_API void(av_tune_options_init)(av_tune_options *opts);
 #endif /* AV_STATIC_LINKING_ONLY */

@@ -429,6 +429,40 @@ def test_tune_progress_on_a_terminal():
 
 
 @test
+def test_calibrate_share_budget_accuracy():
+    """calibrate --share: the strong model's share at the printed alpha, counted here from route's
+    own output on the same embeddings, reaches the target, and one grid step lower does not;
+    --budget and --accuracy print an alpha that av_route's expected means satisfy; bad usage and
+    an unreachable accuracy get their exit codes."""
+    strong = "llama-3.1-nemotron-51b-instruct"
+    p = run("calibrate", "--router", ROUTER, "--share", "0.3", "--models", strong, "--embeddings",
+            EMB, "--grid", "21", check=0)
+    m = re.match(r"alpha ([0-9.e-]+): \S+ receive ([0-9.e-]+) of the queries \(asked 0.3\)", p.out)
+    assert m, p.out
+    alpha, share = float(m.group(1)), float(m.group(2))
+
+    def routed_share(a):
+        out = run("route", "--router", ROUTER, "--embeddings", EMB, "--alpha", repr(a), check=0).out
+        names = [json.loads(line)["name"] for line in out.splitlines() if line.strip()]
+        return sum(n == strong for n in names) / len(names)
+
+    assert abs(routed_share(alpha) - share) < 1e-4 and share >= 0.3  # printed with 4 digits
+    assert routed_share(round(alpha - 0.05, 2)) < 0.3
+    p = run("calibrate", "--router", ROUTER, "--budget", "2e-5", check=0)
+    m = re.search(r"mean cost ([0-9.e-]+) per query, on the training statistics \(16 clusters\)",
+                  p.out)
+    assert m and float(m.group(1)) <= 2e-5, p.out
+    p = run("calibrate", "--router", ROUTER, "--accuracy", "0.99", check=3)
+    assert "0.99" in p.err
+    no_repeats(p.err)
+    for bad in (["--share", "0.3"], ["--share", "1.5", "--models", strong], ["--budget", "1"],
+                ["--share", "0.3", "--models", "nobody"]):
+        args = ["calibrate", "--router", ROUTER, *bad] if bad != ["--budget", "1"] else \
+               ["calibrate", "--budget", "1"]
+        run(*args, check=1)
+
+
+@test
 def test_check_summary_shows_skipped_suites():
     """tests/run_suites.sh, run with a stand-in for make that prints canned suite output: a suite
     that only skipped is shown as SKIPPED with its reason, not as "0 passed, 0 failed"."""

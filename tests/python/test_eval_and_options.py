@@ -299,3 +299,25 @@ def test_safety_setting(avengers, fx):
     r2 = avengers.Router.from_bytes(r.to_bytes())
     assert r2.estimator["safety"] == float("inf")
     assert [r2.route(x, 0.3) for x in q] == [r.route(x, 0.3) for x in q]
+
+
+def test_alpha_for_share(avengers, r, fx):
+    """The calibrated alpha gives the set at least the share asked for, on the replay rows, and
+    the alpha one grid step below gives less (the smallest such alpha); both counted here with
+    route()."""
+    te = fx.emb[fx.test]
+    strong = ["llama-3.1-nemotron-51b-instruct"]
+    i = r.model_index(strong[0])
+    for share in (0.2, 0.4):
+        a, got = r.alpha_for_share(strong, share, embeddings=te, n_grid=21)
+        routed = np.mean([r.route(x, a) == i for x in te])
+        assert got == pytest.approx(routed) and routed >= share
+        if a > 0:
+            below = np.float32(np.float64(a) - 0.05)
+            assert np.mean([r.route(x, below) == i for x in te]) < share
+    # a share no alpha reaches: the alpha whose share is the closest, the largest on the grid
+    a, got = r.alpha_for_share(strong, 0.95, embeddings=te, n_grid=21)
+    shares = [np.mean([r.route(x, np.float32(g / 20)) == i for x in te]) for g in range(21)]
+    assert got < 0.95 and got == pytest.approx(max(shares))
+    with pytest.raises(avengers.InvalidArgument):
+        r.alpha_for_share(strong, 1.5)

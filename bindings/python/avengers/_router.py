@@ -548,6 +548,21 @@ class Router(_Handle):
                                                            ctypes.byref(a)))
         return _args.float32_as_given(a.value)
 
+    def alpha_for_share(self, models, share, embeddings=None, n_grid=0):
+        """Calibration for a share of calls (RouteLLM's strong-model percentage): the smallest
+        alpha of the grid at which `models` (names or indices) receive at least `share` of the
+        queries (of `embeddings`, or of the training statistics when None); when no alpha reaches
+        it, the alpha with the closest share. Returns (alpha, the share at that alpha)
+        (av_router_alpha_for_share)."""
+        mask = self._mask(models)
+        ep, n, d, _, _, keep = self._replay_args(embeddings, None, None)
+        a, got = ctypes.c_float(), ctypes.c_double()
+        _native.check(_native.av_router_alpha_for_share(
+            self._handle, mask.ctypes.data_as(ctypes.POINTER(ctypes.c_uint8)), mask.shape[0],
+            float(share), ep, n, d, _args.integer(n_grid, "n_grid", "uint32_t"),
+            ctypes.byref(a), ctypes.byref(got)))
+        return _args.float32_as_given(a.value), got.value
+
     def add_model(self, name, prior_score, prior_cost, prior_weight=1.0):
         """Add a model (av_router_add_model) that starts from a prior in every cluster; returns its
         index. Safe while other threads route."""

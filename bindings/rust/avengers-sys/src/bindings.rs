@@ -3193,3 +3193,17 @@ extern "C" {
         alpha: *mut f32,
     ) -> core::ffi::c_int;
 }
+extern "C" {
+    pub fn av_router_alpha_for_share(
+        r: *const av_router,
+        models: *const u8,
+        n_models: usize,
+        share: f64,
+        embeddings: *const f32,
+        n: usize,
+        dim: usize,
+        n_grid: u32,
+        alpha: *mut f32,
+        achieved: *mut f64,
+    ) -> core::ffi::c_int;
+}
