@@ -462,6 +462,11 @@ struct EstimatorOptions {
 struct ExpectedMean {
     double score, cost;
 };
+/* Router::alpha_for_share: the alpha, and the share the models get at it. */
+struct SharedAlpha {
+    float alpha;
+    double share;
+};
 #endif
 
 /* The outcome of Router::evaluate, read out of the C result (which is freed at once). */
@@ -856,6 +861,28 @@ public:
         return alpha_for_accuracy(target, embeddings.data(), n, opt(scores), opt(costs), n_grid);
     }
 #endif
+    /* Calibration for a share of calls (av_router_alpha_for_share): the smallest alpha at which
+       the models whose indices are given receive at least `share` of the queries (embeddings:
+       rows of dim() floats; empty = the training statistics); the closest share when none does. */
+    template <class I = uint32_t, detail::if_integer<I> = 0>
+    SharedAlpha alpha_for_share(const std::vector<std::size_t> &models, double share,
+                                const std::vector<float> &embeddings = {}, I n_grid = 0) const
+    {
+        std::vector<uint8_t> mask(n_models(), 0);
+        for (std::size_t i : models) {
+            if (i >= mask.size())
+                throw Error(AV_EMODEL, "model " + std::to_string(i) + " of " +
+                                           std::to_string(mask.size()));
+            mask[i] = 1;
+        }
+        std::size_t n = embeddings.empty() ? 0 : replay_rows(embeddings.size(), 0, 0);
+        SharedAlpha out{};
+        detail::check(av_router_alpha_for_share(r_, mask.data(), mask.size(), share,
+                                                embeddings.empty() ? nullptr : embeddings.data(),
+                                                n, dim(), detail::narrow<uint32_t>(n_grid, "n_grid"),
+                                                &out.alpha, &out.share));
+        return out;
+    }
 #endif /* AV_STATIC_LINKING_ONLY */
 
     /* Add other's statistics (same centroids and model set; AV_EMISMATCH otherwise). */

@@ -492,6 +492,25 @@ TEST(test_budgets)
                                              &ca) == AV_OK);
         CHECK(r.alpha_for_accuracy(target, h.emb, h.sc, h.co) == ca);
     }
+    // a share of calls: the wrapper equals the C call, on the replay set and the training
+    // statistics, and the share it reports is the routed share counted here with route()
+    for (double share : {0.1, 0.3}) {
+        const std::vector<uint8_t> mask0{1};
+        float ca = -1;
+        double cs = -1;
+        REQUIRE(av_router_alpha_for_share(r.get(), mask0.data(), 1, share, h.emb.data(), h.n, fx.d, 21,
+                                          &ca, &cs) == AV_OK);
+        avengers::SharedAlpha got = r.alpha_for_share({0}, share, h.emb, 21);
+        CHECK(got.alpha == ca && got.share == cs);
+        std::size_t to0 = 0;
+        for (std::size_t k = 0; k < h.n; k++)
+            to0 += r.route(h.emb.data() + k * fx.d, fx.d, got.alpha) == 0;
+        CHECK_NEAR(got.share, static_cast<double>(to0) / static_cast<double>(h.n), 1e-12);
+        REQUIRE(av_router_alpha_for_share(r.get(), mask0.data(), 1, share, nullptr, 0, fx.d, 21, &ca,
+                                          &cs) == AV_OK);
+        CHECK(r.alpha_for_share({0}, share, {}, 21).alpha == ca);
+    }
+    CHECK_EQ_INT(code_of([&] { r.alpha_for_share({99}, 0.5); }), AV_EMODEL);
     // errors (docs/API.md): nothing within a zero budget, an unreachable accuracy, bad arguments
     std::string what;
     CHECK_EQ_INT(code_of([&] { r.alpha_for_budget(0.0); }, &what), AV_ENOMODEL);

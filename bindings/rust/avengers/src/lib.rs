@@ -675,6 +675,37 @@ impl Router {
         self.alpha_search(sys::av_router_alpha_for_accuracy, target, replay, n_grid)
     }
 
+    /// Calibration for a share of calls (`av_router_alpha_for_share`): the smallest grid alpha
+    /// at which the `models` (indices) receive at least `share` of the queries of `replay`'s
+    /// embeddings (or of the training statistics when `None`); the closest share when no alpha
+    /// reaches it. Returns the alpha and the share at it.
+    pub fn alpha_for_share(&self, models: &[usize], share: f64, replay: Option<&Replay>, n_grid: u32) -> Result<(f32, f64)> {
+        let mut mask = vec![0u8; self.n_models()];
+        for &i in models {
+            if i >= mask.len() {
+                return Err(Error::new(Error::EMODEL, format!("model {i} of {}", mask.len())));
+            }
+            mask[i] = 1;
+        }
+        let a = self.replay_args(replay)?;
+        let (mut alpha, mut got) = (0f32, 0f64);
+        check(unsafe {
+            sys::av_router_alpha_for_share(
+                self.ptr.as_ptr(),
+                mask.as_ptr(),
+                mask.len(),
+                share,
+                a.embeddings,
+                a.n,
+                self.dim(),
+                n_grid,
+                &mut alpha,
+                &mut got,
+            )
+        })?;
+        Ok((alpha, got))
+    }
+
     /// av_router_alpha_for_budget and av_router_alpha_for_accuracy share their signature: call
     /// either on this router with the replay's arguments.
     fn alpha_search(

@@ -650,6 +650,15 @@ fn budgets_match_c() {
         assert_eq!(r.alpha_for_budget(budget, Some(&full), 0).unwrap(), raw_search(true, budget, rp, 0));
         assert_eq!(r.alpha_for_accuracy(target, Some(&full), 0).unwrap(), raw_search(false, target, rp, 0));
     }
+    // a share of calls: the share reported is the routed share, counted here from route_batch
+    let emb_only = Replay::new(&e);
+    for share in [0.1, 0.3] {
+        let (a, got) = r.alpha_for_share(&[0], share, Some(&emb_only), 21).unwrap();
+        let to0 = r.route_batch(&e, a).unwrap().iter().filter(|&&p| p == 0).count();
+        assert!((got - to0 as f64 / n as f64).abs() < 1e-12, "{got} vs {to0}/{n}");
+        assert!(r.alpha_for_share(&[0], share, None, 21).is_ok());
+    }
+    assert_eq!(r.alpha_for_share(&[99], 0.5, None, 0).map_err(|e| e.code()), Err(Error::EMODEL));
     // errors (docs/API.md): nothing within a zero budget, an unreachable accuracy, bad arguments
     let code = |x: avengers::Result<f32>| x.map_err(|e| e.code());
     assert_eq!(code(r.alpha_for_budget(0.0, None, 0)), Err(Error::ENOMODEL));
