@@ -213,18 +213,21 @@ static double beta_draw(av_rng *g, double a, double b)
 /* ---------------------------------------------------------------------------------------------
  * Uncertainty of a cluster's mean score
  * ------------------------------------------------------------------------------------------- */
-/* The variance of a cell's mean score (count c, score sum s): that of the Beta(1 + s, 1 + c - s)
-   posterior of a success rate, the sum clipped into [0, c]. Exact for 0/1 scores; for graded
-   scores in [0, 1] an upper bound (a [0, 1] variable of mean p varies at most p (1 - p)). A cell
-   without outcomes has the uniform prior's 1/12: its estimate (the global mean) counts as
-   unknown. Clusters of one member hold disjoint queries, so their errors are independent and
-   their variances add; members may hold the same queries, so their standard errors add
-   (the bound for perfectly correlated errors). */
+/* The variance of a cell's mean score (count c, score sum s) as the rule uses it, the plain mean
+   s / c: p (1 - p) / c, with p the Beta(1 + s, 1 + c - s) posterior mean of a success rate (the
+   sum clipped into [0, c]), which is never 0 or 1, so that two outcomes that happen to agree do
+   not count as certainty. Exact in expectation for 0/1 scores; for graded scores in [0, 1] an upper
+   bound (a [0, 1] variable of mean p varies at most p (1 - p)). Never above 1/4, the largest
+   variance of a [0, 1] variable; a cell without outcomes (its estimate is the global mean) has the
+   uniform prior's 1/12. Clusters of one member hold disjoint queries, so their errors are
+   independent and their variances add; members may hold the same queries, so their standard
+   errors add (the bound for perfectly correlated errors). */
 static double score_var(double c, double s)
 {
-    double a = AV_BETA_PRIOR + fmin(fmax(s, 0.0), c), b = AV_BETA_PRIOR + c - fmin(fmax(s, 0.0), c);
-    double n = a + b;
-    return a * b / (n * n * (n + 1.0));
+    if (!(c > 0.0))
+        return 1.0 / 12.0;
+    double k = fmin(fmax(s, 0.0), c), p = (AV_BETA_PRIOR + k) / (2.0 * AV_BETA_PRIOR + c);
+    return fmin(p * (1.0 - p) / c, 0.25);
 }
 
 /* ---------------------------------------------------------------------------------------------

@@ -776,14 +776,14 @@ TEST(test_route_ex_explanation)
     CHECK_NEAR(e.support, 10.0, 0);
     CHECK(!e.guarded);
     /* the baseline at 0.7 by the global means (small 0.5 at 0.1, large 0.9 at 1.0) is large too:
-       no deviation, no gain; the errors of cluster 0's means are the Beta(1 + s, 1 + n - s)
-       posterior's: small (3, 9), large (10, 2), each over 12^2 * 13 */
+       no deviation, no gain; the errors of cluster 0's means (10 outcomes each) are
+       p (1 - p) / 10 with p the Beta posterior mean: small 3/12, large 10/12 */
     CHECK_EQ_INT(e.baseline, 1);
     CHECK(!e.deviated);
     CHECK_NEAR(e.gain, 0.0, 0);
     REQUIRE(e.expected_score_se.size() == 2);
-    CHECK_NEAR(e.expected_score_se[0], std::sqrt(27.0 / (144.0 * 13.0)), 1e-12);
-    CHECK_NEAR(e.expected_score_se[1], std::sqrt(20.0 / (144.0 * 13.0)), 1e-12);
+    CHECK_NEAR(e.expected_score_se[0], std::sqrt(0.25 * 0.75 / 10.0), 1e-12);
+    CHECK_NEAR(e.expected_score_se[1], std::sqrt((10.0 / 12.0) * (2.0 / 12.0) / 10.0), 1e-12);
     avengers::RouteExplanation safe =
         r.route_ex(q.data(), q.size(), avengers::RouteOptions(0.2f).safety(INFINITY));
     CHECK_EQ_INT(safe.model, 0); /* at 0.2 the baseline is small */

@@ -778,10 +778,10 @@ fn route_ex_explanation_by_hand() {
     assert_eq!(e.support, 10.0);
     assert!(!e.guarded);
     // the baseline agrees (global means: small 0.5 at 0.1, large 0.9 at 1.0); the errors of
-    // cluster 0's means are the Beta(1 + s, 1 + n - s) posterior's
+    // cluster 0's means are p (1 - p) / n, p the Beta posterior mean (10/12 for large)
     assert!(!e.deviated && e.gain == 0.0 && e.baseline == Some(1));
     assert_eq!(e.expected_score_se.len(), 2);
-    assert!((e.expected_score_se[1] - (20.0f64 / (144.0 * 13.0)).sqrt()).abs() < 1e-12);
+    assert!((e.expected_score_se[1] - ((10.0f64 / 12.0) * (2.0 / 12.0) / 10.0).sqrt()).abs() < 1e-12);
     // a mask keeps only the cheap model: it is chosen and the only one ranked
     let only0 = avengers::RouteOptions { allowed: Some(vec![0]), ..avengers::RouteOptions::new(0.7) };
     let e0 = r.route_ex(&q, &only0).unwrap();
