@@ -49,10 +49,8 @@ def numpy_split(n, ratio, seed):
     return perm[:cut], perm[cut:]
 
 
-def main():
-    family = sys.argv[1] if len(sys.argv) > 1 else "cli"
-    rule = sys.argv[2] if len(sys.argv) > 2 else "tuned"
-    emb = sys.argv[3] if len(sys.argv) > 3 else "tfidf_svd384"
+def load(emb):
+    """The bundled llmrouter9: (models in the command's sorted order, X, scores, costs)."""
     data = os.path.join(ROOT, "examples", "data", "llmrouter9")
     with gzip.open(os.path.join(data, "data.jsonl.gz"), "rt", encoding="utf-8") as f:
         rows = [json.loads(l) for l in f.read().split("\n") if l]
@@ -60,6 +58,14 @@ def main():
     S = np.array([[r["scores"][m] for m in models] for r in rows], dtype=np.float32)
     Q = np.array([[r["costs"][m] for m in models] for r in rows], dtype=np.float32)
     X = np.load(os.path.join(data, "emb_%s.npy" % emb))
+    return models, X, S, Q
+
+
+def main():
+    family = sys.argv[1] if len(sys.argv) > 1 else "cli"
+    rule = sys.argv[2] if len(sys.argv) > 2 else "tuned"
+    emb = sys.argv[3] if len(sys.argv) > 3 else "tfidf_svd384"
+    models, X, S, Q = load(emb)
     split = cli_split if family == "cli" else numpy_split
     out = []
     for seed in range(1, 6):

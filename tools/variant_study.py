@@ -16,7 +16,6 @@ that the router at alpha 1 does not send to the model with the best training mea
                                           [--safety LIST] [--json OUT]
 """
 import argparse
-import gzip
 import json
 import os
 import sys
@@ -26,22 +25,12 @@ import numpy as np
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.join(ROOT, "bindings", "python"))
 import avengers  # noqa: E402
+from split_study import load  # noqa: E402  (the bundled data, as the split study reads it)
 
 VARIANTS = ("noise", "dominant", "small", "two", "full")
 BEST = "llama-3.1-nemotron-51b-instruct"
 DOMINANT = (BEST, "mistral-7b-instruct-v0.3", "codegemma-7b")
 TWO = (BEST, "gemma-2-9b-it")
-
-
-def load(emb):
-    data = os.path.join(ROOT, "examples", "data", "llmrouter9")
-    with gzip.open(os.path.join(data, "data.jsonl.gz"), "rt", encoding="utf-8") as f:
-        rows = [json.loads(l) for l in f.read().split("\n") if l]
-    models = sorted(rows[0]["scores"])
-    S = np.array([[r["scores"][m] for m in models] for r in rows], dtype=np.float32)
-    Q = np.array([[r["costs"][m] for m in models] for r in rows], dtype=np.float32)
-    X = np.load(os.path.join(data, "emb_%s.npy" % emb))
-    return models, X, S, Q
 
 
 def variant(name, models, X, S, Q):

@@ -468,6 +468,19 @@ static void paired(const double *a, const double *b, size_t n, double *mean, dou
     *se = sqrt(v / (double)n);
 }
 
+/* Candidate g's points on fold f: per alpha the mean cost xs and mean score ys of the held-out
+   rows whose routed model has an outcome (NaN where none has). */
+static const double *sweep_points(const tune_ctx *c, size_t g, size_t f, double *xs, double *ys)
+{
+    size_t na = c->t.n_alphas;
+    const double *as = c->sweep + (g * c->t.n_folds + f) * na * 3;
+    for (size_t a = 0; a < na; a++) {
+        xs[a] = as[3 * a + 2] > 0.0 ? as[3 * a + 1] / as[3 * a + 2] : NAN;
+        ys[a] = as[3 * a + 2] > 0.0 ? as[3 * a] / as[3 * a + 2] : NAN;
+    }
+    return as;
+}
+
 /* The winner: the best mean objective over the folds (ties: the simpler candidate, first in the
    list) among the candidates whose held-out score at the top of the sweep (alpha 1) is not below
    the best single model's (b: the best held-out mean score over all folds; ties: lower mean cost,
@@ -518,35 +531,32 @@ static int choose(const tune_ctx *c, tune_choice *ch)
         if (c->t.objective == AV_TUNE_ACCURACY)
             base[f] = fv[f].sf;
     }
-    /* every candidate's per-fold objective and test difference, and whether it is eligible */
-    double *rank = malloc(c->n_cfg * nf * sizeof *rank);
-    double *diff = malloc(c->n_cfg * nf * sizeof *diff);
-    bool *eligible = malloc(c->n_cfg * sizeof *eligible);
-    if (!rank || !diff || !eligible) {
-        free(rank), free(diff), free(eligible);
+    /* every candidate's per-fold objective and test difference, its mean objective and AUC, and
+       whether it is eligible */
+    size_t nc = c->n_cfg;
+    double *rank = malloc(nc * nf * sizeof *rank), *diff = malloc(nc * nf * sizeof *diff);
+    double *obj = malloc(nc * sizeof *obj), *auc = malloc(nc * sizeof *auc);
+    bool *eligible = malloc(nc * sizeof *eligible);
+    if (!rank || !diff || !obj || !auc || !eligible) {
+        free(rank), free(diff), free(obj), free(auc), free(eligible);
         return av__fail(AV_ENOMEM, "tuning choice");
     }
     size_t best = SIZE_MAX;
-    double best_obj = -INFINITY;
-    for (size_t g = 0; g < c->n_cfg; g++) {
-        double obj = 0.0, top_gain = 0.0;
+    for (size_t g = 0; g < nc; g++) {
+        double top_gain = 0.0;
+        obj[g] = auc[g] = 0.0;
         for (size_t f = 0; f < nf; f++) {
-            const double *as = c->sweep + (g * nf + f) * na * 3;
-            for (size_t a = 0; a < na; a++) {
-                xs[a] = as[3 * a + 2] > 0.0 ? as[3 * a + 1] / as[3 * a + 2] : NAN;
-                ys[a] = as[3 * a + 2] > 0.0 ? as[3 * a] / as[3 * a + 2] : NAN;
-            }
+            sweep_points(c, g, f, xs, ys);
             double test, fa;
             fold_values(c, xs, ys, na, &fv[f], &rank[g * nf + f], &test, &fa);
             diff[g * nf + f] = test - base[f];
-            obj += rank[g * nf + f] / (double)nf;
+            obj[g] += rank[g * nf + f] / (double)nf;
+            auc[g] += fa / (double)nf;
             top_gain += ((isnan(ys[na - 1]) ? 0.0 : ys[na - 1]) - fv[f].sf) / (double)nf;
         }
         eligible[g] = top_gain >= 0.0 && !c->cfg[g].too_fine;
-        if (eligible[g] && obj > best_obj) {
-            best_obj = obj;
+        if (eligible[g] && (best == SIZE_MAX || obj[g] > obj[best]))
             best = g;
-        }
     }
     /* The one-standard-error rule (Breiman et al. 1984; Hastie, Tibshirani and Friedman, The
        Elements of Statistical Learning, 7.10), toward safety: among the eligible candidates whose
@@ -554,45 +564,34 @@ static int choose(const tune_ctx *c, tune_choice *ch)
        across the folds, the one with the highest safety level (then the better objective, then the
        simpler). A difference the folds cannot tell from noise is no reason to deviate more. */
     size_t pick = best;
-    for (size_t g = 0; best != SIZE_MAX && g < c->n_cfg; g++) {
+    for (size_t g = 0; best != SIZE_MAX && g < nc; g++) {
         if (!eligible[g] || g == best)
             continue;
         double mean, se;
         paired(rank + best * nf, rank + g * nf, nf, &mean, &se);
         if (!(mean <= se))
             continue;
-        const tune_cfg *x = &c->cfg[g], *y = &c->cfg[pick];
-        double ox = 0.0, oy = 0.0;
-        for (size_t f = 0; f < nf; f++)
-            ox += rank[g * nf + f], oy += rank[pick * nf + f];
-        if (x->safety > y->safety || (x->safety == y->safety && ox > oy))
+        double sg = c->cfg[g].safety, sp = c->cfg[pick].safety;
+        if (sg > sp || (sg == sp && obj[g] > obj[pick]))
             pick = g;
     }
     bool found = pick != SIZE_MAX;
     if (found) {
-        double obj = 0.0, auc = 0.0, top_sum = 0.0, top_n = 0.0;
+        double top_sum = 0.0, top_n = 0.0;
         for (size_t f = 0; f < nf; f++) {
-            const double *as = c->sweep + (pick * nf + f) * na * 3;
-            for (size_t a = 0; a < na; a++) {
-                xs[a] = as[3 * a + 2] > 0.0 ? as[3 * a + 1] / as[3 * a + 2] : NAN;
-                ys[a] = as[3 * a + 2] > 0.0 ? as[3 * a] / as[3 * a + 2] : NAN;
-            }
-            double r, t, fa;
-            fold_values(c, xs, ys, na, &fv[f], &r, &t, &fa);
-            obj += r / (double)nf;
-            auc += fa / (double)nf;
+            const double *as = sweep_points(c, pick, f, xs, ys);
             top_sum += as[3 * (na - 1)];
             top_n += as[3 * (na - 1) + 2];
         }
         ch->best = pick;
-        ch->objective = obj;
-        ch->auc = auc;
+        ch->objective = obj[pick];
+        ch->auc = auc[pick];
         ch->top = top_n > 0.0 ? top_sum / top_n : 0.0;
         double zero[AV_TUNE_MAX_FOLDS] = {0};
         paired(diff + pick * nf, zero, nf, &ch->gain, &ch->gain_se);
         memcpy(ch->fold_diff, diff + pick * nf, nf * sizeof *diff);
     }
-    free(rank), free(diff), free(eligible);
+    free(rank), free(diff), free(obj), free(auc), free(eligible);
     /* the gain must hold on every fold too: the winner was picked as the best of many, whose
        fold differences are optimistic even without any signal (seen on embeddings shuffled
        across rows: 1 split in 5 passed the mean test alone) */

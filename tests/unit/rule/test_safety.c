@@ -26,7 +26,7 @@ static av_router *router(double n0)
 
 /* The standard error of a cell's plain mean: p (1 - p) / n with p the Beta(1 + s, 1 + n - s)
    posterior mean (docs/EVALUATION.md, "Safe routing"). */
-static double beta_se(double n, double s)
+static double mean_se(double n, double s)
 {
     double p = (1 + s) / (n + 2);
     return sqrt(p * (1 - p) / n);
@@ -53,7 +53,7 @@ TEST(test_gain_and_its_lower_bound)
        (0.7 - 0.6) / (0.6 - alt's global mean), its error sqrt(se_alt^2 + se_base^2) over the
        same range */
     double galt = 307.0 / 1010.0, range = 0.6 - galt;
-    double se_alt = beta_se(10, 7), se_base = beta_se(1000, 600);
+    double se_alt = mean_se(10, 7), se_base = mean_se(1000, 600);
     double gain = (0.7 - 0.6) / range, se = sqrt(se_alt * se_alt + se_base * se_base) / range;
     double es[2], ese[2];
     av_route_result res = AV_ROUTE_RESULT_INIT;
