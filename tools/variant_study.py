@@ -13,7 +13,7 @@ For each split: the router's mean score at alpha 1 against the best single model
 that the router at alpha 1 does not send to the model with the best training mean.
 
   /usr/bin/python3 tools/variant_study.py [variant ...] [--rule paper|tuned] [--emb NAME]
-                                          [--safety LIST] [--json OUT]
+                                          [--json OUT]
 """
 import argparse
 import json
