@@ -63,6 +63,8 @@ impl Error {
     pub const EMISMATCH: i32 = sys::AV_EMISMATCH;
     pub const ELIMIT: i32 = sys::AV_ELIMIT;
     pub const ENOTSUP: i32 = sys::AV_ENOTSUP;
+    /// Since 1.2: a callback (tuning progress) cancelled the call.
+    pub const ECANCELED: i32 = sys::AV_ECANCELED;
 
     /// An error raised by this crate itself (argument checks before calling C).
     pub fn new(code: i32, message: impl Into<String>) -> Self {
