@@ -572,6 +572,47 @@ class Router(_Handle):
         self._models = None
         return i
 
+    def set_price(self, model, cost_per_query=None, *, input_price=None, output_price=0.0,
+                  input_tokens=None, output_tokens=0.0):
+        """Set a model's price without retraining (av_router_set_price, experimental): either
+        cost_per_query, or input_price (and output_price) per token with the model's mean
+        input_tokens (and output_tokens) per query. Every cost the router learned for the model is
+        multiplied by new / old (old: the price set before, else the model's mean cost per query),
+        and the price is saved with the router. Returns that factor (NaN when the model had no
+        cost, whose costs become count x new). Safe while other threads route."""
+        p = _structs.init(_structs.Price)
+        if (cost_per_query is None) == (input_price is None):
+            raise ValueError("give either cost_per_query or input_price (per token)")
+        if cost_per_query is not None:
+            p.unit = _decls.AV_PRICE_PER_QUERY
+            p.cost_per_query = float(cost_per_query)
+        else:
+            if input_tokens is None:
+                raise ValueError("a price per token needs input_tokens (the mean per query)")
+            p.unit = _decls.AV_PRICE_PER_TOKEN
+            p.input_price, p.output_price = float(input_price), float(output_price)
+            p.input_tokens, p.output_tokens = float(input_tokens), float(output_tokens)
+        factor = ctypes.c_double(0.0)
+        _native.check(_native.av_router_set_price(self._handle, self._model(model), ctypes.byref(p),
+                                                  ctypes.byref(factor)))
+        return factor.value
+
+    reprice = set_price
+
+    def get_price(self, model):
+        """The model's price as a dict: unit ("per_query", "per_token" or None when none was set),
+        cost_per_query (the effective one; with None, the learned mean cost per query) and, per
+        token, input_price, output_price, input_tokens, output_tokens."""
+        p = _structs.init(_structs.Price)
+        _native.check(_native.av_router_get_price(self._handle, self._model(model), ctypes.byref(p)))
+        unit = {_decls.AV_PRICE_PER_QUERY: "per_query",
+                _decls.AV_PRICE_PER_TOKEN: "per_token"}.get(p.unit)
+        d = {"unit": unit, "cost_per_query": p.cost_per_query}
+        if unit == "per_token":
+            d.update(input_price=p.input_price, output_price=p.output_price,
+                     input_tokens=p.input_tokens, output_tokens=p.output_tokens)
+        return d
+
     def merge(self, other):
         """Add other's statistics to this router's (av_profile_merge): same centroids (hash) and
         the same model names in any order, else MismatchError."""
