@@ -236,7 +236,19 @@ class Builder:
             verbose: Optional[bool] = ..., embedder_id: Optional[_Name] = ...,
             progress: Optional[Callable[..., Any]] = ...,
             tune: Optional[Union[bool, Mapping[str, Any]]] = ...,
-            members: Optional[int] = ...) -> Router: ...
+            members: Optional[int] = ...,
+            tune_progress: Optional[Callable[["TuneProgress"], Optional[bool]]] = ...) -> Router: ...
+
+class TuneProgress(NamedTuple):
+    stage: str  # "fit", "scored" or "final"
+    fold: int
+    n_folds: int
+    n_clusters: int
+    fits_done: int
+    n_fits: int
+    scores_done: int
+    n_scores: int
+    n_candidates: int
 
 # ---- the library ------------------------------------------------------------------------------
 def version() -> str: ...
