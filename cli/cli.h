@@ -39,6 +39,11 @@ int cmd_info(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_calibrate(int argc, char **argv);
+int cmd_reprice(int argc, char **argv);
+
+/* A price as reprice and info print it ("1e-05 per query", per-token terms, or "none set"). */
+struct av_price;
+void cli_put_price(const struct av_price *p);
 
 /* "avengers: <message>" on stderr, the message escaped as for text output. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
