@@ -26,7 +26,7 @@ WASM_PROGRAM_LINK := $(WASM_LINK) -sNODERAWFS=1 -sEXIT_RUNTIME=1
 WASM_EXPORTS := _malloc _free av_strerror av_last_error av_version_string av_simd_backend \
   av_router_load_buffer av_router_save_buffer av_free av_router_free av_router_dim \
   av_router_n_clusters av_router_n_models av_router_model_name av_router_model_index av_route \
-  av_route_batch av_profile_update av_router_simd_backend av_js_route_ex
+  av_route_batch av_profile_update av_router_simd_backend av_js_route_ex av_js_heap_used
 WASM_MODULE_LINK := $(WASM_LINK) -sMODULARIZE=1 -sEXPORT_NAME=createAvengersCore --no-entry \
   -sEXPORTED_FUNCTIONS=$(subst $(eval) ,$(comma),$(patsubst av_%,_av_%,$(WASM_EXPORTS))) \
   -sEXPORTED_RUNTIME_METHODS=UTF8ToString,stringToUTF8,lengthBytesUTF8

@@ -3,6 +3,7 @@
    knowledge of the struct layouts. Public API only. */
 #include "avengers/avengers.h"
 
+#include <malloc.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,4 +39,13 @@ int32_t av_js_route_ex(const av_router *r, const float *embedding, size_t dim, f
     out[3] = res.support;
     out[4] = (double)res.guarded;
     return m;
+}
+
+/* Bytes of the WebAssembly heap in use by malloc (dlmalloc's mallinfo): the binding's tests check
+   that calls leave it unchanged. */
+size_t av_js_heap_used(void);
+
+size_t av_js_heap_used(void)
+{
+    return (size_t)mallinfo().uordblks;
 }
