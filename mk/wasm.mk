@@ -4,8 +4,8 @@
 # programs (the C unit and integration tests and the probe) that run under `node`.
 #   make cross-build-wasm          SIMD128 kernels (-msimd128; backend "wasm-simd128") in
 #                                  build-cross/wasm/; AV_SIMD=scalar forces the scalar kernels
-#   make cross-build-wasm-scalar   the same without -msimd128 (scalar kernels alone) in
-#                                  build-cross/wasm-scalar/
+#   make cross-build-wasm-scalar   the library and the probe without -msimd128 (scalar kernels
+#                                  alone) in build-cross/wasm-scalar/
 #   make check-js                  the binding's tests under node (bindings/js/test.js)
 # zlib for wasm is built from Debian's zlib source package by `make deps-cross`
 # (tools/install-cross-deps.sh) into $(CROSS_ZLIB_ROOT)/wasm32-emscripten.
@@ -32,16 +32,16 @@ WASM_MODULE_LINK := $(WASM_LINK) -sMODULARIZE=1 -sEXPORT_NAME=createAvengersCore
   -sEXPORTED_RUNTIME_METHODS=UTF8ToString,stringToUTF8,lengthBytesUTF8
 comma := ,
 
-# $(call wasm_make,build dir,extra CFLAGS): the static library, the tests and the probe.
+# $(call wasm_make,build dir,extra CFLAGS,more targets): the static library, the probe and more.
 wasm_make = $(WASM_ENV) $(MAKE) --no-print-directory NO_BLAS=1 CC=$(EMCC) AR=$(EMAR) \
   BUILDDIR=$(CROSS_DIR)/$(1) LIBOUTDIR=$(CROSS_DIR)/$(1)/lib CFLAGS="-O2 $(2)" \
   DEP_CFLAGS="-I$(WASM_ZLIB)/include" \
   DEP_LIBS="-L$(WASM_ZLIB)/lib -lz $(WASM_PROGRAM_LINK)" \
-  $(CROSS_DIR)/$(1)/lib/libavengers.a unit-tests $(CROSS_DIR)/$(1)/portability/probe
+  $(CROSS_DIR)/$(1)/lib/libavengers.a $(CROSS_DIR)/$(1)/portability/probe $(3)
 
 .PHONY: cross-build-wasm cross-build-wasm-scalar check-js
 cross-build-wasm: wasm-zlib-check
-	+@$(call wasm_make,wasm,-msimd128)
+	+@$(call wasm_make,wasm,-msimd128,unit-tests)
 	+@$(MAKE) --no-print-directory $(CROSS_DIR)/wasm/js/avengers_core.js
 cross-build-wasm-scalar: wasm-zlib-check
 	+@$(call wasm_make,wasm-scalar,)
@@ -58,5 +58,5 @@ $(CROSS_DIR)/wasm/js/avengers_core.js: $(CROSS_DIR)/wasm/lib/libavengers.a bindi
 	  $(CROSS_DIR)/wasm/lib/libavengers.a -L$(WASM_ZLIB)/lib -lz $(WASM_MODULE_LINK)
 	cp $@ $(@:.js=.wasm) bindings/js/wasm/
 
-check-js: cross-build-wasm $(BUILDDIR)/portability/probe
-	@cd bindings/js && AV_NATIVE_PROBE=$(abspath $(BUILDDIR)/portability/probe) $(NODE) test.js
+check-js: cross-build-wasm $(CLI_BIN)
+	@cd bindings/js && AV_NATIVE_CLI=$(abspath $(CLI_BIN)) $(NODE) test.js
