@@ -13,6 +13,8 @@
 EMCC      ?= emcc
 EMAR      ?= emar
 NODE      ?= node
+# emcc spends much of its time starting up (Python): two at a time, whatever the caller passed
+WASM_JOBS ?= 2
 WASM_ZLIB ?= $(CROSS_ZLIB_ROOT)/wasm32-emscripten
 # Debian's emcc runs its JavaScript tools with `node`, which finds Debian's node-acorn only
 # through NODE_PATH when that `node` is not Debian's own.
@@ -33,7 +35,7 @@ WASM_MODULE_LINK := $(WASM_LINK) -sMODULARIZE=1 -sEXPORT_NAME=createAvengersCore
 comma := ,
 
 # $(call wasm_make,build dir,extra CFLAGS,more targets): the static library, the probe and more.
-wasm_make = $(WASM_ENV) $(MAKE) --no-print-directory NO_BLAS=1 CC=$(EMCC) AR=$(EMAR) \
+wasm_make = $(WASM_ENV) $(MAKE) --no-print-directory -j$(WASM_JOBS) NO_BLAS=1 CC=$(EMCC) AR=$(EMAR) \
   BUILDDIR=$(CROSS_DIR)/$(1) LIBOUTDIR=$(CROSS_DIR)/$(1)/lib CFLAGS="-O2 $(2)" \
   DEP_CFLAGS="-I$(WASM_ZLIB)/include" \
   DEP_LIBS="-L$(WASM_ZLIB)/lib -lz $(WASM_PROGRAM_LINK)" \

@@ -64,6 +64,9 @@ WASM_NO_TESTS = {
     "test_add_model_live": "threads",
     "test_save_during_add_model": "threads",
     "test_eval_and_budgets_during_add_model": "threads",
+    "test_readers_during_add_model": "threads",
+    "test_save_targets": "FIFOs and device nodes (Emscripten's NODERAWFS emulates mkfifo and mknod "
+                         "without making them on the host)",
 }
 SKIPS = {"wasm": (WASM_NO_PROGRAMS, WASM_NO_TESTS)}
 # Platforms whose unit and integration tests are not built (the probe is).
