@@ -62,3 +62,6 @@ $(CROSS_DIR)/wasm/js/avengers_core.js: $(CROSS_DIR)/wasm/lib/libavengers.a bindi
 
 check-js: cross-build-wasm $(CLI_BIN)
 	@cd bindings/js && AV_NATIVE_CLI=$(abspath $(CLI_BIN)) $(NODE) test.js
+
+clean-extra::
+	rm -rf bindings/js/wasm
