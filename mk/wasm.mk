@@ -24,7 +24,7 @@ WASM_ENV  := NODE_PATH=$(if $(NODE_PATH),$(NODE_PATH):)/usr/share/nodejs
 # tools/wasm-pre.js (Node's fetch, the environment).
 WASM_LINK := -sALLOW_MEMORY_GROWTH=1 -sUSE_PTHREADS=0 --pre-js tools/wasm-pre.js
 WASM_PROGRAM_LINK := $(WASM_LINK) -sNODERAWFS=1 -sEXIT_RUNTIME=1
-# The binding's module: what bindings/js/avengers.js calls.
+# The binding's module: what bindings/js/avengers.js calls (comma: mk/examples.mk).
 WASM_EXPORTS := _malloc _free av_strerror av_last_error av_version_string av_simd_backend \
   av_router_load_buffer av_router_save_buffer av_free av_router_free av_router_dim \
   av_router_n_clusters av_router_n_models av_router_model_name av_router_model_index av_route \
@@ -32,7 +32,6 @@ WASM_EXPORTS := _malloc _free av_strerror av_last_error av_version_string av_sim
 WASM_MODULE_LINK := $(WASM_LINK) -sMODULARIZE=1 -sEXPORT_NAME=createAvengersCore --no-entry \
   -sEXPORTED_FUNCTIONS=$(subst $(eval) ,$(comma),$(patsubst av_%,_av_%,$(WASM_EXPORTS))) \
   -sEXPORTED_RUNTIME_METHODS=UTF8ToString,stringToUTF8,lengthBytesUTF8
-comma := ,
 
 # $(call wasm_make,build dir,extra CFLAGS,more targets): the static library, the probe and more.
 wasm_make = $(WASM_ENV) $(MAKE) --no-print-directory -j$(WASM_JOBS) NO_BLAS=1 CC=$(EMCC) AR=$(EMAR) \
