@@ -20,6 +20,9 @@ extern const av_kernels av__kernels_avx512vnni;
 #if defined(__aarch64__)
 extern const av_kernels av__kernels_neon;
 #endif
+#if defined(__wasm_simd128__) /* compile-time: a module built with -msimd128 needs it to load */
+extern const av_kernels av__kernels_wasm_simd128;
+#endif
 
 static pthread_once_t av_once = PTHREAD_ONCE_INIT;
 static const av_kernels *av_active; /* written once under pthread_once, then only read */
@@ -50,6 +53,10 @@ static bool cpu_supports(const char *name)
     if (strcmp(name, "neon") == 0)
         return true; /* Advanced SIMD is mandatory on AArch64 */
 #endif
+#if defined(__wasm_simd128__)
+    if (strcmp(name, "wasm-simd128") == 0)
+        return true;
+#endif
     return false;
 }
 
@@ -69,6 +76,10 @@ static const av_kernels *compiled(const char *name)
     if (strcmp(name, "neon") == 0)
         return &av__kernels_neon;
 #endif
+#if defined(__wasm_simd128__)
+    if (strcmp(name, "wasm-simd128") == 0)
+        return &av__kernels_wasm_simd128;
+#endif
     return NULL;
 }
 
@@ -82,7 +93,7 @@ const av_kernels *av__kernels_by_name(const char *name)
 
 static const av_kernels *best_available(void)
 {
-    static const char *const order[] = {"avx512vnni", "avx512", "avx2", "neon"};
+    static const char *const order[] = {"avx512vnni", "avx512", "avx2", "neon", "wasm-simd128"};
     for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
         const av_kernels *k = av__kernels_by_name(order[i]);
         if (k)
