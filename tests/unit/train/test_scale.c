@@ -1,0 +1,515 @@
+/* Training on large logs (src/train/scale.c): the map-reduce steps of k-means and statistics and
+   the SAMPLED trainer that composes them. Expectations: block results independent of block layout
+   and merge order (exact integers), the trainer equal bit for bit to a composition of the public
+   steps written here, fixed-point sums against double sums within the documented bound, borrowed
+   rows equal to copied rows, argument errors, and the bundled data's AUTO fit unchanged. */
+#include "internal.h" /* the steps with an explicit SIMD backend */
+#include "harness.h"
+#include "testdata.h"
+
+#include <stdint.h>
+
+static td_fixture g_fx;
+static int g_loaded;
+
+static void free_fixture(void)
+{
+    td_free_fixture(&g_fx);
+}
+
+static int fixture(void)
+{
+    if (!g_loaded) {
+        g_loaded = td_load_fixture(&g_fx) == 0 ? 1 : -1;
+        atexit(free_fixture);
+    }
+    return g_loaded == 1;
+}
+
+/* A deterministic PRNG for the tests' own choices (block sizes, permutations). */
+static uint64_t t_state = 12345;
+static uint64_t t_next(void)
+{
+    uint64_t z = (t_state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+/* k normalised rows of the fixture as centroids (rows 7, 7 + 97, ...). */
+static float *fixture_centroids(size_t k)
+{
+    size_t d = g_fx.d;
+    float *C = malloc(k * d * sizeof(float));
+    for (size_t j = 0; j < k; j++)
+        av_kmeans_normalize(TD_EMB(&g_fx, 7 + 97 * j), 1, d, C + j * d);
+    return C;
+}
+
+static void fit_opts(av_fit_options *o, uint32_t k, uint32_t alg, uint32_t sample)
+{
+    av_fit_options_init(o);
+    o->n_clusters = k;
+    o->top_p = 2;
+    o->n_init = 2;
+    o->algorithm = alg;
+    o->sample_size = sample;
+}
+
+static av_builder *copied_builder(size_t n)
+{
+    av_builder *b = NULL;
+    if (av_builder_new(&b, g_fx.d, g_fx.m, (const char *const *)g_fx.names) != AV_OK)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        if (av_builder_add(b, TD_EMB(&g_fx, i), g_fx.d, TD_SCORES(&g_fx, i), TD_COSTS(&g_fx, i))) {
+            av_builder_free(b);
+            return NULL;
+        }
+    return b;
+}
+
+/* The block step over the fixture in random blocks visited in a random order, partial
+   accumulators merged in another random order, equals one call over every row. */
+TEST(block_step_any_layout)
+{
+    REQUIRE(fixture());
+    size_t n = g_fx.n, d = g_fx.d, k = 16;
+    float *C = fixture_centroids(k);
+    int64_t *s1 = calloc(k * d, 8), *c1 = calloc(k, 8), i1 = 0;
+    int32_t *l1 = malloc(n * sizeof(int32_t)), *l2 = malloc(n * sizeof(int32_t));
+    REQUIRE(av_kmeans_block_step(C, k, d, TD_EMB(&g_fx, 0), n, s1, c1, &i1, l1) == AV_OK);
+    for (int trial = 0; trial < 3; trial++) {
+        /* cut [0, n) into random blocks */
+        size_t cuts[64], nb = 0;
+        for (size_t r = 0; r < n; nb++) {
+            cuts[nb] = r;
+            r += 1 + (size_t)(t_next() % (n / 8));
+            if (nb == 62)
+                r = n;
+        }
+        cuts[nb] = n;
+        size_t order[64];
+        for (size_t i = 0; i < nb; i++)
+            order[i] = i;
+        for (size_t i = nb; i > 1; i--) {
+            size_t j = (size_t)(t_next() % i), t = order[i - 1];
+            order[i - 1] = order[j], order[j] = t;
+        }
+        /* one partial accumulator per block, merged in reverse visiting order */
+        int64_t *ps = calloc(nb * k * d, 8), *pc = calloc(nb * k, 8), *pi = calloc(nb, 8);
+        for (size_t o = 0; o < nb; o++) {
+            size_t b = order[o];
+            CHECK(av_kmeans_block_step(C, k, d, TD_EMB(&g_fx, cuts[b]), cuts[b + 1] - cuts[b],
+                                       ps + b * k * d, pc + b * k, pi + b, l2 + cuts[b]) == AV_OK);
+        }
+        int64_t *s2 = calloc(k * d, 8), *c2 = calloc(k, 8), i2 = 0;
+        for (size_t o = nb; o-- > 0;) {
+            size_t b = order[o];
+            for (size_t i = 0; i < k * d; i++)
+                s2[i] += ps[b * k * d + i];
+            for (size_t j = 0; j < k; j++)
+                c2[j] += pc[b * k + j];
+            i2 += pi[b];
+        }
+        CHECK(memcmp(s1, s2, k * d * 8) == 0);
+        CHECK(memcmp(c1, c2, k * 8) == 0);
+        CHECK_EQ_INT(i1, i2);
+        CHECK(memcmp(l1, l2, n * sizeof(int32_t)) == 0);
+        free(ps), free(pc), free(pi), free(s2), free(c2);
+    }
+    int64_t tot = 0;
+    for (size_t j = 0; j < k; j++)
+        tot += c1[j];
+    CHECK_EQ_INT(tot, n);
+    free(C), free(s1), free(c1), free(l1), free(l2);
+}
+
+/* Labels are the nearest centroid by a double-precision distance (but for near-ties), the sums
+   equal the double-precision sums of the normalised rows within count * 2^-32, the inertia the
+   double inertia within n * 2^-32 plus float rounding of the distances. */
+TEST(block_step_against_double)
+{
+    REQUIRE(fixture());
+    size_t n = g_fx.n, d = g_fx.d, k = 10;
+    float *C = fixture_centroids(k);
+    int64_t *s = calloc(k * d, 8), *c = calloc(k, 8), in = 0;
+    int32_t *lab = malloc(n * sizeof(int32_t));
+    REQUIRE(av_kmeans_block_step(C, k, d, TD_EMB(&g_fx, 0), n, s, c, &in, lab) == AV_OK);
+    double *ds = calloc(k * d, sizeof(double)), din = 0;
+    float *x = malloc(d * sizeof(float));
+    size_t near_ties = 0, disagree = 0;
+    for (size_t i = 0; i < n; i++) {
+        av_kmeans_normalize(TD_EMB(&g_fx, i), 1, d, x);
+        double best = INFINITY, second = INFINITY;
+        size_t bj = 0;
+        for (size_t j = 0; j < k; j++) {
+            double v = 0;
+            for (size_t t = 0; t < d; t++) {
+                double e = (double)x[t] - C[j * d + t];
+                v += e * e;
+            }
+            if (v < best) {
+                second = best;
+                best = v;
+                bj = j;
+            } else if (v < second) {
+                second = v;
+            }
+        }
+        if (second - best < 1e-5)
+            near_ties++;
+        else if ((size_t)lab[i] != bj)
+            disagree++;
+        size_t j = (size_t)lab[i];
+        for (size_t t = 0; t < d; t++) {
+            ds[j * d + t] += x[t];
+            double e = (double)x[t] - C[j * d + t];
+            din += e * e;
+        }
+    }
+    CHECK_EQ_INT(disagree, 0);
+    CHECK(near_ties < n / 100);
+    for (size_t j = 0; j < k; j++)
+        for (size_t t = 0; t < d; t++)
+            CHECK_NEAR((double)s[j * d + t] / AV_KMEANS_FIXED_ONE, ds[j * d + t],
+                       (double)c[j] * 0x1.0p-32 + 1e-12 * (double)c[j]);
+    /* each distance in float: relative error ~ 1e-6 of ||x||^2 + ||c||^2 <= 2 */
+    CHECK_NEAR((double)in / AV_KMEANS_FIXED_ONE, din, (double)n * (0x1.0p-32 + 4e-6));
+    free(C), free(s), free(c), free(lab), free(ds), free(x);
+}
+
+/* The finish step: the mean of the rows, empty clusters kept, the shift. */
+TEST(finish_step)
+{
+    size_t k = 3, d = 2;
+    float C[6] = {0.5f, 0.5f, 0.1f, 0.2f, -0.3f, 0.0f};
+    int64_t one = (int64_t)1 << 32;
+    int64_t sums[6] = {one, one / 2, 0, 0, -3 * (one / 4), one / 4};
+    int64_t counts[3] = {2, 0, 3};
+    double shift = -1;
+    REQUIRE(av_kmeans_finish_step(C, k, d, sums, counts, &shift) == AV_OK);
+    CHECK(C[0] == 0.5f && C[1] == 0.25f);
+    CHECK(C[2] == 0.1f && C[3] == 0.2f);
+    CHECK(C[4] == -0.25f && C[5] == (float)(1.0 / 12.0));
+    double e = 0.0625 + (-0.25 + (double)0.3f) * (-0.25 + (double)0.3f) +
+               (double)(float)(1.0 / 12.0) * (double)(float)(1.0 / 12.0);
+    CHECK_NEAR(shift, e, 1e-15);
+}
+
+/* Sample membership: a Bernoulli(s/n) draw per row, the same for any block layout. */
+TEST(sample_mask)
+{
+    size_t n = 200000, s = 20000, sel = 0;
+    uint8_t *m1 = malloc(n), *m2 = malloc(n);
+    REQUIRE(av_kmeans_sample_mask(42, n, s, 0, n, m1, &sel) == AV_OK);
+    CHECK(fabs((double)sel - (double)s) < 4.0 * sqrt((double)s)); /* sd = sqrt(s (1 - s/n)) */
+    for (size_t r = 0; r < n;) {
+        size_t b = 1 + (size_t)(t_next() % 5000);
+        b = b < n - r ? b : n - r;
+        size_t c;
+        CHECK(av_kmeans_sample_mask(42, n, s, r, b, m2 + r, &c) == AV_OK);
+        r += b;
+    }
+    CHECK(memcmp(m1, m2, n) == 0);
+    /* another seed: another sample, overlapping by about s^2/n rows */
+    size_t both = 0;
+    REQUIRE(av_kmeans_sample_mask(43, n, s, 0, n, m2, NULL) == AV_OK);
+    for (size_t i = 0; i < n; i++)
+        both += m1[i] && m2[i];
+    CHECK(fabs((double)both - 2000.0) < 4.0 * sqrt(2000.0));
+    /* even spread: each tenth of the rows holds a tenth of the sample */
+    for (size_t q = 0; q < 10; q++) {
+        size_t c = 0;
+        for (size_t i = q * n / 10; i < (q + 1) * n / 10; i++)
+            c += m1[i];
+        CHECK(fabs((double)c - (double)sel / 10) < 5.0 * sqrt((double)sel / 10));
+    }
+    REQUIRE(av_kmeans_sample_mask(42, n, n, 0, n, m2, &sel) == AV_OK);
+    CHECK_EQ_INT(sel, n);
+    free(m1), free(m2);
+}
+
+/* The trainer (SAMPLED) against the composition of the public steps, written as a driver would:
+   sample mask -> av_kmeans_fit_sample -> block steps and finish steps until the shift is below
+   shift_tol or max_passes -> statistics blocks -> av_router_from_parts. */
+static av_router *compose(const float *emb, const float *scores, const float *costs, size_t n,
+                          const av_fit_options *o, size_t block, float *C_out)
+{
+    size_t d = g_fx.d, m = g_fx.m, k = o->n_clusters, ss;
+    uint32_t alg, passes;
+    if (av_kmeans_plan(o, n, &alg, &ss, &passes) != AV_OK || alg != AV_KMEANS_SAMPLED)
+        return NULL;
+    uint64_t seed = av_kmeans_member_seed(o->seed, 0);
+    uint8_t *mask = malloc(n);
+    float *S = malloc(n * d * sizeof(float));
+    size_t ns = 0;
+    for (size_t r = 0; r < n; r += block) {
+        size_t b = n - r < block ? n - r : block;
+        av_kmeans_sample_mask(seed, n, ss, r, b, mask + r, NULL);
+    }
+    for (size_t i = 0; i < n; i++)
+        if (mask[i])
+            memcpy(S + ns++ * d, emb + i * d, d * sizeof(float));
+    av_fit_options os = *o;
+    os.seed = seed;
+    double tol;
+    float *C = malloc(k * d * sizeof(float));
+    av_router *r = NULL;
+    if (av_kmeans_fit_sample(S, ns, d, &os, C, NULL, &tol) != AV_OK)
+        goto done;
+    int64_t *sums = malloc(k * d * 8), *cnt = malloc(k * 8), in;
+    for (uint32_t p = 0; p < passes; p++) {
+        memset(sums, 0, k * d * 8);
+        memset(cnt, 0, k * 8);
+        in = 0;
+        /* blocks from the end backwards, to be unlike the trainer's */
+        for (size_t r0 = (n - 1) / block * block;; r0 -= block) {
+            size_t b = n - r0 < block ? n - r0 : block;
+            if (av_kmeans_block_step(C, k, d, emb + r0 * d, b, sums, cnt, &in, NULL) != AV_OK)
+                goto done2;
+            if (r0 == 0)
+                break;
+        }
+        double shift;
+        if (av_kmeans_finish_step(C, k, d, sums, cnt, &shift) != AV_OK)
+            goto done2;
+        if (shift <= tol)
+            break;
+    }
+    double *sc = calloc(k * m, sizeof(double)), *ssum = calloc(k * m, sizeof(double)),
+           *csum = calloc(k * m, sizeof(double));
+    for (size_t r0 = 0; r0 < n; r0 += block) {
+        size_t b = n - r0 < block ? n - r0 : block;
+        if (av_kmeans_stats_block(C, k, d, emb + r0 * d, b, scores + r0 * m, costs + r0 * m, m, sc,
+                                  ssum, csum, NULL) != AV_OK)
+            goto done3;
+    }
+    if (av_router_from_parts(&r, d, k, m, (const char *const *)g_fx.names, C, sc, ssum, csum,
+                             o->top_p) != AV_OK)
+        r = NULL;
+    if (C_out)
+        memcpy(C_out, C, k * d * sizeof(float));
+done3:
+    free(sc), free(ssum), free(csum);
+done2:
+    free(sums), free(cnt);
+done:
+    free(mask), free(S), free(C);
+    return r;
+}
+
+static void check_same_router(const av_router *a, const av_router *b)
+{
+    size_t k = av_router_n_clusters(a), d = av_router_dim(a), m = av_router_n_models(a);
+    REQUIRE(k == av_router_n_clusters(b) && d == av_router_dim(b) && m == av_router_n_models(b));
+    float *ca = malloc(d * sizeof(float)), *cb = malloc(d * sizeof(float));
+    size_t diff = 0, sdiff = 0;
+    for (size_t j = 0; j < k; j++) {
+        av_router_get_centroid(a, j, ca, d);
+        av_router_get_centroid(b, j, cb, d);
+        diff += memcmp(ca, cb, d * sizeof(float)) != 0;
+        for (size_t i = 0; i < m; i++) {
+            double x[3], y[3];
+            av_router_cluster_stats(a, j, i, &x[0], &x[1], &x[2]);
+            av_router_cluster_stats(b, j, i, &y[0], &y[1], &y[2]);
+            sdiff += memcmp(x, y, sizeof x) != 0;
+        }
+    }
+    CHECK_EQ_INT(diff, 0);
+    CHECK_EQ_INT(sdiff, 0);
+    free(ca), free(cb);
+}
+
+TEST(trainer_equals_composition)
+{
+    REQUIRE(fixture());
+    av_fit_options o;
+    fit_opts(&o, 12, AV_KMEANS_SAMPLED, 2500);
+    av_builder *b = copied_builder(g_fx.n);
+    REQUIRE(b);
+    av_router *r = NULL;
+    REQUIRE(av_builder_fit(b, &o, &r) == AV_OK);
+    const char *alg = av_router_meta(r, "algorithm");
+    CHECK(alg && strcmp(alg, "sampled kmeans++/lloyd") == 0);
+    size_t blocks[] = {1000, 333, 7000};
+    for (size_t i = 0; i < 3; i++) {
+        av_router *c = compose(TD_EMB(&g_fx, 0), TD_SCORES(&g_fx, 0), TD_COSTS(&g_fx, 0), g_fx.n,
+                               &o, blocks[i], NULL);
+        REQUIRE(c);
+        check_same_router(r, c);
+        /* same decisions on every row at three alphas */
+        size_t dd = 0;
+        for (size_t q = 0; q < g_fx.n; q += 3)
+            for (int a = 0; a <= 2; a++)
+                dd += av_route(r, TD_EMB(&g_fx, q), g_fx.d, 0.5f * (float)a) !=
+                      av_route(c, TD_EMB(&g_fx, q), g_fx.d, 0.5f * (float)a);
+        CHECK_EQ_INT(dd, 0);
+        av_router_free(c);
+    }
+    av_router_free(r);
+    av_builder_free(b);
+}
+
+/* Borrowed rows (in two arrays, with copied rows between) give the copied builder's router. */
+TEST(borrowed_equals_copied)
+{
+    REQUIRE(fixture());
+    size_t n = g_fx.n, h = n / 3;
+    av_builder *b1 = copied_builder(n), *b2 = NULL;
+    REQUIRE(b1);
+    REQUIRE(av_builder_new(&b2, g_fx.d, g_fx.m, (const char *const *)g_fx.names) == AV_OK);
+    CHECK(av_builder_add_borrowed(b2, TD_EMB(&g_fx, 0), h, g_fx.d, TD_SCORES(&g_fx, 0),
+                                  TD_COSTS(&g_fx, 0)) == AV_OK);
+    for (size_t i = h; i < 2 * h; i++)
+        CHECK(av_builder_add(b2, TD_EMB(&g_fx, i), g_fx.d, TD_SCORES(&g_fx, i),
+                             TD_COSTS(&g_fx, i)) == AV_OK);
+    CHECK(av_builder_add_borrowed(b2, TD_EMB(&g_fx, 2 * h), n - 2 * h, g_fx.d,
+                                  TD_SCORES(&g_fx, 2 * h), TD_COSTS(&g_fx, 2 * h)) == AV_OK);
+    CHECK_EQ_INT(av_builder_n_rows(b2), n);
+    uint32_t algs[] = {AV_KMEANS_SAMPLED, AV_KMEANS_FULL};
+    for (int a = 0; a < 2; a++) {
+        av_fit_options o;
+        fit_opts(&o, 10, algs[a], 3000);
+        av_router *r1 = NULL, *r2 = NULL;
+        REQUIRE(av_builder_fit(b1, &o, &r1) == AV_OK);
+        REQUIRE(av_builder_fit(b2, &o, &r2) == AV_OK);
+        check_same_router(r1, r2);
+        CHECK(av_builder_inertia(b1) == av_builder_inertia(b2));
+        av_router_free(r1), av_router_free(r2);
+    }
+    av_builder_free(b1), av_builder_free(b2);
+}
+
+/* AUTO on the bundled data (5,989 rows) is FULL, exactly as an explicit FULL fit and as a fit
+   with the options of 1.1 (a struct that ends before the appended fields). */
+TEST(auto_is_full_below_threshold)
+{
+    REQUIRE(fixture());
+    av_builder *b = copied_builder(g_fx.n);
+    REQUIRE(b);
+    uint32_t alg = 99;
+    size_t ss = 0;
+    av_fit_options o;
+    fit_opts(&o, 8, AV_KMEANS_AUTO, 0);
+    CHECK(av_kmeans_plan(&o, g_fx.n, &alg, &ss, NULL) == AV_OK);
+    CHECK_EQ_INT(alg, AV_KMEANS_FULL);
+    CHECK(av_kmeans_plan(&o, AV_KMEANS_AUTO_MAX_ROWS + 1, &alg, &ss, NULL) == AV_OK);
+    CHECK_EQ_INT(alg, AV_KMEANS_SAMPLED);
+    CHECK_EQ_INT(ss, AV_KMEANS_DEFAULT_SAMPLE(8u));
+    av_router *r1 = NULL, *r2 = NULL, *r3 = NULL;
+    REQUIRE(av_builder_fit(b, &o, &r1) == AV_OK);
+    o.algorithm = AV_KMEANS_FULL;
+    REQUIRE(av_builder_fit(b, &o, &r2) == AV_OK);
+    av_fit_options old = o;
+    old.struct_size = (uint32_t)offsetof(av_fit_options, algorithm);
+    REQUIRE(av_builder_fit(b, &old, &r3) == AV_OK);
+    check_same_router(r1, r2);
+    check_same_router(r1, r3);
+    CHECK(strcmp(av_router_meta(r1, "algorithm"), "kmeans++/lloyd") == 0);
+    av_router_free(r1), av_router_free(r2), av_router_free(r3);
+    av_builder_free(b);
+}
+
+TEST(argument_errors)
+{
+    REQUIRE(fixture());
+    size_t d = g_fx.d, k = 4;
+    float *C = fixture_centroids(k);
+    int64_t s[4 * 2048] = {0}, c[4] = {0}, in = 0;
+    const float *rows = TD_EMB(&g_fx, 0);
+    CHECK(av_kmeans_block_step(NULL, k, d, rows, 3, s, c, &in, NULL) == AV_EINVAL);
+    CHECK(av_kmeans_block_step(C, 0, d, rows, 3, s, c, &in, NULL) == AV_ELIMIT);
+    CHECK(av_kmeans_block_step(C, k, 0, rows, 3, s, c, &in, NULL) == AV_ELIMIT);
+    CHECK(av_kmeans_block_step(C, k, d, NULL, 3, s, c, &in, NULL) == AV_EINVAL);
+    CHECK(av_kmeans_block_step(C, k, d, rows, 3, NULL, c, &in, NULL) == AV_EINVAL);
+    CHECK(av_kmeans_block_step(C, k, d, rows, 0, s, c, &in, NULL) == AV_OK);
+    /* a centroid outside the unit ball, a NaN centroid */
+    float save = C[0];
+    C[0] = 2.0f;
+    CHECK(av_kmeans_block_step(C, k, d, rows, 3, s, c, &in, NULL) == AV_EINVAL);
+    CHECK(strstr(av_last_error(), "centroid 0") != NULL);
+    C[0] = NAN;
+    CHECK(av_kmeans_block_step(C, k, d, rows, 3, s, c, &in, NULL) == AV_EINVAL);
+    C[0] = save;
+    /* a zero row: AV_EVECTOR naming it, accumulators unchanged */
+    float *bad = calloc(3 * d, sizeof(float));
+    memcpy(bad, rows, d * sizeof(float));
+    c[1] = 5;
+    CHECK(av_kmeans_block_step(C, k, d, bad, 3, s, c, &in, NULL) == AV_EVECTOR);
+    CHECK(strstr(av_last_error(), "row 1") != NULL);
+    CHECK(c[0] == 0 && c[1] == 5 && in == 0);
+    /* negative counts, full accumulators */
+    c[1] = -1;
+    CHECK(av_kmeans_block_step(C, k, d, rows, 3, s, c, &in, NULL) == AV_EINVAL);
+    c[1] = AV_KMEANS_MAX_ROWS - 2;
+    CHECK(av_kmeans_block_step(C, k, d, rows, 3, s, c, &in, NULL) == AV_ELIMIT);
+    c[1] = 0;
+    in = INT64_MAX - 100;
+    CHECK(av_kmeans_block_step(C, k, d, rows, 3, s, c, &in, NULL) == AV_ELIMIT);
+    in = 0;
+    /* finish: sums that no normalised rows make */
+    c[0] = 1;
+    s[0] = ((int64_t)1 << 32) + 1;
+    CHECK(av_kmeans_finish_step(C, k, d, s, c, NULL) == AV_EINVAL);
+    s[0] = 0;
+    c[0] = 0;
+    /* sample mask */
+    CHECK(av_kmeans_sample_mask(1, 10, 5, 8, 3, NULL, NULL) == AV_ERANGE);
+    CHECK(av_kmeans_sample_mask(1, 10, 0, 0, 3, NULL, NULL) == AV_EINVAL);
+    /* k-means|| */
+    int64_t cost = 0;
+    CHECK(av_kmeans_parallel_cost(C, k, d, rows, 3, NULL) == AV_EINVAL);
+    CHECK(av_kmeans_parallel_pick(C, k, d, rows, 3, 0, 1, 0, 0.0, 1, NULL, NULL) == AV_EINVAL);
+    CHECK(av_kmeans_parallel_pick(C, k, d, rows, 3, 0, 1, 0, 2.0, 0, NULL, NULL) == AV_EINVAL);
+    CHECK(av_kmeans_parallel_cost(C, k, d, rows, 3, &cost) == AV_OK && cost > 0);
+    double w[4] = {1, 1, 0, 1};
+    av_fit_options o;
+    fit_opts(&o, 4, AV_KMEANS_AUTO, 0);
+    float out[4 * 2048];
+    CHECK(av_kmeans_parallel_reduce(C, k, d, w, &o, out) == AV_EEMPTY);
+    w[2] = -1;
+    CHECK(av_kmeans_parallel_reduce(C, k, d, w, &o, out) == AV_EINVAL);
+    /* statistics: an infinite score */
+    double cnt[4 * 16] = {0}, ss[4 * 16] = {0}, sc[4 * 16] = {0};
+    float *sco = malloc(3 * g_fx.m * sizeof(float));
+    memcpy(sco, TD_SCORES(&g_fx, 0), 3 * g_fx.m * sizeof(float));
+    sco[g_fx.m + 1] = INFINITY;
+    CHECK(av_kmeans_stats_block(C, k, d, rows, 3, sco, TD_COSTS(&g_fx, 0), g_fx.m, cnt, ss, sc,
+                                NULL) == AV_EVALUE);
+    CHECK(cnt[0] == 0 && cnt[1] == 0);
+    CHECK(av_kmeans_stats_block(C, k, d, rows, 3, sco, TD_COSTS(&g_fx, 0), 0, cnt, ss, sc,
+                                NULL) == AV_ELIMIT);
+    /* options */
+    o.algorithm = 7;
+    CHECK(av_kmeans_plan(&o, 10, NULL, NULL, NULL) == AV_EINVAL);
+    av_builder *b = copied_builder(100);
+    av_router *r = NULL;
+    CHECK(av_builder_fit(b, &o, &r) == AV_EINVAL && r == NULL);
+    /* a sample too small for k */
+    fit_opts(&o, 20, AV_KMEANS_SAMPLED, 5);
+    CHECK(av_builder_fit(b, &o, &r) == AV_EEMPTY);
+    /* borrowed rows: a bad row adds nothing */
+    CHECK(av_builder_add_borrowed(b, bad, 3, d, TD_SCORES(&g_fx, 0), TD_COSTS(&g_fx, 0)) ==
+          AV_EVECTOR);
+    CHECK(av_builder_add_borrowed(b, rows, 3, d, sco, TD_COSTS(&g_fx, 0)) == AV_EVALUE);
+    CHECK(av_builder_add_borrowed(b, rows, 3, d + 1, sco, TD_COSTS(&g_fx, 0)) == AV_EDIM);
+    CHECK_EQ_INT(av_builder_n_rows(b), 100);
+    av_builder_free(b);
+    free(C), free(bad), free(sco);
+}
+
+int main(int argc, char **argv)
+{
+    static const th_test tests[] = {
+        {"block_step_any_layout", block_step_any_layout},
+        {"block_step_against_double", block_step_against_double},
+        {"finish_step", finish_step},
+        {"sample_mask", sample_mask},
+        {"trainer_equals_composition", trainer_equals_composition},
+        {"borrowed_equals_copied", borrowed_equals_copied},
+        {"auto_is_full_below_threshold", auto_is_full_below_threshold},
+        {"argument_errors", argument_errors},
+    };
+    return th_run(tests, sizeof tests / sizeof tests[0], argc, argv);
+}
