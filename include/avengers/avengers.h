@@ -779,6 +779,12 @@ AV_API int av_kmeans_block_step(const float *centroids, size_t k, size_t dim, co
    in double, in that order. */
 AV_API int av_kmeans_finish_step(float *centroids, size_t k, size_t dim, const int64_t *sums,
                                  const int64_t *counts, double *shift);
+/* The passes' stopping rule, 1 when the pass is the last: shift <= shift_tol, or, from the second
+   pass on (prev_inertia >= 0: the previous pass's block-step inertia; -1 for the first), an
+   inertia that improved on the previous pass's by at most tol (av_fit_options.tol) of itself:
+   (double)(prev_inertia - inertia) <= (double)tol * (double)inertia. */
+AV_API int av_kmeans_converged(double shift, double shift_tol, int64_t prev_inertia,
+                               int64_t inertia, float tol);
 /* k-means|| seeding (Bahmani et al. 2012, as Spark MLlib runs it), map steps. Cost: ADDS to
    *cost the rows' squared distances to their nearest of the n_centres centres (fixed point).
    Pick: row i (global index row0 + i) is picked iff the hash of (seed, round, i), uniform in

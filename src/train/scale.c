@@ -476,6 +476,20 @@ AV_API int av_kmeans_finish_step(float *centroids, size_t k, size_t dim, const i
     return AV_OK;
 }
 
+bool av__kmeans_pass_converged(double shift, double shift_tol, int64_t prev_inertia,
+                               int64_t inertia, float tol)
+{
+    if (shift <= shift_tol)
+        return true;
+    return prev_inertia >= 0 && (double)(prev_inertia - inertia) <= (double)tol * (double)inertia;
+}
+
+AV_API int av_kmeans_converged(double shift, double shift_tol, int64_t prev_inertia,
+                               int64_t inertia, float tol)
+{
+    return av__kmeans_pass_converged(shift, shift_tol, prev_inertia, inertia, tol);
+}
+
 /* ---- public: k-means|| ---- */
 int av__kmeans_parallel_cost_k(const av_kernels *K, const float *centres, size_t nc, size_t dim,
                                const float *rows, size_t n, int64_t *cost)
@@ -1038,6 +1052,7 @@ int av__fit_sampled(const av_rows *src, const av_fit_options *o, uint32_t member
     pthread_mutex_init(&p.lock, NULL);
     double t_pass = 0;
     uint32_t pass = 0;
+    int64_t prev_inertia = -1;
     int64_t *tot_sums = p.sums, *tot_counts = p.counts; /* thread 0's take the merged totals */
     for (; pass < max_passes;) {
         double tp = now_s();
@@ -1070,8 +1085,9 @@ int av__fit_sampled(const av_rows *src, const av_fit_options *o, uint32_t member
                      (double)(o->members - member - 1) * per_member;
             o->pass_progress(o->progress_user, &pr);
         }
-        if (shift <= shift_tol)
+        if (av__kmeans_pass_converged(shift, shift_tol, prev_inertia, p.inertia[0], o->tol))
             break;
+        prev_inertia = p.inertia[0];
     }
     pthread_mutex_destroy(&p.lock);
     if (rc)

@@ -50,6 +50,8 @@ AV_HIDDEN int av__kmeans_fit_sample_norm(const float *X, size_t n, size_t d,
                                          double *shift_tol);
 AV_HIDDEN double av__kmeans_finish(float *C, size_t k, size_t d, const int64_t *sums,
                                    const int64_t *counts);
+AV_HIDDEN bool av__kmeans_pass_converged(double shift, double shift_tol, int64_t prev_inertia,
+                                         int64_t inertia, float tol);
 AV_HIDDEN int av__check_outcomes(const float *scores, const float *costs, size_t n, size_t m,
                                  const char *what);
 /* The public steps with an explicit kernel set (NULL = the process's; tests compare backends). */

@@ -258,7 +258,7 @@ static av_router *compose(const float *emb, const float *scores, const float *co
     av_router *r = NULL;
     if (av_kmeans_fit_sample(S, ns, d, &os, C, NULL, &tol) != AV_OK)
         goto done;
-    int64_t *sums = malloc(k * d * 8), *cnt = malloc(k * 8), in;
+    int64_t *sums = malloc(k * d * 8), *cnt = malloc(k * 8), in, prev = -1;
     for (uint32_t p = 0; p < passes; p++) {
         memset(sums, 0, k * d * 8);
         memset(cnt, 0, k * 8);
@@ -274,8 +274,9 @@ static av_router *compose(const float *emb, const float *scores, const float *co
         double shift;
         if (av_kmeans_finish_step(C, k, d, sums, cnt, &shift) != AV_OK)
             goto done2;
-        if (shift <= tol)
+        if (av_kmeans_converged(shift, tol, prev, in, o->tol))
             break;
+        prev = in;
     }
     double *sc = calloc(k * m, sizeof(double)), *ssum = calloc(k * m, sizeof(double)),
            *csum = calloc(k * m, sizeof(double));

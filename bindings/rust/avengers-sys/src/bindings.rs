@@ -3602,6 +3602,15 @@ extern "C" {
     ) -> core::ffi::c_int;
 }
 extern "C" {
+    pub fn av_kmeans_converged(
+        shift: f64,
+        shift_tol: f64,
+        prev_inertia: i64,
+        inertia: i64,
+        tol: f32,
+    ) -> core::ffi::c_int;
+}
+extern "C" {
     pub fn av_kmeans_parallel_cost(
         centres: *const f32,
         n_centres: usize,
