@@ -500,6 +500,250 @@ TEST(argument_errors)
     free(C), free(bad), free(sco);
 }
 
+/* A Gaussian mixture: c well-separated unit centres in dimension d (random directions), n rows =
+   a centre + N(0, sigma^2) per dimension; the true centre of each row in *truth. */
+static float *mixture(size_t n, size_t d, size_t c, float sigma, float **centres, size_t **truth)
+{
+    float *M = malloc(c * d * sizeof(float)), *X = malloc(n * d * sizeof(float));
+    *truth = malloc(n * sizeof(size_t));
+    for (size_t j = 0; j < c; j++) {
+        double ss = 0;
+        for (size_t t = 0; t < d; t++) {
+            double u1 = ((double)(t_next() >> 11) + 0.5) * 0x1.0p-53,
+                   u2 = (double)(t_next() >> 11) * 0x1.0p-53;
+            M[j * d + t] = (float)(sqrt(-2 * log(u1)) * cos(6.283185307179586 * u2));
+            ss += (double)M[j * d + t] * M[j * d + t];
+        }
+        for (size_t t = 0; t < d; t++)
+            M[j * d + t] = (float)(M[j * d + t] / sqrt(ss));
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t j = (size_t)(t_next() % c);
+        (*truth)[i] = j;
+        for (size_t t = 0; t < d; t++) {
+            double u1 = ((double)(t_next() >> 11) + 0.5) * 0x1.0p-53,
+                   u2 = (double)(t_next() >> 11) * 0x1.0p-53;
+            X[i * d + t] = M[j * d + t] +
+                           sigma * (float)(sqrt(-2 * log(u1)) * cos(6.283185307179586 * u2));
+        }
+    }
+    *centres = M;
+    return X;
+}
+
+/* The largest angle-distance (1 - cosine) from a true centre to its nearest centroid: means of
+   normalised rows are shorter than the unit centres, their directions are the centres'. */
+static double worst_recovery(const float *M, size_t c, const float *C, size_t k, size_t d)
+{
+    double worst = 0;
+    for (size_t j = 0; j < c; j++) {
+        double best = INFINITY;
+        for (size_t q = 0; q < k; q++) {
+            double dot = 0, nm = 0, nc = 0;
+            for (size_t t = 0; t < d; t++) {
+                dot += (double)M[j * d + t] * C[q * d + t];
+                nm += (double)M[j * d + t] * M[j * d + t];
+                nc += (double)C[q * d + t] * C[q * d + t];
+            }
+            double v = 1.0 - dot / sqrt(nm * nc);
+            best = v < best ? v : best;
+        }
+        worst = best > worst ? best : worst;
+    }
+    return worst;
+}
+
+static av_router *fit_rows(const float *X, size_t n, size_t d, const av_fit_options *o,
+                           double *inertia)
+{
+    const char *names[] = {"a"};
+    float *zero = calloc(n, sizeof(float));
+    av_builder *b = NULL;
+    av_router *r = NULL;
+    if (av_builder_new(&b, d, 1, names) == AV_OK &&
+        av_builder_add_borrowed(b, X, n, d, zero, zero) == AV_OK &&
+        av_builder_fit(b, o, &r) == AV_OK)
+        *inertia = av_builder_inertia(b);
+    av_builder_free(b);
+    free(zero);
+    return r;
+}
+
+static float *centroids_of(const av_router *r)
+{
+    size_t k = av_router_n_clusters(r), d = av_router_dim(r);
+    float *C = malloc(k * d * sizeof(float));
+    for (size_t j = 0; j < k; j++)
+        av_router_get_centroid(r, j, C + j * d, d);
+    return C;
+}
+
+/* SAMPLED (AUTO above the threshold) recovers the mixture's centres; its inertia is within 1%
+   of FULL's on the same rows. */
+TEST(sampled_recovers_mixture)
+{
+    size_t n = 60000, d = 32, c = 8;
+    float *M;
+    size_t *truth;
+    float *X = mixture(n, d, c, 0.08f, &M, &truth);
+    av_fit_options o;
+    fit_opts(&o, (uint32_t)c, AV_KMEANS_AUTO, 0);
+    o.n_init = 3;
+    uint32_t alg;
+    REQUIRE(av_kmeans_plan(&o, n, &alg, NULL, NULL) == AV_OK && alg == AV_KMEANS_SAMPLED);
+    double in_s = -1, in_f = -1;
+    av_router *rs = fit_rows(X, n, d, &o, &in_s);
+    o.algorithm = AV_KMEANS_FULL;
+    av_router *rf = fit_rows(X, n, d, &o, &in_f);
+    REQUIRE(rs && rf);
+    float *Cs = centroids_of(rs), *Cf = centroids_of(rf);
+    /* noise 0.08 x sqrt(32) = 0.45 around a unit centre: the mean of 7,500 rows points within
+       ~0.006 rad of it (1 - cos ~ 2e-5) */
+    CHECK(worst_recovery(M, c, Cs, c, d) < 1e-3);
+    CHECK(worst_recovery(M, c, Cf, c, d) < 1e-3);
+    CHECK(in_s <= in_f * 1.01);
+    CHECK(strcmp(av_router_meta(rs, "algorithm"), "sampled kmeans++/lloyd") == 0);
+    /* the same seed gives the same router again */
+    double in2 = -1;
+    o.algorithm = AV_KMEANS_AUTO;
+    av_router *r2 = fit_rows(X, n, d, &o, &in2);
+    REQUIRE(r2);
+    check_same_router(rs, r2);
+    CHECK(in2 == in_s);
+    av_router_free(rs), av_router_free(rf), av_router_free(r2);
+    free(Cs), free(Cf), free(X), free(M), free(truth);
+}
+
+/* Rows of the bundled embeddings with noise (60,000 x 384, k = 10): SAMPLED's inertia within 2%
+   of FULL's (n_init 1 both). */
+TEST(sampled_close_to_full_on_embeddings)
+{
+    REQUIRE(fixture());
+    size_t n = 60000, d = g_fx.d;
+    float *X = malloc(n * d * sizeof(float)), *x = malloc(d * sizeof(float));
+    for (size_t i = 0; i < n; i++) {
+        av_kmeans_normalize(TD_EMB(&g_fx, (size_t)(t_next() % g_fx.n)), 1, d, x);
+        for (size_t t = 0; t < d; t++)
+            X[i * d + t] = x[t] + 0.02f * (float)((double)(t_next() >> 11) * 0x1.0p-53 - 0.5) *
+                                      3.4641016f; /* uniform noise of sd 0.02 */
+    }
+    av_fit_options o;
+    fit_opts(&o, 10, AV_KMEANS_SAMPLED, 0);
+    o.n_init = 1;
+    double in_s = -1, in_f = -1;
+    av_router *rs = fit_rows(X, n, d, &o, &in_s);
+    o.algorithm = AV_KMEANS_FULL;
+    av_router *rf = fit_rows(X, n, d, &o, &in_f);
+    REQUIRE(rs && rf);
+    CHECK(in_s > 0 && in_s <= in_f * 1.02);
+    av_router_free(rs), av_router_free(rf);
+    free(X), free(x);
+}
+
+/* k-means|| composed of the public steps, as Spark MLlib runs it: it finds the mixture's
+   centres; its picks and costs do not depend on the blocks. */
+TEST(kmeans_parallel_composition)
+{
+    size_t n = 20000, d = 16, c = 6, k = 6, B = 1777;
+    float *M;
+    size_t *truth;
+    float *X = mixture(n, d, c, 0.05f, &M, &truth);
+    float *cent = malloc(n * d * sizeof(float));
+    size_t nc = 1;
+    av_kmeans_normalize(X, 1, d, cent); /* round 0: the first row */
+    uint8_t *pick = malloc(n), *pick2 = malloc(n);
+    for (uint32_t round = 1; round <= 5; round++) {
+        int64_t phi = 0, phi2 = 0;
+        for (size_t r = 0; r < n; r += B)
+            CHECK(av_kmeans_parallel_cost(cent, nc, d, X + r * d, n - r < B ? n - r : B, &phi) ==
+                  AV_OK);
+        CHECK(av_kmeans_parallel_cost(cent, nc, d, X, n, &phi2) == AV_OK);
+        CHECK_EQ_INT(phi, phi2);
+        size_t got = 0, got2 = 0;
+        for (size_t r = 0; r < n; r += B) {
+            size_t g;
+            CHECK(av_kmeans_parallel_pick(cent, nc, d, X + r * d, n - r < B ? n - r : B, r, 9,
+                                          round, 2.0 * (double)k, phi, pick + r, &g) == AV_OK);
+            got += g;
+        }
+        CHECK(av_kmeans_parallel_pick(cent, nc, d, X, n, 0, 9, round, 2.0 * (double)k, phi, pick2,
+                                      &got2) == AV_OK);
+        CHECK(got == got2 && memcmp(pick, pick2, n) == 0);
+        /* expected picks: sum min(1, l d2 / phi) <= l = 2k */
+        CHECK(got <= 4 * k + 10);
+        for (size_t i = 0; i < n; i++)
+            if (pick[i])
+                av_kmeans_normalize(X + i * d, 1, d, cent + nc++ * d);
+    }
+    CHECK(nc > k);
+    /* weights: the rows nearest each candidate (a block step with the candidates as centroids) */
+    int64_t *sums = calloc(nc * d, 8), *cnt = calloc(nc, 8), in = 0;
+    REQUIRE(av_kmeans_block_step(cent, nc, d, X, n, sums, cnt, &in, NULL) == AV_OK);
+    double *w = malloc(nc * sizeof(double));
+    for (size_t j = 0; j < nc; j++)
+        w[j] = (double)cnt[j];
+    av_fit_options o;
+    fit_opts(&o, (uint32_t)k, AV_KMEANS_AUTO, 0);
+    float *C = malloc(k * d * sizeof(float)), *C2 = malloc(k * d * sizeof(float));
+    REQUIRE(av_kmeans_parallel_reduce(cent, nc, d, w, &o, C) == AV_OK);
+    /* the seeds are means of a few noisy candidates: near the centres */
+    CHECK(worst_recovery(M, c, C, k, d) < 0.02);
+    REQUIRE(av_kmeans_parallel_reduce(cent, nc, d, w, &o, C2) == AV_OK);
+    CHECK(memcmp(C, C2, k * d * sizeof(float)) == 0);
+    /* then Lloyd passes over every row, as the trainer's (c), find the centres */
+    for (int pass = 0; pass < 3; pass++) {
+        memset(sums, 0, k * d * 8);
+        memset(cnt, 0, k * 8);
+        in = 0;
+        CHECK(av_kmeans_block_step(C, k, d, X, n, sums, cnt, &in, NULL) == AV_OK);
+        CHECK(av_kmeans_finish_step(C, k, d, sums, cnt, NULL) == AV_OK);
+    }
+    CHECK(worst_recovery(M, c, C, k, d) < 1e-3);
+    free(X), free(M), free(truth), free(cent), free(pick), free(pick2), free(sums), free(cnt);
+    free(w), free(C), free(C2);
+}
+
+/* Every SIMD backend this CPU has: the same labels as scalar but for near-ties (distances within
+   1e-5), sums and inertia within the bound those few rows allow. */
+TEST(backends_agree)
+{
+    REQUIRE(fixture());
+    static const char *const names[] = {"scalar", "avx2", "avx512", "avx512vnni", "neon"};
+    size_t n = g_fx.n, d = g_fx.d, k = 24;
+    float *C = fixture_centroids(k);
+    int64_t *s0 = calloc(k * d, 8), *c0 = calloc(k, 8), i0 = 0;
+    int32_t *l0 = malloc(n * sizeof(int32_t)), *l1 = malloc(n * sizeof(int32_t));
+    int rc0 = av__kmeans_block_step_k(av__kernels_by_name("scalar"), C, k, d, TD_EMB(&g_fx, 0), n,
+                                      s0, c0, &i0, l0);
+    if (rc0)
+        fprintf(stderr, "  %s\n", av_last_error());
+    REQUIRE(rc0 == AV_OK);
+    int tried = 0;
+    for (size_t b = 1; b < sizeof names / sizeof names[0]; b++) {
+        const av_kernels *K = av__kernels_by_name(names[b]);
+        if (!K)
+            continue;
+        tried++;
+        int64_t *s1 = calloc(k * d, 8), *c1 = calloc(k, 8), i1 = 0;
+        REQUIRE(av__kmeans_block_step_k(K, C, k, d, TD_EMB(&g_fx, 0), n, s1, c1, &i1, l1) ==
+                AV_OK);
+        size_t moved = 0;
+        for (size_t i = 0; i < n; i++)
+            moved += l0[i] != l1[i];
+        CHECK(moved <= n / 500);
+        /* a moved row changes two clusters' counts by one and sums by at most 2^32 per component */
+        int64_t dc = 0;
+        for (size_t j = 0; j < k; j++)
+            dc += llabs(c0[j] - c1[j]);
+        CHECK((size_t)dc <= 2 * moved);
+        /* per-row distances differ in the last float bits: 1e-6 relative of <= 4 */
+        CHECK(llabs(i0 - i1) <= (int64_t)((double)n * 4e-6 * AV_KMEANS_FIXED_ONE));
+        free(s1), free(c1);
+    }
+    printf("  (%d SIMD backends against scalar)\n", tried);
+    free(C), free(s0), free(c0), free(l0), free(l1);
+}
+
 int main(int argc, char **argv)
 {
     static const th_test tests[] = {
@@ -511,6 +755,10 @@ int main(int argc, char **argv)
         {"borrowed_equals_copied", borrowed_equals_copied},
         {"auto_is_full_below_threshold", auto_is_full_below_threshold},
         {"argument_errors", argument_errors},
+        {"sampled_recovers_mixture", sampled_recovers_mixture},
+        {"sampled_close_to_full_on_embeddings", sampled_close_to_full_on_embeddings},
+        {"kmeans_parallel_composition", kmeans_parallel_composition},
+        {"backends_agree", backends_agree},
     };
     return th_run(tests, sizeof tests / sizeof tests[0], argc, argv);
 }
