@@ -108,3 +108,35 @@ def test_errors(avengers, fx):
             b.add_borrowed(fx.emb[:10], fx.scores[:9], fx.costs[:10])
         with pytest.raises(ValueError):
             b.fit(algorithm="minibatch")
+
+
+_THREADS_SCRIPT = r"""
+import hashlib, sys
+import numpy as np
+import avengers
+rng = np.random.default_rng(3)
+M = rng.standard_normal((8, 32)).astype(np.float32)
+X = (M[rng.integers(0, 8, 70000)] + 0.3 * rng.standard_normal((70000, 32))).astype(np.float32)
+S = rng.random((70000, 2), dtype=np.float32)
+with avengers.Builder(32, ["a", "b"]) as b:
+    b.add_borrowed(X, S, S * np.float32(0.01))
+    r = b.fit(n_clusters=8, n_init=2, algorithm="sampled", sample_size=5000)
+    st = np.array([[r.cluster_stats(j, i) for i in range(2)] for j in range(8)])
+    print(hashlib.sha256(r.centroids().tobytes() + st.tobytes()).hexdigest(), b.inertia)
+"""
+
+
+def test_threads_do_not_change_the_router(avengers):
+    """Three chunks of rows over 1, 2 and 3 threads (AV_NUM_THREADS): the same router."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+    out = set()
+    for t in ("1", "2", "3"):
+        env = dict(os.environ, AV_NUM_THREADS=t,
+                   PYTHONPATH=os.path.join(ROOT, "bindings", "python"))
+        p = subprocess.run([sys.executable, "-c", _THREADS_SCRIPT], env=env, capture_output=True,
+                           text=True, check=True)
+        out.add(p.stdout.strip())
+    assert len(out) == 1, out
