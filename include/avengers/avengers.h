@@ -225,8 +225,8 @@ typedef struct av_fit_options {
 /* AUTO runs FULL on at most this many rows (so every result on smaller logs, the bundled data's
    included, is what it was before 1.2), SAMPLED above. */
 #define AV_KMEANS_AUTO_MAX_ROWS 50000u
-/* SAMPLED's defaults: a sample of max(20000, 400 k) rows (at most all of them), 20 passes. */
-#define AV_KMEANS_DEFAULT_SAMPLE(k) ((k) * 400u > 20000u ? (k) * 400u : 20000u)
+/* SAMPLED's defaults: a sample of max(10000, 100 k) rows (at most all of them), 20 passes. */
+#define AV_KMEANS_DEFAULT_SAMPLE(k) ((k) * 100u > 10000u ? (k) * 100u : 10000u)
 #define AV_KMEANS_DEFAULT_PASSES 20u
 
 #define AV_FIT_OPTIONS_INIT                                                                   \

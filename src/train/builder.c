@@ -21,6 +21,7 @@ typedef struct bseg {
     bool borrowed;
     size_t n, xoff;
     const float *X, *scores, *costs; /* borrowed */
+    double *inv;                     /* borrowed: each row's 1 / norm (av__normalize's) */
 } bseg;
 
 struct av_builder {
@@ -75,6 +76,8 @@ AV_API void av_builder_free(av_builder *b)
     free(b->X);
     free(b->scores);
     free(b->costs);
+    for (size_t s = 0; s < b->n_seg; s++)
+        free(b->segs[s].inv);
     free(b->segs);
     free(b);
 }
@@ -174,21 +177,28 @@ AV_API int av_builder_add_borrowed(av_builder *b, const float *embeddings, size_
         return av__fail(AV_ELIMIT, "builder rows overflow");
     if (n == 0)
         return AV_OK;
+    double *inv = malloc(n * sizeof(double));
+    if (!inv)
+        return av__fail(AV_ENOMEM, "norms of %zu borrowed rows", n);
     for (size_t r = 0; r < n; r++) {
+        /* av__normalize's sum and inverse, kept so that passes normalise without summing */
         const float *e = embeddings + r * dim;
         double ss = 0;
         for (size_t t = 0; t < dim; t++)
             ss += (double)e[t] * e[t];
-        if (!(ss > 0.0) || !isfinite(ss))
+        if (!(ss > 0.0) || !isfinite(ss)) {
+            free(inv);
             return av__fail(AV_EVECTOR, "row %zu", b->n + r);
+        }
+        inv[r] = 1.0 / sqrt(ss);
     }
     int rc = av__check_outcomes(scores, costs, n, b->m, "av_builder_add_borrowed");
-    if (rc)
-        return rc;
-    bseg *sg = push_seg(b);
-    if (!sg)
-        return AV_ENOMEM;
-    *sg = (bseg){true, n, 0, embeddings, scores, costs};
+    bseg *sg = rc ? NULL : push_seg(b);
+    if (!sg) {
+        free(inv);
+        return rc ? rc : AV_ENOMEM;
+    }
+    *sg = (bseg){true, n, 0, embeddings, scores, costs, inv};
     b->n += n;
     return AV_OK;
 }
@@ -214,7 +224,7 @@ static int materialise(av_builder *b)
         const bseg *g = &b->segs[s];
         if (g->borrowed)
             for (size_t i = 0; i < g->n; i++)
-                (void)av__normalize(X + (r + i) * d, g->X + i * d, d); /* checked on add */
+                av__scale_row(X + (r + i) * d, g->X + i * d, d, g->inv[i]);
         else
             memcpy(X + r * d, b->X + g->xoff * d, g->n * d * sizeof(float));
         memcpy(sc + r * m, g->borrowed ? g->scores : b->scores + g->xoff * m, g->n * m * sizeof(float));
@@ -222,12 +232,14 @@ static int materialise(av_builder *b)
         r += g->n;
     }
     free(b->X), free(b->scores), free(b->costs);
+    for (size_t s = 0; s < b->n_seg; s++)
+        free(b->segs[s].inv);
     b->X = X;
     b->scores = sc;
     b->costs = co;
     b->nx = b->cap = b->n;
     b->n_seg = 1;
-    b->segs[0] = (bseg){false, b->n, 0, NULL, NULL, NULL};
+    b->segs[0] = (bseg){false, b->n, 0, NULL, NULL, NULL, NULL};
     return AV_OK;
 }
 
@@ -369,9 +381,9 @@ static int fit_sampled(av_builder *b, const av_fit_options *o, av_router **out)
     }
     for (size_t s = 0; s < b->n_seg; s++) {
         const bseg *g = &b->segs[s];
-        segs[s] = g->borrowed ? (av_row_seg){g->X, false, g->scores, g->costs, g->n}
-                              : (av_row_seg){b->X + g->xoff * d, true, b->scores + g->xoff * m,
-                                             b->costs + g->xoff * m, g->n};
+        segs[s] = g->borrowed ? (av_row_seg){g->X, false, g->inv, g->scores, g->costs, g->n}
+                              : (av_row_seg){b->X + g->xoff * d, true, NULL,
+                                             b->scores + g->xoff * m, b->costs + g->xoff * m, g->n};
     }
     av_rows src = {b->n, d, m, b->n_seg, segs};
     if ((rc = new_router(b, o, &r)) != AV_OK)

@@ -96,12 +96,18 @@ static int ws_init(km_ws *w, const av_kernels *K, size_t k, size_t d)
     return AV_OK;
 }
 
+/* Squared norm: float products are exact in double; eight partial sums (vectorisable, and the
+   same on every platform since the order is fixed), added pairwise. */
 static float sqnorm(const float *x, size_t d)
 {
-    double s = 0;
-    for (size_t t = 0; t < d; t++)
-        s += (double)x[t] * x[t];
-    return (float)s;
+    double a[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    size_t t = 0;
+    for (; t + 8 <= d; t += 8)
+        for (unsigned u = 0; u < 8; u++)
+            a[u] += (double)x[t + u] * x[t + u];
+    for (unsigned u = 0; t < d; t++, u++)
+        a[u] += (double)x[t] * x[t];
+    return (float)(((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7])));
 }
 
 void av__kmeans_sqnorms(const float *C, size_t k, size_t d, float *csq)
@@ -903,11 +909,12 @@ static const float *chunk_rows(const av_rows *src, const km_chunk *c, size_t off
                                float *buf)
 {
     const av_row_seg *s = &src->seg[c->seg];
-    const float *X = s->X + (c->r0 + off) * src->dim;
+    size_t d = src->dim, r = c->r0 + off;
+    const float *X = s->X + r * d;
     if (s->normalised)
         return X;
     for (size_t i = 0; i < m; i++)
-        (void)av__normalize(buf + i * src->dim, X + i * src->dim, src->dim); /* checked on add */
+        av__scale_row(buf + i * d, X + i * d, d, s->inv[r + i]);
     return buf;
 }
 
@@ -1019,7 +1026,7 @@ int av__fit_sampled(const av_rows *src, const av_fit_options *o, uint32_t member
                 if (sg->normalised)
                     memcpy(S + ns * d, sg->X + i * d, d * sizeof(float));
                 else
-                    (void)av__normalize(S + ns * d, sg->X + i * d, d);
+                    av__scale_row(S + ns * d, sg->X + i * d, d, sg->inv[i]);
                 ns++;
             }
         for (size_t r0 = 0; r0 < sg->n; r0 += CHUNK_ROWS)

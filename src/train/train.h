@@ -24,6 +24,7 @@ AV_HIDDEN double av__kmeans_mean_variance(const float *X, size_t n, size_t d);
 typedef struct av_row_seg {
     const float *X; /* n x dim */
     bool normalised;
+    const double *inv; /* raw rows: 1 / norm of each row, as av__normalize computes it */
     const float *scores, *costs; /* n x m */
     size_t n;
 } av_row_seg;
@@ -40,6 +41,12 @@ typedef struct av_sampled_info {
     size_t sample_rows;
 } av_sampled_info;
 AV_HIDDEN double av__now(void);
+/* dst = src * inv as av__normalize writes it, for inv = av__inv_norm(src) (bit for bit). */
+static inline void av__scale_row(float *dst, const float *src, size_t d, double inv)
+{
+    for (size_t t = 0; t < d; t++)
+        dst[t] = (float)((double)src[t] * inv);
+}
 /* o validated (av__read_fit_options). */
 AV_HIDDEN int av__read_fit_options(const av_fit_options *in, av_fit_options *o);
 AV_HIDDEN int av__kmeans_plan(const av_fit_options *o, size_t n, uint32_t *alg, size_t *sample,
