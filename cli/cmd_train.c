@@ -356,6 +356,9 @@ int cmd_train(int argc, char **argv)
                av_router_n_clusters(r) / av_router_members(r));
     printf(", top_p %zu, %zu models, %zu training rows (%s), inertia %.6g\n", av_router_top_p(r),
            ds.table.m, ds.n_rows, ds.split_desc, av_builder_inertia(b));
+    if (strncmp(meta_or(r, "algorithm"), "sampled", 7) == 0) /* numbers the library wrote */
+        printf("sampled k-means: a sample of %s rows, then %s passes over every row\n",
+               meta_or(r, "sample_rows"), meta_or(r, "n_iter"));
     if (fo.tune) /* values the library has just written itself: numbers and fixed words */
         printf("tuned by %s-fold cross-validation over %s candidates: k %s, members %s, top_p %s, "
                "kappa %s, weighting %s (temperature %s), normalisation %s, safety %s, mean AUC "
