@@ -140,6 +140,24 @@ static void nearest(km_ws *w, const float *C, const float *csq, const float *X, 
 }
 
 /* Lloyd's map over nb normalised rows (any count: in sub-blocks). */
+/* Lloyd's map of m assigned rows X (w->lab, w->d2). */
+static void lloyd_add(const km_ws *w, const float *X, size_t m, int64_t *sums, int64_t *counts,
+                      int64_t *inertia, int32_t *labels)
+{
+    size_t d = w->d;
+    for (size_t i = 0; i < m; i++) {
+        size_t j = (size_t)w->lab[i];
+        int64_t *s = sums + j * d;
+        const float *x = X + i * d;
+        for (size_t t = 0; t < d; t++)
+            s[t] += fixed(x[t]);
+        counts[j]++;
+        *inertia += fixed(w->d2[i]);
+        if (labels)
+            labels[i] = (int32_t)j;
+    }
+}
+
 static void lloyd_rows(km_ws *w, const float *C, const float *csq, const float *X, size_t nb,
                        int64_t *sums, int64_t *counts, int64_t *inertia, int32_t *labels)
 {
@@ -148,16 +166,24 @@ static void lloyd_rows(km_ws *w, const float *C, const float *csq, const float *
         size_t m = nb - r0 < w->sub ? nb - r0 : w->sub;
         const float *Xb = X + r0 * d;
         nearest(w, C, csq, Xb, m);
-        for (size_t i = 0; i < m; i++) {
-            size_t j = (size_t)w->lab[i];
-            int64_t *s = sums + j * d;
-            const float *x = Xb + i * d;
-            for (size_t t = 0; t < d; t++)
-                s[t] += fixed(x[t]);
-            counts[j]++;
-            *inertia += fixed(w->d2[i]);
-            if (labels)
-                labels[r0 + i] = (int32_t)j;
+        lloyd_add(w, Xb, m, sums, counts, inertia, labels ? labels + r0 : NULL);
+    }
+}
+
+/* The statistics' sums of n labelled rows, in row order: one outcome per model with both a
+   score and a cost. */
+static void stats_add(const int32_t *lab, size_t n, const float *scores, const float *costs,
+                      size_t m, double *cnt, double *ss, double *sc)
+{
+    for (size_t r = 0; r < n; r++) {
+        size_t j = (size_t)lab[r];
+        const float *s = scores + r * m, *c = costs + r * m;
+        for (size_t q = 0; q < m; q++) {
+            if (isnan(s[q]) || isnan(c[q]))
+                continue;
+            cnt[j * m + q] += 1.0;
+            ss[j * m + q] += (double)s[q];
+            sc[j * m + q] += (double)c[q];
         }
     }
 }
@@ -171,19 +197,9 @@ static void stats_rows(km_ws *w, const float *C, const float *csq, const float *
     for (size_t r0 = 0; r0 < nb; r0 += w->sub) {
         size_t mb = nb - r0 < w->sub ? nb - r0 : w->sub;
         nearest(w, C, csq, X + r0 * d, mb);
-        for (size_t i = 0; i < mb; i++) {
-            size_t j = (size_t)w->lab[i];
-            const float *s = scores + (r0 + i) * m, *c = costs + (r0 + i) * m;
-            for (size_t q = 0; q < m; q++) {
-                if (isnan(s[q]) || isnan(c[q]))
-                    continue;
-                cnt[j * m + q] += 1.0;
-                ss[j * m + q] += (double)s[q];
-                sc[j * m + q] += (double)c[q];
-            }
-            if (inertia)
-                *inertia += fixed(w->d2[i]);
-        }
+        stats_add(w->lab, mb, scores + r0 * m, costs + r0 * m, m, cnt, ss, sc);
+        for (size_t i = 0; i < mb; i++)
+            *inertia += fixed(w->d2[i]);
     }
 }
 
@@ -269,6 +285,36 @@ static int normalise_into(km_ws *w, const float *rows, size_t r0, size_t m, cons
             return av__fail(rc, "%s: row %zu is zero, NaN or infinite", what, r0 + i);
     }
     return AV_OK;
+}
+
+/* The public maps' common walk: the k centres' squared norms, then the raw rows in sub-blocks,
+   normalised and assigned (w->lab, w->d2), each handed to fn(ctx, w, r0, m). A bad row stops the
+   walk with AV_EVECTOR naming it (fn has then seen only the rows before its sub-block). */
+typedef void (*block_fn)(void *ctx, const km_ws *w, size_t r0, size_t m);
+
+static int each_block(const av_kernels *K, const float *C, size_t k, size_t dim,
+                      const float *rows, size_t n, const char *what, block_fn fn, void *ctx)
+{
+    km_ws w;
+    int rc = ws_init(&w, K, k, dim);
+    if (rc)
+        return rc;
+    float *csq = malloc(k * sizeof(float));
+    if (!csq) {
+        ws_free(&w);
+        return av__fail(AV_ENOMEM, "%s: %zu centres", what, k);
+    }
+    av__kmeans_sqnorms(C, k, dim, csq);
+    for (size_t r0 = 0; r0 < n && rc == AV_OK; r0 += w.sub) {
+        size_t m = n - r0 < w.sub ? n - r0 : w.sub;
+        if ((rc = normalise_into(&w, rows, r0, m, what)) == AV_OK) {
+            nearest(&w, C, csq, w.buf, m);
+            fn(ctx, &w, r0, m);
+        }
+    }
+    free(csq);
+    ws_free(&w);
+    return rc;
 }
 
 /* ---- public: plan, sample ---- */
@@ -387,6 +433,17 @@ AV_API int av_kmeans_fit_sample(const float *rows, size_t n, size_t dim, const a
 }
 
 /* ---- public: Lloyd's map and reduce ---- */
+typedef struct step_ctx {
+    int64_t *sums, *counts, inertia;
+    int32_t *labels;
+} step_ctx;
+
+static void step_fn(void *ctx, const km_ws *w, size_t r0, size_t m)
+{
+    step_ctx *c = ctx;
+    lloyd_add(w, w->buf, m, c->sums, c->counts, &c->inertia, c->labels ? c->labels + r0 : NULL);
+}
+
 int av__kmeans_block_step_k(const av_kernels *K, const float *C, size_t k, size_t dim,
                             const float *rows, size_t n, int64_t *sums, int64_t *counts,
                             int64_t *inertia, int32_t *labels)
@@ -402,31 +459,18 @@ int av__kmeans_block_step_k(const av_kernels *K, const float *C, size_t k, size_
         return rc;
     if (n == 0)
         return AV_OK;
-    km_ws w;
-    if ((rc = ws_init(&w, K, k, dim)) != AV_OK)
-        return rc;
     /* into zeroed accumulators first, so that a bad row changes none of the caller's */
-    int64_t *ls = calloc(k * dim, sizeof(int64_t)), *lc = calloc(k, sizeof(int64_t)), li = 0;
-    float *csq = malloc(k * sizeof(float));
-    if (!ls || !lc || !csq) {
+    step_ctx c = {calloc(k * dim, sizeof(int64_t)), calloc(k, sizeof(int64_t)), 0, labels};
+    if (!c.sums || !c.counts)
         rc = av__fail(AV_ENOMEM, "%s: accumulators for %zu x %zu", what, k, dim);
-        goto done;
+    else if ((rc = each_block(K, C, k, dim, rows, n, what, step_fn, &c)) == AV_OK) {
+        for (size_t i = 0; i < k * dim; i++)
+            sums[i] += c.sums[i];
+        for (size_t j = 0; j < k; j++)
+            counts[j] += c.counts[j];
+        *inertia += c.inertia;
     }
-    av__kmeans_sqnorms(C, k, dim, csq);
-    for (size_t r0 = 0; r0 < n; r0 += w.sub) {
-        size_t m = n - r0 < w.sub ? n - r0 : w.sub;
-        if ((rc = normalise_into(&w, rows, r0, m, what)) != AV_OK)
-            goto done;
-        lloyd_rows(&w, C, csq, w.buf, m, ls, lc, &li, labels ? labels + r0 : NULL);
-    }
-    for (size_t i = 0; i < k * dim; i++)
-        sums[i] += ls[i];
-    for (size_t j = 0; j < k; j++)
-        counts[j] += lc[j];
-    *inertia += li;
-done:
-    free(ls), free(lc), free(csq);
-    ws_free(&w);
+    free(c.sums), free(c.counts);
     return rc;
 }
 
@@ -497,6 +541,14 @@ AV_API int av_kmeans_converged(double shift, double shift_tol, int64_t prev_iner
 }
 
 /* ---- public: k-means|| ---- */
+static void cost_fn(void *ctx, const km_ws *w, size_t r0, size_t m)
+{
+    (void)r0;
+    int64_t *acc = ctx;
+    for (size_t i = 0; i < m; i++)
+        *acc += fixed(w->d2[i]);
+}
+
 int av__kmeans_parallel_cost_k(const av_kernels *K, const float *centres, size_t nc, size_t dim,
                                const float *rows, size_t n, int64_t *cost)
 {
@@ -507,30 +559,11 @@ int av__kmeans_parallel_cost_k(const av_kernels *K, const float *centres, size_t
         return rc;
     if (!cost)
         return av__fail(AV_EINVAL, "%s: cost is NULL", what);
-    if ((rc = check_cost(cost, n, what, "cost")) != AV_OK)
+    if ((rc = check_cost(cost, n, what, "cost")) != AV_OK || n == 0)
         return rc;
-    km_ws w;
-    if (n == 0 || (rc = ws_init(&w, K, nc, dim)) != AV_OK)
-        return rc;
-    float *csq = malloc(nc * sizeof(float));
     int64_t acc = 0;
-    if (!csq) {
-        rc = av__fail(AV_ENOMEM, "%s", what);
-        goto done;
-    }
-    av__kmeans_sqnorms(centres, nc, dim, csq);
-    for (size_t r0 = 0; r0 < n; r0 += w.sub) {
-        size_t m = n - r0 < w.sub ? n - r0 : w.sub;
-        if ((rc = normalise_into(&w, rows, r0, m, what)) != AV_OK)
-            goto done;
-        nearest(&w, centres, csq, w.buf, m);
-        for (size_t i = 0; i < m; i++)
-            acc += fixed(w.d2[i]);
-    }
-    *cost += acc;
-done:
-    free(csq);
-    ws_free(&w);
+    if ((rc = each_block(K, centres, nc, dim, rows, n, what, cost_fn, &acc)) == AV_OK)
+        *cost += acc;
     return rc;
 }
 
@@ -538,6 +571,26 @@ AV_API int av_kmeans_parallel_cost(const float *centres, size_t n_centres, size_
                                    const float *rows, size_t n, int64_t *cost)
 {
     return av__kmeans_parallel_cost_k(NULL, centres, n_centres, dim, rows, n, cost);
+}
+
+typedef struct pick_ctx {
+    uint64_t key;
+    size_t row0, count;
+    double l, phi;
+    uint8_t *picked;
+} pick_ctx;
+
+static void pick_fn(void *ctx, const km_ws *w, size_t r0, size_t m)
+{
+    pick_ctx *c = ctx;
+    for (size_t i = 0; i < m; i++) {
+        double p = c->l * (double)fixed(w->d2[i]) / c->phi;
+        double u = (double)(stream_at(c->key, c->row0 + r0 + i) >> 11) * 0x1.0p-53;
+        bool in = u < p;
+        c->count += in;
+        if (c->picked)
+            c->picked[r0 + i] = in;
+    }
 }
 
 int av__kmeans_parallel_pick_k(const av_kernels *K, const float *centres, size_t nc, size_t dim,
@@ -559,36 +612,12 @@ int av__kmeans_parallel_pick_k(const av_kernels *K, const float *centres, size_t
                         (long long)phi);
     if (row0 > SIZE_MAX - n)
         return av__fail(AV_ERANGE, "%s: row0=%zu + n=%zu overflows", what, row0, n);
-    km_ws w;
-    if (n == 0 || (rc = ws_init(&w, K, nc, dim)) != AV_OK)
-        return rc;
-    float *csq = malloc(nc * sizeof(float));
-    size_t c = 0;
-    if (!csq) {
-        rc = av__fail(AV_ENOMEM, "%s", what);
-        goto done;
-    }
-    av__kmeans_sqnorms(centres, nc, dim, csq);
-    uint64_t key = stream_key(seed ^ mix64((uint64_t)round + 1), DOMAIN_PICK);
-    for (size_t r0 = 0; r0 < n; r0 += w.sub) {
-        size_t m = n - r0 < w.sub ? n - r0 : w.sub;
-        if ((rc = normalise_into(&w, rows, r0, m, what)) != AV_OK)
-            goto done;
-        nearest(&w, centres, csq, w.buf, m);
-        for (size_t i = 0; i < m; i++) {
-            double p = l * (double)fixed(w.d2[i]) / (double)phi;
-            double u = (double)(stream_at(key, row0 + r0 + i) >> 11) * 0x1.0p-53;
-            bool in = u < p;
-            c += in;
-            if (picked)
-                picked[r0 + i] = in;
-        }
-    }
-    if (n_picked)
-        *n_picked = c;
-done:
-    free(csq);
-    ws_free(&w);
+    if (n == 0)
+        return AV_OK;
+    pick_ctx c = {stream_key(seed ^ mix64((uint64_t)round + 1), DOMAIN_PICK), row0, 0, l,
+                  (double)phi, picked};
+    if ((rc = each_block(K, centres, nc, dim, rows, n, what, pick_fn, &c)) == AV_OK && n_picked)
+        *n_picked = c.count;
     return rc;
 }
 
@@ -798,6 +827,19 @@ int av__check_outcomes(const float *scores, const float *costs, size_t n, size_t
     return AV_OK;
 }
 
+typedef struct label_ctx {
+    int32_t *lab;
+    int64_t inertia;
+} label_ctx;
+
+static void label_fn(void *ctx, const km_ws *w, size_t r0, size_t m)
+{
+    label_ctx *c = ctx;
+    memcpy(c->lab + r0, w->lab, m * sizeof(int32_t));
+    for (size_t i = 0; i < m; i++)
+        c->inertia += fixed(w->d2[i]);
+}
+
 int av__kmeans_stats_block_k(const av_kernels *K, const float *C, size_t k, size_t dim,
                              const float *rows, size_t n, const float *scores, const float *costs,
                              size_t m, double *counts, double *sum_scores, double *sum_costs,
@@ -818,43 +860,16 @@ int av__kmeans_stats_block_k(const av_kernels *K, const float *C, size_t k, size
         return AV_OK;
     if ((rc = av__check_outcomes(scores, costs, n, m, what)) != AV_OK)
         return rc;
-    km_ws w;
-    if ((rc = ws_init(&w, K, k, dim)) != AV_OK)
-        return rc;
-    float *csq = malloc(k * sizeof(float));
-    int32_t *lab = malloc(n * sizeof(int32_t));
-    int64_t li = 0;
-    if (!csq || !lab) {
-        rc = av__fail(AV_ENOMEM, "%s", what);
-        goto done;
-    }
     /* labels first (a bad row changes nothing), then the sums in row order */
-    av__kmeans_sqnorms(C, k, dim, csq);
-    for (size_t r0 = 0; r0 < n; r0 += w.sub) {
-        size_t mb = n - r0 < w.sub ? n - r0 : w.sub;
-        if ((rc = normalise_into(&w, rows, r0, mb, what)) != AV_OK)
-            goto done;
-        nearest(&w, C, csq, w.buf, mb);
-        memcpy(lab + r0, w.lab, mb * sizeof(int32_t));
-        for (size_t i = 0; i < mb; i++)
-            li += fixed(w.d2[i]);
+    label_ctx c = {malloc(n * sizeof(int32_t)), 0};
+    if (!c.lab)
+        return av__fail(AV_ENOMEM, "%s: labels of %zu rows", what, n);
+    if ((rc = each_block(K, C, k, dim, rows, n, what, label_fn, &c)) == AV_OK) {
+        stats_add(c.lab, n, scores, costs, m, counts, sum_scores, sum_costs);
+        if (inertia)
+            *inertia += c.inertia;
     }
-    for (size_t r = 0; r < n; r++) {
-        size_t j = (size_t)lab[r];
-        for (size_t q = 0; q < m; q++) {
-            float s = scores[r * m + q], c = costs[r * m + q];
-            if (isnan(s) || isnan(c))
-                continue;
-            counts[j * m + q] += 1.0;
-            sum_scores[j * m + q] += (double)s;
-            sum_costs[j * m + q] += (double)c;
-        }
-    }
-    if (inertia)
-        *inertia += li;
-done:
-    free(csq), free(lab);
-    ws_free(&w);
+    free(c.lab);
     return rc;
 }
 
