@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """Training at scale: time, peak memory and inertia of k-means on n rows of dimension d, for
 libavengers (SAMPLED and FULL) and scikit-learn (KMeans, MiniBatchKMeans), each run in its own
-process under /usr/bin/time -v (peak RSS). Not a test: figures for docs/SCALING.md.
+process under /usr/bin/time -v (peak RSS, and user + system CPU seconds, steadier than the wall
+time on a shared machine; the wall time includes loading the rows, the CPU time counts every
+thread). Not a test: figures for docs/SCALING.md.
 
   scaling.py [--n 100000,1000000] [--dim 384] [--k 60] [--methods ...] [--workdir DIR]
 
@@ -112,6 +114,8 @@ def run(method, data, k, workdir):
     res = json.loads(p.stdout.strip().splitlines()[-1])
     res["peak_rss_mb"] = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)",
                                        p.stderr).group(1)) / 1024.0
+    res["cpu_seconds"] = sum(float(re.search(r"%s time \(seconds\): ([\d.]+)" % w,
+                                             p.stderr).group(1)) for w in ("User", "System"))
     res["inertia"] = inertia(data, np.load(out))
     return res
 
@@ -130,8 +134,9 @@ def main():
     if a.worker:
         return worker(a.worker, a.data, a.k, a.out)
     os.makedirs(a.workdir, exist_ok=True)
-    print("| n | method | seconds | peak RSS MB | RSS / rows' size | inertia / reference | passes |")
-    print("|---|---|---|---|---|---|---|")
+    print("| n | method | seconds | CPU seconds | peak RSS MB | RSS / rows' size | "
+          "inertia / reference | passes |")
+    print("|---|---|---|---|---|---|---|---|")
     for n in [int(x) for x in a.n.split(",")]:
         data = os.path.join(a.workdir, "rows_%d_%d.npy" % (n, a.dim))
         make_rows(data, n, a.dim)
@@ -142,8 +147,9 @@ def main():
         ref = res["sklearn-kmeans"]["inertia"] if "sklearn-kmeans" in res else \
             min(r["inertia"] for r in res.values())
         for m, r in res.items():
-            print("| %d | %s | %.1f | %.0f | %.2f | %.4f | %s |"
-                  % (n, m, r["seconds"], r["peak_rss_mb"], r["peak_rss_mb"] / size_mb,
+            print("| %d | %s | %.1f | %.1f | %.0f | %.2f | %.4f | %s |"
+                  % (n, m, r["seconds"], r["cpu_seconds"], r["peak_rss_mb"],
+                     r["peak_rss_mb"] / size_mb,
                      r["inertia"] / ref, r.get("passes", "")), flush=True)
 
 

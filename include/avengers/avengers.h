@@ -228,6 +228,8 @@ typedef struct av_fit_options {
 /* SAMPLED's defaults: a sample of max(10000, 100 k) rows (at most all of them), 20 passes. */
 #define AV_KMEANS_DEFAULT_SAMPLE(k) ((k) * 100u > 10000u ? (k) * 100u : 10000u)
 #define AV_KMEANS_DEFAULT_PASSES 20u
+/* SAMPLED's k-means on the sample restarts min(n_init, this) times. */
+#define AV_KMEANS_SAMPLE_MAX_INIT 3u
 
 #define AV_FIT_OPTIONS_INIT                                                                   \
     { (uint32_t)sizeof(av_fit_options), 60u, 4u, 10u, 300u, 1e-4f, 42u, AV_CENTROIDS_F32, 0u, \
@@ -760,8 +762,9 @@ AV_API uint64_t av_kmeans_member_seed(uint64_t seed, uint32_t member);
    The sample is the selected rows in row order. */
 AV_API int av_kmeans_sample_mask(uint64_t seed, size_t n_total, size_t sample_size, size_t row0,
                                  size_t n, uint8_t *mask, size_t *n_selected);
-/* Full-batch k-means (k-means++, n_init restarts, Lloyd; exactly AV_KMEANS_FULL) of n raw rows
-   with opts' n_clusters, n_init, max_iter, tol and seed (opts->seed as given: pass
+/* Full-batch k-means (k-means++ and Lloyd as AV_KMEANS_FULL, with min(n_init,
+   AV_KMEANS_SAMPLE_MAX_INIT) restarts) of n raw rows with opts' n_clusters, n_init, max_iter,
+   tol and seed (opts->seed as given: pass
    av_kmeans_member_seed(seed, member) for a member). Writes centroids (n_clusters x dim), the
    rows' inertia (may be NULL) and shift_tol = tol * (mean over dimensions of the normalised rows'
    variance), the passes' stopping threshold (may be NULL). Rows are copied; use it on a sample. */

@@ -18,6 +18,7 @@ pub const AV_KMEANS_FULL: u32 = 1;
 pub const AV_KMEANS_SAMPLED: u32 = 2;
 pub const AV_KMEANS_AUTO_MAX_ROWS: u32 = 50000;
 pub const AV_KMEANS_DEFAULT_PASSES: u32 = 20;
+pub const AV_KMEANS_SAMPLE_MAX_INIT: u32 = 3;
 pub const AV_WEIGHTING_ROUTER: u32 = 0;
 pub const AV_WEIGHTING_HARD: u32 = 1;
 pub const AV_WEIGHTING_SOFTMAX: u32 = 2;
