@@ -746,6 +746,45 @@ TEST(backends_agree)
     free(C), free(s0), free(c0), free(l0), free(l1);
 }
 
+/* An ensemble fitted with SAMPLED: member 0 is the single clustering with the fit seed, member 1
+   another (its own sample and seed). */
+TEST(sampled_ensemble)
+{
+    REQUIRE(fixture());
+    av_builder *b = copied_builder(g_fx.n);
+    REQUIRE(b);
+    av_fit_options o;
+    fit_opts(&o, 6, AV_KMEANS_SAMPLED, 500);
+    av_router *r1 = NULL, *r2 = NULL;
+    REQUIRE(av_builder_fit(b, &o, &r1) == AV_OK);
+    o.members = 2;
+    REQUIRE(av_builder_fit(b, &o, &r2) == AV_OK);
+    CHECK_EQ_INT(av_router_members(r2), 2);
+    CHECK_EQ_INT(av_router_n_clusters(r2), 12);
+    size_t d = g_fx.d, same = 0, other = 0;
+    float *a = malloc(d * sizeof(float)), *c = malloc(d * sizeof(float));
+    for (size_t j = 0; j < 6; j++) {
+        av_router_get_centroid(r1, j, a, d);
+        av_router_get_centroid(r2, j, c, d);
+        same += memcmp(a, c, d * sizeof(float)) == 0;
+        av_router_get_centroid(r2, 6 + j, c, d);
+        other += memcmp(a, c, d * sizeof(float)) == 0;
+    }
+    CHECK_EQ_INT(same, 6);
+    CHECK(other < 6);
+    /* every training outcome counted once per member */
+    double tot[2] = {0, 0};
+    for (size_t j = 0; j < 12; j++) {
+        double cnt, s1, s2;
+        av_router_cluster_stats(r2, j, 0, &cnt, &s1, &s2);
+        tot[j / 6] += cnt;
+    }
+    CHECK(tot[0] == tot[1] && tot[0] > 0);
+    free(a), free(c);
+    av_router_free(r1), av_router_free(r2);
+    av_builder_free(b);
+}
+
 int main(int argc, char **argv)
 {
     static const th_test tests[] = {
@@ -761,6 +800,7 @@ int main(int argc, char **argv)
         {"sampled_close_to_full_on_embeddings", sampled_close_to_full_on_embeddings},
         {"kmeans_parallel_composition", kmeans_parallel_composition},
         {"backends_agree", backends_agree},
+        {"sampled_ensemble", sampled_ensemble},
     };
     return th_run(tests, sizeof tests / sizeof tests[0], argc, argv);
 }
