@@ -206,8 +206,9 @@ typedef struct av_fit_options {
     /* k-means algorithm (docs/SCALING.md, "Training on large logs"): AV_KMEANS_AUTO (default:
        FULL up to AV_KMEANS_AUTO_MAX_ROWS rows, SAMPLED above), AV_KMEANS_FULL (full-batch Lloyd
        with n_init k-means++ restarts over every row, the only algorithm before 1.2) or
-       AV_KMEANS_SAMPLED (that k-means on a deterministic uniform sample, then Lloyd passes over
-       every row in exact fixed point, then one statistics pass). */
+       AV_KMEANS_SAMPLED (that k-means, with at most AV_KMEANS_SAMPLE_MAX_INIT restarts, on a
+       deterministic uniform sample, then Lloyd passes over every row in exact fixed point until
+       av_kmeans_converged or max_passes, then one statistics pass). */
     uint32_t algorithm;
     uint32_t sample_size; /* SAMPLED: expected rows of the sample; 0 = AV_KMEANS_DEFAULT_SAMPLE(k) */
     uint32_t max_passes;  /* SAMPLED: Lloyd passes over every row; 0 = AV_KMEANS_DEFAULT_PASSES */
