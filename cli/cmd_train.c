@@ -27,6 +27,11 @@ static const char HELP[] =
     "  --members N            an ensemble of N clusterings of K clusters each, whose top_p\n"
     "                         clusters are all summed (default 1, the paper's; 1..16)\n"
     "  --embedder-id S        id of the embedding model, stored in the file\n"
+    "  --algorithm A          k-means: auto (default: full up to %u rows, sampled above), full\n"
+    "                         (Lloyd over every row, n-init restarts) or sampled (k-means on a\n"
+    "                         uniform sample, then Lloyd passes over every row; docs/SCALING.md)\n"
+    "  --sample-size N        sampled: rows in the sample (default max(10000, 100 k))\n"
+    "  --max-passes N         sampled: passes over every row (default %u)\n"
     "  --tune                 choose k (60, 120, 200, 300), ensemble size (1, 4), top_p (2, 4,\n"
     "                         8), kappa (0, 4, 16), normalisation (per cluster or global) and\n"
     "                         safety (0, 1, 2) by 5-fold cross-validation on the training rows,\n"
@@ -36,7 +41,8 @@ static const char HELP[] =
     "  -o, --output R         router file to write\n"
     "Progress goes to stderr when it is a terminal: with --tune one line per fold fit and per\n"
     "scored fold (fold, k, fits and candidate scores done), then for every fit the k-means\n"
-    "restart, iteration and inertia.\n"
+    "restart, iteration and inertia; sampled k-means shows its passes with the time left.\n"
+    "A .npy embeddings file of float32 is memory-mapped, and its rows are read in place.\n"
     "SOURCE_DATE_EPOCH, when set, is the time stored as \"created\" (reproducible files).\n";
 
 static void progress(void *user, uint32_t restart, uint32_t n_init, uint32_t iteration,
@@ -45,6 +51,28 @@ static void progress(void *user, uint32_t restart, uint32_t n_init, uint32_t ite
     (void)user;
     fprintf(stderr, "\rrestart %u/%u  iteration %4u  inertia %.6g   ", restart + 1, n_init,
             iteration, inertia);
+}
+
+/* The sampled k-means on a terminal: one line per stage, rewritten per pass. */
+static void pass_progress(void *user, const av_fit_progress *p)
+{
+    (void)user;
+    const char *member = "";
+    char mb[48];
+    if (p->members > 1) {
+        snprintf(mb, sizeof mb, "member %u/%u: ", p->member + 1, p->members);
+        member = mb;
+    }
+    if (p->stage == AV_FIT_STAGE_SAMPLE)
+        fprintf(stderr, "\r%sk-means on a sample of %zu of %zu rows done (%.1f s)   ", member,
+                p->sample_rows, p->n_rows, p->elapsed);
+    else if (p->stage == AV_FIT_STAGE_PASS)
+        fprintf(stderr, "\r%spass %u (at most %u) over %zu rows  inertia %.6g  %.1f s, at most "
+                        "%.0f s left   ", member, p->pass, p->max_passes, p->n_rows, p->inertia,
+                p->elapsed, p->eta);
+    else
+        fprintf(stderr, "\r%sstatistics done after %u passes  inertia %.6g  %.1f s%s", member,
+                p->pass, p->inertia, p->elapsed, p->member + 1 < p->members ? "   " : "\n");
 }
 
 /* --tune on a terminal: one line, rewritten per fold fit and per scored fold. */
@@ -75,6 +103,40 @@ static const char *meta_or(const av_router *r, const char *key)
     return v ? v : "-";
 }
 
+/* The selected rows as borrowed runs of consecutive rows (the embeddings read in place, from the
+   mapped file); scores and costs converted to float32 into *sc and *co, which must live as long
+   as the builder. On a bad row, 1: the caller adds the rows one by one to report it. */
+static int borrow_rows(av_builder *b, const cli_dataset *ds, float **sc, float **co)
+{
+    size_t m = ds->table.m, d = ds->emb.cols, n = ds->n_rows;
+    *sc = malloc((n ? n : 1) * m * sizeof(float));
+    *co = malloc((n ? n : 1) * m * sizeof(float));
+    if (!*sc || !*co) {
+        cli_error("out of memory for %zu rows' scores", n);
+        return -1;
+    }
+    for (size_t t = 0; t < n; t++)
+        for (size_t j = 0; j < m; j++) {
+            (*sc)[t * m + j] = (float)ds->table.scores[ds->rows[t] * m + j];
+            (*co)[t * m + j] = (float)ds->table.costs[ds->rows[t] * m + j];
+        }
+    for (size_t t = 0; t < n;) {
+        size_t u = t + 1;
+        while (u < n && ds->rows[u] == ds->rows[u - 1] + 1)
+            u++;
+        int rc = av_builder_add_borrowed(b, ds->emb.data + ds->rows[t] * d, u - t, d,
+                                         *sc + t * m, *co + t * m);
+        if (rc == AV_EVECTOR || rc == AV_EVALUE)
+            return 1;
+        if (rc) {
+            cli_error("adding rows: %s", av_last_error());
+            return -1;
+        }
+        t = u;
+    }
+    return 0;
+}
+
 /* Add the selected rows to a builder; a bad row is reported with its file line. */
 static int add_rows(av_builder *b, const cli_dataset *ds, const cli_data_opts *o)
 {
@@ -98,7 +160,8 @@ static int add_rows(av_builder *b, const cli_dataset *ds, const cli_data_opts *o
 
 int cmd_train(int argc, char **argv)
 {
-    enum { OPT_TOPP = 2000, OPT_NINIT, OPT_MAXITER, OPT_EMBID, OPT_TUNE, OPT_MEMBERS };
+    enum { OPT_TOPP = 2000, OPT_NINIT, OPT_MAXITER, OPT_EMBID, OPT_TUNE, OPT_MEMBERS, OPT_ALG,
+           OPT_SAMPLE, OPT_PASSES };
     static const struct option longopts[] = {
         CLI_DATA_LONG_OPTIONS,
         {"clusters", required_argument, NULL, 'k'},
@@ -108,6 +171,9 @@ int cmd_train(int argc, char **argv)
         {"embedder-id", required_argument, NULL, OPT_EMBID},
         {"tune", no_argument, NULL, OPT_TUNE},
         {"members", required_argument, NULL, OPT_MEMBERS},
+        {"algorithm", required_argument, NULL, OPT_ALG},
+        {"sample-size", required_argument, NULL, OPT_SAMPLE},
+        {"max-passes", required_argument, NULL, OPT_PASSES},
         {"output", required_argument, NULL, 'o'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
@@ -157,11 +223,36 @@ int cmd_train(int argc, char **argv)
                 return CLI_EUSAGE;
             }
             break;
+        case OPT_ALG:
+            if (strcmp(optarg, "auto") == 0)
+                fo.algorithm = AV_KMEANS_AUTO;
+            else if (strcmp(optarg, "full") == 0)
+                fo.algorithm = AV_KMEANS_FULL;
+            else if (strcmp(optarg, "sampled") == 0)
+                fo.algorithm = AV_KMEANS_SAMPLED;
+            else {
+                cli_error("--algorithm %s: expected auto, full or sampled", optarg);
+                return CLI_EUSAGE;
+            }
+            break;
+        case OPT_SAMPLE:
+            if (!cli_parse_u32(optarg, 1, AV_KMEANS_MAX_ROWS, &fo.sample_size)) {
+                cli_error("--sample-size %s: expected 1..%u", optarg, AV_KMEANS_MAX_ROWS);
+                return CLI_EUSAGE;
+            }
+            break;
+        case OPT_PASSES:
+            if (!cli_parse_u32(optarg, 1, UINT32_MAX, &fo.max_passes)) {
+                cli_error("--max-passes %s: expected a positive integer", optarg);
+                return CLI_EUSAGE;
+            }
+            break;
         case OPT_EMBID: fo.embedder_id = optarg; break;
         case OPT_TUNE: fo.tune = &tune; break;
         case 'o': out = optarg; break;
-        case 'h': fputs(HELP, stdout); return CLI_OK;
-        default: fputs(HELP, stderr); return CLI_EUSAGE;
+        case 'h': printf(HELP, AV_KMEANS_AUTO_MAX_ROWS, AV_KMEANS_DEFAULT_PASSES); return CLI_OK;
+        default: fprintf(stderr, HELP, AV_KMEANS_AUTO_MAX_ROWS, AV_KMEANS_DEFAULT_PASSES);
+                 return CLI_EUSAGE;
         }
     }
     if (optind != argc || !out) {
@@ -203,18 +294,38 @@ int cmd_train(int argc, char **argv)
     if (tty) {
         fo.verbose = 1;
         fo.progress = progress;
+        fo.pass_progress = pass_progress;
         tune.progress = tune_progress;
     }
     av_builder *b = NULL;
     av_router *r = NULL;
+    float *bsc = NULL, *bco = NULL; /* the borrowed rows' scores and costs */
     int rc = av_builder_new(&b, ds.emb.cols, ds.table.m, (const char *const *)ds.table.models);
     if (rc) {
         cli_error("%s: %s", o.data, av_last_error());
         status = rc == AV_ENOMEM ? CLI_EINTERNAL : CLI_EDATA;
         goto done;
     }
-    if ((status = add_rows(b, &ds, &o)) != CLI_OK)
+    int borrowed = borrow_rows(b, &ds, &bsc, &bco);
+    if (borrowed < 0) {
+        status = CLI_EINTERNAL;
         goto done;
+    }
+    if (borrowed > 0) { /* a bad row: add them one by one to name its line */
+        av_builder_free(b);
+        b = NULL;
+        if (av_builder_new(&b, ds.emb.cols, ds.table.m, (const char *const *)ds.table.models)) {
+            cli_error("%s: %s", o.data, av_last_error());
+            status = CLI_EINTERNAL;
+            goto done;
+        }
+        status = add_rows(b, &ds, &o);
+        if (status == CLI_OK) { /* not reached: the same rows were refused */
+            cli_error("%s: %s", o.embeddings, av_last_error());
+            status = CLI_EDATA;
+        }
+        goto done;
+    }
     rc = av_builder_fit(b, &fo, &r);
     if (tty)
         fputc('\n', stderr);
@@ -245,6 +356,9 @@ int cmd_train(int argc, char **argv)
                av_router_n_clusters(r) / av_router_members(r));
     printf(", top_p %zu, %zu models, %zu training rows (%s), inertia %.6g\n", av_router_top_p(r),
            ds.table.m, ds.n_rows, ds.split_desc, av_builder_inertia(b));
+    if (strncmp(meta_or(r, "algorithm"), "sampled", 7) == 0) /* numbers the library wrote */
+        printf("sampled k-means: a sample of %s rows, then %s passes over every row\n",
+               meta_or(r, "sample_rows"), meta_or(r, "n_iter"));
     if (fo.tune) /* values the library has just written itself: numbers and fixed words */
         printf("tuned by %s-fold cross-validation over %s candidates: k %s, members %s, top_p %s, "
                "kappa %s, weighting %s (temperature %s), normalisation %s, safety %s, mean AUC "
@@ -261,6 +375,8 @@ int cmd_train(int argc, char **argv)
 done:
     av_router_free(r);
     av_builder_free(b);
+    free(bsc);
+    free(bco);
     cli_dataset_free(&ds);
     return status;
 }

@@ -9,6 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define SPLITMIX_GAMMA 0x9e3779b97f4a7c15ull
 #define SPLITMIX_MUL1 0xbf58476d1ce4e5b9ull
@@ -109,12 +113,52 @@ static int read_sidecar(const char *path, size_t *rows, size_t *dim, char *used,
     return rc;
 }
 
+/* A regular, plain .npy file of float32 mapped (1), or 0 to read it the ordinary way. */
+static int map_npy(cli_matrix *out, const char *path, uint64_t max_bytes, char *err, size_t errlen)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    struct stat st;
+    unsigned char head[NPY_MAGIC_BYTES];
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 64 ||
+        (uint64_t)st.st_size > max_bytes || (uint64_t)st.st_size > SIZE_MAX ||
+        pread(fd, head, sizeof head, 0) != (ssize_t)sizeof head ||
+        memcmp(head, NPY_MAGIC, NPY_MAGIC_BYTES) != 0) {
+        close(fd);
+        return 0;
+    }
+    size_t len = (size_t)st.st_size;
+    /* private and writable: pages are shared with the page cache until written */
+    void *map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (map == MAP_FAILED)
+        return 0;
+    if (cli_npy_view(out, map, len, path, err, errlen) != 0) {
+        munmap(map, len);
+        return -1;
+    }
+    if ((unsigned char *)out->data >= (unsigned char *)map &&
+        (unsigned char *)out->data < (unsigned char *)map + len) {
+        out->map = map;
+        out->map_len = len;
+    } else {
+        munmap(map, len); /* converted to a copy (float64) */
+    }
+    return 1;
+}
+
 int cli_matrix_load(cli_matrix *out, const char *path, size_t dim, uint64_t max_bytes, char *err,
                     size_t errlen)
 {
     unsigned char *data;
     size_t size;
     memset(out, 0, sizeof *out);
+    if (!dim && strcmp(path, "-") != 0) {
+        int mapped = map_npy(out, path, max_bytes, err, errlen);
+        if (mapped)
+            return mapped > 0 ? 0 : -1;
+    }
     if (cli_read_file(path, max_bytes, &data, &size, err, errlen))
         return -1;
     bool from_stdin = strcmp(path, "-") == 0;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define NPY_MAGIC "\x93NUMPY"
 #define NPY_MAGIC_LEN 6u
@@ -35,7 +36,12 @@ static int fail(char *err, size_t errlen, const char *name, const char *fmt, ...
 void cli_matrix_free(cli_matrix *m)
 {
     if (m) {
-        free(m->data);
+        if (m->map)
+            munmap(m->map, m->map_len);
+        else
+            free(m->data);
+        m->map = NULL;
+        m->map_len = 0;
         m->data = NULL;
         m->rows = m->cols = 0;
     }
@@ -200,8 +206,17 @@ static int fill(cli_matrix *out, const unsigned char *body, size_t rows, size_t 
     return 0;
 }
 
-int cli_npy_parse(cli_matrix *out, const void *data, size_t size, const char *name, char *err,
-                  size_t errlen)
+/* A float32 body read in place: the host is little-endian and the body 4-byte aligned. */
+static bool can_view(const unsigned char *body)
+{
+    const uint32_t one = 1;
+    unsigned char first;
+    memcpy(&first, &one, 1);
+    return first == 1 && (uintptr_t)body % sizeof(float) == 0;
+}
+
+static int npy_parse(cli_matrix *out, const void *data, size_t size, const char *name, char *err,
+                     size_t errlen, bool view)
 {
     const unsigned char *b = data;
     memset(out, 0, sizeof *out);
@@ -257,7 +272,25 @@ int cli_npy_parse(cli_matrix *out, const void *data, size_t size, const char *na
     if (rows > SIZE_MAX / cols || rows * cols > SIZE_MAX / esz || rows * cols * esz != body)
         return fail(err, errlen, name, "shape (%zu, %zu) of %zu-byte values needs a body of a "
                     "different size than the %zu bytes present", rows, cols, esz, body);
+    if (view && esz == 4 && can_view(b + pre + hlen)) {
+        out->data = (float *)(uintptr_t)(b + pre + hlen);
+        out->rows = rows;
+        out->cols = cols;
+        return 0;
+    }
     return fill(out, b + pre + hlen, rows, cols, esz, name, err, errlen);
+}
+
+int cli_npy_parse(cli_matrix *out, const void *data, size_t size, const char *name, char *err,
+                  size_t errlen)
+{
+    return npy_parse(out, data, size, name, err, errlen, false);
+}
+
+int cli_npy_view(cli_matrix *out, const void *data, size_t size, const char *name, char *err,
+                 size_t errlen)
+{
+    return npy_parse(out, data, size, name, err, errlen, true);
 }
 
 int cli_raw_f32_parse(cli_matrix *out, const void *data, size_t size, size_t dim, const char *name,

@@ -92,6 +92,7 @@ AV_API const char *av_version_string(void);
  * ------------------------------------------------------------------------------------------- */
 typedef struct av_router av_router;
 typedef struct av_builder av_builder;
+struct av_fit_progress;
 
 /* Load a router file (docs/FORMAT.md). Every file is treated as hostile: sizes are checked against
    the file size before allocation and every byte is covered by a CRC32. */
@@ -202,11 +203,39 @@ typedef struct av_fit_options {
        router has members * n_clusters clusters (av_router_members). Default 1 = the paper (0 is
        read as 1). */
     uint32_t members;
+    /* --- appended in 1.2 --- */
+    /* k-means algorithm (docs/SCALING.md, "Training on large logs"): AV_KMEANS_AUTO (default:
+       FULL up to AV_KMEANS_AUTO_MAX_ROWS rows, SAMPLED above), AV_KMEANS_FULL (full-batch Lloyd
+       with n_init k-means++ restarts over every row, the only algorithm before 1.2) or
+       AV_KMEANS_SAMPLED (that k-means, with at most AV_KMEANS_SAMPLE_MAX_INIT restarts, on a
+       deterministic uniform sample, then Lloyd passes over every row in exact fixed point until
+       av_kmeans_converged or max_passes, then one statistics pass). */
+    uint32_t algorithm;
+    uint32_t sample_size; /* SAMPLED: expected rows of the sample; 0 = AV_KMEANS_DEFAULT_SAMPLE(k) */
+    uint32_t max_passes;  /* SAMPLED: Lloyd passes over every row; 0 = AV_KMEANS_DEFAULT_PASSES */
+    /* Progress of the SAMPLED path with an estimate of the time left (struct av_fit_progress, an
+       experimental interface: see AV_STATIC_LINKING_ONLY), called on the fitting thread with
+       progress_user after the sample's k-means, after each pass and after the statistics pass;
+       may be NULL (default). Independent of `verbose`. */
+    void (*pass_progress)(void *user, const struct av_fit_progress *p);
 } av_fit_options;
+
+/* av_fit_options.algorithm */
+#define AV_KMEANS_AUTO 0u
+#define AV_KMEANS_FULL 1u
+#define AV_KMEANS_SAMPLED 2u
+/* AUTO runs FULL on at most this many rows (so every result on smaller logs, the bundled data's
+   included, is what it was before 1.2), SAMPLED above. */
+#define AV_KMEANS_AUTO_MAX_ROWS 50000u
+/* SAMPLED's defaults: a sample of max(10000, 100 k) rows (at most all of them), 20 passes. */
+#define AV_KMEANS_DEFAULT_SAMPLE(k) ((k) * 100u > 10000u ? (k) * 100u : 10000u)
+#define AV_KMEANS_DEFAULT_PASSES 20u
+/* SAMPLED's k-means on the sample restarts min(n_init, this) times. */
+#define AV_KMEANS_SAMPLE_MAX_INIT 3u
 
 #define AV_FIT_OPTIONS_INIT                                                                   \
     { (uint32_t)sizeof(av_fit_options), 60u, 4u, 10u, 300u, 1e-4f, 42u, AV_CENTROIDS_F32, 0u, \
-      NULL, NULL, NULL, NULL, 1u }
+      NULL, NULL, NULL, NULL, 1u, AV_KMEANS_AUTO, 0u, 0u, NULL }
 AV_API void av_fit_options_init_sized(av_fit_options *opts, size_t size);
 #define av_fit_options_init(opts) av_fit_options_init_sized((opts), sizeof *(opts))
 
@@ -714,6 +743,126 @@ AV_API int av_router_set_price(av_router *r, int32_t model, const av_price *pric
 /* The model's price: as set (unit PER_QUERY or PER_TOKEN, cost_per_query the effective cost per
    query), or unit AV_PRICE_NONE with cost_per_query the model's learned mean cost per query. */
 AV_API int av_router_get_price(const av_router *r, int32_t model, av_price *price);
+/* ---- Training on large logs: k-means and statistics as a map-reduce (docs/SCALING.md) ----
+   The SAMPLED trainer is a composition of the calls below; a driver (Dask, Spark, threads) that
+   composes them the same way gets the same centroids and statistics, bit for bit.
+   Conventions: `rows` are raw embeddings (n x dim, row-major), normalised by the call exactly as
+   av_builder_add normalises them (a zero, NaN or infinite row is AV_EVECTOR, naming it, and the
+   call then changes nothing); `centroids` and `centres` are used as given and live in the
+   normalised space (every squared norm at most AV_KMEANS_MAX_CENTRE_SQNORM, else AV_EINVAL).
+   A row's nearest centroid is the smallest float32 squared distance ||x||^2 + ||c||^2 - 2 x.c with
+   x.c from the library's SIMD kernel (ties: lower index), whatever the block: it depends on the
+   row, the centroids and the SIMD backend only. Sums, counts and inertia are int64 in fixed point
+   (one unit = 2^-32, AV_KMEANS_FIXED_ONE): each normalised component and each squared distance is
+   truncated toward zero to whole units once (an error below 2^-32 each), so accumulation is exact and independent of block layout and
+   merge order. Every accumulator (one merged total) may hold at most AV_KMEANS_MAX_ROWS rows:
+   components are at most 1 (2^32 units) and squared distances at most 4.03 (< 2^34.02 units),
+   so no sum can exceed 2^63 - 1; calls refuse (AV_ELIMIT) to go past it. */
+#define AV_KMEANS_FIXED_ONE 4294967296.0
+#define AV_KMEANS_MAX_ROWS (1u << 28)
+#define AV_KMEANS_MAX_CENTRE_SQNORM 1.01
+
+/* What av_fit_options.pass_progress receives (valid during the call only). */
+#define AV_FIT_STAGE_SAMPLE 0u /* k-means on the sample done (inertia: the sample's) */
+#define AV_FIT_STAGE_PASS 1u   /* a Lloyd pass over every row done (inertia: to the centroids
+                                  the rows were assigned to; shift: of the update) */
+#define AV_FIT_STAGE_STATS 2u  /* the statistics pass done (inertia: the final one) */
+typedef struct av_fit_progress {
+    uint32_t struct_size; /* sizeof(av_fit_progress) of the library that filled it */
+    uint32_t stage;       /* AV_FIT_STAGE_* */
+    uint32_t member;      /* 0-based clustering of an ensemble */
+    uint32_t members;
+    uint32_t pass;        /* passes done (1-based at PASS) */
+    uint32_t max_passes;
+    size_t n_rows;        /* all rows */
+    size_t sample_rows;   /* rows in the sample */
+    double inertia;
+    double shift;         /* total squared centroid shift of the pass (PASS) */
+    double shift_tol;     /* the passes stop when shift <= shift_tol */
+    double elapsed;       /* seconds since the fit started */
+    double eta;           /* estimated seconds left for the whole fit (every member), assuming
+                             every remaining pass runs; < 0 when not yet known */
+} av_fit_progress;
+
+/* The plan av_builder_fit follows for n_total rows with these options (NULL = defaults):
+   *algorithm is AV_KMEANS_FULL or AV_KMEANS_SAMPLED (AUTO resolved), *sample_size the expected
+   sample rows (min(n_total, sample_size or AV_KMEANS_DEFAULT_SAMPLE(n_clusters))) and
+   *max_passes the pass limit. Any output may be NULL. */
+AV_API int av_kmeans_plan(const av_fit_options *opts, size_t n_total, uint32_t *algorithm,
+                          size_t *sample_size, uint32_t *max_passes);
+/* The sample's seed for member `member` of an ensemble (0 for one clustering): the fit seed +
+   member * 0x9E3779B97F4A7C15 (mod 2^64), the seed that member's k-means uses too. */
+AV_API uint64_t av_kmeans_member_seed(uint64_t seed, uint32_t member);
+/* Sample membership of rows [row0, row0 + n) of a log of n_total rows: row i is in the sample iff
+   a counter-based hash of (seed, i) is below sample_size / n_total (all rows when sample_size >=
+   n_total). mask[i - row0] = 1 or 0 (mask may be NULL); *n_selected (may be NULL) = rows selected.
+   The sample is the selected rows in row order. */
+AV_API int av_kmeans_sample_mask(uint64_t seed, size_t n_total, size_t sample_size, size_t row0,
+                                 size_t n, uint8_t *mask, size_t *n_selected);
+/* Full-batch k-means (k-means++ and Lloyd as AV_KMEANS_FULL, with min(n_init,
+   AV_KMEANS_SAMPLE_MAX_INIT) restarts) of n raw rows with opts' n_clusters, n_init, max_iter,
+   tol and seed (opts->seed as given: pass
+   av_kmeans_member_seed(seed, member) for a member). Writes centroids (n_clusters x dim), the
+   rows' inertia (may be NULL) and shift_tol = tol * (mean over dimensions of the normalised rows'
+   variance), the passes' stopping threshold (may be NULL). Rows are copied; use it on a sample. */
+AV_API int av_kmeans_fit_sample(const float *rows, size_t n, size_t dim, const av_fit_options *opts,
+                                float *centroids, double *inertia, double *shift_tol);
+/* Lloyd's map: each row's nearest of the k centroids (k x dim) is found and its normalised
+   components ADDED to sums[j*dim + t], 1 to counts[j] and its squared distance to *inertia (all
+   fixed point); labels (n, may be NULL) receive the clusters. */
+AV_API int av_kmeans_block_step(const float *centroids, size_t k, size_t dim, const float *rows,
+                                size_t n, int64_t *sums, int64_t *counts, int64_t *inertia,
+                                int32_t *labels);
+/* Lloyd's reduce: centroids (k x dim, in: the pass's centroids, out: the new ones) become
+   sums / counts, computed as (float)(((double)sums[j*dim+t] / 2^32) / (double)counts[j]); a
+   cluster with no row keeps its centroid. *shift (may be NULL) = sum over j, t of (new - old)^2
+   in double, in that order. */
+AV_API int av_kmeans_finish_step(float *centroids, size_t k, size_t dim, const int64_t *sums,
+                                 const int64_t *counts, double *shift);
+/* The passes' stopping rule, 1 when the pass is the last: shift <= shift_tol, or, from the second
+   pass on (prev_inertia >= 0: the previous pass's block-step inertia; -1 for the first), an
+   inertia that improved on the previous pass's by at most tol (av_fit_options.tol) of itself:
+   (double)(prev_inertia - inertia) <= (double)tol * (double)inertia. */
+AV_API int av_kmeans_converged(double shift, double shift_tol, int64_t prev_inertia,
+                               int64_t inertia, float tol);
+/* k-means|| seeding (Bahmani et al. 2012, as Spark MLlib runs it), map steps. Cost: ADDS to
+   *cost the rows' squared distances to their nearest of the n_centres centres (fixed point).
+   Pick: row i (global index row0 + i) is picked iff the hash of (seed, round, i), uniform in
+   [0, 1) with 53 bits, is below min(1, l * d2_i / phi), d2_i its fixed-point squared distance
+   to the nearest centre and phi > 0 the round's total cost; picked (n, may be NULL) gets 1 or 0
+   and *n_picked (may be NULL) the count. The picked rows, normalised (av_kmeans_normalize),
+   join the centres. */
+AV_API int av_kmeans_parallel_cost(const float *centres, size_t n_centres, size_t dim,
+                                   const float *rows, size_t n, int64_t *cost);
+AV_API int av_kmeans_parallel_pick(const float *centres, size_t n_centres, size_t dim,
+                                   const float *rows, size_t n, size_t row0, uint64_t seed,
+                                   uint32_t round, double l, int64_t phi, uint8_t *picked,
+                                   size_t *n_picked);
+/* k-means||'s reduce: n_centres weighted centres (weights >= 0, e.g. the counts of a
+   av_kmeans_block_step pass with the centres as centroids; at least n_clusters with a positive
+   weight) to opts->n_clusters centroids: weighted k-means++ (opts->seed, n_init restarts) then
+   weighted Lloyd (max_iter, tol relative to the weighted variance), lowest weighted inertia kept. */
+AV_API int av_kmeans_parallel_reduce(const float *centres, size_t n_centres, size_t dim,
+                                     const double *weights, const av_fit_options *opts,
+                                     float *centroids);
+/* n raw rows normalised exactly as av_builder_add normalises them, into out (n x dim). */
+AV_API int av_kmeans_normalize(const float *rows, size_t n, size_t dim, float *out);
+/* The statistics' map: each row's nearest centroid (as in av_kmeans_block_step) receives, for
+   every model with both a score and a cost (NaN = no outcome; an infinite value or a negative
+   cost is AV_EVALUE, as av_builder_add), 1 in counts[j*n_models + i] and the score and cost in
+   sum_scores and sum_costs (doubles, added in row order). *inertia (may be NULL) receives the
+   rows' squared distances (fixed point). The totals are av_router_from_parts's arrays. */
+AV_API int av_kmeans_stats_block(const float *centroids, size_t k, size_t dim, const float *rows,
+                                 size_t n, const float *scores, const float *costs,
+                                 size_t n_models, double *counts, double *sum_scores,
+                                 double *sum_costs, int64_t *inertia);
+/* Rows the builder reads in place instead of copying: n rows (embeddings n x dim, scores and
+   costs n x n_models, row-major), checked as av_builder_add checks them (a bad row: nothing is
+   added), kept by pointer until av_builder_free; the caller keeps them alive and unchanged until
+   then. The SAMPLED path streams them block by block (normalising on the fly); FULL and tuning
+   read a normalised copy. Rows keep their order among the builder's rows. */
+AV_API int av_builder_add_borrowed(av_builder *b, const float *embeddings, size_t n, size_t dim,
+                                   const float *scores, const float *costs);
 #endif /* AV_STATIC_LINKING_ONLY */
 
 /* ---------------------------------------------------------------------------------------------

@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 /* At most this many threads, and one per this many multiply-adds of work. */
-#define AV_MAX_BATCH_THREADS 64u
 #define AV_BATCH_MIN_WORK ((size_t)1 << 24)
 
 /* True when av_route applies the paper's rule as the table holds it (no router-wide soft
@@ -94,6 +93,12 @@ static void resolve_threads(void)
                                                                  : (unsigned)v;
 }
 
+unsigned av__threads_default(void)
+{
+    pthread_once(&threads_once, resolve_threads);
+    return threads_default;
+}
+
 int av__route_batch_threads(const av_router *r, const float *embeddings, size_t n, size_t dim,
                             size_t row_stride, float alpha, int32_t *out_models, unsigned threads)
 {
@@ -144,12 +149,12 @@ int av__route_batch_threads(const av_router *r, const float *embeddings, size_t 
 AV_API int av_route_batch(const av_router *r, const float *embeddings, size_t n, size_t dim,
                           size_t row_stride, float alpha, int32_t *out_models)
 {
-    pthread_once(&threads_once, resolve_threads);
+    unsigned threads_max = av__threads_default();
     /* One more thread per AV_BATCH_MIN_WORK multiply-adds: starting a thread costs tens of
        microseconds, which must stay small next to its share of the work. */
     size_t kd = r ? r->ix.k * r->ix.dim : 0;
     size_t work = kd && n > SIZE_MAX / kd ? SIZE_MAX : n * kd;
     size_t useful = work / AV_BATCH_MIN_WORK + 1;
-    unsigned threads = useful < threads_default ? (unsigned)useful : threads_default;
+    unsigned threads = useful < threads_max ? (unsigned)useful : threads_max;
     return av__route_batch_threads(r, embeddings, n, dim, row_stride, alpha, out_models, threads);
 }

@@ -75,6 +75,10 @@ AV_HIDDEN int av__router_settings(const av_router *r, const av_route_options *o,
 AV_HIDDEN int32_t av__route_one(const av_router *r, const av_table *t, const av_settings *st,
                                 const uint32_t *idx, const float *sims, double alpha,
                                 av_route_result *res);
+/* Threads a call may start: AV_NUM_THREADS if set (1..AV_MAX_BATCH_THREADS), else the online
+   CPUs; resolved once per process. av_route_batch and the SAMPLED k-means passes use it. */
+#define AV_MAX_BATCH_THREADS 64u
+AV_HIDDEN unsigned av__threads_default(void);
 /* av_route_batch with an explicit thread count (tests compare counts). */
 AV_HIDDEN int av__route_batch_threads(const av_router *r, const float *embeddings, size_t n,
                                       size_t dim, size_t row_stride, float alpha,

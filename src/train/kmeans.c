@@ -273,7 +273,7 @@ static double exact_inertia(const km_work *w, const float *C, const int32_t *lab
 }
 
 /* Mean over dimensions of the per-dimension variance, scikit-learn's scale for tol. */
-static double mean_variance(const float *X, size_t n, size_t d)
+double av__kmeans_mean_variance(const float *X, size_t n, size_t d)
 {
     double tot = 0;
     for (size_t t = 0; t < d; t++) {
@@ -333,7 +333,7 @@ int av__kmeans(const float *X, size_t n, size_t d, const av_fit_options *o, av_k
         goto done;
     }
     row_sqnorms(X, n, d, w.xsq);
-    double tol = mean_variance(X, n, d) * (double)o->tol;
+    double tol = av__kmeans_mean_variance(X, n, d) * (double)o->tol;
     av_rng g;
     av__rng_seed(&g, o->seed);
     res->inertia = INFINITY;

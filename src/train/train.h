@@ -16,6 +16,70 @@ typedef struct av_kmeans_result {
 AV_HIDDEN int av__kmeans(const float *X, size_t n, size_t d, const av_fit_options *o,
                          av_kmeans_result *res);
 AV_HIDDEN void av__kmeans_result_free(av_kmeans_result *res);
+/* Mean over dimensions of the per-dimension variance (scikit-learn's scale for tol). */
+AV_HIDDEN double av__kmeans_mean_variance(const float *X, size_t n, size_t d);
+
+/* ---- the map-reduce steps and the SAMPLED trainer (scale.c) ---- */
+/* Rows in segments: a builder's copied rows (normalised) and borrowed arrays (raw). */
+typedef struct av_row_seg {
+    const float *X; /* n x dim */
+    bool normalised;
+    const double *inv; /* raw rows: 1 / norm of each row, as av__normalize computes it */
+    const float *scores, *costs; /* n x m */
+    size_t n;
+} av_row_seg;
+typedef struct av_rows {
+    size_t n, dim, m, n_seg;
+    const av_row_seg *seg;
+} av_rows;
+typedef struct av_fit_clock {
+    double start; /* av__now() at the start of the fit */
+} av_fit_clock;
+typedef struct av_sampled_info {
+    double inertia; /* of the statistics pass (every row to its final centroid) */
+    uint32_t passes;
+    size_t sample_rows;
+} av_sampled_info;
+AV_HIDDEN double av__now(void);
+/* dst = src * inv as av__normalize writes it, for inv = av__inv_norm(src) (bit for bit). */
+static inline void av__scale_row(float *dst, const float *src, size_t d, double inv)
+{
+    for (size_t t = 0; t < d; t++)
+        dst[t] = (float)((double)src[t] * inv);
+}
+/* o validated (av__read_fit_options). */
+AV_HIDDEN int av__read_fit_options(const av_fit_options *in, av_fit_options *o);
+AV_HIDDEN int av__kmeans_plan(const av_fit_options *o, size_t n, uint32_t *alg, size_t *sample,
+                              uint32_t *passes);
+AV_HIDDEN void av__kmeans_sqnorms(const float *C, size_t k, size_t d, float *csq);
+AV_HIDDEN int av__kmeans_fit_sample_norm(const float *X, size_t n, size_t d,
+                                         const av_fit_options *o, float *C, double *inertia,
+                                         double *shift_tol);
+AV_HIDDEN double av__kmeans_finish(float *C, size_t k, size_t d, const int64_t *sums,
+                                   const int64_t *counts);
+AV_HIDDEN bool av__kmeans_pass_converged(double shift, double shift_tol, int64_t prev_inertia,
+                                         int64_t inertia, float tol);
+AV_HIDDEN int av__check_outcomes(const float *scores, const float *costs, size_t n, size_t m,
+                                 const char *what);
+/* The public steps with an explicit kernel set (NULL = the process's; tests compare backends). */
+AV_HIDDEN int av__kmeans_block_step_k(const av_kernels *K, const float *C, size_t k, size_t dim,
+                                      const float *rows, size_t n, int64_t *sums,
+                                      int64_t *counts, int64_t *inertia, int32_t *labels);
+AV_HIDDEN int av__kmeans_parallel_cost_k(const av_kernels *K, const float *centres, size_t nc,
+                                         size_t dim, const float *rows, size_t n, int64_t *cost);
+AV_HIDDEN int av__kmeans_parallel_pick_k(const av_kernels *K, const float *centres, size_t nc,
+                                         size_t dim, const float *rows, size_t n, size_t row0,
+                                         uint64_t seed, uint32_t round, double l, int64_t phi,
+                                         uint8_t *picked, size_t *n_picked);
+AV_HIDDEN int av__kmeans_stats_block_k(const av_kernels *K, const float *C, size_t k, size_t dim,
+                                       const float *rows, size_t n, const float *scores,
+                                       const float *costs, size_t m, double *counts,
+                                       double *sum_scores, double *sum_costs, int64_t *inertia);
+/* SAMPLED k-means of member `member` over src, then its statistics ADDED into counts, sum_scores,
+   sum_costs (k x m); C receives the k x dim centroids. */
+AV_HIDDEN int av__fit_sampled(const av_rows *src, const av_fit_options *o, uint32_t member,
+                              av_fit_clock *clk, float *C, double *counts, double *sum_scores,
+                              double *sum_costs, av_sampled_info *info);
 
 /* The builder's rows (builder.c), for cross-validation (tune.c). X rows are normalised. */
 typedef struct av_builder_view {

@@ -334,6 +334,32 @@ def test_train_ensemble_members():
                   "-o", tmp("x.avr")], EXIT_USAGE, "at most 64 clusters")
 
 
+@test
+def test_train_mapped_and_sampled():
+    """A float32 .npy is memory-mapped and its rows borrowed; the same rows as float64 (read and
+    converted, not mapped) train the same router, with --algorithm full and sampled; sampled
+    reports its sample and passes."""
+    e64 = tmp("emb64.npy")
+    np.save(e64, np.load(os.path.join(ROOT, EMB)).astype(np.float64))
+    for alg in ("full", "sampled"):
+        outs = []
+        for emb in (EMB, e64):
+            out = tmp(f"{alg}_{len(outs)}.avr")
+            p = run("train", "--data", DATA, "--embeddings", emb, *TRAIN_OPTS, "--algorithm", alg,
+                    "--sample-size", "300", "-o", out, check=0, env_extra={"SOURCE_DATE_EPOCH": "0"})
+            outs.append(out)
+            if alg == "sampled":
+                assert re.search(r"sampled k-means: a sample of \d+ rows, then \d+ passes", p.stdout), p.stdout
+            else:
+                assert "sampled" not in p.stdout
+        body = [mask_info(run("info", o, check=0).stdout).split("metadata        ")[0] for o in outs]
+        assert body[0] == body[1], f"{alg}: mapped and converted embeddings differ"
+    expect_error(["train", "--data", DATA, "--embeddings", EMB, "--algorithm", "minibatch",
+                  "-o", tmp("x.avr")], EXIT_USAGE, "--algorithm")
+    expect_error(["train", "--data", DATA, "--embeddings", EMB, "--sample-size", "0",
+                  "-o", tmp("x.avr")], EXIT_USAGE, "--sample-size")
+
+
 # ---- bad inputs: message and exit code --------------------------------------------------------
 def expect_error(args, code, *needles):
     p = run(*args)

@@ -8,6 +8,15 @@ the 0.x entry points av_*_init are left out (call av_*_init_sized with your size
 import ctypes
 
 # Integer macros and enumerators
+AV_FIT_STAGE_PASS = 1
+AV_FIT_STAGE_SAMPLE = 0
+AV_FIT_STAGE_STATS = 2
+AV_KMEANS_AUTO = 0
+AV_KMEANS_AUTO_MAX_ROWS = 50000
+AV_KMEANS_DEFAULT_PASSES = 20
+AV_KMEANS_FULL = 1
+AV_KMEANS_MAX_ROWS = 268435456
+AV_KMEANS_SAMPLED = 2
 AV_MAX_CLUSTERS = 65536
 AV_MAX_DIM = 65536
 AV_MAX_MEMBERS = 16
@@ -72,6 +81,7 @@ AV_EVAL_MODEL = 1
 
 # Callback types (named <struct>_<field>_fn)
 av_fit_options_progress_fn = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint32, ctypes.c_uint32, ctypes.c_uint32, ctypes.c_double)
+av_fit_options_pass_progress_fn = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p)
 av_tune_options_progress_fn = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p)
 
 
@@ -91,6 +101,10 @@ class av_fit_options(ctypes.Structure):
         ("progress_user", ctypes.c_void_p),
         ("tune", ctypes.c_void_p),
         ("members", ctypes.c_uint32),
+        ("algorithm", ctypes.c_uint32),
+        ("sample_size", ctypes.c_uint32),
+        ("max_passes", ctypes.c_uint32),
+        ("pass_progress", av_fit_options_pass_progress_fn),
     ]
 
 
@@ -279,8 +293,26 @@ class av_price(ctypes.Structure):
     ]
 
 
+class av_fit_progress(ctypes.Structure):
+    _fields_ = [
+        ("struct_size", ctypes.c_uint32),
+        ("stage", ctypes.c_uint32),
+        ("member", ctypes.c_uint32),
+        ("members", ctypes.c_uint32),
+        ("pass", ctypes.c_uint32),
+        ("max_passes", ctypes.c_uint32),
+        ("n_rows", ctypes.c_size_t),
+        ("sample_rows", ctypes.c_size_t),
+        ("inertia", ctypes.c_double),
+        ("shift", ctypes.c_double),
+        ("shift_tol", ctypes.c_double),
+        ("elapsed", ctypes.c_double),
+        ("eta", ctypes.c_double),
+    ]
+
+
 #: every struct of the header, by C name
-STRUCTS = {"av_fit_options": av_fit_options, "av_replay": av_replay, "av_eval_options": av_eval_options, "av_eval_point": av_eval_point, "av_eval_metrics": av_eval_metrics, "av_route_options": av_route_options, "av_route_result": av_route_result, "av_estimator_options": av_estimator_options, "av_update_options": av_update_options, "av_tune_progress": av_tune_progress, "av_tune_options": av_tune_options, "av_price": av_price}
+STRUCTS = {"av_fit_options": av_fit_options, "av_replay": av_replay, "av_eval_options": av_eval_options, "av_eval_point": av_eval_point, "av_eval_metrics": av_eval_metrics, "av_route_options": av_route_options, "av_route_result": av_route_result, "av_estimator_options": av_estimator_options, "av_update_options": av_update_options, "av_tune_progress": av_tune_progress, "av_tune_options": av_tune_options, "av_price": av_price, "av_fit_progress": av_fit_progress}
 
 #: every function: name -> (restype, [(parameter name, argtype)])
 FUNCTIONS = {
@@ -360,4 +392,17 @@ FUNCTIONS = {
     "av_price_init_sized": (None, [("price", ctypes.c_void_p), ("size", ctypes.c_size_t)]),
     "av_router_set_price": (ctypes.c_int, [("r", ctypes.c_void_p), ("model", ctypes.c_int32), ("price", ctypes.c_void_p), ("factor", ctypes.c_void_p)]),
     "av_router_get_price": (ctypes.c_int, [("r", ctypes.c_void_p), ("model", ctypes.c_int32), ("price", ctypes.c_void_p)]),
+    "av_kmeans_plan": (ctypes.c_int, [("opts", ctypes.c_void_p), ("n_total", ctypes.c_size_t), ("algorithm", ctypes.c_void_p), ("sample_size", ctypes.c_void_p), ("max_passes", ctypes.c_void_p)]),
+    "av_kmeans_member_seed": (ctypes.c_uint64, [("seed", ctypes.c_uint64), ("member", ctypes.c_uint32)]),
+    "av_kmeans_sample_mask": (ctypes.c_int, [("seed", ctypes.c_uint64), ("n_total", ctypes.c_size_t), ("sample_size", ctypes.c_size_t), ("row0", ctypes.c_size_t), ("n", ctypes.c_size_t), ("mask", ctypes.c_void_p), ("n_selected", ctypes.c_void_p)]),
+    "av_kmeans_fit_sample": (ctypes.c_int, [("rows", ctypes.c_void_p), ("n", ctypes.c_size_t), ("dim", ctypes.c_size_t), ("opts", ctypes.c_void_p), ("centroids", ctypes.c_void_p), ("inertia", ctypes.c_void_p), ("shift_tol", ctypes.c_void_p)]),
+    "av_kmeans_block_step": (ctypes.c_int, [("centroids", ctypes.c_void_p), ("k", ctypes.c_size_t), ("dim", ctypes.c_size_t), ("rows", ctypes.c_void_p), ("n", ctypes.c_size_t), ("sums", ctypes.c_void_p), ("counts", ctypes.c_void_p), ("inertia", ctypes.c_void_p), ("labels", ctypes.c_void_p)]),
+    "av_kmeans_finish_step": (ctypes.c_int, [("centroids", ctypes.c_void_p), ("k", ctypes.c_size_t), ("dim", ctypes.c_size_t), ("sums", ctypes.c_void_p), ("counts", ctypes.c_void_p), ("shift", ctypes.c_void_p)]),
+    "av_kmeans_converged": (ctypes.c_int, [("shift", ctypes.c_double), ("shift_tol", ctypes.c_double), ("prev_inertia", ctypes.c_int64), ("inertia", ctypes.c_int64), ("tol", ctypes.c_float)]),
+    "av_kmeans_parallel_cost": (ctypes.c_int, [("centres", ctypes.c_void_p), ("n_centres", ctypes.c_size_t), ("dim", ctypes.c_size_t), ("rows", ctypes.c_void_p), ("n", ctypes.c_size_t), ("cost", ctypes.c_void_p)]),
+    "av_kmeans_parallel_pick": (ctypes.c_int, [("centres", ctypes.c_void_p), ("n_centres", ctypes.c_size_t), ("dim", ctypes.c_size_t), ("rows", ctypes.c_void_p), ("n", ctypes.c_size_t), ("row0", ctypes.c_size_t), ("seed", ctypes.c_uint64), ("round", ctypes.c_uint32), ("l", ctypes.c_double), ("phi", ctypes.c_int64), ("picked", ctypes.c_void_p), ("n_picked", ctypes.c_void_p)]),
+    "av_kmeans_parallel_reduce": (ctypes.c_int, [("centres", ctypes.c_void_p), ("n_centres", ctypes.c_size_t), ("dim", ctypes.c_size_t), ("weights", ctypes.c_void_p), ("opts", ctypes.c_void_p), ("centroids", ctypes.c_void_p)]),
+    "av_kmeans_normalize": (ctypes.c_int, [("rows", ctypes.c_void_p), ("n", ctypes.c_size_t), ("dim", ctypes.c_size_t), ("out", ctypes.c_void_p)]),
+    "av_kmeans_stats_block": (ctypes.c_int, [("centroids", ctypes.c_void_p), ("k", ctypes.c_size_t), ("dim", ctypes.c_size_t), ("rows", ctypes.c_void_p), ("n", ctypes.c_size_t), ("scores", ctypes.c_void_p), ("costs", ctypes.c_void_p), ("n_models", ctypes.c_size_t), ("counts", ctypes.c_void_p), ("sum_scores", ctypes.c_void_p), ("sum_costs", ctypes.c_void_p), ("inertia", ctypes.c_void_p)]),
+    "av_builder_add_borrowed": (ctypes.c_int, [("b", ctypes.c_void_p), ("embeddings", ctypes.c_void_p), ("n", ctypes.c_size_t), ("dim", ctypes.c_size_t), ("scores", ctypes.c_void_p), ("costs", ctypes.c_void_p)]),
 }

@@ -712,6 +712,27 @@ class Builder(_Handle):
                 raise exc
         return self
 
+    def add_borrowed(self, embeddings, scores, costs):
+        """Add n rows without copying them (av_builder_add_borrowed): embeddings (n, dim) and
+        scores, costs (n, n_models), read in place by the library until the builder is closed.
+        float32 C-contiguous arrays, np.load(path, mmap_mode="r") arrays among them, are used
+        as they are (zero-copy); others are converted once and the conversion is kept. The
+        builder keeps a reference to every array. A bad row adds nothing."""
+        m = len(self.models)
+        e = _borrowable(embeddings, 2, "embeddings")
+        n = e.shape[0]
+        s = _borrowable(scores, 2, "scores")
+        c = _borrowable(costs, 2, "costs")
+        if e.shape[1] != self.dim and e.size:
+            raise ValueError("embeddings must be (n, %d), got %s" % (self.dim, e.shape))
+        if s.shape != (n, m) or c.shape != (n, m):
+            raise ValueError("scores and costs must be (%d, %d), got %s and %s"
+                             % (n, m, s.shape, c.shape))
+        _native.check(_native.av_builder_add_borrowed(self._handle, e.ctypes.data, n, self.dim,
+                                                      s.ctypes.data, c.ctypes.data))
+        self.__dict__.setdefault("_borrowed", []).extend((e, s, c))
+        return self
+
     tune_best_auc = None
 
     @staticmethod
@@ -733,7 +754,8 @@ class Builder(_Handle):
 
     def fit(self, n_clusters=None, top_p=None, n_init=None, max_iter=None, tol=None, seed=None,
             centroid_type=None, verbose=None, embedder_id=None, progress=None, tune=None,
-            members=None, tune_progress=None):
+            members=None, algorithm=None, sample_size=None, max_passes=None,
+            pass_progress=None, tune_progress=None):
         """Cluster the rows and compute the profiles (av_builder_fit). Unset options keep the
         library's defaults (av_fit_options_init: 60 clusters, top_p 4, 10 restarts, 300
         iterations, tol 1e-4, seed 42, f32 centroids). centroid_type: "f32", "f16", "int8" or
@@ -750,18 +772,19 @@ class Builder(_Handle):
         n_fits, scores_done, n_scores, n_candidates). Returning True cancels the tuning at once
         (avengers.Cancelled, AV_ECANCELED); an exception it raises cancels too and is re-raised
         after the C call has returned (never across the C frame), from the Cancelled error.
-        members: an ensemble of that many clusterings (1, the default, is the paper's)."""
+        members: an ensemble of that many clusterings (1, the default, is the paper's).
+        algorithm: "auto" (default: "full" up to AV_KMEANS_AUTO_MAX_ROWS rows, "sampled" above),
+        "full" or "sampled" (docs/SCALING.md, "Training on large logs"); sample_size and
+        max_passes tune "sampled" (0 or None: the library's defaults). pass_progress(p) receives
+        a dict (stage "sample", "pass" or "stats", member, members, pass, max_passes, n_rows,
+        sample_rows, inertia, shift, shift_tol, elapsed, eta in seconds) from the fitting
+        thread; an exception it raises is re-raised after the fit returns."""
         opts = _default_fit_options()
-        for name, val, ctype in (("n_clusters", n_clusters, "uint32_t"), ("top_p", top_p, "uint32_t"),
-                                 ("n_init", n_init, "uint32_t"), ("max_iter", max_iter, "uint32_t"),
-                                 ("seed", seed, "uint64_t"), ("verbose", verbose, "uint32_t"),
-                                 ("members", members, "uint32_t")):
-            if val is not None:
-                setattr(opts, name, _args.integer(val, name, ctype))
-        if tol is not None:
-            opts.tol = float(tol)
-        if centroid_type is not None:
-            opts.centroid_type = _centroid_type(centroid_type)
+        for name, val in _fit_option_values(dict(
+                n_clusters=n_clusters, top_p=top_p, n_init=n_init, max_iter=max_iter, seed=seed,
+                verbose=verbose, members=members, tol=tol, centroid_type=centroid_type,
+                algorithm=algorithm, sample_size=sample_size, max_passes=max_passes)):
+            setattr(opts, name, val)
         keep = []
         if embedder_id is not None:
             keep.append(_encode(embedder_id, "embedder_id"))
@@ -779,6 +802,19 @@ class Builder(_Handle):
             opts.progress = cb
             if verbose is None:
                 opts.verbose = 1  # the library calls progress() only when verbose is set
+        if pass_progress is not None:
+            def pass_trampoline(user, p):
+                try:
+                    q = ctypes.cast(p, ctypes.POINTER(_decls.av_fit_progress)).contents
+                    d = {f[0]: getattr(q, f[0]) for f in q._fields_ if f[0] != "struct_size"}
+                    d["stage"] = _FIT_STAGES.get(d["stage"], d["stage"])
+                    pass_progress(d)
+                except BaseException as e:  # cannot unwind through C: keep it for later
+                    if not raised:
+                        raised.append(e)
+            pcb = _decls.av_fit_options_pass_progress_fn(pass_trampoline)
+            keep.append(pcb)
+            opts.pass_progress = pcb
         tune_opts = None
         if tune_progress is not None and tune is None:
             raise ValueError("tune_progress needs tune")
@@ -866,6 +902,42 @@ def _tune_options_impl(tune, keep):
         else:
             raise TypeError("unknown tune option %r" % k)
     return t
+
+
+_ALGORITHMS = {"auto": 0, "full": 1, "sampled": 2}
+_FIT_STAGES = {0: "sample", 1: "pass", 2: "stats"}
+
+
+def _fit_option_values(values):
+    """(field, value) pairs of av_fit_options for the set (not None) numeric fit options."""
+    out = []
+    for name, val in values.items():
+        if val is None:
+            continue
+        if name == "tol":
+            out.append((name, float(val)))
+        elif name == "centroid_type":
+            out.append((name, _centroid_type(val)))
+        elif name == "algorithm":
+            out.append((name, _named(_ALGORITHMS, val, "algorithm")))
+        elif name in ("n_clusters", "top_p", "n_init", "max_iter", "verbose", "members",
+                      "sample_size", "max_passes"):
+            out.append((name, _args.integer(val, name, "uint32_t")))
+        elif name == "seed":
+            out.append((name, _args.integer(val, name, "uint64_t")))
+        else:
+            raise TypeError("unknown fit option %r" % name)
+    return out
+
+
+def _borrowable(x, ndim, name):
+    """x as a C-contiguous float32 array (as it is when it already is one: no copy)."""
+    a = np.asarray(x)
+    if a.ndim != ndim:
+        raise ValueError("%s must be %d-D, got shape %s" % (name, ndim, a.shape))
+    if a.dtype != np.float32 or not a.flags.c_contiguous or not a.flags.aligned:
+        a = np.ascontiguousarray(a, dtype=np.float32)
+    return a
 
 
 def _default_fit_options():

@@ -13,6 +13,12 @@ pub const AV_MAX_MODELS: u32 = 256;
 pub const AV_MAX_TOP_P: u32 = 64;
 pub const AV_MAX_NAME: u32 = 255;
 pub const AV_MAX_MEMBERS: u32 = 16;
+pub const AV_KMEANS_AUTO: u32 = 0;
+pub const AV_KMEANS_FULL: u32 = 1;
+pub const AV_KMEANS_SAMPLED: u32 = 2;
+pub const AV_KMEANS_AUTO_MAX_ROWS: u32 = 50000;
+pub const AV_KMEANS_DEFAULT_PASSES: u32 = 20;
+pub const AV_KMEANS_SAMPLE_MAX_INIT: u32 = 3;
 pub const AV_WEIGHTING_ROUTER: u32 = 0;
 pub const AV_WEIGHTING_HARD: u32 = 1;
 pub const AV_WEIGHTING_SOFTMAX: u32 = 2;
@@ -34,9 +40,16 @@ pub const AV_TUNE_COSTSAVE: u32 = 2;
 pub const AV_PRICE_NONE: u32 = 0;
 pub const AV_PRICE_PER_QUERY: u32 = 1;
 pub const AV_PRICE_PER_TOKEN: u32 = 2;
+pub const AV_KMEANS_FIXED_ONE: f64 = 4294967296.0;
+pub const AV_KMEANS_MAX_ROWS: u32 = 268435456;
+pub const AV_KMEANS_MAX_CENTRE_SQNORM: f64 = 1.01;
+pub const AV_FIT_STAGE_SAMPLE: u32 = 0;
+pub const AV_FIT_STAGE_PASS: u32 = 1;
+pub const AV_FIT_STAGE_STATS: u32 = 2;
 pub type __uint8_t = core::ffi::c_uchar;
 pub type __int32_t = core::ffi::c_int;
 pub type __uint32_t = core::ffi::c_uint;
+pub type __int64_t = core::ffi::c_long;
 pub type __uint64_t = core::ffi::c_ulong;
 pub const AV_OK: av_error = 0;
 pub const AV_EINVAL: av_error = -1;
@@ -240,12 +253,18 @@ pub struct av_fit_options {
     pub progress_user: *mut core::ffi::c_void,
     pub tune: *mut av_tune_options,
     pub members: u32,
+    pub algorithm: u32,
+    pub sample_size: u32,
+    pub max_passes: u32,
+    pub pass_progress: ::core::option::Option<
+        unsafe extern "C" fn(user: *mut core::ffi::c_void, p: *const av_fit_progress),
+    >,
 }
 #[test]
 fn bindgen_test_layout_av_fit_options() {
     assert_eq!(
         ::core::mem::size_of::<av_fit_options>(),
-        80usize,
+        96usize,
         concat!("Size of: ", stringify!(av_fit_options))
     );
     assert_eq!(
@@ -491,6 +510,74 @@ fn bindgen_test_layout_av_fit_options() {
         );
     }
     test_field_members();
+    fn test_field_algorithm() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::core::mem::MaybeUninit::<av_fit_options>::uninit();
+                let ptr = uninit.as_ptr();
+                ::core::ptr::addr_of!((*ptr).algorithm) as usize - ptr as usize
+            },
+            76usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(av_fit_options),
+                "::",
+                stringify!(algorithm)
+            )
+        );
+    }
+    test_field_algorithm();
+    fn test_field_sample_size() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::core::mem::MaybeUninit::<av_fit_options>::uninit();
+                let ptr = uninit.as_ptr();
+                ::core::ptr::addr_of!((*ptr).sample_size) as usize - ptr as usize
+            },
+            80usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(av_fit_options),
+                "::",
+                stringify!(sample_size)
+            )
+        );
+    }
+    test_field_sample_size();
+    fn test_field_max_passes() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::core::mem::MaybeUninit::<av_fit_options>::uninit();
+                let ptr = uninit.as_ptr();
+                ::core::ptr::addr_of!((*ptr).max_passes) as usize - ptr as usize
+            },
+            84usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(av_fit_options),
+                "::",
+                stringify!(max_passes)
+            )
+        );
+    }
+    test_field_max_passes();
+    fn test_field_pass_progress() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::core::mem::MaybeUninit::<av_fit_options>::uninit();
+                let ptr = uninit.as_ptr();
+                ::core::ptr::addr_of!((*ptr).pass_progress) as usize - ptr as usize
+            },
+            88usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(av_fit_options),
+                "::",
+                stringify!(pass_progress)
+            )
+        );
+    }
+    test_field_pass_progress();
 }
 impl Default for av_fit_options {
     fn default() -> Self {
@@ -3370,5 +3457,392 @@ extern "C" {
         r: *const av_router,
         model: i32,
         price: *mut av_price,
+    ) -> core::ffi::c_int;
+}
+#[repr(C)]
+#[derive(Debug, Default, Copy, Clone)]
+pub struct av_fit_progress {
+    pub struct_size: u32,
+    pub stage: u32,
+    pub member: u32,
+    pub members: u32,
+    pub pass: u32,
+    pub max_passes: u32,
+    pub n_rows: usize,
+    pub sample_rows: usize,
+    pub inertia: f64,
+    pub shift: f64,
+    pub shift_tol: f64,
+    pub elapsed: f64,
+    pub eta: f64,
+}
+#[test]
+fn bindgen_test_layout_av_fit_progress() {
+    assert_eq!(
+        ::core::mem::size_of::<av_fit_progress>(),
+        80usize,
+        concat!("Size of: ", stringify!(av_fit_progress))
+    );
+    assert_eq!(
+        ::core::mem::align_of::<av_fit_progress>(),
+        8usize,
+        concat!("Alignment of ", stringify!(av_fit_progress))
+    );
+    fn test_field_struct_size() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::core::mem::MaybeUninit::<av_fit_progress>::uninit();
+                let ptr = uninit.as_ptr();
+                ::core::ptr::addr_of!((*ptr).struct_size) as usize - ptr as usize
+            },
+            0usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(av_fit_progress),
+                "::",
+                stringify!(struct_size)
+            )
+        );
+    }
+    test_field_struct_size();
+    fn test_field_stage() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::core::mem::MaybeUninit::<av_fit_progress>::uninit();
+                let ptr = uninit.as_ptr();
+                ::core::ptr::addr_of!((*ptr).stage) as usize - ptr as usize
+            },
+            4usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(av_fit_progress),
+                "::",
+                stringify!(stage)
+            )
+        );
+    }
+    test_field_stage();
+    fn test_field_member() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::core::mem::MaybeUninit::<av_fit_progress>::uninit();
+                let ptr = uninit.as_ptr();
+                ::core::ptr::addr_of!((*ptr).member) as usize - ptr as usize
+            },
+            8usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(av_fit_progress),
+                "::",
+                stringify!(member)
+            )
+        );
+    }
+    test_field_member();
+    fn test_field_members() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::core::mem::MaybeUninit::<av_fit_progress>::uninit();
+                let ptr = uninit.as_ptr();
+                ::core::ptr::addr_of!((*ptr).members) as usize - ptr as usize
+            },
+            12usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(av_fit_progress),
+                "::",
+                stringify!(members)
+            )
+        );
+    }
+    test_field_members();
+    fn test_field_pass() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::core::mem::MaybeUninit::<av_fit_progress>::uninit();
+                let ptr = uninit.as_ptr();
+                ::core::ptr::addr_of!((*ptr).pass) as usize - ptr as usize
+            },
+            16usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(av_fit_progress),
+                "::",
+                stringify!(pass)
+            )
+        );
+    }
+    test_field_pass();
+    fn test_field_max_passes() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::core::mem::MaybeUninit::<av_fit_progress>::uninit();
+                let ptr = uninit.as_ptr();
+                ::core::ptr::addr_of!((*ptr).max_passes) as usize - ptr as usize
+            },
+            20usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(av_fit_progress),
+                "::",
+                stringify!(max_passes)
+            )
+        );
+    }
+    test_field_max_passes();
+    fn test_field_n_rows() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::core::mem::MaybeUninit::<av_fit_progress>::uninit();
+                let ptr = uninit.as_ptr();
+                ::core::ptr::addr_of!((*ptr).n_rows) as usize - ptr as usize
+            },
+            24usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(av_fit_progress),
+                "::",
+                stringify!(n_rows)
+            )
+        );
+    }
+    test_field_n_rows();
+    fn test_field_sample_rows() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::core::mem::MaybeUninit::<av_fit_progress>::uninit();
+                let ptr = uninit.as_ptr();
+                ::core::ptr::addr_of!((*ptr).sample_rows) as usize - ptr as usize
+            },
+            32usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(av_fit_progress),
+                "::",
+                stringify!(sample_rows)
+            )
+        );
+    }
+    test_field_sample_rows();
+    fn test_field_inertia() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::core::mem::MaybeUninit::<av_fit_progress>::uninit();
+                let ptr = uninit.as_ptr();
+                ::core::ptr::addr_of!((*ptr).inertia) as usize - ptr as usize
+            },
+            40usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(av_fit_progress),
+                "::",
+                stringify!(inertia)
+            )
+        );
+    }
+    test_field_inertia();
+    fn test_field_shift() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::core::mem::MaybeUninit::<av_fit_progress>::uninit();
+                let ptr = uninit.as_ptr();
+                ::core::ptr::addr_of!((*ptr).shift) as usize - ptr as usize
+            },
+            48usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(av_fit_progress),
+                "::",
+                stringify!(shift)
+            )
+        );
+    }
+    test_field_shift();
+    fn test_field_shift_tol() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::core::mem::MaybeUninit::<av_fit_progress>::uninit();
+                let ptr = uninit.as_ptr();
+                ::core::ptr::addr_of!((*ptr).shift_tol) as usize - ptr as usize
+            },
+            56usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(av_fit_progress),
+                "::",
+                stringify!(shift_tol)
+            )
+        );
+    }
+    test_field_shift_tol();
+    fn test_field_elapsed() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::core::mem::MaybeUninit::<av_fit_progress>::uninit();
+                let ptr = uninit.as_ptr();
+                ::core::ptr::addr_of!((*ptr).elapsed) as usize - ptr as usize
+            },
+            64usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(av_fit_progress),
+                "::",
+                stringify!(elapsed)
+            )
+        );
+    }
+    test_field_elapsed();
+    fn test_field_eta() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::core::mem::MaybeUninit::<av_fit_progress>::uninit();
+                let ptr = uninit.as_ptr();
+                ::core::ptr::addr_of!((*ptr).eta) as usize - ptr as usize
+            },
+            72usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(av_fit_progress),
+                "::",
+                stringify!(eta)
+            )
+        );
+    }
+    test_field_eta();
+}
+extern "C" {
+    pub fn av_kmeans_plan(
+        opts: *const av_fit_options,
+        n_total: usize,
+        algorithm: *mut u32,
+        sample_size: *mut usize,
+        max_passes: *mut u32,
+    ) -> core::ffi::c_int;
+}
+extern "C" {
+    pub fn av_kmeans_member_seed(seed: u64, member: u32) -> u64;
+}
+extern "C" {
+    pub fn av_kmeans_sample_mask(
+        seed: u64,
+        n_total: usize,
+        sample_size: usize,
+        row0: usize,
+        n: usize,
+        mask: *mut u8,
+        n_selected: *mut usize,
+    ) -> core::ffi::c_int;
+}
+extern "C" {
+    pub fn av_kmeans_fit_sample(
+        rows: *const f32,
+        n: usize,
+        dim: usize,
+        opts: *const av_fit_options,
+        centroids: *mut f32,
+        inertia: *mut f64,
+        shift_tol: *mut f64,
+    ) -> core::ffi::c_int;
+}
+extern "C" {
+    pub fn av_kmeans_block_step(
+        centroids: *const f32,
+        k: usize,
+        dim: usize,
+        rows: *const f32,
+        n: usize,
+        sums: *mut i64,
+        counts: *mut i64,
+        inertia: *mut i64,
+        labels: *mut i32,
+    ) -> core::ffi::c_int;
+}
+extern "C" {
+    pub fn av_kmeans_finish_step(
+        centroids: *mut f32,
+        k: usize,
+        dim: usize,
+        sums: *const i64,
+        counts: *const i64,
+        shift: *mut f64,
+    ) -> core::ffi::c_int;
+}
+extern "C" {
+    pub fn av_kmeans_converged(
+        shift: f64,
+        shift_tol: f64,
+        prev_inertia: i64,
+        inertia: i64,
+        tol: f32,
+    ) -> core::ffi::c_int;
+}
+extern "C" {
+    pub fn av_kmeans_parallel_cost(
+        centres: *const f32,
+        n_centres: usize,
+        dim: usize,
+        rows: *const f32,
+        n: usize,
+        cost: *mut i64,
+    ) -> core::ffi::c_int;
+}
+extern "C" {
+    pub fn av_kmeans_parallel_pick(
+        centres: *const f32,
+        n_centres: usize,
+        dim: usize,
+        rows: *const f32,
+        n: usize,
+        row0: usize,
+        seed: u64,
+        round: u32,
+        l: f64,
+        phi: i64,
+        picked: *mut u8,
+        n_picked: *mut usize,
+    ) -> core::ffi::c_int;
+}
+extern "C" {
+    pub fn av_kmeans_parallel_reduce(
+        centres: *const f32,
+        n_centres: usize,
+        dim: usize,
+        weights: *const f64,
+        opts: *const av_fit_options,
+        centroids: *mut f32,
+    ) -> core::ffi::c_int;
+}
+extern "C" {
+    pub fn av_kmeans_normalize(
+        rows: *const f32,
+        n: usize,
+        dim: usize,
+        out: *mut f32,
+    ) -> core::ffi::c_int;
+}
+extern "C" {
+    pub fn av_kmeans_stats_block(
+        centroids: *const f32,
+        k: usize,
+        dim: usize,
+        rows: *const f32,
+        n: usize,
+        scores: *const f32,
+        costs: *const f32,
+        n_models: usize,
+        counts: *mut f64,
+        sum_scores: *mut f64,
+        sum_costs: *mut f64,
+        inertia: *mut i64,
+    ) -> core::ffi::c_int;
+}
+extern "C" {
+    pub fn av_builder_add_borrowed(
+        b: *mut av_builder,
+        embeddings: *const f32,
+        n: usize,
+        dim: usize,
+        scores: *const f32,
+        costs: *const f32,
     ) -> core::ffi::c_int;
 }

@@ -1,0 +1,1154 @@
+/* k-means and statistics as a map-reduce (docs/SCALING.md, "Training on large logs"): the
+   public partial steps (sample membership, the sample's k-means, Lloyd's map and reduce in exact
+   fixed point, k-means|| seeding, the statistics' map) and the SAMPLED trainer that composes them
+   over the builder's rows, threaded over chunks of rows.
+
+   Exactness: a row's cluster depends on the row, the centroids and the SIMD backend only (the
+   multi-query kernel's per-pair arithmetic is the single-query kernel's); every normalised
+   component and squared distance is rounded once to an int64 multiple of 2^-32, so sums,
+   counts and inertia are exact integers whatever the blocks and the order of merging. */
+#include "train/train.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define GOLDEN 0x9E3779B97F4A7C15ull
+/* Hash domains: the uniform sample and the k-means|| picks never share a stream. */
+#define DOMAIN_SAMPLE 0x53414D504C45ull /* "SAMPLE" */
+#define DOMAIN_PICK 0x4B4D5050ull       /* "KMPP" */
+/* An upper bound of one row's squared distance in fixed-point units: rows have norm 1 and
+   centres squared norm <= AV_KMEANS_MAX_CENTRE_SQNORM, so d2 <= (1 + sqrt(1.01))^2 < 4.0125; the
+   float formula adds a few ulps; 4.03 * 2^32 < 2^34.02. */
+#define D2_MAX_FIXED ((int64_t)(4.03 * 4294967296.0))
+/* Rows per chunk of the threaded passes (statistics merge per chunk, in chunk order). */
+#define CHUNK_ROWS 32768u
+
+/* ---- counter-based hashing ---- */
+static inline uint64_t mix64(uint64_t z)
+{
+    z ^= z >> 30;
+    z *= 0xBF58476D1CE4E5B9ull;
+    z ^= z >> 27;
+    z *= 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+/* splitmix64's output at position i of the stream keyed by (seed, domain). */
+static inline uint64_t stream_key(uint64_t seed, uint64_t domain)
+{
+    return mix64(seed ^ mix64(domain));
+}
+static inline uint64_t stream_at(uint64_t key, uint64_t i)
+{
+    return mix64(key + (i + 1) * GOLDEN);
+}
+
+/* ---- fixed point ---- */
+/* v * 2^32 truncated toward zero: the product is exact in double (a float's 24 bits, scaled) and
+   C's conversion truncates on every platform (and vectorises), so each value carries an error
+   below one unit, 2^-32. */
+static inline int64_t fixed(float v)
+{
+    return (int64_t)((double)v * AV_KMEANS_FIXED_ONE);
+}
+
+/* ---- workspace and the nearest centroid of a block of normalised rows ---- */
+typedef struct km_ws {
+    const av_kernels *K;
+    size_t k, d, sub;
+    float *G;    /* sub x k */
+    float *xsq;  /* sub */
+    float *buf;  /* sub x d: normalised rows */
+    int32_t *lab;
+    float *d2;
+} km_ws;
+
+static void ws_free(km_ws *w)
+{
+    av__aligned_free(w->G);
+    free(w->xsq);
+    av__aligned_free(w->buf);
+    free(w->lab);
+    free(w->d2);
+    memset(w, 0, sizeof *w);
+}
+
+static int ws_init(km_ws *w, const av_kernels *K, size_t k, size_t d)
+{
+    memset(w, 0, sizeof *w);
+    w->K = K ? K : av__kernels();
+    w->k = k;
+    w->d = d;
+    size_t sub = (size_t)65536 / k;
+    w->sub = sub < 1 ? 1 : sub > 128 ? 128 : sub;
+    w->G = av__aligned_alloc(w->sub * k * sizeof(float));
+    w->xsq = malloc(w->sub * sizeof(float));
+    w->buf = av__aligned_alloc(w->sub * d * sizeof(float));
+    w->lab = malloc(w->sub * sizeof(int32_t));
+    w->d2 = malloc(w->sub * sizeof(float));
+    if (!w->G || !w->xsq || !w->buf || !w->lab || !w->d2) {
+        ws_free(w);
+        return av__fail(AV_ENOMEM, "k-means block buffers (k=%zu, dim=%zu)", k, d);
+    }
+    return AV_OK;
+}
+
+/* Squared norm: float products are exact in double; eight partial sums (vectorisable, and the
+   same on every platform since the order is fixed), added pairwise. */
+static float sqnorm(const float *x, size_t d)
+{
+    double a[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    size_t t = 0;
+    for (; t + 8 <= d; t += 8)
+        for (unsigned u = 0; u < 8; u++)
+            a[u] += (double)x[t + u] * x[t + u];
+    for (unsigned u = 0; t < d; t++, u++)
+        a[u] += (double)x[t] * x[t];
+    return (float)(((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7])));
+}
+
+void av__kmeans_sqnorms(const float *C, size_t k, size_t d, float *csq)
+{
+    for (size_t j = 0; j < k; j++)
+        csq[j] = sqnorm(C + j * d, d);
+}
+
+/* Nearest of the k centroids for nb <= w->sub normalised rows X: w->lab, w->d2. */
+static void nearest(km_ws *w, const float *C, const float *csq, const float *X, size_t nb)
+{
+    size_t k = w->k, d = w->d;
+    w->K->dots_f32_multi(C, d, k, d, X, d, nb, w->G, k);
+    for (size_t i = 0; i < nb; i++) {
+        float xs = sqnorm(X + i * d, d);
+        const float *g = w->G + i * k;
+        size_t b = 0;
+        float best = INFINITY;
+        for (size_t j = 0; j < k; j++) {
+            float v = -2.0f * g[j] + xs + csq[j];
+            v = v > 0.0f ? v : 0.0f;
+            if (v < best) {
+                best = v;
+                b = j;
+            }
+        }
+        w->lab[i] = (int32_t)b;
+        w->d2[i] = best;
+    }
+}
+
+/* Lloyd's map over nb normalised rows (any count: in sub-blocks). */
+/* Lloyd's map of m assigned rows X (w->lab, w->d2). */
+static void lloyd_add(const km_ws *w, const float *X, size_t m, int64_t *sums, int64_t *counts,
+                      int64_t *inertia, int32_t *labels)
+{
+    size_t d = w->d;
+    for (size_t i = 0; i < m; i++) {
+        size_t j = (size_t)w->lab[i];
+        int64_t *s = sums + j * d;
+        const float *x = X + i * d;
+        for (size_t t = 0; t < d; t++)
+            s[t] += fixed(x[t]);
+        counts[j]++;
+        *inertia += fixed(w->d2[i]);
+        if (labels)
+            labels[i] = (int32_t)j;
+    }
+}
+
+static void lloyd_rows(km_ws *w, const float *C, const float *csq, const float *X, size_t nb,
+                       int64_t *sums, int64_t *counts, int64_t *inertia, int32_t *labels)
+{
+    size_t d = w->d;
+    for (size_t r0 = 0; r0 < nb; r0 += w->sub) {
+        size_t m = nb - r0 < w->sub ? nb - r0 : w->sub;
+        const float *Xb = X + r0 * d;
+        nearest(w, C, csq, Xb, m);
+        lloyd_add(w, Xb, m, sums, counts, inertia, labels ? labels + r0 : NULL);
+    }
+}
+
+/* The statistics' sums of n labelled rows, in row order: one outcome per model with both a
+   score and a cost. */
+static void stats_add(const int32_t *lab, size_t n, const float *scores, const float *costs,
+                      size_t m, double *cnt, double *ss, double *sc)
+{
+    for (size_t r = 0; r < n; r++) {
+        size_t j = (size_t)lab[r];
+        const float *s = scores + r * m, *c = costs + r * m;
+        for (size_t q = 0; q < m; q++) {
+            if (isnan(s[q]) || isnan(c[q]))
+                continue;
+            cnt[j * m + q] += 1.0;
+            ss[j * m + q] += (double)s[q];
+            sc[j * m + q] += (double)c[q];
+        }
+    }
+}
+
+/* The statistics' map over nb normalised rows. */
+static void stats_rows(km_ws *w, const float *C, const float *csq, const float *X, size_t nb,
+                       const float *scores, const float *costs, size_t m, double *cnt,
+                       double *ss, double *sc, int64_t *inertia)
+{
+    size_t d = w->d;
+    for (size_t r0 = 0; r0 < nb; r0 += w->sub) {
+        size_t mb = nb - r0 < w->sub ? nb - r0 : w->sub;
+        nearest(w, C, csq, X + r0 * d, mb);
+        stats_add(w->lab, mb, scores + r0 * m, costs + r0 * m, m, cnt, ss, sc);
+        for (size_t i = 0; i < mb; i++)
+            *inertia += fixed(w->d2[i]);
+    }
+}
+
+/* ---- argument checks ---- */
+static int check_shape(size_t k, size_t dim, const char *what)
+{
+    if (k == 0 || k > AV_MAX_CLUSTERS || dim == 0 || dim > AV_MAX_DIM)
+        return av__fail(AV_ELIMIT, "%s: %zu centres of dimension %zu (1..%u, 1..%u)", what, k,
+                        dim, AV_MAX_CLUSTERS, AV_MAX_DIM);
+    return AV_OK;
+}
+
+static int check_centres(const float *C, size_t k, size_t dim, const char *what)
+{
+    if (!C)
+        return av__fail(AV_EINVAL, "%s: centroids is NULL", what);
+    int rc = check_shape(k, dim, what);
+    if (rc)
+        return rc;
+    for (size_t j = 0; j < k; j++) {
+        double s = 0;
+        for (size_t t = 0; t < dim; t++) {
+            double v = C[j * dim + t];
+            if (!isfinite(v))
+                return av__fail(AV_EINVAL, "%s: centroid %zu, component %zu is %g", what, j, t, v);
+            s += v * v;
+        }
+        if (s > AV_KMEANS_MAX_CENTRE_SQNORM)
+            return av__fail(AV_EINVAL, "%s: centroid %zu has squared norm %g, above %g (centroids "
+                                       "live in the normalised rows' unit ball)",
+                            what, j, s, AV_KMEANS_MAX_CENTRE_SQNORM);
+    }
+    return AV_OK;
+}
+
+/* rows may be NULL only when n is 0. */
+static int check_rows(const float *rows, size_t n, const char *what)
+{
+    if (n > 0 && !rows)
+        return av__fail(AV_EINVAL, "%s: rows is NULL", what);
+    if (n > AV_KMEANS_MAX_ROWS)
+        return av__fail(AV_ELIMIT, "%s: %zu rows in one call (at most %u)", what, n,
+                        AV_KMEANS_MAX_ROWS);
+    return AV_OK;
+}
+
+/* An accumulated fixed-point distance total that n more rows cannot overflow. */
+static int check_cost(const int64_t *acc, size_t n, const char *what, const char *name)
+{
+    if (*acc < 0)
+        return av__fail(AV_EINVAL, "%s: %s=%lld is negative", what, name, (long long)*acc);
+    if (*acc > INT64_MAX - (int64_t)n * D2_MAX_FIXED)
+        return av__fail(AV_ELIMIT, "%s: %s=%lld cannot take %zu more rows without overflowing "
+                                   "int64 (at most %u rows per total)",
+                        what, name, (long long)*acc, n, AV_KMEANS_MAX_ROWS);
+    return AV_OK;
+}
+
+static int check_counts(const int64_t *counts, size_t k, size_t n, const char *what)
+{
+    uint64_t tot = 0;
+    for (size_t j = 0; j < k; j++) {
+        if (counts[j] < 0)
+            return av__fail(AV_EINVAL, "%s: counts[%zu]=%lld is negative", what, j,
+                            (long long)counts[j]);
+        tot += (uint64_t)counts[j];
+        if (tot > AV_KMEANS_MAX_ROWS)
+            break;
+    }
+    if (tot + n > AV_KMEANS_MAX_ROWS)
+        return av__fail(AV_ELIMIT, "%s: %llu rows counted + %zu is above the %u rows one "
+                                   "fixed-point total may hold",
+                        what, (unsigned long long)tot, n, AV_KMEANS_MAX_ROWS);
+    return AV_OK;
+}
+
+/* Normalise rows [r0, r0+m) of raw `rows` into w->buf; the row's global index in the message. */
+static int normalise_into(km_ws *w, const float *rows, size_t r0, size_t m, const char *what)
+{
+    for (size_t i = 0; i < m; i++) {
+        int rc = av__normalize(w->buf + i * w->d, rows + (r0 + i) * w->d, w->d);
+        if (rc)
+            return av__fail(rc, "%s: row %zu is zero, NaN or infinite", what, r0 + i);
+    }
+    return AV_OK;
+}
+
+/* The public maps' common walk: the k centres' squared norms, then the raw rows in sub-blocks,
+   normalised and assigned (w->lab, w->d2), each handed to fn(ctx, w, r0, m). A bad row stops the
+   walk with AV_EVECTOR naming it (fn has then seen only the rows before its sub-block). */
+typedef void (*block_fn)(void *ctx, const km_ws *w, size_t r0, size_t m);
+
+static int each_block(const av_kernels *K, const float *C, size_t k, size_t dim,
+                      const float *rows, size_t n, const char *what, block_fn fn, void *ctx)
+{
+    km_ws w;
+    int rc = ws_init(&w, K, k, dim);
+    if (rc)
+        return rc;
+    float *csq = malloc(k * sizeof(float));
+    if (!csq) {
+        ws_free(&w);
+        return av__fail(AV_ENOMEM, "%s: %zu centres", what, k);
+    }
+    av__kmeans_sqnorms(C, k, dim, csq);
+    for (size_t r0 = 0; r0 < n && rc == AV_OK; r0 += w.sub) {
+        size_t m = n - r0 < w.sub ? n - r0 : w.sub;
+        if ((rc = normalise_into(&w, rows, r0, m, what)) == AV_OK) {
+            nearest(&w, C, csq, w.buf, m);
+            fn(ctx, &w, r0, m);
+        }
+    }
+    free(csq);
+    ws_free(&w);
+    return rc;
+}
+
+/* ---- public: plan, sample ---- */
+int av__kmeans_plan(const av_fit_options *o, size_t n, uint32_t *alg, size_t *sample,
+                    uint32_t *passes)
+{
+    uint32_t a = o->algorithm;
+    if (a == AV_KMEANS_AUTO)
+        a = n <= AV_KMEANS_AUTO_MAX_ROWS ? AV_KMEANS_FULL : AV_KMEANS_SAMPLED;
+    size_t s = o->sample_size ? o->sample_size : AV_KMEANS_DEFAULT_SAMPLE((size_t)o->n_clusters);
+    if (alg)
+        *alg = a;
+    if (sample)
+        *sample = s < n ? s : n;
+    if (passes)
+        *passes = o->max_passes ? o->max_passes : AV_KMEANS_DEFAULT_PASSES;
+    return AV_OK;
+}
+
+AV_API int av_kmeans_plan(const av_fit_options *opts, size_t n_total, uint32_t *algorithm,
+                          size_t *sample_size, uint32_t *max_passes)
+{
+    av_fit_options o;
+    int rc = av__read_fit_options(opts, &o);
+    if (rc)
+        return rc;
+    return av__kmeans_plan(&o, n_total, algorithm, sample_size, max_passes);
+}
+
+AV_API uint64_t av_kmeans_member_seed(uint64_t seed, uint32_t member)
+{
+    return seed + (uint64_t)member * GOLDEN;
+}
+
+/* The 53-bit threshold of a Bernoulli(sample/n) draw; UINT64_MAX = every row. */
+static uint64_t sample_threshold(size_t n_total, size_t sample)
+{
+    if (sample >= n_total)
+        return UINT64_MAX;
+    return (uint64_t)((double)sample / (double)n_total * 9007199254740992.0);
+}
+
+static inline bool in_sample(uint64_t key, uint64_t thr, size_t i)
+{
+    return thr == UINT64_MAX || (stream_at(key, i) >> 11) < thr;
+}
+
+AV_API int av_kmeans_sample_mask(uint64_t seed, size_t n_total, size_t sample_size, size_t row0,
+                                 size_t n, uint8_t *mask, size_t *n_selected)
+{
+    if (n_selected)
+        *n_selected = 0;
+    if (row0 > n_total || n > n_total - row0)
+        return av__fail(AV_ERANGE, "rows [%zu, %zu + %zu) are not within the log's %zu rows", row0,
+                        row0, n, n_total);
+    if (sample_size == 0)
+        return av__fail(AV_EINVAL, "sample_size is 0");
+    uint64_t key = stream_key(seed, DOMAIN_SAMPLE), thr = sample_threshold(n_total, sample_size);
+    size_t c = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool in = in_sample(key, thr, row0 + i);
+        c += in;
+        if (mask)
+            mask[i] = in;
+    }
+    if (n_selected)
+        *n_selected = c;
+    return AV_OK;
+}
+
+/* ---- public: the sample's k-means ---- */
+int av__kmeans_fit_sample_norm(const float *X, size_t n, size_t d, const av_fit_options *o,
+                               float *C, double *inertia, double *shift_tol)
+{
+    av_kmeans_result km;
+    av_fit_options os = *o;
+    if (os.n_init > AV_KMEANS_SAMPLE_MAX_INIT) /* the passes over every row refine the result */
+        os.n_init = AV_KMEANS_SAMPLE_MAX_INIT;
+    int rc = av__kmeans(X, n, d, &os, &km);
+    if (rc)
+        return rc;
+    memcpy(C, km.centroids, (size_t)o->n_clusters * d * sizeof(float));
+    if (inertia)
+        *inertia = km.inertia;
+    if (shift_tol)
+        *shift_tol = av__kmeans_mean_variance(X, n, d) * (double)o->tol;
+    av__kmeans_result_free(&km);
+    return AV_OK;
+}
+
+AV_API int av_kmeans_fit_sample(const float *rows, size_t n, size_t dim, const av_fit_options *opts,
+                                float *centroids, double *inertia, double *shift_tol)
+{
+    if (!centroids)
+        return av__fail(AV_EINVAL, "av_kmeans_fit_sample: centroids is NULL");
+    av_fit_options o;
+    int rc = av__read_fit_options(opts, &o);
+    if (rc)
+        return rc;
+    if ((rc = check_rows(rows, n, "av_kmeans_fit_sample")) != AV_OK ||
+        (rc = check_shape(o.n_clusters, dim, "av_kmeans_fit_sample")) != AV_OK)
+        return rc;
+    if (n < o.n_clusters)
+        return av__fail(AV_EEMPTY, "%zu rows cannot make %u clusters", n, o.n_clusters);
+    size_t bytes;
+    if (!av__mul_ok(n, dim * sizeof(float), &bytes))
+        return av__fail(AV_ELIMIT, "%zu rows of dimension %zu", n, dim);
+    float *X = av__aligned_alloc(bytes);
+    if (!X)
+        return av__fail(AV_ENOMEM, "a copy of %zu rows", n);
+    for (size_t i = 0; i < n; i++)
+        if ((rc = av__normalize(X + i * dim, rows + i * dim, dim)) != AV_OK) {
+            av__aligned_free(X);
+            return av__fail(rc, "av_kmeans_fit_sample: row %zu is zero, NaN or infinite", i);
+        }
+    rc = av__kmeans_fit_sample_norm(X, n, dim, &o, centroids, inertia, shift_tol);
+    av__aligned_free(X);
+    return rc;
+}
+
+/* ---- public: Lloyd's map and reduce ---- */
+typedef struct step_ctx {
+    int64_t *sums, *counts, inertia;
+    int32_t *labels;
+} step_ctx;
+
+static void step_fn(void *ctx, const km_ws *w, size_t r0, size_t m)
+{
+    step_ctx *c = ctx;
+    lloyd_add(w, w->buf, m, c->sums, c->counts, &c->inertia, c->labels ? c->labels + r0 : NULL);
+}
+
+int av__kmeans_block_step_k(const av_kernels *K, const float *C, size_t k, size_t dim,
+                            const float *rows, size_t n, int64_t *sums, int64_t *counts,
+                            int64_t *inertia, int32_t *labels)
+{
+    static const char what[] = "av_kmeans_block_step";
+    int rc;
+    if ((rc = check_centres(C, k, dim, what)) != AV_OK || (rc = check_rows(rows, n, what)) != AV_OK)
+        return rc;
+    if (!sums || !counts || !inertia)
+        return av__fail(AV_EINVAL, "%s: sums, counts or inertia is NULL", what);
+    if ((rc = check_counts(counts, k, n, what)) != AV_OK ||
+        (rc = check_cost(inertia, n, what, "inertia")) != AV_OK)
+        return rc;
+    if (n == 0)
+        return AV_OK;
+    /* into zeroed accumulators first, so that a bad row changes none of the caller's */
+    step_ctx c = {calloc(k * dim, sizeof(int64_t)), calloc(k, sizeof(int64_t)), 0, labels};
+    if (!c.sums || !c.counts)
+        rc = av__fail(AV_ENOMEM, "%s: accumulators for %zu x %zu", what, k, dim);
+    else if ((rc = each_block(K, C, k, dim, rows, n, what, step_fn, &c)) == AV_OK) {
+        for (size_t i = 0; i < k * dim; i++)
+            sums[i] += c.sums[i];
+        for (size_t j = 0; j < k; j++)
+            counts[j] += c.counts[j];
+        *inertia += c.inertia;
+    }
+    free(c.sums), free(c.counts);
+    return rc;
+}
+
+AV_API int av_kmeans_block_step(const float *centroids, size_t k, size_t dim, const float *rows,
+                                size_t n, int64_t *sums, int64_t *counts, int64_t *inertia,
+                                int32_t *labels)
+{
+    return av__kmeans_block_step_k(NULL, centroids, k, dim, rows, n, sums, counts, inertia,
+                                   labels);
+}
+
+double av__kmeans_finish(float *C, size_t k, size_t d, const int64_t *sums, const int64_t *counts)
+{
+    double shift = 0;
+    for (size_t j = 0; j < k; j++) {
+        if (counts[j] <= 0)
+            continue; /* an empty cluster keeps its centroid */
+        double cnt = (double)counts[j];
+        for (size_t t = 0; t < d; t++) {
+            float v = (float)(((double)sums[j * d + t] / AV_KMEANS_FIXED_ONE) / cnt);
+            double dv = (double)v - C[j * d + t];
+            shift += dv * dv;
+            C[j * d + t] = v;
+        }
+    }
+    return shift;
+}
+
+AV_API int av_kmeans_finish_step(float *centroids, size_t k, size_t dim, const int64_t *sums,
+                                 const int64_t *counts, double *shift)
+{
+    static const char what[] = "av_kmeans_finish_step";
+    int rc;
+    if ((rc = check_centres(centroids, k, dim, what)) != AV_OK)
+        return rc;
+    if (!sums || !counts)
+        return av__fail(AV_EINVAL, "%s: sums or counts is NULL", what);
+    if ((rc = check_counts(counts, k, 0, what)) != AV_OK)
+        return rc;
+    /* a mean of normalised components is within [-1, 1]: larger sums were not made by the map */
+    for (size_t j = 0; j < k; j++)
+        for (size_t t = 0; t < dim; t++) {
+            int64_t s = sums[j * dim + t];
+            uint64_t mag = s < 0 ? (uint64_t)0 - (uint64_t)s : (uint64_t)s;
+            if (mag > (uint64_t)counts[j] << 32)
+                return av__fail(AV_EINVAL, "%s: |sums[%zu]| is above counts[%zu] * 2^32 (not a "
+                                           "sum of normalised components)",
+                                what, j * dim + t, j);
+        }
+    double s = av__kmeans_finish(centroids, k, dim, sums, counts);
+    if (shift)
+        *shift = s;
+    return AV_OK;
+}
+
+bool av__kmeans_pass_converged(double shift, double shift_tol, int64_t prev_inertia,
+                               int64_t inertia, float tol)
+{
+    if (shift <= shift_tol)
+        return true;
+    return prev_inertia >= 0 && (double)(prev_inertia - inertia) <= (double)tol * (double)inertia;
+}
+
+AV_API int av_kmeans_converged(double shift, double shift_tol, int64_t prev_inertia,
+                               int64_t inertia, float tol)
+{
+    return av__kmeans_pass_converged(shift, shift_tol, prev_inertia, inertia, tol);
+}
+
+/* ---- public: k-means|| ---- */
+static void cost_fn(void *ctx, const km_ws *w, size_t r0, size_t m)
+{
+    (void)r0;
+    int64_t *acc = ctx;
+    for (size_t i = 0; i < m; i++)
+        *acc += fixed(w->d2[i]);
+}
+
+int av__kmeans_parallel_cost_k(const av_kernels *K, const float *centres, size_t nc, size_t dim,
+                               const float *rows, size_t n, int64_t *cost)
+{
+    static const char what[] = "av_kmeans_parallel_cost";
+    int rc;
+    if ((rc = check_centres(centres, nc, dim, what)) != AV_OK ||
+        (rc = check_rows(rows, n, what)) != AV_OK)
+        return rc;
+    if (!cost)
+        return av__fail(AV_EINVAL, "%s: cost is NULL", what);
+    if ((rc = check_cost(cost, n, what, "cost")) != AV_OK || n == 0)
+        return rc;
+    int64_t acc = 0;
+    if ((rc = each_block(K, centres, nc, dim, rows, n, what, cost_fn, &acc)) == AV_OK)
+        *cost += acc;
+    return rc;
+}
+
+AV_API int av_kmeans_parallel_cost(const float *centres, size_t n_centres, size_t dim,
+                                   const float *rows, size_t n, int64_t *cost)
+{
+    return av__kmeans_parallel_cost_k(NULL, centres, n_centres, dim, rows, n, cost);
+}
+
+typedef struct pick_ctx {
+    uint64_t key;
+    size_t row0, count;
+    double l, phi;
+    uint8_t *picked;
+} pick_ctx;
+
+static void pick_fn(void *ctx, const km_ws *w, size_t r0, size_t m)
+{
+    pick_ctx *c = ctx;
+    for (size_t i = 0; i < m; i++) {
+        double p = c->l * (double)fixed(w->d2[i]) / c->phi;
+        double u = (double)(stream_at(c->key, c->row0 + r0 + i) >> 11) * 0x1.0p-53;
+        bool in = u < p;
+        c->count += in;
+        if (c->picked)
+            c->picked[r0 + i] = in;
+    }
+}
+
+int av__kmeans_parallel_pick_k(const av_kernels *K, const float *centres, size_t nc, size_t dim,
+                               const float *rows, size_t n, size_t row0, uint64_t seed,
+                               uint32_t round, double l, int64_t phi, uint8_t *picked,
+                               size_t *n_picked)
+{
+    static const char what[] = "av_kmeans_parallel_pick";
+    int rc;
+    if (n_picked)
+        *n_picked = 0;
+    if ((rc = check_centres(centres, nc, dim, what)) != AV_OK ||
+        (rc = check_rows(rows, n, what)) != AV_OK)
+        return rc;
+    if (!(l > 0.0) || !isfinite(l))
+        return av__fail(AV_EINVAL, "%s: l=%g must be finite and > 0", what, l);
+    if (phi <= 0)
+        return av__fail(AV_EINVAL, "%s: phi=%lld must be > 0 (the round's total cost)", what,
+                        (long long)phi);
+    if (row0 > SIZE_MAX - n)
+        return av__fail(AV_ERANGE, "%s: row0=%zu + n=%zu overflows", what, row0, n);
+    if (n == 0)
+        return AV_OK;
+    pick_ctx c = {stream_key(seed ^ mix64((uint64_t)round + 1), DOMAIN_PICK), row0, 0, l,
+                  (double)phi, picked};
+    if ((rc = each_block(K, centres, nc, dim, rows, n, what, pick_fn, &c)) == AV_OK && n_picked)
+        *n_picked = c.count;
+    return rc;
+}
+
+AV_API int av_kmeans_parallel_pick(const float *centres, size_t n_centres, size_t dim,
+                                   const float *rows, size_t n, size_t row0, uint64_t seed,
+                                   uint32_t round, double l, int64_t phi, uint8_t *picked,
+                                   size_t *n_picked)
+{
+    return av__kmeans_parallel_pick_k(NULL, centres, n_centres, dim, rows, n, row0, seed, round, l,
+                                      phi, picked, n_picked);
+}
+
+/* Squared distance in double (the reduce works on a few hundred centres: plain loops). */
+static double dist2(const float *a, const float *b, size_t d)
+{
+    double s = 0;
+    for (size_t t = 0; t < d; t++) {
+        double v = (double)a[t] - b[t];
+        s += v * v;
+    }
+    return s;
+}
+
+/* One weighted k-means++ seeding then weighted Lloyd: C (k x d), returns the weighted inertia. */
+static double weighted_run(const float *P, const double *wt, size_t n, size_t d, size_t k,
+                           const av_fit_options *o, double tol, av_rng *g, float *C, double *best,
+                           size_t *lab, double *sums)
+{
+    double tot = 0;
+    for (size_t i = 0; i < n; i++)
+        tot += wt[i];
+    /* first centre: weight-proportional */
+    double u = av__rng_uniform(g) * tot, acc = 0;
+    size_t first = n - 1;
+    for (size_t i = 0; i < n; i++)
+        if ((acc += wt[i]) > u && wt[i] > 0) {
+            first = i;
+            break;
+        }
+    memcpy(C, P + first * d, d * sizeof(float));
+    for (size_t i = 0; i < n; i++)
+        best[i] = dist2(P + i * d, C, d);
+    for (size_t c = 1; c < k; c++) {
+        double pot = 0;
+        for (size_t i = 0; i < n; i++)
+            pot += wt[i] * best[i];
+        size_t pick = n;
+        if (pot > 0) {
+            double v = av__rng_uniform(g) * pot;
+            acc = 0;
+            for (size_t i = 0; i < n; i++)
+                if (wt[i] > 0 && best[i] > 0 && (acc += wt[i] * best[i]) > v) {
+                    pick = i;
+                    break;
+                }
+        }
+        if (pick == n) /* rounding at the end, or every point already a centre: farthest */
+            for (size_t i = 0; i < n; i++)
+                if (wt[i] > 0 && (pick == n || best[i] > best[pick]))
+                    pick = i;
+        memcpy(C + c * d, P + pick * d, d * sizeof(float));
+        for (size_t i = 0; i < n; i++) {
+            double v = dist2(P + i * d, C + c * d, d);
+            if (v < best[i])
+                best[i] = v;
+        }
+    }
+    double inertia = 0;
+    for (uint32_t it = 0; it < o->max_iter; it++) {
+        inertia = 0;
+        for (size_t i = 0; i < n; i++) {
+            size_t b = 0;
+            double bv = INFINITY;
+            for (size_t j = 0; j < k; j++) {
+                double v = dist2(P + i * d, C + j * d, d);
+                if (v < bv) {
+                    bv = v;
+                    b = j;
+                }
+            }
+            lab[i] = b;
+            inertia += wt[i] * bv;
+        }
+        memset(sums, 0, (k * d + k) * sizeof(double));
+        double *cw = sums + k * d;
+        for (size_t i = 0; i < n; i++) {
+            for (size_t t = 0; t < d; t++)
+                sums[lab[i] * d + t] += wt[i] * P[i * d + t];
+            cw[lab[i]] += wt[i];
+        }
+        double shift = 0;
+        for (size_t j = 0; j < k; j++) {
+            if (!(cw[j] > 0))
+                continue;
+            for (size_t t = 0; t < d; t++) {
+                float v = (float)(sums[j * d + t] / cw[j]);
+                double dv = (double)v - C[j * d + t];
+                shift += dv * dv;
+                C[j * d + t] = v;
+            }
+        }
+        if (shift <= tol)
+            break;
+    }
+    /* the inertia of the final centroids */
+    inertia = 0;
+    for (size_t i = 0; i < n; i++) {
+        double bv = INFINITY;
+        for (size_t j = 0; j < k; j++) {
+            double v = dist2(P + i * d, C + j * d, d);
+            bv = v < bv ? v : bv;
+        }
+        inertia += wt[i] * bv;
+    }
+    return inertia;
+}
+
+AV_API int av_kmeans_parallel_reduce(const float *centres, size_t n_centres, size_t dim,
+                                     const double *weights, const av_fit_options *opts,
+                                     float *centroids)
+{
+    static const char what[] = "av_kmeans_parallel_reduce";
+    av_fit_options o;
+    int rc = av__read_fit_options(opts, &o);
+    if (rc)
+        return rc;
+    if ((rc = check_centres(centres, n_centres, dim, what)) != AV_OK)
+        return rc;
+    if (!weights || !centroids)
+        return av__fail(AV_EINVAL, "%s: weights or centroids is NULL", what);
+    size_t k = o.n_clusters, pos = 0;
+    double tot = 0;
+    for (size_t i = 0; i < n_centres; i++) {
+        if (!(weights[i] >= 0) || !isfinite(weights[i]))
+            return av__fail(AV_EINVAL, "%s: weights[%zu]=%g must be finite and >= 0", what, i,
+                            weights[i]);
+        pos += weights[i] > 0;
+        tot += weights[i];
+    }
+    if (pos < k)
+        return av__fail(AV_EEMPTY, "%s: %zu centres with a positive weight cannot make %zu "
+                                   "clusters", what, pos, k);
+    /* tol relative to the weighted mean variance over dimensions, as the other paths */
+    double var = 0;
+    for (size_t t = 0; t < dim; t++) {
+        double mu = 0, ss = 0;
+        for (size_t i = 0; i < n_centres; i++)
+            mu += weights[i] * centres[i * dim + t];
+        mu /= tot;
+        for (size_t i = 0; i < n_centres; i++) {
+            double v = centres[i * dim + t] - mu;
+            ss += weights[i] * v * v;
+        }
+        var += ss / tot;
+    }
+    double tol = var / (double)dim * (double)o.tol;
+    float *C = malloc(k * dim * sizeof(float));
+    double *best = malloc(n_centres * sizeof(double));
+    size_t *lab = malloc(n_centres * sizeof(size_t));
+    double *sums = malloc((k * dim + k) * sizeof(double));
+    if (!C || !best || !lab || !sums) {
+        rc = av__fail(AV_ENOMEM, "%s", what);
+        goto done;
+    }
+    av_rng g;
+    av__rng_seed(&g, o.seed);
+    double best_inertia = INFINITY;
+    for (uint32_t run = 0; run < o.n_init; run++) {
+        double in = weighted_run(centres, weights, n_centres, dim, k, &o, tol, &g, C, best, lab,
+                                 sums);
+        if (in < best_inertia) {
+            best_inertia = in;
+            memcpy(centroids, C, k * dim * sizeof(float));
+        }
+    }
+done:
+    free(C), free(best), free(lab), free(sums);
+    return rc;
+}
+
+AV_API int av_kmeans_normalize(const float *rows, size_t n, size_t dim, float *out)
+{
+    int rc;
+    if ((rc = check_rows(rows, n, "av_kmeans_normalize")) != AV_OK)
+        return rc;
+    if (!out && n > 0)
+        return av__fail(AV_EINVAL, "av_kmeans_normalize: out is NULL");
+    if (dim == 0 || dim > AV_MAX_DIM)
+        return av__fail(AV_ELIMIT, "av_kmeans_normalize: dim=%zu (1..%u)", dim, AV_MAX_DIM);
+    for (size_t i = 0; i < n; i++)
+        if ((rc = av__normalize(out + i * dim, rows + i * dim, dim)) != AV_OK)
+            return av__fail(rc, "av_kmeans_normalize: row %zu is zero, NaN or infinite", i);
+    return AV_OK;
+}
+
+/* ---- public: the statistics' map ---- */
+int av__check_outcomes(const float *scores, const float *costs, size_t n, size_t m,
+                       const char *what)
+{
+    for (size_t r = 0; r < n; r++)
+        for (size_t i = 0; i < m; i++) {
+            float s = scores[r * m + i], c = costs[r * m + i];
+            if (isinf(s) || isinf(c) || (!isnan(c) && c < 0.0f))
+                return av__fail(AV_EVALUE, "%s: row %zu, model %zu: score=%g cost=%g", what, r,
+                                i, (double)s, (double)c);
+        }
+    return AV_OK;
+}
+
+typedef struct label_ctx {
+    int32_t *lab;
+    int64_t inertia;
+} label_ctx;
+
+static void label_fn(void *ctx, const km_ws *w, size_t r0, size_t m)
+{
+    label_ctx *c = ctx;
+    memcpy(c->lab + r0, w->lab, m * sizeof(int32_t));
+    for (size_t i = 0; i < m; i++)
+        c->inertia += fixed(w->d2[i]);
+}
+
+int av__kmeans_stats_block_k(const av_kernels *K, const float *C, size_t k, size_t dim,
+                             const float *rows, size_t n, const float *scores, const float *costs,
+                             size_t m, double *counts, double *sum_scores, double *sum_costs,
+                             int64_t *inertia)
+{
+    static const char what[] = "av_kmeans_stats_block";
+    int rc;
+    if ((rc = check_centres(C, k, dim, what)) != AV_OK || (rc = check_rows(rows, n, what)) != AV_OK)
+        return rc;
+    if (m == 0 || m > AV_MAX_MODELS)
+        return av__fail(AV_ELIMIT, "%s: n_models=%zu (1..%u)", what, m, AV_MAX_MODELS);
+    if ((n > 0 && (!scores || !costs)) || !counts || !sum_scores || !sum_costs)
+        return av__fail(AV_EINVAL, "%s: scores, costs, counts, sum_scores or sum_costs is NULL",
+                        what);
+    if (inertia && (rc = check_cost(inertia, n, what, "inertia")) != AV_OK)
+        return rc;
+    if (n == 0)
+        return AV_OK;
+    if ((rc = av__check_outcomes(scores, costs, n, m, what)) != AV_OK)
+        return rc;
+    /* labels first (a bad row changes nothing), then the sums in row order */
+    label_ctx c = {malloc(n * sizeof(int32_t)), 0};
+    if (!c.lab)
+        return av__fail(AV_ENOMEM, "%s: labels of %zu rows", what, n);
+    if ((rc = each_block(K, C, k, dim, rows, n, what, label_fn, &c)) == AV_OK) {
+        stats_add(c.lab, n, scores, costs, m, counts, sum_scores, sum_costs);
+        if (inertia)
+            *inertia += c.inertia;
+    }
+    free(c.lab);
+    return rc;
+}
+
+AV_API int av_kmeans_stats_block(const float *centroids, size_t k, size_t dim, const float *rows,
+                                 size_t n, const float *scores, const float *costs,
+                                 size_t n_models, double *counts, double *sum_scores,
+                                 double *sum_costs, int64_t *inertia)
+{
+    return av__kmeans_stats_block_k(NULL, centroids, k, dim, rows, n, scores, costs, n_models,
+                                    counts, sum_scores, sum_costs, inertia);
+}
+
+/* ---- the SAMPLED trainer over the builder's rows ---- */
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* A chunk: rows [r0, r0+n) of segment seg (never across segments). */
+typedef struct km_chunk {
+    size_t seg, r0, n;
+} km_chunk;
+
+typedef struct km_pass {
+    const av_rows *src;
+    const km_chunk *chunks;
+    size_t n_chunks;
+    const float *C;
+    const float *csq;
+    size_t k;
+    bool stats;
+    /* Lloyd: one accumulator per thread; statistics: one per chunk (merged in chunk order) */
+    int64_t *sums, *counts, *inertia; /* [thread] */
+    double *st;                       /* [chunk] x 3 x k x m */
+    int64_t *st_inertia;              /* [chunk] */
+    pthread_mutex_t lock;
+    size_t next;
+    int rc;
+} km_pass;
+
+typedef struct km_thread {
+    km_pass *p;
+    size_t t;
+    pthread_t tid;
+    bool started;
+} km_thread;
+
+/* The normalised rows of a chunk: in place for copied rows, else normalised into buf. */
+static const float *chunk_rows(const av_rows *src, const km_chunk *c, size_t off, size_t m,
+                               float *buf)
+{
+    const av_row_seg *s = &src->seg[c->seg];
+    size_t d = src->dim, r = c->r0 + off;
+    const float *X = s->X + r * d;
+    if (s->normalised)
+        return X;
+    for (size_t i = 0; i < m; i++)
+        av__scale_row(buf + i * d, X + i * d, d, s->inv[r + i]);
+    return buf;
+}
+
+static void *pass_thread(void *arg)
+{
+    km_thread *th = arg;
+    km_pass *p = th->p;
+    const av_rows *src = p->src;
+    size_t k = p->k, d = src->dim, m = src->m;
+    km_ws w;
+    if (ws_init(&w, NULL, k, d) != AV_OK) {
+        pthread_mutex_lock(&p->lock);
+        p->rc = AV_ENOMEM;
+        pthread_mutex_unlock(&p->lock);
+        return NULL;
+    }
+    for (;;) {
+        pthread_mutex_lock(&p->lock);
+        size_t ci = p->next++;
+        bool stop = p->rc != AV_OK;
+        pthread_mutex_unlock(&p->lock);
+        if (stop || ci >= p->n_chunks)
+            break;
+        const km_chunk *c = &p->chunks[ci];
+        const av_row_seg *s = &src->seg[c->seg];
+        for (size_t off = 0; off < c->n; off += w.sub) {
+            size_t nb = c->n - off < w.sub ? c->n - off : w.sub;
+            const float *X = chunk_rows(src, c, off, nb, w.buf);
+            if (p->stats) {
+                double *st = p->st + ci * 3 * k * m;
+                size_t row = c->r0 + off;
+                stats_rows(&w, p->C, p->csq, X, nb, s->scores + row * m, s->costs + row * m, m,
+                           st, st + k * m, st + 2 * k * m, &p->st_inertia[ci]);
+            } else {
+                lloyd_rows(&w, p->C, p->csq, X, nb, p->sums + th->t * k * d,
+                           p->counts + th->t * k, &p->inertia[th->t], NULL);
+            }
+        }
+    }
+    ws_free(&w);
+    return NULL;
+}
+
+/* One pass over every row: Lloyd's map (sums, counts, inertia) or the statistics. */
+static int run_pass(km_pass *p, unsigned threads)
+{
+    km_thread th[AV_MAX_BATCH_THREADS];
+    p->next = 0;
+    p->rc = AV_OK;
+    for (unsigned t = 0; t < threads; t++) {
+        th[t] = (km_thread){p, t, 0, false};
+        th[t].started = t > 0 && pthread_create(&th[t].tid, NULL, pass_thread, &th[t]) == 0;
+    }
+    pass_thread(&th[0]); /* the threads that did not start leave their chunks to the others */
+    for (unsigned t = 1; t < threads; t++)
+        if (th[t].started)
+            pthread_join(th[t].tid, NULL);
+    if (p->rc)
+        return av__fail(p->rc, "k-means pass buffers");
+    return AV_OK;
+}
+
+int av__fit_sampled(const av_rows *src, const av_fit_options *o, uint32_t member,
+                    av_fit_clock *clk, float *C, double *counts, double *sum_scores,
+                    double *sum_costs, av_sampled_info *info)
+{
+    size_t n = src->n, d = src->dim, k = o->n_clusters, m = src->m;
+    uint32_t alg, max_passes;
+    size_t sample;
+    av__kmeans_plan(o, n, &alg, &sample, &max_passes);
+    uint64_t seed = av_kmeans_member_seed(o->seed, member);
+    memset(info, 0, sizeof *info);
+    double t0 = now_s();
+    /* (a) the sample, in row order */
+    uint64_t key = stream_key(seed, DOMAIN_SAMPLE), thr = sample_threshold(n, sample);
+    size_t ns = 0;
+    for (size_t s = 0, g = 0; s < src->n_seg; s++)
+        for (size_t i = 0; i < src->seg[s].n; i++, g++)
+            ns += in_sample(key, thr, g);
+    if (ns < k)
+        return av__fail(AV_EEMPTY, "the sample of %zu rows cannot make %zu clusters (raise "
+                                   "sample_size)", ns, k);
+    float *S = av__aligned_alloc(ns * d * sizeof(float));
+    size_t n_chunks = 0;
+    for (size_t s = 0; s < src->n_seg; s++)
+        n_chunks += (src->seg[s].n + CHUNK_ROWS - 1) / CHUNK_ROWS;
+    unsigned threads = av__threads_default();
+    if (threads > n_chunks)
+        threads = n_chunks ? (unsigned)n_chunks : 1u;
+    km_chunk *chunks = malloc((n_chunks ? n_chunks : 1) * sizeof(km_chunk));
+    km_pass p = {0};
+    p.sums = calloc((size_t)threads * k * d, sizeof(int64_t));
+    p.counts = calloc((size_t)threads * k, sizeof(int64_t));
+    p.inertia = calloc(threads, sizeof(int64_t));
+    p.st = calloc((n_chunks ? n_chunks : 1) * 3 * k * m, sizeof(double));
+    p.st_inertia = calloc(n_chunks ? n_chunks : 1, sizeof(int64_t));
+    float *csq = malloc(k * sizeof(float));
+    int rc = AV_OK;
+    if (!S || !chunks || !p.sums || !p.counts || !p.inertia || !p.st || !p.st_inertia || !csq) {
+        rc = av__fail(AV_ENOMEM, "SAMPLED k-means buffers (%zu sample rows, %zu chunks)", ns,
+                      n_chunks);
+        goto done;
+    }
+    ns = 0;
+    for (size_t s = 0, g = 0, ci = 0; s < src->n_seg; s++) {
+        const av_row_seg *sg = &src->seg[s];
+        for (size_t i = 0; i < sg->n; i++, g++)
+            if (in_sample(key, thr, g)) {
+                if (sg->normalised)
+                    memcpy(S + ns * d, sg->X + i * d, d * sizeof(float));
+                else
+                    av__scale_row(S + ns * d, sg->X + i * d, d, sg->inv[i]);
+                ns++;
+            }
+        for (size_t r0 = 0; r0 < sg->n; r0 += CHUNK_ROWS)
+            chunks[ci++] = (km_chunk){s, r0, sg->n - r0 < CHUNK_ROWS ? sg->n - r0 : CHUNK_ROWS};
+    }
+    /* (b) full-batch k-means on the sample */
+    av_fit_options os = *o;
+    os.seed = seed;
+    os.progress = NULL;
+    double shift_tol, inertia;
+    if ((rc = av__kmeans_fit_sample_norm(S, ns, d, &os, C, &inertia, &shift_tol)) != AV_OK)
+        goto done;
+    av__aligned_free(S);
+    S = NULL;
+    info->sample_rows = ns;
+    av_fit_progress pr = {sizeof pr, AV_FIT_STAGE_SAMPLE, member, o->members, 0, max_passes, n,
+                          ns, inertia, 0.0, shift_tol, 0.0, -1.0};
+    double t_sample = now_s() - t0;
+    if (o->pass_progress) {
+        pr.elapsed = now_s() - clk->start;
+        o->pass_progress(o->progress_user, &pr);
+    }
+    /* (c) Lloyd passes over every row */
+    p.src = src;
+    p.chunks = chunks;
+    p.n_chunks = n_chunks;
+    p.C = C;
+    p.csq = csq;
+    p.k = k;
+    pthread_mutex_init(&p.lock, NULL);
+    double t_pass = 0;
+    uint32_t pass = 0;
+    int64_t prev_inertia = -1;
+    int64_t *tot_sums = p.sums, *tot_counts = p.counts; /* thread 0's take the merged totals */
+    for (; pass < max_passes;) {
+        double tp = now_s();
+        memset(p.sums, 0, (size_t)threads * k * d * sizeof(int64_t));
+        memset(p.counts, 0, (size_t)threads * k * sizeof(int64_t));
+        memset(p.inertia, 0, threads * sizeof(int64_t));
+        av__kmeans_sqnorms(C, k, d, csq);
+        p.stats = false;
+        if ((rc = run_pass(&p, threads)) != AV_OK)
+            break;
+        for (unsigned t = 1; t < threads; t++) {
+            for (size_t i = 0; i < k * d; i++)
+                tot_sums[i] += p.sums[t * k * d + i];
+            for (size_t j = 0; j < k; j++)
+                tot_counts[j] += p.counts[t * k + j];
+            p.inertia[0] += p.inertia[t];
+        }
+        double shift = av__kmeans_finish(C, k, d, tot_sums, tot_counts);
+        pass++;
+        t_pass = (t_pass * (pass - 1) + (now_s() - tp)) / pass;
+        if (o->pass_progress) {
+            pr.stage = AV_FIT_STAGE_PASS;
+            pr.pass = pass;
+            pr.inertia = (double)p.inertia[0] / AV_KMEANS_FIXED_ONE;
+            pr.shift = shift;
+            pr.elapsed = now_s() - clk->start;
+            /* this member's remaining passes and statistics pass, then the other members */
+            double per_member = t_sample + (max_passes + 1) * t_pass;
+            pr.eta = (double)(max_passes - pass + 1) * t_pass +
+                     (double)(o->members - member - 1) * per_member;
+            o->pass_progress(o->progress_user, &pr);
+        }
+        if (av__kmeans_pass_converged(shift, shift_tol, prev_inertia, p.inertia[0], o->tol))
+            break;
+        prev_inertia = p.inertia[0];
+    }
+    pthread_mutex_destroy(&p.lock);
+    if (rc)
+        goto done;
+    info->passes = pass;
+    /* (d) the statistics in one pass, merged in chunk order */
+    av__kmeans_sqnorms(C, k, d, csq);
+    p.stats = true;
+    if ((rc = run_pass(&p, threads)) != AV_OK)
+        goto done;
+    int64_t fin = 0;
+    for (size_t ci = 0; ci < n_chunks; ci++) {
+        const double *st = p.st + ci * 3 * k * m;
+        for (size_t i = 0; i < k * m; i++) {
+            counts[i] += st[i];
+            sum_scores[i] += st[k * m + i];
+            sum_costs[i] += st[2 * k * m + i];
+        }
+        fin += p.st_inertia[ci];
+    }
+    info->inertia = (double)fin / AV_KMEANS_FIXED_ONE;
+    if (o->pass_progress) {
+        pr.stage = AV_FIT_STAGE_STATS;
+        pr.inertia = info->inertia;
+        pr.elapsed = now_s() - clk->start;
+        pr.eta = (double)(o->members - member - 1) * (t_sample + (max_passes + 1) * t_pass);
+        o->pass_progress(o->progress_user, &pr);
+    }
+done:
+    av__aligned_free(S);
+    free(chunks), free(p.sums), free(p.counts), free(p.inertia), free(p.st), free(p.st_inertia);
+    free(csq);
+    return rc;
+}
+
+double av__now(void)
+{
+    return now_s();
+}
