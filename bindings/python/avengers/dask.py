@@ -1,0 +1,236 @@
+"""Training a router on a Dask cluster (docs/SCALING.md, "Training on a Dask cluster").
+
+    from dask.distributed import Client
+    import avengers.dask
+    client = Client("scheduler:8786")
+    router = avengers.dask.train(client, embeddings, scores, costs, models, n_clusters=60)
+    router.save("router.avr")
+
+Dask distributes; the library computes. ``train`` composes the library's partial steps
+(:mod:`avengers.steps`) exactly as the SAMPLED trainer of ``Builder.fit`` does: the sample's
+membership is decided per block on the workers and the sample gathered on the driver, where the
+library runs full-batch k-means on it; every Lloyd pass maps blocks of rows to int64 fixed-point
+partial sums on the workers and adds them on the driver (exact, so in any order); the statistics
+are mapped per chunk of 32,768 rows and added in row order. For the same seed, options and rows it
+returns the router ``Builder.fit(algorithm="sampled")`` returns in one process: the same
+centroids bit for bit, the same statistics, the same decisions (tests/dask/test_dask_train.py
+checks it on a LocalCluster of worker processes). Rows never leave the workers except the
+sample. ``init="k-means||"`` seeds with Spark MLlib's k-means|| instead (then there is no
+single-process twin).
+
+Embeddings: a dask array (n, dim); scores and costs: dask arrays (n, n_models) or a dask
+dataframe with one column per model (``models`` names the columns, in router order); numpy
+arrays are accepted too. NaN = no outcome. Needs Debian's python3-dask and python3-distributed;
+the workers import this package and load libavengers as the driver does (AVENGERS_LIB,
+PYTHONPATH or an install).
+"""
+import math
+import time
+
+import numpy as np
+
+from . import steps
+from ._router import Router
+
+#: rows per task of a pass (a multiple of the statistics chunk)
+BLOCK_ROWS = 4 * steps.STATS_CHUNK_ROWS
+
+
+# ---- the map steps, run on the workers (module-level so that they pickle by reference) ----
+
+def _sample_rows(block, row0, seed, n_total, sample_size):
+    mask = steps.sample_mask(seed, n_total, sample_size, row0, block.shape[0])
+    return np.ascontiguousarray(block[mask], dtype=np.float32)
+
+
+def _lloyd(block, C):
+    return steps.block_step(C, block)
+
+
+def _stats(block, scores, costs, C):
+    """Per chunk of STATS_CHUNK_ROWS rows (the trainer's), in row order."""
+    out = []
+    for r0 in range(0, block.shape[0], steps.STATS_CHUNK_ROWS):
+        r1 = r0 + steps.STATS_CHUNK_ROWS
+        out.append(steps.stats_block(C, block[r0:r1], scores[r0:r1], costs[r0:r1]))
+    return out
+
+
+def _cost(block, centres):
+    return steps.parallel_cost(centres, block)
+
+
+def _pick(block, row0, centres, seed, rnd, l, phi):
+    mask = steps.parallel_pick(centres, block, row0, seed, rnd, l, phi)
+    return steps.normalize(block[mask]) if mask.any() else np.empty((0, block.shape[1]), np.float32)
+
+
+def _first_row(block):
+    return steps.normalize(block[:1])
+
+
+# ---- inputs ----
+
+def _dask_array(x, name, models=None):
+    import dask.array as da
+    try:  # dask's dataframes need pandas (Debian python3-pandas)
+        import dask.dataframe as dd
+        frame = isinstance(x, dd.DataFrame)
+    except ImportError:
+        frame = False
+    if frame:
+        if models is None:
+            raise ValueError("%s is a dataframe: models must name its columns" % name)
+        missing = [m for m in models if m not in x.columns]
+        if missing:
+            raise ValueError("%s has no column for model(s) %s (columns: %s)"
+                             % (name, ", ".join(map(str, missing)), ", ".join(map(str, x.columns))))
+        x = x[list(models)].astype("float32").to_dask_array(lengths=True)
+    elif not isinstance(x, da.Array):
+        x = da.from_array(np.asarray(x, dtype=np.float32))
+    if x.ndim != 2:
+        raise ValueError("%s must be 2-D, got %d dimension(s)" % (name, x.ndim))
+    if any(math.isnan(c) for c in x.chunks[0]):
+        x = x.compute_chunk_sizes()
+    return x.astype(np.float32)
+
+
+def _blocks(client, x, block_rows):
+    """Futures of the row blocks of x (whole rows each) and their first rows' indices."""
+    x = x.rechunk({0: block_rows, 1: -1})
+    futures = client.compute(list(x.to_delayed().ravel()))
+    row0 = np.concatenate([[0], np.cumsum(x.chunks[0])[:-1]]).astype(int).tolist()
+    return futures, row0
+
+
+def _parallel_init(client, X, row0, n, opts, rounds, l, progress):
+    """k-means|| (Bahmani et al. 2012; Spark MLlib's default seeding) on the workers."""
+    seed = steps.member_seed(opts.seed, 0)
+    centres = client.submit(_first_row, X[0]).result()
+    l = float(l if l else 2 * opts.n_clusters)
+    for rnd in range(rounds):
+        phi = sum(client.gather(client.map(_cost, X, centres=centres)))
+        if phi <= 0:
+            break
+        picked = client.gather(client.map(_pick, X, row0, centres=centres, seed=seed, rnd=rnd,
+                                          l=l, phi=phi))
+        centres = np.concatenate([centres] + [p for p in picked if p.shape[0]])
+        if progress:
+            progress("seed", rnd + 1, centres.shape[0], float(phi) / steps.FIXED_ONE)
+    parts = client.gather(client.map(_lloyd, X, C=centres))
+    weights = np.sum([p[1] for p in parts], axis=0).astype(np.float64)
+    return steps.parallel_reduce(centres, weights, opts)
+
+
+def train(client, embeddings, scores, costs, models, *, n_clusters=None, top_p=None,
+          n_init=None, max_iter=None, tol=None, seed=None, sample_size=None, max_passes=None,
+          init="sample", parallel_rounds=2, oversampling=None, block_rows=BLOCK_ROWS,
+          embedder_id=None, progress=None):
+    """Train a router on a dask.distributed cluster (the SAMPLED algorithm; see the module's
+    documentation). Options left None keep the library's defaults (60 clusters, top_p 4, ...).
+    init: "sample" (the library's trainer: k-means++ on the deterministic sample) or "k-means||"
+    (parallel_rounds rounds of oversampling l, default 2 * n_clusters). block_rows: rows per task
+    (a multiple of 32,768). progress(stage, step, count, value) is called on the driver after the
+    sample's k-means ("sample", 0, sample rows, inertia), each pass ("pass", pass, rows, shift)
+    and the statistics ("stats", passes, rows, inertia); with init="k-means||" also per seeding
+    round ("seed", round, centres, cost). Returns a Router (single clustering: ensembles are
+    trained by Builder.fit)."""
+    if init not in ("sample", "k-means||"):
+        raise ValueError('init must be "sample" or "k-means||"')
+    if block_rows <= 0 or block_rows % steps.STATS_CHUNK_ROWS:
+        raise ValueError("block_rows must be a positive multiple of %d" % steps.STATS_CHUNK_ROWS)
+    models = [str(m) for m in models]
+    opts = steps.fit_options(n_clusters=n_clusters, top_p=top_p, n_init=n_init, max_iter=max_iter,
+                             tol=tol, seed=seed, sample_size=sample_size, max_passes=max_passes,
+                             algorithm="sampled")
+    E = _dask_array(embeddings, "embeddings")
+    S = _dask_array(scores, "scores", models)
+    Cst = _dask_array(costs, "costs", models)
+    n, dim = E.shape
+    m = len(models)
+    if S.shape != (n, m) or Cst.shape != (n, m):
+        raise ValueError("scores and costs must be (%d, %d), got %s and %s" % (n, m, S.shape, Cst.shape))
+    if n < opts.n_clusters:
+        raise ValueError("%d rows cannot make %d clusters" % (n, opts.n_clusters))
+    t0 = time.monotonic()
+    X, row0 = _blocks(client, E, block_rows)
+    _, sample, max_passes = steps.plan(n, opts)
+    seed_0 = steps.member_seed(opts.seed, 0)
+    if init == "sample":
+        # (a) the sample, gathered in row order; (b) k-means on it, on the driver
+        rows = client.gather(client.map(_sample_rows, X, row0, seed=seed_0, n_total=n,
+                                        sample_size=sample))
+        rows = np.concatenate(rows)
+        if rows.shape[0] < opts.n_clusters:
+            raise ValueError("the sample of %d rows cannot make %d clusters (raise sample_size)"
+                             % (rows.shape[0], opts.n_clusters))
+        sopts = steps.fit_options(n_clusters=opts.n_clusters, n_init=opts.n_init,
+                                  max_iter=opts.max_iter, tol=opts.tol, seed=seed_0)
+        C, inertia, shift_tol = steps.fit_sample(rows, sopts)
+        sample_rows = rows.shape[0]
+        del rows
+    else:
+        C = _parallel_init(client, X, row0, n, opts, parallel_rounds, oversampling, progress)
+        # the passes' threshold: tol times the mean variance of the normalised rows, from sums
+        sq = client.gather(client.map(_moments, X))
+        tot = np.sum([s[0] for s in sq], axis=0)
+        tot2 = sum(s[1] for s in sq)
+        mean = tot / n
+        shift_tol = float(opts.tol) * (tot2 / n - float(mean @ mean)) / dim
+        inertia, sample_rows = float("nan"), 0
+    if progress:
+        progress("sample", 0, sample_rows, inertia)
+    # (c) Lloyd passes: int64 partial sums, added exactly
+    passes = 0
+    while passes < max_passes:
+        parts = client.gather(client.map(_lloyd, X, C=C))
+        sums = np.sum([p[0] for p in parts], axis=0)
+        counts = np.sum([p[1] for p in parts], axis=0)
+        C, shift = steps.finish_step(C, sums, counts)
+        passes += 1
+        if progress:
+            progress("pass", passes, n, shift)
+        if shift <= shift_tol:
+            break
+    # (d) statistics, per chunk, added in row order
+    Sb, _ = _blocks(client, S, block_rows)
+    Cb, _ = _blocks(client, Cst, block_rows)
+    chunks = client.gather(client.map(_stats, X, Sb, Cb, C=C))
+    cnt, ss, sc = (np.zeros((opts.n_clusters, m)) for _ in range(3))
+    fin = 0
+    for block in chunks:
+        for c, s_, q, ine in block:
+            cnt += c
+            ss += s_
+            sc += q
+            fin += ine
+    final_inertia = fin / steps.FIXED_ONE
+    if progress:
+        progress("stats", passes, n, final_inertia)
+    router = Router.from_parts(C, cnt, ss, sc, models, top_p=opts.top_p)
+    meta = {"trainer": "avengers.dask (libavengers %s)" % _version(),
+            "algorithm": "sampled kmeans++/lloyd" if init == "sample" else "k-means||/lloyd",
+            "n_clusters": opts.n_clusters, "top_p": opts.top_p, "n_init": opts.n_init,
+            "max_iter": opts.max_iter, "tol": "%.17g" % opts.tol, "seed": opts.seed,
+            "n_train_rows": n, "inertia": "%.17g" % final_inertia, "n_iter": passes,
+            "embedder_dim": dim, "train_seconds": "%.3f" % (time.monotonic() - t0)}
+    if init == "sample":
+        meta["sample_rows"] = sample_rows
+    if embedder_id:
+        meta["embedder_id"] = embedder_id
+    for k_, v in meta.items():
+        router.set_meta(k_, str(v))
+    return router
+
+
+def _moments(block):
+    x = steps.normalize(block).astype(np.float64)
+    return x.sum(axis=0), float((x * x).sum())
+
+
+def _version():
+    from . import version
+    return version()
+
+
+__all__ = ["train", "BLOCK_ROWS"]
