@@ -21,8 +21,6 @@ distributed = pytest.importorskip("dask.distributed",
                                   reason="dask.distributed is not installed "
                                          "(Debian: python3-dask python3-distributed)")
 import dask.array as da  # noqa: E402
-import dask.dataframe as dd  # noqa: E402
-import pandas as pd  # noqa: E402
 
 import avengers  # noqa: E402
 import avengers.dask  # noqa: E402
@@ -111,6 +109,8 @@ def test_block_size_does_not_matter(rows, reference, client):
 
 
 def test_dataframe_columns_in_router_order(rows, reference, client):
+    pd = pytest.importorskip("pandas", reason="dask dataframes need pandas (python3-pandas)")
+    import dask.dataframe as dd
     X, S, C, models = rows
     # columns in another order: the dataframe is read by name
     order = models[::-1]
