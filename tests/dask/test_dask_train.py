@@ -3,7 +3,6 @@ single-process SAMPLED trainer (av_builder_fit) returns for the same seed and ro
 for bit, statistics equal, decisions identical. Also: the partial steps add exactly in any order,
 dataframe inputs, k-means|| seeding, argument errors. Skips, saying why, when dask.distributed is
 not importable."""
-import ctypes
 import os
 import sys
 
@@ -24,7 +23,7 @@ import dask.array as da  # noqa: E402
 
 import avengers  # noqa: E402
 import avengers.dask  # noqa: E402
-from avengers import _native, steps  # noqa: E402
+from avengers import _native, kmeans  # noqa: E402
 
 FIX = os.path.join(ROOT, "tests", "data", "llm9")
 N = 45000          # two chunks of 32,768 rows, the second one partial
@@ -61,10 +60,7 @@ def single_process(X, S, C, models):
     b = avengers.Builder(X.shape[1], models)
     _native.check(_native.av_builder_add_borrowed(b._handle, X.ctypes.data, X.shape[0], X.shape[1],
                                                   S.ctypes.data, C.ctypes.data))
-    o = steps.fit_options(algorithm="sampled", **OPTS)
-    h = ctypes.c_void_p()
-    _native.check(_native.av_builder_fit(b._handle, ctypes.byref(o), ctypes.byref(h)))
-    r = avengers.Router._wrap(h.value)
+    r = b.fit(algorithm="sampled", **OPTS)
     b.close()
     return r
 
@@ -136,21 +132,21 @@ def test_kmeans_parallel_seeding(rows, reference, client):
 
 def test_partial_sums_add_exactly_in_any_order(rows):
     X = rows[0][:9000]
-    C = steps.normalize(X[:K])
-    whole = steps.block_step(C, X)
+    C = kmeans.normalize(X[:K])
+    whole = kmeans.block_step(C, X)
     g = np.random.default_rng(1)
     cuts = np.sort(g.choice(np.arange(1, 9000), 7, replace=False))
-    parts = [steps.block_step(C, p) for p in np.split(X, cuts)]
+    parts = [kmeans.block_step(C, p) for p in np.split(X, cuts)]
     g.shuffle(parts)
     assert np.array_equal(sum(p[0] for p in parts), whole[0])
     assert np.array_equal(sum(p[1] for p in parts), whole[1])
     assert sum(p[2] for p in parts) == whole[2]
     # the fixed-point sums are the double-precision sums within one unit per row
-    lab = steps.block_step(C, X, labels=True)[3]
-    Xn = steps.normalize(X).astype(np.float64)
+    lab = kmeans.block_step(C, X, labels=True)[3]
+    Xn = kmeans.normalize(X).astype(np.float64)
     for j in range(K):
         exact = Xn[lab == j].sum(axis=0)
-        assert np.all(np.abs(whole[0][j] / steps.FIXED_ONE - exact) <= whole[1][j] / steps.FIXED_ONE)
+        assert np.all(np.abs(whole[0][j] / kmeans.FIXED_ONE - exact) <= whole[1][j] / kmeans.FIXED_ONE)
 
 
 def test_errors(rows, client):
@@ -162,4 +158,4 @@ def test_errors(rows, client):
     with pytest.raises(ValueError, match="scores and costs"):
         avengers.dask.train(client, X, S[:, :3], C, models)
     with pytest.raises(avengers.Error):
-        steps.block_step(np.zeros((2, 384), np.float32) + 5, X[:10])  # centroid norms too large
+        kmeans.block_step(np.zeros((2, 384), np.float32) + 5, X[:10])  # centroid norms too large

@@ -7,7 +7,7 @@
     router.save("router.avr")
 
 Dask distributes; the library computes. ``train`` composes the library's partial steps
-(:mod:`avengers.steps`) exactly as the SAMPLED trainer of ``Builder.fit`` does: the sample's
+(:mod:`avengers.kmeans`) exactly as the SAMPLED trainer of ``Builder.fit`` does: the sample's
 membership is decided per block on the workers and the sample gathered on the driver, where the
 library runs full-batch k-means on it; every Lloyd pass maps blocks of rows to int64 fixed-point
 partial sums on the workers and adds them on the driver (exact, so in any order); the statistics
@@ -29,44 +29,47 @@ import time
 
 import numpy as np
 
-from . import steps
-from ._router import Router
+from . import kmeans
+from ._router import Router, _default_fit_options, _fit_option_values
+
+#: the trainer merges its statistics per chunk of this many rows, the chunks in row order
+STATS_CHUNK_ROWS = 32768
 
 #: rows per task of a pass (a multiple of the statistics chunk)
-BLOCK_ROWS = 4 * steps.STATS_CHUNK_ROWS
+BLOCK_ROWS = 4 * STATS_CHUNK_ROWS
 
 
 # ---- the map steps, run on the workers (module-level so that they pickle by reference) ----
 
 def _sample_rows(block, row0, seed, n_total, sample_size):
-    mask = steps.sample_mask(seed, n_total, sample_size, row0, block.shape[0])
+    mask, _ = kmeans.sample_mask(seed, n_total, sample_size, row0, block.shape[0])
     return np.ascontiguousarray(block[mask], dtype=np.float32)
 
 
 def _lloyd(block, C):
-    return steps.block_step(C, block)
+    return kmeans.block_step(C, block)
 
 
 def _stats(block, scores, costs, C):
     """Per chunk of STATS_CHUNK_ROWS rows (the trainer's), in row order."""
     out = []
-    for r0 in range(0, block.shape[0], steps.STATS_CHUNK_ROWS):
-        r1 = r0 + steps.STATS_CHUNK_ROWS
-        out.append(steps.stats_block(C, block[r0:r1], scores[r0:r1], costs[r0:r1]))
+    for r0 in range(0, block.shape[0], STATS_CHUNK_ROWS):
+        r1 = r0 + STATS_CHUNK_ROWS
+        out.append(kmeans.stats_block(C, block[r0:r1], scores[r0:r1], costs[r0:r1]))
     return out
 
 
 def _cost(block, centres):
-    return steps.parallel_cost(centres, block)
+    return kmeans.parallel_cost(centres, block)
 
 
 def _pick(block, row0, centres, seed, rnd, l, phi):
-    mask = steps.parallel_pick(centres, block, row0, seed, rnd, l, phi)
-    return steps.normalize(block[mask]) if mask.any() else np.empty((0, block.shape[1]), np.float32)
+    mask = kmeans.parallel_pick(centres, block, row0, seed, rnd, l, phi)
+    return kmeans.normalize(block[mask]) if mask.any() else np.empty((0, block.shape[1]), np.float32)
 
 
 def _first_row(block):
-    return steps.normalize(block[:1])
+    return kmeans.normalize(block[:1])
 
 
 # ---- inputs ----
@@ -105,7 +108,7 @@ def _blocks(client, x, block_rows):
 
 def _parallel_init(client, X, row0, n, opts, rounds, l, progress):
     """k-means|| (Bahmani et al. 2012; Spark MLlib's default seeding) on the workers."""
-    seed = steps.member_seed(opts.seed, 0)
+    seed = kmeans.member_seed(opts.seed, 0)
     centres = client.submit(_first_row, X[0]).result()
     l = float(l if l else 2 * opts.n_clusters)
     for rnd in range(rounds):
@@ -116,10 +119,10 @@ def _parallel_init(client, X, row0, n, opts, rounds, l, progress):
                                           l=l, phi=phi))
         centres = np.concatenate([centres] + [p for p in picked if p.shape[0]])
         if progress:
-            progress("seed", rnd + 1, centres.shape[0], float(phi) / steps.FIXED_ONE)
+            progress("seed", rnd + 1, centres.shape[0], float(phi) / kmeans.FIXED_ONE)
     parts = client.gather(client.map(_lloyd, X, C=centres))
     weights = np.sum([p[1] for p in parts], axis=0).astype(np.float64)
-    return steps.parallel_reduce(centres, weights, opts)
+    return kmeans.parallel_reduce(centres, weights, **_numbers(opts))
 
 
 def train(client, embeddings, scores, costs, models, *, n_clusters=None, top_p=None,
@@ -137,12 +140,14 @@ def train(client, embeddings, scores, costs, models, *, n_clusters=None, top_p=N
     trained by Builder.fit)."""
     if init not in ("sample", "k-means||"):
         raise ValueError('init must be "sample" or "k-means||"')
-    if block_rows <= 0 or block_rows % steps.STATS_CHUNK_ROWS:
-        raise ValueError("block_rows must be a positive multiple of %d" % steps.STATS_CHUNK_ROWS)
+    if block_rows <= 0 or block_rows % STATS_CHUNK_ROWS:
+        raise ValueError("block_rows must be a positive multiple of %d" % STATS_CHUNK_ROWS)
     models = [str(m) for m in models]
-    opts = steps.fit_options(n_clusters=n_clusters, top_p=top_p, n_init=n_init, max_iter=max_iter,
-                             tol=tol, seed=seed, sample_size=sample_size, max_passes=max_passes,
-                             algorithm="sampled")
+    opts = _default_fit_options()
+    for name, val in _fit_option_values(dict(
+            n_clusters=n_clusters, top_p=top_p, n_init=n_init, max_iter=max_iter, tol=tol,
+            seed=seed, sample_size=sample_size, max_passes=max_passes, algorithm="sampled")):
+        setattr(opts, name, val)
     E = _dask_array(embeddings, "embeddings")
     S = _dask_array(scores, "scores", models)
     Cst = _dask_array(costs, "costs", models)
@@ -154,8 +159,8 @@ def train(client, embeddings, scores, costs, models, *, n_clusters=None, top_p=N
         raise ValueError("%d rows cannot make %d clusters" % (n, opts.n_clusters))
     t0 = time.monotonic()
     X, row0 = _blocks(client, E, block_rows)
-    _, sample, max_passes = steps.plan(n, opts)
-    seed_0 = steps.member_seed(opts.seed, 0)
+    _, sample, max_passes = kmeans.plan(n, **_numbers(opts))
+    seed_0 = kmeans.member_seed(opts.seed, 0)
     if init == "sample":
         # (a) the sample, gathered in row order; (b) k-means on it, on the driver
         rows = client.gather(client.map(_sample_rows, X, row0, seed=seed_0, n_total=n,
@@ -164,9 +169,7 @@ def train(client, embeddings, scores, costs, models, *, n_clusters=None, top_p=N
         if rows.shape[0] < opts.n_clusters:
             raise ValueError("the sample of %d rows cannot make %d clusters (raise sample_size)"
                              % (rows.shape[0], opts.n_clusters))
-        sopts = steps.fit_options(n_clusters=opts.n_clusters, n_init=opts.n_init,
-                                  max_iter=opts.max_iter, tol=opts.tol, seed=seed_0)
-        C, inertia, shift_tol = steps.fit_sample(rows, sopts)
+        C, inertia, shift_tol = kmeans.fit_sample(rows, **dict(_numbers(opts), seed=seed_0))
         sample_rows = rows.shape[0]
         del rows
     else:
@@ -181,17 +184,19 @@ def train(client, embeddings, scores, costs, models, *, n_clusters=None, top_p=N
     if progress:
         progress("sample", 0, sample_rows, inertia)
     # (c) Lloyd passes: int64 partial sums, added exactly
-    passes = 0
+    passes, prev = 0, None
     while passes < max_passes:
         parts = client.gather(client.map(_lloyd, X, C=C))
         sums = np.sum([p[0] for p in parts], axis=0)
         counts = np.sum([p[1] for p in parts], axis=0)
-        C, shift = steps.finish_step(C, sums, counts)
+        pass_inertia = sum(p[2] for p in parts)
+        C, shift = kmeans.finish_step(C, sums, counts)
         passes += 1
         if progress:
             progress("pass", passes, n, shift)
-        if shift <= shift_tol:
+        if kmeans.converged(shift, shift_tol, prev, pass_inertia, opts.tol):
             break
+        prev = pass_inertia
     # (d) statistics, per chunk, added in row order
     Sb, _ = _blocks(client, S, block_rows)
     Cb, _ = _blocks(client, Cst, block_rows)
@@ -199,12 +204,12 @@ def train(client, embeddings, scores, costs, models, *, n_clusters=None, top_p=N
     cnt, ss, sc = (np.zeros((opts.n_clusters, m)) for _ in range(3))
     fin = 0
     for block in chunks:
-        for c, s_, q, ine in block:
+        for (c, s_, q), ine in block:
             cnt += c
             ss += s_
             sc += q
             fin += ine
-    final_inertia = fin / steps.FIXED_ONE
+    final_inertia = fin / kmeans.FIXED_ONE
     if progress:
         progress("stats", passes, n, final_inertia)
     router = Router.from_parts(C, cnt, ss, sc, models, top_p=opts.top_p)
@@ -223,8 +228,15 @@ def train(client, embeddings, scores, costs, models, *, n_clusters=None, top_p=N
     return router
 
 
+def _numbers(o):
+    """The numeric fit options of o as keyword arguments of avengers.kmeans."""
+    return dict(n_clusters=o.n_clusters, top_p=o.top_p, n_init=o.n_init, max_iter=o.max_iter,
+                tol=o.tol, seed=o.seed, sample_size=o.sample_size, max_passes=o.max_passes,
+                algorithm="sampled")
+
+
 def _moments(block):
-    x = steps.normalize(block).astype(np.float64)
+    x = kmeans.normalize(block).astype(np.float64)
     return x.sum(axis=0), float((x * x).sum())
 
 
