@@ -159,3 +159,30 @@ def test_errors(rows, client):
         avengers.dask.train(client, X, S[:, :3], C, models)
     with pytest.raises(avengers.Error):
         kmeans.block_step(np.zeros((2, 384), np.float32) + 5, X[:10])  # centroid norms too large
+
+
+def test_tune_fans_out_one_task_per_k(client):
+    """avengers.dask.tune on the bundled fixture (every row gathered: fewer than tune_rows) makes
+    the choice the library's tuner makes in one process with the same grid, and trains the
+    chosen router on the cluster."""
+    emb = np.load(os.path.join(FIX, "emb.npy"))
+    S = np.load(os.path.join(FIX, "scores.npy")).astype(np.float32)
+    C = np.load(os.path.join(FIX, "costs.npy")).astype(np.float32)
+    models = [l.strip() for l in open(os.path.join(FIX, "models.txt")) if l.strip()]
+    grid = dict(n_clusters=[6, 12, 24], top_p=[2, 4], kappa=[0.0, 4.0], n_folds=3, n_init=1)
+    seen = []
+    r = avengers.dask.tune(client, emb, S, C, models, grid=grid, seed=7,
+                           progress=lambda *a: seen.append(a))
+    b = avengers.Builder(emb.shape[1], models)
+    b.add_many(emb, S, C)
+    ref = b.fit(seed=7, tune=grid).metadata
+    meta = r.metadata
+    for key in ("tuned_n_clusters", "tuned_top_p", "tuned_kappa", "tuned_normalisation",
+                "tuned_fallback", "tuned_safety"):
+        assert meta[key] == ref[key], (key, meta[key], ref[key])
+    assert meta["tuned_tasks"] == "3" and meta["tuned_rows"] == str(emb.shape[0])
+    assert r.n_clusters == int(ref["tuned_n_clusters"]) and r.top_p == int(ref["tuned_top_p"])
+    assert r.estimator["kappa"] == float(ref["tuned_kappa"])
+    assert [s[0] for s in seen[:4]] == ["tune-rows", "tune-task", "tune-task", "tune-task"]
+    with pytest.raises(ValueError, match="members"):
+        avengers.dask.tune(client, emb, S, C, models, grid=dict(grid, members=[1, 4]))

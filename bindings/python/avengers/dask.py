@@ -245,4 +245,111 @@ def _version():
     return version()
 
 
-__all__ = ["train", "BLOCK_ROWS"]
+# ---- tuning: one task per candidate n_clusters ----
+
+def _default_grid():
+    """The library's default candidate lists (av_tune_options_default_grid) as a dict."""
+    import ctypes
+    from ._router import _tune_options_impl
+    t = _tune_options_impl("default", [])
+    grid = {}
+    for key, count, ctype in (("n_clusters", "n_n_clusters", ctypes.c_uint32),
+                              ("top_p", "n_top_p", ctypes.c_uint32),
+                              ("kappa", "n_kappa", ctypes.c_double),
+                              ("temperatures", "n_temperatures", ctypes.c_float),
+                              ("members", "n_members", ctypes.c_uint32),
+                              ("safety", "n_safety", ctypes.c_double)):
+        ptr, n_ = getattr(t, key), getattr(t, count)
+        if ptr and n_:
+            grid[key] = list(ctypes.cast(ptr, ctypes.POINTER(ctype))[:n_])
+    grid["global_normalisation"] = int(t.global_normalisation)
+    return grid
+
+
+def _tune_task(E, S, C, models, k, grid, fit):
+    """The library's tuner on the gathered rows with n_clusters = [k]: the tuned_* metadata of its
+    choice."""
+    from ._router import Builder
+    b = Builder(E.shape[1], models)
+    b.add_many(E, S, C)
+    r = b.fit(n_clusters=k, tune=dict(grid, n_clusters=[k]), **fit)
+    meta = {key: v for key, v in r.metadata.items() if key.startswith("tuned_")}
+    r.close()
+    b.close()
+    return meta
+
+
+def _gather_rows(client, blocks, row0, n, seed, rows):
+    """The deterministic sample of about `rows` rows (all when n <= rows), in row order."""
+    out = []
+    for X in blocks:
+        parts = client.gather(client.map(_sample_rows, X, row0, seed=seed, n_total=n,
+                                         sample_size=rows))
+        out.append(np.concatenate(parts))
+    return out
+
+
+def tune(client, embeddings, scores, costs, models, *, grid="default", tune_rows=50000,
+         n_folds=None, objective=None, n_init=None, seed=None, block_rows=BLOCK_ROWS,
+         progress=None, **train_options):
+    """Cross-validated choice of the settings with the candidates fanned out as Dask tasks, then
+    the chosen router trained on every row with train().
+
+    A deterministic sample of about tune_rows rows (all of them when there are fewer) is gathered
+    and shipped to the workers; each candidate n_clusters is one task that runs the library's
+    tuner (av_tune_options: the grid's top_p, kappa, weighting, normalisation and safety
+    candidates, n_folds folds, the one-standard-error rule and the test against the single
+    models' hull) with that k alone. The driver keeps the task whose choice has the best
+    cross-validated objective among those that did not fall back to the best single model (all
+    fell back: the router falls back too, safety +inf). That is the single-process tuner's choice
+    except where its one-standard-error rule would move between values of k. grid: "default"
+    (the library's, ensemble sizes left out) or a dict as Builder.fit's tune. Ensembles
+    (members > 1) are not trained on Dask. Returns the Router, its tuned_* metadata being the
+    winning task's plus tuned_tasks (the number of tasks)."""
+    grid = _default_grid() if grid == "default" else dict(grid)
+    members = grid.pop("members", [1])
+    if any(int(m_) != 1 for m_ in members):
+        raise ValueError("avengers.dask.tune trains single clusterings: members must be [1]")
+    ks = [int(k) for k in grid.pop("n_clusters", [60])]
+    if not ks:
+        raise ValueError("grid['n_clusters'] is empty")
+    for key, val in (("n_folds", n_folds), ("objective", objective), ("n_init", n_init)):
+        if val is not None:
+            grid[key] = val
+    models = [str(m_) for m_ in models]
+    E = _dask_array(embeddings, "embeddings")
+    S = _dask_array(scores, "scores", models)
+    Cst = _dask_array(costs, "costs", models)
+    n = E.shape[0]
+    fit = {} if seed is None else {"seed": seed}
+    tune_seed = kmeans.member_seed(fit.get("seed", 42) ^ 0x7475_6E65, 0)  # "tune"
+    blocks = [_blocks(client, a, block_rows) for a in (E, S, Cst)]
+    Es, Ss, Cs = _gather_rows(client, [b[0] for b in blocks], blocks[0][1], n, tune_seed,
+                              tune_rows)
+    if progress:
+        progress("tune-rows", 0, Es.shape[0], len(ks))
+    shared = client.scatter([Es, Ss, Cs], broadcast=True)
+    futures = [client.submit(_tune_task, *shared, models, k, grid, fit, pure=False) for k in ks]
+    results = []
+    for i, meta in enumerate(client.gather(futures)):
+        results.append(meta)
+        if progress:
+            progress("tune-task", i + 1, len(ks), float(meta["tuned_cv_objective"]))
+    kept = [m_ for m_ in results if m_.get("tuned_fallback") == "none"] or results
+    best = max(kept, key=lambda m_: float(m_["tuned_cv_objective"]))
+    router = train(client, E, S, Cst, models, n_clusters=int(best["tuned_n_clusters"]),
+                   top_p=int(best["tuned_top_p"]), seed=seed, block_rows=block_rows,
+                   progress=progress, **train_options)
+    fell_back = best.get("tuned_fallback") != "none"
+    router.set_estimator(kappa=float(best["tuned_kappa"]), weighting=best["tuned_weighting"],
+                         temperature=float(best["tuned_temperature"]) or None,
+                         normalisation=best["tuned_normalisation"],
+                         safety=float("inf") if fell_back else float(best["tuned_safety"]))
+    for key, v in best.items():
+        router.set_meta(key, v)
+    router.set_meta("tuned_tasks", str(len(ks)))
+    router.set_meta("tuned_rows", str(Es.shape[0]))
+    return router
+
+
+__all__ = ["train", "tune", "BLOCK_ROWS"]
