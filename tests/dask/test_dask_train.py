@@ -28,7 +28,7 @@ from avengers import _native, kmeans  # noqa: E402
 FIX = os.path.join(ROOT, "tests", "data", "llm9")
 N = 45000          # two chunks of 32,768 rows, the second one partial
 K = 16
-OPTS = dict(n_clusters=K, top_p=4, n_init=1, seed=11, sample_size=5000, max_passes=6)
+OPTS = dict(n_clusters=K, top_p=4, n_init=5, seed=11, sample_size=5000, max_passes=6)
 
 
 @pytest.fixture(scope="module")
