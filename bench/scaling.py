@@ -19,6 +19,20 @@ in the table. Methods:
   avengers-full     Builder.add_many (copied) + fit(algorithm="full", n_init=1)
   sklearn-kmeans    KMeans(n_clusters=k, n_init=1, random_state=0)
   sklearn-minibatch MiniBatchKMeans(n_clusters=k, batch_size=1024, n_init=3, random_state=0)
+  faiss             faiss.Kmeans(d, k, niter=20, seed=0) (Debian python3-faiss; its default
+                    sampling: at most 256 rows per centroid)
+  avengers-dask     avengers.dask.train on a LocalCluster of 2 worker processes (1 thread each),
+                    the rows read by the workers from the same .npy (dask.array.from_npy_stack
+                    is not needed: from_array over the memory map); the same router as
+                    avengers-sampled
+
+  scaling.py --quality [--k 60]
+Routing quality instead of speed: on llmrouter9 (examples/data/llmrouter9, TF-IDF+SVD 384
+embeddings, five numpy 70/30 splits) every method clusters the training rows, the statistics of
+the training rows are computed for its centroids (avengers.kmeans.stats_block) and the router
+(av_router_from_parts, top_p 4) is evaluated on the test rows: AUC of the alpha sweep and
+PerfGain (alpha 1 accuracy minus the best single model's, in points), mean over the splits.
+SAMPLED is forced there with a sample of 1,500 of the ~4,200 training rows.
 """
 import argparse
 import json
@@ -32,7 +46,8 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, "..")
-METHODS = ["avengers-sampled", "avengers-full", "sklearn-kmeans", "sklearn-minibatch"]
+METHODS = ["avengers-sampled", "avengers-full", "sklearn-kmeans", "sklearn-minibatch", "faiss",
+           "avengers-dask"]
 
 
 def make_rows(path, n, dim):
@@ -65,7 +80,29 @@ def worker(method, data, k, out):
     n, d = X.shape
     t0 = time.perf_counter()
     extra = {}
-    if method.startswith("avengers"):
+    if method == "avengers-dask":
+        import avengers.dask
+        import dask.array as da
+        from dask.distributed import Client, LocalCluster
+        S = np.zeros((n, 1), np.float32)
+        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                          dashboard_address=None) as cluster, Client(cluster) as client:
+            t0 = time.perf_counter()  # the cluster's start is not training
+            passes = []
+            r = avengers.dask.train(client, da.from_array(X, chunks=(131072, d)),
+                                    da.zeros((n, 1), np.float32, chunks=(131072, 1)),
+                                    da.zeros((n, 1), np.float32, chunks=(131072, 1)), ["m"],
+                                    n_clusters=k, top_p=1,
+                                    progress=lambda st, i, *a: passes.append(i))
+            extra["passes"] = max(passes)
+            C = r.centroids()
+    elif method == "faiss":
+        import faiss
+        Xn = normalised(np.asarray(X))
+        km = faiss.Kmeans(d, k, niter=20, seed=0)
+        km.train(Xn)
+        C = km.centroids.astype(np.float32)
+    elif method.startswith("avengers"):
         import avengers
         S = np.zeros((n, 1), np.float32)
         b = avengers.Builder(d, ["m"])
@@ -120,8 +157,62 @@ def run(method, data, k, workdir):
     return res
 
 
+def centroids_for(method, X, k, seed):
+    """Centroids of the rows X (n, d) by one method (the quality mode)."""
+    import avengers
+    n, d = X.shape
+    if method.startswith("avengers"):
+        Z = np.zeros((n, 1), np.float32)
+        b = avengers.Builder(d, ["m"])
+        b.add_many(X, Z, Z)
+        alg = dict(algorithm="sampled", sample_size=1500) if method == "avengers-sampled" else \
+            dict(algorithm="full")
+        return b.fit(n_clusters=k, top_p=1, seed=seed, **alg).centroids()
+    Xn = normalised(X)
+    if method == "faiss":
+        import faiss
+        km = faiss.Kmeans(d, k, niter=20, seed=seed)
+        km.train(Xn)
+        return km.centroids.astype(np.float32)
+    from sklearn.cluster import KMeans, MiniBatchKMeans
+    if method == "sklearn-kmeans":
+        m = KMeans(n_clusters=k, n_init=10, random_state=seed).fit(Xn)
+    else:
+        m = MiniBatchKMeans(n_clusters=k, batch_size=1024, n_init=3, random_state=seed).fit(Xn)
+    return m.cluster_centers_.astype(np.float32)  # means of unit rows: norms at most 1
+
+
+def quality(k):
+    sys.path.insert(0, os.path.join(ROOT, "bindings", "python"))
+    sys.path.insert(0, os.path.join(ROOT, "tools"))
+    import avengers
+    from avengers import kmeans
+    from split_study import load
+    models, X, S, Q = load("tfidf_svd384")
+    methods = [m for m in METHODS if m != "avengers-dask"]
+    res = {m: [] for m in methods}
+    for seed in range(1, 6):
+        perm = np.random.default_rng(seed).permutation(len(X))
+        cut = int(0.7 * len(X))
+        tr, te = np.sort(perm[:cut]), np.sort(perm[cut:])
+        for m in methods:
+            C = centroids_for(m, X[tr], k, seed)
+            (cnt, ss, sc), _ = kmeans.stats_block(C, X[tr], S[tr], Q[tr])
+            r = avengers.Router.from_parts(C, cnt, ss, sc, models, top_p=4)
+            ev = r.evaluate(X[te], S[te], Q[te]).metrics
+            res[m].append((ev["auc"], ev["perf_gain"]))
+    print("| method (k=%d) | AUC | PerfGain (points) | AUC - avengers-full | PerfGain - avengers-full |" % k)
+    print("|---|---|---|---|---|")
+    base = np.mean(res["avengers-full"], axis=0)
+    for m in methods:
+        a = np.mean(res[m], axis=0)
+        print("| %s | %.4f | %+.2f | %+.4f | %+.2f |" % (m, a[0], 100 * a[1], a[0] - base[0],
+                                                        100 * (a[1] - base[1])))
+
+
 def main():
     ap = argparse.ArgumentParser()
+    ap.add_argument("--quality", action="store_true")
     ap.add_argument("--n", default="100000,1000000")
     ap.add_argument("--dim", type=int, default=384)
     ap.add_argument("--k", type=int, default=60)
@@ -133,6 +224,8 @@ def main():
     a = ap.parse_args()
     if a.worker:
         return worker(a.worker, a.data, a.k, a.out)
+    if a.quality:
+        return quality(a.k)
     os.makedirs(a.workdir, exist_ok=True)
     print("| n | method | seconds | CPU seconds | peak RSS MB | RSS / rows' size | "
           "inertia / reference | passes |")
