@@ -42,6 +42,19 @@ $(BUILDDIR)/abi/new_caller: tests/abi/new_caller.c $(HEADER) tests/harness.h $(S
 check-abi-callers: $(ABI_CALLERS)
 	@tests/run_unit.sh $(ABI_CALLERS)
 
+# Appended members lie past every released layout, never in its tail padding
+# (tests/abi/check_layout.py), and a program built against this header runs on the last release's
+# library (tests/abi/older_lib.sh builds libavengers 1.1.0 from the git history, once).
+CHECK_SUITES += abi-layout abi-older-lib
+.PHONY: check-abi-layout check-abi-older-lib
+ABI_OLD_LIB_COMMIT  ?= af8470a
+ABI_OLD_LIB_VERSION ?= 1.1.0
+check-abi-layout:
+	@$(PYTHON) tests/abi/check_layout.py $(HEADER) tests/abi/headers $(CC)
+check-abi-older-lib: $(SHLIB)
+	@tests/abi/older_lib.sh $(ABI_OLD_LIB_COMMIT) $(ABI_OLD_LIB_VERSION) \
+	  $(abspath $(BUILDDIR))/abi/lib-$(ABI_OLD_LIB_VERSION) "$(CC)" "$(CFLAGS)" $(abspath $(LIBOUTDIR))
+
 # Constants keep their values and functions their prototypes (tests/abi/frozen.py explains why
 # abidiff alone is not enough): tests/abi/constants.txt and tests/abi/prototypes.txt.
 FROZEN_CHECK = $(PYTHON) tests/abi/frozen.py check $(HEADER) tests/abi $(CC)

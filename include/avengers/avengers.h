@@ -23,10 +23,10 @@ extern "C" {
 #endif
 
 #define AV_VERSION_MAJOR 1
-#define AV_VERSION_MINOR 1
+#define AV_VERSION_MINOR 2
 #define AV_VERSION_PATCH 0
 #define AV_VERSION_NUMBER (AV_VERSION_MAJOR * 10000 + AV_VERSION_MINOR * 100 + AV_VERSION_PATCH)
-#define AV_VERSION_STRING "1.1.0"
+#define AV_VERSION_STRING "1.2.0"
 
 #if defined(_WIN32) && defined(AV_BUILDING_DLL)
 #define AV_API __declspec(dllexport)
@@ -204,6 +204,10 @@ typedef struct av_fit_options {
        read as 1). */
     uint32_t members;
     /* --- appended in 1.2 --- */
+    /* Always 0 (else AV_EINVAL). These four bytes were the 1.0/1.1 layout's tail padding, which
+       those libraries never read: an option placed here would be ignored by them silently
+       instead of refused (docs/ABI.md, rule 3; tests/abi/check_layout.py). */
+    uint32_t reserved0;
     /* k-means algorithm (docs/SCALING.md, "Training on large logs"): AV_KMEANS_AUTO (default:
        FULL up to AV_KMEANS_AUTO_MAX_ROWS rows, SAMPLED above), AV_KMEANS_FULL (full-batch Lloyd
        with n_init k-means++ restarts over every row, the only algorithm before 1.2) or
@@ -213,6 +217,8 @@ typedef struct av_fit_options {
     uint32_t algorithm;
     uint32_t sample_size; /* SAMPLED: expected rows of the sample; 0 = AV_KMEANS_DEFAULT_SAMPLE(k) */
     uint32_t max_passes;  /* SAMPLED: Lloyd passes over every row; 0 = AV_KMEANS_DEFAULT_PASSES */
+    uint32_t reserved1;   /* always 0 (else AV_EINVAL): explicit, so that the struct has no padding
+                             past the 1.1 layout for an older library to find non-zero */
     /* Progress of the SAMPLED path with an estimate of the time left (struct av_fit_progress, an
        experimental interface: see AV_STATIC_LINKING_ONLY), called on the fitting thread with
        progress_user after the sample's k-means, after each pass and after the statistics pass;
@@ -235,7 +241,7 @@ typedef struct av_fit_options {
 
 #define AV_FIT_OPTIONS_INIT                                                                   \
     { (uint32_t)sizeof(av_fit_options), 60u, 4u, 10u, 300u, 1e-4f, 42u, AV_CENTROIDS_F32, 0u, \
-      NULL, NULL, NULL, NULL, 1u, AV_KMEANS_AUTO, 0u, 0u, NULL }
+      NULL, NULL, NULL, NULL, 1u, 0u, AV_KMEANS_AUTO, 0u, 0u, 0u, NULL }
 AV_API void av_fit_options_init_sized(av_fit_options *opts, size_t size);
 #define av_fit_options_init(opts) av_fit_options_init_sized((opts), sizeof *(opts))
 

@@ -309,6 +309,9 @@ int av__read_fit_options(const av_fit_options *in, av_fit_options *o)
         return rc;
     if (o->n_clusters == 0 || o->n_clusters > AV_MAX_CLUSTERS)
         return av__fail(AV_EINVAL, "n_clusters=%u (1..%u)", o->n_clusters, AV_MAX_CLUSTERS);
+    if (o->reserved0 != 0 || o->reserved1 != 0)
+        return av__fail(AV_EINVAL, "av_fit_options.reserved%d=%u: must be 0", o->reserved0 ? 0 : 1,
+                        o->reserved0 ? o->reserved0 : o->reserved1);
     if (o->members == 0) /* a struct from before the field, or zeroed: the paper's */
         o->members = 1;
     if (o->members > AV_MAX_MEMBERS || (size_t)o->members * o->n_clusters > AV_MAX_CLUSTERS)

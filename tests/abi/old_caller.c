@@ -60,8 +60,10 @@ static av_router *fit(const av_fit_options *o)
         return NULL;
     for (int i = 0; i < N; i++)
         av_builder_add(b, X[i], D, S[i], C[i]);
-    if (av_builder_fit(b, o, &r) != AV_OK)
+    if (av_builder_fit(b, o, &r) != AV_OK) {
+        printf("     av_builder_fit: %s\n", av_last_error());
         r = NULL;
+    }
     av_builder_free(b);
     return r;
 }

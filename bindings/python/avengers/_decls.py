@@ -42,7 +42,7 @@ AV_TUNE_STAGE_FINAL = 2
 AV_TUNE_STAGE_FIT = 0
 AV_TUNE_STAGE_SCORED = 1
 AV_VERSION_MAJOR = 1
-AV_VERSION_MINOR = 1
+AV_VERSION_MINOR = 2
 AV_VERSION_PATCH = 0
 AV_WEIGHTING_HARD = 1
 AV_WEIGHTING_ROUTER = 0
@@ -101,9 +101,11 @@ class av_fit_options(ctypes.Structure):
         ("progress_user", ctypes.c_void_p),
         ("tune", ctypes.c_void_p),
         ("members", ctypes.c_uint32),
+        ("reserved0", ctypes.c_uint32),
         ("algorithm", ctypes.c_uint32),
         ("sample_size", ctypes.c_uint32),
         ("max_passes", ctypes.c_uint32),
+        ("reserved1", ctypes.c_uint32),
         ("pass_progress", av_fit_options_pass_progress_fn),
     ]
 

@@ -3,10 +3,10 @@
 // bindgen 0.60.1
 
 pub const AV_VERSION_MAJOR: u32 = 1;
-pub const AV_VERSION_MINOR: u32 = 1;
+pub const AV_VERSION_MINOR: u32 = 2;
 pub const AV_VERSION_PATCH: u32 = 0;
-pub const AV_VERSION_NUMBER: u32 = 10100;
-pub const AV_VERSION_STRING: &[u8; 6usize] = b"1.1.0\0";
+pub const AV_VERSION_NUMBER: u32 = 10200;
+pub const AV_VERSION_STRING: &[u8; 6usize] = b"1.2.0\0";
 pub const AV_MAX_DIM: u32 = 65536;
 pub const AV_MAX_CLUSTERS: u32 = 65536;
 pub const AV_MAX_MODELS: u32 = 256;
@@ -253,9 +253,11 @@ pub struct av_fit_options {
     pub progress_user: *mut core::ffi::c_void,
     pub tune: *mut av_tune_options,
     pub members: u32,
+    pub reserved0: u32,
     pub algorithm: u32,
     pub sample_size: u32,
     pub max_passes: u32,
+    pub reserved1: u32,
     pub pass_progress: ::core::option::Option<
         unsafe extern "C" fn(user: *mut core::ffi::c_void, p: *const av_fit_progress),
     >,
@@ -264,7 +266,7 @@ pub struct av_fit_options {
 fn bindgen_test_layout_av_fit_options() {
     assert_eq!(
         ::core::mem::size_of::<av_fit_options>(),
-        96usize,
+        104usize,
         concat!("Size of: ", stringify!(av_fit_options))
     );
     assert_eq!(
@@ -510,6 +512,23 @@ fn bindgen_test_layout_av_fit_options() {
         );
     }
     test_field_members();
+    fn test_field_reserved0() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::core::mem::MaybeUninit::<av_fit_options>::uninit();
+                let ptr = uninit.as_ptr();
+                ::core::ptr::addr_of!((*ptr).reserved0) as usize - ptr as usize
+            },
+            76usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(av_fit_options),
+                "::",
+                stringify!(reserved0)
+            )
+        );
+    }
+    test_field_reserved0();
     fn test_field_algorithm() {
         assert_eq!(
             unsafe {
@@ -517,7 +536,7 @@ fn bindgen_test_layout_av_fit_options() {
                 let ptr = uninit.as_ptr();
                 ::core::ptr::addr_of!((*ptr).algorithm) as usize - ptr as usize
             },
-            76usize,
+            80usize,
             concat!(
                 "Offset of field: ",
                 stringify!(av_fit_options),
@@ -534,7 +553,7 @@ fn bindgen_test_layout_av_fit_options() {
                 let ptr = uninit.as_ptr();
                 ::core::ptr::addr_of!((*ptr).sample_size) as usize - ptr as usize
             },
-            80usize,
+            84usize,
             concat!(
                 "Offset of field: ",
                 stringify!(av_fit_options),
@@ -551,7 +570,7 @@ fn bindgen_test_layout_av_fit_options() {
                 let ptr = uninit.as_ptr();
                 ::core::ptr::addr_of!((*ptr).max_passes) as usize - ptr as usize
             },
-            84usize,
+            88usize,
             concat!(
                 "Offset of field: ",
                 stringify!(av_fit_options),
@@ -561,6 +580,23 @@ fn bindgen_test_layout_av_fit_options() {
         );
     }
     test_field_max_passes();
+    fn test_field_reserved1() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::core::mem::MaybeUninit::<av_fit_options>::uninit();
+                let ptr = uninit.as_ptr();
+                ::core::ptr::addr_of!((*ptr).reserved1) as usize - ptr as usize
+            },
+            92usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(av_fit_options),
+                "::",
+                stringify!(reserved1)
+            )
+        );
+    }
+    test_field_reserved1();
     fn test_field_pass_progress() {
         assert_eq!(
             unsafe {
@@ -568,7 +604,7 @@ fn bindgen_test_layout_av_fit_options() {
                 let ptr = uninit.as_ptr();
                 ::core::ptr::addr_of!((*ptr).pass_progress) as usize - ptr as usize
             },
-            88usize,
+            96usize,
             concat!(
                 "Offset of field: ",
                 stringify!(av_fit_options),

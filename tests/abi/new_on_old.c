@@ -1,0 +1,141 @@
+/* A program built against this header running on an older library (docs/ABI.md): linked with the
+   shared library of the last release (ABI_OLD_LIB_VERSION, built from the git history by
+   `make check-abi-older-lib`) and with this one. Through the stable API with the defaults, both
+   behave alike; an option the older library does not know, when set, is refused with AV_EINVAL
+   naming its offset, never silently ignored; the program can tell the two apart with
+   av_version_number(). */
+#include "avengers/avengers.h"
+#include "harness.h"
+
+#include <string.h>
+
+#define N 200
+#define D 8
+#define M 2
+
+static float X[N][D], S[N][M], C[N][M];
+
+static void data(void)
+{
+    for (int i = 0; i < N; i++) {
+        int blob = i % 4;
+        for (int t = 0; t < D; t++)
+            X[i][t] = (t == blob ? 1.0f : 0.0f) + 0.01f * (float)((i * 7 + t * 3) % 11 - 5);
+        /* model 0 wins on blobs 0 and 1, model 1 on 2 and 3; model 1 is cheaper */
+        S[i][0] = blob < 2 ? 1.0f : 0.0f;
+        S[i][1] = blob < 2 ? 0.0f : 1.0f;
+        C[i][0] = 2.0f;
+        C[i][1] = 1.0f;
+    }
+}
+
+static av_builder *builder(void)
+{
+    const char *names[M] = {"a", "b"};
+    av_builder *b = NULL;
+    if (av_builder_new(&b, D, M, names) != AV_OK)
+        return NULL;
+    for (int i = 0; i < N; i++)
+        if (av_builder_add(b, X[i], D, S[i], C[i]) != AV_OK) {
+            av_builder_free(b);
+            return NULL;
+        }
+    return b;
+}
+
+static unsigned linked(void)
+{
+    return av_version_number();
+}
+
+TEST(test_versions)
+{
+    printf("     built against the %s header, running on libavengers %s\n", AV_VERSION_STRING,
+           av_version_string());
+    CHECK(linked() <= AV_VERSION_NUMBER);
+    CHECK(linked() >= 10000); /* a 1.x library: the same SONAME */
+}
+
+TEST(test_defaults_behave_alike)
+{
+    data();
+    av_builder *b = builder();
+    REQUIRE(b);
+    av_fit_options o = AV_FIT_OPTIONS_INIT; /* this header's size: a zero tail for older ones */
+    o.n_clusters = 4;
+    o.top_p = 1;
+    o.n_init = 2;
+    av_router *r = NULL;
+    CHECK_EQ_INT(av_builder_fit(b, &o, &r), AV_OK);
+    REQUIRE(r);
+    for (int i = 0; i < 8; i++) {
+        int want = (i % 4) < 2 ? 0 : 1;
+        CHECK_EQ_INT(av_route(r, X[i], D, 1.0f), want);
+        av_route_options ro = AV_ROUTE_OPTIONS_INIT;
+        ro.alpha = 1.0f;
+        av_route_result res = AV_ROUTE_RESULT_INIT;
+        CHECK_EQ_INT(av_route_ex(r, X[i], D, &ro, &res), want);
+        CHECK_EQ_INT(res.model, want);
+    }
+    /* at alpha 0 the cheaper model everywhere */
+    CHECK_EQ_INT(av_route(r, X[0], D, 0.0f), 1);
+    av_update_options uo = AV_UPDATE_OPTIONS_INIT;
+    CHECK_EQ_INT(av_profile_update_ex(r, X[0], D, 1, 1.0f, 1.0f, &uo), AV_OK);
+    void *buf = NULL;
+    size_t n = 0;
+    CHECK_EQ_INT(av_router_save_buffer(r, &buf, &n), AV_OK);
+    av_router *back = NULL;
+    CHECK_EQ_INT(av_router_load_buffer(&back, buf, n), AV_OK);
+    if (back)
+        for (int i = 0; i < 8; i++)
+            CHECK_EQ_INT(av_route(back, X[i], D, 0.7f), av_route(r, X[i], D, 0.7f));
+    av_free(buf);
+    av_router_free(back);
+    av_router_free(r);
+    av_builder_free(b);
+}
+
+TEST(test_newer_option_refused_not_ignored)
+{
+    av_builder *b = builder();
+    REQUIRE(b);
+    av_fit_options o = AV_FIT_OPTIONS_INIT;
+    o.n_clusters = 4;
+    o.top_p = 1;
+    o.n_init = 1;
+    o.algorithm = AV_KMEANS_SAMPLED; /* appended in 1.2 */
+    o.sample_size = 100;
+    av_router *r = NULL;
+    int rc = av_builder_fit(b, &o, &r);
+    if (linked() >= 10200) { /* a library that knows the member */
+        CHECK_EQ_INT(rc, AV_OK);
+        CHECK(r != NULL);
+    } else { /* an older one refuses, naming where the unknown member is */
+        char want[64];
+        snprintf(want, sizeof want, "offset %u", (unsigned)offsetof(av_fit_options, algorithm));
+        CHECK_EQ_INT(rc, AV_EINVAL);
+        CHECK(r == NULL);
+        CHECK(strstr(av_last_error(), want) != NULL);
+        if (!strstr(av_last_error(), want))
+            printf("     message: %s\n", av_last_error());
+    }
+    av_router_free(r);
+    r = NULL;
+    /* the reserved members fill the 1.1 layout's padding: a library that knows them refuses any
+       value but 0 (an older one never reads them, which is why no option may live there) */
+    if (linked() >= 10200) {
+        av_fit_options z = AV_FIT_OPTIONS_INIT;
+        z.n_clusters = 4;
+        z.reserved0 = 1;
+        CHECK_EQ_INT(av_builder_fit(b, &z, &r), AV_EINVAL);
+        CHECK(strstr(av_last_error(), "reserved0") != NULL);
+        z.reserved0 = 0;
+        z.reserved1 = 7;
+        CHECK_EQ_INT(av_builder_fit(b, &z, &r), AV_EINVAL);
+        CHECK(strstr(av_last_error(), "reserved1") != NULL);
+        CHECK(r == NULL);
+    }
+    av_builder_free(b);
+}
+
+TH_MAIN(T(test_versions), T(test_defaults_behave_alike), T(test_newer_option_refused_not_ignored))
