@@ -35,7 +35,7 @@ AV_HIDDEN int av__index_set_centroids(av_index *ix, const float *C);
 AV_HIDDEN void av__index_int8_derive(av_index *ix);
 /* Centroid j decoded to float32 (dim values). */
 AV_HIDDEN void av__index_centroid(const av_index *ix, size_t j, float *out);
-/* 16 hex digits (+ NUL) of the FNV-1a 64 hash of the storage, its type and shape. */
+/* 16 hex digits (+ NUL) of the XXH64 hash of the storage, its type and shape (docs/FORMAT.md). */
 AV_HIDDEN void av__index_hash(const av_index *ix, char out[17]);
 
 /* How many clusters a query with top_p p uses: p in every member. */

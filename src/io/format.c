@@ -113,16 +113,22 @@ static double getf64(const unsigned char *p)
     return d;
 }
 
-uint32_t av__crc32(const unsigned char *data, size_t n)
+/* The CRC32 of c's bytes followed by n more bytes at data. */
+static uint32_t crc_more(uint32_t c, const unsigned char *data, size_t n)
 {
-    uLong c = crc32(0L, Z_NULL, 0);
+    uLong z = c;
     while (n > 0) { /* zlib takes uInt lengths */
         uInt chunk = n > UINT_MAX ? UINT_MAX : (uInt)n;
-        c = crc32(c, data, chunk);
+        z = crc32(z, data, chunk);
         data += chunk;
         n -= chunk;
     }
-    return (uint32_t)c;
+    return (uint32_t)z;
+}
+
+uint32_t av__crc32(const unsigned char *data, size_t n)
+{
+    return crc_more((uint32_t)crc32(0L, Z_NULL, 0), data, n);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -397,9 +403,87 @@ int av__router_serialize(const av_router *r, unsigned char **data, size_t *size)
 typedef struct sec_view {
     uint32_t encoding;
     uint64_t offset, stored_len, raw_len;
-    uint32_t crc;
+    uint32_t crc;      /* as the table states it */
+    uint32_t computed; /* of the stored bytes, from the file's one CRC pass */
     bool present;
 } sec_view;
+
+/* c shifted over n zero-CRC bytes: crc32_combine(c, 0, n), in steps that fit any z_off_t. With
+   P(a) the running CRC32 of bytes [0, a), the CRC32 of bytes [a, b) is P(b) ^ crc_shift(P(a),
+   b - a) (CRC32 is affine in its input; zlib's crc32_combine(c1, c2, n) = shift(c1, n) ^ c2). */
+static uint32_t crc_shift(uint32_t c, uint64_t n)
+{
+    while (n > 0) {
+        uint64_t step = n < ((uint64_t)1 << 30) ? n : ((uint64_t)1 << 30);
+        c = (uint32_t)crc32_combine(c, 0, (z_off_t)step);
+        n -= step;
+    }
+    return c;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The running CRC32 at offset a, one of the sorted points pts[0..n) (equal points hold equal
+   values: no bytes lie between them). */
+static uint32_t crc_at(const uint64_t *pts, const uint32_t *pref, size_t n, uint64_t a)
+{
+    size_t lo = 0, hi = n; /* the first point >= a; a is one of them */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (pts[mid] < a)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return pref[lo];
+}
+
+/* The file's one CRC32 pass over [0, size - 8): the whole-file CRC, and the CRC of the stored
+   bytes of every table entry that lies within those bytes (sec[i], else 0), derived from the
+   running CRC recorded at the sections' boundaries, so that no byte is read twice. The table is
+   not trusted yet (its CRC is being computed): entries are only bounds-checked to choose where to
+   record; the table checks come after the whole-file CRC, as docs/FORMAT.md orders them. */
+static uint32_t crc_pass(const unsigned char *f, size_t size, uint32_t sec[AV_MAX_SECTIONS])
+{
+    uint64_t end = size - AV_TRAILER_SIZE;
+    uint32_t nsec = get32(f + HDR_SECTIONS);
+    if (nsec > AV_MAX_SECTIONS || AV_HEADER_SIZE + (uint64_t)nsec * AV_SECTION_ENTRY_SIZE > end)
+        nsec = 0; /* refused after the CRC check; no section CRC is needed */
+    uint64_t pts[2 * AV_MAX_SECTIONS + 1], off[AV_MAX_SECTIONS], len[AV_MAX_SECTIONS];
+    uint32_t pref[2 * AV_MAX_SECTIONS + 1];
+    size_t np = 0;
+    for (uint32_t i = 0; i < nsec; i++) {
+        const unsigned char *e = f + AV_HEADER_SIZE + (size_t)i * AV_SECTION_ENTRY_SIZE;
+        off[i] = get64(e + ENT_OFFSET);
+        len[i] = get64(e + ENT_STORED);
+        if (off[i] <= end && len[i] <= end - off[i]) {
+            pts[np++] = off[i];
+            pts[np++] = off[i] + len[i];
+        } else {
+            len[i] = UINT64_MAX; /* outside: no CRC */
+        }
+    }
+    pts[np++] = end;
+    qsort(pts, np, sizeof pts[0], cmp_u64);
+    uint32_t c = (uint32_t)crc32(0L, Z_NULL, 0);
+    uint64_t pos = 0;
+    for (size_t j = 0; j < np; j++) {
+        c = crc_more(c, f + pos, (size_t)(pts[j] - pos));
+        pos = pts[j];
+        pref[j] = c;
+    }
+    for (uint32_t i = 0; i < AV_MAX_SECTIONS; i++)
+        sec[i] = 0;
+    for (uint32_t i = 0; i < nsec; i++)
+        if (len[i] != UINT64_MAX && len[i] > 0)
+            sec[i] = crc_at(pts, pref, np, off[i] + len[i]) ^
+                     crc_shift(crc_at(pts, pref, np, off[i]), len[i]);
+    return c;
+}
 
 /* A raw section's raw length is its stored length; a zlib section may claim at most
    AV_MAX_INFLATE_RATIO times its stored bytes. Checked while reading the section table, before the
@@ -422,7 +506,7 @@ static int sec_bytes(const unsigned char *file, const sec_view *v, const char *w
 {
     *owned = NULL;
     const unsigned char *src = file + v->offset;
-    if (av__crc32(src, v->stored_len) != v->crc)
+    if (v->computed != v->crc)
         return av__fail(AV_ECHECKSUM, "%s section CRC32 mismatch", what);
     if (v->encoding == ENC_RAW) { /* lengths already matched by check_lengths */
         *bytes = src;
@@ -472,22 +556,58 @@ static int parse_models(av_router *r, const unsigned char *p, size_t n)
                : av__fail_context(AV_EFORMAT, "model section");
 }
 
+/* The index of the first of n little-endian floats of `width` bytes (4: f32, 2: f16) at p whose
+   exponent bits (mask) are all set (Inf or NaN), or n. Blocks are scanned without branches (a
+   loop the compiler vectorises) and only a block that holds one is searched. */
+static size_t first_nonfinite(const unsigned char *p, size_t n, size_t width, uint32_t mask)
+{
+    enum { BLOCK = 256 };
+    for (size_t b = 0; b < n; b += BLOCK) {
+        size_t e = n - b < BLOCK ? n : b + BLOCK;
+        uint32_t any = 0;
+        if (width == 4)
+            for (size_t t = b; t < e; t++)
+                any |= (get32(p + 4 * t) & mask) == mask;
+        else
+            for (size_t t = b; t < e; t++)
+                any |= (uint32_t)((get16(p + 2 * t) & mask) == mask);
+        if (!any)
+            continue;
+        for (size_t t = b; t < e; t++)
+            if (((width == 4 ? get32(p + 4 * t) : get16(p + 2 * t)) & mask) == mask)
+                return t;
+    }
+    return n;
+}
+
 static int parse_centroids(av_router *r, const unsigned char *p)
 {
     size_t kd = r->ix.k * r->ix.dim;
     uint32_t flags = get32(p + 4); /* checked against the type before allocation */
     p += centroid_prefix(flags);
     switch (r->ix.centroid_type) {
-    case AV_CENTROIDS_F32:
-        for (size_t t = 0; t < kd; t++)
-            if (!isfinite(r->ix.centroids[t] = getf32(p + 4 * t)))
-                return av__fail(AV_EFORMAT, "centroid value %zu is not finite", t);
+    case AV_CENTROIDS_F32: {
+        size_t bad = first_nonfinite(p, kd, 4, 0x7F800000u);
+        if (bad < kd)
+            return av__fail(AV_EFORMAT, "centroid value %zu is not finite", bad);
+        if (av__host_le()) /* the file's bytes are the storage's */
+            memcpy(r->ix.centroids, p, kd * 4);
+        else
+            for (size_t t = 0; t < kd; t++)
+                r->ix.centroids[t] = getf32(p + 4 * t);
         break;
-    case AV_CENTROIDS_F16:
-        for (size_t t = 0; t < kd; t++)
-            if (((r->ix.centroids_f16[t] = get16(p + 2 * t)) & 0x7C00u) == 0x7C00u)
-                return av__fail(AV_EFORMAT, "f16 centroid value %zu is not finite", t);
+    }
+    case AV_CENTROIDS_F16: {
+        size_t bad = first_nonfinite(p, kd, 2, 0x7C00u);
+        if (bad < kd)
+            return av__fail(AV_EFORMAT, "f16 centroid value %zu is not finite", bad);
+        if (av__host_le())
+            memcpy(r->ix.centroids_f16, p, kd * 2);
+        else
+            for (size_t t = 0; t < kd; t++)
+                r->ix.centroids_f16[t] = get16(p + 2 * t);
         break;
+    }
     default:
         for (size_t j = 0; j < r->ix.k; j++) {
             float s = getf32(p + 4 * j);
@@ -594,7 +714,8 @@ int av__router_deserialize(av_router **out, const unsigned char *f, size_t size)
                         (unsigned long long)get64(f + HDR_FILE_SIZE), size);
     if (get32(f + size - TRL_END) != AV_END_MAGIC)
         return av__fail(AV_EFORMAT, "missing end marker (truncated?)");
-    if (get32(f + size - TRL_CRC) != av__crc32(f, size - TRL_CRC))
+    uint32_t sec_crc[AV_MAX_SECTIONS];
+    if (get32(f + size - TRL_CRC) != crc_pass(f, size, sec_crc))
         return av__fail(AV_ECHECKSUM, "file CRC32 mismatch");
     uint32_t flags = get32(f + HDR_FLAGS), dim = get32(f + HDR_DIM), k = get32(f + HDR_CLUSTERS);
     uint32_t m = get32(f + HDR_MODELS);
@@ -633,7 +754,7 @@ int av__router_deserialize(av_router **out, const unsigned char *f, size_t size)
         int lrc = check_lengths(i, id, enc, sl, rl);
         if (lrc)
             return lrc;
-        sv[id] = (sec_view){enc, off, sl, rl, get32(e + ENT_CRC), true};
+        sv[id] = (sec_view){enc, off, sl, rl, get32(e + ENT_CRC), sec_crc[i], true};
     }
     static const char *const names[] = {"", "model", "centroid", "statistics", "metadata"};
     for (int id = SEC_MODELS; id <= SEC_STATS; id++)
