@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define AV_INT8_MAX 127.0f
 /* The largest finite float16 (a larger value would be stored as infinity). */
@@ -44,9 +45,15 @@ int av__index_alloc(av_index *ix, size_t dim, size_t k, uint32_t centroid_type)
 
 void av__index_free(av_index *ix)
 {
-    av__aligned_free(ix->centroids);
-    av__aligned_free(ix->centroids_f16);
-    av__aligned_free(ix->centroids_i8);
+    if (!ix->borrowed) {
+        av__aligned_free(ix->centroids);
+        av__aligned_free(ix->centroids_f16);
+        av__aligned_free(ix->centroids_i8);
+    }
+    if (ix->map)
+        munmap(ix->map, ix->map_len);
+    ix->borrowed = false;
+    ix->map = NULL;
     av__aligned_free(ix->centroid_scale);
     av__aligned_free(ix->centroid_colscale);
     ix->centroids = NULL;

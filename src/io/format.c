@@ -580,7 +580,24 @@ static size_t first_nonfinite(const unsigned char *p, size_t n, size_t width, ui
     return n;
 }
 
-static int parse_centroids(av_router *r, const unsigned char *p)
+/* Whether the values array of `width`-byte elements can be the file's bytes at p in place (a
+   mapped load): the file's order is the machine's, and p is aligned for the element type. */
+static bool can_borrow(bool borrow, const unsigned char *p, size_t width)
+{
+    return borrow && av__host_le() && (uintptr_t)p % width == 0;
+}
+
+/* Let the index's values array (*slot, allocated by av__router_alloc) be the file's bytes at p:
+   the allocation is released and the index marks the array as not its own. */
+static void borrow_values(av_index *ix, void **slot, const unsigned char *p)
+{
+    av__aligned_free(*slot);
+    *slot = (void *)(uintptr_t)p; /* read-only pages: the library never writes loaded centroids */
+    ix->borrowed = true;
+}
+
+/* The centroid values; with borrow (a mapped file), used in place where they can be. */
+static int parse_centroids(av_router *r, const unsigned char *p, bool borrow)
 {
     size_t kd = r->ix.k * r->ix.dim;
     uint32_t flags = get32(p + 4); /* checked against the type before allocation */
@@ -590,7 +607,9 @@ static int parse_centroids(av_router *r, const unsigned char *p)
         size_t bad = first_nonfinite(p, kd, 4, 0x7F800000u);
         if (bad < kd)
             return av__fail(AV_EFORMAT, "centroid value %zu is not finite", bad);
-        if (av__host_le()) /* the file's bytes are the storage's */
+        if (can_borrow(borrow, p, sizeof(float)))
+            borrow_values(&r->ix, (void **)&r->ix.centroids, p);
+        else if (av__host_le()) /* the file's bytes are the storage's */
             memcpy(r->ix.centroids, p, kd * 4);
         else
             for (size_t t = 0; t < kd; t++)
@@ -601,7 +620,9 @@ static int parse_centroids(av_router *r, const unsigned char *p)
         size_t bad = first_nonfinite(p, kd, 2, 0x7C00u);
         if (bad < kd)
             return av__fail(AV_EFORMAT, "f16 centroid value %zu is not finite", bad);
-        if (av__host_le())
+        if (can_borrow(borrow, p, sizeof(uint16_t)))
+            borrow_values(&r->ix, (void **)&r->ix.centroids_f16, p);
+        else if (av__host_le())
             memcpy(r->ix.centroids_f16, p, kd * 2);
         else
             for (size_t t = 0; t < kd; t++)
@@ -625,6 +646,10 @@ static int parse_centroids(av_router *r, const unsigned char *p)
         }
         if (flags & AV_CFLAG_COLSCALE)
             p += 4 * r->ix.dim;
+        if (borrow && !memchr(p, 0x80, kd)) { /* no -128 to map to -127: usable in place */
+            borrow_values(&r->ix, (void **)&r->ix.centroids_i8, p);
+            break;
+        }
         memcpy(r->ix.centroids_i8, p, kd);
         av__index_int8_derive(&r->ix);
         break;
@@ -700,7 +725,9 @@ static int parse_meta(av_router *r, const unsigned char *p, size_t n, char **leg
     return AV_OK;
 }
 
-int av__router_deserialize(av_router **out, const unsigned char *f, size_t size)
+/* With borrow (f is a read-only file mapping that the router will own), the centroid values are
+   used in place where they can be (parse_centroids); the checks are the same. */
+static int deserialize(av_router **out, const unsigned char *f, size_t size, bool borrow)
 {
     *out = NULL;
     if (size < AV_HEADER_SIZE + AV_TRAILER_SIZE || memcmp(f, AV_MAGIC, 8) != 0)
@@ -806,7 +833,7 @@ int av__router_deserialize(av_router **out, const unsigned char *f, size_t size)
     free(owned);
     owned = NULL;
     if (rc == AV_OK && (rc = sec_bytes(f, &sv[SEC_CENTROIDS], "centroid", &b, &owned)) == AV_OK)
-        rc = parse_centroids(r, b);
+        rc = parse_centroids(r, b, borrow);
     free(owned);
     owned = NULL;
     if (rc == AV_OK && (rc = sec_bytes(f, &sv[SEC_STATS], "statistics", &b, &owned)) == AV_OK)
@@ -840,6 +867,11 @@ int av__router_deserialize(av_router **out, const unsigned char *f, size_t size)
     return AV_OK;
 }
 
+int av__router_deserialize(av_router **out, const unsigned char *f, size_t size)
+{
+    return deserialize(out, f, size, false);
+}
+
 /* ---------------------------------------------------------------------------------------------
  * Public entry points
  * ------------------------------------------------------------------------------------------- */
@@ -870,6 +902,32 @@ AV_API int av_router_load(av_router **out, const char *path)
     if (rc != AV_OK) /* the parser's code, with the file named */
         av__fail_context(rc, "'%s'", path);
     return rc;
+}
+
+AV_API int av_router_load_mapped(av_router **out, const char *path)
+{
+    if (!out)
+        return av__fail(AV_EINVAL, "out is NULL");
+    *out = NULL;
+    if (!path)
+        return av__fail(AV_EINVAL, "path is NULL");
+    void *map;
+    size_t size;
+    int rc = av__file_map(path, AV_MAX_FILE_SIZE, &map, &size);
+    if (rc)
+        return rc;
+    rc = deserialize(out, map ? map : (const void *)"", size, map != NULL);
+    if (rc != AV_OK) {
+        av__file_unmap(map, size);
+        return av__fail_context(rc, "'%s'", path);
+    }
+    if ((*out)->ix.borrowed) { /* the router owns the mapping now */
+        (*out)->ix.map = map;
+        (*out)->ix.map_len = size;
+    } else {
+        av__file_unmap(map, size); /* nothing was usable in place: an ordinary router */
+    }
+    return AV_OK;
 }
 
 AV_API int av_router_save_buffer(const av_router *r, void **data, size_t *size)

@@ -341,4 +341,5 @@ FUNCTIONS = {
     "av_router_alpha_for_budget": (ctypes.c_int, [("r", ctypes.c_void_p), ("budget", ctypes.c_double), ("embeddings", ctypes.c_void_p), ("n", ctypes.c_size_t), ("dim", ctypes.c_size_t), ("scores", ctypes.c_void_p), ("costs", ctypes.c_void_p), ("n_grid", ctypes.c_uint32), ("alpha", ctypes.c_void_p)]),
     "av_router_alpha_for_accuracy": (ctypes.c_int, [("r", ctypes.c_void_p), ("target", ctypes.c_double), ("embeddings", ctypes.c_void_p), ("n", ctypes.c_size_t), ("dim", ctypes.c_size_t), ("scores", ctypes.c_void_p), ("costs", ctypes.c_void_p), ("n_grid", ctypes.c_uint32), ("alpha", ctypes.c_void_p)]),
     "av_router_alpha_for_share": (ctypes.c_int, [("r", ctypes.c_void_p), ("models", ctypes.c_void_p), ("n_models", ctypes.c_size_t), ("share", ctypes.c_double), ("embeddings", ctypes.c_void_p), ("n", ctypes.c_size_t), ("dim", ctypes.c_size_t), ("n_grid", ctypes.c_uint32), ("alpha", ctypes.c_void_p), ("achieved", ctypes.c_void_p)]),
+    "av_router_load_mapped": (ctypes.c_int, [("out", ctypes.c_void_p), ("path", ctypes.c_char_p)]),
 }

@@ -3207,3 +3207,9 @@ extern "C" {
         achieved: *mut f64,
     ) -> core::ffi::c_int;
 }
+extern "C" {
+    pub fn av_router_load_mapped(
+        out: *mut *mut av_router,
+        path: *const core::ffi::c_char,
+    ) -> core::ffi::c_int;
+}
