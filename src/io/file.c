@@ -75,7 +75,7 @@ int av__file_read(const char *path, uint64_t max_size, unsigned char **data, siz
     if (fd < 0)
         return fd;
     size_t got = 0;
-    unsigned char *buf = malloc(n ? n : 1);
+    unsigned char *buf = av__aligned_alloc(n); /* huge pages for a large file */
     if (!buf) {
         close(fd);
         return av__fail(AV_ENOMEM, "%zu bytes for '%s'", n, path);
@@ -86,7 +86,7 @@ int av__file_read(const char *path, uint64_t max_size, unsigned char **data, siz
             continue;
         if (r <= 0) {
             int e = errno;
-            free(buf);
+            av__aligned_free(buf);
             close(fd);
             return av__fail(AV_EIO, "reading '%s': %s", path,
                             r == 0 ? "the file shrank while it was read" : strerror(e));

@@ -898,7 +898,7 @@ AV_API int av_router_load(av_router **out, const char *path)
     if (frc)
         return frc;
     int rc = av__router_deserialize(out, buf, size);
-    free(buf);
+    av__aligned_free(buf);
     if (rc != AV_OK) /* the parser's code, with the file named */
         av__fail_context(rc, "'%s'", path);
     return rc;

@@ -6,7 +6,8 @@
 #include "router/router.h"
 
 /* ---- files (file.c) ---- */
-/* Read a regular file of at most max_size bytes whole into a malloc'ed buffer. */
+/* Read a regular file of at most max_size bytes whole into a buffer from av__aligned_alloc
+   (released with av__aligned_free). */
 AV_HIDDEN int av__file_read(const char *path, uint64_t max_size, unsigned char **data,
                             size_t *size);
 /* Map a regular file of at most max_size bytes read-only (private, populated): *map is NULL for
