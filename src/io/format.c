@@ -421,67 +421,57 @@ static uint32_t crc_shift(uint32_t c, uint64_t n)
     return c;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
+/* Where the CRC pass records the running CRC32: at byte offset `at`, into *slot. */
+typedef struct crc_mark {
+    uint64_t at;
+    uint32_t *slot;
+} crc_mark;
 
-/* The running CRC32 at offset a, one of the sorted points pts[0..n) (equal points hold equal
-   values: no bytes lie between them). */
-static uint32_t crc_at(const uint64_t *pts, const uint32_t *pref, size_t n, uint64_t a)
+static int cmp_mark(const void *a, const void *b)
 {
-    size_t lo = 0, hi = n; /* the first point >= a; a is one of them */
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (pts[mid] < a)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return pref[lo];
+    uint64_t x = ((const crc_mark *)a)->at, y = ((const crc_mark *)b)->at;
+    return x < y ? -1 : x > y;
 }
 
 /* The file's one CRC32 pass over [0, size - 8): the whole-file CRC, and the CRC of the stored
    bytes of every table entry that lies within those bytes (sec[i], else 0), derived from the
-   running CRC recorded at the sections' boundaries, so that no byte is read twice. The table is
-   not trusted yet (its CRC is being computed): entries are only bounds-checked to choose where to
-   record; the table checks come after the whole-file CRC, as docs/FORMAT.md orders them. */
+   running CRC recorded at each entry's first and end offsets, so that no byte is read twice. The
+   table is not trusted yet (its CRC is being computed): entries are only bounds-checked to choose
+   where to record; the table checks come after the whole-file CRC, as docs/FORMAT.md orders them. */
 static uint32_t crc_pass(const unsigned char *f, size_t size, uint32_t sec[AV_MAX_SECTIONS])
 {
     uint64_t end = size - AV_TRAILER_SIZE;
     uint32_t nsec = get32(f + HDR_SECTIONS);
     if (nsec > AV_MAX_SECTIONS || AV_HEADER_SIZE + (uint64_t)nsec * AV_SECTION_ENTRY_SIZE > end)
         nsec = 0; /* refused after the CRC check; no section CRC is needed */
-    uint64_t pts[2 * AV_MAX_SECTIONS + 1], off[AV_MAX_SECTIONS], len[AV_MAX_SECTIONS];
-    uint32_t pref[2 * AV_MAX_SECTIONS + 1];
-    size_t np = 0;
+    uint64_t len[AV_MAX_SECTIONS];
+    uint32_t first[AV_MAX_SECTIONS], last[AV_MAX_SECTIONS];
+    crc_mark marks[2 * AV_MAX_SECTIONS];
+    size_t nm = 0;
     for (uint32_t i = 0; i < nsec; i++) {
         const unsigned char *e = f + AV_HEADER_SIZE + (size_t)i * AV_SECTION_ENTRY_SIZE;
-        off[i] = get64(e + ENT_OFFSET);
+        uint64_t off = get64(e + ENT_OFFSET);
         len[i] = get64(e + ENT_STORED);
-        if (off[i] <= end && len[i] <= end - off[i]) {
-            pts[np++] = off[i];
-            pts[np++] = off[i] + len[i];
-        } else {
-            len[i] = UINT64_MAX; /* outside: no CRC */
+        sec[i] = 0;
+        if (off > end || len[i] > end - off || len[i] == 0) {
+            len[i] = 0; /* outside (refused in step 6) or empty: CRC 0 */
+            continue;
         }
+        marks[nm++] = (crc_mark){off, &first[i]};
+        marks[nm++] = (crc_mark){off + len[i], &last[i]};
     }
-    pts[np++] = end;
-    qsort(pts, np, sizeof pts[0], cmp_u64);
+    qsort(marks, nm, sizeof marks[0], cmp_mark);
     uint32_t c = (uint32_t)crc32(0L, Z_NULL, 0);
     uint64_t pos = 0;
-    for (size_t j = 0; j < np; j++) {
-        c = crc_more(c, f + pos, (size_t)(pts[j] - pos));
-        pos = pts[j];
-        pref[j] = c;
+    for (size_t j = 0; j < nm; j++) {
+        c = crc_more(c, f + pos, (size_t)(marks[j].at - pos));
+        pos = marks[j].at;
+        *marks[j].slot = c;
     }
-    for (uint32_t i = 0; i < AV_MAX_SECTIONS; i++)
-        sec[i] = 0;
+    c = crc_more(c, f + pos, (size_t)(end - pos));
     for (uint32_t i = 0; i < nsec; i++)
-        if (len[i] != UINT64_MAX && len[i] > 0)
-            sec[i] = crc_at(pts, pref, np, off[i] + len[i]) ^
-                     crc_shift(crc_at(pts, pref, np, off[i]), len[i]);
+        if (len[i] > 0)
+            sec[i] = last[i] ^ crc_shift(first[i], len[i]);
     return c;
 }
 
@@ -596,6 +586,31 @@ static void borrow_values(av_index *ix, void **slot, const unsigned char *p)
     ix->borrowed = true;
 }
 
+/* n float values of `width` bytes (4: f32, 2: f16, whose exponent bits are mask) at p into the
+   index's values array *slot: checked finite, then used in place (borrow), copied (a
+   little-endian machine) or converted. */
+static int take_floats(av_index *ix, void **slot, const unsigned char *p, size_t n, size_t width,
+                       uint32_t mask, bool borrow)
+{
+    size_t bad = first_nonfinite(p, n, width, mask);
+    if (bad < n)
+        return av__fail(AV_EFORMAT, "%scentroid value %zu is not finite", width == 2 ? "f16 " : "",
+                        bad);
+    if (can_borrow(borrow, p, width)) {
+        borrow_values(ix, slot, p);
+    } else if (av__host_le()) { /* the file's bytes are the storage's */
+        memcpy(*slot, p, n * width);
+    } else {
+        unsigned char *d = *slot;
+        for (size_t t = 0; t < n; t++) {
+            uint32_t u = width == 4 ? get32(p + 4 * t) : get16(p + 2 * t);
+            uint16_t h = (uint16_t)u;
+            memcpy(d + width * t, width == 4 ? (const void *)&u : (const void *)&h, width);
+        }
+    }
+    return AV_OK;
+}
+
 /* The centroid values; with borrow (a mapped file), used in place where they can be. */
 static int parse_centroids(av_router *r, const unsigned char *p, bool borrow)
 {
@@ -603,32 +618,10 @@ static int parse_centroids(av_router *r, const unsigned char *p, bool borrow)
     uint32_t flags = get32(p + 4); /* checked against the type before allocation */
     p += centroid_prefix(flags);
     switch (r->ix.centroid_type) {
-    case AV_CENTROIDS_F32: {
-        size_t bad = first_nonfinite(p, kd, 4, 0x7F800000u);
-        if (bad < kd)
-            return av__fail(AV_EFORMAT, "centroid value %zu is not finite", bad);
-        if (can_borrow(borrow, p, sizeof(float)))
-            borrow_values(&r->ix, (void **)&r->ix.centroids, p);
-        else if (av__host_le()) /* the file's bytes are the storage's */
-            memcpy(r->ix.centroids, p, kd * 4);
-        else
-            for (size_t t = 0; t < kd; t++)
-                r->ix.centroids[t] = getf32(p + 4 * t);
-        break;
-    }
-    case AV_CENTROIDS_F16: {
-        size_t bad = first_nonfinite(p, kd, 2, 0x7C00u);
-        if (bad < kd)
-            return av__fail(AV_EFORMAT, "f16 centroid value %zu is not finite", bad);
-        if (can_borrow(borrow, p, sizeof(uint16_t)))
-            borrow_values(&r->ix, (void **)&r->ix.centroids_f16, p);
-        else if (av__host_le())
-            memcpy(r->ix.centroids_f16, p, kd * 2);
-        else
-            for (size_t t = 0; t < kd; t++)
-                r->ix.centroids_f16[t] = get16(p + 2 * t);
-        break;
-    }
+    case AV_CENTROIDS_F32:
+        return take_floats(&r->ix, (void **)&r->ix.centroids, p, kd, 4, 0x7F800000u, borrow);
+    case AV_CENTROIDS_F16:
+        return take_floats(&r->ix, (void **)&r->ix.centroids_f16, p, kd, 2, 0x7C00u, borrow);
     default:
         for (size_t j = 0; j < r->ix.k; j++) {
             float s = getf32(p + 4 * j);

@@ -75,10 +75,16 @@ TEST(test_mapped_equals_loaded)
             REQUIRE(av_router_load(&l, g_path) == AV_OK);
             CHECK_EQ_INT(av_router_load_mapped(&m, g_path), AV_OK);
             REQUIRE(m);
-            /* used in place: the values lie inside the mapping, which the router owns */
-            CHECK(m->ix.borrowed && m->ix.map != NULL && !l->ix.borrowed && l->ix.map == NULL);
-            const unsigned char *v = values(m), *base = m->ix.map;
-            CHECK(v > base && v < base + m->ix.map_len);
+            /* used in place: the values lie inside the mapping, which the router owns (int8
+               bytes on every machine, floats where the machine's order is the file's) */
+            CHECK(!l->ix.borrowed && l->ix.map == NULL);
+            if (av__host_le() || ty == AV_CENTROIDS_INT8) {
+                CHECK(m->ix.borrowed && m->ix.map != NULL);
+                const unsigned char *v = values(m), *base = m->ix.map;
+                CHECK(v > base && v < base + m->ix.map_len);
+            } else { /* copied, and the mapping released */
+                CHECK(!m->ix.borrowed && m->ix.map == NULL);
+            }
             CHECK(strcmp(av_router_centroid_hash(m), av_router_centroid_hash(l)) == 0);
             CHECK(same_decisions(l, m));
             CHECK(same_bytes(l, m));
