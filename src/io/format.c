@@ -552,15 +552,36 @@ static int parse_models(av_router *r, const unsigned char *p, size_t n)
 static size_t first_nonfinite(const unsigned char *p, size_t n, size_t width, uint32_t mask)
 {
     enum { BLOCK = 256 };
+    /* the scan loads words in the machine's order and tests them against the mask in that order
+       (the mask's little-endian bytes read as a machine word), so that it needs no byte swaps */
+    unsigned char mb[4];
+    put32(mb, mask);
+    uint32_t m32;
+    uint16_t m16;
+    memcpy(&m32, mb, 4);
+    memcpy(&m16, mb, 2);
     for (size_t b = 0; b < n; b += BLOCK) {
-        size_t e = n - b < BLOCK ? n : b + BLOCK;
+        size_t e = n - b < BLOCK ? n : b + BLOCK, len = e - b; /* BLOCK but in the last block */
+        const unsigned char *q = p + width * b;
         uint32_t any = 0;
-        if (width == 4)
-            for (size_t t = b; t < e; t++)
-                any |= (get32(p + 4 * t) & mask) == mask;
+        if (width == 4 && len == BLOCK) /* a constant count: the compiler vectorises it */
+            for (size_t t = 0; t < BLOCK; t++) {
+                uint32_t u;
+                memcpy(&u, q + 4 * t, 4);
+                any |= (u & m32) == m32;
+            }
+        else if (width == 4)
+            for (size_t t = 0; t < len; t++) {
+                uint32_t u;
+                memcpy(&u, q + 4 * t, 4);
+                any |= (u & m32) == m32;
+            }
         else
-            for (size_t t = b; t < e; t++)
-                any |= (uint32_t)((get16(p + 2 * t) & mask) == mask);
+            for (size_t t = 0; t < len; t++) {
+                uint16_t u;
+                memcpy(&u, q + 2 * t, 2);
+                any |= (uint32_t)((u & m16) == m16);
+            }
         if (!any)
             continue;
         for (size_t t = b; t < e; t++)

@@ -716,6 +716,47 @@ TEST(test_section_crcs_from_one_pass)
     sr_file_free(&sf);
 }
 
+/* A non-finite centroid value anywhere (first, last, either side of the scan's 256-value blocks)
+   is refused and named by its index, in f32 (Inf, NaN) and f16 (Inf, NaN) files. */
+TEST(test_nonfinite_centroid_named)
+{
+    for (int ty = 0; ty < 2; ty++) {
+        av_router *r = sr_train_as(K, TOP_P, 11, 1, ty ? AV_CENTROIDS_F16 : AV_CENTROIDS_F32);
+        REQUIRE(r);
+        void *b;
+        size_t n;
+        REQUIRE(av_router_save_buffer(r, &b, &n) == AV_OK);
+        unsigned char *f = b, *c = malloc(n);
+        REQUIRE(c);
+        size_t off = 0, w = ty ? 2 : 4, kd = (size_t)K * 100;
+        for (uint32_t i = 0; i < sr_get32(f + 32); i++)
+            if (sr_get32(f + SR_HEADER + i * SR_ENTRY) == 2)
+                off = (size_t)sr_get64(f + SR_HEADER + i * SR_ENTRY + 8) + 8; /* after the prefix */
+        REQUIRE(off > 0);
+        const size_t at[] = {0, 1, 255, 256, 257, 511, 512, 700, kd - 1};
+        const uint32_t bad32[] = {0x7F800000u, 0xFF800000u, 0x7FC00001u};
+        const uint16_t bad16[] = {0x7C00u, 0xFC00u, 0x7E01u};
+        for (size_t a = 0; a < sizeof at / sizeof at[0]; a++)
+            for (int v = 0; v < 3; v++) {
+                memcpy(c, f, n);
+                if (ty)
+                    c[off + w * at[a]] = (unsigned char)bad16[v],
+                    c[off + w * at[a] + 1] = (unsigned char)(bad16[v] >> 8);
+                else
+                    sr_put32(c + off + w * at[a], bad32[v]);
+                sr_fix_crcs(c, n);
+                av_router *x = NULL;
+                CHECK_EQ_INT(av_router_load_buffer(&x, c, n), AV_EFORMAT);
+                char want[64];
+                snprintf(want, sizeof want, "centroid value %zu is not finite", at[a]);
+                CHECK(strstr(av_last_error(), want) != NULL);
+            }
+        free(c);
+        av_free(b);
+        av_router_free(r);
+    }
+}
+
 TEST(test_load_path_errors)
 {
     REQUIRE(setup());
@@ -760,4 +801,5 @@ TH_MAIN(T(test_fixture_roundtrip), T(test_every_truncation_rejected), T(test_eve
         T(test_unknown_sections_skipped), T(test_versions),
         T(test_huge_claims_rejected_before_allocation), T(test_zlib_bomb),
         T(test_zlib_content_checked), T(test_worst_case_allocation_within_bound),
-        T(test_section_crcs_from_one_pass), T(test_load_path_errors), T(test_teardown))
+        T(test_section_crcs_from_one_pass), T(test_nonfinite_centroid_named),
+        T(test_load_path_errors), T(test_teardown))
