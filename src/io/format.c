@@ -598,19 +598,33 @@ static bool can_borrow(bool borrow, const unsigned char *p, size_t width)
     return borrow && av__host_le() && (uintptr_t)p % width == 0;
 }
 
-/* Let the index's values array (*slot, allocated by av__router_alloc) be the file's bytes at p:
-   the allocation is released and the index marks the array as not its own. */
-static void borrow_values(av_index *ix, void **slot, const unsigned char *p)
+/* Let the index's values array (of its type, allocated by av__router_alloc) be the file's bytes
+   at p: the allocation is released and the index marks the array as not its own. The pages are
+   read-only: the library never writes loaded centroids. */
+static void borrow_values(av_index *ix, const unsigned char *p)
 {
-    av__aligned_free(*slot);
-    *slot = (void *)(uintptr_t)p; /* read-only pages: the library never writes loaded centroids */
+    void *v = (void *)(uintptr_t)p;
+    switch (ix->centroid_type) {
+    case AV_CENTROIDS_F32:
+        av__aligned_free(ix->centroids);
+        ix->centroids = v;
+        break;
+    case AV_CENTROIDS_F16:
+        av__aligned_free(ix->centroids_f16);
+        ix->centroids_f16 = v;
+        break;
+    default:
+        av__aligned_free(ix->centroids_i8);
+        ix->centroids_i8 = v;
+        break;
+    }
     ix->borrowed = true;
 }
 
 /* n float values of `width` bytes (4: f32, 2: f16, whose exponent bits are mask) at p into the
-   index's values array *slot: checked finite, then used in place (borrow), copied (a
-   little-endian machine) or converted. */
-static int take_floats(av_index *ix, void **slot, const unsigned char *p, size_t n, size_t width,
+   index's values array dst: checked finite, then used in place (borrow), copied (a little-endian
+   machine) or converted. */
+static int take_floats(av_index *ix, void *dst, const unsigned char *p, size_t n, size_t width,
                        uint32_t mask, bool borrow)
 {
     size_t bad = first_nonfinite(p, n, width, mask);
@@ -618,11 +632,11 @@ static int take_floats(av_index *ix, void **slot, const unsigned char *p, size_t
         return av__fail(AV_EFORMAT, "%scentroid value %zu is not finite", width == 2 ? "f16 " : "",
                         bad);
     if (can_borrow(borrow, p, width)) {
-        borrow_values(ix, slot, p);
+        borrow_values(ix, p);
     } else if (av__host_le()) { /* the file's bytes are the storage's */
-        memcpy(*slot, p, n * width);
+        memcpy(dst, p, n * width);
     } else {
-        unsigned char *d = *slot;
+        unsigned char *d = dst;
         for (size_t t = 0; t < n; t++) {
             uint32_t u = width == 4 ? get32(p + 4 * t) : get16(p + 2 * t);
             uint16_t h = (uint16_t)u;
@@ -640,9 +654,9 @@ static int parse_centroids(av_router *r, const unsigned char *p, bool borrow)
     p += centroid_prefix(flags);
     switch (r->ix.centroid_type) {
     case AV_CENTROIDS_F32:
-        return take_floats(&r->ix, (void **)&r->ix.centroids, p, kd, 4, 0x7F800000u, borrow);
+        return take_floats(&r->ix, r->ix.centroids, p, kd, 4, 0x7F800000u, borrow);
     case AV_CENTROIDS_F16:
-        return take_floats(&r->ix, (void **)&r->ix.centroids_f16, p, kd, 2, 0x7C00u, borrow);
+        return take_floats(&r->ix, r->ix.centroids_f16, p, kd, 2, 0x7C00u, borrow);
     default:
         for (size_t j = 0; j < r->ix.k; j++) {
             float s = getf32(p + 4 * j);
@@ -661,7 +675,7 @@ static int parse_centroids(av_router *r, const unsigned char *p, bool borrow)
         if (flags & AV_CFLAG_COLSCALE)
             p += 4 * r->ix.dim;
         if (borrow && !memchr(p, 0x80, kd)) { /* no -128 to map to -127: usable in place */
-            borrow_values(&r->ix, (void **)&r->ix.centroids_i8, p);
+            borrow_values(&r->ix, p);
             break;
         }
         memcpy(r->ix.centroids_i8, p, kd);
