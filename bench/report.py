@@ -90,12 +90,31 @@ def main():
     p("  numpy batch (Q @ C.T, argpartition)  %s" % cell(npb))
     p("  OpenBLAS sgemm blocks + same top-p   %s" % cell(sg))
     p("")
-    p("Load (av_router_load, file in page cache)")
+    p("Load (float32 routers, file in page cache), ms per MB [quartiles], and ratios to one plain")
+    p("CRC32 pass over the same bytes (the issue's target: the speed of one checksum pass)")
+    load_kinds = [("av_router_load", "av_router_load (read, check, copy)"),
+                  ("av_router_load_buffer", "av_router_load_buffer (bytes in memory)"),
+                  ("av_router_load_mapped", "av_router_load_mapped (values in place)"),
+                  ("crc32_pass", "one plain CRC32 pass (zlib)"),
+                  ("checks_1_1", "checks as in 1.1: byte FNV-1a + CRC32 twice"),
+                  ("checks_now", "checks now: one CRC32 pass + XXH64")]
     for r in rows:
-        if r["bench"] == "load_rate":
+        if r["bench"] != "load_rate":
+            continue
+        p("  d=%d k=%d, %.2f MB:" % (r["d"], r["k"], r["mb"]))
+        if "crc32_pass" not in r:  # a run from before the peers were measured
             lr = lib("load", "-", "f32", r["d"], r["k"])
-            p("  d=%d k=%d: %.2f MB in %.2f ms [%.2f-%.2f] = %.3f ms/MB" % (
-                r["d"], r["k"], r["mb"], lr["median"], lr["q1"], lr["q3"], r["ms_per_mb"]))
+            p("    av_router_load %.2f ms [%.2f-%.2f] = %.3f ms/MB" % (
+                lr["median"], lr["q1"], lr["q3"], r["ms_per_mb"]))
+            continue
+        crc = r["crc32_pass"][0]
+        for key, label in load_kinds:
+            m, q1, q3 = r[key]
+            p("    %-46s %7.3f ms/MB [%.3f-%.3f]  %6.2fx CRC32" % (label, m, q1, q3, m / crc))
+        old, now, load = r["checks_1_1"][0], r["checks_now"][0], r["av_router_load"][0]
+        p("    checks 1.1 / now = %.1fx; av_router_load as 1.1 made it (this load - checks now + "
+          "checks 1.1) = %.3f ms/MB, %.2fx this one" % (old / now, load - now + old,
+                                                       (load - now + old) / load))
     p("")
     p("Training on llmrouter9 (5,989 x 384, k=60, 10 restarts)")
     tr = lib("train", "-", "f32", 384, 60)

@@ -587,8 +587,9 @@ AV_API int32_t av_router_add_model(av_router *r, const char *name, double prior_
 /* Merging. Both routers must share dimension, clusters, centroid storage and its hash, and the
    same set of model names (in any order); the statistics of src are added to dst (doubles). */
 AV_API int av_profile_merge(av_router *dst, const av_router *src);
-/* The hash of the router's centroids (16 hex digits: FNV-1a 64 of the shape, storage type, member
-   count and stored bytes), computed, never read from a file. NULL for NULL. */
+/* The hash of the router's centroids (16 hex digits: XXH64 of the shape, storage type, member
+   count and stored bytes; FNV-1a 64 of the same bytes before 1.2: docs/FORMAT.md), computed,
+   never read from a file. NULL for NULL. */
 AV_API const char *av_router_centroid_hash(const av_router *r);
 
 /* ---------------------------------------------------------------------------------------------
@@ -869,6 +870,16 @@ AV_API int av_kmeans_stats_block(const float *centroids, size_t k, size_t dim, c
    read a normalised copy. Rows keep their order among the builder's rows. */
 AV_API int av_builder_add_borrowed(av_builder *b, const float *embeddings, size_t n, size_t dim,
                                    const float *scores, const float *costs);
+/* av_router_load with the file memory-mapped read-only (private mapping, since 1.2): the same
+   checks in the same order and the same router, but the centroid values are used in place in the
+   mapping, so processes that load the same file share its pages (the page cache) instead of each
+   holding a copy. The mapping lives until av_router_free. Where the values cannot be used in
+   place (a big-endian machine, an int8 file holding -128, a misaligned section) they are copied
+   and the mapping released, as av_router_load would. The file must not be truncated or written
+   in place while a router maps it (the library's own saves replace a file by rename, which leaves
+   a mapped router its old pages): a truncation makes routing fault (SIGBUS), and bytes written in
+   place would change the centroids after they were checked (docs/SECURITY.md). */
+AV_API int av_router_load_mapped(av_router **out, const char *path);
 #endif /* AV_STATIC_LINKING_ONLY */
 
 /* ---------------------------------------------------------------------------------------------

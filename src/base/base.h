@@ -1,6 +1,6 @@
-/* The base layer: errors, memory, text checks, C-locale numbers, the PRNG, little-endian bytes and
-   the extensible-struct helpers. Depends on libc and the public header only. Private to the
-   library (layers and their order: docs/ARCHITECTURE.md, checked by tools/check_layers.py). */
+/* The base layer: errors, memory, text checks, C-locale numbers, hashing, the PRNG, little-endian
+   bytes and the extensible-struct helpers. Depends on libc and the public header only. Private to
+   the library (layers and their order: docs/ARCHITECTURE.md, checked by tools/check_layers.py). */
 #ifndef AV_BASE_H
 #define AV_BASE_H
 
@@ -92,6 +92,27 @@ AV_HIDDEN bool av__text_ok(const char *s, size_t n, bool allow_space);
 AV_HIDDEN double av__strtod_c(const char *s, char **end);
 AV_HIDDEN void av__format_c(char *buf, size_t n, const char *fmt, double v)
     __attribute__((format(printf, 3, 0)));
+
+/* ---- hashing (hash.c) ---- */
+/* XXH64, streaming: init with a seed, update with any number of pieces, final (does not modify the
+   state). The same bytes in any split give the same value, on every machine. */
+typedef struct av_xxh64 {
+    uint64_t v[4], total;
+    unsigned char buf[32];
+    size_t fill;
+} av_xxh64;
+AV_HIDDEN void av__xxh64_init(av_xxh64 *s, uint64_t seed);
+AV_HIDDEN void av__xxh64_update(av_xxh64 *s, const void *data, size_t n);
+AV_HIDDEN uint64_t av__xxh64_final(const av_xxh64 *s);
+/* true when this machine stores integers little-endian (the file's order): arrays can then be
+   hashed or copied as their bytes. */
+static inline bool av__host_le(void)
+{
+    const uint16_t one = 1;
+    unsigned char b;
+    memcpy(&b, &one, 1);
+    return b == 1;
+}
 
 /* ---- PRNG (util.c): splitmix64-seeded xoshiro256**, identical on every machine ---- */
 typedef struct av_rng {

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define AV_INT8_MAX 127.0f
 /* The largest finite float16 (a larger value would be stored as infinity). */
@@ -44,9 +45,15 @@ int av__index_alloc(av_index *ix, size_t dim, size_t k, uint32_t centroid_type)
 
 void av__index_free(av_index *ix)
 {
-    av__aligned_free(ix->centroids);
-    av__aligned_free(ix->centroids_f16);
-    av__aligned_free(ix->centroids_i8);
+    if (!ix->borrowed) {
+        av__aligned_free(ix->centroids);
+        av__aligned_free(ix->centroids_f16);
+        av__aligned_free(ix->centroids_i8);
+    }
+    if (ix->map)
+        munmap(ix->map, ix->map_len);
+    ix->borrowed = false;
+    ix->map = NULL;
     av__aligned_free(ix->centroid_scale);
     av__aligned_free(ix->centroid_colscale);
     ix->centroids = NULL;
@@ -122,64 +129,64 @@ static void encode_int8(av_index *ix, const float *C)
     }
 }
 
+/* n values of `width` bytes (2 or 4) from host-order storage, fed as their little-endian bytes:
+   the array itself on a little-endian machine, converted in small blocks elsewhere. */
+static void hash_le(av_xxh64 *s, const void *a, size_t n, size_t width)
+{
+    if (width == 1 || av__host_le()) {
+        av__xxh64_update(s, a, n * width);
+        return;
+    }
+    unsigned char blk[4096];
+    const unsigned char *p = a;
+    while (n > 0) {
+        size_t c = n < sizeof blk / width ? n : sizeof blk / width;
+        for (size_t t = 0; t < c; t++) {
+            if (width == 2) {
+                uint16_t h;
+                memcpy(&h, p + 2 * t, 2);
+                av__put16(blk + 2 * t, h);
+            } else {
+                uint32_t u;
+                memcpy(&u, p + 4 * t, 4);
+                av__put32(blk + 4 * t, u);
+            }
+        }
+        av__xxh64_update(s, blk, c * width);
+        p += c * width;
+        n -= c;
+    }
+}
+
 void av__index_hash(const av_index *ix, char out[17])
 {
-    /* FNV-1a 64 over the shape, the storage type and the stored centroid bytes in little-endian
-       order (what the file holds), so equal files give equal hashes on every machine. */
-    const uint64_t prime = 0x100000001B3ull;
-    uint64_t h = 0xCBF29CE484222325ull;
-    uint64_t hdr[3] = {ix->dim, ix->k, ix->centroid_type};
-    for (int w = 0; w < 3; w++)
-        for (int b = 0; b < 8; b++) {
-            h ^= (hdr[w] >> (8 * b)) & 0xFFu;
-            h *= prime;
-        }
-    for (int b = 0; ix->members > 1 && b < 8; b++) { /* ensembles only: older hashes stay valid */
-        h ^= ((uint64_t)ix->members >> (8 * b)) & 0xFFu;
-        h *= prime;
-    }
+    /* XXH64 (seed 0) of the same bytes FNV-1a 64 hashed up to 1.1 (docs/FORMAT.md, "The centroid
+       hash"): dim, k, the storage type and, for an ensemble, the member count as u64 little-endian;
+       the stored centroid values little-endian (what the file holds); for int8 the row scales,
+       then the per-dimension scales. Equal storage gives equal hashes on every machine. */
+    unsigned char hdr[32];
+    av__put64(hdr, ix->dim);
+    av__put64(hdr + 8, ix->k);
+    av__put64(hdr + 16, ix->centroid_type);
+    av__put64(hdr + 24, ix->members);
+    av_xxh64 s;
+    av__xxh64_init(&s, 0);
+    av__xxh64_update(&s, hdr, ix->members > 1 ? 32 : 24); /* ensembles only, as before */
     size_t n = ix->k * ix->dim;
-    for (size_t t = 0; t < n; t++) {
-        uint32_t u;
-        int nb;
-        switch (ix->centroid_type) {
-        case AV_CENTROIDS_F32:
-            memcpy(&u, &ix->centroids[t], 4);
-            nb = 4;
-            break;
-        case AV_CENTROIDS_F16:
-            u = ix->centroids_f16[t];
-            nb = 2;
-            break;
-        default:
-            u = (uint8_t)ix->centroids_i8[t];
-            nb = 1;
-            break;
-        }
-        for (int b = 0; b < nb; b++) {
-            h ^= (u >> (8 * b)) & 0xFFu;
-            h *= prime;
-        }
+    switch (ix->centroid_type) {
+    case AV_CENTROIDS_F32:
+        hash_le(&s, ix->centroids, n, 4);
+        break;
+    case AV_CENTROIDS_F16:
+        hash_le(&s, ix->centroids_f16, n, 2);
+        break;
+    default:
+        hash_le(&s, ix->centroids_i8, n, 1);
+        hash_le(&s, ix->centroid_scale, ix->k, 4);
+        hash_le(&s, ix->centroid_colscale, ix->dim, 4);
+        break;
     }
-    if (ix->centroid_type == AV_CENTROIDS_INT8)
-        for (size_t j = 0; j < ix->k; j++) {
-            uint32_t u;
-            memcpy(&u, &ix->centroid_scale[j], 4);
-            for (int b = 0; b < 4; b++) {
-                h ^= (u >> (8 * b)) & 0xFFu;
-                h *= prime;
-            }
-        }
-    if (ix->centroid_type == AV_CENTROIDS_INT8) /* per-dimension scales (speed, format 1.1) */
-        for (size_t t = 0; t < ix->dim; t++) {
-            uint32_t u;
-            memcpy(&u, &ix->centroid_colscale[t], 4);
-            for (int b = 0; b < 4; b++) {
-                h ^= (u >> (8 * b)) & 0xFFu;
-                h *= prime;
-            }
-        }
-    snprintf(out, 17, "%016llx", (unsigned long long)h);
+    snprintf(out, 17, "%016llx", (unsigned long long)av__xxh64_final(&s));
 }
 
 int av__index_set_centroids(av_index *ix, const float *C)

@@ -21,9 +21,16 @@ typedef struct av_index {
     float *centroid_colscale; /* dim */
     char centroid_hash[17];   /* av__index_hash of the storage, kept by the owner */
     const av_kernels *kern;
+    /* The values array (centroids, centroids_f16 or centroids_i8; the scales are always owned)
+       points into memory the index does not own: a read-only file mapping (av_router_load_mapped),
+       which is map, map_len bytes and unmapped by av__index_free once set. */
+    bool borrowed;
+    void *map;
+    size_t map_len;
 } av_index;
 
-/* Storage for k x dim centroids of the given type (validated by the caller), and its release. */
+/* Storage for k x dim centroids of the given type (validated by the caller), and its release
+   (a borrowed values array is not freed; a mapping is unmapped). */
 AV_HIDDEN int av__index_alloc(av_index *ix, size_t dim, size_t k, uint32_t centroid_type);
 AV_HIDDEN void av__index_free(av_index *ix);
 /* AV_OK when p is a valid top_p: 1..k/members, and members * p <= AV_MAX_TOP_P. */
@@ -35,7 +42,7 @@ AV_HIDDEN int av__index_set_centroids(av_index *ix, const float *C);
 AV_HIDDEN void av__index_int8_derive(av_index *ix);
 /* Centroid j decoded to float32 (dim values). */
 AV_HIDDEN void av__index_centroid(const av_index *ix, size_t j, float *out);
-/* 16 hex digits (+ NUL) of the FNV-1a 64 hash of the storage, its type and shape. */
+/* 16 hex digits (+ NUL) of the XXH64 hash of the storage, its type and shape (docs/FORMAT.md). */
 AV_HIDDEN void av__index_hash(const av_index *ix, char out[17]);
 
 /* How many clusters a query with top_p p uses: p in every member. */

@@ -1,9 +1,10 @@
-/* Whole-file reads and atomic whole-file replacement, apart from any byte format (format.c uses
+/* Whole-file reads, read-only mappings and atomic whole-file replacement, apart from any byte format (format.c uses
    them for router files). A save writes a temporary file beside the target, fsyncs it, renames it
    over the target and fsyncs the directory, so that the target is always the complete old file or
    the complete new one. docs/SECURITY.md says what is refused and why. */
-/* realpath() is an XSI interface */
+/* realpath() is an XSI interface; MAP_POPULATE a Linux one (used where defined) */
 #define _XOPEN_SOURCE 700
+#define _DEFAULT_SOURCE
 #include "io/io.h"
 
 #include <errno.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -19,7 +21,9 @@
 /* Room for ".tmp.XXXXXX" and the NUL after the target's name. */
 #define AV_TMP_SUFFIX ".tmp.XXXXXX"
 
-int av__file_read(const char *path, uint64_t max_size, unsigned char **data, size_t *size)
+/* Open a regular file of at most max_size bytes for reading: the descriptor, or a negative code
+   (the file is closed). */
+static int open_regular(const char *path, uint64_t max_size, size_t *size)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -34,8 +38,44 @@ int av__file_read(const char *path, uint64_t max_size, unsigned char **data, siz
         return av__fail(AV_ELIMIT, "'%s' has %lld bytes (limit %llu)", path,
                         (long long)st.st_size, (unsigned long long)max_size);
     }
-    size_t n = (size_t)st.st_size, got = 0;
-    unsigned char *buf = malloc(n ? n : 1);
+    *size = (size_t)st.st_size;
+    return fd;
+}
+
+int av__file_map(const char *path, uint64_t max_size, void **map, size_t *size)
+{
+    int fd = open_regular(path, max_size, size);
+    if (fd < 0)
+        return fd;
+    *map = NULL;
+    int flags = MAP_PRIVATE;
+#ifdef MAP_POPULATE
+    flags |= MAP_POPULATE; /* every byte is read by the checks: fault the pages in at once */
+#endif
+    void *p = *size ? mmap(NULL, *size, PROT_READ, flags, fd, 0) : NULL;
+    int e = errno;
+    close(fd);
+    if (p == MAP_FAILED)
+        return av__fail(e == ENOMEM ? AV_ENOMEM : AV_EIO, "cannot map '%s': %s", path,
+                        strerror(e));
+    *map = p;
+    return AV_OK;
+}
+
+void av__file_unmap(void *map, size_t size)
+{
+    if (map)
+        munmap(map, size);
+}
+
+int av__file_read(const char *path, uint64_t max_size, unsigned char **data, size_t *size)
+{
+    size_t n;
+    int fd = open_regular(path, max_size, &n);
+    if (fd < 0)
+        return fd;
+    size_t got = 0;
+    unsigned char *buf = av__aligned_alloc(n); /* huge pages for a large file */
     if (!buf) {
         close(fd);
         return av__fail(AV_ENOMEM, "%zu bytes for '%s'", n, path);
@@ -46,7 +86,7 @@ int av__file_read(const char *path, uint64_t max_size, unsigned char **data, siz
             continue;
         if (r <= 0) {
             int e = errno;
-            free(buf);
+            av__aligned_free(buf);
             close(fd);
             return av__fail(AV_EIO, "reading '%s': %s", path,
                             r == 0 ? "the file shrank while it was read" : strerror(e));

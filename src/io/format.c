@@ -119,16 +119,22 @@ static double getf64(const unsigned char *p)
     return d;
 }
 
-uint32_t av__crc32(const unsigned char *data, size_t n)
+/* The CRC32 of c's bytes followed by n more bytes at data. */
+static uint32_t crc_more(uint32_t c, const unsigned char *data, size_t n)
 {
-    uLong c = crc32(0L, Z_NULL, 0);
+    uLong z = c;
     while (n > 0) { /* zlib takes uInt lengths */
         uInt chunk = n > UINT_MAX ? UINT_MAX : (uInt)n;
-        c = crc32(c, data, chunk);
+        z = crc32(z, data, chunk);
         data += chunk;
         n -= chunk;
     }
-    return (uint32_t)c;
+    return (uint32_t)z;
+}
+
+uint32_t av__crc32(const unsigned char *data, size_t n)
+{
+    return crc_more((uint32_t)crc32(0L, Z_NULL, 0), data, n);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -443,9 +449,77 @@ int av__router_serialize(const av_router *r, unsigned char **data, size_t *size)
 typedef struct sec_view {
     uint32_t encoding;
     uint64_t offset, stored_len, raw_len;
-    uint32_t crc;
+    uint32_t crc;      /* as the table states it */
+    uint32_t computed; /* of the stored bytes, from the file's one CRC pass */
     bool present;
 } sec_view;
+
+/* c shifted over n zero-CRC bytes: crc32_combine(c, 0, n), in steps that fit any z_off_t. With
+   P(a) the running CRC32 of bytes [0, a), the CRC32 of bytes [a, b) is P(b) ^ crc_shift(P(a),
+   b - a) (CRC32 is affine in its input; zlib's crc32_combine(c1, c2, n) = shift(c1, n) ^ c2). */
+static uint32_t crc_shift(uint32_t c, uint64_t n)
+{
+    while (n > 0) {
+        uint64_t step = n < ((uint64_t)1 << 30) ? n : ((uint64_t)1 << 30);
+        c = (uint32_t)crc32_combine(c, 0, (z_off_t)step);
+        n -= step;
+    }
+    return c;
+}
+
+/* Where the CRC pass records the running CRC32: at byte offset `at`, into *slot. */
+typedef struct crc_mark {
+    uint64_t at;
+    uint32_t *slot;
+} crc_mark;
+
+static int cmp_mark(const void *a, const void *b)
+{
+    uint64_t x = ((const crc_mark *)a)->at, y = ((const crc_mark *)b)->at;
+    return x < y ? -1 : x > y;
+}
+
+/* The file's one CRC32 pass over [0, size - 8): the whole-file CRC, and the CRC of the stored
+   bytes of every table entry that lies within those bytes (sec[i], else 0), derived from the
+   running CRC recorded at each entry's first and end offsets, so that no byte is read twice. The
+   table is not trusted yet (its CRC is being computed): entries are only bounds-checked to choose
+   where to record; the table checks come after the whole-file CRC, as docs/FORMAT.md orders them. */
+static uint32_t crc_pass(const unsigned char *f, size_t size, uint32_t sec[AV_MAX_SECTIONS])
+{
+    uint64_t end = size - AV_TRAILER_SIZE;
+    uint32_t nsec = get32(f + HDR_SECTIONS);
+    if (nsec > AV_MAX_SECTIONS || AV_HEADER_SIZE + (uint64_t)nsec * AV_SECTION_ENTRY_SIZE > end)
+        nsec = 0; /* refused after the CRC check; no section CRC is needed */
+    uint64_t len[AV_MAX_SECTIONS];
+    uint32_t first[AV_MAX_SECTIONS], last[AV_MAX_SECTIONS];
+    crc_mark marks[2 * AV_MAX_SECTIONS];
+    size_t nm = 0;
+    for (uint32_t i = 0; i < nsec; i++) {
+        const unsigned char *e = f + AV_HEADER_SIZE + (size_t)i * AV_SECTION_ENTRY_SIZE;
+        uint64_t off = get64(e + ENT_OFFSET);
+        len[i] = get64(e + ENT_STORED);
+        sec[i] = 0;
+        if (off > end || len[i] > end - off || len[i] == 0) {
+            len[i] = 0; /* outside (refused in step 6) or empty: CRC 0 */
+            continue;
+        }
+        marks[nm++] = (crc_mark){off, &first[i]};
+        marks[nm++] = (crc_mark){off + len[i], &last[i]};
+    }
+    qsort(marks, nm, sizeof marks[0], cmp_mark);
+    uint32_t c = (uint32_t)crc32(0L, Z_NULL, 0);
+    uint64_t pos = 0;
+    for (size_t j = 0; j < nm; j++) {
+        c = crc_more(c, f + pos, (size_t)(marks[j].at - pos));
+        pos = marks[j].at;
+        *marks[j].slot = c;
+    }
+    c = crc_more(c, f + pos, (size_t)(end - pos));
+    for (uint32_t i = 0; i < nsec; i++)
+        if (len[i] > 0)
+            sec[i] = last[i] ^ crc_shift(first[i], len[i]);
+    return c;
+}
 
 /* A raw section's raw length is its stored length; a zlib section may claim at most
    AV_MAX_INFLATE_RATIO times its stored bytes. Checked while reading the section table, before the
@@ -468,7 +542,7 @@ static int sec_bytes(const unsigned char *file, const sec_view *v, const char *w
 {
     *owned = NULL;
     const unsigned char *src = file + v->offset;
-    if (av__crc32(src, v->stored_len) != v->crc)
+    if (v->computed != v->crc)
         return av__fail(AV_ECHECKSUM, "%s section CRC32 mismatch", what);
     if (v->encoding == ENC_RAW) { /* lengths already matched by check_lengths */
         *bytes = src;
@@ -518,22 +592,117 @@ static int parse_models(av_router *r, const unsigned char *p, size_t n)
                : av__fail_context(AV_EFORMAT, "model section");
 }
 
-static int parse_centroids(av_router *r, const unsigned char *p)
+/* The index of the first of n little-endian floats of `width` bytes (4: f32, 2: f16) at p whose
+   exponent bits (mask) are all set (Inf or NaN), or n. Blocks are scanned without branches (a
+   loop the compiler vectorises) and only a block that holds one is searched. */
+static size_t first_nonfinite(const unsigned char *p, size_t n, size_t width, uint32_t mask)
+{
+    enum { BLOCK = 256 };
+    /* the scan loads words in the machine's order and tests them against the mask in that order
+       (the mask's little-endian bytes read as a machine word), so that it needs no byte swaps */
+    unsigned char mb[4];
+    put32(mb, mask);
+    uint32_t m32;
+    uint16_t m16;
+    memcpy(&m32, mb, 4);
+    memcpy(&m16, mb, 2);
+    for (size_t b = 0; b < n; b += BLOCK) {
+        size_t e = n - b < BLOCK ? n : b + BLOCK, len = e - b; /* BLOCK but in the last block */
+        const unsigned char *q = p + width * b;
+        uint32_t any = 0;
+        if (width == 4 && len == BLOCK) /* a constant count: the compiler vectorises it */
+            for (size_t t = 0; t < BLOCK; t++) {
+                uint32_t u;
+                memcpy(&u, q + 4 * t, 4);
+                any |= (u & m32) == m32;
+            }
+        else if (width == 4)
+            for (size_t t = 0; t < len; t++) {
+                uint32_t u;
+                memcpy(&u, q + 4 * t, 4);
+                any |= (u & m32) == m32;
+            }
+        else
+            for (size_t t = 0; t < len; t++) {
+                uint16_t u;
+                memcpy(&u, q + 2 * t, 2);
+                any |= (uint32_t)((u & m16) == m16);
+            }
+        if (!any)
+            continue;
+        for (size_t t = b; t < e; t++)
+            if (((width == 4 ? get32(p + 4 * t) : get16(p + 2 * t)) & mask) == mask)
+                return t;
+    }
+    return n;
+}
+
+/* Whether the values array of `width`-byte elements can be the file's bytes at p in place (a
+   mapped load): the file's order is the machine's, and p is aligned for the element type. */
+static bool can_borrow(bool borrow, const unsigned char *p, size_t width)
+{
+    return borrow && av__host_le() && (uintptr_t)p % width == 0;
+}
+
+/* Let the index's values array (of its type, allocated by av__router_alloc) be the file's bytes
+   at p: the allocation is released and the index marks the array as not its own. The pages are
+   read-only: the library never writes loaded centroids. */
+static void borrow_values(av_index *ix, const unsigned char *p)
+{
+    void *v = (void *)(uintptr_t)p;
+    switch (ix->centroid_type) {
+    case AV_CENTROIDS_F32:
+        av__aligned_free(ix->centroids);
+        ix->centroids = v;
+        break;
+    case AV_CENTROIDS_F16:
+        av__aligned_free(ix->centroids_f16);
+        ix->centroids_f16 = v;
+        break;
+    default:
+        av__aligned_free(ix->centroids_i8);
+        ix->centroids_i8 = v;
+        break;
+    }
+    ix->borrowed = true;
+}
+
+/* n float values of `width` bytes (4: f32, 2: f16, whose exponent bits are mask) at p into the
+   index's values array dst: checked finite, then used in place (borrow), copied (a little-endian
+   machine) or converted. */
+static int take_floats(av_index *ix, void *dst, const unsigned char *p, size_t n, size_t width,
+                       uint32_t mask, bool borrow)
+{
+    size_t bad = first_nonfinite(p, n, width, mask);
+    if (bad < n)
+        return av__fail(AV_EFORMAT, "%scentroid value %zu is not finite", width == 2 ? "f16 " : "",
+                        bad);
+    if (can_borrow(borrow, p, width)) {
+        borrow_values(ix, p);
+    } else if (av__host_le()) { /* the file's bytes are the storage's */
+        memcpy(dst, p, n * width);
+    } else {
+        unsigned char *d = dst;
+        for (size_t t = 0; t < n; t++) {
+            uint32_t u = width == 4 ? get32(p + 4 * t) : get16(p + 2 * t);
+            uint16_t h = (uint16_t)u;
+            memcpy(d + width * t, width == 4 ? (const void *)&u : (const void *)&h, width);
+        }
+    }
+    return AV_OK;
+}
+
+/* The centroid values; with borrow (a mapped file), used in place where they can be. */
+static int parse_centroids(av_router *r, const unsigned char *p, bool borrow)
 {
     size_t kd = r->ix.k * r->ix.dim;
     uint32_t flags = get32(p + 4); /* checked against the type before allocation */
     p += centroid_prefix(flags);
     switch (r->ix.centroid_type) {
     case AV_CENTROIDS_F32:
-        for (size_t t = 0; t < kd; t++)
-            if (!isfinite(r->ix.centroids[t] = getf32(p + 4 * t)))
-                return av__fail(AV_EFORMAT, "centroid value %zu is not finite", t);
-        break;
+        return take_floats(&r->ix, r->ix.centroids, p, kd, 4, 0x7F800000u, borrow);
     case AV_CENTROIDS_F16:
-        for (size_t t = 0; t < kd; t++)
-            if (((r->ix.centroids_f16[t] = get16(p + 2 * t)) & 0x7C00u) == 0x7C00u)
-                return av__fail(AV_EFORMAT, "f16 centroid value %zu is not finite", t);
-        break;
+        return take_floats(&r->ix, r->ix.centroids_f16, p, kd, 2, 0x7C00u, borrow);
     default:
         for (size_t j = 0; j < r->ix.k; j++) {
             float s = getf32(p + 4 * j);
@@ -551,6 +720,10 @@ static int parse_centroids(av_router *r, const unsigned char *p)
         }
         if (flags & AV_CFLAG_COLSCALE)
             p += 4 * r->ix.dim;
+        if (borrow && !memchr(p, 0x80, kd)) { /* no -128 to map to -127: usable in place */
+            borrow_values(&r->ix, p);
+            break;
+        }
         memcpy(r->ix.centroids_i8, p, kd);
         av__index_int8_derive(&r->ix);
         break;
@@ -661,7 +834,9 @@ static int parse_prices(av_router *r, const unsigned char *p, size_t n)
     return AV_OK;
 }
 
-int av__router_deserialize(av_router **out, const unsigned char *f, size_t size)
+/* With borrow (f is a read-only file mapping that the router will own), the centroid values are
+   used in place where they can be (parse_centroids); the checks are the same. */
+static int deserialize(av_router **out, const unsigned char *f, size_t size, bool borrow)
 {
     *out = NULL;
     if (size < AV_HEADER_SIZE + AV_TRAILER_SIZE || memcmp(f, AV_MAGIC, 8) != 0)
@@ -675,7 +850,8 @@ int av__router_deserialize(av_router **out, const unsigned char *f, size_t size)
                         (unsigned long long)get64(f + HDR_FILE_SIZE), size);
     if (get32(f + size - TRL_END) != AV_END_MAGIC)
         return av__fail(AV_EFORMAT, "missing end marker (truncated?)");
-    if (get32(f + size - TRL_CRC) != av__crc32(f, size - TRL_CRC))
+    uint32_t sec_crc[AV_MAX_SECTIONS];
+    if (get32(f + size - TRL_CRC) != crc_pass(f, size, sec_crc))
         return av__fail(AV_ECHECKSUM, "file CRC32 mismatch");
     uint32_t flags = get32(f + HDR_FLAGS), dim = get32(f + HDR_DIM), k = get32(f + HDR_CLUSTERS);
     uint32_t m = get32(f + HDR_MODELS);
@@ -714,7 +890,7 @@ int av__router_deserialize(av_router **out, const unsigned char *f, size_t size)
         int lrc = check_lengths(i, id, enc, sl, rl);
         if (lrc)
             return lrc;
-        sv[id] = (sec_view){enc, off, sl, rl, get32(e + ENT_CRC), true};
+        sv[id] = (sec_view){enc, off, sl, rl, get32(e + ENT_CRC), sec_crc[i], true};
     }
     static const char *const names[] = {"", "model", "centroid", "statistics", "metadata"};
     for (int id = SEC_MODELS; id <= SEC_STATS; id++)
@@ -766,7 +942,7 @@ int av__router_deserialize(av_router **out, const unsigned char *f, size_t size)
     free(owned);
     owned = NULL;
     if (rc == AV_OK && (rc = sec_bytes(f, &sv[SEC_CENTROIDS], "centroid", &b, &owned)) == AV_OK)
-        rc = parse_centroids(r, b);
+        rc = parse_centroids(r, b, borrow);
     free(owned);
     owned = NULL;
     if (rc == AV_OK && (rc = sec_bytes(f, &sv[SEC_STATS], "statistics", &b, &owned)) == AV_OK)
@@ -805,6 +981,11 @@ int av__router_deserialize(av_router **out, const unsigned char *f, size_t size)
     return AV_OK;
 }
 
+int av__router_deserialize(av_router **out, const unsigned char *f, size_t size)
+{
+    return deserialize(out, f, size, false);
+}
+
 /* ---------------------------------------------------------------------------------------------
  * Public entry points
  * ------------------------------------------------------------------------------------------- */
@@ -831,10 +1012,36 @@ AV_API int av_router_load(av_router **out, const char *path)
     if (frc)
         return frc;
     int rc = av__router_deserialize(out, buf, size);
-    free(buf);
+    av__aligned_free(buf);
     if (rc != AV_OK) /* the parser's code, with the file named */
         av__fail_context(rc, "'%s'", path);
     return rc;
+}
+
+AV_API int av_router_load_mapped(av_router **out, const char *path)
+{
+    if (!out)
+        return av__fail(AV_EINVAL, "out is NULL");
+    *out = NULL;
+    if (!path)
+        return av__fail(AV_EINVAL, "path is NULL");
+    void *map;
+    size_t size;
+    int rc = av__file_map(path, AV_MAX_FILE_SIZE, &map, &size);
+    if (rc)
+        return rc;
+    rc = deserialize(out, map ? map : (const void *)"", size, map != NULL);
+    if (rc != AV_OK) {
+        av__file_unmap(map, size);
+        return av__fail_context(rc, "'%s'", path);
+    }
+    if ((*out)->ix.borrowed) { /* the router owns the mapping now */
+        (*out)->ix.map = map;
+        (*out)->ix.map_len = size;
+    } else {
+        av__file_unmap(map, size); /* nothing was usable in place: an ordinary router */
+    }
+    return AV_OK;
 }
 
 AV_API int av_router_save_buffer(const av_router *r, void **data, size_t *size)

@@ -6,9 +6,14 @@
 #include "router/router.h"
 
 /* ---- files (file.c) ---- */
-/* Read a regular file of at most max_size bytes whole into a malloc'ed buffer. */
+/* Read a regular file of at most max_size bytes whole into a buffer from av__aligned_alloc
+   (released with av__aligned_free). */
 AV_HIDDEN int av__file_read(const char *path, uint64_t max_size, unsigned char **data,
                             size_t *size);
+/* Map a regular file of at most max_size bytes read-only (private, populated): *map is NULL for
+   an empty file. av__file_unmap releases it (NULL: nothing). */
+AV_HIDDEN int av__file_map(const char *path, uint64_t max_size, void **map, size_t *size);
+AV_HIDDEN void av__file_unmap(void *map, size_t size);
 /* Replace the regular file at path (or the one a symbolic link there points to) atomically with
    data: temporary file, fsync, rename, directory fsync; every failure is reported (AV_EIO). */
 AV_HIDDEN int av__file_replace(const char *path, const unsigned char *data, size_t size);

@@ -407,4 +407,5 @@ FUNCTIONS = {
     "av_kmeans_normalize": (ctypes.c_int, [("rows", ctypes.c_void_p), ("n", ctypes.c_size_t), ("dim", ctypes.c_size_t), ("out", ctypes.c_void_p)]),
     "av_kmeans_stats_block": (ctypes.c_int, [("centroids", ctypes.c_void_p), ("k", ctypes.c_size_t), ("dim", ctypes.c_size_t), ("rows", ctypes.c_void_p), ("n", ctypes.c_size_t), ("scores", ctypes.c_void_p), ("costs", ctypes.c_void_p), ("n_models", ctypes.c_size_t), ("counts", ctypes.c_void_p), ("sum_scores", ctypes.c_void_p), ("sum_costs", ctypes.c_void_p), ("inertia", ctypes.c_void_p)]),
     "av_builder_add_borrowed": (ctypes.c_int, [("b", ctypes.c_void_p), ("embeddings", ctypes.c_void_p), ("n", ctypes.c_size_t), ("dim", ctypes.c_size_t), ("scores", ctypes.c_void_p), ("costs", ctypes.c_void_p)]),
+    "av_router_load_mapped": (ctypes.c_int, [("out", ctypes.c_void_p), ("path", ctypes.c_char_p)]),
 }

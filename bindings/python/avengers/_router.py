@@ -155,10 +155,14 @@ class Router(_Handle):
 
     # ---- construction ----------------------------------------------------------------------
     @classmethod
-    def load(cls, path):
-        """Load a router file (docs/FORMAT.md)."""
+    def load(cls, path, mapped=False):
+        """Load a router file (docs/FORMAT.md). mapped=True (experimental, av_router_load_mapped):
+        the file is mapped read-only and its centroid values used in place, so that processes
+        loading the same file share its pages; same checks, same router. The file must then not be
+        truncated or written in place while the router lives (a save replaces it safely)."""
         h = ctypes.c_void_p()
-        _native.check(_native.av_router_load(ctypes.byref(h), _path(path)))
+        fn = _native.av_router_load_mapped if mapped else _native.av_router_load
+        _native.check(fn(ctypes.byref(h), _path(path)))
         return cls._wrap(h.value)
 
     @classmethod

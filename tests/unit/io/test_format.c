@@ -166,6 +166,16 @@ static int router_usable(const av_router *r)
     return ok;
 }
 
+/* r serialises to exactly the fixture's bytes (the same router as the fixture file). */
+static int saves_as_fixture(const av_router *r)
+{
+    void *b = NULL;
+    size_t n = 0;
+    int ok = av_router_save_buffer(r, &b, &n) == AV_OK && n == g_size && memcmp(b, g_file, n) == 0;
+    av_free(b);
+    return ok;
+}
+
 /* ---------------------------------------------------------------------------------------------
  * Tests
  * ------------------------------------------------------------------------------------------- */
@@ -182,11 +192,7 @@ TEST(test_fixture_roundtrip)
            (double)peak / (double)g_size);
     CHECK(within_bound(peak, g_size));
     CHECK(router_usable(r));
-    void *b;
-    size_t n;
-    REQUIRE(av_router_save_buffer(r, &b, &n) == AV_OK);
-    CHECK(n == g_size && memcmp(b, g_file, n) == 0);
-    av_free(b);
+    CHECK(saves_as_fixture(r));
     av_router_free(r);
     /* The fixture uses both encodings, so both paths of the reader are exercised below. */
     sr_file sf;
@@ -376,11 +382,7 @@ TEST(test_unknown_sections_skipped)
     CHECK_EQ_INT(av_router_load_buffer(&r, f, n), AV_OK);
     REQUIRE(r);
     /* same router: it serialises (without the unknown sections) to the original bytes */
-    void *b;
-    size_t bn;
-    REQUIRE(av_router_save_buffer(r, &b, &bn) == AV_OK);
-    CHECK(bn == g_size && memcmp(b, g_file, bn) == 0);
-    av_free(b);
+    CHECK(saves_as_fixture(r));
     av_router_free(r);
     free(f);
 
@@ -620,6 +622,137 @@ TEST(test_worst_case_allocation_within_bound)
     sr_file_free(&sf);
 }
 
+/* The loader reads every byte once: the section CRCs come from the same pass as the whole-file
+   CRC (docs/FORMAT.md, "Reader order of checks"). Whatever the layout (table order unlike offset
+   order, sections sharing or straddling bytes, empty sections), a wrong section CRC under a right
+   file CRC is still AV_ECHECKSUM, and a right one loads. */
+static void set_trailer_crc(unsigned char *f, size_t n)
+{
+    sr_put32(f + n - 8, (uint32_t)crc32(0L, f, (uInt)(n - 8)));
+}
+
+TEST(test_section_crcs_from_one_pass)
+{
+    REQUIRE(setup());
+    static const char *const what[] = {"", "model", "centroid", "statistics", "metadata"};
+    unsigned char *c = malloc(g_size);
+    REQUIRE(c);
+    uint32_t nsec = sr_get32(g_file + 32);
+    for (uint32_t i = 0; i < nsec; i++) { /* each section's stated CRC, one bit off */
+        for (int bit = 0; bit < 32; bit += 7) {
+            memcpy(c, g_file, g_size);
+            unsigned char *e = c + SR_HEADER + (size_t)i * SR_ENTRY;
+            sr_put32(e + 32, sr_get32(e + 32) ^ (1u << bit));
+            set_trailer_crc(c, g_size);
+            av_router *r = NULL;
+            CHECK_EQ_INT(av_router_load_buffer(&r, c, g_size), AV_ECHECKSUM);
+            CHECK(r == NULL);
+            uint32_t id = sr_get32(e);
+            char want[64];
+            snprintf(want, sizeof want, "%s section CRC32 mismatch", id <= 4 ? what[id] : "?");
+            CHECK(strstr(av_last_error(), want) != NULL);
+        }
+    }
+    free(c);
+
+    /* the table in reverse order of the offsets, plus unknown sections that share the centroid
+       section's bytes, straddle two sections and hold nothing */
+    sr_file sf;
+    REQUIRE(sr_split(&sf, g_file, g_size) == 0);
+    REQUIRE(sf.nsec + 3 <= SR_MAX_SECS);
+    for (size_t i = 0; i < sf.nsec / 2; i++) {
+        sr_sec t = sf.secs[i];
+        sf.secs[i] = sf.secs[sf.nsec - 1 - i];
+        sf.secs[sf.nsec - 1 - i] = t;
+    }
+    for (int x = 0; x < 3; x++) {
+        memset(&sf.secs[sf.nsec], 0, sizeof sf.secs[0]);
+        REQUIRE(sr_set_section(&sf, sf.nsec, 0, "", 0, 0) == 0);
+        sf.secs[sf.nsec++].id = 90 + (uint32_t)x;
+    }
+    size_t n;
+    unsigned char *f = sr_join(&sf, &n);
+    REQUIRE(f);
+    uint64_t coff = 0, clen = 0, soff = UINT64_MAX; /* soff: the next section's offset */
+    for (uint32_t i = 0; i < sf.nsec; i++) {
+        const unsigned char *e = f + SR_HEADER + (size_t)i * SR_ENTRY;
+        if (sr_get32(e) == 2)
+            coff = sr_get64(e + 8), clen = sr_get64(e + 16);
+    }
+    for (uint32_t i = 0; i < sf.nsec; i++) {
+        uint64_t o = sr_get64(f + SR_HEADER + (size_t)i * SR_ENTRY + 8);
+        if (o > coff && o < soff && sr_get64(f + SR_HEADER + (size_t)i * SR_ENTRY + 16) > 8)
+            soff = o;
+    }
+    REQUIRE(clen > 16 && soff != UINT64_MAX);
+    unsigned char *e90 = f + SR_HEADER + (size_t)(sf.nsec - 3) * SR_ENTRY;
+    sr_put64(e90 + 8, coff); /* the centroid section's bytes */
+    sr_put64(e90 + 16, clen);
+    sr_put64(e90 + 24, clen);
+    unsigned char *e91 = f + SR_HEADER + (size_t)(sf.nsec - 2) * SR_ENTRY;
+    sr_put64(e91 + 8, coff + clen / 2); /* from inside the centroids into the next section */
+    sr_put64(e91 + 16, soff + 8 - (coff + clen / 2));
+    sr_put64(e91 + 24, soff + 8 - (coff + clen / 2));
+    sr_fix_crcs(f, n); /* e92 stays empty at its own offset */
+    av_router *r = NULL;
+    CHECK_EQ_INT(av_router_load_buffer(&r, f, n), AV_OK);
+    CHECK(r && saves_as_fixture(r));
+    av_router_free(r);
+    /* the same file with the statistics section's CRC wrong: still caught */
+    for (uint32_t i = 0; i < sf.nsec; i++) {
+        unsigned char *e = f + SR_HEADER + (size_t)i * SR_ENTRY;
+        if (sr_get32(e) == 3)
+            sr_put32(e + 32, sr_get32(e + 32) ^ 0x80000000u);
+    }
+    set_trailer_crc(f, n);
+    r = NULL;
+    CHECK_EQ_INT(av_router_load_buffer(&r, f, n), AV_ECHECKSUM);
+    CHECK(strstr(av_last_error(), "statistics section CRC32 mismatch") != NULL);
+    free(f);
+    sr_file_free(&sf);
+}
+
+/* A non-finite centroid value anywhere (first, last, either side of the scan's 256-value blocks)
+   is refused and named by its index, in f32 (Inf, NaN) and f16 (Inf, NaN) files. */
+TEST(test_nonfinite_centroid_named)
+{
+    for (int ty = 0; ty < 2; ty++) {
+        av_router *r = sr_train_as(K, TOP_P, 11, 1, ty ? AV_CENTROIDS_F16 : AV_CENTROIDS_F32);
+        REQUIRE(r);
+        void *b;
+        size_t n;
+        REQUIRE(av_router_save_buffer(r, &b, &n) == AV_OK);
+        unsigned char *f = b, *c = malloc(n);
+        REQUIRE(c);
+        size_t off = 0, w = ty ? 2 : 4, kd = (size_t)K * 100;
+        for (uint32_t i = 0; i < sr_get32(f + 32); i++)
+            if (sr_get32(f + SR_HEADER + i * SR_ENTRY) == 2)
+                off = (size_t)sr_get64(f + SR_HEADER + i * SR_ENTRY + 8) + 8; /* after the prefix */
+        REQUIRE(off > 0);
+        const size_t at[] = {0, 1, 255, 256, 257, 511, 512, 700, kd - 1};
+        const uint32_t bad32[] = {0x7F800000u, 0xFF800000u, 0x7FC00001u};
+        const uint16_t bad16[] = {0x7C00u, 0xFC00u, 0x7E01u};
+        for (size_t a = 0; a < sizeof at / sizeof at[0]; a++)
+            for (int v = 0; v < 3; v++) {
+                memcpy(c, f, n);
+                if (ty)
+                    c[off + w * at[a]] = (unsigned char)bad16[v],
+                    c[off + w * at[a] + 1] = (unsigned char)(bad16[v] >> 8);
+                else
+                    sr_put32(c + off + w * at[a], bad32[v]);
+                sr_fix_crcs(c, n);
+                av_router *x = NULL;
+                CHECK_EQ_INT(av_router_load_buffer(&x, c, n), AV_EFORMAT);
+                char want[64];
+                snprintf(want, sizeof want, "centroid value %zu is not finite", at[a]);
+                CHECK(strstr(av_last_error(), want) != NULL);
+            }
+        free(c);
+        av_free(b);
+        av_router_free(r);
+    }
+}
+
 TEST(test_load_path_errors)
 {
     REQUIRE(setup());
@@ -664,4 +797,5 @@ TH_MAIN(T(test_fixture_roundtrip), T(test_every_truncation_rejected), T(test_eve
         T(test_unknown_sections_skipped), T(test_versions),
         T(test_huge_claims_rejected_before_allocation), T(test_zlib_bomb),
         T(test_zlib_content_checked), T(test_worst_case_allocation_within_bound),
+        T(test_section_crcs_from_one_pass), T(test_nonfinite_centroid_named),
         T(test_load_path_errors), T(test_teardown))

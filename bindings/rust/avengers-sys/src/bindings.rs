@@ -3882,3 +3882,9 @@ extern "C" {
         costs: *const f32,
     ) -> core::ffi::c_int;
 }
+extern "C" {
+    pub fn av_router_load_mapped(
+        out: *mut *mut av_router,
+        path: *const core::ffi::c_char,
+    ) -> core::ffi::c_int;
+}
