@@ -100,5 +100,6 @@ clean: clean-extra
 #   bench       `make bench`, the NEON cross-check, the evaluation timing
 #   paper_reference  the paper's rule and k-means against independent numpy/scikit-learn code
 #   cross       `make cross-check` on other platforms (NO_BLAS, i686, s390x, AArch64)
+#   windows     the MinGW-w64 build for Windows (DLL, tests under Wine) that cross-check runs
 include $(addprefix mk/,deps.mk library.mk tests.mk cli.mk demo.mk fuzz.mk sanitizers.mk abi.mk \
-                        bindings.mk examples.mk bench.mk paper_reference.mk cross.mk)
+                        bindings.mk examples.mk bench.mk paper_reference.mk cross.mk windows.mk)

@@ -1,0 +1,63 @@
+# Windows x86-64 (docs/PORTABILITY.md): a MinGW-w64 cross build without OpenBLAS into
+# build-cross/windows/ (`make cross-build-windows`): avengers.dll with its import library
+# libavengers.dll.a (objects built with AV_BUILDING_DLL: AV_API is dllexport), the static library
+# libavengers.a (objects built with AV_STATIC), the C unit and integration tests and the portability
+# probe (statically linked, AV_STATIC), a program that links the DLL through the import library
+# (AV_API is dllimport there) and, when Debian's cJSON source is unpacked (make deps-cross), the
+# command avengers.exe. Everything runs under Wine (tests/portability/cross_check.py). zlib is
+# Debian's libz-mingw-w64-dev, linked statically so that the DLL needs nothing beyond Windows.
+
+WIN_TRIPLET ?= x86_64-w64-mingw32
+WIN_CC      ?= $(WIN_TRIPLET)-gcc
+WIN_AR      ?= $(WIN_TRIPLET)-ar
+WIN_DIR     ?= $(CROSS_DIR)/windows
+WIN_ZLIB    ?= /usr/$(WIN_TRIPLET)/lib/libz.a
+# Debian's cJSON source (`apt-get source cjson`, unpacked by tools/install-cross-deps.sh): compiled
+# into the build directory, never committed.
+WIN_CJSON   ?= $(CROSS_ZLIB_ROOT)/$(WIN_TRIPLET)/cjson
+# C99 stdio (%zu, two-digit exponents, as glibc) rather than the CRT's.
+WIN_CFLAGS  ?= -O2
+WIN_FLAGS    = $(WIN_CFLAGS) $(C_STD) $(WARN) -Iinclude -Isrc -DAV_NO_BLAS -D__USE_MINGW_ANSI_STDIO=1
+WIN_LDFLAGS := -static-libgcc
+
+WIN_DLL_OBJS := $(patsubst src/%.c,$(WIN_DIR)/dll/%.o,$(LIB_SRCS))
+WIN_ST_OBJS  := $(patsubst src/%.c,$(WIN_DIR)/obj/%.o,$(LIB_SRCS))
+WIN_DLL      := $(WIN_DIR)/lib/avengers.dll
+WIN_IMPLIB   := $(WIN_DIR)/lib/libavengers.dll.a
+WIN_STLIB    := $(WIN_DIR)/lib/libavengers.a
+WIN_TEST_BINS := $(patsubst tests/%.c,$(WIN_DIR)/tests/%.exe,$(TEST_SRCS))
+WIN_PROBE    := $(WIN_DIR)/portability/probe.exe
+WIN_DLL_USER := $(WIN_DIR)/bin/dll_user.exe
+WIN_CLI      := $(WIN_DIR)/bin/avengers.exe
+
+$(WIN_DIR)/dll/%.o: src/%.c $(LIB_HDRS)
+	@mkdir -p $(dir $@)
+	$(WIN_CC) $(WIN_FLAGS) -DAV_BUILDING_DLL -c $< -o $@
+$(WIN_DIR)/obj/%.o: src/%.c $(LIB_HDRS)
+	@mkdir -p $(dir $@)
+	$(WIN_CC) $(WIN_FLAGS) -DAV_STATIC -c $< -o $@
+
+$(WIN_DLL): $(WIN_DLL_OBJS)
+	@mkdir -p $(dir $@)
+	$(WIN_CC) -shared -o $@ $^ -Wl,--out-implib,$(WIN_IMPLIB) $(WIN_LDFLAGS) $(WIN_ZLIB)
+$(WIN_IMPLIB): $(WIN_DLL)
+$(WIN_STLIB): $(WIN_ST_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	$(WIN_AR) rcs $@ $^
+
+# Tests and the probe: static executables (winpthreads for the tests' own threads).
+$(WIN_DIR)/tests/%.exe: tests/%.c $(TEST_HDRS) $(WIN_STLIB)
+	@mkdir -p $(dir $@)
+	$(WIN_CC) $(WIN_FLAGS) -DAV_STATIC -Itests -pthread -o $@ $< $(WIN_STLIB) $(WIN_ZLIB) -static
+$(WIN_PROBE): tests/portability/probe.c $(WIN_STLIB) $(HEADER)
+	@mkdir -p $(dir $@)
+	$(WIN_CC) $(WIN_FLAGS) -DAV_STATIC -o $@ $< $(WIN_STLIB) $(WIN_ZLIB) -static
+# Through the import library: the header as a DLL user sees it (no AV_STATIC: dllimport).
+$(WIN_DLL_USER): tests/portability/dll_user.c $(WIN_IMPLIB) $(HEADER) tests/harness.h
+	@mkdir -p $(dir $@)
+	$(WIN_CC) $(WIN_FLAGS) -Itests -o $@ $< -L$(WIN_DIR)/lib -lavengers.dll -static-libgcc
+	cp $(WIN_DLL) $(dir $@)
+
+.PHONY: cross-build-windows
+cross-build-windows: $(WIN_DLL) $(WIN_STLIB) $(WIN_TEST_BINS) $(WIN_PROBE) $(WIN_DLL_USER)
