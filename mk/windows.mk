@@ -49,7 +49,7 @@ $(WIN_STLIB): $(WIN_ST_OBJS)
 # Tests and the probe: static executables (winpthreads for the tests' own threads).
 $(WIN_DIR)/tests/%.exe: tests/%.c $(TEST_HDRS) $(WIN_STLIB)
 	@mkdir -p $(dir $@)
-	$(WIN_CC) $(WIN_FLAGS) -DAV_STATIC -Itests -pthread -o $@ $< $(WIN_STLIB) $(WIN_ZLIB) -static
+	$(WIN_CC) $(WIN_FLAGS) -DAV_STATIC -Itests -pthread -o $@ $< $(WIN_STLIB) $(WIN_ZLIB) $(WIN_TEST_LDFLAGS) -static
 $(WIN_PROBE): tests/portability/probe.c $(WIN_STLIB) $(HEADER)
 	@mkdir -p $(dir $@)
 	$(WIN_CC) $(WIN_FLAGS) -DAV_STATIC -o $@ $< $(WIN_STLIB) $(WIN_ZLIB) -static
@@ -61,3 +61,12 @@ $(WIN_DLL_USER): tests/portability/dll_user.c $(WIN_IMPLIB) $(HEADER) tests/harn
 
 .PHONY: cross-build-windows
 cross-build-windows: $(WIN_DLL) $(WIN_STLIB) $(WIN_TEST_BINS) $(WIN_PROBE) $(WIN_DLL_USER)
+
+# The allocation-counting tests wrap the allocator as on Linux (mk/tests.mk), with the CRT's
+# _aligned_malloc/_aligned_free in place of posix_memalign (the library's aligned memory there).
+WIN_WRAP := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=_aligned_malloc
+$(call test_bins,test_batch,$(WIN_DIR)).exe: WIN_TEST_LDFLAGS += $(WIN_WRAP)
+$(call test_bins,test_format,$(WIN_DIR)).exe: WIN_TEST_LDFLAGS += $(WIN_WRAP) \
+  -Wl,--wrap=free,--wrap=_aligned_free
+$(call test_bins,test_format test_threads test_crashsave test_concurrency,$(WIN_DIR)): \
+  tests/fuzz/small_router.h tests/fuzz/avfile.h
