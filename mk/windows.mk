@@ -25,9 +25,14 @@ WIN_ST_OBJS  := $(patsubst src/%.c,$(WIN_DIR)/obj/%.o,$(LIB_SRCS))
 WIN_DLL      := $(WIN_DIR)/lib/avengers.dll
 WIN_IMPLIB   := $(WIN_DIR)/lib/libavengers.dll.a
 WIN_STLIB    := $(WIN_DIR)/lib/libavengers.a
-WIN_TEST_BINS := $(patsubst tests/%.c,$(WIN_DIR)/tests/%.exe,$(TEST_SRCS))
+# Left out on Windows (tests/portability/cross_check.py prints why): test_crashsave kills a forked
+# child with SIGKILL; test_closure injects write()/fsync() failures with --wrap and makes FIFOs,
+# device nodes and symbolic links.
+WIN_SKIP_TESTS := test_crashsave test_closure
+WIN_TEST_BINS := $(patsubst %,%.exe,$(call test_bins,$(filter-out $(WIN_SKIP_TESTS), \
+                   $(basename $(notdir $(TEST_SRCS)))),$(WIN_DIR)))
 WIN_PROBE    := $(WIN_DIR)/portability/probe.exe
-WIN_DLL_USER := $(WIN_DIR)/bin/dll_user.exe
+WIN_DLL_PROBE := $(WIN_DIR)/bin/probe_dll.exe
 WIN_CLI      := $(WIN_DIR)/bin/avengers.exe
 
 $(WIN_DIR)/dll/%.o: src/%.c $(LIB_HDRS)
@@ -53,14 +58,30 @@ $(WIN_DIR)/tests/%.exe: tests/%.c $(TEST_HDRS) $(WIN_STLIB)
 $(WIN_PROBE): tests/portability/probe.c $(WIN_STLIB) $(HEADER)
 	@mkdir -p $(dir $@)
 	$(WIN_CC) $(WIN_FLAGS) -DAV_STATIC -o $@ $< $(WIN_STLIB) $(WIN_ZLIB) -static
-# Through the import library: the header as a DLL user sees it (no AV_STATIC: dllimport).
-$(WIN_DLL_USER): tests/portability/dll_user.c $(WIN_IMPLIB) $(HEADER) tests/harness.h
+# The probe again, linked with avengers.dll through its import library: the header as a DLL user
+# sees it (no AV_STATIC, so AV_API is dllimport); its decisions and files must be the same.
+$(WIN_DLL_PROBE): tests/portability/probe.c $(WIN_IMPLIB) $(HEADER)
 	@mkdir -p $(dir $@)
-	$(WIN_CC) $(WIN_FLAGS) -Itests -o $@ $< -L$(WIN_DIR)/lib -lavengers.dll -static-libgcc
+	$(WIN_CC) $(WIN_FLAGS) -o $@ $< -L$(WIN_DIR)/lib -l:libavengers.dll.a -static-libgcc
 	cp $(WIN_DLL) $(dir $@)
 
+# avengers.exe: the command with Debian's cJSON compiled in (static, CJSON_HIDE_SYMBOLS).
+WIN_CLI_OBJS := $(patsubst cli/%.c,$(WIN_DIR)/cli/%.o,$(CLI_SRCS)) $(WIN_DIR)/cjson/cJSON.o
+$(WIN_DIR)/cjson/include/cjson/cJSON.h: $(WIN_CJSON)/cJSON.h
+	@mkdir -p $(dir $@)
+	cp $< $@
+$(WIN_DIR)/cjson/cJSON.o: $(WIN_CJSON)/cJSON.c $(WIN_DIR)/cjson/include/cjson/cJSON.h
+	$(WIN_CC) $(WIN_CFLAGS) -DCJSON_HIDE_SYMBOLS -I$(WIN_DIR)/cjson/include/cjson -c $< -o $@
+$(WIN_DIR)/cli/%.o: cli/%.c $(CLI_HDRS) $(WIN_DIR)/cjson/include/cjson/cJSON.h
+	@mkdir -p $(dir $@)
+	$(WIN_CC) $(WIN_FLAGS) -DAV_STATIC -DCJSON_HIDE_SYMBOLS -Icli -I$(WIN_DIR)/cjson/include -c $< -o $@
+$(WIN_CLI): $(WIN_CLI_OBJS) $(WIN_STLIB)
+	@mkdir -p $(dir $@)
+	$(WIN_CC) -o $@ $(WIN_CLI_OBJS) $(WIN_STLIB) $(WIN_ZLIB) -static
+
 .PHONY: cross-build-windows
-cross-build-windows: $(WIN_DLL) $(WIN_STLIB) $(WIN_TEST_BINS) $(WIN_PROBE) $(WIN_DLL_USER)
+cross-build-windows: $(WIN_DLL) $(WIN_STLIB) $(WIN_TEST_BINS) $(WIN_PROBE) $(WIN_DLL_PROBE) \
+                     $(if $(wildcard $(WIN_CJSON)/cJSON.c),$(WIN_CLI))
 
 # The allocation-counting tests wrap the allocator as on Linux (mk/tests.mk), with the CRT's
 # _aligned_malloc/_aligned_free in place of posix_memalign (the library's aligned memory there).
@@ -68,5 +89,5 @@ WIN_WRAP := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=_aligned_mallo
 $(call test_bins,test_batch,$(WIN_DIR)).exe: WIN_TEST_LDFLAGS += $(WIN_WRAP)
 $(call test_bins,test_format,$(WIN_DIR)).exe: WIN_TEST_LDFLAGS += $(WIN_WRAP) \
   -Wl,--wrap=free,--wrap=_aligned_free
-$(call test_bins,test_format test_threads test_crashsave test_concurrency,$(WIN_DIR)): \
+$(patsubst %,%.exe,$(call test_bins,test_format test_threads test_concurrency,$(WIN_DIR))): \
   tests/fuzz/small_router.h tests/fuzz/avfile.h

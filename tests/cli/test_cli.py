@@ -22,6 +22,8 @@ import numpy as np
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 AVENGERS = os.path.abspath(os.environ.get("AVENGERS", os.path.join(ROOT, "build", "bin", "avengers")))
+# A program put before the command (wine64 for the Windows build: docs/PORTABILITY.md).
+RUNNER = os.environ.get("AVENGERS_RUNNER", "").split()
 FIX = "tests/data/llm9"
 DATA = f"{FIX}/data.jsonl.gz"
 EMB = f"{FIX}/emb.npy"
@@ -44,7 +46,7 @@ def run(*args, check=None, scalar=False, env_extra=None):
     env = dict(os.environ, **(env_extra or {}))
     if scalar:
         env["AV_SIMD"] = "scalar"
-    p = subprocess.run([AVENGERS, *args], cwd=ROOT, capture_output=True, text=True, env=env)
+    p = subprocess.run([*RUNNER, AVENGERS, *args], cwd=ROOT, capture_output=True, text=True, env=env)
     if check is not None and p.returncode != check:
         raise AssertionError(f"exit {p.returncode} (want {check}) for {' '.join(args)}\n"
                              f"stdout: {p.stdout[-2000:]}\nstderr: {p.stderr[-2000:]}")
@@ -465,7 +467,7 @@ def run_limited(*args, env=None):
         resource.setrlimit(resource.RLIMIT_AS, (AS_LIMIT, AS_LIMIT))
     sanitized = "ASAN_OPTIONS" in os.environ
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        p = subprocess.Popen([AVENGERS, *args], cwd=ROOT, stdout=out, stderr=err,
+        p = subprocess.Popen([*RUNNER, AVENGERS, *args], cwd=ROOT, stdout=out, stderr=err,
                              env=env or BLAS1, preexec_fn=None if sanitized else cap)
         _, status, usage = os.wait4(p.pid, 0)
         p.returncode = os.waitstatus_to_exitcode(status)
@@ -682,7 +684,7 @@ def test_input_npy_header_strict():
 # ---- output escaping (defect 8, CLI half) ------------------------------------------------------
 def run_bytes(*args, env_extra=None):
     env = dict(os.environ, **(env_extra or {}))
-    return subprocess.run([AVENGERS, *args], cwd=ROOT, capture_output=True, env=env)
+    return subprocess.run([*RUNNER, AVENGERS, *args], cwd=ROOT, capture_output=True, env=env)
 
 
 def avr_rewrite(src, dst, names=None, meta_extra=()):
