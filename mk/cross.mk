@@ -8,7 +8,7 @@
 
 CROSS_DIR       ?= build-cross
 CROSS_ZLIB_ROOT ?= /opt/avengers-cross
-CROSS_PLATFORMS ?= noblas i686 s390x aarch64
+CROSS_PLATFORMS ?= noblas i686 s390x aarch64 windows
 CROSS_FULL      ?=
 
 # The portability probe (tests/portability/probe.c) of any build: public API only.

@@ -5,7 +5,10 @@
 #   s390x    gcc-s390x-linux-gnu, run under qemu-s390x-static
 #   aarch64  gcc-aarch64-linux-gnu, run under qemu-aarch64-static
 #   i686 runs under qemu-i386-static where the kernel lacks 32-bit support.
-# (Windows and WebAssembly are not built yet: docs/PORTABILITY.md.)
+#   windows  gcc-mingw-w64-x86-64 and libz-mingw-w64-dev (zlib for MinGW), run under wine64 (and
+#            wine); the command's cJSON is Debian's cjson source package (apt-get source, from a
+#            deb-src list of its own), unpacked with its Debian patches into
+#            CROSS_ZLIB_ROOT/x86_64-w64-mingw32/cjson and compiled by `make cross-build-windows`.
 # The Linux targets' static zlib comes from Debian's zlib1g-dev of that architecture, unpacked
 # into CROSS_ZLIB_ROOT/<triplet> rather than installed through multiarch: a multiarch install
 # needs the very same version as the host's zlib1g, which the mirror does not always carry for
@@ -15,7 +18,8 @@ set -e
 export DEBIAN_FRONTEND=noninteractive
 ROOT=${CROSS_ZLIB_ROOT:-/opt/avengers-cross}
 PKGS="gcc-i686-linux-gnu libc6-dev-i386-cross gcc-s390x-linux-gnu libc6-dev-s390x-cross
-      gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static"
+      gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static
+      gcc-mingw-w64-x86-64 libz-mingw-w64-dev wine64 wine dpkg-dev"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -24,7 +28,10 @@ need_zlib=""
 for pair in i386:i686-linux-gnu s390x:s390x-linux-gnu arm64:aarch64-linux-gnu; do
   [ -f "$ROOT/${pair#*:}/lib/libz.a" ] || need_zlib="$need_zlib $pair"
 done
-[ -z "$missing$need_zlib" ] && { echo "cross dependencies present"; exit 0; }
+CJSON_DIR=$ROOT/x86_64-w64-mingw32/cjson
+need_cjson=""
+[ -f "$CJSON_DIR/cJSON.c" ] || need_cjson=1
+[ -z "$missing$need_zlib$need_cjson" ] && { echo "cross dependencies present"; exit 0; }
 for pair in $need_zlib; do
   a=${pair%%:*}
   dpkg --print-foreign-architectures | grep -qx "$a" || dpkg --add-architecture "$a"
@@ -43,3 +50,19 @@ for pair in $need_zlib; do
     cp "$tmp/$a"/usr/include/*/zconf.h "$tmp/$a"/usr/include/zlib.h "$ROOT/$t/include/"
   echo "zlib for $a in $ROOT/$t"
 done
+if [ -n "$need_cjson" ]; then
+  # deb-src lines of our own (the system's lists may have none), in a private apt state directory
+  . /etc/os-release
+  mkdir -p "$tmp/apt/lists/partial" "$tmp/apt/cache/archives/partial" "$tmp/src"
+  for s in "debian $VERSION_CODENAME" "debian-security $VERSION_CODENAME-security"; do
+    echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/${s% *} ${s#* } main"
+  done > "$tmp/apt/sources.list"
+  O="-o Dir::Etc::SourceList=$tmp/apt/sources.list -o Dir::Etc::SourceParts=/dev/null
+     -o Dir::State::Lists=$tmp/apt/lists -o Dir::Cache=$tmp/apt/cache"
+  apt-get $O update -qq
+  (cd "$tmp/src" && apt-get $O source --download-only -qq cjson 2>&1 | grep -v "unsandboxed" || true)
+  (cd "$tmp/src" && dpkg-source -q -x cjson_*.dsc cjson)
+  mkdir -p "$CJSON_DIR"
+  cp "$tmp/src/cjson/cJSON.c" "$tmp/src/cjson/cJSON.h" "$tmp/src/cjson/LICENSE" "$CJSON_DIR/"
+  echo "cJSON source ($(cd "$tmp/src" && ls cjson_*.dsc)) in $CJSON_DIR"
+fi

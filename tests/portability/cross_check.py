@@ -3,7 +3,7 @@
 (docs/PORTABILITY.md), compare what each decides and writes with the native x86-64 build, and end
 with `N passed, N failed`. Installs nothing (`make deps-cross` does).
 
-Usage: cross_check.py [platform ...]   platforms: noblas i686 s390x aarch64
+Usage: cross_check.py [platform ...]   platforms: noblas i686 s390x aarch64 windows
 Environment: CROSS_DIR (build-cross), CROSS_FULL=1 (every test under the slow emulators too),
 MAKE, BUILDDIR (the native build, default build)."""
 import os
@@ -19,6 +19,7 @@ CROSS = os.environ.get("CROSS_DIR", "build-cross")
 NATIVE = os.environ.get("BUILDDIR", "build")
 FULL = os.environ.get("CROSS_FULL") == "1"
 MAKE = os.environ.get("MAKE", "make")
+PYTHON = os.environ.get("PYTHON", "/usr/bin/python3")
 # k-means may round differently on another backend or without BLAS: the inertia of the probe's
 # small training run must agree within this relative tolerance (docs/PORTABILITY.md).
 INERTIA_RTOL = 1e-4
@@ -33,6 +34,25 @@ EXACT = ("golden.decisions", "golden.f32.decisions", "golden.f16.decisions",
          "golden.int8.decisions", "golden.int8.estimator.decisions", "int8.bytes", "golden.bytes",
          "updated.decisions", "updated.bytes")
 
+# Windows runs under Wine: wine64 on PATH, else Debian's /usr/lib/wine/wine64 (package wine64).
+WINE = shutil.which("wine64") or ("/usr/lib/wine/wine64" if os.access("/usr/lib/wine/wine64", os.X_OK)
+                                  else "wine64")
+WINESERVER = next((w for w in (shutil.which("wineserver"), "/usr/lib/wine/wineserver64",
+                                "/usr/lib/wine/wineserver") if w and os.access(w, os.X_OK)), None)
+# The command's tests under Wine: each run of avengers.exe starts a Windows process (seconds), so
+# the default run takes a subset covering every subcommand's output, errors and inputs;
+# CROSS_FULL=1 runs them all (docs/PORTABILITY.md).
+WINDOWS_CLI_SUBSET = ["test_info_golden", "test_eval_json_golden", "test_route_output",
+                      "test_random_split_train_and_eval_agree", "test_bad_router_checksum",
+                      "test_bad_usage", "test_raw_float32_embeddings",
+                      "test_input_gzip_members_and_trailing_garbage", "test_messages_escape_paths"]
+# Test programs not built for Windows, and why (mk/windows.mk, WIN_SKIP_TESTS).
+WINDOWS_LEFT_OUT = {
+    "test_crashsave": "kills forked children with SIGKILL mid-save (no fork or SIGKILL on Windows)",
+    "test_closure": "injects write()/fsync() failures with --wrap and makes FIFOs, device nodes "
+                    "and symbolic links (POSIX file types and calls)",
+}
+
 PLATFORMS = {
     # name: (tools needed, make target, build dir, runner, probe's backend on the host, slow)
     "noblas": ([], "cross-build-noblas", "noblas", [], None, False),
@@ -42,6 +62,9 @@ PLATFORMS = {
               ["qemu-s390x-static"], "scalar", True),
     "aarch64": (["aarch64-linux-gnu-gcc", "qemu-aarch64-static"], "cross-build-aarch64", "aarch64",
                 ["qemu-aarch64-static"], "scalar", True),
+    # natively on this CPU under Wine (same backend as the host); not an emulator
+    "windows": (["x86_64-w64-mingw32-gcc", WINE], "cross-build-windows", "windows", [WINE], None,
+                False),
 }
 
 passed = failed = 0
@@ -94,9 +117,12 @@ def unit_tests(name, bdir, runner, slow):
         base = os.path.join(CROSS, bdir, "tests", sub)
         for dirpath, _, files in os.walk(os.path.join(ROOT, base)):
             for f in files:
-                if f.startswith("test_") and "." not in f:
+                if f.startswith("test_") and ("." not in f or f.endswith(".exe")):
                     bins.append(os.path.relpath(os.path.join(dirpath, f), ROOT))
     bins.sort()
+    if name == "windows":
+        for t, why in WINDOWS_LEFT_OUT.items():
+            print(f"     windows: {t} not run: {why}")
     left_out = sorted(b for b in bins
                       if slow and not FULL and os.path.basename(b) not in EMULATED_SUBSET)
     bins = [b for b in bins if b not in left_out]
@@ -140,9 +166,57 @@ def compare(name, got, ref, files_dir, ref_dir, native_probe):
            f"{host} vs {got.get('trained.decisions')}")
 
 
+def windows_extras(work, ref, ref_dir, native_probe):
+    """The DLL (exports, the probe linked through its import library) and the command's tests."""
+    wdir = os.path.join(CROSS, "windows")
+    sys.path.insert(0, os.path.join(ROOT, "tests", "abi"))
+    from check_symbols import header_functions
+    declared = header_functions(os.path.join(ROOT, "include", "avengers", "avengers.h"))
+    rc, text = run(["x86_64-w64-mingw32-objdump", "-p", os.path.join(wdir, "lib", "avengers.dll")])
+    table = text.split("[Ordinal/Name Pointer] Table", 1)[-1].split("\n\n", 1)[0]
+    exports = set(re.findall(r"\]\s+(\w+)", table))
+    result(rc == 0 and exports == declared, f"windows: avengers.dll exports the {len(declared)} "
+           "AV_API functions and nothing else",
+           f"missing {sorted(declared - exports)}, extra {sorted(exports - declared)}")
+    d = os.path.join(work, "windows-dll")
+    os.makedirs(d)
+    rc, got, text = probe([WINE], os.path.join(wdir, "bin", "probe_dll.exe"), d)
+    result(rc == 0, "windows: the probe linked with avengers.dll (dllimport) ran",
+           "" if rc == 0 else text[-1000:])
+    compare("windows (DLL)", got, ref, d, ref_dir, native_probe)
+    cli = os.path.join(wdir, "bin", "avengers.exe")
+    if not os.path.exists(cli):
+        print("     windows: avengers.exe not built (no cJSON source: make deps-cross); "
+              "its tests not run")
+        return
+    t0 = time.time()
+    rc, text = run([PYTHON, "tests/cli/test_cli.py"] + ([] if FULL else WINDOWS_CLI_SUBSET),
+                   {"AVENGERS": cli, "AVENGERS_RUNNER": WINE}, timeout=1800)
+    last = [l for l in text.splitlines() if re.match(r"^\d+ passed, \d+ failed", l)]
+    p, f = (int(x) for x in re.findall(r"\d+", last[-1])[:2]) if last else (0, 1)
+    global passed, failed
+    passed += p
+    failed += f
+    for line in text.splitlines():
+        if line.startswith("FAIL") or line.startswith("skip"):
+            print(f"     windows cli: {line[:300]}")
+    print(f"windows: avengers.exe, tests/cli/test_cli.py{'' if FULL else ' (subset)'}: {p} passed, "
+          f"{f} failed ({time.time() - t0:.0f} s)", flush=True)
+
+
 def main(names):
     native_probe = os.path.join(ROOT, NATIVE, "portability", "probe")
     work = tempfile.mkdtemp(prefix="av-cross-")
+    if "windows" in names:
+        # one Wine prefix for every run (its first start takes a while), quiet, without the Mono
+        # and Gecko installers' prompts
+        os.environ.setdefault("WINEPREFIX", os.path.join(ROOT, CROSS, "windows", "wineprefix"))
+        os.environ.setdefault("WINEDEBUG", "-all")
+        os.environ.setdefault("WINEDLLOVERRIDES", "mscoree,mshtml=")
+        # one Wine server for the whole run instead of one per test program (seconds each)
+        if WINESERVER and shutil.which(WINE):
+            os.makedirs(os.environ["WINEPREFIX"], exist_ok=True)
+            subprocess.run([WINESERVER, "-p"], check=False)
     refs = {}
     try:
         for name in names:
@@ -183,9 +257,13 @@ def main(names):
             result(rc == 0, f"{name}: probe ran (backend {got.get('backend')}, "
                             f"{time.time() - t0:.1f} s)", "" if rc == 0 else text[-1000:])
             compare(name, got, ref, d, ref_dir, native_probe)
+            if name == "windows":
+                windows_extras(work, ref, ref_dir, native_probe)
             summary.append(f"{name}: {passed - p0} passed, {failed - f0} failed")
     finally:
         shutil.rmtree(work, ignore_errors=True)
+        if "windows" in names and WINESERVER and shutil.which(WINE):
+            subprocess.run([WINESERVER, "-k"], check=False)
     print("==== cross-check summary")
     for s in summary:
         print("  " + s)
