@@ -802,6 +802,9 @@ def test_route_output_is_valid_json_with_bad_names():
 
 @test
 def test_messages_escape_paths():
+    if RUNNER and "wine" in os.path.basename(RUNNER[0]):
+        raise Skip("a Windows program's arguments are UTF-16: a byte that is not UTF-8 arrives "
+                   "as '?' and cannot be shown escaped")
     p = run_bytes(*eval_args(b"no/such/\x1b[2Jfile\xff.jsonl"))
     err = assert_clean(p.stderr, "stderr")
     assert p.returncode == EXIT_DATA and "no/such/\\x1b[2Jfile\\xff.jsonl: cannot open" in err, err
