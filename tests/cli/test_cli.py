@@ -765,6 +765,8 @@ def assert_clean(text_bytes, what):
 
 @test
 def test_info_escapes_names_metadata_and_path():
+    if RUNNER and "wine" in os.path.basename(RUNNER[0]):
+        raise Skip("Windows file names cannot hold control characters (the ESC in the path)")
     src = evil_router()
     path = tmp("r\x1b[2J.avr")
     shutil.copy(src, path)
