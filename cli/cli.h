@@ -39,6 +39,11 @@ int cmd_info(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_calibrate(int argc, char **argv);
+int cmd_reprice(int argc, char **argv);
+
+/* A price as reprice and info print it ("1e-05 per query", per-token terms, or "none set"). */
+struct av_price;
+void cli_put_price(const struct av_price *p);
 
 /* printf-style format checking: under MinGW-w64 (its C99 stdio, __USE_MINGW_ANSI_STDIO) GCC
    checks C99 formats (%zu) under the name gnu_printf. */

@@ -1,5 +1,6 @@
 /* avengers info: describe a router file. The file is first loaded by the library (which checks
    every size and CRC32); only then are its header and section table read again here for display. */
+#define AV_STATIC_LINKING_ONLY /* av_router_get_price */
 #include "cli.h"
 #include "input.h"
 
@@ -16,7 +17,7 @@
 /* Layout of the header and section table (docs/FORMAT.md). */
 #define HDR_SIZE 64u
 #define SEC_ENTRY 40u
-#define SECTION_NAME_COUNT 6u
+#define SECTION_NAME_COUNT 7u
 #define CLUSTERS_PER_LINE 6u
 
 static const char HELP[] =
@@ -24,7 +25,7 @@ static const char HELP[] =
     "Prints the router file's header (format version, sizes), its sections, the models with\n"
     "their training outcomes, the size of every cluster, the metadata and the checksum status\n"
     "(\"ok\" once the library has loaded the file and verified every CRC32; otherwise the error,\n"
-    "exit status 3).\n"
+    "exit status 3), and the prices set with avengers reprice.\n"
     "Cluster size = training rows that fell in the cluster, counted as the largest per-model\n"
     "outcome count in it (equal to the row count when every row has every model's outcome).\n";
 
@@ -41,7 +42,8 @@ static uint64_t get64(const unsigned char *p)
 static void print_sections(const unsigned char *f, size_t size)
 {
     static const char *const names[SECTION_NAME_COUNT] = {"?",          "models",   "centroids",
-                                                          "statistics", "metadata", "settings"};
+                                                          "statistics", "metadata", "settings",
+                                                          "prices"};
     uint32_t nsec = get32(f + 32);
     printf("sections        %u\n", nsec);
     for (uint32_t i = 0; i < nsec && HDR_SIZE + (size_t)(i + 1) * SEC_ENTRY <= size; i++) {
@@ -164,6 +166,17 @@ int cmd_info(int argc, char **argv)
                e.kappa, e.weighting == AV_WEIGHTING_SOFTMAX ? "softmax" : "hard",
                (double)e.temperature, e.normalisation == AV_NORMALISE_GLOBAL ? "global" : "cluster",
                e.guard ? "on" : "off", e.guard_margin);
+    for (size_t i = 0; i < m; i++) { /* the prices set with avengers reprice */
+        av_price p;
+        av_price_init(&p);
+        if (av_router_get_price(r, (int32_t)i, &p) != AV_OK || p.unit == AV_PRICE_NONE)
+            continue;
+        fputs("price           ", stdout);
+        cli_put_text(stdout, av_router_model_name(r, i));
+        fputs(": ", stdout);
+        cli_put_price(&p);
+        fputc('\n', stdout);
+    }
     printf("metadata        %zu entries\n", av_router_meta_count(r));
     for (size_t i = 0; i < av_router_meta_count(r); i++) {
         const char *key, *value;

@@ -21,6 +21,7 @@ static const cli_command COMMANDS[] = {
     {"merge", cmd_merge, "add the statistics of routers that share centroids into one file"},
     {"convert", cmd_convert, "re-encode a router's centroids as f32, f16 or int8"},
     {"calibrate", cmd_calibrate, "the alpha for a share of calls, a cost budget or an accuracy"},
+    {"reprice", cmd_reprice, "set a model's price; costs learned at the old price are rescaled"},
 };
 
 static void usage(FILE *f)

@@ -17,3 +17,17 @@ demo: deps-check $(CLI_BIN)
 	  --json demo/eval-tuned.json --svg demo/frontier-tuned.svg
 	@echo "wrote demo/router.avr, demo/eval.json, demo/frontier.svg (the paper's rule) and"
 	@echo "demo/router-tuned.avr, demo/eval-tuned.json, demo/frontier-tuned.svg (cross-validated)"
+
+# `make demo-text`: route a typed question end to end (examples/python/route_text.py) with an
+# embedder that runs here: TF-IDF + SVD fitted with scikit-learn on the bundled training queries
+# (demo/embedder-text.npz, no pickle), a router trained on those embeddings (demo/router-text.avr),
+# then two questions routed, their (simulated) calls graded and fed back, demo/router-text-updated.avr
+# saved. QUESTION="..." routes your own.
+.PHONY: demo-text
+QUESTION ?=
+demo-text: shared
+	@mkdir -p demo
+	$(PYTHON) examples/python/make_text_router.py --out-dir demo
+	$(PYTHON) examples/python/route_text.py --demo demo \
+	  $(if $(QUESTION),"$(QUESTION)","How many prime numbers are there below 100?" \
+	  "Write a Python function that reverses a linked list.")

@@ -67,14 +67,15 @@ extern "C" {
     X(ENOMODEL, -14, "no model satisfies the request's constraints")                 \
     X(EMISMATCH, -15, "routers or embedders are incompatible")                       \
     X(ELIMIT, -16, "size exceeds a library limit")                                   \
-    X(ENOTSUP, -17, "not supported by this build or CPU")
+    X(ENOTSUP, -17, "not supported by this build or CPU")                         \
+    X(ECANCELED, -18, "cancelled by the caller's callback")
 
 typedef enum av_error {
     AV_OK = 0,
 #define AV_ERRNO_ENUM_(name, value, text) AV_##name = (value),
     AV_ERRNO_MAP(AV_ERRNO_ENUM_)
 #undef AV_ERRNO_ENUM_
-    AV_ERRNO_LAST_ = -17
+    AV_ERRNO_LAST_ = -18
 } av_error;
 
 /* Static text for a code; "unknown error" for a code this version does not know. Thread-safe. */
@@ -636,7 +637,8 @@ typedef struct av_tune_options {
     /* Called on the fitting thread before each fold's router is fitted, after its candidates are
        scored, and before the winner is fitted on all rows (whose k-means progress then goes to
        av_fit_options.progress); may be NULL. A non-zero return stops the tuning at once:
-       av_builder_fit returns AV_EINVAL and av_last_error() says that the callback cancelled. */
+       av_builder_fit returns AV_ECANCELED (since 1.2; 1.1 returned AV_EINVAL) and
+       av_last_error() says after how many fits the callback cancelled. */
     int (*progress)(void *user, const av_tune_progress *p);
     void *progress_user;
 } av_tune_options;
@@ -687,6 +689,41 @@ AV_API int av_router_alpha_for_share(const av_router *r, const uint8_t *models, 
                                      uint32_t n_grid, float *alpha, double *achieved);
 /* The 0.x entry point (see the end of this header). */
 AV_API void(av_tune_options_init)(av_tune_options *opts);
+
+/* Prices (docs/API.md, "Prices"). A model's price as a cost per query, or per input and output
+   token with the mean token counts of that model's queries (its cost per query is then
+   input_price * input_tokens + output_price * output_tokens). */
+#define AV_PRICE_NONE 0u      /* av_router_get_price only: no price was set for the model */
+#define AV_PRICE_PER_QUERY 1u
+#define AV_PRICE_PER_TOKEN 2u
+typedef struct av_price {
+    uint32_t struct_size;  /* sizeof(av_price); set by av_price_init */
+    uint32_t unit;         /* AV_PRICE_PER_QUERY (default) or AV_PRICE_PER_TOKEN */
+    double cost_per_query; /* PER_QUERY: the price of one query (finite, >= 0). From
+                              av_router_get_price: the effective cost per query (with
+                              AV_PRICE_NONE, the model's learned mean cost per query) */
+    double input_price;    /* PER_TOKEN: price of one input token (finite, >= 0) */
+    double output_price;   /* PER_TOKEN: price of one output token */
+    double input_tokens;   /* PER_TOKEN: mean input tokens per query of this model (>= 0) */
+    double output_tokens;  /* PER_TOKEN: mean output tokens per query */
+} av_price;
+
+#define AV_PRICE_INIT { (uint32_t)sizeof(av_price), AV_PRICE_PER_QUERY, 0.0, 0.0, 0.0, 0.0, 0.0 }
+AV_API void av_price_init_sized(av_price *price, size_t size);
+#define av_price_init(price) av_price_init_sized((price), sizeof *(price))
+/* Set a model's price on a live router without retraining: every cost sum of the model (all
+   clusters of every ensemble member) is multiplied by new / old, where new is the price's cost
+   per query and old the price set before (else the model's current mean cost per query), so that
+   costs learned at the old price are rescaled; the global means and the published table follow.
+   When old is 0 every cell's cost sum becomes its count times new. The price is kept and saved in
+   the file (docs/FORMAT.md, section 6) as the old price of the next call. factor (may be NULL)
+   receives new / old (NaN when old is 0). Takes the router's lock as av_profile_update does: safe
+   while other threads route. AV_EMODEL, AV_EVALUE (a price not finite or negative), AV_EINVAL,
+   AV_ELIMIT (a rescaled sum beyond the statistics limits: nothing changes). */
+AV_API int av_router_set_price(av_router *r, int32_t model, const av_price *price, double *factor);
+/* The model's price: as set (unit PER_QUERY or PER_TOKEN, cost_per_query the effective cost per
+   query), or unit AV_PRICE_NONE with cost_per_query the model's learned mean cost per query. */
+AV_API int av_router_get_price(const av_router *r, int32_t model, av_price *price);
 #endif /* AV_STATIC_LINKING_ONLY */
 
 /* ---------------------------------------------------------------------------------------------

@@ -467,6 +467,36 @@ struct SharedAlpha {
     float alpha;
     double share;
 };
+/* A model's price (av_price): Price::per_query(c) or Price::per_token(p, q, n_in, n_out), for
+   Router::set_price; Router::get_price fills it (unit AV_PRICE_NONE: none set, cost_per_query the
+   learned mean cost per query). */
+struct Price {
+    av_price c;
+    Price() { av_price_init(&c); }
+    static Price per_query(double cost)
+    {
+        Price p;
+        p.c.cost_per_query = cost;
+        return p;
+    }
+    static Price per_token(double input_price, double output_price, double input_tokens,
+                           double output_tokens)
+    {
+        Price p;
+        p.c.unit = AV_PRICE_PER_TOKEN;
+        p.c.input_price = input_price;
+        p.c.output_price = output_price;
+        p.c.input_tokens = input_tokens;
+        p.c.output_tokens = output_tokens;
+        return p;
+    }
+    uint32_t unit() const noexcept { return c.unit; }
+    double cost_per_query() const noexcept { return c.cost_per_query; }
+    double input_price() const noexcept { return c.input_price; }
+    double output_price() const noexcept { return c.output_price; }
+    double input_tokens() const noexcept { return c.input_tokens; }
+    double output_tokens() const noexcept { return c.output_tokens; }
+};
 #endif
 
 /* The outcome of Router::evaluate, read out of the C result (which is freed at once). */
@@ -882,6 +912,24 @@ public:
                                                 n, dim(), detail::narrow<uint32_t>(n_grid, "n_grid"),
                                                 &out.alpha, &out.share));
         return out;
+    }
+    /* Set a model's price without retraining (av_router_set_price): the costs learned for it are
+       multiplied by new / old; returns that factor (NaN when the model had no cost). */
+    template <class I, detail::if_integer<I> = 0>
+    double set_price(I model, const Price &price)
+    {
+        double factor = 0.0;
+        detail::check(av_router_set_price(r_, detail::narrow<int32_t>(model, "model", AV_EMODEL),
+                                          &price.c, &factor));
+        return factor;
+    }
+    template <class I, detail::if_integer<I> = 0>
+    Price get_price(I model) const
+    {
+        Price p;
+        detail::check(
+            av_router_get_price(r_, detail::narrow<int32_t>(model, "model", AV_EMODEL), &p.c));
+        return p;
     }
 #endif /* AV_STATIC_LINKING_ONLY */
 

@@ -25,6 +25,8 @@ static const unsigned char AV_MAGIC[8] = {0x89, 'A', 'V', 'R', '\r', '\n', 0x1A,
 #define AV_FORMAT_MINOR_MEMBERS 2u
 /* 1.3: routing settings as a typed section (header flag bit 0). */
 #define AV_FORMAT_MINOR_SETTINGS 3u
+/* 1.4: the models' prices (section 6; optional, skipped by older readers). */
+#define AV_FORMAT_MINOR_PRICES 4u
 #define AV_HEADER_SIZE 64u
 #define AV_SECTION_ENTRY_SIZE 40u
 #define AV_TRAILER_SIZE 8u
@@ -64,8 +66,12 @@ enum {
 enum { TRL_CRC = 8, TRL_END = 4 }; /* bytes before the end of the file */
 /* The centroid section's prefix: type, flags, and for an ensemble the member count and a zero. */
 enum { CEN_TYPE = 0, CEN_FLAGS = 4, CEN_MEMBERS = 8, CEN_ZERO = 12 };
-enum { SEC_MODELS = 1, SEC_CENTROIDS = 2, SEC_STATS = 3, SEC_META = 4, SEC_SETTINGS = 5 };
-#define SEC_LAST SEC_SETTINGS
+enum { SEC_MODELS = 1, SEC_CENTROIDS = 2, SEC_STATS = 3, SEC_META = 4, SEC_SETTINGS = 5,
+       SEC_PRICES = 6 };
+#define SEC_LAST SEC_PRICES
+/* A prices record: u32 model, u32 unit, then five f64 (cost_per_query, input_price,
+   output_price, input_tokens, output_tokens). */
+#define PRICE_RECORD 48u
 /* Header flags. Bit 0: the file has a settings section, which changes decisions: a reader that
    does not know it (0.x refuses any flag) must not route with the file. */
 #define AV_FLAG_SETTINGS 1u
@@ -304,6 +310,33 @@ static int build_settings(const av_router *r, sec_buf *s)
     return AV_OK;
 }
 
+/* The prices set with av_router_set_price, in model order. Caller holds the lock. */
+static int build_prices(const av_router *r, sec_buf *s)
+{
+    size_t cnt = 0;
+    for (size_t i = 0; i < r->st.m; i++)
+        cnt += av__price_of(r, i) != NULL;
+    size_t n = 4 + cnt * PRICE_RECORD;
+    if (!(s->raw = malloc(n)))
+        return av__fail(AV_ENOMEM, "prices section");
+    put32(s->raw, (uint32_t)cnt);
+    unsigned char *p = s->raw + 4;
+    for (size_t i = 0; i < r->st.m; i++) {
+        const av_price *q = av__price_of(r, i);
+        if (!q)
+            continue;
+        put32(p, (uint32_t)i);
+        put32(p + 4, q->unit);
+        const double v[5] = {q->cost_per_query, q->input_price, q->output_price, q->input_tokens,
+                             q->output_tokens};
+        for (int t = 0; t < 5; t++)
+            putf64(p + 8 + 8 * t, v[t]);
+        p += PRICE_RECORD;
+    }
+    s->raw_len = n;
+    return AV_OK;
+}
+
 static size_t align_up(size_t v)
 {
     return (v + AV_SECTION_ALIGN - 1) & ~(size_t)(AV_SECTION_ALIGN - 1);
@@ -311,12 +344,13 @@ static size_t align_up(size_t v)
 
 int av__router_serialize(const av_router *r, unsigned char **data, size_t *size)
 {
-    enum { MAX_SEC = 5 };
+    enum { MAX_SEC = 6 };
     sec_buf secs[MAX_SEC] = {{SEC_MODELS, 0, 0, 0, 0, 0},
                              {SEC_CENTROIDS, 0, 0, 0, 0, 0},
                              {SEC_STATS, 0, 0, 0, 0, 0},
                              {SEC_META, 0, 0, 0, 0, 0},
-                             {SEC_SETTINGS, 0, 0, 0, 0, 0}};
+                             {SEC_SETTINGS, 0, 0, 0, 0, 0},
+                             {SEC_PRICES, 0, 0, 0, 0, 0}};
     av_router *w = (av_router *)r; /* the lock is the only mutable part of a const router */
     int rc;
     /* One snapshot: the statistics, the model names and the model count change together under
@@ -330,16 +364,27 @@ int av__router_serialize(const av_router *r, unsigned char **data, size_t *size)
         rc = build_models(r, &secs[0]);
     if (rc == AV_OK)
         rc = build_meta(r, &secs[3]);
-    /* the settings section only where they are not the paper's: such a file is still 1.1/1.2 */
-    bool settings = av__settings_stored(&r->est);
-    int nsec = settings ? MAX_SEC : MAX_SEC - 1; /* the settings section is the last */
+    /* the settings section only where they are not the paper's: such a file is still 1.1/1.2;
+       the prices section only where a price was set. Sections not written are moved out of the
+       list (secs[4..] are the optional ones). */
+    bool settings = av__settings_stored(&r->est), prices = false;
+    for (size_t i = 0; i < m; i++)
+        prices |= av__price_of(r, i) != NULL;
+    int nsec = 4;
     if (rc == AV_OK && settings)
-        rc = build_settings(r, &secs[4]);
+        rc = build_settings(r, &secs[nsec++]);
+    if (prices) {
+        secs[nsec].id = SEC_PRICES;
+        if (rc == AV_OK)
+            rc = build_prices(r, &secs[nsec]);
+        nsec++;
+    }
     av__mutex_unlock(&w->lock);
     if (rc == AV_OK)
         rc = build_centroids(r, &secs[1]);
     for (int i = 0; i < nsec && rc == AV_OK; i++) /* small or incompressible: raw */
-        rc = sec_encode(&secs[i], secs[i].id != SEC_CENTROIDS && secs[i].id != SEC_SETTINGS);
+        rc = sec_encode(&secs[i], secs[i].id != SEC_CENTROIDS && secs[i].id != SEC_SETTINGS &&
+                                      secs[i].id != SEC_PRICES);
     unsigned char *out = NULL;
     size_t total = 0;
     if (rc == AV_OK) {
@@ -356,9 +401,10 @@ int av__router_serialize(const av_router *r, unsigned char **data, size_t *size)
         else {
             memcpy(out, AV_MAGIC, 8);
             put16(out + HDR_MAJOR, AV_FORMAT_MAJOR);
-            put16(out + HDR_MINOR, settings           ? AV_FORMAT_MINOR_SETTINGS
-                            : r->ix.members > 1 ? AV_FORMAT_MINOR_MEMBERS
-                                             : AV_FORMAT_MINOR);
+            put16(out + HDR_MINOR, prices              ? AV_FORMAT_MINOR_PRICES
+                                   : settings          ? AV_FORMAT_MINOR_SETTINGS
+                                   : r->ix.members > 1 ? AV_FORMAT_MINOR_MEMBERS
+                                                       : AV_FORMAT_MINOR);
             put32(out + HDR_FLAGS, settings ? AV_FLAG_SETTINGS : 0u);
             put32(out + HDR_DIM, (uint32_t)r->ix.dim);
             put32(out + HDR_CLUSTERS, (uint32_t)r->ix.k);
@@ -580,6 +626,41 @@ static int parse_meta(av_router *r, const unsigned char *p, size_t n, char **leg
     return AV_OK;
 }
 
+/* The prices section (docs/FORMAT.md, section 6): each record's model in range and unique, its
+   unit known, its values finite and >= 0, the fields of the other unit zero. */
+static int parse_prices(av_router *r, const unsigned char *p, size_t n)
+{
+    if (n < 4)
+        return av__fail(AV_EFORMAT, "prices section shorter than its count");
+    uint32_t cnt = get32(p);
+    if (cnt > r->st.m || n != 4 + (size_t)cnt * PRICE_RECORD)
+        return av__fail(AV_EFORMAT, "prices section of %zu bytes holds %u records for %zu models",
+                        n, cnt, r->st.m);
+    p += 4;
+    for (uint32_t t = 0; t < cnt; t++, p += PRICE_RECORD) {
+        uint32_t i = get32(p);
+        av_price q = {(uint32_t)sizeof q, get32(p + 4), getf64(p + 8), getf64(p + 16),
+                      getf64(p + 24), getf64(p + 32), getf64(p + 40)};
+        double per_query;
+        if (i >= r->st.m || av__price_of(r, i))
+            return av__fail(AV_EFORMAT, "price record %u: model %u is out of range (%zu models) "
+                                        "or has a price already", t, i, r->st.m);
+        bool other_zero = q.unit == AV_PRICE_PER_QUERY
+                              ? q.input_price == 0.0 && q.output_price == 0.0 &&
+                                    q.input_tokens == 0.0 && q.output_tokens == 0.0
+                              : q.cost_per_query == 0.0;
+        if (!av__price_ok(&q, &per_query) || !other_zero)
+            return av__fail(AV_EFORMAT, "price record %u (model %u): unit %u, values %g %g %g %g "
+                                        "%g (unit 1 or 2; finite, >= 0; the other unit's zero)",
+                            t, i, q.unit, q.cost_per_query, q.input_price, q.output_price,
+                            q.input_tokens, q.output_tokens);
+        int rc = av__price_store(r, i, &q);
+        if (rc)
+            return rc;
+    }
+    return AV_OK;
+}
+
 int av__router_deserialize(av_router **out, const unsigned char *f, size_t size)
 {
     *out = NULL;
@@ -709,6 +790,11 @@ int av__router_deserialize(av_router **out, const unsigned char *f, size_t size)
     }
     for (int i = 0; i < AV_LEGACY_KEYS; i++)
         free(legacy[i]);
+    owned = NULL;
+    if (rc == AV_OK && sv[SEC_PRICES].present &&
+        (rc = sec_bytes(f, &sv[SEC_PRICES], "prices", &b, &owned)) == AV_OK)
+        rc = parse_prices(r, b, (size_t)sv[SEC_PRICES].raw_len);
+    free(owned);
     if (rc == AV_OK && (rc = av__router_refresh_all(r)) == AV_EEMPTY)
         rc = av__fail_context(AV_EFORMAT, NULL);
     if (rc != AV_OK) {

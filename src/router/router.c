@@ -104,6 +104,7 @@ AV_API void av_router_free(av_router *r)
         free(r->meta[i].value);
     }
     free(r->meta);
+    free(r->prices);
     av__mutex_destroy(&r->lock);
     free(r);
 }
@@ -320,6 +321,9 @@ int av__router_clone(av_router **out, const av_router *r, uint32_t type, const f
         memcpy(n->st.sum_score, r->st.sum_score, km * sizeof(double));
         memcpy(n->st.sum_cost, r->st.sum_cost, km * sizeof(double));
         n->est = r->est; /* the settings */
+        for (size_t i = 0; rc == AV_OK && i < m; i++)
+            if (av__price_of(r, i))
+                rc = av__price_store(n, i, av__price_of(r, i));
     }
     av__mutex_unlock(&w->lock);
     if (rc == AV_OK)

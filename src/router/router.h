@@ -22,6 +22,8 @@ struct av_router {
     av_estimator_state est; /* routing settings (the estimator defaults) */
     void **retired; /* arrays replaced by av_router_add_model (names), freed with the router */
     size_t n_retired;
+    av_price *prices; /* AV_MAX_MODELS entries once a price was set (unit AV_PRICE_NONE for a model
+                         without one), else NULL; read and written under the lock */
     av_meta_kv *meta; /* the user's: the library keeps nothing here that it reads back */
     size_t n_meta;
     av_mutex lock;       /* writers and non-routing readers; av_route never takes it */
@@ -50,6 +52,14 @@ AV_HIDDEN int av__meta_set(av_router *r, const char *key, const char *value);
 AV_HIDDEN int av__set_meta_number(av_router *r, const char *key, const char *fmt, double v);
 /* Retire a pointer to be freed at av_router_free. Caller holds the lock. */
 AV_HIDDEN int av__retire_locked(av_router *r, void *p);
+/* Model i's price record (av_router_set_price), or NULL when none was set. Caller holds the lock
+   or owns the router. */
+AV_HIDDEN const av_price *av__price_of(const av_router *r, size_t i);
+/* Store a validated price for model i (the loader): AV_ENOMEM only. */
+AV_HIDDEN int av__price_store(av_router *r, size_t i, const av_price *p);
+/* Whether p is a valid price (unit PER_QUERY or PER_TOKEN, every value finite and >= 0, the
+   effective cost per query finite); the cost per query into *per_query. */
+AV_HIDDEN bool av__price_ok(const av_price *p, double *per_query);
 /* A copy of r (one snapshot of its models, statistics, metadata and settings) whose centroids,
    of storage `type`, are encoded from the float32 values C (k x dim). */
 AV_HIDDEN int av__router_clone(av_router **out, const av_router *r, uint32_t type,

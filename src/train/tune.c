@@ -610,7 +610,7 @@ static int report(const tune_ctx *c, uint32_t stage, uint32_t fold, uint32_t k)
     av_tune_progress p = {(uint32_t)sizeof p, stage, fold, c->t.n_folds, k, c->fits_done,
                           c->n_fits, c->scores_done, c->n_cfg * c->t.n_folds, c->n_cfg};
     if (c->t.progress(c->t.progress_user, &p) != 0)
-        return av__fail(AV_EINVAL, "tuning cancelled by the progress callback after %zu of %zu "
+        return av__fail(AV_ECANCELED, "tuning cancelled by the progress callback after %zu of %zu "
                                    "fits", c->fits_done, c->n_fits);
     return AV_OK;
 }

@@ -90,3 +90,110 @@ def test_train_tune_and_budget(tmp):
     p = run("eval", "--router", out, *DATA, "-q", "--budget", "0")
     assert p.returncode == 0 and "no alpha keeps the expected mean cost" in p.stdout
     assert run("eval", "--router", out, *DATA, "-q", "--budget", "-1").returncode == 1
+
+
+# ---- avengers reprice ----------------------------------------------------------------------------
+def model_cells(path, model):
+    r = avengers.Router.load(path)
+    i = r.model_index(model)
+    return [r.cluster_stats(j, i) for j in range(r.n_clusters)]
+
+
+def test_reprice_per_query_rescales_and_persists(tmp, base):
+    import math
+    out = os.path.join(tmp, "rp.avr")
+    before = model_cells(base, "gemma-2-9b-it")
+    mean = sum(c for _, _, c in before) / sum(n for n, _, _ in before)
+    p = run("reprice", base, "--model", "gemma-2-9b-it", "--cost-per-query", "1e-4", "-o", out)
+    assert p.returncode == 0, p.stderr
+    factor = float(re.search(r"multiplied by (\S+)", p.stdout).group(1))
+    assert math.isclose(factor, 1e-4 / mean, rel_tol=1e-12)
+    assert "old price: none set" in p.stdout and "new price: 0.0001 per query" in p.stdout
+    after = model_cells(out, "gemma-2-9b-it")
+    for (n0, s0, c0), (n1, s1, c1) in zip(before, after):
+        assert (n1, s1) == (n0, s0) and math.isclose(c1, c0 * factor, rel_tol=1e-12, abs_tol=0)
+    # the other models are untouched, the input file too, and the price is in the file
+    assert model_cells(out, "codegemma-7b") == model_cells(base, "codegemma-7b")
+    assert model_cells(base, "gemma-2-9b-it") == before
+    r = avengers.Router.load(out)
+    assert r.get_price("gemma-2-9b-it") == {"unit": "per_query", "cost_per_query": 1e-4}
+    assert r.get_price("codegemma-7b")["unit"] is None
+    assert "price           gemma-2-9b-it: 0.0001 per query" in run("info", out).stdout
+    # a second change starts from the stored price; in place without -o
+    p = run("reprice", out, "--model", "gemma-2-9b-it", "--cost-per-query", "1e-5")
+    assert p.returncode == 0, p.stderr
+    assert "multiplied by 0.1" in p.stdout
+    for (_, _, c0), (_, _, c2) in zip(after, model_cells(out, "gemma-2-9b-it")):
+        assert math.isclose(c2, c0 * 0.1, rel_tol=1e-12)
+
+
+def test_reprice_per_token_reads_the_token_counts(tmp, base):
+    import gzip
+    import json
+    import math
+    lines = [json.loads(l) for l in gzip.open(os.path.join(FIX, "data.jsonl.gz"), "rt")]
+    mean_in = sum(l["approx_input_tokens"] for l in lines) / len(lines)
+    out = os.path.join(tmp, "rt.avr")
+    p = run("reprice", base, "--model", "codegemma-7b", "--input-price", "2e-7", "--data",
+            os.path.join(FIX, "data.jsonl.gz"), "-o", out)
+    assert p.returncode == 0, p.stderr
+    got = avengers.Router.load(out).get_price("codegemma-7b")
+    assert got["unit"] == "per_token" and math.isclose(got["input_tokens"], mean_in, rel_tol=1e-12)
+    assert math.isclose(got["cost_per_query"], 2e-7 * mean_in, rel_tol=1e-12)
+    # output tokens: the bundled data has none, so a price per output token needs them given
+    p = run("reprice", base, "--model", "codegemma-7b", "--input-price", "2e-7", "--output-price",
+            "1e-6", "--data", os.path.join(FIX, "data.jsonl.gz"), "-o", out)
+    assert p.returncode == 2 and "no output token counts" in p.stderr
+    # a file with per-model output counts
+    tok = os.path.join(tmp, "tok.jsonl")
+    with open(tok, "w") as f:
+        f.write('{"input_tokens": 100, "output_tokens": {"codegemma-7b": 10, "x": 1}}\n\n'
+                '{"input_tokens": 300, "output_tokens": {"codegemma-7b": 30}}\n')
+    p = run("reprice", base, "--model", "codegemma-7b", "--input-price", "1e-6", "--output-price",
+            "2e-6", "--data", tok, "-o", out)
+    assert p.returncode == 0, p.stderr
+    got = avengers.Router.load(out).get_price("codegemma-7b")
+    assert (got["input_tokens"], got["output_tokens"]) == (200.0, 20.0)
+    assert math.isclose(got["cost_per_query"], 1e-6 * 200 + 2e-6 * 20, rel_tol=1e-12)
+    p = run("reprice", base, "--model", "codegemma-7b", "--input-price", "1e-6",
+            "--input-tokens", "50", "--output-tokens", "5", "-o", out)
+    assert p.returncode == 0, p.stderr
+    assert avengers.Router.load(out).get_price("codegemma-7b")["input_tokens"] == 50.0
+
+
+def test_reprice_usage_and_errors(tmp, base):
+    out = os.path.join(tmp, "bad.avr")
+    cases = [
+        (["--model", "nope", "--cost-per-query", "1"], 1, "no model 'nope'"),
+        (["--model", "codegemma-7b"], 1, "either --cost-per-query"),
+        (["--model", "codegemma-7b", "--cost-per-query", "1", "--input-price", "1"], 1, "either"),
+        (["--model", "codegemma-7b", "--cost-per-query", "-1"], 1, "finite number >= 0"),
+        (["--model", "codegemma-7b", "--cost-per-query", "nan"], 1, "finite number >= 0"),
+        (["--model", "codegemma-7b", "--input-price", "1"], 1, "needs token counts"),
+        (["--model", "codegemma-7b", "--input-price", "1", "--data", os.path.join(FIX, "emb.npy")],
+         2, "emb.npy"),
+    ]
+    for args, code, msg in cases:
+        p = run("reprice", base, *args, "-o", out)
+        assert p.returncode == code and msg in p.stderr, (args, p.returncode, p.stderr)
+    assert not os.path.exists(out)
+    p = run("reprice", os.path.join(tmp, "missing.avr"), "--model", "a", "--cost-per-query", "1")
+    assert p.returncode == 3
+
+
+def test_python_set_price_matches_the_command(tmp, base):
+    import math
+    r = avengers.Router.load(base)
+    f = r.set_price("llama-3.1-8b-instruct", 3e-5)
+    out = os.path.join(tmp, "cmd.avr")
+    p = run("reprice", base, "--model", "llama-3.1-8b-instruct", "--cost-per-query", "3e-5", "-o", out)
+    assert p.returncode == 0, p.stderr
+    assert math.isclose(f, float(re.search(r"multiplied by (\S+)", p.stdout).group(1)), rel_tol=1e-15)
+    assert r.to_bytes() == avengers.Router.load(out).to_bytes()
+    assert r.reprice("llama-3.1-8b-instruct", input_price=1e-7, input_tokens=300) > 0
+    with pytest.raises(ValueError):
+        r.set_price(0)
+    with pytest.raises(avengers.BadValue):
+        r.set_price(0, -1.0)
+    with pytest.raises(avengers.ModelError):
+        r.set_price("nope", 1.0)

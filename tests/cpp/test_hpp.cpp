@@ -862,9 +862,35 @@ TEST(test_bad_names_are_the_library_error)
     CHECK(r.metadata().at("note") == "tab\there");
 }
 
+TEST(test_prices)
+{
+    avengers::Router r = tiny_router(1);
+    const std::vector<float> q0{1, 0};
+    CHECK_EQ_INT(r.route(q0, 0.2f), 0);
+    avengers::Price none = r.get_price(1);
+    CHECK(none.unit() == AV_PRICE_NONE && none.cost_per_query() == 1.0);
+    // "large" 10x cheaper: its cost sums x 0.1, and the better model wins below alpha 1
+    CHECK(r.set_price(1, avengers::Price::per_query(0.1)) == 0.1);
+    CHECK(r.cluster_stats(0, 1).sum_cost == 10 * 0.1);
+    CHECK_EQ_INT(r.route(q0, 0.2f), 1);
+    double f = r.set_price(1u, avengers::Price::per_token(1e-3, 2e-3, 100, 50));
+    CHECK(std::fabs(f - 0.2 / 0.1) < 1e-12);
+    avengers::Price got = r.get_price(1);
+    CHECK(got.unit() == AV_PRICE_PER_TOKEN && got.input_tokens() == 100 &&
+          std::fabs(got.cost_per_query() - 0.2) < 1e-15);
+    std::vector<unsigned char> bytes = r.save_buffer();
+    avengers::Router l = avengers::Router::load_buffer(bytes.data(), bytes.size());
+    CHECK(l.get_price(1).cost_per_query() == got.cost_per_query());
+    CHECK_EQ_INT(code_of([&] { r.set_price(5, avengers::Price::per_query(1)); }), AV_EMODEL);
+    CHECK_EQ_INT(code_of([&] { r.set_price(-1, avengers::Price::per_query(1)); }), AV_EMODEL);
+    CHECK_EQ_INT(code_of([&] { r.set_price(0, avengers::Price::per_query(-1)); }), AV_EVALUE);
+    // a cancelled tuning's code has its own text
+    CHECK(std::string(avengers::Error(AV_ECANCELED, "").text()) == "cancelled by the caller's callback");
+}
+
 TH_MAIN(T(test_route_hand_computed), T(test_errors), T(test_raii_and_moves),
         T(test_fixture_builder_and_persistence), T(test_route_ex_merge_evaluate),
         T(test_ensemble_members), T(test_estimator), T(test_budgets), T(test_tune),
         T(test_integers_out_of_range), T(test_model_mask_values), T(test_route_options_own_their_data),
         T(test_route_ex_explanation), T(test_strings_with_nul),
-        T(test_bad_names_are_the_library_error))
+        T(test_bad_names_are_the_library_error), T(test_prices))

@@ -636,6 +636,7 @@ enum {
     OP_CLOSURE,
     OP_RELOAD,
     OP_META_BULK,
+    OP_PRICE,
     N_OPS
 };
 
@@ -885,6 +886,59 @@ static int op_add_model(state *s)
     if (!dup && values_ok && plain_name(name) && m < AV_MAX_MODELS && fabs(ps) <= MODERATE &&
         pc <= MODERATE && pw <= MODERATE && pw >= 1.0 / MODERATE)
         FUZZ_ASSERT(rc == AV_ENOMEM);
+    UNCHANGED_ON_FAILURE(rc, before, r);
+    return rc;
+}
+
+/* av_router_set_price: codes in the documented order (unit, values, model), the stored price read
+   back, every cost sum of the model rescaled by the factor (or count x price from 0). */
+static int op_price(state *s)
+{
+    av_router *r = s->r;
+    size_t m = av_router_n_models(r), k = av_router_n_clusters(r);
+    uint8_t how = take_byte(&s->in);
+    int32_t model = how < 224 ? (int32_t)(take_byte(&s->in) % (m + 1)) : (int32_t)take_u32(&s->in);
+    av_price p;
+    av_price_init(&p);
+    uint8_t u = take_byte(&s->in);
+    p.unit = u < 120 ? AV_PRICE_PER_QUERY : u < 240 ? AV_PRICE_PER_TOKEN : u;
+    double v[5];
+    for (int t = 0; t < 5; t++)
+        v[t] = t == 0 || p.unit != AV_PRICE_PER_QUERY ? take_double(&s->in) : 0.0;
+    p.cost_per_query = v[0], p.input_price = v[1], p.output_price = v[2];
+    p.input_tokens = v[3], p.output_tokens = v[4];
+    double per_query = p.unit == AV_PRICE_PER_QUERY ? v[0] : v[1] * v[3] + v[2] * v[4];
+    int values_ok = isfinite(per_query) && per_query <= 3.4028234663852886e38;
+    for (int t = 0; t < 5; t++)
+        values_ok &= isfinite(v[t]) && v[t] >= 0.0;
+    double before_q[AV_MAX_CLUSTERS > 4096 ? 4096 : AV_MAX_CLUSTERS];
+    int track = model >= 0 && (size_t)model < m && k <= 4096;
+    for (size_t j = 0; track && j < k; j++)
+        FUZZ_ASSERT(av_router_cluster_stats(r, j, (size_t)model, NULL, NULL, &before_q[j]) == AV_OK);
+    uint64_t before = fingerprint(r);
+    double f = 0.0;
+    arm("av_router_set_price");
+    int rc = av_router_set_price(r, model, &p, &f);
+    disarm();
+    if (p.unit != AV_PRICE_PER_QUERY && p.unit != AV_PRICE_PER_TOKEN)
+        FUZZ_ASSERT(rc == AV_EINVAL);
+    else if (!values_ok)
+        FUZZ_ASSERT(rc == AV_EVALUE);
+    else if (model < 0 || (size_t)model >= m)
+        FUZZ_ASSERT(rc == AV_EMODEL);
+    else
+        FUZZ_ASSERT(rc == AV_OK || rc == AV_ELIMIT || rc == AV_ENOMEM);
+    if (rc == AV_OK) {
+        av_price g;
+        av_price_init(&g);
+        FUZZ_ASSERT(av_router_get_price(r, model, &g) == AV_OK && g.unit == p.unit);
+        FUZZ_ASSERT(g.cost_per_query == per_query);
+        for (size_t j = 0; track && j < k; j++) {
+            double c, q;
+            FUZZ_ASSERT(av_router_cluster_stats(r, j, (size_t)model, &c, NULL, &q) == AV_OK);
+            FUZZ_ASSERT(isnan(f) ? q == c * per_query : q == before_q[j] * f);
+        }
+    }
     UNCHANGED_ON_FAILURE(rc, before, r);
     return rc;
 }
@@ -1489,11 +1543,11 @@ static const char *const op_names[N_OPS] = {
     "av_profile_update", "av_profile_update_ex", "av_router_add_model", "av_router_set_top_p",
     "av_router_set_estimator", "av_router_set_meta", "av_profile_merge", "av_router_convert",
     "av_route", "av_route_ex", "av_route_batch", "av_eval_run", "budget", "closure", "reload",
-    "av_router_set_meta (bulk)"};
+    "av_router_set_meta (bulk)", "av_router_set_price"};
 
 static int mutates(int op)
 {
-    return op <= OP_CONVERT || op == OP_META_BULK;
+    return op <= OP_CONVERT || op == OP_META_BULK || op == OP_PRICE;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -1566,6 +1620,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             }
             break;
         }
+        case OP_PRICE: rc = op_price(&s); break;
         default: rc = op_meta_bulk(&s); break;
         }
         if (g_trace)

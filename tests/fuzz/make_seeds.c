@@ -2,6 +2,7 @@
    under tests/fuzz/corpus/ is committed): routers trained on tests/data/llm9 with small k, in each
    centroid storage, plus truncated, re-checksummed bit-flipped and extended variants; and a few
    operation sequences for the route target. Deterministic: the same files on every machine. */
+#define AV_STATIC_LINKING_ONLY /* av_router_set_price */
 #include "avengers/avengers.h"
 #include "fuzz/small_router.h"
 
@@ -86,6 +87,22 @@ int main(int argc, char **argv)
             if (av_router_set_estimator(r, &eo) != AV_OK || av_router_save_buffer(r, &eb, &en) != AV_OK)
                 return 1;
             bad |= write_file(load_dir, "glove_k3_estimator.avr", eb, en);
+            av_free(eb);
+            /* prices (format 1.4): one per query, one per token */
+            av_price pq, pt;
+            av_price_init(&pq);
+            av_price_init(&pt);
+            pq.cost_per_query = 0.002;
+            pt.unit = AV_PRICE_PER_TOKEN;
+            pt.input_price = 1e-6;
+            pt.output_price = 4e-6;
+            pt.input_tokens = 350;
+            pt.output_tokens = 120;
+            if (av_router_set_price(r, 0, &pq, NULL) != AV_OK ||
+                av_router_set_price(r, 1, &pt, NULL) != AV_OK ||
+                av_router_save_buffer(r, &eb, &en) != AV_OK)
+                return 1;
+            bad |= write_file(load_dir, "glove_k3_prices.avr", eb, en);
             av_free(eb);
         }
         if (t == 1) { /* variants of the k=8 file */

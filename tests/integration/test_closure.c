@@ -621,6 +621,38 @@ TEST(test_totals_match_the_loaded_copy_after_updates)
     CHECK(ok);
     CHECK(av_router_add_model(r, "third", 0.7, 0.3, 0.1) == 2);
     CHECK(closes(r));
+    /* prices change: the rescaled cost sums and the kept prices close too, also with feedback
+       after the change and a second change that starts from the stored price */
+    av_price p;
+    av_price_init(&p);
+    p.cost_per_query = 0.03;
+    CHECK(av_router_set_price(r, 1, &p, NULL) == AV_OK);
+    CHECK(closes(r));
+    av_price_init(&p);
+    p.unit = AV_PRICE_PER_TOKEN;
+    p.input_price = 1e-4;
+    p.output_price = 3e-4;
+    p.input_tokens = 700.0;
+    p.output_tokens = 123.0;
+    CHECK(av_router_set_price(r, 2, &p, NULL) == AV_OK);
+    for (int i = 0; i < 50; i++) {
+        float q[2] = {cosf((float)i * 0.7f), sinf((float)i * 0.7f)};
+        u.weight = 0.3;
+        ok &= av_profile_update_ex(r, q, 2, i % 3, 0.5f, 0.17f, &u) == AV_OK;
+    }
+    CHECK(ok);
+    av_price_init(&p);
+    p.cost_per_query = 0.3;
+    CHECK(av_router_set_price(r, 1, &p, NULL) == AV_OK);
+    CHECK(closes(r));
+    /* a refused price (beyond the statistics limits) changes nothing */
+    unsigned char *before = NULL;
+    size_t n = 0;
+    REQUIRE(save_bytes(r, &before, &n) == AV_OK);
+    p.cost_per_query = 3.4e38;
+    CHECK_EQ_INT(av_router_set_price(r, 0, &p, NULL), AV_ELIMIT);
+    CHECK(unchanged(r, before, n));
+    av_free(before);
     av_router_free(r);
 }
 

@@ -701,6 +701,10 @@ static void do_introspect(worker *w)
     av_estimator_options eo = AV_ESTIMATOR_OPTIONS_INIT;
     if ((rc = av_router_get_estimator(r, &eo)) != AV_OK || eo.kappa != 0.0)
         bad(w, "av_router_get_estimator", rc, "failed or changed");
+    av_price pr;
+    av_price_init(&pr);
+    if ((rc = av_router_get_price(r, (int32_t)i, &pr)) != AV_OK || !(pr.cost_per_query >= 0.0))
+        bad(w, "av_router_get_price", rc, "failed or not a price");
 }
 
 /* A router loaded from a snapshot taken between n_before and n_after (model counts read before and
@@ -885,6 +889,15 @@ static void do_update(worker *w)
         s = 0.5f, c = 1e-5f;
     int rc;
     uint64_t x = rnd(w);
+    if (x % 16 == 3) { /* a price change: the model's costs rescaled, every row republished */
+        av_price p;
+        av_price_init(&p);
+        p.cost_per_query = 1e-5 * (double)(1 + rnd(w) % 8);
+        rc = av_router_set_price(r, (int32_t)model, &p, NULL);
+        if (rc != AV_OK)
+            bad(w, "av_router_set_price", rc, "failed");
+        return;
+    }
     if (x % 4 == 0) {
         rc = av_profile_update(r, e, G.dim, (int32_t)model, s, c);
     } else {

@@ -18,7 +18,7 @@ from ._errors import *  # noqa: F401,F403  (the exception classes)
 from ._errors import Error, CODES, BY_CODE, error_for
 from ._data import DataError, Replay, load_embeddings, load_replay
 from ._eval import Evaluation, Point
-from ._router import Builder, RouteExplanation, RouteResult, Router
+from ._router import Builder, RouteExplanation, RouteResult, Router, TuneProgress
 
 __version__ = "1.1.0"
 
@@ -49,7 +49,7 @@ def library_path():
     return _native.lib_path
 
 
-__all__ = ["Router", "Builder", "Evaluation", "Point", "RouteExplanation", "RouteResult",
+__all__ = ["Router", "Builder", "Evaluation", "Point", "RouteExplanation", "RouteResult", "TuneProgress",
            "Replay", "DataError", "load_replay", "load_embeddings", "Error", "CODES", "BY_CODE", "error_for", "version",
            "version_number", "simd_backend", "strerror", "library_path"] + \
     [c.__name__ for c in BY_CODE.values()]

@@ -17,6 +17,9 @@ AV_MAX_TOP_P = 64
 AV_NORMALISE_CLUSTER = 1
 AV_NORMALISE_GLOBAL = 2
 AV_NORMALISE_ROUTER = 0
+AV_PRICE_NONE = 0
+AV_PRICE_PER_QUERY = 1
+AV_PRICE_PER_TOKEN = 2
 AV_ROUTE_EXPLORE = 16
 AV_ROUTE_GUARD_OFF = 8
 AV_ROUTE_GUARD_ON = 4
@@ -54,7 +57,8 @@ AV_ENOMODEL = -14
 AV_EMISMATCH = -15
 AV_ELIMIT = -16
 AV_ENOTSUP = -17
-AV_ERRNO_LAST_ = -17
+AV_ECANCELED = -18
+AV_ERRNO_LAST_ = -18
 # enum av_centroid_type
 AV_CENTROIDS_F32 = 0
 AV_CENTROIDS_F16 = 1
@@ -263,8 +267,20 @@ class av_tune_options(ctypes.Structure):
     ]
 
 
+class av_price(ctypes.Structure):
+    _fields_ = [
+        ("struct_size", ctypes.c_uint32),
+        ("unit", ctypes.c_uint32),
+        ("cost_per_query", ctypes.c_double),
+        ("input_price", ctypes.c_double),
+        ("output_price", ctypes.c_double),
+        ("input_tokens", ctypes.c_double),
+        ("output_tokens", ctypes.c_double),
+    ]
+
+
 #: every struct of the header, by C name
-STRUCTS = {"av_fit_options": av_fit_options, "av_replay": av_replay, "av_eval_options": av_eval_options, "av_eval_point": av_eval_point, "av_eval_metrics": av_eval_metrics, "av_route_options": av_route_options, "av_route_result": av_route_result, "av_estimator_options": av_estimator_options, "av_update_options": av_update_options, "av_tune_progress": av_tune_progress, "av_tune_options": av_tune_options}
+STRUCTS = {"av_fit_options": av_fit_options, "av_replay": av_replay, "av_eval_options": av_eval_options, "av_eval_point": av_eval_point, "av_eval_metrics": av_eval_metrics, "av_route_options": av_route_options, "av_route_result": av_route_result, "av_estimator_options": av_estimator_options, "av_update_options": av_update_options, "av_tune_progress": av_tune_progress, "av_tune_options": av_tune_options, "av_price": av_price}
 
 #: every function: name -> (restype, [(parameter name, argtype)])
 FUNCTIONS = {
@@ -341,4 +357,7 @@ FUNCTIONS = {
     "av_router_alpha_for_budget": (ctypes.c_int, [("r", ctypes.c_void_p), ("budget", ctypes.c_double), ("embeddings", ctypes.c_void_p), ("n", ctypes.c_size_t), ("dim", ctypes.c_size_t), ("scores", ctypes.c_void_p), ("costs", ctypes.c_void_p), ("n_grid", ctypes.c_uint32), ("alpha", ctypes.c_void_p)]),
     "av_router_alpha_for_accuracy": (ctypes.c_int, [("r", ctypes.c_void_p), ("target", ctypes.c_double), ("embeddings", ctypes.c_void_p), ("n", ctypes.c_size_t), ("dim", ctypes.c_size_t), ("scores", ctypes.c_void_p), ("costs", ctypes.c_void_p), ("n_grid", ctypes.c_uint32), ("alpha", ctypes.c_void_p)]),
     "av_router_alpha_for_share": (ctypes.c_int, [("r", ctypes.c_void_p), ("models", ctypes.c_void_p), ("n_models", ctypes.c_size_t), ("share", ctypes.c_double), ("embeddings", ctypes.c_void_p), ("n", ctypes.c_size_t), ("dim", ctypes.c_size_t), ("n_grid", ctypes.c_uint32), ("alpha", ctypes.c_void_p), ("achieved", ctypes.c_void_p)]),
+    "av_price_init_sized": (None, [("price", ctypes.c_void_p), ("size", ctypes.c_size_t)]),
+    "av_router_set_price": (ctypes.c_int, [("r", ctypes.c_void_p), ("model", ctypes.c_int32), ("price", ctypes.c_void_p), ("factor", ctypes.c_void_p)]),
+    "av_router_get_price": (ctypes.c_int, [("r", ctypes.c_void_p), ("model", ctypes.c_int32), ("price", ctypes.c_void_p)]),
 }

@@ -48,6 +48,7 @@ _TABLE = [
     ("MismatchError", "EMISMATCH", -15, ValueError),
     ("LimitError", "ELIMIT", -16, ValueError),
     ("NotSupported", "ENOTSUP", -17, NotImplementedError),
+    ("Cancelled", "ECANCELED", -18, RuntimeError),
 ]
 
 #: code -> exception class

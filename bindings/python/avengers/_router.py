@@ -1,11 +1,12 @@
 """Router and Builder: thin, safe wrappers over av_router / av_builder handles."""
+import collections
 import ctypes
 import weakref
 
 import numpy as np
 
 from . import _args, _arrays, _decls, _eval, _native, _structs
-from ._errors import error_for
+from ._errors import Error, error_for
 
 _CENTROID_TYPES = {"f32": _decls.AV_CENTROIDS_F32, "f16": _decls.AV_CENTROIDS_F16,
                    "int8": _decls.AV_CENTROIDS_INT8}
@@ -572,6 +573,47 @@ class Router(_Handle):
         self._models = None
         return i
 
+    def set_price(self, model, cost_per_query=None, *, input_price=None, output_price=0.0,
+                  input_tokens=None, output_tokens=0.0):
+        """Set a model's price without retraining (av_router_set_price, experimental): either
+        cost_per_query, or input_price (and output_price) per token with the model's mean
+        input_tokens (and output_tokens) per query. Every cost the router learned for the model is
+        multiplied by new / old (old: the price set before, else the model's mean cost per query),
+        and the price is saved with the router. Returns that factor (NaN when the model had no
+        cost, whose costs become count x new). Safe while other threads route."""
+        p = _structs.init(_structs.Price)
+        if (cost_per_query is None) == (input_price is None):
+            raise ValueError("give either cost_per_query or input_price (per token)")
+        if cost_per_query is not None:
+            p.unit = _decls.AV_PRICE_PER_QUERY
+            p.cost_per_query = float(cost_per_query)
+        else:
+            if input_tokens is None:
+                raise ValueError("a price per token needs input_tokens (the mean per query)")
+            p.unit = _decls.AV_PRICE_PER_TOKEN
+            p.input_price, p.output_price = float(input_price), float(output_price)
+            p.input_tokens, p.output_tokens = float(input_tokens), float(output_tokens)
+        factor = ctypes.c_double(0.0)
+        _native.check(_native.av_router_set_price(self._handle, self._model(model), ctypes.byref(p),
+                                                  ctypes.byref(factor)))
+        return factor.value
+
+    reprice = set_price
+
+    def get_price(self, model):
+        """The model's price as a dict: unit ("per_query", "per_token" or None when none was set),
+        cost_per_query (the effective one; with None, the learned mean cost per query) and, per
+        token, input_price, output_price, input_tokens, output_tokens."""
+        p = _structs.init(_structs.Price)
+        _native.check(_native.av_router_get_price(self._handle, self._model(model), ctypes.byref(p)))
+        unit = {_decls.AV_PRICE_PER_QUERY: "per_query",
+                _decls.AV_PRICE_PER_TOKEN: "per_token"}.get(p.unit)
+        d = {"unit": unit, "cost_per_query": p.cost_per_query}
+        if unit == "per_token":
+            d.update(input_price=p.input_price, output_price=p.output_price,
+                     input_tokens=p.input_tokens, output_tokens=p.output_tokens)
+        return d
+
     def merge(self, other):
         """Add other's statistics to this router's (av_profile_merge): same centroids (hash) and
         the same model names in any order, else MismatchError."""
@@ -691,7 +733,7 @@ class Builder(_Handle):
 
     def fit(self, n_clusters=None, top_p=None, n_init=None, max_iter=None, tol=None, seed=None,
             centroid_type=None, verbose=None, embedder_id=None, progress=None, tune=None,
-            members=None):
+            members=None, tune_progress=None):
         """Cluster the rows and compute the profiles (av_builder_fit). Unset options keep the
         library's defaults (av_fit_options_init: 60 clusters, top_p 4, 10 restarts, 300
         iterations, tol 1e-4, seed 42, f32 centroids). centroid_type: "f32", "f16", "int8" or
@@ -702,6 +744,12 @@ class Builder(_Handle):
         scalars n_folds, n_alphas, n_init, guard, guard_margin, global_normalisation. The winner's
         AUC (the router's metadata tuned_cv_auc) is then in self.tune_best_auc too, and the choice
         in the metadata (tuned_*).
+        tune_progress(p), with tune: called on the fitting thread before each fold's router is
+        fitted, after its candidates are scored and before the winner is fitted on all rows, with
+        a TuneProgress (stage "fit", "scored" or "final", fold, n_folds, n_clusters, fits_done,
+        n_fits, scores_done, n_scores, n_candidates). Returning True cancels the tuning at once
+        (avengers.Cancelled, AV_ECANCELED); an exception it raises cancels too and is re-raised
+        after the C call has returned (never across the C frame), from the Cancelled error.
         members: an ensemble of that many clusterings (1, the default, is the paper's)."""
         opts = _default_fit_options()
         for name, val, ctype in (("n_clusters", n_clusters, "uint32_t"), ("top_p", top_p, "uint32_t"),
@@ -732,13 +780,22 @@ class Builder(_Handle):
             if verbose is None:
                 opts.verbose = 1  # the library calls progress() only when verbose is set
         tune_opts = None
+        if tune_progress is not None and tune is None:
+            raise ValueError("tune_progress needs tune")
         if tune is not None:
             tune_opts = self._tune_options(tune, keep)
             opts.tune = ctypes.addressof(tune_opts)
+            if tune_progress is not None:
+                tune_opts.progress = _tune_trampoline(tune_progress, raised, keep)
         h = ctypes.c_void_p()
         rc = _native.av_builder_fit(self._handle, ctypes.byref(opts), ctypes.byref(h))
         if rc < 0:
-            _native.check(rc)
+            try:
+                _native.check(rc)
+            except Error as e:
+                if raised:  # the callback's own exception, after the C frame has returned
+                    raise raised[0] from e
+                raise
         router = Router._wrap(h.value)
         if tune_opts is not None:
             # options are inputs only: the winner's AUC is the metadata tuned_cv_auc (%.17g)
@@ -748,6 +805,31 @@ class Builder(_Handle):
             router.close()
             raise raised[0]
         return router
+
+
+#: what a tuning progress callback receives (av_tune_progress; stage "fit", "scored" or "final")
+TuneProgress = collections.namedtuple(
+    "TuneProgress", ["stage", "fold", "n_folds", "n_clusters", "fits_done", "n_fits",
+                     "scores_done", "n_scores", "n_candidates"])
+_TUNE_STAGES = {0: "fit", 1: "scored", 2: "final"}
+
+
+def _tune_trampoline(fn, raised, keep):
+    """The C callback for av_tune_options.progress: fn(TuneProgress); True or an exception
+    cancels (non-zero return). The exception is kept in raised, never passed through C."""
+    def trampoline(user, p):
+        try:
+            c = ctypes.cast(p, ctypes.POINTER(_decls.av_tune_progress)).contents
+            tp = TuneProgress(_TUNE_STAGES.get(c.stage, c.stage), c.fold, c.n_folds, c.n_clusters,
+                              c.fits_done, c.n_fits, c.scores_done, c.n_scores, c.n_candidates)
+            return 1 if fn(tp) is True else 0
+        except BaseException as e:  # cannot unwind through C: keep it for later, and cancel
+            if not raised:
+                raised.append(e)
+            return 1
+    cb = _decls.av_tune_options_progress_fn(trampoline)
+    keep.append(cb)
+    return cb
 
 
 def _tune_options_impl(tune, keep):

@@ -19,6 +19,7 @@ EstimatorOptions = _decls.av_estimator_options
 TuneOptions = _decls.av_tune_options
 UpdateOptions = _decls.av_update_options
 FitOptions = _decls.av_fit_options
+Price = _decls.av_price
 
 #: struct -> its av_*_init_sized function (the one the header's av_*_init macro calls)
 INITS = {
@@ -30,6 +31,7 @@ INITS = {
     EstimatorOptions: "av_estimator_options_init_sized",
     TuneOptions: "av_tune_options_init_sized",
     UpdateOptions: "av_update_options_init_sized",
+    Price: "av_price_init_sized",
 }
 
 PRESENT = _native.PRESENT

@@ -186,6 +186,95 @@ TEST(test_infinite_safety_is_the_best_single_model_per_alpha)
     av_router_free(r);
 }
 
+TEST(test_masked_out_baseline)
+{
+    /* Three models, every cost 1. "top" is the best single model, but the request forbids it: the
+       baseline is then the best of the allowed ones by the same global utility, and no decision
+       names the forbidden model.
+         cluster 0: top 100 outcomes, sum 80; mid 100, sum 60; low 5, sum 4.5 (0.9 on few)
+         cluster 1: top 100, sum 80;          mid 100, sum 60; low 100, sum 40
+       global means: top 0.8, mid 0.6, low 44.5 / 105 */
+    const char *names[] = {"top", "mid", "low"};
+    const float C[] = {1, 0, 0, 1};
+    const double cnt[] = {100, 100, 5, 100, 100, 100}, ss[] = {80, 60, 4.5, 80, 60, 40};
+    av_router *r = NULL;
+    REQUIRE(av_router_from_parts(&r, 2, 2, 3, names, C, cnt, ss, cnt, 1) == AV_OK);
+    const uint8_t mask[3] = {0, 1, 1};
+    av_route_options o = AV_ROUTE_OPTIONS_INIT;
+    o.alpha = 1.0f;
+    o.model_mask = mask;
+    o.model_mask_len = 3;
+    av_route_result res = AV_ROUTE_RESULT_INIT;
+    /* the rule alone, among mid and low: low's 0.9 in cluster 0 wins; the baseline is mid */
+    CHECK_EQ_INT(av_route_ex(r, Q0, 2, &o, &res), 2);
+    CHECK_EQ_INT(res.baseline, 1);
+    CHECK_EQ_INT(res.deviated, 1);
+    /* the gain in globally normalised units (the range spans every model, forbidden ones too):
+       (0.9 - 0.6) / (0.8 - 44.5 / 105) */
+    double glow = 44.5 / 105.0, range = 0.8 - glow;
+    CHECK_NEAR(res.gain, 0.3 / range, 1e-9);
+    /* +inf: the allowed baseline, never the forbidden best single model */
+    o.flags |= AV_ROUTE_SAFETY;
+    o.safety = INFINITY;
+    CHECK_EQ_INT(av_route_ex(r, Q0, 2, &o, &res), 1);
+    CHECK_EQ_INT(res.guarded, 1);
+    CHECK_EQ_INT(res.baseline, 1);
+    /* one standard error: low's 5 outcomes are too few (independent computation of the bound) */
+    double se = sqrt(pow(mean_se(5, 4.5), 2) + pow(mean_se(100, 60), 2)) / range;
+    CHECK(0.3 / range - se > 0); /* one SE passes ... */
+    o.safety = 1.0;
+    CHECK_EQ_INT(av_route_ex(r, Q0, 2, &o, &res), 2);
+    CHECK_NEAR(res.gain_lcb, 0.3 / range - se, 1e-9);
+    int32_t k = (int32_t)floor((0.3 / range) / se) + 1; /* ... and the first whole number that
+                                                           does not */
+    o.safety = (double)k;
+    CHECK_EQ_INT(av_route_ex(r, Q0, 2, &o, &res), 1);
+    /* only the forbidden model allowed away: a mask of "top" alone routes to top, baseline top */
+    const uint8_t only_top[3] = {1, 0, 0};
+    o.model_mask = only_top;
+    o.safety = INFINITY;
+    CHECK_EQ_INT(av_route_ex(r, Q0, 2, &o, &res), 0);
+    CHECK_EQ_INT(res.baseline, 0);
+    CHECK_EQ_INT(res.deviated, 0);
+    av_router_free(r);
+}
+
+TEST(test_exploration_under_safety)
+{
+    /* Thompson draws (AV_ROUTE_EXPLORE) with safety: at 0 the draw decides exactly as without the
+       flag; at +inf every draw is overruled by the baseline; in between a decision is either the
+       draw's model or the baseline, and leaves the baseline only with a positive lower bound. */
+    av_router *r = router(10);
+    REQUIRE(r);
+    int picked_alt = 0, picked_base = 0;
+    for (uint64_t seed = 1; seed <= 200; seed++) {
+        av_route_options o = AV_ROUTE_OPTIONS_INIT;
+        o.alpha = 1.0f;
+        o.flags = AV_ROUTE_EXPLORE;
+        o.explore_seed = seed;
+        int32_t draw = av_route_ex(r, Q0, 2, &o, NULL);
+        REQUIRE(draw == 0 || draw == 1);
+        picked_alt += draw == 1;
+        picked_base += draw == 0;
+        o.flags |= AV_ROUTE_SAFETY;
+        o.safety = 0.0;
+        CHECK_EQ_INT(av_route_ex(r, Q0, 2, &o, NULL), draw);
+        o.safety = INFINITY;
+        CHECK_EQ_INT(av_route_ex(r, Q0, 2, &o, NULL), 0);
+        o.safety = 0.5;
+        av_route_result res = AV_ROUTE_RESULT_INIT;
+        int32_t d = av_route_ex(r, Q0, 2, &o, &res);
+        CHECK(d == draw || d == 0);
+        CHECK_EQ_INT(res.baseline, 0);
+        if (d == 1)
+            CHECK(res.gain_lcb > 0);
+    }
+    /* the draws do explore: alt's Beta(8, 4) against base's Beta(601, 401) wins most, not all */
+    CHECK(picked_alt > 100 && picked_base > 10);
+    av_router_free(r);
+}
+
 TH_MAIN(T(test_gain_and_its_lower_bound), T(test_evidence_lets_the_router_deviate),
         T(test_router_setting_saved_and_loaded), T(test_bad_values_refused),
-        T(test_infinite_safety_is_the_best_single_model_per_alpha))
+        T(test_infinite_safety_is_the_best_single_model_per_alpha), T(test_masked_out_baseline),
+        T(test_exploration_under_safety))

@@ -31,6 +31,9 @@ pub const AV_TUNE_STAGE_FINAL: u32 = 2;
 pub const AV_TUNE_AUC: u32 = 0;
 pub const AV_TUNE_ACCURACY: u32 = 1;
 pub const AV_TUNE_COSTSAVE: u32 = 2;
+pub const AV_PRICE_NONE: u32 = 0;
+pub const AV_PRICE_PER_QUERY: u32 = 1;
+pub const AV_PRICE_PER_TOKEN: u32 = 2;
 pub type __uint8_t = core::ffi::c_uchar;
 pub type __int32_t = core::ffi::c_int;
 pub type __uint32_t = core::ffi::c_uint;
@@ -53,7 +56,8 @@ pub const AV_ENOMODEL: av_error = -14;
 pub const AV_EMISMATCH: av_error = -15;
 pub const AV_ELIMIT: av_error = -16;
 pub const AV_ENOTSUP: av_error = -17;
-pub const AV_ERRNO_LAST_: av_error = -17;
+pub const AV_ECANCELED: av_error = -18;
+pub const AV_ERRNO_LAST_: av_error = -18;
 pub type av_error = core::ffi::c_int;
 extern "C" {
     pub fn av_strerror(code: core::ffi::c_int) -> *const core::ffi::c_char;
@@ -3205,5 +3209,166 @@ extern "C" {
         n_grid: u32,
         alpha: *mut f32,
         achieved: *mut f64,
+    ) -> core::ffi::c_int;
+}
+#[repr(C)]
+#[derive(Debug, Default, Copy, Clone)]
+pub struct av_price {
+    pub struct_size: u32,
+    pub unit: u32,
+    pub cost_per_query: f64,
+    pub input_price: f64,
+    pub output_price: f64,
+    pub input_tokens: f64,
+    pub output_tokens: f64,
+}
+#[test]
+fn bindgen_test_layout_av_price() {
+    assert_eq!(
+        ::core::mem::size_of::<av_price>(),
+        48usize,
+        concat!("Size of: ", stringify!(av_price))
+    );
+    assert_eq!(
+        ::core::mem::align_of::<av_price>(),
+        8usize,
+        concat!("Alignment of ", stringify!(av_price))
+    );
+    fn test_field_struct_size() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::core::mem::MaybeUninit::<av_price>::uninit();
+                let ptr = uninit.as_ptr();
+                ::core::ptr::addr_of!((*ptr).struct_size) as usize - ptr as usize
+            },
+            0usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(av_price),
+                "::",
+                stringify!(struct_size)
+            )
+        );
+    }
+    test_field_struct_size();
+    fn test_field_unit() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::core::mem::MaybeUninit::<av_price>::uninit();
+                let ptr = uninit.as_ptr();
+                ::core::ptr::addr_of!((*ptr).unit) as usize - ptr as usize
+            },
+            4usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(av_price),
+                "::",
+                stringify!(unit)
+            )
+        );
+    }
+    test_field_unit();
+    fn test_field_cost_per_query() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::core::mem::MaybeUninit::<av_price>::uninit();
+                let ptr = uninit.as_ptr();
+                ::core::ptr::addr_of!((*ptr).cost_per_query) as usize - ptr as usize
+            },
+            8usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(av_price),
+                "::",
+                stringify!(cost_per_query)
+            )
+        );
+    }
+    test_field_cost_per_query();
+    fn test_field_input_price() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::core::mem::MaybeUninit::<av_price>::uninit();
+                let ptr = uninit.as_ptr();
+                ::core::ptr::addr_of!((*ptr).input_price) as usize - ptr as usize
+            },
+            16usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(av_price),
+                "::",
+                stringify!(input_price)
+            )
+        );
+    }
+    test_field_input_price();
+    fn test_field_output_price() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::core::mem::MaybeUninit::<av_price>::uninit();
+                let ptr = uninit.as_ptr();
+                ::core::ptr::addr_of!((*ptr).output_price) as usize - ptr as usize
+            },
+            24usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(av_price),
+                "::",
+                stringify!(output_price)
+            )
+        );
+    }
+    test_field_output_price();
+    fn test_field_input_tokens() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::core::mem::MaybeUninit::<av_price>::uninit();
+                let ptr = uninit.as_ptr();
+                ::core::ptr::addr_of!((*ptr).input_tokens) as usize - ptr as usize
+            },
+            32usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(av_price),
+                "::",
+                stringify!(input_tokens)
+            )
+        );
+    }
+    test_field_input_tokens();
+    fn test_field_output_tokens() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::core::mem::MaybeUninit::<av_price>::uninit();
+                let ptr = uninit.as_ptr();
+                ::core::ptr::addr_of!((*ptr).output_tokens) as usize - ptr as usize
+            },
+            40usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(av_price),
+                "::",
+                stringify!(output_tokens)
+            )
+        );
+    }
+    test_field_output_tokens();
+}
+extern "C" {
+    pub fn av_price_init_sized(price: *mut av_price, size: usize);
+}
+extern "C" {
+    pub fn av_router_set_price(
+        r: *mut av_router,
+        model: i32,
+        price: *const av_price,
+        factor: *mut f64,
+    ) -> core::ffi::c_int;
+}
+extern "C" {
+    pub fn av_router_get_price(
+        r: *const av_router,
+        model: i32,
+        price: *mut av_price,
     ) -> core::ffi::c_int;
 }

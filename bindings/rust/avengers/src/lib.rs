@@ -63,6 +63,8 @@ impl Error {
     pub const EMISMATCH: i32 = sys::AV_EMISMATCH;
     pub const ELIMIT: i32 = sys::AV_ELIMIT;
     pub const ENOTSUP: i32 = sys::AV_ENOTSUP;
+    /// Since 1.2: a callback (tuning progress) cancelled the call.
+    pub const ECANCELED: i32 = sys::AV_ECANCELED;
 
     /// An error raised by this crate itself (argument checks before calling C).
     pub fn new(code: i32, message: impl Into<String>) -> Self {
@@ -518,6 +520,44 @@ impl Router {
         let c = cstring(name, "model name")?;
         let rc = unsafe { sys::av_router_add_model(self.ptr.as_ptr(), c.as_ptr(), prior_score, prior_cost, prior_weight) };
         check(rc).map(|i| i as usize)
+    }
+
+    /// Set a model's price without retraining (`av_router_set_price`, experimental): every cost
+    /// the router learned for the model is multiplied by new / old (old: the price set before,
+    /// else its mean cost per query); the price is saved with the router. Returns that factor
+    /// (NaN when the model had no cost). `&self`: safe while other threads route.
+    pub fn set_price(&self, model: usize, price: &Price) -> Result<f64> {
+        let m = i32::try_from(model)
+            .map_err(|_| Error::new(Error::EMODEL, format!("model index {model} does not fit the C API's int32_t")))?;
+        let raw = price.to_raw();
+        let mut factor = 0f64;
+        check(unsafe { sys::av_router_set_price(self.ptr.as_ptr(), m, &raw, &mut factor) })?;
+        Ok(factor)
+    }
+
+    /// The model's price: as set, or `None` when none was (its learned mean cost per query is
+    /// then [`Router::get_price_or_mean`]'s).
+    pub fn get_price(&self, model: usize) -> Result<Option<Price>> {
+        let raw = self.price_raw(model)?;
+        Ok(match raw.unit {
+            sys::AV_PRICE_PER_QUERY => Some(Price::per_query(raw.cost_per_query)),
+            sys::AV_PRICE_PER_TOKEN => Some(Price::per_token(raw.input_price, raw.output_price, raw.input_tokens, raw.output_tokens)),
+            _ => None,
+        })
+    }
+
+    /// The model's cost per query: its price's, else its learned mean cost per query.
+    pub fn get_price_or_mean(&self, model: usize) -> Result<f64> {
+        Ok(self.price_raw(model)?.cost_per_query)
+    }
+
+    fn price_raw(&self, model: usize) -> Result<sys::av_price> {
+        let m = i32::try_from(model)
+            .map_err(|_| Error::new(Error::EMODEL, format!("model index {model} does not fit the C API's int32_t")))?;
+        // SAFETY: av_price is such a mirror (see init_struct).
+        let mut raw: sys::av_price = unsafe { init_struct(sys::av_price_init_sized) };
+        check(unsafe { sys::av_router_get_price(self.ptr.as_ptr(), m, &mut raw) })?;
+        Ok(raw)
     }
 
     /// The hash of the centroids (16 hex digits); routers that can merge share it.
@@ -1024,6 +1064,50 @@ impl EstimatorOptions {
         };
         o.safety = self.safety;
         o
+    }
+}
+
+/// A model's price for [`Router::set_price`] (`av_price`, experimental): per query, or per
+/// input and output token with the model's mean token counts per query.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Price {
+    PerQuery { cost: f64 },
+    PerToken { input_price: f64, output_price: f64, input_tokens: f64, output_tokens: f64 },
+}
+
+impl Price {
+    pub fn per_query(cost: f64) -> Self {
+        Price::PerQuery { cost }
+    }
+    pub fn per_token(input_price: f64, output_price: f64, input_tokens: f64, output_tokens: f64) -> Self {
+        Price::PerToken { input_price, output_price, input_tokens, output_tokens }
+    }
+    /// The cost of one query at this price.
+    pub fn cost_per_query(&self) -> f64 {
+        match *self {
+            Price::PerQuery { cost } => cost,
+            Price::PerToken { input_price, output_price, input_tokens, output_tokens } => {
+                input_price * input_tokens + output_price * output_tokens
+            }
+        }
+    }
+    fn to_raw(self) -> sys::av_price {
+        // SAFETY: av_price is such a mirror (see init_struct).
+        let mut raw: sys::av_price = unsafe { init_struct(sys::av_price_init_sized) };
+        match self {
+            Price::PerQuery { cost } => {
+                raw.unit = sys::AV_PRICE_PER_QUERY;
+                raw.cost_per_query = cost;
+            }
+            Price::PerToken { input_price, output_price, input_tokens, output_tokens } => {
+                raw.unit = sys::AV_PRICE_PER_TOKEN;
+                raw.input_price = input_price;
+                raw.output_price = output_price;
+                raw.input_tokens = input_tokens;
+                raw.output_tokens = output_tokens;
+            }
+        }
+        raw
     }
 }
 

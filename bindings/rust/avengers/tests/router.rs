@@ -2,7 +2,7 @@
 //! persistence, concurrent routing with feedback from several threads, and the estimator, tuning
 //! and budget calls against the raw avengers-sys calls.
 use avengers::{
-    sys, Builder, Error, EstimatorOptions, ExpectedMean, FitOptions, Normalisation, Replay, Router, TuneOptions, Weighting,
+    sys, Builder, Error, EstimatorOptions, ExpectedMean, FitOptions, Normalisation, Price, Replay, Router, TuneOptions, Weighting,
 };
 use std::sync::Arc;
 
@@ -812,4 +812,27 @@ fn profile_update_ex_and_decay() {
     assert_eq!((t.count, t.sum_score, t.sum_cost), (5.0, 4.5, 5.0)); // halved, nothing added
     let e = r.profile_update_ex(&[1.0, 0.0], 7, 1.0, 1.0, &avengers::UpdateOptions::default()).unwrap_err();
     assert_eq!(e.code(), Error::EMODEL);
+}
+
+#[test]
+fn prices_rescale_costs_and_persist() {
+    let r = tiny_router(1);
+    let q0 = [1.0f32, 0.0];
+    assert_eq!(r.route(&q0, 0.2).unwrap(), 0);
+    assert_eq!(r.get_price(1).unwrap(), None);
+    assert_eq!(r.get_price_or_mean(1).unwrap(), 1.0);
+    // "large" 10x cheaper: its cost sums x 0.1, the better model wins below alpha 1
+    assert_eq!(r.set_price(1, &Price::per_query(0.1)).unwrap(), 0.1);
+    assert_eq!(r.cluster_stats(0, 1).unwrap().sum_cost, 10.0 * 0.1);
+    assert_eq!(r.route(&q0, 0.2).unwrap(), 1);
+    let p = Price::per_token(1e-3, 2e-3, 100.0, 50.0);
+    let f = r.set_price(1, &p).unwrap();
+    assert!((f - p.cost_per_query() / 0.1).abs() < 1e-12);
+    let l = Router::load_buffer(&r.save_buffer().unwrap()).unwrap();
+    assert_eq!(l.get_price(1).unwrap(), Some(p));
+    assert_eq!(r.set_price(7, &p).map_err(|e| e.code()), Err(Error::EMODEL));
+    assert_eq!(r.set_price(0, &Price::per_query(f64::NAN)).map_err(|e| e.code()), Err(Error::EVALUE));
+    // a cancelled tuning has its own code and text
+    assert_eq!(Error::ECANCELED, -18);
+    assert_eq!(Error::new(Error::ECANCELED, "x").text(), "cancelled by the caller's callback");
 }
