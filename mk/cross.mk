@@ -5,6 +5,7 @@
 # (tools/install-cross-deps.sh). CROSS_PLATFORMS picks a subset, e.g. `make cross-check
 # CROSS_PLATFORMS="s390x i686"`; CROSS_FULL=1 runs every unit and integration test under the slow
 # emulators too (default there: the representative subset named in docs/PORTABILITY.md).
+# Windows (MinGW-w64, run under Wine) is built by mk/windows.mk.
 
 CROSS_DIR       ?= build-cross
 CROSS_ZLIB_ROOT ?= /opt/avengers-cross
