@@ -55,12 +55,32 @@ typedef struct th_test {
 
 #define TEST(name) static void name(void)
 
+/* AV_TEST_SKIP: test names (separated by spaces) that this platform cannot run, e.g. those that
+   need fork or threads under WebAssembly; tests/portability/cross_check.py sets it and says why. */
+static int th_skipped(const char *name)
+{
+    const char *s = getenv("AV_TEST_SKIP");
+    size_t len = strlen(name);
+    while (s && *s) {
+        s += strspn(s, " ");
+        size_t w = strcspn(s, " ");
+        if (w == len && strncmp(s, name, len) == 0)
+            return 1;
+        s += w;
+    }
+    return 0;
+}
+
 static int th_run(const th_test *tests, size_t n, int argc, char **argv)
 {
     int passed = 0, failed = 0;
     for (size_t i = 0; i < n; i++) {
         if (argc > 1 && !strstr(tests[i].name, argv[1]))
             continue;
+        if (th_skipped(tests[i].name)) {
+            printf("skip %s (AV_TEST_SKIP)\n", tests[i].name);
+            continue;
+        }
         int before = th_failed_checks;
         tests[i].fn();
         if (th_failed_checks == before) {

@@ -18,6 +18,9 @@ extern const av_kernels av__kernels_avx512vnni;
 #if defined(__aarch64__)
 extern const av_kernels av__kernels_neon;
 #endif
+#if defined(__wasm_simd128__) /* compile-time: a module built with -msimd128 needs it to load */
+extern const av_kernels av__kernels_wasm_simd128;
+#endif
 
 static av_once resolved = AV_ONCE_INIT;
 static const av_kernels *av_active; /* written once under av__once, then only read */
@@ -48,6 +51,10 @@ static bool cpu_supports(const char *name)
     if (strcmp(name, "neon") == 0)
         return true; /* Advanced SIMD is mandatory on AArch64 */
 #endif
+#if defined(__wasm_simd128__)
+    if (strcmp(name, "wasm-simd128") == 0)
+        return true;
+#endif
     return false;
 }
 
@@ -67,6 +74,10 @@ static const av_kernels *compiled(const char *name)
     if (strcmp(name, "neon") == 0)
         return &av__kernels_neon;
 #endif
+#if defined(__wasm_simd128__)
+    if (strcmp(name, "wasm-simd128") == 0)
+        return &av__kernels_wasm_simd128;
+#endif
     return NULL;
 }
 
@@ -80,7 +91,7 @@ const av_kernels *av__kernels_by_name(const char *name)
 
 static const av_kernels *best_available(void)
 {
-    static const char *const order[] = {"avx512vnni", "avx512", "avx2", "neon"};
+    static const char *const order[] = {"avx512vnni", "avx512", "avx2", "neon", "wasm-simd128"};
     for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
         const av_kernels *k = av__kernels_by_name(order[i]);
         if (k)

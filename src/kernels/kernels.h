@@ -43,7 +43,7 @@ typedef struct av_kernels {
 
 /* The active kernel set, resolved once (av__once) from the CPU and AV_SIMD. */
 AV_HIDDEN const av_kernels *av__kernels(void);
-/* A specific backend by name ("scalar", "avx2", "avx512", "neon"), or NULL if not compiled in or
+/* A specific backend by name ("scalar", "avx2", "avx512", "neon", "wasm-simd128"), or NULL if not compiled in or
    not supported by this CPU. Tests and bench compare backends through it (they link the static
    library, so hidden symbols are visible to them). */
 AV_HIDDEN const av_kernels *av__kernels_by_name(const char *name);

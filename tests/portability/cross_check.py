@@ -3,7 +3,7 @@
 (docs/PORTABILITY.md), compare what each decides and writes with the native x86-64 build, and end
 with `N passed, N failed`. Installs nothing (`make deps-cross` does).
 
-Usage: cross_check.py [platform ...]   platforms: noblas i686 s390x aarch64 windows
+Usage: cross_check.py [platform ...]   platforms: noblas i686 s390x aarch64 wasm wasm-scalar windows
 Environment: CROSS_DIR (build-cross), CROSS_FULL=1 (every test under the slow emulators too),
 MAKE, BUILDDIR (the native build, default build), CROSS_JOBS (make -j of each build, 2)."""
 import os
@@ -66,10 +66,38 @@ PLATFORMS = {
               ["qemu-s390x-static"], "scalar", True),
     "aarch64": (["aarch64-linux-gnu-gcc", "qemu-aarch64-static"], "cross-build-aarch64", "aarch64",
                 ["qemu-aarch64-static"], "scalar", True),
+    # WebAssembly under Node.js: SIMD128 kernels (forced to scalar too, AV_SIMD=scalar), and a
+    # build without -msimd128 (the library and the probe only)
+    "wasm": (["emcc", "node"], "cross-build-wasm", "wasm", ["node"], "scalar", False),
+    "wasm-scalar": (["emcc", "node"], "cross-build-wasm-scalar", "wasm-scalar", ["node"], "scalar",
+                    False),
     # natively on this CPU under Wine (same backend as the host); not an emulator
     "windows": (["x86_64-w64-mingw32-gcc", WINE], "cross-build-windows", "windows", [WINE], None,
                 False),
 }
+
+# What a platform cannot run, and why (printed): whole test programs, and single tests (passed to
+# the harness in AV_TEST_SKIP).
+WASM_NO_PROGRAMS = {
+    "test_threads": "threads (Emscripten without -pthread: pthread_create fails)",
+    "test_concurrency": "threads (Emscripten without -pthread: pthread_create fails)",
+    "test_decisions": "fork (one child per backend)",
+    "test_batch": "--wrap=malloc (Emscripten's JavaScript runtime then finds no malloc)",
+    "test_format": "--wrap=malloc (Emscripten's JavaScript runtime then finds no malloc)",
+}
+WASM_NO_TESTS = {
+    "test_env_override": "popen (a child per backend)",
+    "test_sigkill_during_save": "fork and SIGKILL",
+    "test_add_model_live": "threads",
+    "test_save_during_add_model": "threads",
+    "test_eval_and_budgets_during_add_model": "threads",
+    "test_readers_during_add_model": "threads",
+    "test_save_targets": "FIFOs and device nodes (Emscripten's NODERAWFS emulates mkfifo and mknod "
+                         "without making them on the host)",
+}
+SKIPS = {"wasm": (WASM_NO_PROGRAMS, WASM_NO_TESTS), "windows": (WINDOWS_LEFT_OUT, {})}
+# Platforms whose unit and integration tests are not built (the probe is).
+PROBE_ONLY = {"wasm-scalar"}
 
 passed = failed = 0
 summary = []
@@ -115,7 +143,18 @@ def probe(runner, probe_bin, outdir, env=None):
     return rc, parse_probe(text), text
 
 
+def summary_counts(text):
+    """The last `N passed, N failed` line of a test program's output; none counts as a failure."""
+    last = [l for l in text.splitlines() if re.match(r"^\d+ passed, \d+ failed", l)]
+    return tuple(int(x) for x in re.findall(r"\d+", last[-1])[:2]) if last else (0, 1)
+
+
 def unit_tests(name, bdir, runner, slow):
+    if name in PROBE_ONLY:
+        return 0, 0
+    no_programs, no_tests = SKIPS.get(name, ({}, {}))
+    for what, why in list(no_programs.items()) + list(no_tests.items()):
+        print(f"     {name}: {what} skipped: {why}")
     bins = []
     for sub in ("unit", "integration"):
         base = os.path.join(CROSS, bdir, "tests", sub)
@@ -124,20 +163,16 @@ def unit_tests(name, bdir, runner, slow):
                 if f.startswith("test_") and ("." not in f or f.endswith(".exe")):
                     bins.append(os.path.relpath(os.path.join(dirpath, f), ROOT))
     bins.sort()
-    if name == "windows":
-        for t, why in WINDOWS_LEFT_OUT.items():
-            print(f"     windows: {t} not run: {why}")
     left_out = sorted(b for b in bins
                       if slow and not FULL and os.path.basename(b) not in EMULATED_SUBSET
                       or name == "windows" and not FULL
                       and os.path.basename(b)[:-4] in WINDOWS_FULL_ONLY)
-    bins = [b for b in bins if b not in left_out]
-    env = {"AV_TEST_RUNNER": " ".join(runner)}
+    bins = [b for b in bins if b not in left_out and os.path.basename(b) not in no_programs]
+    env = {"AV_TEST_RUNNER": " ".join(runner), "AV_TEST_SKIP": " ".join(no_tests)}
     t0 = time.time()
     rc, text = run(["tests/run_unit.sh"] + bins, env, timeout=3600)
     secs = time.time() - t0
-    last = [l for l in text.splitlines() if re.match(r"^\d+ passed, \d+ failed", l)]
-    p, f = (int(x) for x in re.findall(r"\d+", last[-1])[:2]) if last else (0, 1)
+    p, f = summary_counts(text)
     global passed, failed
     passed += p
     failed += f
@@ -174,6 +209,51 @@ def compare(name, got, ref, files_dir, ref_dir, native_probe):
            f"{host} vs {got.get('trained.decisions')}")
 
 
+SPEED_RUNS = 3  # `probe --speed` runs per measurement; the fastest counts (the machine is shared)
+speeds = []      # (platform, backend, microseconds per av_route)
+
+
+def speed(name, runner, probe_bin, env=None):
+    """Microseconds per av_route of the golden router (`probe --speed`): information, not a test."""
+    best, backend = None, None
+    for _ in range(SPEED_RUNS):
+        rc, text = run(runner + [probe_bin, "--speed"], env)
+        got = parse_probe(text)
+        m = re.match(r"([\d.]+)", got.get("route.us", ""))
+        if rc or not m:
+            print(f"info {name}: probe --speed failed: {text[-300:]}")
+            return
+        backend = got.get("backend")
+        best = float(m.group(1)) if best is None else min(best, float(m.group(1)))
+    speeds.append((name, backend, best))
+
+
+def print_speeds():
+    ref = [us for n, b, us in speeds if n == "x86-64" and b == "scalar"]
+    if not ref:
+        return
+    print(f"==== routing speed (information, not a test): microseconds per av_route of the golden "
+          f"router, fastest of {SPEED_RUNS} runs, relative to x86-64's scalar backend in this run")
+    for n, b, us in speeds:
+        print(f"info speed {n:<24} {b:<14} {us:10.2f} us  {us / ref[0]:7.2f} x x86-64 scalar")
+
+
+def js_binding_tests():
+    """The JavaScript binding's tests (bindings/js/test.js) against the native `avengers`."""
+    global passed, failed
+    cli = os.path.join(ROOT, NATIVE, "bin", "avengers")
+    t0 = time.time()
+    rc, text = run(["node", "bindings/js/test.js"], {"AV_NATIVE_CLI": cli}, timeout=600)
+    p, f = summary_counts(text)
+    passed += p
+    failed += f
+    for line in text.splitlines():
+        if line.startswith("FAIL"):
+            print(f"     wasm (JavaScript): {line}")
+    print(f"wasm: JavaScript binding under Node.js, {p} passed, {f} failed ({time.time() - t0:.0f} s)",
+          flush=True)
+
+
 def windows_extras(work, ref, ref_dir, native_probe):
     """The DLL (exports, the probe linked through its import library) and the command's tests."""
     wdir = os.path.join(CROSS, "windows")
@@ -200,8 +280,7 @@ def windows_extras(work, ref, ref_dir, native_probe):
     t0 = time.time()
     rc, text = run([PYTHON, "tests/cli/test_cli.py"] + ([] if FULL else WINDOWS_CLI_SUBSET),
                    {"AVENGERS": cli, "AVENGERS_RUNNER": WINE}, timeout=1800)
-    last = [l for l in text.splitlines() if re.match(r"^\d+ passed, \d+ failed", l)]
-    p, f = (int(x) for x in re.findall(r"\d+", last[-1])[:2]) if last else (0, 1)
+    p, f = summary_counts(text)
     global passed, failed
     passed += p
     failed += f
@@ -214,6 +293,8 @@ def windows_extras(work, ref, ref_dir, native_probe):
 
 def main(names):
     native_probe = os.path.join(ROOT, NATIVE, "portability", "probe")
+    speed("x86-64", [], native_probe, {"AV_SIMD": "scalar"})
+    speed("x86-64", [], native_probe)
     work = tempfile.mkdtemp(prefix="av-cross-")
     if "windows" in names:
         # one Wine prefix for every run (its first start takes a while), quiet, without the Mono
@@ -245,7 +326,7 @@ def main(names):
                 summary.append(f"{name}: skipped (missing {' '.join(missing)})")
                 continue
             print(f"==== {name}", flush=True)
-            t0 = time.time()
+            t0 = t_platform = time.time()
             rc, text = run([MAKE, "--no-print-directory", "-s", f"-j{JOBS}", target])
             result(rc == 0, f"{name}: build", text[-2000:] if rc else f"{time.time() - t0:.0f} s")
             if rc:
@@ -272,13 +353,27 @@ def main(names):
             result(rc == 0, f"{name}: probe ran (backend {got.get('backend')}, "
                             f"{time.time() - t0:.1f} s)", "" if rc == 0 else text[-1000:])
             compare(name, got, ref, d, ref_dir, native_probe)
+            pbin = os.path.join(CROSS, bdir, "portability", "probe" + exe)
+            speed(name, runner, pbin)
+            if name == "wasm":  # the same module forced to the scalar kernels, and the binding
+                d = os.path.join(work, name + "-forced-scalar")
+                os.makedirs(d)
+                rc, got, text = probe(runner, pbin, d, {"AV_SIMD": "scalar"})
+                result(rc == 0 and got.get("backend") == "scalar",
+                       f"{name}: probe ran with AV_SIMD=scalar (backend {got.get('backend')})",
+                       "" if rc == 0 else text[-1000:])
+                compare(name + " (AV_SIMD=scalar)", got, ref, d, ref_dir, native_probe)
+                speed(name, runner, pbin, {"AV_SIMD": "scalar"})
+                js_binding_tests()
             if name == "windows":
                 windows_extras(work, ref, ref_dir, native_probe)
+            print(f"{name}: {time.time() - t_platform:.0f} s in all", flush=True)
             summary.append(f"{name}: {passed - p0} passed, {failed - f0} failed")
     finally:
         shutil.rmtree(work, ignore_errors=True)
         if "windows" in names and WINESERVER and shutil.which(WINE):
             subprocess.run([WINESERVER, "-k"], check=False)
+    print_speeds()
     print("==== cross-check summary")
     for s in summary:
         print("  " + s)

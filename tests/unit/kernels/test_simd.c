@@ -12,7 +12,8 @@
 /* docs/PERFORMANCE.md: |dot_backend - dot_scalar| <= AV_TOL_REL * sum_t |c_t q_t|. */
 #define AV_TOL_REL 1e-5
 
-static const char *const BACKENDS[] = {"scalar", "avx2", "avx512", "avx512vnni", "neon"};
+static const char *const BACKENDS[] = {"scalar", "avx2", "avx512", "avx512vnni", "neon",
+                                       "wasm-simd128"};
 #define N_BACKENDS (sizeof BACKENDS / sizeof BACKENDS[0])
 static const char *self_path = "build/tests/test_simd";
 
