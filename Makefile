@@ -101,5 +101,7 @@ clean: clean-extra
 #   paper_reference  the paper's rule and k-means against independent numpy/scikit-learn code
 #   cross       `make cross-check` on other platforms (NO_BLAS, i686, s390x, AArch64)
 #   wasm        the WebAssembly build (Emscripten, Node.js) and the JavaScript binding (bindings/js/)
+#   windows     the MinGW-w64 build for Windows (DLL, tests under Wine) that cross-check runs
 include $(addprefix mk/,deps.mk library.mk tests.mk cli.mk demo.mk fuzz.mk sanitizers.mk abi.mk \
-                        bindings.mk examples.mk bench.mk paper_reference.mk cross.mk wasm.mk)
+                        bindings.mk examples.mk bench.mk paper_reference.mk cross.mk wasm.mk \
+                        windows.mk)

@@ -45,8 +45,16 @@ int cmd_reprice(int argc, char **argv);
 struct av_price;
 void cli_put_price(const struct av_price *p);
 
+/* printf-style format checking: under MinGW-w64 (its C99 stdio, __USE_MINGW_ANSI_STDIO) GCC
+   checks C99 formats (%zu) under the name gnu_printf. */
+#ifdef __MINGW32__
+#define CLI_PRINTF gnu_printf
+#else
+#define CLI_PRINTF printf
+#endif
+
 /* "avengers: <message>" on stderr, the message escaped as for text output. */
-void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cli_error(const char *fmt, ...) __attribute__((format(CLI_PRINTF, 1, 2)));
 /* Progress output is shown only when stderr is a terminal. */
 bool cli_stderr_is_tty(void);
 

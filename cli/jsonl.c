@@ -36,7 +36,7 @@ struct cli_jsonl_reader {
 };
 typedef struct cli_jsonl_reader parser;
 
-static int fail(parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(parser *p, const char *fmt, ...) __attribute__((format(CLI_PRINTF, 2, 3)));
 static int fail(parser *p, const char *fmt, ...)
 {
     char what[CLI_ERR_MAX];
@@ -289,7 +289,7 @@ static bool report(scan *s, const unsigned char *at, bool grammar, const char *f
 
 /* A grammar error. */
 static bool bad(scan *s, const unsigned char *at, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+    __attribute__((format(CLI_PRINTF, 3, 4)));
 static bool bad(scan *s, const unsigned char *at, const char *fmt, ...)
 {
     va_list ap;
@@ -301,7 +301,7 @@ static bool bad(scan *s, const unsigned char *at, const char *fmt, ...)
 
 /* Something refused by name: a raw control character, invalid UTF-8, a NUL, too deep. */
 static bool refuse(scan *s, const unsigned char *at, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+    __attribute__((format(CLI_PRINTF, 3, 4)));
 static bool refuse(scan *s, const unsigned char *at, const char *fmt, ...)
 {
     va_list ap;

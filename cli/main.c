@@ -7,6 +7,10 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#ifdef _WIN32
+#include <fcntl.h>
+#include <io.h>
+#endif
 
 /* One line per subcommand; other helpers add theirs here (convert, merge). */
 static const cli_command COMMANDS[] = {
@@ -31,6 +35,13 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+#ifdef _WIN32
+    /* Lines end in "\n" as on every other platform (JSON lines, messages), and embeddings read
+       from stdin are bytes: no CRLF translation on the standard streams. */
+    _setmode(_fileno(stdin), _O_BINARY);
+    _setmode(_fileno(stdout), _O_BINARY);
+    _setmode(_fileno(stderr), _O_BINARY);
+#endif
     if (argc < 2) {
         usage(stderr);
         return CLI_EUSAGE;

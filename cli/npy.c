@@ -21,7 +21,7 @@
 #define ZIP_MAGIC_LEN 4u
 
 static int fail(char *err, size_t errlen, const char *name, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+    __attribute__((format(CLI_PRINTF, 4, 5)));
 static int fail(char *err, size_t errlen, const char *name, const char *fmt, ...)
 {
     char what[CLI_ERR_MAX];

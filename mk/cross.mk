@@ -6,10 +6,11 @@
 # CROSS_PLATFORMS="s390x i686"`; CROSS_FULL=1 runs every unit and integration test under the slow
 # emulators too (default there: the representative subset named in docs/PORTABILITY.md).
 # WebAssembly (wasm, wasm-scalar) is built by mk/wasm.mk and runs under Node.js.
+# Windows (MinGW-w64, run under Wine) is built by mk/windows.mk.
 
 CROSS_DIR       ?= build-cross
 CROSS_ZLIB_ROOT ?= /opt/avengers-cross
-CROSS_PLATFORMS ?= noblas i686 s390x aarch64 wasm wasm-scalar
+CROSS_PLATFORMS ?= noblas i686 s390x aarch64 wasm wasm-scalar windows
 CROSS_FULL      ?=
 
 # The portability probe (tests/portability/probe.c) of any build: public API only.

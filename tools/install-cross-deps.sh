@@ -7,7 +7,10 @@
 #   i686 runs under qemu-i386-static where the kernel lacks 32-bit support.
 #   wasm     emscripten (and binaryen; nodejs only when no `node` is on PATH), run under Node.js;
 #            its zlib is built from Debian's zlib source package with emcc (see below)
-# (Windows is not built yet: docs/PORTABILITY.md.)
+#   windows  gcc-mingw-w64-x86-64 and libz-mingw-w64-dev (zlib for MinGW), run under wine64 (and
+#            wine); the command's cJSON is Debian's cjson source package (apt-get source, from a
+#            deb-src list of its own), unpacked with its Debian patches into
+#            CROSS_ZLIB_ROOT/x86_64-w64-mingw32/cjson and compiled by `make cross-build-windows`.
 # The Linux targets' static zlib comes from Debian's zlib1g-dev of that architecture, unpacked
 # into CROSS_ZLIB_ROOT/<triplet> rather than installed through multiarch: a multiarch install
 # needs the very same version as the host's zlib1g, which the mirror does not always carry for
@@ -17,7 +20,8 @@ set -e
 export DEBIAN_FRONTEND=noninteractive
 ROOT=${CROSS_ZLIB_ROOT:-/opt/avengers-cross}
 PKGS="gcc-i686-linux-gnu libc6-dev-i386-cross gcc-s390x-linux-gnu libc6-dev-s390x-cross
-      gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static emscripten binaryen dpkg-dev"
+      gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static emscripten binaryen dpkg-dev
+      gcc-mingw-w64-x86-64 libz-mingw-w64-dev wine64 wine"
 command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"
 missing=""
 for p in $PKGS; do
@@ -29,7 +33,10 @@ for pair in i386:i686-linux-gnu s390x:s390x-linux-gnu arm64:aarch64-linux-gnu; d
 done
 need_wasm_zlib=""
 [ -f "$ROOT/wasm32-emscripten/lib/libz.a" ] || need_wasm_zlib=1
-[ -z "$missing$need_zlib$need_wasm_zlib" ] && { echo "cross dependencies present"; exit 0; }
+CJSON_DIR=$ROOT/x86_64-w64-mingw32/cjson
+need_cjson=""
+[ -f "$CJSON_DIR/cJSON.c" ] || need_cjson=1
+[ -z "$missing$need_zlib$need_wasm_zlib$need_cjson" ] && { echo "cross dependencies present"; exit 0; }
 for pair in $need_zlib; do
   a=${pair%%:*}
   dpkg --print-foreign-architectures | grep -qx "$a" || dpkg --add-architecture "$a"
@@ -76,4 +83,22 @@ if [ -n "$need_wasm_zlib" ]; then
      crc32.c deflate.c inffast.c inflate.c inftrees.c trees.c uncompr.c zutil.c &&
    emar rcs "$out/lib/libz.a" *.o && cp zlib.h zconf.h "$out/include/")
   echo "zlib for wasm in $out (from $(ls "$src"/zlib_*.dsc | xargs basename))"
+fi
+
+# Windows: the command's cJSON from Debian's cjson source package (nothing committed).
+if [ -n "$need_cjson" ]; then
+  # deb-src lines of our own (the system's lists may have none), in a private apt state directory
+  . /etc/os-release
+  mkdir -p "$tmp/apt/lists/partial" "$tmp/apt/cache/archives/partial" "$tmp/src"
+  for s in "debian $VERSION_CODENAME" "debian-security $VERSION_CODENAME-security"; do
+    echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/${s% *} ${s#* } main"
+  done > "$tmp/apt/sources.list"
+  O="-o Dir::Etc::SourceList=$tmp/apt/sources.list -o Dir::Etc::SourceParts=/dev/null
+     -o Dir::State::Lists=$tmp/apt/lists -o Dir::Cache=$tmp/apt/cache"
+  apt-get $O update -qq
+  (cd "$tmp/src" && apt-get $O source --download-only -qq cjson 2>&1 | grep -v "unsandboxed" || true)
+  (cd "$tmp/src" && dpkg-source -q -x cjson_*.dsc cjson)
+  mkdir -p "$CJSON_DIR"
+  cp "$tmp/src/cjson/cJSON.c" "$tmp/src/cjson/cJSON.h" "$tmp/src/cjson/LICENSE" "$CJSON_DIR/"
+  echo "cJSON source ($(cd "$tmp/src" && ls cjson_*.dsc)) in $CJSON_DIR"
 fi

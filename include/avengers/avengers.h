@@ -28,8 +28,18 @@ extern "C" {
 #define AV_VERSION_NUMBER (AV_VERSION_MAJOR * 10000 + AV_VERSION_MINOR * 100 + AV_VERSION_PATCH)
 #define AV_VERSION_STRING "1.2.0"
 
-#if defined(_WIN32) && defined(AV_BUILDING_DLL)
+/* Exported functions. On Windows a program using avengers.dll (through its import library)
+ * includes this header as it is (AV_API is dllimport); a program linking the static library
+ * defines AV_STATIC before including it (or with -DAV_STATIC); the library itself is compiled
+ * with AV_BUILDING_DLL for the DLL and AV_STATIC for the static library (docs/INSTALL.md). */
+#if defined(_WIN32) || defined(__CYGWIN__)
+#if defined(AV_BUILDING_DLL)
 #define AV_API __declspec(dllexport)
+#elif defined(AV_STATIC)
+#define AV_API
+#else
+#define AV_API __declspec(dllimport)
+#endif
 #elif defined(__GNUC__) || defined(__clang__)
 #define AV_API __attribute__((visibility("default")))
 #else

@@ -19,17 +19,30 @@
 #include <stdint.h>
 #include <string.h>
 
+/* A symbol shared between the library's files but not exported. A Windows DLL exports only what
+   AV_API marks dllexport, so there is nothing to hide there (and PE has no visibility). */
+#ifdef _WIN32
+#define AV_HIDDEN
+#else
 #define AV_HIDDEN __attribute__((visibility("hidden")))
+#endif
+/* printf-style format checking: MinGW-w64's ANSI stdio (__USE_MINGW_ANSI_STDIO, which the
+   Windows build uses) takes C99 formats (%zu), which GCC checks under the name gnu_printf there. */
+#ifdef __MINGW32__
+#define AV_PRINTF_FMT gnu_printf
+#else
+#define AV_PRINTF_FMT printf
+#endif
 #define AV_ALIGN 64u
 
 /* ---- errors (error.c) ---- */
 /* Record a detail message for this thread and return code (so callers write `return av__fail(...)`). */
-AV_HIDDEN int av__fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+AV_HIDDEN int av__fail(int code, const char *fmt, ...) __attribute__((format(AV_PRINTF_FMT, 2, 3)));
 /* Add context to this thread's last failure ("<context>: <detail>"; fmt NULL adds none) and
    report it under `code` (the same code, or a re-coding such as AV_EINVAL -> AV_EFORMAT in the
    loader). The code's text is never repeated inside the message. */
 AV_HIDDEN int av__fail_context(int code, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+    __attribute__((format(AV_PRINTF_FMT, 2, 3)));
 AV_HIDDEN void av__clear_error(void);
 
 /* Little-endian integers in byte buffers (the file format, the settings section). */
@@ -91,7 +104,7 @@ AV_HIDDEN bool av__text_ok(const char *s, size_t n, bool allow_space);
    the process locale (numbers in metadata). */
 AV_HIDDEN double av__strtod_c(const char *s, char **end);
 AV_HIDDEN void av__format_c(char *buf, size_t n, const char *fmt, double v)
-    __attribute__((format(printf, 3, 0)));
+    __attribute__((format(AV_PRINTF_FMT, 3, 0)));
 
 /* ---- hashing (hash.c) ---- */
 /* XXH64, streaming: init with a seed, update with any number of pieces, final (does not modify the
@@ -169,5 +182,7 @@ AV_HIDDEN int av__struct_out(void *caller, const void *src, size_t own, size_t m
                              const char *what);
 /* The smallest accepted sizes, by name: AV_fit_options_MIN_SIZE_ ... */
 enum { AV_EXTENSIBLE_STRUCTS(AV_MIN_SIZE_DECL_) AV_MIN_SIZE_END_ };
+
+#include "base/platform.h"
 
 #endif

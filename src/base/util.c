@@ -1,46 +1,11 @@
-/* Small shared helpers: aligned memory, overflow-checked sizes, normalisation, the PRNG. */
-/* madvise and MADV_HUGEPAGE are not POSIX (used where defined) */
-#define _DEFAULT_SOURCE
+/* Small shared helpers: overflow-checked sizes, normalisation, text checks, the PRNG (aligned memory
+   and C-locale numbers, which differ by platform, are in platform.c). */
 #include "base/base.h"
 
-#include <locale.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-
-/* Arrays of at least AV_HUGE_MIN bytes (a large router's centroids, the buffer a router file is
-   read into, training arrays) are aligned to 2 MiB and advised as transparent huge pages where
-   the kernel offers them (Linux with THP in "madvise" or "always" mode): their first writes then
-   fault once per 2 MiB instead of once per 4 KiB, which was most of a large router's load time
-   on a virtual machine (docs/PERFORMANCE.md), and routing over them misses the TLB less. Elsewhere
-   (or if the advice is refused) they are ordinary memory. */
-#define AV_HUGE_MIN ((size_t)2 << 20)
-#define AV_HUGE_ALIGN ((size_t)2 << 20)
-
-void *av__aligned_alloc(size_t size)
-{
-    void *p = NULL;
-    if (size == 0)
-        size = AV_ALIGN;
-#ifdef MADV_HUGEPAGE
-    if (size >= AV_HUGE_MIN) {
-        if (posix_memalign(&p, AV_HUGE_ALIGN, size) != 0)
-            return NULL;
-        (void)madvise(p, size & ~(AV_HUGE_ALIGN - 1), MADV_HUGEPAGE); /* advice only */
-        return p;
-    }
-#endif
-    if (posix_memalign(&p, AV_ALIGN, size) != 0)
-        return NULL;
-    return p;
-}
-
-void av__aligned_free(void *p)
-{
-    free(p);
-}
 
 bool av__mul_ok(size_t a, size_t b, size_t *out)
 {
@@ -159,38 +124,4 @@ uint64_t av__rng_next(av_rng *g)
 double av__rng_uniform(av_rng *g)
 {
     return (double)(av__rng_next(g) >> 11) * 0x1.0p-53;
-}
-
-/* Numbers in metadata are written and read in the C locale whatever the host set with setlocale
-   (a comma-decimal locale would otherwise write "0,5" and refuse "0.5"): uselocale changes only
-   the calling thread's locale, for the duration of the call. */
-static locale_t c_numeric_begin(locale_t *old)
-{
-    locale_t c = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
-    if (c)
-        *old = uselocale(c);
-    return c;
-}
-
-static void c_numeric_end(locale_t c, locale_t old)
-{
-    if (c) {
-        uselocale(old);
-        freelocale(c);
-    }
-}
-
-double av__strtod_c(const char *s, char **end)
-{
-    locale_t old = (locale_t)0, c = c_numeric_begin(&old);
-    double d = strtod(s, end);
-    c_numeric_end(c, old);
-    return d;
-}
-
-void av__format_c(char *buf, size_t n, const char *fmt, double v)
-{
-    locale_t old = (locale_t)0, c = c_numeric_begin(&old);
-    snprintf(buf, n, fmt, v);
-    c_numeric_end(c, old);
 }

@@ -1,11 +1,19 @@
 /* Whole-file reads, read-only mappings and atomic whole-file replacement, apart from any byte format (format.c uses
    them for router files). A save writes a temporary file beside the target, fsyncs it, renames it
    over the target and fsyncs the directory, so that the target is always the complete old file or
-   the complete new one. docs/SECURITY.md says what is refused and why. */
+   the complete new one. docs/SECURITY.md says what is refused and why. POSIX systems first; then
+   Windows, with its own calls (wide-character paths, FlushFileBuffers, MoveFileExW, file
+   mappings). */
 /* realpath() is an XSI interface; MAP_POPULATE a Linux one (used where defined) */
 #define _XOPEN_SOURCE 700
 #define _DEFAULT_SOURCE
+#ifdef _WIN32
+#define WIN32_LEAN_AND_MEAN
+#include <windows.h>
+#endif
 #include "io/io.h"
+
+#ifndef _WIN32
 
 #include <errno.h>
 #include <fcntl.h>
@@ -218,3 +226,264 @@ int av__file_replace(const char *path, const unsigned char *data, size_t size)
     free(target);
     return rc;
 }
+#else /* _WIN32 */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A Windows error code as text: the errno text for the common ones (so that messages read as on
+   other systems), else its number. */
+static const char *win_error(DWORD e, char *buf, size_t n)
+{
+    switch (e) {
+    case ERROR_FILE_NOT_FOUND:
+    case ERROR_PATH_NOT_FOUND:
+        return strerror(ENOENT);
+    case ERROR_ACCESS_DENIED:
+    case ERROR_SHARING_VIOLATION:
+        return strerror(EACCES);
+    case ERROR_DISK_FULL:
+    case ERROR_HANDLE_DISK_FULL:
+        return strerror(ENOSPC);
+    default:
+        snprintf(buf, n, "Windows error %lu", (unsigned long)e);
+        return buf;
+    }
+}
+
+/* path as a wide string, or the failure recorded. */
+static int wide(const char *path, wchar_t **out)
+{
+    *out = av__wide_path(path);
+    if (*out)
+        return AV_OK;
+    return errno == ENOMEM ? av__fail(AV_ENOMEM, "file name")
+                           : av__fail(AV_EIO, "'%s' is not a valid UTF-8 file name", path);
+}
+
+int av__file_read(const char *path, uint64_t max_size, unsigned char **data, size_t *size)
+{
+    char eb[48];
+    wchar_t *w;
+    int rc = wide(path, &w);
+    if (rc)
+        return rc;
+    DWORD attrs = GetFileAttributesW(w);
+    if (attrs != INVALID_FILE_ATTRIBUTES && (attrs & FILE_ATTRIBUTE_DIRECTORY)) {
+        free(w);
+        return av__fail(AV_EIO, "'%s' is not a regular file", path);
+    }
+    HANDLE h = CreateFileW(w, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                           NULL, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, NULL);
+    free(w);
+    if (h == INVALID_HANDLE_VALUE)
+        return av__fail(AV_EIO, "cannot open '%s': %s", path,
+                        win_error(GetLastError(), eb, sizeof eb));
+    LARGE_INTEGER len;
+    if (GetFileType(h) != FILE_TYPE_DISK || !GetFileSizeEx(h, &len)) {
+        CloseHandle(h);
+        return av__fail(AV_EIO, "'%s' is not a regular file", path);
+    }
+    if ((uint64_t)len.QuadPart > max_size || (uint64_t)len.QuadPart > SIZE_MAX) {
+        CloseHandle(h);
+        return av__fail(AV_ELIMIT, "'%s' has %lld bytes (limit %llu)", path,
+                        (long long)len.QuadPart, (unsigned long long)max_size);
+    }
+    size_t n = (size_t)len.QuadPart, got = 0;
+    unsigned char *buf = av__aligned_alloc(n); /* freed with av__aligned_free, as on POSIX */
+    if (!buf) {
+        CloseHandle(h);
+        return av__fail(AV_ENOMEM, "%zu bytes for '%s'", n, path);
+    }
+    while (got < n) {
+        DWORD want = n - got > (1u << 30) ? (1u << 30) : (DWORD)(n - got), r = 0;
+        if (!ReadFile(h, buf + got, want, &r, NULL) || r == 0) {
+            DWORD e = GetLastError();
+            av__aligned_free(buf);
+            CloseHandle(h);
+            return av__fail(AV_EIO, "reading '%s': %s", path,
+                            r == 0 && e == ERROR_SUCCESS ? "the file shrank while it was read"
+                                                         : win_error(e, eb, sizeof eb));
+        }
+        got += r;
+    }
+    CloseHandle(h);
+    *data = buf;
+    *size = n;
+    return AV_OK;
+}
+
+/* A private read-only view of the file (docs/API.md, av_router_load_mapped): the same open and
+   size checks as av__file_read, then CreateFileMappingW and MapViewOfFile; the view keeps the
+   mapping alive after its handles are closed. */
+int av__file_map(const char *path, uint64_t max_size, void **map, size_t *size)
+{
+    char eb[48];
+    wchar_t *w;
+    int rc = wide(path, &w);
+    if (rc)
+        return rc;
+    *map = NULL;
+    HANDLE h = CreateFileW(w, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_DELETE, NULL, OPEN_EXISTING,
+                           FILE_ATTRIBUTE_NORMAL, NULL);
+    free(w);
+    if (h == INVALID_HANDLE_VALUE)
+        return av__fail(AV_EIO, "cannot open '%s': %s", path,
+                        win_error(GetLastError(), eb, sizeof eb));
+    LARGE_INTEGER len;
+    if (GetFileType(h) != FILE_TYPE_DISK || !GetFileSizeEx(h, &len)) {
+        CloseHandle(h);
+        return av__fail(AV_EIO, "'%s' is not a regular file", path);
+    }
+    if ((uint64_t)len.QuadPart > max_size || (uint64_t)len.QuadPart > SIZE_MAX) {
+        CloseHandle(h);
+        return av__fail(AV_ELIMIT, "'%s' has %lld bytes (limit %llu)", path,
+                        (long long)len.QuadPart, (unsigned long long)max_size);
+    }
+    *size = (size_t)len.QuadPart;
+    if (*size == 0) {
+        CloseHandle(h);
+        return AV_OK;
+    }
+    HANDLE m = CreateFileMappingW(h, NULL, PAGE_READONLY, 0, 0, NULL);
+    DWORD e = GetLastError();
+    CloseHandle(h);
+    void *p = m ? MapViewOfFile(m, FILE_MAP_READ, 0, 0, 0) : NULL;
+    if (m) {
+        e = p ? e : GetLastError();
+        CloseHandle(m);
+    }
+    if (!p)
+        return av__fail(e == ERROR_NOT_ENOUGH_MEMORY ? AV_ENOMEM : AV_EIO, "cannot map '%s': %s",
+                        path, win_error(e, eb, sizeof eb));
+    *map = p;
+    return AV_OK;
+}
+
+void av__file_unmap(void *map, size_t size)
+{
+    (void)size;
+    if (map)
+        UnmapViewOfFile(map);
+}
+
+/* The file a save replaces (wide, malloc'ed): path itself, or the file a symbolic link or junction
+   at path resolves to (the link is kept and its target replaced, as on POSIX systems). Refuses a
+   directory. */
+static int resolve_target(const char *path, wchar_t **target)
+{
+    char eb[48];
+    int rc = wide(path, target);
+    if (rc)
+        return rc;
+    DWORD attrs = GetFileAttributesW(*target);
+    if (attrs == INVALID_FILE_ATTRIBUTES) {
+        DWORD e = GetLastError();
+        if (e == ERROR_FILE_NOT_FOUND || e == ERROR_PATH_NOT_FOUND)
+            return AV_OK; /* a new file (a missing directory fails when the file is created) */
+        free(*target);
+        return av__fail(AV_EIO, "cannot inspect '%s': %s", path, win_error(e, eb, sizeof eb));
+    }
+    if (attrs & FILE_ATTRIBUTE_REPARSE_POINT) {
+        HANDLE h = CreateFileW(*target, 0, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                               NULL, OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS, NULL);
+        DWORD n = h == INVALID_HANDLE_VALUE ? 0 : GetFinalPathNameByHandleW(h, NULL, 0, 0);
+        wchar_t *real = n ? malloc((n + 1) * sizeof *real) : NULL;
+        if (real && GetFinalPathNameByHandleW(h, real, n + 1, 0) == 0) {
+            free(real);
+            real = NULL;
+        }
+        if (h != INVALID_HANDLE_VALUE)
+            CloseHandle(h);
+        free(*target);
+        if (!real)
+            return av__fail(AV_EIO, "'%s' is a link that does not resolve to a file", path);
+        *target = real;
+        attrs = GetFileAttributesW(real);
+    }
+    if (attrs != INVALID_FILE_ATTRIBUTES && (attrs & FILE_ATTRIBUTE_DIRECTORY)) {
+        free(*target);
+        return av__fail(AV_EIO, "'%s' is not a regular file (a directory); refusing to replace it",
+                        path);
+    }
+    return AV_OK;
+}
+
+/* A new temporary file beside target (target + ".tmp.XXXXXX", created exclusively). */
+static HANDLE create_temp(const wchar_t *target, wchar_t **tmp)
+{
+    static volatile LONG counter;
+    static const wchar_t hex[] = L"0123456789abcdef";
+    size_t tlen = wcslen(target);
+    *tmp = malloc((tlen + 12) * sizeof **tmp);
+    if (!*tmp)
+        return INVALID_HANDLE_VALUE;
+    memcpy(*tmp, target, tlen * sizeof **tmp);
+    memcpy(*tmp + tlen, L".tmp.", 5 * sizeof **tmp);
+    for (int attempt = 0; attempt < 100; attempt++) {
+        LARGE_INTEGER t;
+        QueryPerformanceCounter(&t);
+        uint64_t x = (uint64_t)t.QuadPart ^ ((uint64_t)GetCurrentProcessId() << 40) ^
+                     ((uint64_t)GetCurrentThreadId() << 20) ^
+                     (uint64_t)InterlockedIncrement(&counter) * 0x9E3779B97F4A7C15ull;
+        for (int i = 0; i < 6; i++)
+            (*tmp)[tlen + 5 + i] = hex[(x >> (4 * i + 7)) & 15];
+        (*tmp)[tlen + 11] = L'\0';
+        HANDLE h = CreateFileW(*tmp, GENERIC_WRITE, 0, NULL, CREATE_NEW, FILE_ATTRIBUTE_NORMAL, NULL);
+        if (h != INVALID_HANDLE_VALUE || GetLastError() != ERROR_FILE_EXISTS)
+            return h;
+    }
+    return INVALID_HANDLE_VALUE;
+}
+
+static bool write_all(HANDLE h, const unsigned char *p, size_t n)
+{
+    while (n > 0) {
+        DWORD want = n > (1u << 30) ? (1u << 30) : (DWORD)n, w = 0;
+        if (!WriteFile(h, p, want, &w, NULL))
+            return false;
+        if (w == 0) {
+            SetLastError(ERROR_DISK_FULL);
+            return false;
+        }
+        p += w;
+        n -= w;
+    }
+    return true;
+}
+
+/* Write a temporary file beside the target, flush it to the disk (FlushFileBuffers), and move it
+   over the target with MoveFileExW(MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH), which
+   returns once the replacement is on the disk: the target is always the old file or the new. */
+int av__file_replace(const char *path, const unsigned char *data, size_t size)
+{
+    char eb[48];
+    wchar_t *target, *tmp = NULL;
+    int rc = resolve_target(path, &target);
+    if (rc)
+        return rc;
+    HANDLE h = create_temp(target, &tmp);
+    if (h == INVALID_HANDLE_VALUE) {
+        rc = tmp ? av__fail(AV_EIO, "cannot create a temporary file beside '%s': %s", path,
+                            win_error(GetLastError(), eb, sizeof eb))
+                 : av__fail(AV_ENOMEM, "temporary file name");
+    } else if (!write_all(h, data, size) || !FlushFileBuffers(h)) {
+        rc = av__fail(AV_EIO, "writing a temporary file beside '%s': %s", path,
+                      win_error(GetLastError(), eb, sizeof eb));
+        CloseHandle(h);
+        DeleteFileW(tmp);
+    } else if (!CloseHandle(h)) {
+        rc = av__fail(AV_EIO, "closing a temporary file beside '%s': %s", path,
+                      win_error(GetLastError(), eb, sizeof eb));
+        DeleteFileW(tmp);
+    } else if (!MoveFileExW(tmp, target, MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH)) {
+        rc = av__fail(AV_EIO, "replacing '%s' with its temporary file: %s", path,
+                      win_error(GetLastError(), eb, sizeof eb));
+        DeleteFileW(tmp);
+    }
+    free(tmp);
+    free(target);
+    return rc;
+}
+#endif /* _WIN32 */

@@ -363,7 +363,7 @@ int av__router_serialize(const av_router *r, unsigned char **data, size_t *size)
        the lock (av_router_add_model), so all three are copied under one hold of it. The
        metadata is copied there too (av_router_set_meta does not overlap saves, but the loader's
        and the converter's own writers hold no other guarantee). The centroids never change. */
-    pthread_mutex_lock(&w->lock);
+    av__mutex_lock(&w->lock);
     size_t m = r->st.m;
     rc = build_stats(r, &secs[2]);
     if (rc == AV_OK)
@@ -385,7 +385,7 @@ int av__router_serialize(const av_router *r, unsigned char **data, size_t *size)
             rc = build_prices(r, &secs[nsec]);
         nsec++;
     }
-    pthread_mutex_unlock(&w->lock);
+    av__mutex_unlock(&w->lock);
     if (rc == AV_OK)
         rc = build_centroids(r, &secs[1]);
     for (int i = 0; i < nsec && rc == AV_OK; i++) /* small or incompressible: raw */

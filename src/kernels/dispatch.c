@@ -1,8 +1,6 @@
-/* Backend selection: once per process, thread-safely (pthread_once), from the CPU's features and
+/* Backend selection: once per process, thread-safely (av__once), from the CPU's features and
    the AV_SIMD environment variable. */
 #include "kernels/kernels.h"
-
-#include <pthread.h>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
@@ -24,8 +22,8 @@ extern const av_kernels av__kernels_neon;
 extern const av_kernels av__kernels_wasm_simd128;
 #endif
 
-static pthread_once_t av_once = PTHREAD_ONCE_INIT;
-static const av_kernels *av_active; /* written once under pthread_once, then only read */
+static av_once resolved = AV_ONCE_INIT;
+static const av_kernels *av_active; /* written once under av__once, then only read */
 
 #if defined(__x86_64__) || defined(__i386__)
 /* F16C is CPUID.1:ECX bit 29; not every compiler's __builtin_cpu_supports knows its name. */
@@ -117,7 +115,7 @@ static void resolve(void)
 
 const av_kernels *av__kernels(void)
 {
-    pthread_once(&av_once, resolve);
+    av__once(&resolved, resolve);
     return av_active;
 }
 

@@ -41,7 +41,7 @@ typedef struct av_kernels {
     av_dots_i8f_fn dots_i8f;
 } av_kernels;
 
-/* The active kernel set, resolved once (pthread_once) from the CPU and AV_SIMD. */
+/* The active kernel set, resolved once (av__once) from the CPU and AV_SIMD. */
 AV_HIDDEN const av_kernels *av__kernels(void);
 /* A specific backend by name ("scalar", "avx2", "avx512", "neon", "wasm-simd128"), or NULL if not compiled in or
    not supported by this CPU. Tests and bench compare backends through it (they link the static

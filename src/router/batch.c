@@ -2,10 +2,8 @@
    index's multi-query kernel, every row decided exactly as av_route decides it. */
 #include "router/router.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 /* At most this many threads, and one per this many multiply-adds of work. */
 #define AV_BATCH_MIN_WORK ((size_t)1 << 24)
@@ -70,8 +68,8 @@ static void *batch_thread(void *arg)
 }
 
 /* The thread count av_route_batch may use: AV_NUM_THREADS if set (1..AV_MAX_BATCH_THREADS), else
-   the online CPUs. Resolved once per process (pthread_once), then only read. */
-static pthread_once_t threads_once = PTHREAD_ONCE_INIT;
+   the online CPUs. Resolved once per process (av__once), then only read. */
+static av_once threads_once = AV_ONCE_INIT;
 static unsigned threads_default = 1;
 
 static void resolve_threads(void)
@@ -88,14 +86,14 @@ static void resolve_threads(void)
         }
     }
     if (v == 0)
-        v = sysconf(_SC_NPROCESSORS_ONLN);
+        v = av__cpu_count();
     threads_default = v < 1 ? 1u : v > (long)AV_MAX_BATCH_THREADS ? AV_MAX_BATCH_THREADS
                                                                  : (unsigned)v;
 }
 
 unsigned av__threads_default(void)
 {
-    pthread_once(&threads_once, resolve_threads);
+    av__once(&threads_once, resolve_threads);
     return threads_default;
 }
 
@@ -120,7 +118,7 @@ int av__route_batch_threads(const av_router *r, const float *embeddings, size_t 
         threads = 1;
     size_t per = (blocks + threads - 1) / threads * AV_BATCH_Q;
     batch_job jobs[AV_MAX_BATCH_THREADS];
-    pthread_t tid[AV_MAX_BATCH_THREADS];
+    av_thread tid[AV_MAX_BATCH_THREADS];
     bool started[AV_MAX_BATCH_THREADS] = {false};
     for (unsigned t = 0; t < threads; t++) {
         size_t a = (size_t)t * per, b = a + per < n ? a + per : n;
@@ -128,14 +126,14 @@ int av__route_batch_threads(const av_router *r, const float *embeddings, size_t 
                               alpha, out_models + (a < n ? a : n)};
         /* a thread that cannot start is done by the caller below */
         started[t] = t > 0 && jobs[t].n > 0 &&
-                     pthread_create(&tid[t], NULL, batch_thread, &jobs[t]) == 0;
+                     av__thread_start(&tid[t], batch_thread, &jobs[t]) == 0;
     }
     for (unsigned t = 0; t < threads; t++)
         if (!started[t])
             batch_thread(&jobs[t]);
     for (unsigned t = 1; t < threads; t++)
         if (started[t])
-            pthread_join(tid[t], NULL);
+            av__thread_join(&tid[t]);
     /* The first failing row's code, and av_last_error() describing that row (on this thread). */
     for (size_t i = 0; i < n; i++)
         if (out_models[i] < 0) {

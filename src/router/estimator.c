@@ -14,10 +14,10 @@ AV_API int av_router_set_estimator(av_router *r, const av_estimator_options *opt
         return rc;
     if ((rc = av__settings_check(&o)) != AV_OK)
         return rc;
-    pthread_mutex_lock(&r->lock);
+    av__mutex_lock(&r->lock);
     av__settings_apply(&r->est, &o);
     av__stats_republish_locked(&r->st, r->est.kappa);
-    pthread_mutex_unlock(&r->lock);
+    av__mutex_unlock(&r->lock);
     return AV_OK;
 }
 

@@ -51,7 +51,7 @@ AV_API int av_profile_merge(av_router *dst, const av_router *src)
     /* Snapshot src under its lock, then check and add under dst's: never both locks at once, so
        two merges in opposite directions cannot deadlock. src's names are retired, never freed,
        before src itself, so the array read under its lock stays valid. */
-    pthread_mutex_lock(&s->lock);
+    av__mutex_lock(&s->lock);
     size_t m = src->st.m, km = src->ix.k * m, map[AV_MAX_MODELS];
     char *const *src_names = src->names;
     double *snap = malloc(3 * km * sizeof(double));
@@ -60,10 +60,10 @@ AV_API int av_profile_merge(av_router *dst, const av_router *src)
         memcpy(snap + km, src->st.sum_score, km * sizeof(double));
         memcpy(snap + 2 * km, src->st.sum_cost, km * sizeof(double));
     }
-    pthread_mutex_unlock(&s->lock);
+    av__mutex_unlock(&s->lock);
     if (!snap)
         return av__fail(AV_ENOMEM, "merge snapshot");
-    pthread_mutex_lock(&dst->lock);
+    av__mutex_lock(&dst->lock);
     int rc = check_compatible(dst, src, m, src_names, map);
     /* The sums go into the snapshot first (in dst's model order) and are checked against the
        statistics limits, so that a merge that would overflow them changes nothing. */
@@ -88,7 +88,7 @@ AV_API int av_profile_merge(av_router *dst, const av_router *src)
         }
     }
     if (rc != AV_OK) {
-        pthread_mutex_unlock(&dst->lock);
+        av__mutex_unlock(&dst->lock);
         free(snap);
         return rc;
     }
@@ -100,7 +100,7 @@ AV_API int av_profile_merge(av_router *dst, const av_router *src)
     for (size_t i = 0; i < m; i++)
         av__stats_totals_locked(&dst->st, i);
     av__stats_republish_locked(&dst->st, dst->est.kappa);
-    pthread_mutex_unlock(&dst->lock);
+    av__mutex_unlock(&dst->lock);
     free(snap);
     return AV_OK;
 }

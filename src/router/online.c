@@ -73,10 +73,10 @@ AV_API int av_profile_update_ex(av_router *r, const float *embedding, size_t dim
     av__member_weights(r->ix.members, p, sims, o.weighting == AV_WEIGHTING_SOFTMAX, temp, w, wsum);
     for (size_t c = 0; c < ns; c++)
         w[c] = o.weight * w[c] / wsum[c / p];
-    pthread_mutex_lock(&r->lock);
+    av__mutex_lock(&r->lock);
     /* the model count only grows, so a model valid now stays valid */
     if (model < 0 || (size_t)model >= r->st.m) {
-        pthread_mutex_unlock(&r->lock);
+        av__mutex_unlock(&r->lock);
         return av__fail(AV_EMODEL, "model %d of %zu", (int)model, r->st.m);
     }
     size_t i = (size_t)model;
@@ -90,7 +90,7 @@ AV_API int av_profile_update_ex(av_router *r, const float *embedding, size_t dim
             decay_cell(&cnt, &ss, &sc, lambda, model_decays(r, i, lambda));
         if (!av__stat_ok(cnt + w[c], ss + w[c] * (double)score, sc + w[c] * (double)cost,
                          AV_STAT_MAX_MEAN)) {
-            pthread_mutex_unlock(&r->lock);
+            av__mutex_unlock(&r->lock);
             return av__fail(AV_ELIMIT, "an outcome of weight %g for model %d in cluster %u "
                                        "would exceed the statistics limits (count <= %g, "
                                        "|mean| <= %g)", w[c], (int)model, idx[c],
@@ -121,7 +121,7 @@ AV_API int av_profile_update_ex(av_router *r, const float *embedding, size_t dim
         for (size_t c = 0; c < ns; c++)
             av__stats_add_locked(&r->st, r->est.kappa, idx[c], i, w[c], (double)score, (double)cost);
     }
-    pthread_mutex_unlock(&r->lock);
+    av__mutex_unlock(&r->lock);
     return AV_OK;
 }
 
@@ -168,7 +168,7 @@ AV_API int32_t av_router_add_model(av_router *r, const char *name, double prior_
         return av__fail(AV_ELIMIT, "prior of weight %g, score %g, cost %g exceeds the statistics "
                                    "limits (weight <= %g, |score|, cost <= %g)", prior_weight,
                         prior_score, prior_cost, AV_STAT_MAX_COUNT, AV_STAT_MAX_MEAN);
-    pthread_mutex_lock(&r->lock);
+    av__mutex_lock(&r->lock);
     size_t k = r->ix.k, m = r->st.m;
     int rc = AV_OK;
     if (m >= AV_MAX_MODELS)
@@ -177,7 +177,7 @@ AV_API int32_t av_router_add_model(av_router *r, const char *name, double prior_
         if (strcmp(r->names[i], name) == 0)
             rc = av__fail(AV_EINVAL, "a model named '%s' exists (index %zu)", name, i);
     if (rc) {
-        pthread_mutex_unlock(&r->lock);
+        av__mutex_unlock(&r->lock);
         return rc;
     }
     /* Everything that can fail comes first, so that a failure leaves the router as it was. */
@@ -194,7 +194,7 @@ AV_API int32_t av_router_add_model(av_router *r, const char *name, double prior_
         av__retire_locked(r, r->names) != AV_OK) {
         free(cnt), free(ss), free(sc), free(gc), free(gs), free(gq), free(names), free(copy);
         av__table_discard(t);
-        pthread_mutex_unlock(&r->lock);
+        av__mutex_unlock(&r->lock);
         return av__fail(AV_ENOMEM, "adding model '%s'", name);
     }
     memcpy(names, r->names, m * sizeof *names);
@@ -209,6 +209,6 @@ AV_API int32_t av_router_add_model(av_router *r, const char *name, double prior_
     __atomic_store_n(&r->st.m, m + 1, __ATOMIC_RELEASE);
     av__stats_totals_locked(&r->st, m);
     av__stats_publish_locked(&r->st, r->est.kappa, t);
-    pthread_mutex_unlock(&r->lock);
+    av__mutex_unlock(&r->lock);
     return (int32_t)m;
 }

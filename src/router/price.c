@@ -89,10 +89,10 @@ AV_API int av_router_set_price(av_router *r, int32_t model, const av_price *pric
                                    ">= 0, and the cost per query at most %g",
                         p.cost_per_query, p.input_price, p.output_price, p.input_tokens,
                         p.output_tokens, AV_STAT_MAX_MEAN);
-    pthread_mutex_lock(&r->lock);
+    av__mutex_lock(&r->lock);
     size_t m = r->st.m, k = r->ix.k;
     if (model < 0 || (size_t)model >= m) {
-        pthread_mutex_unlock(&r->lock);
+        av__mutex_unlock(&r->lock);
         return av__fail(AV_EMODEL, "model %d of %zu", (int)model, m);
     }
     size_t i = (size_t)model;
@@ -103,14 +103,14 @@ AV_API int av_router_set_price(av_router *r, int32_t model, const av_price *pric
         size_t ji = j * m + i;
         double q = old > 0.0 ? r->st.sum_cost[ji] * f : r->st.count[ji] * now;
         if (!av__stat_ok(r->st.count[ji], r->st.sum_score[ji], q, AV_STAT_MAX_MEAN)) {
-            pthread_mutex_unlock(&r->lock);
+            av__mutex_unlock(&r->lock);
             return av__fail(AV_ELIMIT, "the costs of model %d in cluster %zu rescaled by %g "
                                        "would exceed the statistics limits (|mean| <= %g)",
                             (int)model, j, old > 0.0 ? f : now, AV_STAT_MAX_MEAN);
         }
     }
     if ((rc = av__price_store(r, i, &p)) != AV_OK) {
-        pthread_mutex_unlock(&r->lock);
+        av__mutex_unlock(&r->lock);
         return rc;
     }
     for (size_t j = 0; j < k; j++) {
@@ -119,7 +119,7 @@ AV_API int av_router_set_price(av_router *r, int32_t model, const av_price *pric
     }
     av__stats_totals_locked(&r->st, i);
     av__stats_republish_locked(&r->st, r->est.kappa);
-    pthread_mutex_unlock(&r->lock);
+    av__mutex_unlock(&r->lock);
     if (factor)
         *factor = f;
     return AV_OK;
@@ -131,16 +131,16 @@ AV_API int av_router_get_price(const av_router *r, int32_t model, av_price *pric
         return av__fail(AV_EINVAL, "router or price is NULL");
     av_router *w = (av_router *)r; /* the lock is the only mutable part of a const router */
     av_price out = {(uint32_t)sizeof out, AV_PRICE_NONE, 0.0, 0.0, 0.0, 0.0, 0.0};
-    pthread_mutex_lock(&w->lock);
+    av__mutex_lock(&w->lock);
     size_t m = r->st.m;
     if (model < 0 || (size_t)model >= m) {
-        pthread_mutex_unlock(&w->lock);
+        av__mutex_unlock(&w->lock);
         return av__fail(AV_EMODEL, "model %d of %zu", (int)model, m);
     }
     const av_price *p = av__price_of(r, (size_t)model);
     if (p)
         out = *p;
     out.cost_per_query = old_per_query(r, (size_t)model);
-    pthread_mutex_unlock(&w->lock);
+    av__mutex_unlock(&w->lock);
     return av__struct_out(price, &out, sizeof out, AV_PRICE_MIN_SIZE_, "av_price");
 }

@@ -37,7 +37,7 @@ int av__router_alloc(av_router **out, size_t dim, size_t k, size_t m, uint32_t t
     r->est.weighting = AV_WEIGHTING_HARD;
     r->est.temperature = AV_DEFAULT_TEMPERATURE;
     r->est.normalisation = AV_NORMALISE_CLUSTER;
-    pthread_mutex_init(&r->lock, NULL);
+    av__mutex_init(&r->lock);
     bool ok = av__index_alloc(&r->ix, dim, k, centroid_type) == AV_OK;
     ok = ok && (r->names = calloc(m, sizeof *r->names)) != NULL;
     ok = ok && av__stats_alloc(&r->st, k, m) == AV_OK;
@@ -105,7 +105,7 @@ AV_API void av_router_free(av_router *r)
     }
     free(r->meta);
     free(r->prices);
-    pthread_mutex_destroy(&r->lock);
+    av__mutex_destroy(&r->lock);
     free(r);
 }
 
@@ -205,10 +205,10 @@ AV_API int av_router_cluster_stats(const av_router *r, size_t cluster, size_t mo
     if (cluster >= r->ix.k)
         return av__fail(AV_ERANGE, "cluster %zu of %zu", cluster, r->ix.k);
     av_router *w = (av_router *)r; /* the lock is the only mutable part of a const router */
-    pthread_mutex_lock(&w->lock);
+    av__mutex_lock(&w->lock);
     if (model >= r->st.m) { /* read under the lock: av_router_add_model grows it */
         size_t m = r->st.m;
-        pthread_mutex_unlock(&w->lock);
+        av__mutex_unlock(&w->lock);
         return av__fail(AV_EMODEL, "model %zu of %zu", model, m);
     }
     size_t ji = cluster * r->st.m + model;
@@ -218,7 +218,7 @@ AV_API int av_router_cluster_stats(const av_router *r, size_t cluster, size_t mo
         *sum_score = r->st.sum_score[ji];
     if (sum_cost)
         *sum_cost = r->st.sum_cost[ji];
-    pthread_mutex_unlock(&w->lock);
+    av__mutex_unlock(&w->lock);
     return AV_OK;
 }
 
@@ -306,7 +306,7 @@ int av__router_clone(av_router **out, const av_router *r, uint32_t type, const f
 {
     av_router *w = (av_router *)r; /* the lock is the only mutable part of a const router */
     av_router *n = NULL;
-    pthread_mutex_lock(&w->lock); /* statistics, names, count and metadata change together */
+    av__mutex_lock(&w->lock); /* statistics, names, count and metadata change together */
     size_t m = r->st.m, km = r->ix.k * m;
     int rc = av__router_alloc(&n, r->ix.dim, r->ix.k, m, r->top_p, type);
     if (rc == AV_OK)
@@ -325,7 +325,7 @@ int av__router_clone(av_router **out, const av_router *r, uint32_t type, const f
             if (av__price_of(r, i))
                 rc = av__price_store(n, i, av__price_of(r, i));
     }
-    pthread_mutex_unlock(&w->lock);
+    av__mutex_unlock(&w->lock);
     if (rc == AV_OK)
         rc = av__index_set_centroids(&n->ix, C);
     if (rc == AV_OK && type == AV_CENTROIDS_INT8)
@@ -368,17 +368,17 @@ AV_API int av_profile_update(av_router *r, const float *embedding, size_t dim, i
     uint32_t j[AV_MAX_MEMBERS];
     if ((rc = av__index_nearest(&r->ix, embedding, 1, j, NULL)) != AV_OK)
         return rc;
-    pthread_mutex_lock(&r->lock);
+    av__mutex_lock(&r->lock);
     for (size_t b = 0; b < r->ix.members; b++)
         if (!av__stats_fits_locked(&r->st, j[b], (size_t)model, 1.0, (double)score, (double)cost)) {
-            pthread_mutex_unlock(&r->lock);
+            av__mutex_unlock(&r->lock);
             return av__fail(AV_ELIMIT, "model %d in cluster %u would exceed the statistics "
                                        "limits (count <= %g, |mean| <= %g)", (int)model,
                             j[b], AV_STAT_MAX_COUNT, AV_STAT_MAX_MEAN);
         }
     for (size_t b = 0; b < r->ix.members; b++)
         av__stats_add_locked(&r->st, r->est.kappa, j[b], (size_t)model, 1.0, (double)score, (double)cost);
-    pthread_mutex_unlock(&r->lock);
+    av__mutex_unlock(&r->lock);
     return AV_OK;
 }
 

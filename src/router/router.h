@@ -6,8 +6,6 @@
 
 #include "rule/rule.h"
 
-#include <pthread.h>
-
 #define AV_MAX_META 1024u
 #define AV_MAX_META_VALUE 65536u
 
@@ -28,7 +26,7 @@ struct av_router {
                          without one), else NULL; read and written under the lock */
     av_meta_kv *meta; /* the user's: the library keeps nothing here that it reads back */
     size_t n_meta;
-    pthread_mutex_t lock; /* writers and non-routing readers; av_route never takes it */
+    av_mutex lock;       /* writers and non-routing readers; av_route never takes it */
 };
 
 /* Allocate a router with every array sized; statistics zeroed, the paper's settings. */

@@ -276,7 +276,7 @@ static int record_meta(av_router *r, const av_fit_options *o, size_t n, double i
     char when[32];
     time_t now = creation_time();
     struct tm tmv;
-    if (gmtime_r(&now, &tmv) == NULL || strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tmv) == 0)
+    if (!av__gmtime(now, &tmv) || strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tmv) == 0)
         snprintf(when, sizeof when, "unknown");
     int rc = av_router_set_meta(r, "trainer", "libavengers " AV_VERSION_STRING);
     if (!rc) rc = av_router_set_meta(r, "created", when);

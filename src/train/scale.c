@@ -10,7 +10,6 @@
 #include "train/train.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -888,9 +887,7 @@ AV_API int av_kmeans_stats_block(const float *centroids, size_t k, size_t dim, c
 /* ---- the SAMPLED trainer over the builder's rows ---- */
 static double now_s(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+    return av__seconds();
 }
 
 /* A chunk: rows [r0, r0+n) of segment seg (never across segments). */
@@ -910,7 +907,7 @@ typedef struct km_pass {
     int64_t *sums, *counts, *inertia; /* [thread] */
     double *st;                       /* [chunk] x 3 x k x m */
     int64_t *st_inertia;              /* [chunk] */
-    pthread_mutex_t lock;
+    av_mutex lock;
     size_t next;
     int rc;
 } km_pass;
@@ -918,7 +915,7 @@ typedef struct km_pass {
 typedef struct km_thread {
     km_pass *p;
     size_t t;
-    pthread_t tid;
+    av_thread tid;
     bool started;
 } km_thread;
 
@@ -944,16 +941,16 @@ static void *pass_thread(void *arg)
     size_t k = p->k, d = src->dim, m = src->m;
     km_ws w;
     if (ws_init(&w, NULL, k, d) != AV_OK) {
-        pthread_mutex_lock(&p->lock);
+        av__mutex_lock(&p->lock);
         p->rc = AV_ENOMEM;
-        pthread_mutex_unlock(&p->lock);
+        av__mutex_unlock(&p->lock);
         return NULL;
     }
     for (;;) {
-        pthread_mutex_lock(&p->lock);
+        av__mutex_lock(&p->lock);
         size_t ci = p->next++;
         bool stop = p->rc != AV_OK;
-        pthread_mutex_unlock(&p->lock);
+        av__mutex_unlock(&p->lock);
         if (stop || ci >= p->n_chunks)
             break;
         const km_chunk *c = &p->chunks[ci];
@@ -984,12 +981,12 @@ static int run_pass(km_pass *p, unsigned threads)
     p->rc = AV_OK;
     for (unsigned t = 0; t < threads; t++) {
         th[t] = (km_thread){p, t, 0, false};
-        th[t].started = t > 0 && pthread_create(&th[t].tid, NULL, pass_thread, &th[t]) == 0;
+        th[t].started = t > 0 && av__thread_start(&th[t].tid, pass_thread, &th[t]) == 0;
     }
     pass_thread(&th[0]); /* the threads that did not start leave their chunks to the others */
     for (unsigned t = 1; t < threads; t++)
         if (th[t].started)
-            pthread_join(th[t].tid, NULL);
+            av__thread_join(&th[t].tid);
     if (p->rc)
         return av__fail(p->rc, "k-means pass buffers");
     return AV_OK;
@@ -1074,7 +1071,7 @@ int av__fit_sampled(const av_rows *src, const av_fit_options *o, uint32_t member
     p.C = C;
     p.csq = csq;
     p.k = k;
-    pthread_mutex_init(&p.lock, NULL);
+    av__mutex_init(&p.lock);
     double t_pass = 0;
     uint32_t pass = 0;
     int64_t prev_inertia = -1;
@@ -1114,7 +1111,7 @@ int av__fit_sampled(const av_rows *src, const av_fit_options *o, uint32_t member
             break;
         prev_inertia = p.inertia[0];
     }
-    pthread_mutex_destroy(&p.lock);
+    av__mutex_destroy(&p.lock);
     if (rc)
         goto done;
     info->passes = pass;

@@ -2,7 +2,8 @@
 """End-to-end tests of the `avengers` command on the real fixture tests/data/llm9.
 
 Run by `make check-cli` (AVENGERS = path of the command). Prints one line per test and the summary
-`N passed, N failed`. `--update-golden` rewrites tests/cli/golden/ (review the diff before committing).
+`N passed, N failed`. Test names as arguments run only those; AVENGERS_RUNNER is put before the
+command (wine64 for avengers.exe, docs/PORTABILITY.md). `--update-golden` rewrites tests/cli/golden/ (review the diff before committing).
 
 Golden files: golden/router.avr (trained once with the command, committed so that the goldens do not
 depend on k-means rounding on other CPUs), golden/info.txt and golden/eval.json. Creation-time
@@ -22,6 +23,8 @@ import numpy as np
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 AVENGERS = os.path.abspath(os.environ.get("AVENGERS", os.path.join(ROOT, "build", "bin", "avengers")))
+# A program put before the command (wine64 for the Windows build: docs/PORTABILITY.md).
+RUNNER = os.environ.get("AVENGERS_RUNNER", "").split()
 FIX = "tests/data/llm9"
 DATA = f"{FIX}/data.jsonl.gz"
 EMB = f"{FIX}/emb.npy"
@@ -44,7 +47,7 @@ def run(*args, check=None, scalar=False, env_extra=None):
     env = dict(os.environ, **(env_extra or {}))
     if scalar:
         env["AV_SIMD"] = "scalar"
-    p = subprocess.run([AVENGERS, *args], cwd=ROOT, capture_output=True, text=True, env=env)
+    p = subprocess.run([*RUNNER, AVENGERS, *args], cwd=ROOT, capture_output=True, text=True, env=env)
     if check is not None and p.returncode != check:
         raise AssertionError(f"exit {p.returncode} (want {check}) for {' '.join(args)}\n"
                              f"stdout: {p.stdout[-2000:]}\nstderr: {p.stderr[-2000:]}")
@@ -59,12 +62,20 @@ def test(fn):
     return fn
 
 
-def run_tests():
+class Skip(Exception):
+    """A test that cannot run in this setting (printed, counted neither way)."""
+
+
+def run_tests(only=()):
     for fn in TESTS:
+        if only and fn.__name__ not in only:
+            continue
         try:
             fn()
             results.append((fn.__name__, None))
             print(f"ok   {fn.__name__}")
+        except Skip as e:
+            print(f"skip {fn.__name__}: {e}")
         except Exception as e:  # a failed check or an unexpected error both fail the test
             results.append((fn.__name__, e))
             print(f"FAIL {fn.__name__}: {e}")
@@ -485,13 +496,16 @@ def run_limited(*args, env=None):
     what it decompresses fails (out of memory) instead of taking the machine's memory, and
     measure its peak resident memory (.peak_rss, bytes). Under a sanitizer (ASAN_OPTIONS set:
     `make asan`), which reserves terabytes of address space, only the peak is checked."""
+    if RUNNER:
+        raise Skip("an address-space limit (RLIMIT_AS) on the runner "
+                   f"({os.path.basename(RUNNER[0])}) would limit the runner itself")
     import resource
 
     def cap():
         resource.setrlimit(resource.RLIMIT_AS, (AS_LIMIT, AS_LIMIT))
     sanitized = "ASAN_OPTIONS" in os.environ
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        p = subprocess.Popen([AVENGERS, *args], cwd=ROOT, stdout=out, stderr=err,
+        p = subprocess.Popen([*RUNNER, AVENGERS, *args], cwd=ROOT, stdout=out, stderr=err,
                              env=env or BLAS1, preexec_fn=None if sanitized else cap)
         _, status, usage = os.wait4(p.pid, 0)
         p.returncode = os.waitstatus_to_exitcode(status)
@@ -708,7 +722,7 @@ def test_input_npy_header_strict():
 # ---- output escaping (defect 8, CLI half) ------------------------------------------------------
 def run_bytes(*args, env_extra=None):
     env = dict(os.environ, **(env_extra or {}))
-    return subprocess.run([AVENGERS, *args], cwd=ROOT, capture_output=True, env=env)
+    return subprocess.run([*RUNNER, AVENGERS, *args], cwd=ROOT, capture_output=True, env=env)
 
 
 def avr_rewrite(src, dst, names=None, meta_extra=()):
@@ -777,6 +791,8 @@ def assert_clean(text_bytes, what):
 
 @test
 def test_info_escapes_names_metadata_and_path():
+    if RUNNER and "wine" in os.path.basename(RUNNER[0]):
+        raise Skip("Windows file names cannot hold control characters (the ESC in the path)")
     src = evil_router()
     path = tmp("r\x1b[2J.avr")
     shutil.copy(src, path)
@@ -814,6 +830,9 @@ def test_route_output_is_valid_json_with_bad_names():
 
 @test
 def test_messages_escape_paths():
+    if RUNNER and "wine" in os.path.basename(RUNNER[0]):
+        raise Skip("a Windows program's arguments are UTF-16: a byte that is not UTF-8 arrives "
+                   "as '?' and cannot be shown escaped")
     p = run_bytes(*eval_args(b"no/such/\x1b[2Jfile\xff.jsonl"))
     err = assert_clean(p.stderr, "stderr")
     assert p.returncode == EXIT_DATA and "no/such/\\x1b[2Jfile\\xff.jsonl: cannot open" in err, err
@@ -824,7 +843,8 @@ if __name__ == "__main__":
         if "--update-golden" in sys.argv:
             update_golden()
             sys.exit(0)
-        run_tests()
+        # test names given on the command line: only those (tests/portability/cross_check.py)
+        run_tests([a for a in sys.argv[1:] if not a.startswith("--")])
         failed = sum(1 for _, e in results if e)
         print(f"{len(results) - failed} passed, {failed} failed")
         sys.exit(1 if failed else 0)

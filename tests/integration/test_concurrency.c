@@ -29,6 +29,14 @@
 #include <stdint.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef _WIN32
+#include <direct.h>
+/* MinGW-w64 has no mkdtemp: a unique name (_mktemp_s), then the directory. */
+static char *mkdtemp(char *t)
+{
+    return _mktemp_s(t, strlen(t) + 1) == 0 && _mkdir(t) == 0 ? t : NULL;
+}
+#endif
 
 #ifndef AV_THREADING_MD
 #define AV_THREADING_MD "docs/THREADING.md"

@@ -3,9 +3,9 @@
 (docs/PORTABILITY.md), compare what each decides and writes with the native x86-64 build, and end
 with `N passed, N failed`. Installs nothing (`make deps-cross` does).
 
-Usage: cross_check.py [platform ...]   platforms: noblas i686 s390x aarch64 wasm wasm-scalar
+Usage: cross_check.py [platform ...]   platforms: noblas i686 s390x aarch64 wasm wasm-scalar windows
 Environment: CROSS_DIR (build-cross), CROSS_FULL=1 (every test under the slow emulators too),
-MAKE, BUILDDIR (the native build, default build)."""
+MAKE, BUILDDIR (the native build, default build), CROSS_JOBS (make -j of each build, 2)."""
 import os
 import re
 import shutil
@@ -19,6 +19,8 @@ CROSS = os.environ.get("CROSS_DIR", "build-cross")
 NATIVE = os.environ.get("BUILDDIR", "build")
 FULL = os.environ.get("CROSS_FULL") == "1"
 MAKE = os.environ.get("MAKE", "make")
+PYTHON = os.environ.get("PYTHON", "/usr/bin/python3")
+JOBS = os.environ.get("CROSS_JOBS", "2")  # parallel jobs of each platform's build (make -j)
 # k-means may round differently on another backend or without BLAS: the inertia of the probe's
 # small training run must agree within this relative tolerance (docs/PORTABILITY.md).
 INERTIA_RTOL = 1e-4
@@ -32,6 +34,28 @@ EMULATED_SUBSET = {"test_error", "test_sizes", "test_settings", "test_feedback",
 EXACT = ("golden.decisions", "golden.f32.decisions", "golden.f16.decisions",
          "golden.int8.decisions", "golden.int8.estimator.decisions", "int8.bytes", "golden.bytes",
          "updated.decisions", "updated.bytes")
+
+# Windows runs under Wine: wine64 on PATH, else Debian's /usr/lib/wine/wine64 (package wine64).
+WINE = shutil.which("wine64") or ("/usr/lib/wine/wine64" if os.access("/usr/lib/wine/wine64", os.X_OK)
+                                  else "wine64")
+WINESERVER = next((w for w in (shutil.which("wineserver"), "/usr/lib/wine/wineserver64",
+                                "/usr/lib/wine/wineserver") if w and os.access(w, os.X_OK)), None)
+# The command's tests under Wine: each run of avengers.exe starts a Windows process (seconds), so
+# the default run takes a subset covering every subcommand's output, errors and inputs;
+# CROSS_FULL=1 runs them all (docs/PORTABILITY.md).
+WINDOWS_CLI_SUBSET = ["test_info_golden", "test_eval_json_golden", "test_route_output",
+                      "test_random_split_train_and_eval_agree", "test_bad_router_checksum",
+                      "test_bad_usage", "test_raw_float32_embeddings",
+                      "test_input_gzip_members_and_trailing_garbage", "test_messages_escape_paths"]
+# Left out of the default Windows run to keep CI short (a minute under Wine; the probe and the DLL
+# probe check the golden router's decisions against x86-64 there); CROSS_FULL=1 runs it.
+WINDOWS_FULL_ONLY = {"test_decisions"}
+# Test programs not built for Windows, and why (mk/windows.mk, WIN_SKIP_TESTS).
+WINDOWS_LEFT_OUT = {
+    "test_crashsave": "kills forked children with SIGKILL mid-save (no fork or SIGKILL on Windows)",
+    "test_closure": "injects write()/fsync() failures with --wrap and makes FIFOs, device nodes "
+                    "and symbolic links (POSIX file types and calls)",
+}
 
 PLATFORMS = {
     # name: (tools needed, make target, build dir, runner, probe's backend on the host, slow)
@@ -47,6 +71,9 @@ PLATFORMS = {
     "wasm": (["emcc", "node"], "cross-build-wasm", "wasm", ["node"], "scalar", False),
     "wasm-scalar": (["emcc", "node"], "cross-build-wasm-scalar", "wasm-scalar", ["node"], "scalar",
                     False),
+    # natively on this CPU under Wine (same backend as the host); not an emulator
+    "windows": (["x86_64-w64-mingw32-gcc", WINE], "cross-build-windows", "windows", [WINE], None,
+                False),
 }
 
 # What a platform cannot run, and why (printed): whole test programs, and single tests (passed to
@@ -68,7 +95,7 @@ WASM_NO_TESTS = {
     "test_save_targets": "FIFOs and device nodes (Emscripten's NODERAWFS emulates mkfifo and mknod "
                          "without making them on the host)",
 }
-SKIPS = {"wasm": (WASM_NO_PROGRAMS, WASM_NO_TESTS)}
+SKIPS = {"wasm": (WASM_NO_PROGRAMS, WASM_NO_TESTS), "windows": (WINDOWS_LEFT_OUT, {})}
 # Platforms whose unit and integration tests are not built (the probe is).
 PROBE_ONLY = {"wasm-scalar"}
 
@@ -133,11 +160,13 @@ def unit_tests(name, bdir, runner, slow):
         base = os.path.join(CROSS, bdir, "tests", sub)
         for dirpath, _, files in os.walk(os.path.join(ROOT, base)):
             for f in files:
-                if f.startswith("test_") and "." not in f:
+                if f.startswith("test_") and ("." not in f or f.endswith(".exe")):
                     bins.append(os.path.relpath(os.path.join(dirpath, f), ROOT))
     bins.sort()
     left_out = sorted(b for b in bins
-                      if slow and not FULL and os.path.basename(b) not in EMULATED_SUBSET)
+                      if slow and not FULL and os.path.basename(b) not in EMULATED_SUBSET
+                      or name == "windows" and not FULL
+                      and os.path.basename(b)[:-4] in WINDOWS_FULL_ONLY)
     bins = [b for b in bins if b not in left_out and os.path.basename(b) not in no_programs]
     env = {"AV_TEST_RUNNER": " ".join(runner), "AV_TEST_SKIP": " ".join(no_tests)}
     t0 = time.time()
@@ -150,7 +179,9 @@ def unit_tests(name, bdir, runner, slow):
     for line in text.splitlines():
         if line.startswith("FAIL") or "CHECK(" in line or "REQUIRE(" in line or "no summary" in line:
             print(f"     {name}: {line}")
-    note = f" ({len(left_out)} left out under emulation; CROSS_FULL=1 runs them)" if left_out else ""
+    note = (f" ({', '.join(os.path.basename(b) for b in left_out) if len(left_out) < 3 else len(left_out)}"
+            f" left out{'' if name == 'windows' else ' under emulation'}; CROSS_FULL=1 runs"
+            f" {'it' if len(left_out) == 1 else 'them'})") if left_out else ""
     print(f"{name}: {len(bins)} test programs, {p} passed, {f} failed ({secs:.0f} s){note}",
           flush=True)
     return p, f
@@ -223,11 +254,64 @@ def js_binding_tests():
           flush=True)
 
 
+def windows_extras(work, ref, ref_dir, native_probe):
+    """The DLL (exports, the probe linked through its import library) and the command's tests."""
+    wdir = os.path.join(CROSS, "windows")
+    sys.path.insert(0, os.path.join(ROOT, "tests", "abi"))
+    from check_symbols import header_functions
+    declared = header_functions(os.path.join(ROOT, "include", "avengers", "avengers.h"))
+    rc, text = run(["x86_64-w64-mingw32-objdump", "-p", os.path.join(wdir, "lib", "avengers.dll")])
+    table = text.split("[Ordinal/Name Pointer] Table", 1)[-1].split("\n\n", 1)[0]
+    exports = set(re.findall(r"\]\s+(\w+)", table))
+    result(rc == 0 and exports == declared, f"windows: avengers.dll exports the {len(declared)} "
+           "AV_API functions and nothing else",
+           f"missing {sorted(declared - exports)}, extra {sorted(exports - declared)}")
+    d = os.path.join(work, "windows-dll")
+    os.makedirs(d)
+    rc, got, text = probe([WINE], os.path.join(wdir, "bin", "probe_dll.exe"), d)
+    result(rc == 0, "windows: the probe linked with avengers.dll (dllimport) ran",
+           "" if rc == 0 else text[-1000:])
+    compare("windows (DLL)", got, ref, d, ref_dir, native_probe)
+    cli = os.path.join(wdir, "bin", "avengers.exe")
+    if not os.path.exists(cli):
+        print("     windows: avengers.exe not built (no cJSON source: make deps-cross); "
+              "its tests not run")
+        return
+    t0 = time.time()
+    rc, text = run([PYTHON, "tests/cli/test_cli.py"] + ([] if FULL else WINDOWS_CLI_SUBSET),
+                   {"AVENGERS": cli, "AVENGERS_RUNNER": WINE}, timeout=1800)
+    p, f = summary_counts(text)
+    global passed, failed
+    passed += p
+    failed += f
+    for line in text.splitlines():
+        if line.startswith("FAIL") or line.startswith("skip"):
+            print(f"     windows cli: {line[:300]}")
+    print(f"windows: avengers.exe, tests/cli/test_cli.py{'' if FULL else ' (subset)'}: {p} passed, "
+          f"{f} failed ({time.time() - t0:.0f} s)", flush=True)
+
+
 def main(names):
     native_probe = os.path.join(ROOT, NATIVE, "portability", "probe")
     speed("x86-64", [], native_probe, {"AV_SIMD": "scalar"})
     speed("x86-64", [], native_probe)
     work = tempfile.mkdtemp(prefix="av-cross-")
+    if "windows" in names:
+        # one Wine prefix for every run (its first start takes a while), quiet, without the Mono
+        # and Gecko installers' prompts
+        os.environ.setdefault("WINEPREFIX", os.path.join(ROOT, CROSS, "windows", "wineprefix"))
+        os.environ.setdefault("WINEDEBUG", "-all")
+        os.environ.setdefault("WINEDLLOVERRIDES", "mscoree,mshtml=")
+        # one Wine server for the whole run instead of one per test program (seconds each)
+        if WINESERVER and shutil.which(WINE):
+            os.makedirs(os.environ["WINEPREFIX"], exist_ok=True)
+            subprocess.run([WINESERVER, "-p"], check=False)
+            # start the prefix (created on first use: tens of seconds) and its services now, with
+            # no pipe of ours: they live as long as the server and would hold a test's output open
+            t0 = time.time()
+            subprocess.run([WINE, "wineboot", "--init"], stdin=subprocess.DEVNULL,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+            print(f"(Wine prefix {os.environ['WINEPREFIX']} ready in {time.time() - t0:.0f} s)")
     refs = {}
     try:
         for name in names:
@@ -243,7 +327,7 @@ def main(names):
                 continue
             print(f"==== {name}", flush=True)
             t0 = t_platform = time.time()
-            rc, text = run([MAKE, "--no-print-directory", "-s", target])
+            rc, text = run([MAKE, "--no-print-directory", "-s", f"-j{JOBS}", target])
             result(rc == 0, f"{name}: build", text[-2000:] if rc else f"{time.time() - t0:.0f} s")
             if rc:
                 summary.append(f"{name}: build failed")
@@ -264,11 +348,12 @@ def main(names):
             d = os.path.join(work, name)
             os.makedirs(d)
             t0 = time.time()
-            rc, got, text = probe(runner, os.path.join(CROSS, bdir, "portability", "probe"), d)
+            exe = ".exe" if name == "windows" else ""
+            rc, got, text = probe(runner, os.path.join(CROSS, bdir, "portability", "probe" + exe), d)
             result(rc == 0, f"{name}: probe ran (backend {got.get('backend')}, "
                             f"{time.time() - t0:.1f} s)", "" if rc == 0 else text[-1000:])
             compare(name, got, ref, d, ref_dir, native_probe)
-            pbin = os.path.join(CROSS, bdir, "portability", "probe")
+            pbin = os.path.join(CROSS, bdir, "portability", "probe" + exe)
             speed(name, runner, pbin)
             if name == "wasm":  # the same module forced to the scalar kernels, and the binding
                 d = os.path.join(work, name + "-forced-scalar")
@@ -280,10 +365,14 @@ def main(names):
                 compare(name + " (AV_SIMD=scalar)", got, ref, d, ref_dir, native_probe)
                 speed(name, runner, pbin, {"AV_SIMD": "scalar"})
                 js_binding_tests()
+            if name == "windows":
+                windows_extras(work, ref, ref_dir, native_probe)
             print(f"{name}: {time.time() - t_platform:.0f} s in all", flush=True)
             summary.append(f"{name}: {passed - p0} passed, {failed - f0} failed")
     finally:
         shutil.rmtree(work, ignore_errors=True)
+        if "windows" in names and WINESERVER and shutil.which(WINE):
+            subprocess.run([WINESERVER, "-k"], check=False)
     print_speeds()
     print("==== cross-check summary")
     for s in summary:

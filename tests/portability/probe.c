@@ -227,9 +227,13 @@ static int probe(const char *outdir)
 
 static double now_s(void)
 {
+#ifdef TIME_UTC
     struct timespec t;
     timespec_get(&t, TIME_UTC);
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+#else /* MinGW-w64 on the older CRT has no timespec_get; clock() is wall time on Windows */
+    return (double)clock() / CLOCKS_PER_SEC;
+#endif
 }
 
 static int speed(void)

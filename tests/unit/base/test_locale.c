@@ -6,13 +6,27 @@
 
 #include <locale.h>
 #include <stdlib.h>
+#ifndef _WIN32
 #include <unistd.h>
+#endif
 
 static int comma_locale(void)
 {
     static int state = -1; /* -1 unknown, 0 unavailable, 1 active */
     if (state >= 0)
         return state;
+#ifdef _WIN32
+    /* Windows has German built in (the CRT's name for it) */
+    state = 0;
+    if (setlocale(LC_ALL, "German_Germany.1252")) {
+        char probe[16];
+        snprintf(probe, sizeof probe, "%.1f", 0.5);
+        state = strcmp(probe, "0,5") == 0;
+    }
+    if (!state)
+        printf("skip: no comma-decimal locale (German_Germany.1252)\n");
+    return state;
+#else
     char dir[] = "/tmp/av_locale_XXXXXX";
     char cmd[256];
     state = 0;
@@ -27,6 +41,7 @@ static int comma_locale(void)
     if (!state)
         printf("skip: no comma-decimal locale could be built (localedef de_DE)\n");
     return state;
+#endif
 }
 
 static av_router *tiny(void)

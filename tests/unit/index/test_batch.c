@@ -12,11 +12,9 @@
 void *__real_malloc(size_t n);
 void *__real_calloc(size_t a, size_t b);
 void *__real_realloc(void *p, size_t n);
-int __real_posix_memalign(void **p, size_t align, size_t n);
 void *__wrap_malloc(size_t n);
 void *__wrap_calloc(size_t a, size_t b);
 void *__wrap_realloc(void *p, size_t n);
-int __wrap_posix_memalign(void **p, size_t align, size_t n);
 static long g_allocs;
 void *__wrap_malloc(size_t n)
 {
@@ -33,11 +31,25 @@ void *__wrap_realloc(void *p, size_t n)
     g_allocs++;
     return __real_realloc(p, n);
 }
+#ifdef _WIN32
+/* Windows: the library's aligned memory comes from _aligned_malloc (src/base/platform.c), wrapped
+   instead of posix_memalign (mk/windows.mk). */
+void *__real__aligned_malloc(size_t n, size_t align);
+void *__wrap__aligned_malloc(size_t n, size_t align);
+void *__wrap__aligned_malloc(size_t n, size_t align)
+{
+    g_allocs++;
+    return __real__aligned_malloc(n, align);
+}
+#else
+int __real_posix_memalign(void **p, size_t align, size_t n);
+int __wrap_posix_memalign(void **p, size_t align, size_t n);
 int __wrap_posix_memalign(void **p, size_t align, size_t n)
 {
     g_allocs++;
     return __real_posix_memalign(p, align, n);
 }
+#endif
 
 static const char *const BACKENDS[] = {"scalar", "avx2", "avx512", "avx512vnni", "neon"};
 #define N_BACKENDS (sizeof BACKENDS / sizeof BACKENDS[0])

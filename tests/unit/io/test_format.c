@@ -20,16 +20,19 @@
  * allocated inside libz.so). Bytes are counted with malloc_usable_size so that frees can be
  * subtracted without a header; the peak is measured relative to the start of a window.
  * ------------------------------------------------------------------------------------------- */
+#ifdef _WIN32
+#include <malloc.h>
+#define malloc_usable_size _msize /* the CRT's */
+#else
 size_t malloc_usable_size(void *p); /* glibc; declared here to keep the build strictly C11 */
+#endif
 void *__real_malloc(size_t n);
 void *__real_calloc(size_t a, size_t b);
 void *__real_realloc(void *p, size_t n);
-int __real_posix_memalign(void **p, size_t align, size_t n);
 void __real_free(void *p);
 void *__wrap_malloc(size_t n);
 void *__wrap_calloc(size_t a, size_t b);
 void *__wrap_realloc(void *p, size_t n);
-int __wrap_posix_memalign(void **p, size_t align, size_t n);
 void __wrap_free(void *p);
 
 static long long g_live, g_peak;
@@ -63,6 +66,45 @@ void *__wrap_realloc(void *p, size_t n)
     note_alloc(q);
     return q;
 }
+#ifdef _WIN32
+/* Windows: the library's aligned memory comes from _aligned_malloc and goes back through
+   _aligned_free (src/base/platform.c, alignment AV_ALIGN = 64), wrapped instead (mk/windows.mk).
+   zlib is linked statically there, so its inflate state is counted too. */
+void *__real__aligned_malloc(size_t n, size_t align);
+void __real__aligned_free(void *p);
+void *__wrap__aligned_malloc(size_t n, size_t align);
+void __wrap__aligned_free(void *p);
+/* the CRT of MinGW-w64 has no _aligned_msize: the live aligned blocks and their sizes */
+#define TRACKED 4096
+static void *g_aligned[TRACKED];
+static size_t g_aligned_size[TRACKED];
+void *__wrap__aligned_malloc(size_t n, size_t align)
+{
+    void *p = __real__aligned_malloc(n, align);
+    for (size_t i = 0; p && i < TRACKED; i++)
+        if (!g_aligned[i]) {
+            g_aligned[i] = p;
+            g_aligned_size[i] = n;
+            g_live += (long long)n;
+            if (g_live > g_peak)
+                g_peak = g_live;
+            break;
+        }
+    return p;
+}
+void __wrap__aligned_free(void *p)
+{
+    for (size_t i = 0; p && i < TRACKED; i++)
+        if (g_aligned[i] == p) {
+            g_live -= (long long)g_aligned_size[i];
+            g_aligned[i] = NULL;
+            break;
+        }
+    __real__aligned_free(p);
+}
+#else
+int __real_posix_memalign(void **p, size_t align, size_t n);
+int __wrap_posix_memalign(void **p, size_t align, size_t n);
 int __wrap_posix_memalign(void **p, size_t align, size_t n)
 {
     int rc = __real_posix_memalign(p, align, n);
@@ -70,6 +112,7 @@ int __wrap_posix_memalign(void **p, size_t align, size_t n)
         note_alloc(*p);
     return rc;
 }
+#endif
 void __wrap_free(void *p)
 {
     if (p)

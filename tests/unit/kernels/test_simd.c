@@ -348,15 +348,28 @@ TEST(test_route_backends_on_fixture)
 static int child_backend(const char *env, char *out, size_t n)
 {
     char cmd[1024];
+#ifdef _WIN32
+    /* no `VAR=value command` in cmd.exe: the child inherits this process's environment */
+    if (_putenv_s("AV_SIMD", env) != 0)
+        return -1;
+    snprintf(cmd, sizeof cmd, "\"%s\" --print-backend 2>&1", self_path);
+    FILE *f = _popen(cmd, "r");
+#else
     const char *runner = getenv("AV_TEST_RUNNER"); /* an emulator (qemu-user) runs the binary */
     snprintf(cmd, sizeof cmd, "AV_SIMD=%s %s %s --print-backend 2>&1", env, runner ? runner : "",
              self_path);
     FILE *f = popen(cmd, "r");
+#endif
     if (!f)
         return -1;
     size_t got = fread(out, 1, n - 1, f);
     out[got] = '\0';
+#ifdef _WIN32
+    _putenv_s("AV_SIMD", "");
+    return _pclose(f);
+#else
     return pclose(f);
+#endif
 }
 
 TEST(test_env_override)
