@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#ifndef _WIN32
 #include <sys/mman.h>
+#endif
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -113,7 +115,15 @@ static int read_sidecar(const char *path, size_t *rows, size_t *dim, char *used,
     return rc;
 }
 
-/* A regular, plain .npy file of float32 mapped (1), or 0 to read it the ordinary way. */
+/* A regular, plain .npy file of float32 mapped (1), or 0 to read it the ordinary way (always on
+   Windows, where the command reads the file into memory). */
+#ifdef _WIN32
+static int map_npy(cli_matrix *out, const char *path, uint64_t max_bytes, char *err, size_t errlen)
+{
+    (void)out, (void)path, (void)max_bytes, (void)err, (void)errlen;
+    return 0;
+}
+#else
 static int map_npy(cli_matrix *out, const char *path, uint64_t max_bytes, char *err, size_t errlen)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -147,6 +157,7 @@ static int map_npy(cli_matrix *out, const char *path, uint64_t max_bytes, char *
     }
     return 1;
 }
+#endif
 
 int cli_matrix_load(cli_matrix *out, const char *path, size_t dim, uint64_t max_bytes, char *err,
                     size_t errlen)

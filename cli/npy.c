@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifndef _WIN32
 #include <sys/mman.h>
+#endif
 
 #define NPY_MAGIC "\x93NUMPY"
 #define NPY_MAGIC_LEN 6u
@@ -36,9 +38,11 @@ static int fail(char *err, size_t errlen, const char *name, const char *fmt, ...
 void cli_matrix_free(cli_matrix *m)
 {
     if (m) {
+#ifndef _WIN32
         if (m->map)
             munmap(m->map, m->map_len);
         else
+#endif
             free(m->data);
         m->map = NULL;
         m->map_len = 0;

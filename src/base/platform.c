@@ -87,6 +87,12 @@ bool av__gmtime(time_t t, struct tm *out)
     return gmtime_r(&t, out) != NULL;
 }
 
+void av__unmap(void *map, size_t size)
+{
+    if (map)
+        munmap(map, size);
+}
+
 double av__seconds(void)
 {
     struct timespec ts;
@@ -142,6 +148,13 @@ long av__cpu_count(void)
 bool av__gmtime(time_t t, struct tm *out)
 {
     return gmtime_s(out, &t) == 0;
+}
+
+void av__unmap(void *map, size_t size)
+{
+    (void)size;
+    if (map)
+        UnmapViewOfFile(map);
 }
 
 double av__seconds(void)

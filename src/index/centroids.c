@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #define AV_INT8_MAX 127.0f
 /* The largest finite float16 (a larger value would be stored as infinity). */
@@ -50,8 +49,7 @@ void av__index_free(av_index *ix)
         av__aligned_free(ix->centroids_f16);
         av__aligned_free(ix->centroids_i8);
     }
-    if (ix->map)
-        munmap(ix->map, ix->map_len);
+    av__unmap(ix->map, ix->map_len);
     ix->borrowed = false;
     ix->map = NULL;
     av__aligned_free(ix->centroid_scale);

@@ -72,8 +72,7 @@ int av__file_map(const char *path, uint64_t max_size, void **map, size_t *size)
 
 void av__file_unmap(void *map, size_t size)
 {
-    if (map)
-        munmap(map, size);
+    av__unmap(map, size);
 }
 
 int av__file_read(const char *path, uint64_t max_size, unsigned char **data, size_t *size)
@@ -363,9 +362,7 @@ int av__file_map(const char *path, uint64_t max_size, void **map, size_t *size)
 
 void av__file_unmap(void *map, size_t size)
 {
-    (void)size;
-    if (map)
-        UnmapViewOfFile(map);
+    av__unmap(map, size);
 }
 
 /* The file a save replaces (wide, malloc'ed): path itself, or the file a symbolic link or junction

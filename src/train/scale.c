@@ -980,7 +980,7 @@ static int run_pass(km_pass *p, unsigned threads)
     p->next = 0;
     p->rc = AV_OK;
     for (unsigned t = 0; t < threads; t++) {
-        th[t] = (km_thread){p, t, 0, false};
+        th[t] = (km_thread){.p = p, .t = t, .started = false};
         th[t].started = t > 0 && av__thread_start(&th[t].tid, pass_thread, &th[t]) == 0;
     }
     pass_thread(&th[0]); /* the threads that did not start leave their chunks to the others */
