@@ -583,9 +583,9 @@ typedef struct av_tune_progress {
     /* --- appended in 1.2 --- */
     /* Successive halving (av_tune_options.halving): the rung (0-based) and the number of rungs
        (1 without halving: every candidate on the full folds); the rows the rung's folds are
-       drawn from and the candidates it scores. With halving, n_fits counts the fits that the
-       rungs still to come need if every k that has candidates now keeps some (an upper bound
-       that falls as candidates are dropped); n_scores is exact. */
+       drawn from and the candidates it scores. With halving, n_fits and n_scores count the rungs
+       still to come at their most (the costliest k values alive, ceil(1/eta) of the candidates):
+       upper bounds that fall as candidates are dropped, exact at FINAL. */
     uint32_t rung;
     uint32_t n_rungs;
     size_t rung_rows;
@@ -647,10 +647,10 @@ typedef struct av_tune_options {
     void *progress_user;
     /* --- appended in 1.2 --- */
     /* Successive halving (docs/EVALUATION.md, "Tuning on many rows"): rung 0 scores every
-       candidate by cross-validation on a subsample of the rows, keeps the best 1/eta, and each
-       following rung multiplies the rows by eta until the last rung, on all rows with exactly the
-       folds, choice, one-standard-error rule and honest test of tuning without halving, scores
-       the survivors. 0 (default) = automatic: eta 3 above AV_TUNE_HALVING_AUTO_ROWS rows, off at
+       candidate by cross-validation on a subsample of the rows and keeps the best 1/eta of the
+       candidates and of the n_clusters values (whose fold fits they share); each following rung
+       multiplies the rows by eta until the last rung, on all rows with exactly the folds, choice,
+       one-standard-error rule and honest test of tuning without halving, scores the survivors. 0 (default) = automatic: eta 3 above AV_TUNE_HALVING_AUTO_ROWS rows, off at
        or below; 1 = off; 2..AV_TUNE_MAX_ETA = that eta. */
     uint32_t halving;
     /* Rows of rung 0 at least (rungs are added while all rows / eta^rungs reaches it); 0 = the

@@ -11,7 +11,11 @@
    rows; when none competes, routing is not shown to help on these data, and the best candidate
    overall is fitted with safety +inf: it routes every query to the best single model for its
    alpha. Each held-out query is routed once per fold and n_clusters and prepared once per
-   candidate structure; candidates differing only in the safety level share that preparation. */
+   candidate structure; candidates differing only in the safety level share that preparation.
+   On many rows (av_tune_options.halving) successive halving comes first: rungs of nested
+   subsamples of the shuffled rows, each scoring its candidates by the same cross-validation and
+   keeping the best 1/eta of them and of the n_clusters values for the next, eta times larger;
+   the last rung, on all rows, is the tuning above on the survivors (plan_rungs, rank_order). */
 #include "train/train.h"
 
 #include <math.h>
@@ -297,6 +301,15 @@ static uint32_t fold_members(const tune_ctx *c, size_t ki)
     return mb;
 }
 
+/* Whether candidate k (index ki) has candidates still scored. */
+static bool k_alive_any(const tune_ctx *c, size_t ki)
+{
+    for (size_t g = 0; g < c->n_cfg; g++)
+        if (c->cfg[g].alive && c->cfg[g].ki == ki)
+            return true;
+    return false;
+}
+
 static int fit_subset(const tune_ctx *c, uint32_t fold, uint32_t k, uint32_t members,
                       uint32_t n_init, av_router **out)
 {
@@ -538,8 +551,10 @@ static const double *sweep_points(const tune_ctx *c, size_t g, size_t f, double 
 
 /* Successive halving's cut: the candidates alive, ordered by the choice the folds would make now
    (pick: the one-standard-error rule's candidate, if any), then the eligible ones before the
-   others, each by decreasing mean objective (ties: the simpler, first in the list); the first
-   `keep` stay alive. */
+   others, each by decreasing mean objective (ties: the simpler, first in the list). The fits are
+   per k, and the candidates of one k share them, so the cut applies to both: the best
+   ceil(1/eta) of the k values alive stay (a k ranks where its best candidate does), and of their
+   candidates the first `keep` (fewer if they have fewer) stay alive. */
 typedef struct rank_key {
     size_t g;
     int cls; /* 0 the pick, 1 eligible, 2 not */
@@ -567,9 +582,34 @@ static int rank_order(tune_ctx *c, const double *obj, const bool *eligible, size
         if (c->cfg[g].alive)
             key[n++] = (rank_key){g, g == pick ? 0 : eligible[g] ? 1 : 2, obj[g]};
     qsort(key, n, sizeof *key, rank_cmp);
-    for (size_t i = keep; i < n; i++)
-        c->cfg[key[i].g].alive = false;
+    size_t nk = c->t.n_n_clusters ? c->t.n_n_clusters : 1, k_alive = 0, k_keep, kept = 0;
+    bool *k_kept = calloc(nk, sizeof *k_kept);
+    if (!k_kept) {
+        free(key);
+        return av__fail(AV_ENOMEM, "tuning ranks");
+    }
+    for (size_t ki = 0; ki < nk; ki++)
+        k_alive += k_alive_any(c, ki);
+    k_keep = (k_alive + c->eta - 1) / c->eta;
+    for (size_t i = 0, got = 0; i < n && got < k_keep; i++)
+        if (!k_kept[c->cfg[key[i].g].ki]) {
+            k_kept[c->cfg[key[i].g].ki] = true;
+            got++;
+        }
+    for (size_t i = 0; i < n; i++) {
+        tune_cfg *g = &c->cfg[key[i].g];
+        g->alive = k_kept[g->ki] && kept < keep;
+        kept += g->alive;
+    }
+    free(k_kept);
     free(key);
+    /* the rungs to come: this one's survivors, then ceil(1/eta) of the one before (at most) */
+    c->rung_alive[c->rung + 1] = kept;
+    for (uint32_t r = c->rung + 2; r < c->n_rungs; r++)
+        c->rung_alive[r] = (c->rung_alive[r - 1] + c->eta - 1) / c->eta;
+    c->n_scores = 0;
+    for (uint32_t r = 0; r < c->n_rungs; r++)
+        c->n_scores += c->rung_alive[r] * c->t.n_folds;
     return AV_OK;
 }
 
@@ -716,41 +756,45 @@ static uint32_t k_of(const tune_ctx *c, size_t ki)
     return c->t.n_n_clusters ? c->t.n_clusters[ki] : c->fo->n_clusters;
 }
 
-static bool k_alive(const tune_ctx *c, size_t ki)
+static int desc_double(const void *a, const void *b)
 {
-    for (size_t g = 0; g < c->n_cfg; g++)
-        if (c->cfg[g].alive && c->cfg[g].ki == ki)
-            return true;
-    return false;
+    double x = *(const double *)a, y = *(const double *)b;
+    return x > y ? -1 : x < y;
 }
 
-/* The fits still to come and their work: the current rung's from (next_f, next_ki) on, those of
-   the later rungs for every k that has candidates now, and the final fit (of the winner w when it
-   is known, else of the largest alive candidate). */
+/* The fits still to come and their work: the current rung's from (next_f, next_ki) on; those of
+   each later rung, which fits ceil(1/eta) of the k values of the rung before, counted as the
+   costliest of the k values alive now (an upper bound that falls as they are dropped); and the
+   final fit (of the winner w when it is known, else of the costliest candidate alive). */
 static void remaining(const tune_ctx *c, uint32_t next_f, size_t next_ki, const tune_cfg *w,
                       size_t *fits, double *work)
 {
-    size_t nk = c->t.n_n_clusters ? c->t.n_n_clusters : 1;
+    size_t nk = c->t.n_n_clusters ? c->t.n_n_clusters : 1, n_alive = 0;
     uint32_t nf = c->t.n_folds;
     *fits = 1;
-    double last = 0.0;
+    double last = 0.0, unit[AV_TUNE_MAX_CANDIDATES]; /* k x members per k alive (nk <= that) */
     for (size_t g = 0; g < c->n_cfg; g++)
         if (c->cfg[g].alive)
             last = fmax(last, fit_work(c->v.n, c->cfg[g].k, c->cfg[g].members, c->fo->n_init));
     *work = w ? fit_work(c->v.n, w->k, w->members, c->fo->n_init) : last;
     if (w)
         return;
-    for (size_t ki = 0; ki < nk; ki++) {
-        if (!k_alive(c, ki))
+    for (size_t ki = 0; ki < nk && n_alive < AV_TUNE_MAX_CANDIDATES; ki++) {
+        if (!k_alive_any(c, ki))
             continue;
         uint32_t k = k_of(c, ki), mb = fold_members(c, ki);
         uint32_t here = next_f >= nf ? 0 : nf - next_f - (ki < next_ki); /* folds left */
         *fits += here;
         *work += here * fit_work(fit_rows(c, c->rung_rows[c->rung]), k, mb, c->t.n_init);
-        for (uint32_t r = c->rung + 1; r < c->n_rungs; r++) {
-            *fits += nf;
-            *work += nf * fit_work(fit_rows(c, c->rung_rows[r]), k, mb, c->t.n_init);
-        }
+        unit[n_alive++] = (double)k * (double)mb;
+    }
+    qsort(unit, n_alive, sizeof *unit, desc_double);
+    size_t ks = n_alive;
+    for (uint32_t r = c->rung + 1; r < c->n_rungs; r++) {
+        ks = (ks + c->eta - 1) / c->eta;
+        *fits += nf * ks;
+        for (size_t i = 0; i < ks; i++)
+            *work += nf * fit_work(fit_rows(c, c->rung_rows[r]), 1, 1, c->t.n_init) * unit[i];
     }
 }
 

@@ -95,7 +95,25 @@ static av_router *tune(av_builder *b, av_tune_options *t)
     return av_builder_fit(b, &o, &r) == AV_OK ? r : NULL;
 }
 
-/* The plan the options document, computed here: rows and candidates per rung. */
+/* Progress with halving: what the callback saw. */
+enum { MAX_CALLS = 512 };
+typedef struct seen {
+    av_tune_progress calls[MAX_CALLS];
+    size_t n;
+} seen;
+
+static int on_progress(void *user, const av_tune_progress *p)
+{
+    seen *s = user;
+    if (s->n < MAX_CALLS)
+        s->calls[s->n] = *p;
+    s->n++;
+    return 0;
+}
+
+/* The plan the options document, computed here: rows and candidates per rung (the candidates at
+   most: the cut keeps ceil(1/eta) of them, and of the k values, so fewer when the k values kept
+   have fewer candidates). */
 static uint32_t plan(size_t n, uint32_t eta, size_t least, size_t *rows, size_t *cands)
 {
     uint32_t rungs = 1;
@@ -110,6 +128,64 @@ static uint32_t plan(size_t n, uint32_t eta, size_t least, size_t *rows, size_t 
     for (uint32_t r = 1; r < rungs; r++)
         cands[r] = (cands[r - 1] + eta - 1) / eta;
     return rungs;
+}
+
+static size_t candidates_of_k(uint32_t k)
+{
+    return k == 1 ? 4 : 8; /* top_p (1 or 2, not above k) x 2 kappa x 2 safety levels */
+}
+
+/* What the progress says of every rung against the rule, computed here: rung r's rows; the k
+   values it fits, ceil(1/eta) of the rung before's (all four in rung 0), among them; and its
+   candidates, ceil(1/eta) of the rung before's, or if fewer all that the rung before scored of
+   its k values (a SCORED call's scores_done grows by the candidates of its k). Fills the
+   candidates seen per rung. */
+static void check_rungs(const seen *s, uint32_t eta, const size_t *rows, uint32_t rungs,
+                        size_t *cands)
+{
+    bool fitted[8][4] = {{false}}; /* rung x index of k in KS */
+    size_t alive[8][4] = {{0}}, prev = 0;
+    for (size_t i = 0; i < s->n && i < MAX_CALLS; i++) {
+        const av_tune_progress *p = &s->calls[i];
+        if (p->stage == AV_TUNE_STAGE_FINAL)
+            continue;
+        if (p->stage == AV_TUNE_STAGE_SCORED && p->fold == 0)
+            for (size_t ki = 0; ki < 4; ki++)
+                if (p->n_clusters == KS[ki])
+                    alive[p->rung][ki] = p->scores_done - prev;
+        prev = p->scores_done;
+        REQUIRE(p->rung < rungs && rungs <= 8);
+        CHECK_EQ_INT(p->rung_rows, rows[p->rung]);
+        cands[p->rung] = p->rung_candidates;
+        for (size_t ki = 0; ki < 4; ki++)
+            fitted[p->rung][ki] |= p->stage == AV_TUNE_STAGE_FIT && p->n_clusters == KS[ki];
+    }
+    CHECK_EQ_INT(cands[0], N_CANDIDATES);
+    size_t n_prev = 4;
+    for (uint32_t r = 0; r < rungs; r++) {
+        size_t nk = 0, have = 0;
+        size_t here = 0;
+        for (size_t ki = 0; ki < 4; ki++) {
+            nk += fitted[r][ki];
+            here += alive[r][ki];
+            CHECK(fitted[r][ki] == (alive[r][ki] > 0));
+            if (r > 0 && fitted[r][ki]) {
+                CHECK(fitted[r - 1][ki]);
+                have += alive[r - 1][ki];
+            }
+        }
+        CHECK_EQ_INT(here, cands[r]);
+        if (r == 0) {
+            CHECK_EQ_INT(nk, 4);
+            for (size_t ki = 0; ki < 4; ki++)
+                CHECK_EQ_INT(alive[0][ki], candidates_of_k(KS[ki]));
+            continue;
+        }
+        CHECK_EQ_INT(nk, (n_prev + eta - 1) / eta);
+        size_t want = (cands[r - 1] + eta - 1) / eta;
+        CHECK_EQ_INT(cands[r], want < have ? want : have);
+        n_prev = nk;
+    }
 }
 
 static void join(const size_t *v, uint32_t n, char *out, size_t size)
@@ -133,7 +209,8 @@ static const char *const CHOICE[] = {"tuned_n_clusters", "tuned_members", "tuned
 /* The full search and halving pick the same candidate, and the last rung, on all rows with the
    same folds, measures it exactly as the full search does (same cross-validated figures). The
    rungs are the documented plan: 1,200 rows, eta 2, least rows 150 (4 folds, k 8: the clusters
-   need 10 x 8 x 4/3 = 107): rows 150, 300, 600, 1200; candidates 28, 14, 7, 4. */
+   need 10 x 8 x 4/3 = 107): rows 150, 300, 600, 1200; k values 4, 2, 1, 1; candidates 28, then
+   at most 14, 7, 4. */
 TEST(test_halving_picks_the_full_search_winner)
 {
     av_builder *b = blobs(false);
@@ -141,6 +218,10 @@ TEST(test_halving_picks_the_full_search_winner)
     av_tune_options full, half;
     grid(&full, 1, 0);
     grid(&half, 2, 150);
+    seen *s = calloc(1, sizeof *s);
+    REQUIRE(s);
+    half.progress = on_progress;
+    half.progress_user = s;
     av_router *rf = tune(b, &full), *rh = tune(b, &half);
     REQUIRE(rf && rh);
     for (size_t i = 0; i < sizeof CHOICE / sizeof CHOICE[0]; i++)
@@ -155,16 +236,17 @@ TEST(test_halving_picks_the_full_search_winner)
     CHECK_EQ_INT(av_route(rh, c0, D, 0.6f), 0);
     CHECK_EQ_INT(av_route(rh, c2, D, 0.6f), 1);
     CHECK(strcmp(av_router_centroid_hash(rf), av_router_centroid_hash(rh)) == 0);
-    size_t rows[8], cands[8];
+    size_t rows[8], cands[8], seen_cands[8];
     uint32_t rungs = plan(N, 2, 150, rows, cands);
     CHECK_EQ_INT(rungs, 4);
     CHECK_EQ_INT(rows[0], 150);
-    CHECK_EQ_INT(cands[3], 4);
+    check_rungs(s, 2, rows, rungs, seen_cands);
     char want[128];
     join(rows, rungs, want, sizeof want);
     CHECK(strcmp(av_router_meta(rh, "tuned_halving_rows"), want) == 0);
-    join(cands, rungs, want, sizeof want);
+    join(seen_cands, rungs, want, sizeof want);
     CHECK(strcmp(av_router_meta(rh, "tuned_halving_candidates"), want) == 0);
+    free(s);
     CHECK(strcmp(av_router_meta(rh, "tuned_halving_eta"), "2") == 0);
     /* no halving: no record of it */
     CHECK(av_router_meta(rf, "tuned_halving_eta") == NULL);
@@ -173,27 +255,12 @@ TEST(test_halving_picks_the_full_search_winner)
     av_builder_free(b);
 }
 
-/* Progress with halving: what the callback saw. */
-enum { MAX_CALLS = 512 };
-typedef struct seen {
-    av_tune_progress calls[MAX_CALLS];
-    size_t n;
-} seen;
-
-static int on_progress(void *user, const av_tune_progress *p)
-{
-    seen *s = user;
-    if (s->n < MAX_CALLS)
-        s->calls[s->n] = *p;
-    s->n++;
-    return 0;
-}
-
-/* Per rung: the rows and candidates the plan says, every fold fitted and scored for each k that
-   still has candidates, the scores of a rung adding up to its candidates on every fold; n_scores
-   exact from the start; n_fits never below what is done and never rising; the time left unknown
-   before the first fit only; at FINAL one fit left. eta 3, least rows 200: 1200 / 9 = 134 rows
-   is below 200, so two rungs, of rows 400 and 1200 and candidates 28 and 10. */
+/* Per rung: the rows, k values and candidates of the rule (check_rungs), every fold fitted for
+   each k that still has candidates, the scores of a rung adding up to its candidates on every
+   fold; n_scores and n_fits never below what is done and never rising, both exact at FINAL; the
+   time left unknown before the first fit only; at FINAL one fit left. eta 3, least rows 200:
+   1200 / 9 = 134 rows is below 200, so two rungs, of rows 400 and 1200; candidates 28, then
+   ceil(28 / 3) = 10 of the ceil(4 / 3) = 2 best k values (which have 12 or more). */
 TEST(test_halving_progress_per_rung)
 {
     av_builder *b = blobs(false);
@@ -211,16 +278,19 @@ TEST(test_halving_progress_per_rung)
     uint32_t rungs = plan(N, 3, 200, rows, cands);
     CHECK_EQ_INT(rungs, 2);
     CHECK_EQ_INT(rows[0], 400);
+    check_rungs(s, 3, rows, rungs, cands);
     CHECK_EQ_INT(cands[1], 10);
     size_t total = 0;
     for (uint32_t q = 0; q < rungs; q++)
         total += cands[q] * FOLDS;
     size_t scored[8] = {0}, fits[8] = {0}, prev_scores = 0, prev_fits_bound = SIZE_MAX;
+    size_t prev_scores_bound = SIZE_MAX;
     for (size_t i = 0; i < s->n; i++) {
         const av_tune_progress *p = &s->calls[i];
         CHECK_EQ_INT(p->struct_size, sizeof(av_tune_progress));
         CHECK_EQ_INT(p->n_rungs, rungs);
-        CHECK_EQ_INT(p->n_scores, total);
+        CHECK(p->n_scores >= total && p->n_scores <= prev_scores_bound);
+        prev_scores_bound = p->n_scores;
         CHECK_EQ_INT(p->n_candidates, N_CANDIDATES);
         CHECK(p->n_fits >= p->fits_done + 1);
         CHECK(p->n_fits <= prev_fits_bound);
@@ -231,11 +301,10 @@ TEST(test_halving_progress_per_rung)
             CHECK_EQ_INT(i, s->n - 1);
             CHECK_EQ_INT(p->n_fits, p->fits_done + 1);
             CHECK_EQ_INT(p->scores_done, total);
+            CHECK_EQ_INT(p->n_scores, total);
             continue;
         }
         REQUIRE(p->rung < rungs);
-        CHECK_EQ_INT(p->rung_rows, rows[p->rung]);
-        CHECK_EQ_INT(p->rung_candidates, cands[p->rung]);
         if (p->stage == AV_TUNE_STAGE_FIT)
             fits[p->rung]++;
         else
@@ -244,9 +313,9 @@ TEST(test_halving_progress_per_rung)
     }
     for (uint32_t q = 0; q < rungs; q++)
         CHECK_EQ_INT(scored[q], cands[q] * FOLDS);
-    /* rung 0 fits every k on every fold; the last at most that */
+    /* rung 0 fits every k on every fold; the last the two k values kept */
     CHECK_EQ_INT(fits[0], 4 * FOLDS);
-    CHECK(fits[1] >= FOLDS && fits[1] <= 4 * FOLDS && fits[1] % FOLDS == 0);
+    CHECK_EQ_INT(fits[1], 2 * FOLDS);
     CHECK(strcmp(av_router_meta(r, "tuned_halving_candidates"), "28,10") == 0);
     free(s);
     av_router_free(r);
