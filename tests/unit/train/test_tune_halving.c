@@ -201,6 +201,19 @@ static bool same_meta(const av_router *a, const av_router *b, const char *key)
     return x && y && strcmp(x, y) == 0;
 }
 
+/* The two routers' files are equal byte for byte. */
+static bool same_bytes(const av_router *a, const av_router *b)
+{
+    void *d1 = NULL, *d2 = NULL;
+    size_t n1 = 0, n2 = 0;
+    bool same = av_router_save_buffer(a, &d1, &n1) == AV_OK &&
+                av_router_save_buffer(b, &d2, &n2) == AV_OK && n1 == n2 &&
+                memcmp(d1, d2, n1) == 0;
+    av_free(d1);
+    av_free(d2);
+    return same;
+}
+
 static const char *const CHOICE[] = {"tuned_n_clusters", "tuned_members", "tuned_top_p",
                                      "tuned_kappa", "tuned_safety", "tuned_normalisation",
                                      "tuned_fallback", "tuned_cv_auc", "tuned_cv_gain",
@@ -356,13 +369,7 @@ TEST(test_halving_deterministic)
     grid(&t2, 2, 150);
     av_router *r1 = tune(b, &t1), *r2 = tune(b, &t2);
     REQUIRE(r1 && r2);
-    void *d1 = NULL, *d2 = NULL;
-    size_t n1 = 0, n2 = 0;
-    REQUIRE(av_router_save_buffer(r1, &d1, &n1) == AV_OK);
-    REQUIRE(av_router_save_buffer(r2, &d2, &n2) == AV_OK);
-    CHECK(n1 == n2 && memcmp(d1, d2, n1) == 0);
-    av_free(d1);
-    av_free(d2);
+    CHECK(same_bytes(r1, r2));
     av_router_free(r1);
     av_router_free(r2);
     av_builder_free(b);
@@ -405,13 +412,7 @@ TEST(test_halving_auto_threshold)
         if (n == AV_TUNE_HALVING_AUTO_ROWS) {
             CHECK_EQ_INT(s->calls[0].n_rungs, 1);
             CHECK(av_router_meta(r, "tuned_halving_eta") == NULL);
-            void *d1 = NULL, *d2 = NULL;
-            size_t n1 = 0, n2 = 0;
-            REQUIRE(av_router_save_buffer(r, &d1, &n1) == AV_OK);
-            REQUIRE(av_router_save_buffer(ro, &d2, &n2) == AV_OK);
-            CHECK(n1 == n2 && memcmp(d1, d2, n1) == 0);
-            av_free(d1);
-            av_free(d2);
+            CHECK(same_bytes(r, ro));
         } else {
             CHECK_EQ_INT(s->calls[0].n_rungs, 2);
             CHECK(strcmp(av_router_meta(r, "tuned_halving_eta"), "3") == 0);
@@ -438,13 +439,7 @@ TEST(test_halving_one_rung_when_rows_are_few)
     av_router *rf = tune(b, &full), *rh = tune(b, &half);
     REQUIRE(rf && rh);
     CHECK(av_router_meta(rh, "tuned_halving_eta") == NULL);
-    void *d1 = NULL, *d2 = NULL;
-    size_t n1 = 0, n2 = 0;
-    REQUIRE(av_router_save_buffer(rf, &d1, &n1) == AV_OK);
-    REQUIRE(av_router_save_buffer(rh, &d2, &n2) == AV_OK);
-    CHECK(n1 == n2 && memcmp(d1, d2, n1) == 0);
-    av_free(d1);
-    av_free(d2);
+    CHECK(same_bytes(rf, rh));
     av_router_free(rf);
     av_router_free(rh);
     av_builder_free(b);
