@@ -35,7 +35,7 @@ static const char HELP[] =
     "                         best single model for each alpha (docs/EVALUATION.md)\n"
     "  --halving ETA          with --tune: successive halving, each rung keeping the best 1/ETA\n"
     "                         of the candidates and of the k values, on ETA times the rows of the\n"
-    "                         rung before (2..16), or auto (the default: 3 above 20000 training\n"
+    "                         rung before (2..16), or auto (the default: 3 above 40000 training\n"
     "                         rows, else off) or off\n"
     "  --halving-min-rows N   with --tune: rows of the first rung at least (default 4000)\n"
     "  -o, --output R         router file to write\n"

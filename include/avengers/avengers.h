@@ -666,7 +666,7 @@ typedef struct av_tune_options {
 #define AV_TUNE_COSTSAVE 2u
 /* Successive halving (av_tune_options.halving): on automatically above this many rows; the
    largest eta; the default least rows of rung 0. */
-#define AV_TUNE_HALVING_AUTO_ROWS 20000u
+#define AV_TUNE_HALVING_AUTO_ROWS 40000u
 #define AV_TUNE_MAX_ETA 16u
 #define AV_TUNE_HALVING_MIN_ROWS 4000u
 

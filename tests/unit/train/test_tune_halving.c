@@ -377,7 +377,7 @@ TEST(test_halving_deterministic)
 
 /* Automatic halving (0, the default) is off at or below AV_TUNE_HALVING_AUTO_ROWS rows: the same
    router as halving 1 (off), and one rung in the progress; above, on with eta 3 (least rows 4000:
-   rows 6668, 20001). */
+   40001 / 9 = 4445 rows and 40001 / 27 = 1482, so rows 4445, 13334, 40001). */
 TEST(test_halving_auto_threshold)
 {
     static const uint32_t ks[] = {2, 4}, ps[] = {1};
@@ -414,11 +414,11 @@ TEST(test_halving_auto_threshold)
             CHECK(av_router_meta(r, "tuned_halving_eta") == NULL);
             CHECK(same_bytes(r, ro));
         } else {
-            CHECK_EQ_INT(s->calls[0].n_rungs, 2);
+            CHECK_EQ_INT(s->calls[0].n_rungs, 3);
             CHECK(strcmp(av_router_meta(r, "tuned_halving_eta"), "3") == 0);
-            CHECK(strcmp(av_router_meta(r, "tuned_halving_rows"), "6667,20001") == 0);
-            /* 2 candidates, then ceil(2/3) = 1; the same choice as the full search here */
-            CHECK(strcmp(av_router_meta(r, "tuned_halving_candidates"), "2,1") == 0);
+            CHECK(strcmp(av_router_meta(r, "tuned_halving_rows"), "4445,13334,40001") == 0);
+            /* 2 candidates, then ceil(2/3) = 1 twice; the same choice as the full search here */
+            CHECK(strcmp(av_router_meta(r, "tuned_halving_candidates"), "2,1,1") == 0);
             CHECK(same_meta(r, ro, "tuned_n_clusters"));
         }
         free(s);
