@@ -38,10 +38,16 @@ static const char HELP[] =
     "                         with the paper's hard cluster weights; when routing does not beat\n"
     "                         the single models by two standard errors, the router keeps to the\n"
     "                         best single model for each alpha (docs/EVALUATION.md)\n"
+    "  --halving ETA          with --tune: successive halving, each rung keeping the best 1/ETA\n"
+    "                         of the candidates and of the k values, on ETA times the rows of the\n"
+    "                         rung before (2..16), or auto (the default: 3 above 40000 training\n"
+    "                         rows, else off) or off\n"
+    "  --halving-min-rows N   with --tune: rows of the first rung at least (default 4000)\n"
     "  -o, --output R         router file to write\n"
     "Progress goes to stderr when it is a terminal: with --tune one line per fold fit and per\n"
-    "scored fold (fold, k, fits and candidate scores done), then for every fit the k-means\n"
-    "restart, iteration and inertia; sampled k-means shows its passes with the time left.\n"
+    "scored fold (the rung with halving, fold, k, fits and candidate scores done, the time\n"
+    "elapsed and an estimate of the time left), then for every fit the k-means restart,\n"
+    "iteration and inertia; sampled k-means shows its passes with the time left.\n"
     "A .npy embeddings file of float32 is memory-mapped, and its rows are read in place.\n"
     "SOURCE_DATE_EPOCH, when set, is the time stored as \"created\" (reproducible files).\n";
 
@@ -75,19 +81,43 @@ static void pass_progress(void *user, const av_fit_progress *p)
                 p->pass, p->inertia, p->elapsed, p->member + 1 < p->members ? "   " : "\n");
 }
 
-/* --tune on a terminal: one line, rewritten per fold fit and per scored fold. */
+/* Seconds as "1h02m", "4m05s" or "12s" into buf. */
+static const char *duration(double s, char *buf, size_t size)
+{
+    unsigned long t = (unsigned long)(s + 0.5);
+    if (t >= 3600)
+        snprintf(buf, size, "%luh%02lum", t / 3600, t / 60 % 60);
+    else if (t >= 60)
+        snprintf(buf, size, "%lum%02lus", t / 60, t % 60);
+    else
+        snprintf(buf, size, "%lus", t);
+    return buf;
+}
+
+/* --tune on a terminal: one line, rewritten per fold fit and per scored fold. A library older than
+   1.2 fills no rung or time (its struct_size says so). */
 static int tune_progress(void *user, const av_tune_progress *p)
 {
     (void)user;
+    bool v12 = p->struct_size >= offsetof(av_tune_progress, seconds_left) + sizeof(double);
+    char rung[96] = "", left[64] = "", b1[32], b2[32];
+    if (v12 && p->n_rungs > 1)
+        snprintf(rung, sizeof rung, "rung %u/%u (%zu rows, %zu candidates), ", p->rung + 1,
+                 p->n_rungs, p->rung_rows, p->rung_candidates);
+    if (v12 && p->seconds_left >= 0.0)
+        snprintf(left, sizeof left, "; %s, about %s left",
+                 duration(p->seconds_elapsed, b1, sizeof b1),
+                 duration(p->seconds_left, b2, sizeof b2));
     if (p->stage == AV_TUNE_STAGE_FINAL)
         fprintf(stderr, "\rtuning: %zu of %zu candidate scores done; fitting the choice (k %u) on "
-                        "all rows\n", p->scores_done, p->n_scores, p->n_clusters);
+                        "all rows%s\n", p->scores_done, p->n_scores, p->n_clusters, left);
     else
-        fprintf(stderr, "\rtuning: fold %u/%u, k %u: %s  (fit %zu/%zu, %zu/%zu candidate scores)   ",
-                p->fold + 1, p->n_folds, p->n_clusters,
+        fprintf(stderr, "\rtuning: %sfold %u/%u, k %u: %s  (fit %zu/%zu, %zu/%zu candidate "
+                        "scores%s)   ",
+                rung, p->fold + 1, p->n_folds, p->n_clusters,
                 p->stage == AV_TUNE_STAGE_FIT ? "fitting" : "scored ",
                 p->fits_done + (p->stage == AV_TUNE_STAGE_FIT), p->n_fits, p->scores_done,
-                p->n_scores);
+                p->n_scores, left);
     return 0;
 }
 
@@ -161,7 +191,7 @@ static int add_rows(av_builder *b, const cli_dataset *ds, const cli_data_opts *o
 int cmd_train(int argc, char **argv)
 {
     enum { OPT_TOPP = 2000, OPT_NINIT, OPT_MAXITER, OPT_EMBID, OPT_TUNE, OPT_MEMBERS, OPT_ALG,
-           OPT_SAMPLE, OPT_PASSES };
+           OPT_SAMPLE, OPT_PASSES, OPT_HALVING, OPT_HALVING_MIN };
     static const struct option longopts[] = {
         CLI_DATA_LONG_OPTIONS,
         {"clusters", required_argument, NULL, 'k'},
@@ -174,6 +204,8 @@ int cmd_train(int argc, char **argv)
         {"algorithm", required_argument, NULL, OPT_ALG},
         {"sample-size", required_argument, NULL, OPT_SAMPLE},
         {"max-passes", required_argument, NULL, OPT_PASSES},
+        {"halving", required_argument, NULL, OPT_HALVING},
+        {"halving-min-rows", required_argument, NULL, OPT_HALVING_MIN},
         {"output", required_argument, NULL, 'o'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
@@ -185,6 +217,7 @@ int cmd_train(int argc, char **argv)
     av_tune_options_init(&tune);
     av_tune_options_default_grid(&tune);
     const char *out = NULL;
+    bool halving_set = false;
     int c;
     while ((c = getopt_long(argc, argv, "k:o:h", longopts, NULL)) != -1) {
         int h = cli_data_option(&o, c, optarg);
@@ -247,6 +280,28 @@ int cmd_train(int argc, char **argv)
                 return CLI_EUSAGE;
             }
             break;
+        case OPT_HALVING:
+            if (strcmp(optarg, "auto") == 0)
+                tune.halving = 0;
+            else if (strcmp(optarg, "off") == 0)
+                tune.halving = 1;
+            else if (!cli_parse_u32(optarg, 2, AV_TUNE_MAX_ETA, &tune.halving)) {
+                cli_error("--halving %s: expected auto, off or 2..%u", optarg, AV_TUNE_MAX_ETA);
+                return CLI_EUSAGE;
+            }
+            halving_set = true;
+            break;
+        case OPT_HALVING_MIN: {
+            uint64_t v;
+            if (!cli_parse_u64(optarg, &v) || v < 2 * (uint64_t)tune.n_folds || v > SIZE_MAX) {
+                cli_error("--halving-min-rows %s: expected at least %u", optarg,
+                          2 * tune.n_folds);
+                return CLI_EUSAGE;
+            }
+            tune.halving_min_rows = (size_t)v;
+            halving_set = true;
+            break;
+        }
         case OPT_EMBID: fo.embedder_id = optarg; break;
         case OPT_TUNE: fo.tune = &tune; break;
         case 'o': out = optarg; break;
@@ -258,6 +313,10 @@ int cmd_train(int argc, char **argv)
     if (optind != argc || !out) {
         cli_error(optind != argc ? "unexpected argument '%s'" : "-o ROUTER is required%s",
                   optind != argc ? argv[optind] : "");
+        return CLI_EUSAGE;
+    }
+    if (halving_set && !fo.tune) {
+        cli_error("--halving and --halving-min-rows apply to --tune only");
         return CLI_EUSAGE;
     }
     if (strcmp(o.split, "test") == 0) {
@@ -372,6 +431,10 @@ int cmd_train(int argc, char **argv)
                    ? "; routing did not beat the single models by two standard errors: the "
                      "router keeps to the best single model for each alpha"
                    : "");
+    if (fo.tune && av_router_meta(r, "tuned_halving_eta"))
+        printf("successive halving (eta %s): candidates per rung %s on rows %s\n",
+               meta_or(r, "tuned_halving_eta"), meta_or(r, "tuned_halving_candidates"),
+               meta_or(r, "tuned_halving_rows"));
 done:
     av_router_free(r);
     av_builder_free(b);

@@ -627,6 +627,22 @@ typedef struct av_tune_progress {
     size_t scores_done;   /* (candidate, fold) pairs scored so far */
     size_t n_scores;      /* n_candidates * n_folds */
     size_t n_candidates;
+    /* --- appended in 1.2 --- */
+    /* Successive halving (av_tune_options.halving): the rung (0-based) and the number of rungs
+       (1 without halving: every candidate on the full folds); the rows the rung's folds are
+       drawn from and the candidates it scores. With halving, n_fits and n_scores count the rungs
+       still to come at their most (the costliest k values alive, ceil(1/eta) of the candidates):
+       upper bounds that fall as candidates are dropped, exact at FINAL. */
+    uint32_t rung;
+    uint32_t n_rungs;
+    size_t rung_rows;
+    size_t rung_candidates;
+    /* Wall-clock seconds since the tuning started, and an estimate of the seconds left: the time
+       measured so far per unit of k-means work (rows x k x members x restarts of every fit done)
+       times the work of the fits still to come, the final fit included (bounded as n_fits is);
+       negative before the first fit has been timed. */
+    double seconds_elapsed;
+    double seconds_left;
 } av_tune_progress;
 
 /* Cross-validated tuning (docs/EVALUATION.md). Pass it in av_fit_options.tune: av_builder_fit
@@ -669,6 +685,9 @@ typedef struct av_tune_options {
     uint32_t objective;           /* AV_TUNE_AUC (default), AV_TUNE_ACCURACY (held-out score at
                                      alpha 1), AV_TUNE_COSTSAVE (cost saved at target_fraction of
                                      the best single model's held-out score) */
+    uint32_t reserved0;           /* (named in 1.2) always 0, else AV_EINVAL: padding of the 1.1
+                                     layout made explicit, past the 1.0 layout's end (where 1.0
+                                     refuses a non-zero byte and a compiler need not zero padding) */
     double target_fraction;       /* AV_TUNE_COSTSAVE's target; 0 = 1.0 */
     /* Called on the fitting thread before each fold's router is fitted, after its candidates are
        scored, and before the winner is fitted on all rows (whose k-means progress then goes to
@@ -677,16 +696,35 @@ typedef struct av_tune_options {
        av_last_error() says after how many fits the callback cancelled. */
     int (*progress)(void *user, const av_tune_progress *p);
     void *progress_user;
+    /* --- appended in 1.2 --- */
+    /* Successive halving (docs/EVALUATION.md, "Tuning on many rows"): rung 0 scores every
+       candidate by cross-validation on a subsample of the rows and keeps the best 1/eta of the
+       candidates and of the n_clusters values (whose fold fits they share); each following rung
+       multiplies the rows by eta until the last rung, on all rows with exactly the folds, choice,
+       one-standard-error rule and honest test of tuning without halving, scores the survivors. 0 (default) = automatic: eta 3 above AV_TUNE_HALVING_AUTO_ROWS rows, off at
+       or below; 1 = off; 2..AV_TUNE_MAX_ETA = that eta. */
+    uint32_t halving;
+    uint32_t reserved1;           /* always 0, else AV_EINVAL (no padding past the 1.1 layout) */
+    /* Rows of rung 0 at least (rungs are added while all rows / eta^rungs reaches it); 0 = the
+       default AV_TUNE_HALVING_MIN_ROWS. Raised, if needed, so that the folds of rung 0 leave
+       every competing candidate at least 10 rows per cluster (below which tuning never picks a
+       candidate). */
+    size_t halving_min_rows;
 } av_tune_options;
 
 /* Tuning objectives (av_tune_options.objective). */
 #define AV_TUNE_AUC 0u
 #define AV_TUNE_ACCURACY 1u
 #define AV_TUNE_COSTSAVE 2u
+/* Successive halving (av_tune_options.halving): on automatically above this many rows; the
+   largest eta; the default least rows of rung 0. */
+#define AV_TUNE_HALVING_AUTO_ROWS 40000u
+#define AV_TUNE_MAX_ETA 16u
+#define AV_TUNE_HALVING_MIN_ROWS 4000u
 
 #define AV_TUNE_OPTIONS_INIT \
     { (uint32_t)sizeof(av_tune_options), NULL, 0u, NULL, 0u, NULL, 0u, NULL, 0u, 5u, 21u, 2u, 0u, \
-      0.0, 0.0, 0u, NULL, 0u, NULL, 0u, AV_TUNE_AUC, 0.0, NULL, NULL }
+      0.0, 0.0, 0u, NULL, 0u, NULL, 0u, AV_TUNE_AUC, 0u, 0.0, NULL, NULL, 0u, 0u, 0u }
 AV_API void av_tune_options_init_sized(av_tune_options *opts, size_t size);
 #define av_tune_options_init(opts) av_tune_options_init_sized((opts), sizeof *(opts))
 /* The candidate lists `avengers train --tune` uses (k 60, 120, 200, 300; members 1, 4; top_p 2,

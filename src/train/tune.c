@@ -11,13 +11,18 @@
    rows; when none competes, routing is not shown to help on these data, and the best candidate
    overall is fitted with safety +inf: it routes every query to the best single model for its
    alpha. Each held-out query is routed once per fold and n_clusters and prepared once per
-   candidate structure; candidates differing only in the safety level share that preparation. */
+   candidate structure; candidates differing only in the safety level share that preparation.
+   On many rows (av_tune_options.halving) successive halving comes first: rungs of nested
+   subsamples of the shuffled rows, each scoring its candidates by the same cross-validation and
+   keeping the best 1/eta of them and of the n_clusters values for the next, eta times larger;
+   the last rung, on all rows, is the tuning above on the survivors (plan_rungs, rank_order). */
 #include "train/train.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define AV_TUNE_DEFAULT_FOLDS 5u
 #define AV_TUNE_DEFAULT_ALPHAS 21u
@@ -32,6 +37,9 @@
 #define AV_TUNE_MIN_CLUSTER_ROWS 10u
 /* Normalisations compared: the paper's (index 0) and, if asked, the global one (index 1). */
 #define AV_TUNE_N_NORMS 2u
+/* Successive halving: eta of the automatic setting; rungs are bounded by the rows (eta >= 2). */
+#define AV_TUNE_AUTO_ETA 3u
+#define AV_TUNE_MAX_RUNGS 64u
 
 /* The grid of `avengers train --tune`: from the paper's k = 60 up to finer clusterings (which
    need shrinkage or an ensemble to stay stable), the paper's single clustering or an ensemble of
@@ -86,6 +94,7 @@ typedef struct tune_cfg {
     double safety;    /* safe deviation level */
     size_t group;     /* candidates of one group differ only in safety (consecutive) */
     bool too_fine;    /* fewer than AV_TUNE_MIN_CLUSTER_ROWS rows per cluster: cannot win */
+    bool alive;       /* still scored (successive halving drops candidates between rungs) */
 } tune_cfg;
 
 typedef struct tune_ctx {
@@ -98,7 +107,18 @@ typedef struct tune_ctx {
     size_t n_cfg;
     uint32_t max_p;
     uint32_t max_members; /* the ensemble size the folds fit */
-    size_t fits_done, n_fits, scores_done; /* progress (av_tune_progress) */
+    size_t fits_done, scores_done, n_scores; /* progress (av_tune_progress) */
+    /* Successive halving: rung r draws its folds from the rows whose position in the seeded
+       shuffle is below rung_rows[r] (nested subsamples, each fold's share balanced); the last
+       rung holds every row. */
+    uint32_t *pos;  /* n: the row's position in the shuffle */
+    uint32_t eta;   /* 1: no halving */
+    uint32_t n_rungs, rung;
+    size_t rung_rows[AV_TUNE_MAX_RUNGS];
+    size_t rung_alive[AV_TUNE_MAX_RUNGS]; /* candidates scored per rung */
+    /* time left: seconds per unit of k-means work (rows x k x members x restarts) */
+    double t0; /* av__seconds() when the tuning started */
+    double work_done;
     /* Per fold: every single model's held-out score sum, cost sum and rows (each fold counted
        once per k, which leaves the means unchanged), and every candidate's sweep: per alpha the
        held-out score sum, cost sum and rows. */
@@ -158,6 +178,16 @@ static int read_tune(const av_tune_options *in, av_tune_options *t)
         t->target_fraction = 1.0;
     if (!(t->target_fraction > 0.0) || !isfinite(t->target_fraction))
         return av__fail(AV_EINVAL, "target_fraction=%g (> 0)", t->target_fraction);
+    if (t->reserved0 != 0 || t->reserved1 != 0)
+        return av__fail(AV_EINVAL, "av_tune_options.reserved%d=%u: must be 0", t->reserved0 ? 0 : 1,
+                        t->reserved0 ? t->reserved0 : t->reserved1);
+    if (t->halving > AV_TUNE_MAX_ETA)
+        return av__fail(AV_EINVAL, "halving=%u (0 automatic, 1 off, or eta 2..%u)", t->halving,
+                        AV_TUNE_MAX_ETA);
+    if (t->halving_min_rows != 0 && t->halving_min_rows < 2 * (size_t)t->n_folds)
+        return av__fail(AV_EINVAL, "halving_min_rows=%zu (0 for the default %u, or at least "
+                                   "2 x n_folds = %u)", t->halving_min_rows,
+                        AV_TUNE_HALVING_MIN_ROWS, 2 * t->n_folds);
     return AV_OK;
 }
 
@@ -204,6 +234,7 @@ static int make_configs(tune_ctx *c)
             continue;
         }
         g.too_fine = (size_t)g.k * AV_TUNE_MIN_CLUSTER_ROWS > n_fit;
+        g.alive = true;
         c->max_p = g.p > c->max_p ? g.p : c->max_p;
         c->max_members = g.members > c->max_members ? g.members : c->max_members;
         c->cfg[c->n_cfg++] = g;
@@ -222,7 +253,8 @@ static int assign_folds(tune_ctx *c)
 {
     size_t n = c->v.n;
     uint32_t *perm = malloc(n * sizeof *perm);
-    if (!(c->fold = malloc(n * sizeof *c->fold)) || !perm) {
+    if (!(c->fold = malloc(n * sizeof *c->fold)) || !(c->pos = malloc(n * sizeof *c->pos)) ||
+        !perm) {
         free(perm);
         return av__fail(AV_ENOMEM, "folds");
     }
@@ -238,24 +270,63 @@ static int assign_folds(tune_ctx *c)
     }
     for (size_t i = 0; i < n; i++)
         c->fold[perm[i]] = (uint32_t)(i % c->t.n_folds);
+    for (size_t i = 0; i < n; i++) /* the inverse permutation */
+        c->pos[perm[i]] = (uint32_t)i;
     free(perm);
     return AV_OK;
 }
 
-static int fit_subset(const tune_ctx *c, uint32_t fold, uint32_t k, uint32_t n_init,
-                      av_router **out)
+/* Whether row i is in the current rung's rows (every row in the last rung). */
+static bool in_rung(const tune_ctx *c, size_t i)
+{
+    return c->pos[i] < c->rung_rows[c->rung];
+}
+
+/* The rows a fold router of a rung with `rows` rows is fitted on: all but the largest fold (the
+   row at position i is in fold i mod n_folds). */
+static size_t fit_rows(const tune_ctx *c, size_t rows)
+{
+    return rows - (rows + c->t.n_folds - 1) / c->t.n_folds;
+}
+
+/* The ensemble size the fold routers of candidate k (index ki) fit: without halving the largest
+   candidate size (as since 0.2); with halving the largest among the candidates of that k still
+   scored. Members are shared by ensembles of every size (builder.c), so a candidate's members
+   are the same clusterings either way. */
+static uint32_t fold_members(const tune_ctx *c, size_t ki)
+{
+    if (c->eta <= 1)
+        return c->max_members;
+    uint32_t mb = 0;
+    for (size_t g = 0; g < c->n_cfg; g++)
+        if (c->cfg[g].alive && c->cfg[g].ki == ki && c->cfg[g].members > mb)
+            mb = c->cfg[g].members;
+    return mb;
+}
+
+/* Whether candidate k (index ki) has candidates still scored. */
+static bool k_alive_any(const tune_ctx *c, size_t ki)
+{
+    for (size_t g = 0; g < c->n_cfg; g++)
+        if (c->cfg[g].alive && c->cfg[g].ki == ki)
+            return true;
+    return false;
+}
+
+static int fit_subset(const tune_ctx *c, uint32_t fold, uint32_t k, uint32_t members,
+                      uint32_t n_init, av_router **out)
 {
     av_builder *b = NULL;
     int rc = av_builder_new(&b, c->v.dim, c->v.m, c->v.names);
     for (size_t i = 0; rc == AV_OK && i < c->v.n; i++)
-        if (c->fold[i] != fold)
+        if (c->fold[i] != fold && in_rung(c, i))
             rc = av_builder_add(b, c->v.X + i * c->v.dim, c->v.dim, c->v.scores + i * c->v.m,
                                 c->v.costs + i * c->v.m);
     if (rc == AV_OK) {
         av_fit_options o = *c->fo;
         o.n_clusters = k;
         o.top_p = 1;
-        o.members = c->max_members;
+        o.members = members;
         o.n_init = n_init;
         o.tune = NULL;
         o.verbose = 0;
@@ -292,7 +363,10 @@ void av__tune_rows(const av_table *t, double kappa, bool global, size_t k, doubl
     }
 }
 
-static int eval_fold_k(tune_ctx *c, uint32_t fold, size_t ki, const av_router *r)
+/* Score the candidates of k (index ki) still alive on the held-out fold of the current rung;
+   first_k: this is the first k fitted on this fold in this rung (which counts the single models'
+   held-out outcomes). */
+static int eval_fold_k(tune_ctx *c, uint32_t fold, size_t ki, bool first_k, const av_router *r)
 {
     size_t m = c->v.m, k = r->ix.k, na = c->t.n_alphas, nb = r->ix.members, kb = k / nb;
     size_t nka = c->t.n_kappa ? c->t.n_kappa : 1;
@@ -308,10 +382,10 @@ static int eval_fold_k(tune_ctx *c, uint32_t fold, size_t ki, const av_router *r
     double *rows = malloc(bytes);
     size_t nc = 0;
     for (size_t g = 0; g < c->n_cfg; g++)
-        nc += c->cfg[g].ki == ki;
+        nc += c->cfg[g].ki == ki && c->cfg[g].alive;
     bool any_safety = false;
     for (size_t g = 0; g < c->n_cfg; g++)
-        any_safety |= c->cfg[g].ki == ki && c->cfg[g].safety > 0.0;
+        any_safety |= c->cfg[g].ki == ki && c->cfg[g].alive && c->cfg[g].safety > 0.0;
     size_t *cfg_of = malloc(nc * sizeof(size_t));
     float *all = malloc(k * sizeof(float));
     double *scratch = malloc(AV_RULE_ROWS(AV_MAX_TOP_P, m) * sizeof *scratch); /* the rule's */
@@ -321,22 +395,19 @@ static int eval_fold_k(tune_ctx *c, uint32_t fold, size_t ki, const av_router *r
     }
     nc = 0;
     for (size_t g = 0; g < c->n_cfg; g++)
-        if (c->cfg[g].ki == ki)
+        if (c->cfg[g].ki == ki && c->cfg[g].alive)
             cfg_of[nc++] = g;
     for (size_t d = 0; d < nka; d++)
         for (uint32_t g = 0; g < AV_TUNE_N_NORMS; g++)
             av__tune_rows(tab, c->t.n_kappa ? c->t.kappa[d] : 0.0, g == 1, k,
                           rows + (d * AV_TUNE_N_NORMS + g) * k * 2 * m);
     double *single = c->single + (size_t)fold * m * 3;
-    bool first_k = true; /* single models are counted on the first k's pass over the fold only */
-    for (size_t g = 0; g < c->n_cfg && first_k; g++)
-        first_k = c->cfg[g].ki >= ki;
     uint32_t idx[AV_MAX_MEMBERS][AV_MAX_TOP_P];
     double acc[AV_MAX_MODELS];
     av_prepared qr;
     int rc = AV_OK;
     for (size_t row = 0; row < c->v.n && rc == AV_OK; row++) {
-        if (c->fold[row] != fold)
+        if (c->fold[row] != fold || !in_rung(c, row))
             continue;
         const float *sc = c->v.scores + row * m, *co = c->v.costs + row * m;
         for (size_t i = 0; i < m && first_k; i++)
@@ -481,14 +552,80 @@ static const double *sweep_points(const tune_ctx *c, size_t g, size_t f, double 
     return as;
 }
 
+/* Successive halving's cut: the candidates alive, ordered by the choice the folds would make now
+   (pick: the one-standard-error rule's candidate, if any), then the eligible ones before the
+   others, each by decreasing mean objective (ties: the simpler, first in the list). The fits are
+   per k, and the candidates of one k share them, so the cut applies to both: the best
+   ceil(1/eta) of the k values alive stay (a k ranks where its best candidate does), and of their
+   candidates the first `keep` (fewer if they have fewer) stay alive. */
+typedef struct rank_key {
+    size_t g;
+    int cls; /* 0 the pick, 1 eligible, 2 not */
+    double obj;
+} rank_key;
+
+static int rank_cmp(const void *a, const void *b)
+{
+    const rank_key *x = a, *y = b;
+    if (x->cls != y->cls)
+        return x->cls < y->cls ? -1 : 1;
+    if (x->obj != y->obj)
+        return x->obj > y->obj ? -1 : 1;
+    return x->g < y->g ? -1 : x->g > y->g;
+}
+
+static int rank_order(tune_ctx *c, const double *obj, const bool *eligible, size_t pick,
+                      size_t keep)
+{
+    rank_key *key = malloc(c->n_cfg * sizeof *key);
+    if (!key)
+        return av__fail(AV_ENOMEM, "tuning ranks");
+    size_t n = 0;
+    for (size_t g = 0; g < c->n_cfg; g++)
+        if (c->cfg[g].alive)
+            key[n++] = (rank_key){g, g == pick ? 0 : eligible[g] ? 1 : 2, obj[g]};
+    qsort(key, n, sizeof *key, rank_cmp);
+    size_t nk = c->t.n_n_clusters ? c->t.n_n_clusters : 1, k_alive = 0, k_keep, kept = 0;
+    bool *k_kept = calloc(nk, sizeof *k_kept);
+    if (!k_kept) {
+        free(key);
+        return av__fail(AV_ENOMEM, "tuning ranks");
+    }
+    for (size_t ki = 0; ki < nk; ki++)
+        k_alive += k_alive_any(c, ki);
+    k_keep = (k_alive + c->eta - 1) / c->eta;
+    for (size_t i = 0, got = 0; i < n && got < k_keep; i++)
+        if (!k_kept[c->cfg[key[i].g].ki]) {
+            k_kept[c->cfg[key[i].g].ki] = true;
+            got++;
+        }
+    for (size_t i = 0; i < n; i++) {
+        tune_cfg *g = &c->cfg[key[i].g];
+        g->alive = k_kept[g->ki] && kept < keep;
+        kept += g->alive;
+    }
+    free(k_kept);
+    free(key);
+    /* the rungs to come: this one's survivors, then ceil(1/eta) of the one before (at most) */
+    c->rung_alive[c->rung + 1] = kept;
+    for (uint32_t r = c->rung + 2; r < c->n_rungs; r++)
+        c->rung_alive[r] = (c->rung_alive[r - 1] + c->eta - 1) / c->eta;
+    c->n_scores = 0;
+    for (uint32_t r = 0; r < c->n_rungs; r++)
+        c->n_scores += c->rung_alive[r] * c->t.n_folds;
+    return AV_OK;
+}
+
 /* The winner: the best mean objective over the folds (ties: the simpler candidate, first in the
    list) among the candidates whose held-out score at the top of the sweep (alpha 1) is not below
    the best single model's (b: the best held-out mean score over all folds; ties: lower mean cost,
    then lower index). Then the honest test: on every fold, its value minus what the single models
    reach on their own (the test value of fold_values), and the mean of those differences must
    exceed AV_TUNE_QUALIFY_SE standard errors; otherwise (or when no candidate is eligible) the
-   router falls back to the best single model per alpha. */
-static int choose(const tune_ctx *c, tune_choice *ch)
+   router falls back to the best single model per alpha. Only the candidates still alive take
+   part. With keep > 0 (a rung of successive halving before the last) it chooses nothing and
+   keeps alive the `keep` best instead (rank_order). */
+static int choose(tune_ctx *c, tune_choice *ch, size_t keep)
 {
     size_t m = c->v.m, nf = c->t.n_folds, na = c->t.n_alphas;
     double sum[AV_MAX_MODELS] = {0}, cost[AV_MAX_MODELS] = {0}, n[AV_MAX_MODELS] = {0};
@@ -545,6 +682,9 @@ static int choose(const tune_ctx *c, tune_choice *ch)
     for (size_t g = 0; g < nc; g++) {
         double top_gain = 0.0;
         obj[g] = auc[g] = 0.0;
+        eligible[g] = false;
+        if (!c->cfg[g].alive)
+            continue;
         for (size_t f = 0; f < nf; f++) {
             sweep_points(c, g, f, xs, ys);
             double test, fa;
@@ -566,7 +706,7 @@ static int choose(const tune_ctx *c, tune_choice *ch)
     size_t pick = best;
     for (size_t g = 0; best != SIZE_MAX && g < nc; g++) {
         if (!eligible[g] || g == best)
-            continue;
+            continue; /* (candidates no longer alive are not eligible) */
         double mean, se;
         paired(rank + best * nf, rank + g * nf, nf, &mean, &se);
         if (!(mean <= se))
@@ -574,6 +714,11 @@ static int choose(const tune_ctx *c, tune_choice *ch)
         double sg = c->cfg[g].safety, sp = c->cfg[pick].safety;
         if (sg > sp || (sg == sp && obj[g] > obj[pick]))
             pick = g;
+    }
+    if (keep > 0) {
+        int rc = rank_order(c, obj, eligible, pick, keep);
+        free(rank), free(diff), free(obj), free(auc), free(eligible);
+        return rc;
     }
     bool found = pick != SIZE_MAX;
     if (found) {
@@ -602,22 +747,212 @@ static int choose(const tune_ctx *c, tune_choice *ch)
     return AV_OK;
 }
 
-/* Tell the caller's progress callback, if any; its non-zero return cancels the tuning. */
-static int report(const tune_ctx *c, uint32_t stage, uint32_t fold, uint32_t k)
+/* The k-means work of a fit: rows x k x members x restarts (the time of Lloyd's steps grows with
+   each; the number of steps is taken as constant). */
+static double fit_work(size_t rows, uint32_t k, uint32_t members, uint32_t n_init)
+{
+    return (double)rows * (double)k * (double)members * (double)(n_init ? n_init : 1u);
+}
+
+static uint32_t k_of(const tune_ctx *c, size_t ki)
+{
+    return c->t.n_n_clusters ? c->t.n_clusters[ki] : c->fo->n_clusters;
+}
+
+static int desc_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x > y ? -1 : x < y;
+}
+
+/* The fits still to come and their work: the current rung's from (next_f, next_ki) on; those of
+   each later rung, which fits ceil(1/eta) of the k values of the rung before, counted as the
+   costliest of the k values alive now (an upper bound that falls as they are dropped); and the
+   final fit (of the winner w when it is known, else of the costliest candidate alive). */
+static void remaining(const tune_ctx *c, uint32_t next_f, size_t next_ki, const tune_cfg *w,
+                      size_t *fits, double *work)
+{
+    size_t nk = c->t.n_n_clusters ? c->t.n_n_clusters : 1, n_alive = 0;
+    uint32_t nf = c->t.n_folds;
+    *fits = 1;
+    double last = 0.0, unit[AV_TUNE_MAX_CANDIDATES]; /* k x members per k alive (nk <= that) */
+    for (size_t g = 0; g < c->n_cfg; g++)
+        if (c->cfg[g].alive)
+            last = fmax(last, fit_work(c->v.n, c->cfg[g].k, c->cfg[g].members, c->fo->n_init));
+    *work = w ? fit_work(c->v.n, w->k, w->members, c->fo->n_init) : last;
+    if (w)
+        return;
+    for (size_t ki = 0; ki < nk && n_alive < AV_TUNE_MAX_CANDIDATES; ki++) {
+        if (!k_alive_any(c, ki))
+            continue;
+        uint32_t k = k_of(c, ki), mb = fold_members(c, ki);
+        uint32_t here = next_f >= nf ? 0 : nf - next_f - (ki < next_ki); /* folds left */
+        *fits += here;
+        *work += here * fit_work(fit_rows(c, c->rung_rows[c->rung]), k, mb, c->t.n_init);
+        unit[n_alive++] = (double)k * (double)mb;
+    }
+    qsort(unit, n_alive, sizeof *unit, desc_double);
+    size_t ks = n_alive;
+    for (uint32_t r = c->rung + 1; r < c->n_rungs; r++) {
+        ks = (ks + c->eta - 1) / c->eta;
+        *fits += nf * ks;
+        for (size_t i = 0; i < ks; i++)
+            *work += nf * fit_work(fit_rows(c, c->rung_rows[r]), 1, 1, c->t.n_init) * unit[i];
+    }
+}
+
+static double seconds_since(const double *t0)
+{
+    return av__seconds() - *t0;
+}
+
+/* Tell the caller's progress callback, if any; its non-zero return cancels the tuning. The fit
+   (fold, ki) is the next one to do (at FIT) or the one just scored (at SCORED); w the winner at
+   FINAL. */
+static int report(const tune_ctx *c, uint32_t stage, uint32_t fold, size_t ki, const tune_cfg *w)
 {
     if (!c->t.progress)
         return AV_OK;
-    av_tune_progress p = {(uint32_t)sizeof p, stage, fold, c->t.n_folds, k, c->fits_done,
-                          c->n_fits, c->scores_done, c->n_cfg * c->t.n_folds, c->n_cfg};
+    uint32_t k = w ? w->k : k_of(c, ki);
+    size_t left_fits;
+    double left_work;
+    if (stage == AV_TUNE_STAGE_SCORED) /* the next fit: this fold's next k, or the next fold */
+        remaining(c, fold, ki + 1, NULL, &left_fits, &left_work);
+    else
+        remaining(c, fold, ki, w, &left_fits, &left_work);
+    double elapsed = seconds_since(&c->t0);
+    av_tune_progress p;
+    memset(&p, 0, sizeof p);
+    p.struct_size = (uint32_t)sizeof p;
+    p.stage = stage;
+    p.fold = fold;
+    p.n_folds = c->t.n_folds;
+    p.n_clusters = k;
+    p.fits_done = c->fits_done;
+    p.n_fits = c->fits_done + left_fits;
+    p.scores_done = c->scores_done;
+    p.n_scores = c->n_scores;
+    p.n_candidates = c->n_cfg;
+    p.rung = c->rung;
+    p.n_rungs = c->n_rungs;
+    p.rung_rows = c->rung_rows[c->rung];
+    p.rung_candidates = c->rung_alive[c->rung];
+    p.seconds_elapsed = elapsed;
+    p.seconds_left = c->work_done > 0.0 ? elapsed / c->work_done * left_work : -1.0;
     if (c->t.progress(c->t.progress_user, &p) != 0)
         return av__fail(AV_ECANCELED, "tuning cancelled by the progress callback after %zu of %zu "
-                                   "fits", c->fits_done, c->n_fits);
+                                      "fits", c->fits_done, p.n_fits);
     return AV_OK;
+}
+
+/* The rungs of successive halving: eta (1: none), and rows and candidates per rung. Rung r of R
+   (the last, R - 1, holds all n rows) holds ceil(n / eta^(R - 1 - r)) rows, and there are as
+   many rungs as keep rung 0 at or above the least rows: halving_min_rows (default
+   AV_TUNE_HALVING_MIN_ROWS), raised so that every candidate that can win (not too fine on all
+   rows) has AV_TUNE_MIN_CLUSTER_ROWS fold rows per cluster in rung 0 too. Each rung after the
+   first scores ceil(1/eta) of the previous one's candidates. Candidates too fine on all rows can
+   never win and are dropped before rung 0 (counted in tuned_candidates all the same). */
+static void plan_rungs(tune_ctx *c)
+{
+    size_t n = c->v.n, nf = c->t.n_folds, kmax = 0, alive = c->n_cfg;
+    uint32_t eta = c->t.halving;
+    if (eta == 0)
+        eta = n > AV_TUNE_HALVING_AUTO_ROWS ? AV_TUNE_AUTO_ETA : 1u;
+    for (size_t g = 0; g < c->n_cfg; g++)
+        if (!c->cfg[g].too_fine)
+            kmax = c->cfg[g].k > kmax ? c->cfg[g].k : kmax;
+    size_t least = c->t.halving_min_rows ? c->t.halving_min_rows : AV_TUNE_HALVING_MIN_ROWS;
+    /* the fewest rows whose fold routers hold AV_TUNE_MIN_CLUSTER_ROWS x kmax rows */
+    size_t need = (kmax * AV_TUNE_MIN_CLUSTER_ROWS * nf + nf - 2) / (nf - 1);
+    least = need > least ? need : least;
+    uint32_t rungs = 1;
+    size_t div = 1;
+    while (eta > 1 && kmax > 0 && rungs < AV_TUNE_MAX_RUNGS && div <= n / eta &&
+           (n + div * eta - 1) / (div * eta) >= least) {
+        div *= eta;
+        rungs++;
+    }
+    c->eta = rungs > 1 ? eta : 1u;
+    c->n_rungs = rungs;
+    for (uint32_t r = 0; r < rungs; r++) {
+        size_t d = 1;
+        for (uint32_t i = r + 1; i < rungs; i++)
+            d *= eta;
+        c->rung_rows[r] = (n + d - 1) / d;
+    }
+    if (c->eta > 1) {
+        alive = 0;
+        for (size_t g = 0; g < c->n_cfg; g++)
+            alive += (c->cfg[g].alive = !c->cfg[g].too_fine);
+    }
+    for (uint32_t r = 0; r < rungs; r++) {
+        c->rung_alive[r] = alive;
+        alive = (alive + c->eta - 1) / c->eta;
+    }
+    c->n_scores = 0;
+    for (uint32_t r = 0; r < rungs; r++)
+        c->n_scores += c->rung_alive[r] * c->t.n_folds;
+}
+
+/* One rung: per fold and per k with candidates alive, fit a fold router on the rung's rows
+   outside the fold and score those candidates on the rung's rows in the fold. */
+static int run_rung(tune_ctx *c)
+{
+    size_t nk = c->t.n_n_clusters ? c->t.n_n_clusters : 1;
+    int rc = AV_OK;
+    for (uint32_t f = 0; f < c->t.n_folds && rc == AV_OK; f++) {
+        bool first_k = true; /* single models are counted on the first k's pass over the fold */
+        for (size_t ki = 0; ki < nk && rc == AV_OK; ki++) {
+            uint32_t k = k_of(c, ki);
+            size_t used = 0; /* candidates with this k */
+            for (size_t g = 0; g < c->n_cfg; g++)
+                used += c->cfg[g].ki == ki && c->cfg[g].alive;
+            if (!used)
+                continue;
+            av_router *r = NULL;
+            if ((rc = report(c, AV_TUNE_STAGE_FIT, f, ki, NULL)) != AV_OK)
+                break;
+            uint32_t mb = fold_members(c, ki);
+            if ((rc = fit_subset(c, f, k, mb, c->t.n_init, &r)) != AV_OK) {
+                rc = c->n_rungs > 1 ? av__fail_context(rc, "tuning rung %u (%zu rows), fold %u, "
+                                                           "n_clusters %u", c->rung,
+                                                       c->rung_rows[c->rung], f, k)
+                                    : av__fail_context(rc, "tuning fold %u, n_clusters %u", f, k);
+                break;
+            }
+            c->fits_done++;
+            rc = eval_fold_k(c, f, ki, first_k, r);
+            first_k = false;
+            av_router_free(r);
+            c->scores_done += used;
+            c->work_done += fit_work(fit_rows(c, c->rung_rows[c->rung]), k, mb, c->t.n_init);
+            if (rc == AV_OK)
+                rc = report(c, AV_TUNE_STAGE_SCORED, f, ki, NULL);
+        }
+    }
+    return rc;
 }
 
 static int set_meta_f(av_router *r, const char *key, const char *fmt, double v)
 {
     return av__set_meta_number(r, key, fmt, v);
+}
+
+/* The halving's record in the metadata: eta, and per rung the rows and candidates. */
+static int set_meta_halving(const tune_ctx *c, av_router *r)
+{
+    char rows[AV_TUNE_MAX_RUNGS * 24], cands[AV_TUNE_MAX_RUNGS * 24];
+    size_t a = 0, b = 0;
+    rows[0] = cands[0] = '\0';
+    for (uint32_t i = 0; i < c->n_rungs; i++) {
+        a += (size_t)snprintf(rows + a, sizeof rows - a, "%s%zu", i ? "," : "", c->rung_rows[i]);
+        b += (size_t)snprintf(cands + b, sizeof cands - b, "%s%zu", i ? "," : "",
+                              c->rung_alive[i]);
+    }
+    int rc = set_meta_f(r, "tuned_halving_eta", "%.0f", c->eta);
+    if (!rc) rc = av_router_set_meta(r, "tuned_halving_rows", rows);
+    if (!rc) rc = av_router_set_meta(r, "tuned_halving_candidates", cands);
+    return rc;
 }
 
 int av__builder_fit_tuned(av_builder *b, const av_fit_options *fo, av_router **out)
@@ -644,40 +979,21 @@ int av__builder_fit_tuned(av_builder *b, const av_fit_options *fo, av_router **o
     }
     for (size_t a = 0; a < c.t.n_alphas; a++) /* rounded to float as av_route's parameter is */
         c.alphas[a] = (double)(float)((double)a / (double)(c.t.n_alphas - 1));
-    size_t nk = c.t.n_n_clusters ? c.t.n_n_clusters : 1;
-    for (size_t ki = 0; ki < nk; ki++) /* a fit per fold for every k that has candidates */
-        for (size_t g = 0; g < c.n_cfg; g++)
-            if (c.cfg[g].ki == ki) {
-                c.n_fits += c.t.n_folds;
-                break;
-            }
-    c.n_fits++; /* the final fit */
-    for (uint32_t f = 0; f < c.t.n_folds && rc == AV_OK; f++)
-        for (size_t ki = 0; ki < nk && rc == AV_OK; ki++) {
-            uint32_t k = c.t.n_n_clusters ? c.t.n_clusters[ki] : fo->n_clusters;
-            size_t used = 0; /* candidates with this k */
-            for (size_t g = 0; g < c.n_cfg; g++)
-                used += c.cfg[g].ki == ki;
-            if (!used)
-                continue;
-            av_router *r = NULL;
-            if ((rc = report(&c, AV_TUNE_STAGE_FIT, f, k)) != AV_OK)
-                break;
-            if ((rc = fit_subset(&c, f, k, c.t.n_init, &r)) != AV_OK) {
-                rc = av__fail_context(rc, "tuning fold %u, n_clusters %u", f, k);
-                break;
-            }
-            c.fits_done++;
-            rc = eval_fold_k(&c, f, ki, r);
-            av_router_free(r);
-            c.scores_done += used;
-            if (rc == AV_OK)
-                rc = report(&c, AV_TUNE_STAGE_SCORED, f, k);
-        }
-    if (rc)
-        goto done;
+    plan_rungs(&c);
+    c.t0 = av__seconds();
     tune_choice ch;
-    if ((rc = choose(&c, &ch)) != AV_OK)
+    for (c.rung = 0; c.rung < c.n_rungs; c.rung++) {
+        if (c.rung > 0) {
+            memset(c.single, 0, (size_t)c.t.n_folds * c.v.m * 3 * sizeof(double));
+            memset(c.sweep, 0, c.n_cfg * c.t.n_folds * c.t.n_alphas * 3 * sizeof(double));
+        }
+        if ((rc = run_rung(&c)) != AV_OK)
+            goto done;
+        if (c.rung + 1 < c.n_rungs && (rc = choose(&c, &ch, c.rung_alive[c.rung + 1])) != AV_OK)
+            goto done;
+    }
+    c.rung = c.n_rungs - 1;
+    if ((rc = choose(&c, &ch, 0)) != AV_OK)
         goto done;
     size_t best = ch.best;
     bool fallback = ch.fallback;
@@ -688,7 +1004,7 @@ int av__builder_fit_tuned(av_builder *b, const av_fit_options *fo, av_router **o
     o.members = w->members;
     o.tune = NULL;
     av_router *r = NULL;
-    if ((rc = report(&c, AV_TUNE_STAGE_FINAL, c.t.n_folds, w->k)) != AV_OK ||
+    if ((rc = report(&c, AV_TUNE_STAGE_FINAL, c.t.n_folds, 0, w)) != AV_OK ||
         (rc = av_builder_fit(b, &o, &r)) != AV_OK)
         goto done;
     av_estimator_options eo;
@@ -721,6 +1037,8 @@ int av__builder_fit_tuned(av_builder *b, const av_fit_options *fo, av_router **o
     if (!rc) rc = set_meta_f(r, "tuned_cv_top_score", "%.17g", ch.top);
     if (!rc) rc = set_meta_f(r, "tuned_cv_best_single", "%.17g", ch.single);
     if (!rc) rc = av_router_set_meta(r, "tuned_guard", c.t.guard ? "requested" : "off");
+    if (!rc && c.n_rungs > 1)
+        rc = set_meta_halving(&c, r);
     if (rc) {
         av_router_free(r);
         goto done;
@@ -729,6 +1047,7 @@ int av__builder_fit_tuned(av_builder *b, const av_fit_options *fo, av_router **o
 done:
     free(c.cfg);
     free(c.fold);
+    free(c.pos);
     free(c.alphas);
     free(c.single);
     free(c.sweep);

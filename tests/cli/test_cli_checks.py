@@ -429,6 +429,19 @@ def test_tune_progress_on_a_terminal():
 
 
 @test
+def test_train_halving_options():
+    """--halving and --halving-min-rows: bad values and use without --tune are usage errors, and
+    no router is written."""
+    base = ["train", "--data", DATA, "--embeddings", EMB, "-o", tmp("h.avr")]
+    expect_error(base + ["--tune", "--halving", "1"], EXIT_USAGE, "--halving 1: expected auto, off or 2..16")
+    expect_error(base + ["--tune", "--halving", "17"], EXIT_USAGE, "--halving 17")
+    expect_error(base + ["--tune", "--halving-min-rows", "9"], EXIT_USAGE,
+                 "--halving-min-rows 9: expected at least 10")
+    expect_error(base + ["--halving", "3"], EXIT_USAGE, "apply to --tune only")
+    assert not os.path.exists(tmp("h.avr"))
+
+
+@test
 def test_calibrate_share_budget_accuracy():
     """calibrate --share: the strong model's share at the printed alpha, counted here from route's
     own output on the same embeddings, reaches the target, and one grid step lower does not;

@@ -38,6 +38,9 @@ AV_ROUTE_SAFETY = 32
 AV_TUNE_ACCURACY = 1
 AV_TUNE_AUC = 0
 AV_TUNE_COSTSAVE = 2
+AV_TUNE_HALVING_AUTO_ROWS = 40000
+AV_TUNE_HALVING_MIN_ROWS = 4000
+AV_TUNE_MAX_ETA = 16
 AV_TUNE_STAGE_FINAL = 2
 AV_TUNE_STAGE_FIT = 0
 AV_TUNE_STAGE_SCORED = 1
@@ -251,6 +254,12 @@ class av_tune_progress(ctypes.Structure):
         ("scores_done", ctypes.c_size_t),
         ("n_scores", ctypes.c_size_t),
         ("n_candidates", ctypes.c_size_t),
+        ("rung", ctypes.c_uint32),
+        ("n_rungs", ctypes.c_uint32),
+        ("rung_rows", ctypes.c_size_t),
+        ("rung_candidates", ctypes.c_size_t),
+        ("seconds_elapsed", ctypes.c_double),
+        ("seconds_left", ctypes.c_double),
     ]
 
 
@@ -277,9 +286,13 @@ class av_tune_options(ctypes.Structure):
         ("safety", ctypes.c_void_p),
         ("n_safety", ctypes.c_size_t),
         ("objective", ctypes.c_uint32),
+        ("reserved0", ctypes.c_uint32),
         ("target_fraction", ctypes.c_double),
         ("progress", av_tune_options_progress_fn),
         ("progress_user", ctypes.c_void_p),
+        ("halving", ctypes.c_uint32),
+        ("reserved1", ctypes.c_uint32),
+        ("halving_min_rows", ctypes.c_size_t),
     ]
 
 

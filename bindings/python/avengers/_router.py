@@ -767,7 +767,8 @@ class Builder(_Handle):
         the fitting thread; an exception it raises is re-raised after the fit returns.
         tune: cross-validated choice of the settings (av_tune_options): "default" for the
         library's grid, or a dict with lists n_clusters, members, top_p, kappa, temperatures and
-        scalars n_folds, n_alphas, n_init, guard, guard_margin, global_normalisation. The winner's
+        scalars n_folds, n_alphas, n_init, guard, guard_margin, global_normalisation, halving
+        ("auto", "off" or eta 2..16: successive halving) and halving_min_rows. The winner's
         AUC (the router's metadata tuned_cv_auc) is then in self.tune_best_auc too, and the choice
         in the metadata (tuned_*).
         tune_progress(p), with tune: called on the fitting thread before each fold's router is
@@ -894,6 +895,13 @@ def _tune_options_impl(tune, keep):
             setattr(t, count, a.shape[0])
         elif k in ("n_folds", "n_alphas", "n_init", "guard", "global_normalisation"):
             setattr(t, k, _args.integer(v, "tune[%r]" % k, "uint32_t"))
+        elif k == "halving":
+            # "auto" (0, the default), "off" (1) or eta (2..AV_TUNE_MAX_ETA)
+            words = {"auto": 0, "off": 1}
+            t.halving = words[v] if isinstance(v, str) and v in words else \
+                _args.integer(v, "tune['halving']", "uint32_t")
+        elif k == "halving_min_rows":
+            t.halving_min_rows = _args.integer(v, "tune['halving_min_rows']", "size_t")
         elif k == "objective":
             names = {"auc": 0, "accuracy": 1, "costsave": 2}
             if v not in names:

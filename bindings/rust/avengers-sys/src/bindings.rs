@@ -37,6 +37,9 @@ pub const AV_TUNE_STAGE_FINAL: u32 = 2;
 pub const AV_TUNE_AUC: u32 = 0;
 pub const AV_TUNE_ACCURACY: u32 = 1;
 pub const AV_TUNE_COSTSAVE: u32 = 2;
+pub const AV_TUNE_HALVING_AUTO_ROWS: u32 = 40000;
+pub const AV_TUNE_MAX_ETA: u32 = 16;
+pub const AV_TUNE_HALVING_MIN_ROWS: u32 = 4000;
 pub const AV_PRICE_NONE: u32 = 0;
 pub const AV_PRICE_PER_QUERY: u32 = 1;
 pub const AV_PRICE_PER_TOKEN: u32 = 2;
@@ -2628,12 +2631,18 @@ pub struct av_tune_progress {
     pub scores_done: usize,
     pub n_scores: usize,
     pub n_candidates: usize,
+    pub rung: u32,
+    pub n_rungs: u32,
+    pub rung_rows: usize,
+    pub rung_candidates: usize,
+    pub seconds_elapsed: f64,
+    pub seconds_left: f64,
 }
 #[test]
 fn bindgen_test_layout_av_tune_progress() {
     assert_eq!(
         ::core::mem::size_of::<av_tune_progress>(),
-        64usize,
+        104usize,
         concat!("Size of: ", stringify!(av_tune_progress))
     );
     assert_eq!(
@@ -2811,6 +2820,108 @@ fn bindgen_test_layout_av_tune_progress() {
         );
     }
     test_field_n_candidates();
+    fn test_field_rung() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::core::mem::MaybeUninit::<av_tune_progress>::uninit();
+                let ptr = uninit.as_ptr();
+                ::core::ptr::addr_of!((*ptr).rung) as usize - ptr as usize
+            },
+            64usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(av_tune_progress),
+                "::",
+                stringify!(rung)
+            )
+        );
+    }
+    test_field_rung();
+    fn test_field_n_rungs() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::core::mem::MaybeUninit::<av_tune_progress>::uninit();
+                let ptr = uninit.as_ptr();
+                ::core::ptr::addr_of!((*ptr).n_rungs) as usize - ptr as usize
+            },
+            68usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(av_tune_progress),
+                "::",
+                stringify!(n_rungs)
+            )
+        );
+    }
+    test_field_n_rungs();
+    fn test_field_rung_rows() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::core::mem::MaybeUninit::<av_tune_progress>::uninit();
+                let ptr = uninit.as_ptr();
+                ::core::ptr::addr_of!((*ptr).rung_rows) as usize - ptr as usize
+            },
+            72usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(av_tune_progress),
+                "::",
+                stringify!(rung_rows)
+            )
+        );
+    }
+    test_field_rung_rows();
+    fn test_field_rung_candidates() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::core::mem::MaybeUninit::<av_tune_progress>::uninit();
+                let ptr = uninit.as_ptr();
+                ::core::ptr::addr_of!((*ptr).rung_candidates) as usize - ptr as usize
+            },
+            80usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(av_tune_progress),
+                "::",
+                stringify!(rung_candidates)
+            )
+        );
+    }
+    test_field_rung_candidates();
+    fn test_field_seconds_elapsed() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::core::mem::MaybeUninit::<av_tune_progress>::uninit();
+                let ptr = uninit.as_ptr();
+                ::core::ptr::addr_of!((*ptr).seconds_elapsed) as usize - ptr as usize
+            },
+            88usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(av_tune_progress),
+                "::",
+                stringify!(seconds_elapsed)
+            )
+        );
+    }
+    test_field_seconds_elapsed();
+    fn test_field_seconds_left() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::core::mem::MaybeUninit::<av_tune_progress>::uninit();
+                let ptr = uninit.as_ptr();
+                ::core::ptr::addr_of!((*ptr).seconds_left) as usize - ptr as usize
+            },
+            96usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(av_tune_progress),
+                "::",
+                stringify!(seconds_left)
+            )
+        );
+    }
+    test_field_seconds_left();
 }
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
@@ -2836,6 +2947,7 @@ pub struct av_tune_options {
     pub safety: *const f64,
     pub n_safety: usize,
     pub objective: u32,
+    pub reserved0: u32,
     pub target_fraction: f64,
     pub progress: ::core::option::Option<
         unsafe extern "C" fn(
@@ -2844,12 +2956,15 @@ pub struct av_tune_options {
         ) -> core::ffi::c_int,
     >,
     pub progress_user: *mut core::ffi::c_void,
+    pub halving: u32,
+    pub reserved1: u32,
+    pub halving_min_rows: usize,
 }
 #[test]
 fn bindgen_test_layout_av_tune_options() {
     assert_eq!(
         ::core::mem::size_of::<av_tune_options>(),
-        176usize,
+        192usize,
         concat!("Size of: ", stringify!(av_tune_options))
     );
     assert_eq!(
@@ -3214,6 +3329,23 @@ fn bindgen_test_layout_av_tune_options() {
         );
     }
     test_field_objective();
+    fn test_field_reserved0() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::core::mem::MaybeUninit::<av_tune_options>::uninit();
+                let ptr = uninit.as_ptr();
+                ::core::ptr::addr_of!((*ptr).reserved0) as usize - ptr as usize
+            },
+            148usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(av_tune_options),
+                "::",
+                stringify!(reserved0)
+            )
+        );
+    }
+    test_field_reserved0();
     fn test_field_target_fraction() {
         assert_eq!(
             unsafe {
@@ -3265,6 +3397,57 @@ fn bindgen_test_layout_av_tune_options() {
         );
     }
     test_field_progress_user();
+    fn test_field_halving() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::core::mem::MaybeUninit::<av_tune_options>::uninit();
+                let ptr = uninit.as_ptr();
+                ::core::ptr::addr_of!((*ptr).halving) as usize - ptr as usize
+            },
+            176usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(av_tune_options),
+                "::",
+                stringify!(halving)
+            )
+        );
+    }
+    test_field_halving();
+    fn test_field_reserved1() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::core::mem::MaybeUninit::<av_tune_options>::uninit();
+                let ptr = uninit.as_ptr();
+                ::core::ptr::addr_of!((*ptr).reserved1) as usize - ptr as usize
+            },
+            180usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(av_tune_options),
+                "::",
+                stringify!(reserved1)
+            )
+        );
+    }
+    test_field_reserved1();
+    fn test_field_halving_min_rows() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::core::mem::MaybeUninit::<av_tune_options>::uninit();
+                let ptr = uninit.as_ptr();
+                ::core::ptr::addr_of!((*ptr).halving_min_rows) as usize - ptr as usize
+            },
+            184usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(av_tune_options),
+                "::",
+                stringify!(halving_min_rows)
+            )
+        );
+    }
+    test_field_halving_min_rows();
 }
 impl Default for av_tune_options {
     fn default() -> Self {
