@@ -2,6 +2,8 @@
    the clusters into a router's statistics. */
 #include "train/train.h"
 
+#include <stddef.h>
+
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -307,6 +309,10 @@ int av__read_fit_options(const av_fit_options *in, av_fit_options *o)
     int rc = av__struct_in(o, sizeof *o, in, AV_fit_options_MIN_SIZE_, "av_fit_options");
     if (rc)
         return rc;
+    /* reserved0 lies in the 1.0/1.1 layout's tail padding: for a caller of that size it is
+       padding (any bytes), a member only for a caller that knows the members after it */
+    if (in->struct_size <= offsetof(av_fit_options, algorithm))
+        o->reserved0 = 0;
     if (o->n_clusters == 0 || o->n_clusters > AV_MAX_CLUSTERS)
         return av__fail(AV_EINVAL, "n_clusters=%u (1..%u)", o->n_clusters, AV_MAX_CLUSTERS);
     if (o->reserved0 != 0 || o->reserved1 != 0)

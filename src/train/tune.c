@@ -19,6 +19,7 @@
 #include "train/train.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,6 +133,10 @@ static int read_tune(const av_tune_options *in, av_tune_options *t)
     int rc = av__struct_in(t, sizeof *t, in, AV_tune_options_MIN_SIZE_, "av_tune_options");
     if (rc)
         return rc;
+    /* reserved0 lies in the 1.1 layout's padding: for a caller of that size it is padding (any
+       bytes), a member only for a caller that knows the members appended in 1.2 */
+    if (in->struct_size <= offsetof(av_tune_options, halving))
+        t->reserved0 = 0;
     if (t->n_folds == 0)
         t->n_folds = AV_TUNE_DEFAULT_FOLDS;
     if (t->n_alphas == 0)
