@@ -261,7 +261,9 @@ static int wide(const char *path, wchar_t **out)
                            : av__fail(AV_EIO, "'%s' is not a valid UTF-8 file name", path);
 }
 
-int av__file_read(const char *path, uint64_t max_size, unsigned char **data, size_t *size)
+/* Open a regular file of at most max_size bytes for reading (sharing as given): the handle and
+   its size, or the failure recorded (nothing left open), as open_regular does on POSIX. */
+static int open_regular(const char *path, uint64_t max_size, DWORD share, HANDLE *out, size_t *size)
 {
     char eb[48];
     wchar_t *w;
@@ -273,8 +275,7 @@ int av__file_read(const char *path, uint64_t max_size, unsigned char **data, siz
         free(w);
         return av__fail(AV_EIO, "'%s' is not a regular file", path);
     }
-    HANDLE h = CreateFileW(w, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
-                           NULL, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, NULL);
+    HANDLE h = CreateFileW(w, GENERIC_READ, share, NULL, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, NULL);
     free(w);
     if (h == INVALID_HANDLE_VALUE)
         return av__fail(AV_EIO, "cannot open '%s': %s", path,
@@ -289,7 +290,20 @@ int av__file_read(const char *path, uint64_t max_size, unsigned char **data, siz
         return av__fail(AV_ELIMIT, "'%s' has %lld bytes (limit %llu)", path,
                         (long long)len.QuadPart, (unsigned long long)max_size);
     }
-    size_t n = (size_t)len.QuadPart, got = 0;
+    *out = h;
+    *size = (size_t)len.QuadPart;
+    return AV_OK;
+}
+
+int av__file_read(const char *path, uint64_t max_size, unsigned char **data, size_t *size)
+{
+    char eb[48];
+    HANDLE h;
+    size_t n, got = 0;
+    int rc = open_regular(path, max_size, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                          &h, &n);
+    if (rc)
+        return rc;
     unsigned char *buf = av__aligned_alloc(n); /* freed with av__aligned_free, as on POSIX */
     if (!buf) {
         CloseHandle(h);
@@ -319,28 +333,11 @@ int av__file_read(const char *path, uint64_t max_size, unsigned char **data, siz
 int av__file_map(const char *path, uint64_t max_size, void **map, size_t *size)
 {
     char eb[48];
-    wchar_t *w;
-    int rc = wide(path, &w);
+    HANDLE h;
+    *map = NULL;
+    int rc = open_regular(path, max_size, FILE_SHARE_READ | FILE_SHARE_DELETE, &h, size);
     if (rc)
         return rc;
-    *map = NULL;
-    HANDLE h = CreateFileW(w, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_DELETE, NULL, OPEN_EXISTING,
-                           FILE_ATTRIBUTE_NORMAL, NULL);
-    free(w);
-    if (h == INVALID_HANDLE_VALUE)
-        return av__fail(AV_EIO, "cannot open '%s': %s", path,
-                        win_error(GetLastError(), eb, sizeof eb));
-    LARGE_INTEGER len;
-    if (GetFileType(h) != FILE_TYPE_DISK || !GetFileSizeEx(h, &len)) {
-        CloseHandle(h);
-        return av__fail(AV_EIO, "'%s' is not a regular file", path);
-    }
-    if ((uint64_t)len.QuadPart > max_size || (uint64_t)len.QuadPart > SIZE_MAX) {
-        CloseHandle(h);
-        return av__fail(AV_ELIMIT, "'%s' has %lld bytes (limit %llu)", path,
-                        (long long)len.QuadPart, (unsigned long long)max_size);
-    }
-    *size = (size_t)len.QuadPart;
     if (*size == 0) {
         CloseHandle(h);
         return AV_OK;
