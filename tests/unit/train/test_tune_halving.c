@@ -86,7 +86,12 @@ static void grid(av_tune_options *t, uint32_t halving, size_t min_rows)
 
 static av_router *tune(av_builder *b, av_tune_options *t)
 {
-    setenv("SOURCE_DATE_EPOCH", "1700000000", 1); /* routers compared byte for byte */
+    /* routers compared byte for byte */
+#ifdef _WIN32
+    _putenv_s("SOURCE_DATE_EPOCH", "1700000000");
+#else
+    setenv("SOURCE_DATE_EPOCH", "1700000000", 1);
+#endif
     av_fit_options o;
     av_fit_options_init(&o);
     o.n_init = 1;
