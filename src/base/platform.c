@@ -153,8 +153,7 @@ bool av__gmtime(time_t t, struct tm *out)
 void av__unmap(void *map, size_t size)
 {
     (void)size;
-    if (map)
-        UnmapViewOfFile(map);
+    av__aligned_free(map); /* io/file.c reads a "mapped" file into memory on Windows */
 }
 
 double av__seconds(void)

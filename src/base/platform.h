@@ -78,8 +78,8 @@ static inline void av__thread_join(av_thread *t)
 AV_HIDDEN long av__cpu_count(void);
 /* t as UTC calendar time into *out; false when it cannot be represented. */
 AV_HIDDEN bool av__gmtime(time_t t, struct tm *out);
-/* Release a read-only file view made by io/file.c's av__file_map (munmap, UnmapViewOfFile);
-   NULL: nothing. In base so that the index, which may own such a view, can release it. */
+/* Release a read-only file view made by io/file.c's av__file_map (munmap; on Windows, where
+   that view is a copy in memory, av__aligned_free); NULL: nothing. In base so that the index, which may own such a view, can release it. */
 AV_HIDDEN void av__unmap(void *map, size_t size);
 /* Seconds on a monotonic clock (progress and time-left estimates only). */
 AV_HIDDEN double av__seconds(void);

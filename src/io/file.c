@@ -298,8 +298,8 @@ static int open_regular(const char *path, uint64_t max_size, DWORD share, HANDLE
 int av__file_read(const char *path, uint64_t max_size, unsigned char **data, size_t *size)
 {
     char eb[48];
-    HANDLE h;
-    size_t n, got = 0;
+    HANDLE h = INVALID_HANDLE_VALUE;
+    size_t n = 0, got = 0;
     int rc = open_regular(path, max_size, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
                           &h, &n);
     if (rc)
@@ -327,33 +327,22 @@ int av__file_read(const char *path, uint64_t max_size, unsigned char **data, siz
     return AV_OK;
 }
 
-/* A private read-only view of the file (docs/API.md, av_router_load_mapped): the same open and
-   size checks as av__file_read, then CreateFileMappingW and MapViewOfFile; the view keeps the
-   mapping alive after its handles are closed. */
+/* av_router_load_mapped on Windows reads the file into memory instead of mapping it: Windows
+   refuses to replace or delete a file while a view of it is open, so a router holding a view
+   would make every later av_router_save over that file fail (docs/PORTABILITY.md). The checks are
+   the same; av__unmap releases the buffer. */
 int av__file_map(const char *path, uint64_t max_size, void **map, size_t *size)
 {
-    char eb[48];
-    HANDLE h;
+    unsigned char *buf = NULL;
     *map = NULL;
-    int rc = open_regular(path, max_size, FILE_SHARE_READ | FILE_SHARE_DELETE, &h, size);
+    int rc = av__file_read(path, max_size, &buf, size);
     if (rc)
         return rc;
     if (*size == 0) {
-        CloseHandle(h);
+        av__aligned_free(buf);
         return AV_OK;
     }
-    HANDLE m = CreateFileMappingW(h, NULL, PAGE_READONLY, 0, 0, NULL);
-    DWORD e = GetLastError();
-    CloseHandle(h);
-    void *p = m ? MapViewOfFile(m, FILE_MAP_READ, 0, 0, 0) : NULL;
-    if (m) {
-        e = p ? e : GetLastError();
-        CloseHandle(m);
-    }
-    if (!p)
-        return av__fail(e == ERROR_NOT_ENOUGH_MEMORY ? AV_ENOMEM : AV_EIO, "cannot map '%s': %s",
-                        path, win_error(e, eb, sizeof eb));
-    *map = p;
+    *map = buf;
     return AV_OK;
 }
 
