@@ -261,9 +261,9 @@ static int wide(const char *path, wchar_t **out)
                            : av__fail(AV_EIO, "'%s' is not a valid UTF-8 file name", path);
 }
 
-/* Open a regular file of at most max_size bytes for reading (sharing as given): the handle and
-   its size, or the failure recorded (nothing left open), as open_regular does on POSIX. */
-static int open_regular(const char *path, uint64_t max_size, DWORD share, HANDLE *out, size_t *size)
+/* Open a regular file of at most max_size bytes for reading: the handle and its size, or the
+   failure recorded (nothing left open), as open_regular does on POSIX. */
+static int open_regular(const char *path, uint64_t max_size, HANDLE *out, size_t *size)
 {
     char eb[48];
     wchar_t *w;
@@ -275,7 +275,8 @@ static int open_regular(const char *path, uint64_t max_size, DWORD share, HANDLE
         free(w);
         return av__fail(AV_EIO, "'%s' is not a regular file", path);
     }
-    HANDLE h = CreateFileW(w, GENERIC_READ, share, NULL, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, NULL);
+    HANDLE h = CreateFileW(w, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                           NULL, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, NULL);
     free(w);
     if (h == INVALID_HANDLE_VALUE)
         return av__fail(AV_EIO, "cannot open '%s': %s", path,
@@ -300,8 +301,7 @@ int av__file_read(const char *path, uint64_t max_size, unsigned char **data, siz
     char eb[48];
     HANDLE h = INVALID_HANDLE_VALUE;
     size_t n = 0, got = 0;
-    int rc = open_regular(path, max_size, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
-                          &h, &n);
+    int rc = open_regular(path, max_size, &h, &n);
     if (rc)
         return rc;
     unsigned char *buf = av__aligned_alloc(n); /* freed with av__aligned_free, as on POSIX */

@@ -322,7 +322,7 @@ def tune(client, embeddings, scores, costs, models, *, grid="default", tune_rows
     Cst = _dask_array(costs, "costs", models)
     n = E.shape[0]
     fit = {} if seed is None else {"seed": seed}
-    tune_seed = kmeans.member_seed(fit.get("seed", 42) ^ 0x7475_6E65, 0)  # "tune"
+    tune_seed = kmeans.member_seed(fit.get("seed", _default_fit_options().seed) ^ 0x7475_6E65, 0)
     blocks = [_blocks(client, a, block_rows) for a in (E, S, Cst)]
     Es, Ss, Cs = _gather_rows(client, [b[0] for b in blocks], blocks[0][1], n, tune_seed,
                               tune_rows)
