@@ -10,6 +10,7 @@
 #include "kernels/kernels.h"
 
 #include <immintrin.h>
+#include <math.h>
 
 #define AV_TARGET __attribute__((target("avx2,fma,f16c")))
 #define AV_INLINE static inline __attribute__((always_inline))
@@ -333,9 +334,99 @@ AV_TARGET static void avx2_dots_i8f(const int8_t *C, size_t ld, size_t k, size_t
     }
 }
 
+/* ---- row kernels of the sampled k-means passes (kernels.h: bit for bit the scalar ones) ---- */
+AV_TARGET static float avx2_sqnorm8(const float *x, size_t d)
+{
+    __m256d lo = _mm256_setzero_pd(), hi = _mm256_setzero_pd(); /* lanes 0-3 and 4-7 */
+    size_t t = 0;
+    for (; t + 8 <= d; t += 8) {
+        __m256 v = _mm256_loadu_ps(x + t);
+        __m256d a = _mm256_cvtps_pd(_mm256_castps256_ps128(v));
+        __m256d b = _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1));
+        lo = _mm256_add_pd(lo, _mm256_mul_pd(a, a)); /* the products are exact */
+        hi = _mm256_add_pd(hi, _mm256_mul_pd(b, b));
+    }
+    double a[8];
+    _mm256_storeu_pd(a, lo);
+    _mm256_storeu_pd(a + 4, hi);
+    for (unsigned u = 0; t < d; t++, u++)
+        a[u] += (double)x[t] * x[t];
+    return (float)(((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7])));
+}
+
+AV_TARGET static void avx2_scale_f64(float *dst, const float *src, size_t d, double inv)
+{
+    __m256d s = _mm256_set1_pd(inv);
+    size_t t = 0;
+    for (; t + 4 <= d; t += 4)
+        _mm_storeu_ps(dst + t, _mm256_cvtpd_ps(_mm256_mul_pd(_mm256_cvtps_pd(_mm_loadu_ps(src + t)), s)));
+    for (; t < d; t++)
+        dst[t] = (float)((double)src[t] * inv);
+}
+
+/* Truncation of an integral double below 2^51 in magnitude to int64: add 2^52 + 2^51 (exact, the
+   exponent stays 52) and subtract the bit patterns. */
+#define AV_I64_MAGIC 6755399441055744.0
+AV_TARGET static void avx2_fixed_add(int64_t *s, const float *x, size_t d)
+{
+    const __m256d one = _mm256_set1_pd(4294967296.0), magic = _mm256_set1_pd(AV_I64_MAGIC);
+    const __m256i magic_bits = _mm256_castpd_si256(magic);
+    size_t t = 0;
+    for (; t + 4 <= d; t += 4) {
+        __m256d v = _mm256_mul_pd(_mm256_cvtps_pd(_mm_loadu_ps(x + t)), one);
+        v = _mm256_round_pd(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+        __m256i q = _mm256_sub_epi64(_mm256_castpd_si256(_mm256_add_pd(v, magic)), magic_bits);
+        __m256i *p = (__m256i *)(s + t);
+        _mm256_storeu_si256(p, _mm256_add_epi64(_mm256_loadu_si256(p), q));
+    }
+    for (; t < d; t++)
+        s[t] += (int64_t)((double)x[t] * 4294967296.0);
+}
+
+AV_TARGET static size_t avx2_argmin_d2(const float *g, const float *csq, size_t k, float xs,
+                                       float *best)
+{
+    if (k < 16)
+        return av__argmin_d2_scalar(g, csq, k, xs, best);
+    const __m256 m2 = _mm256_set1_ps(-2.0f), x = _mm256_set1_ps(xs), z = _mm256_setzero_ps();
+    __m256 mn = _mm256_set1_ps(INFINITY);
+    size_t j = 0;
+    for (; j + 8 <= k; j += 8) {
+        __m256 v = _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(m2, _mm256_loadu_ps(g + j)), x),
+                                 _mm256_loadu_ps(csq + j));
+        mn = _mm256_min_ps(mn, _mm256_max_ps(v, z)); /* max(v, 0): v > 0 ? v : 0 */
+    }
+    float lanes[8], bv;
+    _mm256_storeu_ps(lanes, mn);
+    bv = lanes[0];
+    for (unsigned u = 1; u < 8; u++)
+        bv = lanes[u] < bv ? lanes[u] : bv;
+    float tail;
+    size_t tj = av__argmin_d2_scalar(g + j, csq + j, k - j, xs, &tail);
+    if (j < k && tail < bv) { /* the tail holds the strict minimum: its first index wins */
+        *best = tail;
+        return j + tj;
+    }
+    /* the first index whose value equals the minimum */
+    const __m256 b8 = _mm256_set1_ps(bv);
+    for (size_t i = 0; i + 8 <= j; i += 8) {
+        __m256 v = _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(m2, _mm256_loadu_ps(g + i)), x),
+                                 _mm256_loadu_ps(csq + i));
+        int mask = _mm256_movemask_ps(_mm256_cmp_ps(_mm256_max_ps(v, z), b8, _CMP_EQ_OQ));
+        if (mask) {
+            *best = bv;
+            return i + (size_t)__builtin_ctz((unsigned)mask);
+        }
+    }
+    *best = bv; /* not reached for finite inputs; the minimum is among the blocks */
+    return 0;
+}
+
 const av_kernels av__kernels_avx2 = {"avx2",           avx2_dots_f32,    avx2_dots_f16,
                                      avx2_dots_i8,     avx2_dots_f32_multi,
-                                     avx2_absmax_bits, avx2_quant_i8,    avx2_dots_i8f};
+                                     avx2_absmax_bits, avx2_quant_i8,    avx2_dots_i8f,
+                                     avx2_sqnorm8,     avx2_scale_f64,   avx2_fixed_add,
+                                     avx2_argmin_d2};
 #else
 typedef int av_avx2_unused_; /* ISO C forbids an empty translation unit */
 #endif

@@ -6,6 +6,7 @@
 #include "kernels/kernels.h"
 
 #include <immintrin.h>
+#include <math.h>
 
 #define AV_TARGET __attribute__((target("avx512f,avx512bw,f16c,fma")))
 #define AV_INLINE static inline __attribute__((always_inline))
@@ -333,14 +334,101 @@ AV_TARGET static void avx512_dots_i8f(const int8_t *C, size_t ld, size_t k, size
     }
 }
 
+/* ---- row kernels of the sampled k-means passes (kernels.h: bit for bit the scalar ones) ---- */
+AV_TARGET static float avx512_sqnorm8(const float *x, size_t d)
+{
+    __m512d a8 = _mm512_setzero_pd(); /* lane u holds a[u] */
+    size_t t = 0;
+    for (; t + 8 <= d; t += 8) {
+        __m512d v = _mm512_cvtps_pd(_mm256_loadu_ps(x + t));
+        a8 = _mm512_add_pd(a8, _mm512_mul_pd(v, v)); /* the products are exact */
+    }
+    double a[8];
+    _mm512_storeu_pd(a, a8);
+    for (unsigned u = 0; t < d; t++, u++)
+        a[u] += (double)x[t] * x[t];
+    return (float)(((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7])));
+}
+
+AV_TARGET static void avx512_scale_f64(float *dst, const float *src, size_t d, double inv)
+{
+    __m512d s = _mm512_set1_pd(inv);
+    size_t t = 0;
+    for (; t + 8 <= d; t += 8)
+        _mm256_storeu_ps(dst + t,
+                         _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_cvtps_pd(_mm256_loadu_ps(src + t)), s)));
+    for (; t < d; t++)
+        dst[t] = (float)((double)src[t] * inv);
+}
+
+/* Truncation of an integral double below 2^51 in magnitude to int64 (AVX-512F has no packed
+   double-to-int64 conversion without DQ): add 2^52 + 2^51 (exact) and subtract the patterns. */
+#define AV_I64_MAGIC 6755399441055744.0
+AV_TARGET static void avx512_fixed_add(int64_t *s, const float *x, size_t d)
+{
+    const __m512d one = _mm512_set1_pd(4294967296.0), magic = _mm512_set1_pd(AV_I64_MAGIC);
+    const __m512i magic_bits = _mm512_castpd_si512(magic);
+    size_t t = 0;
+    for (; t + 8 <= d; t += 8) {
+        __m512d v = _mm512_mul_pd(_mm512_cvtps_pd(_mm256_loadu_ps(x + t)), one);
+        v = _mm512_roundscale_pd(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+        __m512i q = _mm512_sub_epi64(_mm512_castpd_si512(_mm512_add_pd(v, magic)), magic_bits);
+        _mm512_storeu_si512(s + t, _mm512_add_epi64(_mm512_loadu_si512(s + t), q));
+    }
+    for (; t < d; t++)
+        s[t] += (int64_t)((double)x[t] * 4294967296.0);
+}
+
+AV_TARGET static size_t avx512_argmin_d2(const float *g, const float *csq, size_t k, float xs,
+                                         float *best)
+{
+    if (k < 32)
+        return av__argmin_d2_scalar(g, csq, k, xs, best);
+    const __m512 m2 = _mm512_set1_ps(-2.0f), x = _mm512_set1_ps(xs), z = _mm512_setzero_ps();
+    __m512 mn = _mm512_set1_ps(INFINITY);
+    size_t j = 0;
+    for (; j + 16 <= k; j += 16) {
+        __m512 v = _mm512_add_ps(_mm512_add_ps(_mm512_mul_ps(m2, _mm512_loadu_ps(g + j)), x),
+                                 _mm512_loadu_ps(csq + j));
+        mn = _mm512_min_ps(mn, _mm512_max_ps(v, z)); /* max(v, 0): v > 0 ? v : 0 */
+    }
+    float lanes[16], bv;
+    _mm512_storeu_ps(lanes, mn);
+    bv = lanes[0];
+    for (unsigned u = 1; u < 16; u++)
+        bv = lanes[u] < bv ? lanes[u] : bv;
+    float tail;
+    size_t tj = av__argmin_d2_scalar(g + j, csq + j, k - j, xs, &tail);
+    if (j < k && tail < bv) { /* the tail holds the strict minimum: its first index wins */
+        *best = tail;
+        return j + tj;
+    }
+    const __m512 b16 = _mm512_set1_ps(bv); /* the first index whose value is the minimum */
+    for (size_t i = 0; i + 16 <= j; i += 16) {
+        __m512 v = _mm512_add_ps(_mm512_add_ps(_mm512_mul_ps(m2, _mm512_loadu_ps(g + i)), x),
+                                 _mm512_loadu_ps(csq + i));
+        __mmask16 mask = _mm512_cmp_ps_mask(_mm512_max_ps(v, z), b16, _CMP_EQ_OQ);
+        if (mask) {
+            *best = bv;
+            return i + (size_t)__builtin_ctz((unsigned)mask);
+        }
+    }
+    *best = bv; /* not reached: the minimum is among the blocks */
+    return 0;
+}
+
 const av_kernels av__kernels_avx512 = {"avx512",           avx512_dots_f32,    avx512_dots_f16,
                                        avx512_dots_i8,     avx512_dots_f32_multi,
-                                       avx512_absmax_bits, avx512_quant_i8,    avx512_dots_i8f};
+                                       avx512_absmax_bits, avx512_quant_i8,    avx512_dots_i8f,
+                                       avx512_sqnorm8,     avx512_scale_f64,   avx512_fixed_add,
+                                       avx512_argmin_d2};
 /* The same with the VNNI int8 kernel, for CPUs that have AVX512-VNNI (dispatch.c). */
 const av_kernels av__kernels_avx512vnni = {"avx512vnni",       avx512_dots_f32,
                                            avx512_dots_f16,    avx512vnni_dots_i8,
                                            avx512_dots_f32_multi, avx512_absmax_bits,
-                                           avx512_quant_i8,    avx512_dots_i8f};
+                                           avx512_quant_i8,    avx512_dots_i8f,
+                                           avx512_sqnorm8,     avx512_scale_f64,
+                                           avx512_fixed_add,   avx512_argmin_d2};
 #else
 typedef int av_avx512_unused_;
 #endif

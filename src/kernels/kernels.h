@@ -30,6 +30,22 @@ typedef void (*av_quant_i8_fn)(const float *q, size_t d, float mul, int8_t *q8);
 typedef void (*av_dots_i8f_fn)(const int8_t *C, size_t ld, size_t k, size_t d, const float *q,
                                float *out);
 
+/* Row kernels of the sampled k-means passes (train/scale.c). Each rounds every element the same
+   way in the same order as its scalar definition below, or is exact, so every backend gives the
+   scalar result bit for bit (tests/unit/kernels/test_rowkern.c).
+   sqnorm8: a[t % 8] += (double)x[t] * x[t] for t in order (each product is exact in double), then
+   (float)(((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7))). */
+typedef float (*av_sqnorm8_fn)(const float *x, size_t d);
+/* dst[t] = (float)((double)src[t] * inv). */
+typedef void (*av_scale_f64_fn)(float *dst, const float *src, size_t d, double inv);
+/* s[t] += (int64_t)((double)x[t] * 2^32), truncated toward zero; requires |x[t]| <= 2^18 (the
+   scaled value below 2^50). */
+typedef void (*av_fixed_add_fn)(int64_t *s, const float *x, size_t d);
+/* The nearest of k squared distances v_j = max(((-2 * g[j]) + xs) + csq[j], 0) (float, in that
+   order): the first j with the smallest v_j (0 when k = 0), its v_j in *best. */
+typedef size_t (*av_argmin_d2_fn)(const float *g, const float *csq, size_t k, float xs,
+                                  float *best);
+
 typedef struct av_kernels {
     const char *name;
     av_dots_f32_fn dots_f32;
@@ -39,6 +55,10 @@ typedef struct av_kernels {
     av_absmax_bits_fn absmax_bits;
     av_quant_i8_fn quant_i8;
     av_dots_i8f_fn dots_i8f;
+    av_sqnorm8_fn sqnorm8;
+    av_scale_f64_fn scale_f64;
+    av_fixed_add_fn fixed_add;
+    av_argmin_d2_fn argmin_d2;
 } av_kernels;
 
 /* The active kernel set, resolved once (av__once) from the CPU and AV_SIMD. */
@@ -48,6 +68,12 @@ AV_HIDDEN const av_kernels *av__kernels(void);
    library, so hidden symbols are visible to them). */
 AV_HIDDEN const av_kernels *av__kernels_by_name(const char *name);
 AV_HIDDEN extern const av_kernels av__kernels_scalar;
+/* The scalar row kernels (the definitions; backends without their own use these). */
+AV_HIDDEN float av__sqnorm8_scalar(const float *x, size_t d);
+AV_HIDDEN void av__scale_f64_scalar(float *dst, const float *src, size_t d, double inv);
+AV_HIDDEN void av__fixed_add_scalar(int64_t *s, const float *x, size_t d);
+AV_HIDDEN size_t av__argmin_d2_scalar(const float *g, const float *csq, size_t k, float xs,
+                                      float *best);
 
 /* float16 <-> float32, round to nearest even (scalar reference, used by converters). */
 AV_HIDDEN uint16_t av__f32_to_f16(float f);

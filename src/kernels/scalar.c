@@ -101,9 +101,51 @@ static void scalar_dots_i8f(const int8_t *C, size_t ld, size_t k, size_t d, cons
     }
 }
 
+float av__sqnorm8_scalar(const float *x, size_t d)
+{
+    double a[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    size_t t = 0;
+    for (; t + 8 <= d; t += 8)
+        for (unsigned u = 0; u < 8; u++)
+            a[u] += (double)x[t + u] * x[t + u];
+    for (unsigned u = 0; t < d; t++, u++)
+        a[u] += (double)x[t] * x[t];
+    return (float)(((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7])));
+}
+
+void av__scale_f64_scalar(float *dst, const float *src, size_t d, double inv)
+{
+    for (size_t t = 0; t < d; t++)
+        dst[t] = (float)((double)src[t] * inv);
+}
+
+void av__fixed_add_scalar(int64_t *s, const float *x, size_t d)
+{
+    for (size_t t = 0; t < d; t++)
+        s[t] += (int64_t)((double)x[t] * 4294967296.0);
+}
+
+size_t av__argmin_d2_scalar(const float *g, const float *csq, size_t k, float xs, float *best)
+{
+    size_t b = 0;
+    float bv = INFINITY;
+    for (size_t j = 0; j < k; j++) {
+        float v = -2.0f * g[j] + xs + csq[j];
+        v = v > 0.0f ? v : 0.0f;
+        if (v < bv) {
+            bv = v;
+            b = j;
+        }
+    }
+    *best = bv;
+    return b;
+}
+
 const av_kernels av__kernels_scalar = {"scalar",          scalar_dots_f32,    scalar_dots_f16,
                                        scalar_dots_i8,    scalar_dots_f32_multi,
-                                       scalar_absmax_bits, scalar_quant_i8,  scalar_dots_i8f};
+                                       scalar_absmax_bits, scalar_quant_i8,  scalar_dots_i8f,
+                                       av__sqnorm8_scalar, av__scale_f64_scalar,
+                                       av__fixed_add_scalar, av__argmin_d2_scalar};
 
 /* IEEE 754 binary16 conversions, round to nearest even; NaN stays NaN, overflow becomes Inf. */
 uint16_t av__f32_to_f16(float f)

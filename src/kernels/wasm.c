@@ -191,7 +191,8 @@ static void wasm_dots_i8f(const int8_t *C, size_t ld, size_t k, size_t d, const 
 const av_kernels av__kernels_wasm_simd128 = {
     "wasm-simd128",   wasm_dots_f32,    wasm_dots_f16,
     wasm_dots_i8,     wasm_dots_f32_multi, wasm_absmax_bits,
-    wasm_quant_i8,    wasm_dots_i8f};
+    wasm_quant_i8,    wasm_dots_i8f,
+    av__sqnorm8_scalar, av__scale_f64_scalar, av__fixed_add_scalar, av__argmin_d2_scalar};
 #else
 typedef int av_wasm_unused_; /* ISO C forbids an empty translation unit */
 #endif

@@ -95,46 +95,21 @@ static int ws_init(km_ws *w, const av_kernels *K, size_t k, size_t d)
     return AV_OK;
 }
 
-/* Squared norm: float products are exact in double; eight partial sums (vectorisable, and the
-   same on every platform since the order is fixed), added pairwise. */
-static float sqnorm(const float *x, size_t d)
-{
-    double a[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    size_t t = 0;
-    for (; t + 8 <= d; t += 8)
-        for (unsigned u = 0; u < 8; u++)
-            a[u] += (double)x[t + u] * x[t + u];
-    for (unsigned u = 0; t < d; t++, u++)
-        a[u] += (double)x[t] * x[t];
-    return (float)(((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7])));
-}
-
 void av__kmeans_sqnorms(const float *C, size_t k, size_t d, float *csq)
 {
     for (size_t j = 0; j < k; j++)
-        csq[j] = sqnorm(C + j * d, d);
+        csq[j] = av__sqnorm8_scalar(C + j * d, d); /* every backend's sqnorm8 (kernels.h) */
 }
 
 /* Nearest of the k centroids for nb <= w->sub normalised rows X: w->lab, w->d2. */
 static void nearest(km_ws *w, const float *C, const float *csq, const float *X, size_t nb)
 {
     size_t k = w->k, d = w->d;
-    w->K->dots_f32_multi(C, d, k, d, X, d, nb, w->G, k);
+    const av_kernels *K = w->K;
+    K->dots_f32_multi(C, d, k, d, X, d, nb, w->G, k);
     for (size_t i = 0; i < nb; i++) {
-        float xs = sqnorm(X + i * d, d);
-        const float *g = w->G + i * k;
-        size_t b = 0;
-        float best = INFINITY;
-        for (size_t j = 0; j < k; j++) {
-            float v = -2.0f * g[j] + xs + csq[j];
-            v = v > 0.0f ? v : 0.0f;
-            if (v < best) {
-                best = v;
-                b = j;
-            }
-        }
-        w->lab[i] = (int32_t)b;
-        w->d2[i] = best;
+        float xs = K->sqnorm8(X + i * d, d); /* sqnorm's value (kernels.h) */
+        w->lab[i] = (int32_t)K->argmin_d2(w->G + i * k, csq, k, xs, &w->d2[i]);
     }
 }
 
@@ -147,9 +122,7 @@ static void lloyd_add(const km_ws *w, const float *X, size_t m, int64_t *sums, i
     for (size_t i = 0; i < m; i++) {
         size_t j = (size_t)w->lab[i];
         int64_t *s = sums + j * d;
-        const float *x = X + i * d;
-        for (size_t t = 0; t < d; t++)
-            s[t] += fixed(x[t]);
+        w->K->fixed_add(s, X + i * d, d); /* s[t] += fixed(x[t]) */
         counts[j]++;
         *inertia += fixed(w->d2[i]);
         if (labels)
@@ -920,8 +893,8 @@ typedef struct km_thread {
 } km_thread;
 
 /* The normalised rows of a chunk: in place for copied rows, else normalised into buf. */
-static const float *chunk_rows(const av_rows *src, const km_chunk *c, size_t off, size_t m,
-                               float *buf)
+static const float *chunk_rows(const av_kernels *K, const av_rows *src, const km_chunk *c,
+                               size_t off, size_t m, float *buf)
 {
     const av_row_seg *s = &src->seg[c->seg];
     size_t d = src->dim, r = c->r0 + off;
@@ -929,7 +902,7 @@ static const float *chunk_rows(const av_rows *src, const km_chunk *c, size_t off
     if (s->normalised)
         return X;
     for (size_t i = 0; i < m; i++)
-        av__scale_row(buf + i * d, X + i * d, d, s->inv[r + i]);
+        K->scale_f64(buf + i * d, X + i * d, d, s->inv[r + i]); /* av__scale_row */
     return buf;
 }
 
@@ -957,7 +930,7 @@ static void *pass_thread(void *arg)
         const av_row_seg *s = &src->seg[c->seg];
         for (size_t off = 0; off < c->n; off += w.sub) {
             size_t nb = c->n - off < w.sub ? c->n - off : w.sub;
-            const float *X = chunk_rows(src, c, off, nb, w.buf);
+            const float *X = chunk_rows(w.K, src, c, off, nb, w.buf);
             if (p->stats) {
                 double *st = p->st + ci * 3 * k * m;
                 size_t row = c->r0 + off;

@@ -7,6 +7,7 @@
 #include "harness.h"
 #include "testdata.h"
 
+#include <math.h>
 #include <stdint.h>
 
 /* docs/PERFORMANCE.md: |dot_backend - dot_scalar| <= AV_TOL_REL * sum_t |c_t q_t|. */
@@ -399,11 +400,96 @@ TEST(test_env_override)
     }
 }
 
+/* The row kernels of the sampled k-means passes: every backend equals the definitions of
+   kernels.h bit for bit (computed here independently: long double sums, trunc, a plain scan). */
+TEST(test_row_kernels_exact)
+{
+    const av_kernels *ks[N_BACKENDS];
+    size_t nb = available(ks);
+    const size_t dims[] = {1, 3, 7, 8, 9, 15, 16, 17, 31, 100, 384, 1023};
+    float x[1024], y[1024], g[300], csq[300];
+    int64_t s0[1024], s1[1024];
+    for (size_t di = 0; di < sizeof dims / sizeof dims[0]; di++) {
+        size_t d = dims[di];
+        for (int rep = 0; rep < 20; rep++) {
+            for (size_t t = 0; t < d; t++)
+                x[t] = urand() * (rep % 3 == 0 ? 1.0f : 0.05f);
+            /* sqnorm8: the defined lane sums (products exact in double) */
+            double a[8] = {0};
+            for (size_t t = 0; t < d; t++)
+                a[t % 8] += (double)x[t] * (double)x[t];
+            float want = (float)(((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7])));
+            double inv = 1.0 / (0.5 + (double)(rep + 1) / 7.0);
+            for (size_t t = 0; t < d; t++)
+                s0[t] = (int64_t)(rep * 1000003) - (int64_t)t * 77;
+            for (size_t b = 0; b < nb; b++) {
+                float got = ks[b]->sqnorm8(x, d);
+                CHECK(memcmp(&got, &want, sizeof got) == 0);
+                ks[b]->scale_f64(y, x, d, inv);
+                size_t bad = 0;
+                for (size_t t = 0; t < d; t++)
+                    bad += y[t] != (float)((long double)x[t] * inv);
+                CHECK(bad == 0);
+                memcpy(s1, s0, d * sizeof *s1);
+                ks[b]->fixed_add(s1, x, d);
+                bad = 0;
+                for (size_t t = 0; t < d; t++)
+                    bad += s1[t] != s0[t] + (int64_t)truncl((long double)x[t] * 4294967296.0L);
+                CHECK(bad == 0);
+            }
+        }
+    }
+    /* fixed_add at the edges of its range: +-1, tiny values, values just below an integer */
+    const float edge[] = {1.0f, -1.0f, 0.0f, -0.0f, 1e-12f, -1e-12f, 0.99999994f, -0.99999994f,
+                          2.3283064e-10f, -2.3283064e-10f, 3.0f, -262144.0f};
+    for (size_t b = 0; b < nb; b++) {
+        int64_t acc[12] = {0};
+        ks[b]->fixed_add(acc, edge, 12);
+        size_t bad = 0;
+        for (size_t t = 0; t < 12; t++)
+            bad += acc[t] != (int64_t)truncl((long double)edge[t] * 4294967296.0L);
+        CHECK(bad == 0);
+    }
+    /* argmin_d2: ties go to the first index; clamped negatives are 0; every k and position */
+    for (size_t k = 0; k <= 300; k += (k < 40 ? 1 : 37)) {
+        for (int rep = 0; rep < 6; rep++) {
+            float xs = 1.0f + urand() * 1e-3f;
+            for (size_t j = 0; j < k; j++) {
+                g[j] = 0.3f * urand();
+                csq[j] = 1.0f + 0.01f * urand();
+            }
+            if (k > 2 && rep >= 2) { /* a duplicated minimum, later and earlier */
+                size_t j1 = (size_t)(rep * 7919) % k, j2 = (size_t)(rep * 104729 + 3) % k;
+                g[j1] = g[j2] = 0.9f;
+                csq[j1] = csq[j2] = 1.0f;
+            }
+            if (k > 0 && rep == 5) /* everything clamps to 0: index 0 */
+                for (size_t j = 0; j < k; j++)
+                    g[j] = 5.0f, csq[j] = 1.0f;
+            size_t wj = 0;
+            float wv = INFINITY;
+            for (size_t j = 0; j < k; j++) {
+                float v = (-2.0f * g[j] + xs) + csq[j];
+                if (!(v > 0.0f))
+                    v = 0.0f;
+                if (v < wv)
+                    wv = v, wj = j;
+            }
+            for (size_t b = 0; b < nb; b++) {
+                float bv = -1.0f;
+                size_t j = ks[b]->argmin_d2(g, csq, k, xs, &bv);
+                CHECK(j == wj);
+                CHECK(memcmp(&bv, &wv, sizeof bv) == 0);
+            }
+        }
+    }
+}
+
 static const th_test TESTS[] = {
     T(test_backends_listed),         T(test_dots_f32_and_f16_vs_scalar),
     T(test_multi_equals_single_bitwise), T(test_int8_exact_and_quantisation),
     T(test_absmax_bits_exact),       T(test_route_backends_on_fixture),
-    T(test_env_override),
+    T(test_env_override),            T(test_row_kernels_exact),
 };
 
 int main(int argc, char **argv)
