@@ -58,7 +58,9 @@ WARN    := $(CXXWARN) -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 C_STD   := -std=c11 -D_POSIX_C_SOURCE=200809L
 # DEP_CFLAGS and DEP_LIBS come from pkg-config when a recipe first needs them (mk/deps.mk), so the
 # flags that use them are expanded late (`=`), never while the Makefile is read.
-AV_CFLAGS = $(C_STD) $(WARN) -Iinclude -Isrc $(DEP_CFLAGS) -fvisibility=hidden -pthread $(PLATFORM_CFLAGS) \
+# -pthread at compile time (the wasm build, which has no threads, compiles without it: mk/wasm.mk)
+PTHREAD_CFLAGS ?= -pthread
+AV_CFLAGS = $(C_STD) $(WARN) -Iinclude -Isrc $(DEP_CFLAGS) -fvisibility=hidden $(PTHREAD_CFLAGS) $(PLATFORM_CFLAGS) \
             $(EXTRA_CFLAGS)
 LIB_LIBS  = $(DEP_LIBS) -lpthread -lm
 

@@ -30,7 +30,7 @@ static const char HELP[] =
     "  --algorithm A          k-means: auto (default: full up to %u rows, sampled above), full\n"
     "                         (Lloyd over every row, n-init restarts) or sampled (k-means on a\n"
     "                         uniform sample, then Lloyd passes over every row; docs/SCALING.md)\n"
-    "  --sample-size N        sampled: rows in the sample (default max(10000, 100 k))\n"
+    "  --sample-size N        sampled: rows in the sample (default max(20000, 100 k))\n"
     "  --max-passes N         sampled: passes over every row (default %u)\n"
     "  --tune                 choose k (60, 120, 200, 300), ensemble size (1, 4), top_p (2, 4,\n"
     "                         8), kappa (0, 4, 16), normalisation (per cluster or global) and\n"

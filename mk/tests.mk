@@ -4,7 +4,7 @@
 # totals. A binary mirrors its source path: tests/unit/io/test_format.c -> $(BUILDDIR)/tests/unit/io/
 # test_format. Tests are named by their file name (test_format) in TSAN_TESTS, VALGRIND_TESTS.
 
-TEST_CFLAGS = $(C_STD) $(WARN) -Iinclude -Isrc -Itests $(DEP_CFLAGS) $(PLATFORM_CFLAGS) -pthread
+TEST_CFLAGS = $(C_STD) $(WARN) -Iinclude -Isrc -Itests $(DEP_CFLAGS) $(PLATFORM_CFLAGS) $(PTHREAD_CFLAGS)
 TEST_LDFLAGS :=
 TEST_HDRS := $(wildcard tests/*.h)
 

@@ -34,7 +34,12 @@ WASM_MODULE_LINK := $(WASM_LINK) -sMODULARIZE=1 -sEXPORT_NAME=createAvengersCore
   -sEXPORTED_RUNTIME_METHODS=UTF8ToString,stringToUTF8,lengthBytesUTF8
 
 # $(call wasm_make,build dir,extra CFLAGS,more targets): the static library, the probe and more.
+# Compiled without -pthread (PTHREAD_CFLAGS empty): objects compiled with it keep _Thread_local
+# variables in wasm TLS, and a program linked without threads never sets up the TLS block, so
+# those variables alias the data at the bottom of memory (the error detail overwrote a string
+# literal: the "row N" messages of test_error, the known issue of 1.2).
 wasm_make = $(WASM_ENV) $(MAKE) --no-print-directory -j$(WASM_JOBS) NO_BLAS=1 CC=$(EMCC) AR=$(EMAR) \
+  PTHREAD_CFLAGS= \
   BUILDDIR=$(CROSS_DIR)/$(1) LIBOUTDIR=$(CROSS_DIR)/$(1)/lib CFLAGS="-O2 $(2)" \
   DEP_CFLAGS="-I$(WASM_ZLIB)/include" \
   DEP_LIBS="-L$(WASM_ZLIB)/lib -lz $(WASM_PROGRAM_LINK)" \

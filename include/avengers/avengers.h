@@ -243,8 +243,9 @@ typedef struct av_fit_options {
 /* AUTO runs FULL on at most this many rows (so every result on smaller logs, the bundled data's
    included, is what it was before 1.2), SAMPLED above. */
 #define AV_KMEANS_AUTO_MAX_ROWS 50000u
-/* SAMPLED's defaults: a sample of max(10000, 100 k) rows (at most all of them), 20 passes. */
-#define AV_KMEANS_DEFAULT_SAMPLE(k) ((k) * 100u > 10000u ? (k) * 100u : 10000u)
+/* SAMPLED's defaults: a sample of max(20000, 100 k) rows (at most all of them; 10000 in 1.2), 20
+   passes. */
+#define AV_KMEANS_DEFAULT_SAMPLE(k) ((k) * 100u > 20000u ? (k) * 100u : 20000u)
 #define AV_KMEANS_DEFAULT_PASSES 20u
 /* SAMPLED's k-means on the sample restarts min(n_init, this) times. */
 #define AV_KMEANS_SAMPLE_MAX_INIT 3u

@@ -94,11 +94,6 @@ WASM_NO_TESTS = {
     "test_readers_during_add_model": "threads",
     "test_save_targets": "FIFOs and device nodes (Emscripten's NODERAWFS emulates mkfifo and mknod "
                          "without making them on the host)",
-    # A known defect of the wasm build, not a platform limit (docs/PORTABILITY.md, "Known
-    # issues"): the code and the detail are right, but the "row N" context of these two messages
-    # comes out as the detail again under Emscripten 3.1.6 since the 1.2 merges.
-    "test_batch_row": "KNOWN ISSUE: the row context of the message is garbled under Emscripten",
-    "test_replay_row": "KNOWN ISSUE: the row context of the message is garbled under Emscripten",
 }
 SKIPS = {"wasm": (WASM_NO_PROGRAMS, WASM_NO_TESTS), "windows": (WINDOWS_LEFT_OUT, {})}
 # Platforms whose unit and integration tests are not built (the probe is).
