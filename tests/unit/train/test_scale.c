@@ -280,13 +280,7 @@ TEST(trainer_equals_composition)
                                &o, blocks[i], NULL);
         REQUIRE(c);
         check_same_router(r, c);
-        /* same decisions on every row at three alphas */
-        size_t dd = 0;
-        for (size_t q = 0; q < g_fx.n; q += 3)
-            for (int a = 0; a <= 2; a++)
-                dd += av_route(r, TD_EMB(&g_fx, q), g_fx.d, 0.5f * (float)a) !=
-                      av_route(c, TD_EMB(&g_fx, q), g_fx.d, 0.5f * (float)a);
-        CHECK_EQ_INT(dd, 0);
+        CHECK_EQ_INT(decisions_differ(r, c), 0);
         av_router_free(c);
     }
     av_router_free(r);
@@ -309,17 +303,7 @@ TEST(borrowed_equals_copied)
     CHECK(av_builder_add_borrowed(b2, TD_EMB(&g_fx, 2 * h), n - 2 * h, g_fx.d,
                                   TD_SCORES(&g_fx, 2 * h), TD_COSTS(&g_fx, 2 * h)) == AV_OK);
     CHECK_EQ_INT(av_builder_n_rows(b2), n);
-    uint32_t algs[] = {AV_KMEANS_SAMPLED, AV_KMEANS_FULL};
-    for (int a = 0; a < 2; a++) {
-        av_fit_options o;
-        fit_opts(&o, 10, algs[a], 400);
-        av_router *r1 = NULL, *r2 = NULL;
-        REQUIRE(av_builder_fit(b1, &o, &r1) == AV_OK);
-        REQUIRE(av_builder_fit(b2, &o, &r2) == AV_OK);
-        check_same_router(r1, r2);
-        CHECK(av_builder_inertia(b1) == av_builder_inertia(b2));
-        av_router_free(r1), av_router_free(r2);
-    }
+    check_same_fits(b1, b2);
     av_builder_free(b1), av_builder_free(b2);
 }
 

@@ -75,17 +75,6 @@ static void source_of(av_row_source *s, tsrc *t, size_t n, size_t block)
     t->block = block;
 }
 
-/* Decisions of the two routers that differ on every third fixture row at alpha 0, 0.5, 1. */
-static size_t decisions_differ(const av_router *a, const av_router *b)
-{
-    size_t dd = 0;
-    for (size_t q = 0; q < g_fx.n; q += 3)
-        for (int k = 0; k <= 2; k++)
-            dd += av_route(a, TD_EMB(&g_fx, q), g_fx.d, 0.5f * (float)k) !=
-                  av_route(b, TD_EMB(&g_fx, q), g_fx.d, 0.5f * (float)k);
-    return dd;
-}
-
 /* Two sources (blocks of 7 rows, and the default), copied and borrowed rows, in that order:
    SAMPLED and FULL give the copied builder's router. */
 TEST(source_equals_copied)
@@ -113,19 +102,7 @@ TEST(source_equals_copied)
     CHECK_EQ_INT(atomic_load(&t1.rows_read), a);
     CHECK_EQ_INT(atomic_load(&t1.calls), (a + 6) / 7);
     CHECK_EQ_INT(atomic_load(&t2.calls), 1);
-    uint32_t algs[] = {AV_KMEANS_SAMPLED, AV_KMEANS_FULL};
-    for (int k = 0; k < 2; k++) {
-        av_fit_options o;
-        fit_opts(&o, 10, algs[k], 400);
-        av_router *r1 = NULL, *r2 = NULL;
-        REQUIRE(av_builder_fit(b1, &o, &r1) == AV_OK);
-        REQUIRE(av_builder_fit(b2, &o, &r2) == AV_OK);
-        check_same_router(r1, r2);
-        CHECK_EQ_INT(decisions_differ(r1, r2), 0);
-        CHECK(av_builder_inertia(b1) == av_builder_inertia(b2));
-        CHECK(strcmp(av_router_meta(r1, "n_iter"), av_router_meta(r2, "n_iter")) == 0);
-        av_router_free(r1), av_router_free(r2);
-    }
+    check_same_fits(b1, b2);
     CHECK_EQ_INT(atomic_load(&t1.bad_calls), 0);
     /* FULL copied the rows into the builder: fitting again reads nothing */
     long before = atomic_load(&t1.calls) + atomic_load(&t2.calls);
