@@ -1094,6 +1094,7 @@ int av__fit_sampled(const av_rows *src, const av_fit_options *o, uint32_t member
         threads = n_chunks ? (unsigned)n_chunks : 1u;
     km_chunk *chunks = malloc((n_chunks ? n_chunks : 1) * sizeof(km_chunk));
     km_pass p = {0};
+    av__mutex_init(&p.lock); /* destroyed at the end: the statistics pass uses it too */
     p.sums = calloc((size_t)threads * k * d, sizeof(int64_t));
     p.counts = calloc((size_t)threads * k, sizeof(int64_t));
     p.inertia = calloc(threads, sizeof(int64_t));
@@ -1154,7 +1155,6 @@ int av__fit_sampled(const av_rows *src, const av_fit_options *o, uint32_t member
     p.C = C;
     p.csq = csq;
     p.k = k;
-    av__mutex_init(&p.lock);
     double t_pass = 0;
     uint32_t pass = 0;
     int64_t prev_inertia = -1;
@@ -1194,7 +1194,6 @@ int av__fit_sampled(const av_rows *src, const av_fit_options *o, uint32_t member
             break;
         prev_inertia = p.inertia[0];
     }
-    av__mutex_destroy(&p.lock);
     if (rc)
         goto done;
     info->passes = pass;
@@ -1222,6 +1221,7 @@ int av__fit_sampled(const av_rows *src, const av_fit_options *o, uint32_t member
         o->pass_progress(o->progress_user, &pr);
     }
 done:
+    av__mutex_destroy(&p.lock);
     av__aligned_free(S);
     av__source_buf_free(&buf);
     free(chunks), free(p.sums), free(p.counts), free(p.inertia), free(p.st), free(p.st_inertia);
