@@ -479,7 +479,12 @@ TEST(struct_checks)
 
 int main(int argc, char **argv)
 {
-    setenv("AV_NUM_THREADS", "4", 1); /* several pass threads, whatever the machine */
+    /* several pass threads, whatever the machine (read once, at the first fit) */
+#ifdef _WIN32
+    _putenv_s("AV_NUM_THREADS", "4");
+#else
+    setenv("AV_NUM_THREADS", "4", 1);
+#endif
     static const th_test tests[] = {
         {"source_equals_copied", source_equals_copied},
         {"sampled_reads_as_planned", sampled_reads_as_planned},
