@@ -16,6 +16,10 @@ recomputed here, in float64 over the same normalised rows, and given relative to
 scikit-learn KMeans (full-batch Lloyd, k-means++, n_init=1) where it ran, else the best inertia
 in the table. Methods:
   avengers-sampled  Builder.add_borrowed (zero-copy) + fit(algorithm="sampled")
+  avengers-source   Builder.add_source with a Python read(row0, n) slicing the memory map (as a
+                    reader of Parquet row groups would hand out blocks) + fit(algorithm="sampled"):
+                    the same centroids as avengers-sampled, every block read through the callback
+                    and hashed once at add time and once per pass
   avengers-full     Builder.add_many (copied) + fit(algorithm="full", n_init=1)
   sklearn-kmeans    KMeans(n_clusters=k, n_init=1, random_state=0)
   sklearn-minibatch MiniBatchKMeans(n_clusters=k, batch_size=1024, n_init=3, random_state=0)
@@ -46,8 +50,8 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, "..")
-METHODS = ["avengers-sampled", "avengers-full", "sklearn-kmeans", "sklearn-minibatch", "faiss",
-           "avengers-dask"]
+METHODS = ["avengers-sampled", "avengers-source", "avengers-full", "sklearn-kmeans",
+           "sklearn-minibatch", "faiss", "avengers-dask"]
 
 
 def make_rows(path, n, dim):
@@ -106,8 +110,11 @@ def worker(method, data, k, out):
         import avengers
         S = np.zeros((n, 1), np.float32)
         b = avengers.Builder(d, ["m"])
-        if method == "avengers-sampled":
-            b.add_borrowed(X, S, S)
+        if method in ("avengers-sampled", "avengers-source"):
+            if method == "avengers-source":
+                b.add_source(n, lambda r0, m: (X[r0:r0 + m], S[r0:r0 + m], S[r0:r0 + m]))
+            else:
+                b.add_borrowed(X, S, S)
             passes = []
             r = b.fit(n_clusters=k, top_p=1, algorithm="sampled",
                       pass_progress=lambda p: passes.append(p["pass"]))
@@ -189,7 +196,7 @@ def quality(k):
     from avengers import kmeans
     from split_study import load
     models, X, S, Q = load("tfidf_svd384")
-    methods = [m for m in METHODS if m != "avengers-dask"]
+    methods = [m for m in METHODS if m not in ("avengers-dask", "avengers-source")]  # source = sampled
     res = {m: [] for m in methods}
     for seed in range(1, 6):
         perm = np.random.default_rng(seed).permutation(len(X))

@@ -919,6 +919,48 @@ AV_API int av_kmeans_stats_block(const float *centroids, size_t k, size_t dim, c
    read a normalised copy. Rows keep their order among the builder's rows. */
 AV_API int av_builder_add_borrowed(av_builder *b, const float *embeddings, size_t n, size_t dim,
                                    const float *scores, const float *costs);
+/* Rows read through a callback, for logs that are not one array in memory (a database cursor,
+   Parquet row groups, a compressed file, a Python generator): n_rows rows of dimension dim, read
+   by read(user, row0, n, embeddings, scores, costs), which fills rows [row0, row0 + n) of the
+   source (0-based, n <= block_rows) into embeddings (n x dim), scores and costs (n x n_models),
+   row-major float32 (NaN = no outcome, as av_builder_add) and returns 0, or non-zero to stop the
+   call that asked for them. Reads are by random access and come again on every pass of a fit:
+   read must return the same values, bit for bit, every time it is asked for the same rows. */
+typedef struct av_row_source {
+    uint32_t struct_size; /* sizeof(av_row_source); set by av_row_source_init */
+    uint32_t flags;       /* AV_ROW_SOURCE_*; default 0 */
+    size_t n_rows;
+    size_t dim;           /* must equal the builder's */
+    int (*read)(void *user, size_t row0, size_t n, float *embeddings, float *scores,
+                float *costs);
+    void *user;
+    size_t block_rows;    /* rows per read; 0 (default) = the library's choice: the largest power
+                             of two whose rows fit in AV_ROW_SOURCE_BLOCK_BYTES, at most 32,768 */
+} av_row_source;
+/* av_row_source.flags: read may be called from several threads at once (a thread-safe source,
+   e.g. pread on a file). Without it the builder never lets two calls of its sources' read
+   overlap (they may still come from different threads, one at a time). */
+#define AV_ROW_SOURCE_CONCURRENT 1u
+#define AV_ROW_SOURCE_BLOCK_BYTES (4u << 20)
+#define AV_ROW_SOURCE_INIT { (uint32_t)sizeof(av_row_source), 0u, 0u, 0u, NULL, NULL, 0u }
+AV_API void av_row_source_init_sized(av_row_source *src, size_t size);
+#define av_row_source_init(src) av_row_source_init_sized((src), sizeof *(src))
+/* Add a row source (copied: src itself need not outlive the call; read and user must stay valid
+   until av_builder_free). The source is read once, block by block, on the calling thread, and
+   every row checked as av_builder_add checks it (a bad row: nothing added, the row named in the
+   message); the builder keeps only each row's inverse norm and one 64-bit hash per block, so its
+   memory does not grow with the rows' size. av_builder_fit reads the blocks again: SAMPLED once to
+   gather its sample and once per pass (the statistics pass included) per ensemble member, on the
+   calling thread and on the threads it starts for the passes (AV_NUM_THREADS), each into its own
+   buffer of block_rows rows; FULL and tuning copy every row once, normalised, on the calling
+   thread (as for borrowed rows; the copy then replaces the source). A block that hashes
+   differently from its first read is refused with AV_EIO, never used. A non-zero return of read
+   makes av_builder_add_source or av_builder_fit return AV_ECANCELED, av_last_error() naming the
+   rows and the value returned; the builder is left as it was. Rows keep their order among the
+   builder's rows, and give the same router as the same rows copied. Returns 0, AV_EINVAL (NULL
+   b, src or read, struct_size too small, unknown flags), AV_EDIM, AV_EVECTOR, AV_EVALUE,
+   AV_ECANCELED, AV_ELIMIT, AV_ENOMEM. Thread-safety: exclusive (per builder). */
+AV_API int av_builder_add_source(av_builder *b, const av_row_source *src);
 /* av_router_load with the file memory-mapped read-only (private mapping, since 1.2): the same
    checks in the same order and the same router, but the centroid values are used in place in the
    mapping, so processes that load the same file share its pages (the page cache) instead of each

@@ -17,13 +17,19 @@
    that ensembles of different sizes share their first members. */
 #define AV_MEMBER_SEED_STEP 0x9E3779B97F4A7C15ull
 
-/* The rows in the order they were added: runs of copied rows (rows [xoff, xoff + n) of X) and
-   borrowed arrays (the caller's, raw). */
+/* Rows per chunk of the SAMPLED passes, the default block of a row source at most. */
+#define AV_SOURCE_MAX_DEFAULT_BLOCK 32768u
+/* Seed of the blocks' hashes (any constant: the hashes never leave the process). */
+#define AV_SOURCE_HASH_SEED 0x726F77736F757263ull /* "rowsourc" */
+
+/* The rows in the order they were added: runs of copied rows (rows [xoff, xoff + n) of X),
+   borrowed arrays (the caller's, raw) and row sources (read through the caller's callback). */
 typedef struct bseg {
-    bool borrowed;
+    bool borrowed; /* not in X: a borrowed array or a source */
     size_t n, xoff;
     const float *X, *scores, *costs; /* borrowed */
-    double *inv;                     /* borrowed: each row's 1 / norm (av__normalize's) */
+    double *inv;                     /* borrowed, source: each row's 1 / norm (av__normalize's) */
+    av_source_seg *source;           /* source */
 } bseg;
 
 struct av_builder {
@@ -37,6 +43,7 @@ struct av_builder {
     bseg *segs;
     size_t n_seg, seg_cap;
     double inertia;
+    av_mutex read_lock; /* serialises the read calls of sources without AV_ROW_SOURCE_CONCURRENT */
 };
 
 AV_API int av_builder_new(av_builder **out, size_t dim, size_t n_models,
@@ -59,6 +66,7 @@ AV_API int av_builder_new(av_builder **out, size_t dim, size_t n_models,
     b->dim = dim;
     b->m = n_models;
     b->inertia = -1.0;
+    av__mutex_init(&b->read_lock);
     for (size_t i = 0; i < n_models; i++)
         if (!(b->names[i] = av__strdup(model_names[i]))) {
             av_builder_free(b);
@@ -66,6 +74,19 @@ AV_API int av_builder_new(av_builder **out, size_t dim, size_t n_models,
         }
     *out = b;
     return AV_OK;
+}
+
+static void free_source(av_source_seg *src)
+{
+    if (src)
+        free(src->hash);
+    free(src);
+}
+
+static void free_seg(bseg *g)
+{
+    free(g->inv);
+    free_source(g->source);
 }
 
 AV_API void av_builder_free(av_builder *b)
@@ -79,8 +100,9 @@ AV_API void av_builder_free(av_builder *b)
     free(b->scores);
     free(b->costs);
     for (size_t s = 0; s < b->n_seg; s++)
-        free(b->segs[s].inv);
+        free_seg(&b->segs[s]);
     free(b->segs);
+    av__mutex_destroy(&b->read_lock);
     free(b);
 }
 
@@ -132,6 +154,32 @@ static bseg *push_seg(av_builder *b)
     return s;
 }
 
+/* The outcomes of the builder's row `row` (its index among all rows). */
+static int check_outcome_row(const av_builder *b, size_t row, const float *scores,
+                             const float *costs)
+{
+    for (size_t i = 0; i < b->m; i++) {
+        /* NaN marks a missing outcome; infinities and negative costs are errors. */
+        if (isinf(scores[i]) || isinf(costs[i]) || (!isnan(costs[i]) && costs[i] < 0.0f))
+            return av__fail(AV_EVALUE, "row %zu, model %zu (%s): score=%g cost=%g", row, i,
+                            b->names[i], (double)scores[i], (double)costs[i]);
+    }
+    return AV_OK;
+}
+
+/* av__normalize's sum and inverse of a raw row, kept so that passes normalise without summing;
+   false for a zero, NaN or infinite row. */
+static bool inv_norm(const float *e, size_t dim, double *inv)
+{
+    double ss = 0;
+    for (size_t t = 0; t < dim; t++)
+        ss += (double)e[t] * e[t];
+    if (!(ss > 0.0) || !isfinite(ss))
+        return false;
+    *inv = 1.0 / sqrt(ss);
+    return true;
+}
+
 AV_API int av_builder_add(av_builder *b, const float *embedding, size_t dim, const float *scores,
                           const float *costs)
 {
@@ -139,19 +187,12 @@ AV_API int av_builder_add(av_builder *b, const float *embedding, size_t dim, con
         return av__fail(AV_EINVAL, "builder, embedding, scores or costs is NULL");
     if (dim != b->dim)
         return av__fail(AV_EDIM, "embedding has dim %zu, builder expects %zu", dim, b->dim);
-    for (size_t i = 0; i < b->m; i++) {
-        /* NaN marks a missing outcome; infinities and negative costs are errors. */
-        if (isinf(scores[i]) || isinf(costs[i]) || (!isnan(costs[i]) && costs[i] < 0.0f))
-            return av__fail(AV_EVALUE, "row %zu, model %zu (%s): score=%g cost=%g", b->n, i,
-                            b->names[i], (double)scores[i], (double)costs[i]);
-    }
-    if (b->nx == b->cap) {
-        int rc = grow(b);
-        if (rc)
-            return rc;
-    }
-    int rc = av__normalize(b->X + b->nx * b->dim, embedding, dim);
+    int rc = check_outcome_row(b, b->n, scores, costs);
     if (rc)
+        return rc;
+    if (b->nx == b->cap && (rc = grow(b)) != AV_OK)
+        return rc;
+    if ((rc = av__normalize(b->X + b->nx * b->dim, embedding, dim)) != AV_OK)
         return av__fail(rc, "row %zu", b->n); /* the code's text says what is wrong */
     bseg *sg = b->n_seg && !b->segs[b->n_seg - 1].borrowed ? &b->segs[b->n_seg - 1] : NULL;
     if (!sg) {
@@ -182,27 +223,208 @@ AV_API int av_builder_add_borrowed(av_builder *b, const float *embeddings, size_
     double *inv = malloc(n * sizeof(double));
     if (!inv)
         return av__fail(AV_ENOMEM, "norms of %zu borrowed rows", n);
-    for (size_t r = 0; r < n; r++) {
-        /* av__normalize's sum and inverse, kept so that passes normalise without summing */
-        const float *e = embeddings + r * dim;
-        double ss = 0;
-        for (size_t t = 0; t < dim; t++)
-            ss += (double)e[t] * e[t];
-        if (!(ss > 0.0) || !isfinite(ss)) {
+    for (size_t r = 0; r < n; r++)
+        if (!inv_norm(embeddings + r * dim, dim, &inv[r])) {
             free(inv);
             return av__fail(AV_EVECTOR, "row %zu", b->n + r);
         }
-        inv[r] = 1.0 / sqrt(ss);
-    }
     int rc = av__check_outcomes(scores, costs, n, b->m, "av_builder_add_borrowed");
     bseg *sg = rc ? NULL : push_seg(b);
     if (!sg) {
         free(inv);
         return rc ? rc : AV_ENOMEM;
     }
-    *sg = (bseg){true, n, 0, embeddings, scores, costs, inv};
+    *sg = (bseg){true, n, 0, embeddings, scores, costs, inv, NULL};
     b->n += n;
     return AV_OK;
+}
+
+/* ---- row sources ---- */
+#define AV_ROW_SOURCE_MIN_SIZE_ AV_SIZE_THROUGH(av_row_source, block_rows)
+
+AV_API void av_row_source_init_sized(av_row_source *src, size_t size)
+{
+    static const av_row_source defaults = AV_ROW_SOURCE_INIT;
+    av__struct_init(src, size, &defaults, sizeof defaults);
+}
+
+int av__source_buf_alloc(av_source_buf *buf, size_t rows, size_t dim, size_t m)
+{
+    /* sizes checked when the source was added (rows x (dim + 2 m) floats fit) */
+    buf->X = malloc(rows * dim * sizeof(float));
+    buf->scores = malloc(rows * m * sizeof(float));
+    buf->costs = malloc(rows * m * sizeof(float));
+    if (!buf->X || !buf->scores || !buf->costs) {
+        av__source_buf_free(buf);
+        return av__fail(AV_ENOMEM, "a row source's block buffer (%zu rows)", rows);
+    }
+    return AV_OK;
+}
+
+void av__source_buf_free(av_source_buf *buf)
+{
+    free(buf->X), free(buf->scores), free(buf->costs);
+    buf->X = buf->scores = buf->costs = NULL;
+}
+
+size_t av__source_block_rows(const av_source_seg *s, size_t blk)
+{
+    size_t r0 = blk * s->block;
+    return s->src.n_rows - r0 < s->block ? s->src.n_rows - r0 : s->block;
+}
+
+static uint64_t block_hash(const av_source_seg *s, size_t n, const av_source_buf *buf)
+{
+    av_xxh64 h;
+    av__xxh64_init(&h, AV_SOURCE_HASH_SEED);
+    av__xxh64_update(&h, buf->X, n * s->src.dim * sizeof(float));
+    av__xxh64_update(&h, buf->scores, n * s->m * sizeof(float));
+    av__xxh64_update(&h, buf->costs, n * s->m * sizeof(float));
+    return av__xxh64_final(&h);
+}
+
+/* The read call of block blk, under the lock unless the source is concurrent; its hash. */
+static int read_block(const av_source_seg *s, size_t blk, const av_source_buf *buf,
+                      av_source_err *err, uint64_t *hash)
+{
+    size_t r0 = blk * s->block, n = av__source_block_rows(s, blk);
+    if (s->lock)
+        av__mutex_lock(s->lock);
+    int v = s->src.read(s->src.user, r0, n, buf->X, buf->scores, buf->costs);
+    if (s->lock)
+        av__mutex_unlock(s->lock);
+    if (v != 0) {
+        snprintf(err->text, sizeof err->text, "the row source's read of rows [%zu, %zu) returned %d",
+                 r0, r0 + n, v);
+        return AV_ECANCELED;
+    }
+    *hash = block_hash(s, n, buf);
+    return AV_OK;
+}
+
+int av__source_read(const av_source_seg *s, size_t blk, const av_source_buf *buf,
+                    av_source_err *err)
+{
+    uint64_t h;
+    int rc = read_block(s, blk, buf, err, &h);
+    if (rc)
+        return rc;
+    if (h != s->hash[blk]) {
+        size_t r0 = blk * s->block;
+        snprintf(err->text, sizeof err->text, "rows [%zu, %zu) of a row source differ from what "
+                 "its read returned for them before (read must return the same rows every time)",
+                 r0, r0 + av__source_block_rows(s, blk));
+        return AV_EIO;
+    }
+    return AV_OK;
+}
+
+/* Rows per read: the hint (at most n_rows), else the largest power of two whose rows fit in
+   AV_ROW_SOURCE_BLOCK_BYTES, at most AV_SOURCE_MAX_DEFAULT_BLOCK and n_rows. */
+static size_t source_block(const av_row_source *src, size_t m)
+{
+    size_t n = src->n_rows, blk = src->block_rows;
+    if (blk == 0) {
+        size_t row = (src->dim + 2 * m) * sizeof(float);
+        for (blk = 1; blk < AV_SOURCE_MAX_DEFAULT_BLOCK && 2 * blk * row <= AV_ROW_SOURCE_BLOCK_BYTES;)
+            blk *= 2;
+    }
+    return blk < n ? blk : n;
+}
+
+/* The library's copy of a source, checked against the builder. */
+static int check_source(const av_builder *b, const av_row_source *o)
+{
+    size_t n = o->n_rows, tot;
+    if (!o->read)
+        return av__fail(AV_EINVAL, "av_row_source.read is NULL");
+    if (o->flags & ~AV_ROW_SOURCE_CONCURRENT)
+        return av__fail(AV_EINVAL, "av_row_source.flags=%#x has unknown bits %#x", o->flags,
+                        o->flags & ~AV_ROW_SOURCE_CONCURRENT);
+    if (o->dim != b->dim)
+        return av__fail(AV_EDIM, "the row source has dim %zu, builder expects %zu", o->dim,
+                        b->dim);
+    if (n > SIZE_MAX - b->n || !av__mul_ok(n, b->dim + 2 * b->m, &tot) ||
+        !av__mul_ok(tot, sizeof(float), &tot) || !av__mul_ok(n, sizeof(double), &tot))
+        return av__fail(AV_ELIMIT, "builder rows overflow");
+    return AV_OK;
+}
+
+AV_API int av_builder_add_source(av_builder *b, const av_row_source *src)
+{
+    if (!b || !src)
+        return av__fail(AV_EINVAL, "builder or source is NULL");
+    av_source_seg *s = calloc(1, sizeof *s);
+    if (!s)
+        return av__fail(AV_ENOMEM, "row source");
+    int rc = av__struct_in(&s->src, sizeof s->src, src, AV_ROW_SOURCE_MIN_SIZE_, "av_row_source");
+    if (rc == AV_OK)
+        rc = check_source(b, &s->src);
+    size_t n = s->src.n_rows, d = b->dim, m = b->m;
+    if (rc || n == 0) {
+        free_source(s);
+        return rc;
+    }
+    s->m = m;
+    s->block = source_block(&s->src, m);
+    s->n_blocks = (n + s->block - 1) / s->block;
+    s->lock = s->src.flags & AV_ROW_SOURCE_CONCURRENT ? NULL : &b->read_lock;
+    double *inv = malloc(n * sizeof(double));
+    s->hash = malloc(s->n_blocks * sizeof(uint64_t));
+    av_source_buf buf = {0};
+    if (!inv || !s->hash)
+        rc = av__fail(AV_ENOMEM, "norms of %zu source rows", n);
+    else
+        rc = av__source_buf_alloc(&buf, s->block, d, m);
+    /* the first read: every row checked, its inverse norm and each block's hash kept */
+    for (size_t blk = 0; rc == AV_OK && blk < s->n_blocks; blk++) {
+        av_source_err err;
+        size_t r0 = blk * s->block, nb = av__source_block_rows(s, blk);
+        if ((rc = read_block(s, blk, &buf, &err, &s->hash[blk])) != AV_OK) {
+            av__fail(rc, "%s", err.text);
+            break;
+        }
+        for (size_t r = 0; r < nb && rc == AV_OK; r++) {
+            if (!inv_norm(buf.X + r * d, d, &inv[r0 + r]))
+                rc = av__fail(AV_EVECTOR, "row %zu (row %zu of the source)", b->n + r0 + r, r0 + r);
+            else
+                rc = check_outcome_row(b, b->n + r0 + r, buf.scores + r * m, buf.costs + r * m);
+        }
+    }
+    av__source_buf_free(&buf);
+    bseg *sg = rc ? NULL : push_seg(b);
+    if (!sg) {
+        free(inv);
+        free_source(s);
+        return rc ? rc : AV_ENOMEM;
+    }
+    *sg = (bseg){true, n, 0, NULL, NULL, NULL, inv, s};
+    b->n += n;
+    return AV_OK;
+}
+
+/* A source's rows read once more (each block checked against its first read), normalised into
+   X, their outcomes into sc and co. */
+static int copy_source(const bseg *g, float *X, float *sc, float *co)
+{
+    const av_source_seg *s = g->source;
+    size_t d = s->src.dim, m = s->m;
+    av_source_buf buf;
+    int rc = av__source_buf_alloc(&buf, s->block, d, m);
+    for (size_t blk = 0; rc == AV_OK && blk < s->n_blocks; blk++) {
+        av_source_err err;
+        size_t r0 = blk * s->block, nb = av__source_block_rows(s, blk);
+        if ((rc = av__source_read(s, blk, &buf, &err)) != AV_OK) {
+            rc = av__fail(rc, "%s", err.text);
+            break;
+        }
+        for (size_t i = 0; i < nb; i++)
+            av__scale_row(X + (r0 + i) * d, buf.X + i * d, d, g->inv[r0 + i]);
+        memcpy(sc + r0 * m, buf.scores, nb * m * sizeof(float));
+        memcpy(co + r0 * m, buf.costs, nb * m * sizeof(float));
+    }
+    av__source_buf_free(&buf);
+    return rc;
 }
 
 /* Every row copied and normalised into X, in order (FULL and tuning read X). */
@@ -222,26 +444,37 @@ static int materialise(av_builder *b)
         return av__fail(AV_ENOMEM, "a copy of the builder's %zu rows", b->n);
     }
     size_t r = 0, d = b->dim, m = b->m;
-    for (size_t s = 0; s < b->n_seg; s++) {
+    int rc = AV_OK;
+    for (size_t s = 0; s < b->n_seg && rc == AV_OK; s++) {
         const bseg *g = &b->segs[s];
-        if (g->borrowed)
+        if (g->source)
+            rc = copy_source(g, X + r * d, sc + r * m, co + r * m);
+        else if (g->borrowed)
             for (size_t i = 0; i < g->n; i++)
                 av__scale_row(X + (r + i) * d, g->X + i * d, d, g->inv[i]);
         else
             memcpy(X + r * d, b->X + g->xoff * d, g->n * d * sizeof(float));
-        memcpy(sc + r * m, g->borrowed ? g->scores : b->scores + g->xoff * m, g->n * m * sizeof(float));
-        memcpy(co + r * m, g->borrowed ? g->costs : b->costs + g->xoff * m, g->n * m * sizeof(float));
+        if (!g->source) {
+            memcpy(sc + r * m, g->borrowed ? g->scores : b->scores + g->xoff * m,
+                   g->n * m * sizeof(float));
+            memcpy(co + r * m, g->borrowed ? g->costs : b->costs + g->xoff * m,
+                   g->n * m * sizeof(float));
+        }
         r += g->n;
+    }
+    if (rc) { /* the builder keeps its rows as they were */
+        free(X), free(sc), free(co);
+        return rc;
     }
     free(b->X), free(b->scores), free(b->costs);
     for (size_t s = 0; s < b->n_seg; s++)
-        free(b->segs[s].inv);
+        free_seg(&b->segs[s]);
     b->X = X;
     b->scores = sc;
     b->costs = co;
     b->nx = b->cap = b->n;
     b->n_seg = 1;
-    b->segs[0] = (bseg){false, b->n, 0, NULL, NULL, NULL, NULL};
+    b->segs[0] = (bseg){false, b->n, 0, NULL, NULL, NULL, NULL, NULL};
     return AV_OK;
 }
 
@@ -388,13 +621,18 @@ static int fit_sampled(av_builder *b, const av_fit_options *o, av_router **out)
         rc = av__fail(AV_ENOMEM, "SAMPLED k-means centroids");
         goto done;
     }
+    size_t max_block = 0;
     for (size_t s = 0; s < b->n_seg; s++) {
         const bseg *g = &b->segs[s];
-        segs[s] = g->borrowed ? (av_row_seg){g->X, false, g->inv, g->scores, g->costs, g->n}
+        segs[s] = g->borrowed ? (av_row_seg){g->X, false, g->inv, g->scores, g->costs, g->n,
+                                             g->source}
                               : (av_row_seg){b->X + g->xoff * d, true, NULL,
-                                             b->scores + g->xoff * m, b->costs + g->xoff * m, g->n};
+                                             b->scores + g->xoff * m, b->costs + g->xoff * m, g->n,
+                                             NULL};
+        if (g->source && g->source->block > max_block)
+            max_block = g->source->block;
     }
-    av_rows src = {b->n, d, m, b->n_seg, segs};
+    av_rows src = {b->n, d, m, b->n_seg, segs, max_block};
     if ((rc = new_router(b, o, &r)) != AV_OK)
         goto done;
     av_fit_clock clk = {av__now()};

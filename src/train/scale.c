@@ -10,6 +10,7 @@
 #include "train/train.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -883,6 +884,7 @@ typedef struct km_pass {
     av_mutex lock;
     size_t next;
     int rc;
+    char err[sizeof(av_source_err)]; /* the first failure's text */
 } km_pass;
 
 typedef struct km_thread {
@@ -892,18 +894,59 @@ typedef struct km_thread {
     bool started;
 } km_thread;
 
-/* The normalised rows of a chunk: in place for copied rows, else normalised into buf. */
-static const float *chunk_rows(const av_kernels *K, const av_rows *src, const km_chunk *c,
-                               size_t off, size_t m, float *buf)
+/* The first failure of a pass's threads (the others stop at their next chunk). */
+static void pass_fail(km_pass *p, int rc, const char *text)
 {
-    const av_row_seg *s = &src->seg[c->seg];
-    size_t d = src->dim, r = c->r0 + off;
-    const float *X = s->X + r * d;
-    if (s->normalised)
-        return X;
-    for (size_t i = 0; i < m; i++)
-        K->scale_f64(buf + i * d, X + i * d, d, s->inv[r + i]); /* av__scale_row */
-    return buf;
+    av__mutex_lock(&p->lock);
+    if (p->rc == AV_OK) {
+        p->rc = rc;
+        snprintf(p->err, sizeof p->err, "%s", text);
+    }
+    av__mutex_unlock(&p->lock);
+}
+
+/* The pass's map over nb rows of chunk ci: X normalised (inv NULL) or raw with each row's
+   inverse norm (normalised into w->buf, sub-block by sub-block). */
+static void pass_rows(km_pass *p, km_ws *w, size_t t, size_t ci, const float *X, const double *inv,
+                      const float *scores, const float *costs, size_t nb)
+{
+    size_t k = p->k, d = p->src->dim, m = p->src->m;
+    for (size_t off = 0; off < nb; off += w->sub) {
+        size_t q = nb - off < w->sub ? nb - off : w->sub;
+        const float *Xb = X + off * d;
+        if (inv) {
+            for (size_t i = 0; i < q; i++)
+                w->K->scale_f64(w->buf + i * d, Xb + i * d, d, inv[off + i]); /* av__scale_row */
+            Xb = w->buf;
+        }
+        if (p->stats) {
+            double *st = p->st + ci * 3 * k * m;
+            stats_rows(w, p->C, p->csq, Xb, q, scores + off * m, costs + off * m, m, st,
+                       st + k * m, st + 2 * k * m, &p->st_inertia[ci]);
+        } else {
+            lloyd_rows(w, p->C, p->csq, Xb, q, p->sums + t * k * d, p->counts + t * k,
+                       &p->inertia[t], NULL);
+        }
+    }
+}
+
+/* A chunk of a row source: its blocks read into buf (each checked against its first read). */
+static int pass_source(km_pass *p, km_ws *w, size_t t, size_t ci, const av_source_buf *buf)
+{
+    const km_chunk *c = &p->chunks[ci];
+    const av_row_seg *s = &p->src->seg[c->seg];
+    const av_source_seg *so = s->source;
+    for (size_t blk = c->r0 / so->block; blk * so->block < c->r0 + c->n; blk++) {
+        av_source_err err;
+        int rc = av__source_read(so, blk, buf, &err);
+        if (rc) {
+            pass_fail(p, rc, err.text);
+            return rc;
+        }
+        pass_rows(p, w, t, ci, buf->X, s->inv + blk * so->block, buf->scores, buf->costs,
+                  av__source_block_rows(so, blk));
+    }
+    return AV_OK;
 }
 
 static void *pass_thread(void *arg)
@@ -911,12 +954,13 @@ static void *pass_thread(void *arg)
     km_thread *th = arg;
     km_pass *p = th->p;
     const av_rows *src = p->src;
-    size_t k = p->k, d = src->dim, m = src->m;
+    size_t d = src->dim, m = src->m;
     km_ws w;
-    if (ws_init(&w, NULL, k, d) != AV_OK) {
-        av__mutex_lock(&p->lock);
-        p->rc = AV_ENOMEM;
-        av__mutex_unlock(&p->lock);
+    av_source_buf buf = {0};
+    if (ws_init(&w, NULL, p->k, d) != AV_OK ||
+        (src->max_block && av__source_buf_alloc(&buf, src->max_block, d, m) != AV_OK)) {
+        pass_fail(p, AV_ENOMEM, "k-means pass buffers");
+        ws_free(&w);
         return NULL;
     }
     for (;;) {
@@ -928,20 +972,16 @@ static void *pass_thread(void *arg)
             break;
         const km_chunk *c = &p->chunks[ci];
         const av_row_seg *s = &src->seg[c->seg];
-        for (size_t off = 0; off < c->n; off += w.sub) {
-            size_t nb = c->n - off < w.sub ? c->n - off : w.sub;
-            const float *X = chunk_rows(w.K, src, c, off, nb, w.buf);
-            if (p->stats) {
-                double *st = p->st + ci * 3 * k * m;
-                size_t row = c->r0 + off;
-                stats_rows(&w, p->C, p->csq, X, nb, s->scores + row * m, s->costs + row * m, m,
-                           st, st + k * m, st + 2 * k * m, &p->st_inertia[ci]);
-            } else {
-                lloyd_rows(&w, p->C, p->csq, X, nb, p->sums + th->t * k * d,
-                           p->counts + th->t * k, &p->inertia[th->t], NULL);
-            }
+        if (s->source) {
+            if (pass_source(p, &w, th->t, ci, &buf) != AV_OK)
+                break;
+        } else {
+            size_t r = c->r0;
+            pass_rows(p, &w, th->t, ci, s->X + r * d, s->normalised ? NULL : s->inv + r,
+                      s->scores + r * m, s->costs + r * m, c->n);
         }
     }
+    av__source_buf_free(&buf);
     ws_free(&w);
     return NULL;
 }
@@ -961,7 +1001,40 @@ static int run_pass(km_pass *p, unsigned threads)
         if (th[t].started)
             av__thread_join(&th[t].tid);
     if (p->rc)
-        return av__fail(p->rc, "k-means pass buffers");
+        return av__fail(p->rc, "%s", p->err);
+    return AV_OK;
+}
+
+/* Rows per chunk of a segment: CHUNK_ROWS, or for a row source the whole blocks that fit in it
+   (at least one), so that a chunk's reads are whole blocks. */
+static size_t chunk_rows(const av_row_seg *s)
+{
+    if (!s->source)
+        return CHUNK_ROWS;
+    size_t b = s->source->block;
+    return b >= CHUNK_ROWS ? b : CHUNK_ROWS / b * b;
+}
+
+/* The sample's rows of a row source whose first row is row g0 of all rows: the blocks holding
+   at least one read (and checked), those rows normalised into S + *ns * d. */
+static int gather_source(const av_row_seg *sg, uint64_t key, uint64_t thr, size_t g0, size_t d,
+                         const av_source_buf *buf, float *S, size_t *ns)
+{
+    const av_source_seg *so = sg->source;
+    for (size_t blk = 0; blk < so->n_blocks; blk++) {
+        size_t r0 = blk * so->block, nb = av__source_block_rows(so, blk), i = 0;
+        while (i < nb && !in_sample(key, thr, g0 + r0 + i))
+            i++;
+        if (i == nb)
+            continue;
+        av_source_err err;
+        int rc = av__source_read(so, blk, buf, &err);
+        if (rc)
+            return av__fail(rc, "%s", err.text);
+        for (; i < nb; i++)
+            if (in_sample(key, thr, g0 + r0 + i))
+                av__scale_row(S + (*ns)++ * d, buf->X + i * d, d, sg->inv[r0 + i]);
+    }
     return AV_OK;
 }
 
@@ -988,38 +1061,49 @@ int av__fit_sampled(const av_rows *src, const av_fit_options *o, uint32_t member
     float *S = av__aligned_alloc(ns * d * sizeof(float));
     size_t n_chunks = 0;
     for (size_t s = 0; s < src->n_seg; s++)
-        n_chunks += (src->seg[s].n + CHUNK_ROWS - 1) / CHUNK_ROWS;
+        n_chunks += (src->seg[s].n + chunk_rows(&src->seg[s]) - 1) / chunk_rows(&src->seg[s]);
     unsigned threads = av__threads_default();
     if (threads > n_chunks)
         threads = n_chunks ? (unsigned)n_chunks : 1u;
     km_chunk *chunks = malloc((n_chunks ? n_chunks : 1) * sizeof(km_chunk));
     km_pass p = {0};
+    av__mutex_init(&p.lock); /* destroyed at the end: the statistics pass uses it too */
     p.sums = calloc((size_t)threads * k * d, sizeof(int64_t));
     p.counts = calloc((size_t)threads * k, sizeof(int64_t));
     p.inertia = calloc(threads, sizeof(int64_t));
     p.st = calloc((n_chunks ? n_chunks : 1) * 3 * k * m, sizeof(double));
     p.st_inertia = calloc(n_chunks ? n_chunks : 1, sizeof(int64_t));
     float *csq = malloc(k * sizeof(float));
+    av_source_buf buf = {0};
     int rc = AV_OK;
     if (!S || !chunks || !p.sums || !p.counts || !p.inertia || !p.st || !p.st_inertia || !csq) {
         rc = av__fail(AV_ENOMEM, "SAMPLED k-means buffers (%zu sample rows, %zu chunks)", ns,
                       n_chunks);
         goto done;
     }
+    if (src->max_block && (rc = av__source_buf_alloc(&buf, src->max_block, d, m)) != AV_OK)
+        goto done;
     ns = 0;
-    for (size_t s = 0, g = 0, ci = 0; s < src->n_seg; s++) {
+    for (size_t s = 0, g = 0, ci = 0; s < src->n_seg; g += src->seg[s++].n) {
         const av_row_seg *sg = &src->seg[s];
-        for (size_t i = 0; i < sg->n; i++, g++)
-            if (in_sample(key, thr, g)) {
-                if (sg->normalised)
-                    memcpy(S + ns * d, sg->X + i * d, d * sizeof(float));
-                else
-                    av__scale_row(S + ns * d, sg->X + i * d, d, sg->inv[i]);
-                ns++;
-            }
-        for (size_t r0 = 0; r0 < sg->n; r0 += CHUNK_ROWS)
-            chunks[ci++] = (km_chunk){s, r0, sg->n - r0 < CHUNK_ROWS ? sg->n - r0 : CHUNK_ROWS};
+        if (sg->source)
+            rc = gather_source(sg, key, thr, g, d, &buf, S, &ns);
+        else
+            for (size_t i = 0; i < sg->n; i++)
+                if (in_sample(key, thr, g + i)) {
+                    if (sg->normalised)
+                        memcpy(S + ns * d, sg->X + i * d, d * sizeof(float));
+                    else
+                        av__scale_row(S + ns * d, sg->X + i * d, d, sg->inv[i]);
+                    ns++;
+                }
+        if (rc)
+            goto done;
+        size_t cr = chunk_rows(sg);
+        for (size_t r0 = 0; r0 < sg->n; r0 += cr)
+            chunks[ci++] = (km_chunk){s, r0, sg->n - r0 < cr ? sg->n - r0 : cr};
     }
+    av__source_buf_free(&buf);
     /* (b) full-batch k-means on the sample */
     av_fit_options os = *o;
     os.seed = seed;
@@ -1044,7 +1128,6 @@ int av__fit_sampled(const av_rows *src, const av_fit_options *o, uint32_t member
     p.C = C;
     p.csq = csq;
     p.k = k;
-    av__mutex_init(&p.lock);
     double t_pass = 0;
     uint32_t pass = 0;
     int64_t prev_inertia = -1;
@@ -1084,7 +1167,6 @@ int av__fit_sampled(const av_rows *src, const av_fit_options *o, uint32_t member
             break;
         prev_inertia = p.inertia[0];
     }
-    av__mutex_destroy(&p.lock);
     if (rc)
         goto done;
     info->passes = pass;
@@ -1112,7 +1194,9 @@ int av__fit_sampled(const av_rows *src, const av_fit_options *o, uint32_t member
         o->pass_progress(o->progress_user, &pr);
     }
 done:
+    av__mutex_destroy(&p.lock);
     av__aligned_free(S);
+    av__source_buf_free(&buf);
     free(chunks), free(p.sums), free(p.counts), free(p.inertia), free(p.st), free(p.st_inertia);
     free(csq);
     return rc;

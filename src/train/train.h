@@ -20,17 +20,45 @@ AV_HIDDEN void av__kmeans_result_free(av_kmeans_result *res);
 AV_HIDDEN double av__kmeans_mean_variance(const float *X, size_t n, size_t d);
 
 /* ---- the map-reduce steps and the SAMPLED trainer (scale.c) ---- */
-/* Rows in segments: a builder's copied rows (normalised) and borrowed arrays (raw). */
+/* A row source of the builder (av_builder_add_source): the caller's callback, read in blocks of
+   `block` rows (the last may be shorter), each checked against the hash of its first read. */
+typedef struct av_source_seg {
+    av_row_source src; /* the library's copy */
+    size_t m, block, n_blocks;
+    uint64_t *hash;   /* n_blocks: XXH64 of a block's embeddings, scores and costs bytes */
+    av_mutex *lock;   /* the builder's read lock; NULL for an AV_ROW_SOURCE_CONCURRENT source */
+} av_source_seg;
+/* Room for one block of a source: block x dim embeddings, block x m scores and costs. */
+typedef struct av_source_buf {
+    float *X, *scores, *costs;
+} av_source_buf;
+/* Error text of a failed read, formatted by the thread that read (perhaps not the caller's). */
+typedef struct av_source_err {
+    char text[256];
+} av_source_err;
+AV_HIDDEN int av__source_buf_alloc(av_source_buf *b, size_t rows, size_t dim, size_t m);
+AV_HIDDEN void av__source_buf_free(av_source_buf *b);
+/* Block `blk` of s (rows [blk * block, ...)) into buf, through read, under the lock; its hash
+   compared with the first read's. AV_ECANCELED (read returned non-zero) or AV_EIO (the rows
+   changed) with the text in *err; nothing is reported through av__fail (any thread may call). */
+AV_HIDDEN int av__source_read(const av_source_seg *s, size_t blk, const av_source_buf *buf,
+                              av_source_err *err);
+AV_HIDDEN size_t av__source_block_rows(const av_source_seg *s, size_t blk);
+
+/* Rows in segments: a builder's copied rows (normalised), borrowed arrays (raw) and row sources
+   (raw, read block by block: X, scores and costs NULL). */
 typedef struct av_row_seg {
     const float *X; /* n x dim */
     bool normalised;
     const double *inv; /* raw rows: 1 / norm of each row, as av__normalize computes it */
     const float *scores, *costs; /* n x m */
     size_t n;
+    const av_source_seg *source;
 } av_row_seg;
 typedef struct av_rows {
     size_t n, dim, m, n_seg;
     const av_row_seg *seg;
+    size_t max_block; /* the largest block of the sources (0: no source) */
 } av_rows;
 typedef struct av_fit_clock {
     double start; /* av__now() at the start of the fit */

@@ -35,6 +35,8 @@ AV_ROUTE_GUARD_ON = 4
 AV_ROUTE_MAX_COST = 1
 AV_ROUTE_MIN_SCORE = 2
 AV_ROUTE_SAFETY = 32
+AV_ROW_SOURCE_BLOCK_BYTES = 4194304
+AV_ROW_SOURCE_CONCURRENT = 1
 AV_TUNE_ACCURACY = 1
 AV_TUNE_AUC = 0
 AV_TUNE_COSTSAVE = 2
@@ -86,6 +88,7 @@ AV_EVAL_MODEL = 1
 av_fit_options_progress_fn = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint32, ctypes.c_uint32, ctypes.c_uint32, ctypes.c_double)
 av_fit_options_pass_progress_fn = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p)
 av_tune_options_progress_fn = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p)
+av_row_source_read_fn = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_size_t, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)
 
 
 class av_fit_options(ctypes.Structure):
@@ -326,8 +329,20 @@ class av_fit_progress(ctypes.Structure):
     ]
 
 
+class av_row_source(ctypes.Structure):
+    _fields_ = [
+        ("struct_size", ctypes.c_uint32),
+        ("flags", ctypes.c_uint32),
+        ("n_rows", ctypes.c_size_t),
+        ("dim", ctypes.c_size_t),
+        ("read", av_row_source_read_fn),
+        ("user", ctypes.c_void_p),
+        ("block_rows", ctypes.c_size_t),
+    ]
+
+
 #: every struct of the header, by C name
-STRUCTS = {"av_fit_options": av_fit_options, "av_replay": av_replay, "av_eval_options": av_eval_options, "av_eval_point": av_eval_point, "av_eval_metrics": av_eval_metrics, "av_route_options": av_route_options, "av_route_result": av_route_result, "av_estimator_options": av_estimator_options, "av_update_options": av_update_options, "av_tune_progress": av_tune_progress, "av_tune_options": av_tune_options, "av_price": av_price, "av_fit_progress": av_fit_progress}
+STRUCTS = {"av_fit_options": av_fit_options, "av_replay": av_replay, "av_eval_options": av_eval_options, "av_eval_point": av_eval_point, "av_eval_metrics": av_eval_metrics, "av_route_options": av_route_options, "av_route_result": av_route_result, "av_estimator_options": av_estimator_options, "av_update_options": av_update_options, "av_tune_progress": av_tune_progress, "av_tune_options": av_tune_options, "av_price": av_price, "av_fit_progress": av_fit_progress, "av_row_source": av_row_source}
 
 #: every function: name -> (restype, [(parameter name, argtype)])
 FUNCTIONS = {
@@ -420,5 +435,7 @@ FUNCTIONS = {
     "av_kmeans_normalize": (ctypes.c_int, [("rows", ctypes.c_void_p), ("n", ctypes.c_size_t), ("dim", ctypes.c_size_t), ("out", ctypes.c_void_p)]),
     "av_kmeans_stats_block": (ctypes.c_int, [("centroids", ctypes.c_void_p), ("k", ctypes.c_size_t), ("dim", ctypes.c_size_t), ("rows", ctypes.c_void_p), ("n", ctypes.c_size_t), ("scores", ctypes.c_void_p), ("costs", ctypes.c_void_p), ("n_models", ctypes.c_size_t), ("counts", ctypes.c_void_p), ("sum_scores", ctypes.c_void_p), ("sum_costs", ctypes.c_void_p), ("inertia", ctypes.c_void_p)]),
     "av_builder_add_borrowed": (ctypes.c_int, [("b", ctypes.c_void_p), ("embeddings", ctypes.c_void_p), ("n", ctypes.c_size_t), ("dim", ctypes.c_size_t), ("scores", ctypes.c_void_p), ("costs", ctypes.c_void_p)]),
+    "av_row_source_init_sized": (None, [("src", ctypes.c_void_p), ("size", ctypes.c_size_t)]),
+    "av_builder_add_source": (ctypes.c_int, [("b", ctypes.c_void_p), ("src", ctypes.c_void_p)]),
     "av_router_load_mapped": (ctypes.c_int, [("out", ctypes.c_void_p), ("path", ctypes.c_char_p)]),
 }

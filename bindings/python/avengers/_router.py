@@ -737,6 +737,72 @@ class Builder(_Handle):
         self.__dict__.setdefault("_borrowed", []).extend((e, s, c))
         return self
 
+    def add_source(self, n_rows, read, block_rows=None, concurrent=False):
+        """Add n_rows rows read through a callback (av_builder_add_source), for logs that are
+        not one array in memory (a database cursor, Parquet row groups, a generator):
+        read(row0, n) returns (embeddings, scores, costs) for rows [row0, row0 + n) of the
+        source, array-likes of shapes (n, dim), (n, n_models), (n, n_models), NaN = no outcome.
+        The library reads every row once now (a bad row adds nothing) and keeps only each
+        row's norm and a hash per block; fit() reads the blocks again, by random access (with
+        algorithm "sampled", on every pass; "full" and tuning copy the rows once), so read must
+        return the same values every time: rows that changed raise FileError (AV_EIO). Calls
+        come from the fitting threads, one at a time unless concurrent=True (then read must be
+        thread-safe). block_rows: rows per call (None: the library's choice). An exception
+        raised by read stops the call and is re-raised after the C call has returned (from
+        avengers.Cancelled); a wrong shape raises ValueError the same way. The builder keeps
+        read until it is closed."""
+        n_rows = _args.integer(n_rows, "n_rows", "size_t")
+        dim, m = self.dim, len(self.models)
+        errors = self.__dict__.setdefault("_source_errors", [])
+
+        def trampoline(user, row0, n, ep, sp, cp):
+            try:
+                out = read(row0, n)
+                if not isinstance(out, tuple) or len(out) != 3:
+                    raise ValueError("read(%d, %d) must return (embeddings, scores, costs)"
+                                     % (row0, n))
+                for a, p, cols, name in zip(out, (ep, sp, cp), (dim, m, m),
+                                            ("embeddings", "scores", "costs")):
+                    a = np.ascontiguousarray(a, dtype=np.float32)
+                    if a.shape != (n, cols):
+                        raise ValueError("read(%d, %d): %s must be (%d, %d), got %s"
+                                         % (row0, n, name, n, cols, a.shape))
+                    ctypes.memmove(p, a.ctypes.data, a.nbytes)
+                return 0
+            except BaseException as e:  # cannot unwind through C: keep it for later
+                if not errors:
+                    errors.append(e)
+                return 1
+        cb = _decls.av_row_source_read_fn(trampoline)
+        src = _structs.init(_structs.RowSource)
+        src.n_rows = n_rows
+        src.dim = dim
+        src.read = cb
+        if block_rows is not None:
+            src.block_rows = _args.integer(block_rows, "block_rows", "size_t")
+        if concurrent:
+            src.flags = _decls.AV_ROW_SOURCE_CONCURRENT
+        self._call_with_sources(_native.av_builder_add_source, self._handle, ctypes.byref(src))
+        self.__dict__.setdefault("_sources", []).append(cb)
+        return self
+
+    def _call_with_sources(self, fn, *args, raised=None):
+        """fn(*args) for a call that may read the builder's sources: an exception of a source's
+        read (or of a progress callback, in raised) is re-raised from the call's error."""
+        errors = self.__dict__.setdefault("_source_errors", [])
+        del errors[:]
+        rc = fn(*args)
+        if rc < 0:
+            pending = (raised or []) + errors
+            del errors[:]
+            try:
+                _native.check(rc)
+            except Error as e:
+                if pending:  # the callback's own exception, after the C frame has returned
+                    raise pending[0] from e
+                raise
+        return rc
+
     tune_best_auc = None
 
     @staticmethod
@@ -829,14 +895,8 @@ class Builder(_Handle):
             if tune_progress is not None:
                 tune_opts.progress = _tune_trampoline(tune_progress, raised, keep)
         h = ctypes.c_void_p()
-        rc = _native.av_builder_fit(self._handle, ctypes.byref(opts), ctypes.byref(h))
-        if rc < 0:
-            try:
-                _native.check(rc)
-            except Error as e:
-                if raised:  # the callback's own exception, after the C frame has returned
-                    raise raised[0] from e
-                raise
+        self._call_with_sources(_native.av_builder_fit, self._handle, ctypes.byref(opts),
+                                ctypes.byref(h), raised=raised)
         router = Router._wrap(h.value)
         if tune_opts is not None:
             # options are inputs only: the winner's AUC is the metadata tuned_cv_auc (%.17g)

@@ -20,6 +20,7 @@ TuneOptions = _decls.av_tune_options
 UpdateOptions = _decls.av_update_options
 FitOptions = _decls.av_fit_options
 Price = _decls.av_price
+RowSource = _decls.av_row_source
 
 #: struct -> its av_*_init_sized function (the one the header's av_*_init macro calls)
 INITS = {
@@ -32,6 +33,7 @@ INITS = {
     TuneOptions: "av_tune_options_init_sized",
     UpdateOptions: "av_update_options_init_sized",
     Price: "av_price_init_sized",
+    RowSource: "av_row_source_init_sized",
 }
 
 PRESENT = _native.PRESENT

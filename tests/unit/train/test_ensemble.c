@@ -6,41 +6,11 @@
 #include "harness.h"
 #include "testdata.h"
 #include "fuzz/avfile.h"
+#include "train_helpers.h"
 
 #include <stdint.h>
 
 enum { KB = 12, MEMBERS = 3, TOP_P = 2 };
-
-static td_fixture g_fx;
-static int g_loaded;
-
-static void free_fixture(void)
-{
-    td_free_fixture(&g_fx);
-}
-
-static int fixture(void)
-{
-    if (!g_loaded) {
-        g_loaded = td_load_fixture(&g_fx) == 0 ? 1 : -1;
-        atexit(free_fixture);
-    }
-    return g_loaded == 1;
-}
-
-static av_builder *fixture_builder(size_t n)
-{
-    av_builder *b = NULL;
-    if (av_builder_new(&b, g_fx.d, g_fx.m, (const char *const *)g_fx.names) != AV_OK)
-        return NULL;
-    for (size_t i = 0; i < n && i < g_fx.n; i++)
-        if (av_builder_add(b, TD_EMB(&g_fx, i), g_fx.d, TD_SCORES(&g_fx, i), TD_COSTS(&g_fx, i)) !=
-            AV_OK) {
-            av_builder_free(b);
-            return NULL;
-        }
-    return b;
-}
 
 static av_router *fit(av_builder *b, uint32_t k, uint32_t members, uint32_t top_p, uint64_t seed)
 {
@@ -140,7 +110,7 @@ static int32_t expected_route(const av_router *r, const float *q, float alpha)
 TEST(test_ensemble_shape_and_member_zero)
 {
     REQUIRE(fixture());
-    av_builder *b = fixture_builder(600);
+    av_builder *b = copied_builder(600);
     REQUIRE(b);
     av_router *e = fit(b, KB, MEMBERS, TOP_P, 7), *one = fit(b, KB, 1, TOP_P, 7);
     REQUIRE(e && one);
@@ -181,7 +151,7 @@ TEST(test_ensemble_shape_and_member_zero)
 TEST(test_ensemble_routes_like_the_independent_rule)
 {
     REQUIRE(fixture());
-    av_builder *b = fixture_builder(800);
+    av_builder *b = copied_builder(800);
     REQUIRE(b);
     av_router *e = fit(b, KB, MEMBERS, TOP_P, 11);
     REQUIRE(e);
@@ -207,7 +177,7 @@ TEST(test_ensemble_routes_like_the_independent_rule)
 TEST(test_ensemble_batch_and_route_ex_match_route)
 {
     REQUIRE(fixture());
-    av_builder *b = fixture_builder(800);
+    av_builder *b = copied_builder(800);
     REQUIRE(b);
     av_router *e = fit(b, KB, MEMBERS, TOP_P, 5);
     REQUIRE(e);
@@ -306,7 +276,7 @@ static int load_patched(const unsigned char *f, size_t n, size_t at, uint32_t v)
 TEST(test_ensemble_file_round_trip_and_hostile_members)
 {
     REQUIRE(fixture());
-    av_builder *b = fixture_builder(500);
+    av_builder *b = copied_builder(500);
     REQUIRE(b);
     av_router *e = fit(b, KB, MEMBERS, TOP_P, 3), *one = fit(b, KB, 1, TOP_P, 3);
     REQUIRE(e && one);
@@ -353,7 +323,7 @@ TEST(test_ensemble_file_round_trip_and_hostile_members)
 TEST(test_ensemble_update_adds_to_every_member)
 {
     REQUIRE(fixture());
-    av_builder *b = fixture_builder(400);
+    av_builder *b = copied_builder(400);
     REQUIRE(b);
     av_router *e = fit(b, KB, MEMBERS, TOP_P, 9);
     REQUIRE(e);
@@ -402,7 +372,7 @@ TEST(test_ensemble_update_adds_to_every_member)
 TEST(test_ensemble_options_and_errors)
 {
     REQUIRE(fixture());
-    av_builder *b = fixture_builder(300);
+    av_builder *b = copied_builder(300);
     REQUIRE(b);
     av_fit_options o;
     av_fit_options_init(&o);
@@ -452,7 +422,7 @@ TEST(test_ensemble_options_and_errors)
 TEST(test_ensemble_merge_of_shards_equals_one_router)
 {
     REQUIRE(fixture());
-    av_builder *b = fixture_builder(500);
+    av_builder *b = copied_builder(500);
     REQUIRE(b);
     av_router *whole = fit(b, KB, MEMBERS, TOP_P, 21);
     REQUIRE(whole);
@@ -492,7 +462,7 @@ TEST(test_ensemble_merge_of_shards_equals_one_router)
 TEST(test_ensemble_tuning_candidates)
 {
     REQUIRE(fixture());
-    av_builder *b = fixture_builder(600);
+    av_builder *b = copied_builder(600);
     REQUIRE(b);
     static const uint32_t ks[] = {8}, ps[] = {2}, ms[] = {1, 3};
     av_tune_options t;

@@ -6,25 +6,9 @@
 #include "internal.h" /* the steps with an explicit SIMD backend */
 #include "harness.h"
 #include "testdata.h"
+#include "train_helpers.h"
 
 #include <stdint.h>
-
-static td_fixture g_fx;
-static int g_loaded;
-
-static void free_fixture(void)
-{
-    td_free_fixture(&g_fx);
-}
-
-static int fixture(void)
-{
-    if (!g_loaded) {
-        g_loaded = td_load_fixture(&g_fx) == 0 ? 1 : -1;
-        atexit(free_fixture);
-    }
-    return g_loaded == 1;
-}
 
 /* A deterministic PRNG for the tests' own choices (block sizes, permutations). */
 static uint64_t t_state = 12345;
@@ -45,29 +29,6 @@ static float *fixture_centroids(size_t k)
         if (av_kmeans_normalize(TD_EMB(&g_fx, (7 + 97 * j) % g_fx.n), 1, d, C + j * d) != AV_OK)
             fprintf(stderr, "  fixture row %zu: %s\n", (7 + 97 * j) % g_fx.n, av_last_error());
     return C;
-}
-
-static void fit_opts(av_fit_options *o, uint32_t k, uint32_t alg, uint32_t sample)
-{
-    av_fit_options_init(o);
-    o->n_clusters = k;
-    o->top_p = 2;
-    o->n_init = 2;
-    o->algorithm = alg;
-    o->sample_size = sample;
-}
-
-static av_builder *copied_builder(size_t n)
-{
-    av_builder *b = NULL;
-    if (av_builder_new(&b, g_fx.d, g_fx.m, (const char *const *)g_fx.names) != AV_OK)
-        return NULL;
-    for (size_t i = 0; i < n; i++)
-        if (av_builder_add(b, TD_EMB(&g_fx, i), g_fx.d, TD_SCORES(&g_fx, i), TD_COSTS(&g_fx, i))) {
-            av_builder_free(b);
-            return NULL;
-        }
-    return b;
 }
 
 /* The block step over the fixture in random blocks visited in a random order, partial
@@ -301,28 +262,6 @@ done:
     return r;
 }
 
-static void check_same_router(const av_router *a, const av_router *b)
-{
-    size_t k = av_router_n_clusters(a), d = av_router_dim(a), m = av_router_n_models(a);
-    REQUIRE(k == av_router_n_clusters(b) && d == av_router_dim(b) && m == av_router_n_models(b));
-    float *ca = malloc(d * sizeof(float)), *cb = malloc(d * sizeof(float));
-    size_t diff = 0, sdiff = 0;
-    for (size_t j = 0; j < k; j++) {
-        av_router_get_centroid(a, j, ca, d);
-        av_router_get_centroid(b, j, cb, d);
-        diff += memcmp(ca, cb, d * sizeof(float)) != 0;
-        for (size_t i = 0; i < m; i++) {
-            double x[3], y[3];
-            av_router_cluster_stats(a, j, i, &x[0], &x[1], &x[2]);
-            av_router_cluster_stats(b, j, i, &y[0], &y[1], &y[2]);
-            sdiff += memcmp(x, y, sizeof x) != 0;
-        }
-    }
-    CHECK_EQ_INT(diff, 0);
-    CHECK_EQ_INT(sdiff, 0);
-    free(ca), free(cb);
-}
-
 TEST(trainer_equals_composition)
 {
     REQUIRE(fixture());
@@ -341,13 +280,7 @@ TEST(trainer_equals_composition)
                                &o, blocks[i], NULL);
         REQUIRE(c);
         check_same_router(r, c);
-        /* same decisions on every row at three alphas */
-        size_t dd = 0;
-        for (size_t q = 0; q < g_fx.n; q += 3)
-            for (int a = 0; a <= 2; a++)
-                dd += av_route(r, TD_EMB(&g_fx, q), g_fx.d, 0.5f * (float)a) !=
-                      av_route(c, TD_EMB(&g_fx, q), g_fx.d, 0.5f * (float)a);
-        CHECK_EQ_INT(dd, 0);
+        CHECK_EQ_INT(decisions_differ(r, c), 0);
         av_router_free(c);
     }
     av_router_free(r);
@@ -370,17 +303,7 @@ TEST(borrowed_equals_copied)
     CHECK(av_builder_add_borrowed(b2, TD_EMB(&g_fx, 2 * h), n - 2 * h, g_fx.d,
                                   TD_SCORES(&g_fx, 2 * h), TD_COSTS(&g_fx, 2 * h)) == AV_OK);
     CHECK_EQ_INT(av_builder_n_rows(b2), n);
-    uint32_t algs[] = {AV_KMEANS_SAMPLED, AV_KMEANS_FULL};
-    for (int a = 0; a < 2; a++) {
-        av_fit_options o;
-        fit_opts(&o, 10, algs[a], 400);
-        av_router *r1 = NULL, *r2 = NULL;
-        REQUIRE(av_builder_fit(b1, &o, &r1) == AV_OK);
-        REQUIRE(av_builder_fit(b2, &o, &r2) == AV_OK);
-        check_same_router(r1, r2);
-        CHECK(av_builder_inertia(b1) == av_builder_inertia(b2));
-        av_router_free(r1), av_router_free(r2);
-    }
+    check_same_fits(b1, b2);
     av_builder_free(b1), av_builder_free(b2);
 }
 

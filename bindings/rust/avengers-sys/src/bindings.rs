@@ -49,6 +49,8 @@ pub const AV_KMEANS_MAX_CENTRE_SQNORM: f64 = 1.01;
 pub const AV_FIT_STAGE_SAMPLE: u32 = 0;
 pub const AV_FIT_STAGE_PASS: u32 = 1;
 pub const AV_FIT_STAGE_STATS: u32 = 2;
+pub const AV_ROW_SOURCE_CONCURRENT: u32 = 1;
+pub const AV_ROW_SOURCE_BLOCK_BYTES: u32 = 4194304;
 pub type __uint8_t = core::ffi::c_uchar;
 pub type __int32_t = core::ffi::c_int;
 pub type __uint32_t = core::ffi::c_uint;
@@ -4064,6 +4066,174 @@ extern "C" {
         scores: *const f32,
         costs: *const f32,
     ) -> core::ffi::c_int;
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct av_row_source {
+    pub struct_size: u32,
+    pub flags: u32,
+    pub n_rows: usize,
+    pub dim: usize,
+    pub read: ::core::option::Option<
+        unsafe extern "C" fn(
+            user: *mut core::ffi::c_void,
+            row0: usize,
+            n: usize,
+            embeddings: *mut f32,
+            scores: *mut f32,
+            costs: *mut f32,
+        ) -> core::ffi::c_int,
+    >,
+    pub user: *mut core::ffi::c_void,
+    pub block_rows: usize,
+}
+#[test]
+fn bindgen_test_layout_av_row_source() {
+    assert_eq!(
+        ::core::mem::size_of::<av_row_source>(),
+        48usize,
+        concat!("Size of: ", stringify!(av_row_source))
+    );
+    assert_eq!(
+        ::core::mem::align_of::<av_row_source>(),
+        8usize,
+        concat!("Alignment of ", stringify!(av_row_source))
+    );
+    fn test_field_struct_size() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::core::mem::MaybeUninit::<av_row_source>::uninit();
+                let ptr = uninit.as_ptr();
+                ::core::ptr::addr_of!((*ptr).struct_size) as usize - ptr as usize
+            },
+            0usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(av_row_source),
+                "::",
+                stringify!(struct_size)
+            )
+        );
+    }
+    test_field_struct_size();
+    fn test_field_flags() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::core::mem::MaybeUninit::<av_row_source>::uninit();
+                let ptr = uninit.as_ptr();
+                ::core::ptr::addr_of!((*ptr).flags) as usize - ptr as usize
+            },
+            4usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(av_row_source),
+                "::",
+                stringify!(flags)
+            )
+        );
+    }
+    test_field_flags();
+    fn test_field_n_rows() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::core::mem::MaybeUninit::<av_row_source>::uninit();
+                let ptr = uninit.as_ptr();
+                ::core::ptr::addr_of!((*ptr).n_rows) as usize - ptr as usize
+            },
+            8usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(av_row_source),
+                "::",
+                stringify!(n_rows)
+            )
+        );
+    }
+    test_field_n_rows();
+    fn test_field_dim() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::core::mem::MaybeUninit::<av_row_source>::uninit();
+                let ptr = uninit.as_ptr();
+                ::core::ptr::addr_of!((*ptr).dim) as usize - ptr as usize
+            },
+            16usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(av_row_source),
+                "::",
+                stringify!(dim)
+            )
+        );
+    }
+    test_field_dim();
+    fn test_field_read() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::core::mem::MaybeUninit::<av_row_source>::uninit();
+                let ptr = uninit.as_ptr();
+                ::core::ptr::addr_of!((*ptr).read) as usize - ptr as usize
+            },
+            24usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(av_row_source),
+                "::",
+                stringify!(read)
+            )
+        );
+    }
+    test_field_read();
+    fn test_field_user() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::core::mem::MaybeUninit::<av_row_source>::uninit();
+                let ptr = uninit.as_ptr();
+                ::core::ptr::addr_of!((*ptr).user) as usize - ptr as usize
+            },
+            32usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(av_row_source),
+                "::",
+                stringify!(user)
+            )
+        );
+    }
+    test_field_user();
+    fn test_field_block_rows() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::core::mem::MaybeUninit::<av_row_source>::uninit();
+                let ptr = uninit.as_ptr();
+                ::core::ptr::addr_of!((*ptr).block_rows) as usize - ptr as usize
+            },
+            40usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(av_row_source),
+                "::",
+                stringify!(block_rows)
+            )
+        );
+    }
+    test_field_block_rows();
+}
+impl Default for av_row_source {
+    fn default() -> Self {
+        let mut s = ::core::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::core::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+extern "C" {
+    pub fn av_row_source_init_sized(src: *mut av_row_source, size: usize);
+}
+extern "C" {
+    pub fn av_builder_add_source(b: *mut av_builder, src: *const av_row_source)
+        -> core::ffi::c_int;
 }
 extern "C" {
     pub fn av_router_load_mapped(
