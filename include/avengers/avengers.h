@@ -596,7 +596,9 @@ AV_API int32_t av_router_add_model(av_router *r, const char *name, double prior_
                                    double prior_cost, double prior_weight);
 
 /* Merging. Both routers must share dimension, clusters, centroid storage and its hash, and the
-   same set of model names (in any order); the statistics of src are added to dst (doubles). */
+   same set of model names (in any order); the statistics of src are added to dst (doubles). For a
+   model with a price in dst (av_router_set_price), src's costs are first brought to that price as
+   setting it on src would rescale them (since 1.3; the same price: unchanged). */
 AV_API int av_profile_merge(av_router *dst, const av_router *src);
 /* The hash of the router's centroids (16 hex digits: XXH64 of the shape, storage type, member
    count and stored bytes; FNV-1a 64 of the same bytes before 1.2: docs/FORMAT.md), computed,

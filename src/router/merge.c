@@ -54,25 +54,45 @@ AV_API int av_profile_merge(av_router *dst, const av_router *src)
     av__mutex_lock(&s->lock);
     size_t m = src->st.m, km = src->ix.k * m, map[AV_MAX_MODELS];
     char *const *src_names = src->names;
-    double *snap = malloc(3 * km * sizeof(double));
+    double *snap = malloc(3 * km * sizeof(double)), src_q[AV_MAX_MODELS];
     if (snap) {
         memcpy(snap, src->st.count, km * sizeof(double));
         memcpy(snap + km, src->st.sum_score, km * sizeof(double));
         memcpy(snap + 2 * km, src->st.sum_cost, km * sizeof(double));
     }
+    for (size_t i = 0; i < m; i++) /* the basis of src's costs, per model */
+        src_q[i] = av__price_per_query_locked(src, i);
     av__mutex_unlock(&s->lock);
     if (!snap)
         return av__fail(AV_ENOMEM, "merge snapshot");
     av__mutex_lock(&dst->lock);
     int rc = check_compatible(dst, src, m, src_names, map);
+    /* A model with a price in dst: src's costs are brought to that price first, as
+       av_router_set_price(src, model, dst's price) would rescale them (by dst's cost per query
+       over src's; a model without any cost in src gets dst's price per outcome). Identical
+       prices give the factor 1 exactly. A model without a price in dst: src's costs as they are. */
+    double f[AV_MAX_MODELS], per_outcome[AV_MAX_MODELS];
+    for (size_t i = 0; i < m && rc == AV_OK; i++) {
+        f[i] = 1.0;
+        per_outcome[i] = -1.0;
+        if (av__price_of(dst, map[i])) {
+            double q = av__price_per_query_locked(dst, map[i]);
+            if (src_q[i] > 0.0)
+                f[i] = q / src_q[i];
+            else
+                per_outcome[i] = q;
+        }
+    }
     /* The sums go into the snapshot first (in dst's model order) and are checked against the
        statistics limits, so that a merge that would overflow them changes nothing. */
     for (size_t j = 0; j < dst->ix.k && rc == AV_OK; j++) {
         double tmp[3 * AV_MAX_MODELS];
         for (size_t i = 0; i < m; i++) {
             size_t from = j * m + i, to = j * m + map[i];
+            double add_q = per_outcome[i] >= 0.0 ? snap[from] * per_outcome[i]
+                                                 : snap[2 * km + from] * f[i];
             double c = dst->st.count[to] + snap[from], sc = dst->st.sum_score[to] + snap[km + from],
-                   q = dst->st.sum_cost[to] + snap[2 * km + from];
+                   q = dst->st.sum_cost[to] + add_q;
             if (!av__stat_ok(c, sc, q, AV_STAT_MAX_MEAN))
                 rc = av__fail(AV_ELIMIT, "merged statistics of cluster %zu, model '%s' exceed the "
                                          "limits (count=%g, sum_score=%g, sum_cost=%g)",

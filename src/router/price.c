@@ -58,8 +58,7 @@ int av__price_store(av_router *r, size_t i, const av_price *p)
     return AV_OK;
 }
 
-/* The model's old cost per query: its price, else its learned mean cost. Caller holds the lock. */
-static double old_per_query(const av_router *r, size_t i)
+double av__price_per_query_locked(const av_router *r, size_t i)
 {
     const av_price *p = av__price_of(r, i);
     double q = 0.0;
@@ -96,7 +95,7 @@ AV_API int av_router_set_price(av_router *r, int32_t model, const av_price *pric
         return av__fail(AV_EMODEL, "model %d of %zu", (int)model, m);
     }
     size_t i = (size_t)model;
-    double old = old_per_query(r, i), f = old > 0.0 ? now / old : NAN;
+    double old = av__price_per_query_locked(r, i), f = old > 0.0 ? now / old : NAN;
     /* Every cell is checked before any changes, so that a refused price leaves the router as it
        was. A model without cost so far (old 0) gets the new price per outcome. */
     for (size_t j = 0; j < k; j++) {
@@ -140,7 +139,7 @@ AV_API int av_router_get_price(const av_router *r, int32_t model, av_price *pric
     const av_price *p = av__price_of(r, (size_t)model);
     if (p)
         out = *p;
-    out.cost_per_query = old_per_query(r, (size_t)model);
+    out.cost_per_query = av__price_per_query_locked(r, (size_t)model);
     av__mutex_unlock(&w->lock);
     return av__struct_out(price, &out, sizeof out, AV_PRICE_MIN_SIZE_, "av_price");
 }

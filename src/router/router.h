@@ -60,6 +60,9 @@ AV_HIDDEN int av__price_store(av_router *r, size_t i, const av_price *p);
 /* Whether p is a valid price (unit PER_QUERY or PER_TOKEN, every value finite and >= 0, the
    effective cost per query finite); the cost per query into *per_query. */
 AV_HIDDEN bool av__price_ok(const av_price *p, double *per_query);
+/* Model i's cost per query: its price's when one was set, else its learned mean cost (0 without
+   any). Caller holds the lock. */
+AV_HIDDEN double av__price_per_query_locked(const av_router *r, size_t i);
 /* A copy of r (one snapshot of its models, statistics, metadata and settings) whose centroids,
    of storage `type`, are encoded from the float32 values C (k x dim). */
 AV_HIDDEN int av__router_clone(av_router **out, const av_router *r, uint32_t type,

@@ -356,7 +356,68 @@ TEST(test_bad_prices_change_nothing)
     av_router_free(r);
 }
 
+/* av_profile_merge brings src's costs to dst's price (docs/API.md): expected sums computed from the
+   tiny router's cells (model 1 "large": cost sums 10, 10, 0 in the three clusters, learned mean 1). */
+TEST(test_merge_brings_costs_to_the_destination_price)
+{
+    const double q0[3] = {10, 10, 0};
+    struct {
+        double dst_price, src_price; /* < 0: none */
+        double want_factor;          /* the merged sum is q0 * want_factor */
+    } cases[] = {
+        {0.25, -1.0, 0.25 + 0.25}, /* src unpriced (mean 1) -> src * 0.25 / 1 */
+        {0.25, 0.25, 0.25 + 0.25}, /* the same price: factor 1 */
+        {0.25, 2.0, 0.25 + 0.25},  /* src at 2 -> src * 0.25 / 2 */
+        {-1.0, 2.0, 1.0 + 2.0},    /* dst unpriced: src's costs as they are */
+        {-1.0, -1.0, 2.0},         /* neither: 1.2's plain addition */
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        av_router *dst = tiny_router(1), *src = tiny_router(1);
+        REQUIRE(dst && src);
+        av_price p;
+        if (cases[c].dst_price >= 0) {
+            p = per_query(cases[c].dst_price);
+            CHECK(av_router_set_price(dst, 1, &p, NULL) == AV_OK);
+        }
+        if (cases[c].src_price >= 0) {
+            p = per_query(cases[c].src_price);
+            CHECK(av_router_set_price(src, 1, &p, NULL) == AV_OK);
+        }
+        double sc0[3], ss0[3], qs0[3];
+        cells(src, 0, sc0, ss0, qs0);
+        CHECK(av_profile_merge(dst, src) == AV_OK);
+        double cn[3], ss[3], q[3];
+        cells(dst, 1, cn, ss, q);
+        for (int j = 0; j < 3; j++) {
+            CHECK_NEAR(q[j], q0[j] * cases[c].want_factor, 1e-12);
+            CHECK_NEAR(cn[j], j < 2 ? 20.0 : 0.0, 0.0);
+        }
+        cells(dst, 0, cn, ss, q); /* model 0, unpriced on both sides: plain sums */
+        for (int j = 0; j < 3; j++)
+            CHECK_NEAR(q[j], 2 * qs0[j], 0.0);
+        av_router_free(dst);
+        av_router_free(src);
+    }
+    /* src without any cost for the model (learned mean 0): dst's price per outcome */
+    const float C[] = {1, 0, 0, 1, -1, 0};
+    const double cnt[] = {10, 10, 10, 10, 10, 0}, ssum[] = {2, 9, 8, 9, 5, 0};
+    const double nocost[] = {1, 0, 1, 0, 1, 0};
+    av_router *dst = tiny_router(1), *src = NULL;
+    REQUIRE(dst);
+    REQUIRE(av_router_from_parts(&src, 2, 3, 2, NAMES2, C, cnt, ssum, nocost, 1) == AV_OK);
+    av_price p = per_query(0.5);
+    CHECK(av_router_set_price(dst, 1, &p, NULL) == AV_OK);
+    CHECK(av_profile_merge(dst, src) == AV_OK);
+    double cn[3], ss[3], q[3];
+    cells(dst, 1, cn, ss, q);
+    CHECK_NEAR(q[0], 10 * 0.5 + 10 * 0.5, 1e-12);
+    CHECK_NEAR(q[1], 10 * 0.5 + 10 * 0.5, 1e-12);
+    CHECK_NEAR(q[2], 0.0, 0.0);
+    av_router_free(dst);
+    av_router_free(src);
+}
+
 TH_MAIN(T(test_rescale_matches_cost_sums_times_factor),
         T(test_every_member_of_an_ensemble_is_rescaled), T(test_a_cheaper_model_wins_below_alpha_1),
         T(test_price_persists_across_save_and_load), T(test_hostile_prices_sections_are_refused),
-        T(test_bad_prices_change_nothing))
+        T(test_bad_prices_change_nothing), T(test_merge_brings_costs_to_the_destination_price))
