@@ -113,6 +113,11 @@ typedef struct tune_ctx {
        shuffle is below rung_rows[r] (nested subsamples, each fold's share balanced); the last
        rung holds every row. */
     uint32_t *pos;  /* n: the row's position in the shuffle */
+    /* Shared clustering (av_tune_options.shared_clustering): one clustering per rung and k, on
+       all the rung's rows; lab (members x n, member-major) holds each rung row's cluster in each
+       member (-1 for the rows outside the rung), keep the labels of one fold's training rows. */
+    bool shared;
+    int32_t *lab, *keep;
     uint32_t eta;   /* 1: no halving */
     uint32_t n_rungs, rung;
     size_t rung_rows[AV_TUNE_MAX_RUNGS];
@@ -186,6 +191,9 @@ static int read_tune(const av_tune_options *in, av_tune_options *t)
     if (t->reserved0 != 0 || t->reserved1 != 0)
         return av__fail(AV_EINVAL, "av_tune_options.reserved%d=%u: must be 0", t->reserved0 ? 0 : 1,
                         t->reserved0 ? t->reserved0 : t->reserved1);
+    if (t->shared_clustering > 2u || t->reserved2 != 0)
+        return av__fail(AV_EINVAL, "shared_clustering=%u (0 automatic, 1 off, 2 on), "
+                                   "reserved2=%u (must be 0)", t->shared_clustering, t->reserved2);
     if (t->halving > AV_TUNE_MAX_ETA)
         return av__fail(AV_EINVAL, "halving=%u (0 automatic, 1 off, or eta 2..%u)", t->halving,
                         AV_TUNE_MAX_ETA);
@@ -294,6 +302,13 @@ static size_t fit_rows(const tune_ctx *c, size_t rows)
     return rows - (rows + c->t.n_folds - 1) / c->t.n_folds;
 }
 
+/* The rows a rung's clusterings are fitted on: every rung row with shared clustering, else the
+   fold routers' rows. */
+static size_t cluster_rows(const tune_ctx *c, size_t rows)
+{
+    return c->shared ? rows : fit_rows(c, rows);
+}
+
 /* The ensemble size the fold routers of candidate k (index ki) fit: without halving the largest
    candidate size (as since 0.2); with halving the largest among the candidates of that k still
    scored. Members are shared by ensembles of every size (builder.c), so a candidate's members
@@ -318,6 +333,8 @@ static bool k_alive_any(const tune_ctx *c, size_t ki)
     return false;
 }
 
+/* A router fitted on the rung's rows outside fold `fold` (UINT32_MAX: every rung row, the shared
+   clustering). */
 static int fit_subset(const tune_ctx *c, uint32_t fold, uint32_t k, uint32_t members,
                       uint32_t n_init, av_router **out)
 {
@@ -791,18 +808,21 @@ static void remaining(const tune_ctx *c, uint32_t next_f, size_t next_ki, const 
         if (!k_alive_any(c, ki))
             continue;
         uint32_t k = k_of(c, ki), mb = fold_members(c, ki);
-        uint32_t here = next_f >= nf ? 0 : nf - next_f - (ki < next_ki); /* folds left */
+        /* folds left, or with shared clustering whether the k's one fit is still to come */
+        uint32_t here = c->shared ? ki >= next_ki
+                                  : next_f >= nf ? 0 : nf - next_f - (ki < next_ki);
         *fits += here;
-        *work += here * fit_work(fit_rows(c, c->rung_rows[c->rung]), k, mb, c->t.n_init);
+        *work += here * fit_work(cluster_rows(c, c->rung_rows[c->rung]), k, mb, c->t.n_init);
         unit[n_alive++] = (double)k * (double)mb;
     }
     qsort(unit, n_alive, sizeof *unit, desc_double);
-    size_t ks = n_alive;
+    size_t ks = n_alive, per_k = c->shared ? 1 : nf;
     for (uint32_t r = c->rung + 1; r < c->n_rungs; r++) {
         ks = (ks + c->eta - 1) / c->eta;
-        *fits += nf * ks;
+        *fits += per_k * ks;
         for (size_t i = 0; i < ks; i++)
-            *work += nf * fit_work(fit_rows(c, c->rung_rows[r]), 1, 1, c->t.n_init) * unit[i];
+            *work += per_k * fit_work(cluster_rows(c, c->rung_rows[r]), 1, 1, c->t.n_init) *
+                     unit[i];
     }
 }
 
@@ -899,19 +919,135 @@ static void plan_rungs(tune_ctx *c)
         c->n_scores += c->rung_alive[r] * c->t.n_folds;
 }
 
+/* Candidates of k (index ki) still alive. */
+static size_t alive_of_k(const tune_ctx *c, size_t ki)
+{
+    size_t used = 0;
+    for (size_t g = 0; g < c->n_cfg; g++)
+        used += c->cfg[g].ki == ki && c->cfg[g].alive;
+    return used;
+}
+
+/* The context of a failed fit of fold f (UINT32_MAX: the shared clustering itself). */
+static int fit_failed(const tune_ctx *c, int rc, uint32_t f, uint32_t k)
+{
+    char where[48];
+    if (f == UINT32_MAX)
+        snprintf(where, sizeof where, "shared clustering");
+    else
+        snprintf(where, sizeof where, "%sfold %u", c->shared ? "shared clustering, " : "", f);
+    if (c->n_rungs > 1)
+        return av__fail_context(rc, "tuning rung %u (%zu rows), %s, n_clusters %u", c->rung,
+                                c->rung_rows[c->rung], where, k);
+    return av__fail_context(rc, "tuning %s, n_clusters %u", where, k);
+}
+
+/* Shared clustering: every rung row's cluster in each member of r (fitted on the rung's rows),
+   as av_kmeans_stats_block assigns it, into c->lab (-1 outside the rung). */
+static int shared_labels(tune_ctx *c, const av_router *r)
+{
+    size_t n = c->v.n, d = c->v.dim, nb = r->ix.members, kb = r->ix.k / nb;
+    size_t rows = c->rung_rows[c->rung];
+    bool all = rows == n; /* the last rung: the rows as they are */
+    float *C = av__aligned_alloc(kb * d * sizeof(float));
+    float *X = all ? NULL : av__aligned_alloc(rows * d * sizeof(float));
+    int32_t *lab = malloc(rows * sizeof *lab);
+    int rc = AV_OK;
+    if (!C || (!all && !X) || !lab) {
+        rc = av__fail(AV_ENOMEM, "shared clustering labels (%zu rows)", rows);
+        goto done;
+    }
+    for (size_t i = 0, g = 0; !all && i < n; i++)
+        if (in_rung(c, i))
+            memcpy(X + g++ * d, c->v.X + i * d, d * sizeof(float));
+    for (size_t b = 0; b < nb && rc == AV_OK; b++) {
+        for (size_t j = 0; j < kb; j++)
+            av__index_centroid(&r->ix, b * kb + j, C + j * d);
+        if ((rc = av__kmeans_labels_norm(C, kb, d, all ? c->v.X : X, rows, lab)) != AV_OK)
+            break;
+        int32_t *out = c->lab + b * n;
+        for (size_t i = 0, g = 0; i < n; i++)
+            out[i] = in_rung(c, i) ? lab[g++] : -1;
+    }
+done:
+    av__aligned_free(C);
+    av__aligned_free(X);
+    free(lab);
+    return rc;
+}
+
+/* Shared clustering: r's statistics become those of the rung's rows outside fold f (each
+   member's, in row order, as av_kmeans_stats_block would add them). */
+static int shared_fold_stats(tune_ctx *c, av_router *r, uint32_t f)
+{
+    size_t n = c->v.n, m = c->v.m, nb = r->ix.members, kb = r->ix.k / nb;
+    memset(r->st.count, 0, r->ix.k * m * sizeof(double));
+    memset(r->st.sum_score, 0, r->ix.k * m * sizeof(double));
+    memset(r->st.sum_cost, 0, r->ix.k * m * sizeof(double));
+    for (size_t b = 0; b < nb; b++) {
+        const int32_t *lab = c->lab + b * n;
+        for (size_t i = 0; i < n; i++)
+            c->keep[i] = c->fold[i] != f ? lab[i] : -1;
+        size_t off = b * kb * m;
+        av__kmeans_stats_add(c->keep, n, c->v.scores, c->v.costs, m, r->st.count + off,
+                             r->st.sum_score + off, r->st.sum_cost + off);
+    }
+    return av__router_refresh_all(r);
+}
+
+/* One rung with shared clustering: per k with candidates alive, one clustering of the rung's
+   rows; per fold, its statistics from the rung's rows outside the fold and the candidates scored
+   on the rung's rows in the fold. */
+static int run_rung_shared(tune_ctx *c)
+{
+    size_t nk = c->t.n_n_clusters ? c->t.n_n_clusters : 1;
+    bool first_k = true; /* single models are counted on the first k's pass over the folds */
+    int rc = AV_OK;
+    for (size_t ki = 0; ki < nk && rc == AV_OK; ki++) {
+        uint32_t k = k_of(c, ki), mb = fold_members(c, ki);
+        size_t used = alive_of_k(c, ki);
+        if (!used)
+            continue;
+        av_router *r = NULL;
+        if ((rc = report(c, AV_TUNE_STAGE_FIT, 0, ki, NULL)) != AV_OK)
+            break;
+        if ((rc = fit_subset(c, UINT32_MAX, k, mb, c->t.n_init, &r)) != AV_OK ||
+            (rc = shared_labels(c, r)) != AV_OK) {
+            av_router_free(r);
+            rc = fit_failed(c, rc, UINT32_MAX, k);
+            break;
+        }
+        c->fits_done++;
+        c->work_done += fit_work(cluster_rows(c, c->rung_rows[c->rung]), k, mb, c->t.n_init);
+        for (uint32_t f = 0; f < c->t.n_folds && rc == AV_OK; f++) {
+            if ((rc = shared_fold_stats(c, r, f)) != AV_OK) {
+                rc = fit_failed(c, rc, f, k);
+                break;
+            }
+            rc = eval_fold_k(c, f, ki, first_k, r);
+            c->scores_done += used;
+            if (rc == AV_OK)
+                rc = report(c, AV_TUNE_STAGE_SCORED, f, ki, NULL);
+        }
+        first_k = false;
+        av_router_free(r);
+    }
+    return rc;
+}
+
 /* One rung: per fold and per k with candidates alive, fit a fold router on the rung's rows
    outside the fold and score those candidates on the rung's rows in the fold. */
 static int run_rung(tune_ctx *c)
 {
+    if (c->shared)
+        return run_rung_shared(c);
     size_t nk = c->t.n_n_clusters ? c->t.n_n_clusters : 1;
     int rc = AV_OK;
     for (uint32_t f = 0; f < c->t.n_folds && rc == AV_OK; f++) {
         bool first_k = true; /* single models are counted on the first k's pass over the fold */
         for (size_t ki = 0; ki < nk && rc == AV_OK; ki++) {
             uint32_t k = k_of(c, ki);
-            size_t used = 0; /* candidates with this k */
-            for (size_t g = 0; g < c->n_cfg; g++)
-                used += c->cfg[g].ki == ki && c->cfg[g].alive;
+            size_t used = alive_of_k(c, ki); /* candidates with this k */
             if (!used)
                 continue;
             av_router *r = NULL;
@@ -919,10 +1055,7 @@ static int run_rung(tune_ctx *c)
                 break;
             uint32_t mb = fold_members(c, ki);
             if ((rc = fit_subset(c, f, k, mb, c->t.n_init, &r)) != AV_OK) {
-                rc = c->n_rungs > 1 ? av__fail_context(rc, "tuning rung %u (%zu rows), fold %u, "
-                                                           "n_clusters %u", c->rung,
-                                                       c->rung_rows[c->rung], f, k)
-                                    : av__fail_context(rc, "tuning fold %u, n_clusters %u", f, k);
+                rc = fit_failed(c, rc, f, k);
                 break;
             }
             c->fits_done++;
@@ -960,6 +1093,42 @@ static int set_meta_halving(const tune_ctx *c, av_router *r)
     return rc;
 }
 
+int av__tune_shared_fold(av_builder *b, const av_fit_options *fo, uint32_t fold,
+                         uint32_t *fold_of, av_router **out)
+{
+    tune_ctx c;
+    memset(&c, 0, sizeof c);
+    av_fit_options o;
+    int rc = av__read_fit_options(fo, &o);
+    if (rc || !o.tune || (rc = read_tune(o.tune, &c.t)) != AV_OK)
+        return rc ? rc : av__fail(AV_EINVAL, "no tuning options");
+    c.fo = fo = &o;
+    av__builder_view(b, &c.v);
+    if (fold >= c.t.n_folds || c.v.n < 2 * (size_t)c.t.n_folds)
+        return av__fail(AV_EINVAL, "fold %u of %u, %zu rows", fold, c.t.n_folds, c.v.n);
+    c.shared = true;
+    c.n_rungs = 1;
+    c.rung_rows[0] = c.v.n;
+    av_router *r = NULL;
+    if ((rc = assign_folds(&c)) != AV_OK)
+        goto done;
+    if (!(c.lab = malloc((size_t)fo->members * c.v.n * sizeof *c.lab)) ||
+        !(c.keep = malloc(c.v.n * sizeof *c.keep))) {
+        rc = av__fail(AV_ENOMEM, "shared clustering labels (%zu rows)", c.v.n);
+        goto done;
+    }
+    if ((rc = fit_subset(&c, UINT32_MAX, fo->n_clusters, fo->members, c.t.n_init, &r)) != AV_OK ||
+        (rc = shared_labels(&c, r)) != AV_OK || (rc = shared_fold_stats(&c, r, fold)) != AV_OK)
+        goto done;
+    memcpy(fold_of, c.fold, c.v.n * sizeof *fold_of);
+    *out = r;
+    r = NULL;
+done:
+    av_router_free(r);
+    free(c.fold), free(c.pos), free(c.lab), free(c.keep);
+    return rc;
+}
+
 int av__builder_fit_tuned(av_builder *b, const av_fit_options *fo, av_router **out)
 {
     tune_ctx c;
@@ -985,6 +1154,13 @@ int av__builder_fit_tuned(av_builder *b, const av_fit_options *fo, av_router **o
     for (size_t a = 0; a < c.t.n_alphas; a++) /* rounded to float as av_route's parameter is */
         c.alphas[a] = (double)(float)((double)a / (double)(c.t.n_alphas - 1));
     plan_rungs(&c);
+    c.shared = c.t.shared_clustering == 2u ||
+               (c.t.shared_clustering == 0u && c.v.n > AV_TUNE_SHARED_AUTO_ROWS);
+    if (c.shared && (!(c.lab = malloc((size_t)c.max_members * c.v.n * sizeof *c.lab)) ||
+                     !(c.keep = malloc(c.v.n * sizeof *c.keep)))) {
+        rc = av__fail(AV_ENOMEM, "shared clustering labels (%zu rows)", c.v.n);
+        goto done;
+    }
     c.t0 = av__seconds();
     tune_choice ch;
     for (c.rung = 0; c.rung < c.n_rungs; c.rung++) {
@@ -1044,6 +1220,8 @@ int av__builder_fit_tuned(av_builder *b, const av_fit_options *fo, av_router **o
     if (!rc) rc = av_router_set_meta(r, "tuned_guard", c.t.guard ? "requested" : "off");
     if (!rc && c.n_rungs > 1)
         rc = set_meta_halving(&c, r);
+    if (!rc && c.shared) /* (absent without: files of the per-fold tuning stay as they were) */
+        rc = av_router_set_meta(r, "tuned_clustering", "shared");
     if (rc) {
         av_router_free(r);
         goto done;
@@ -1053,6 +1231,8 @@ done:
     free(c.cfg);
     free(c.fold);
     free(c.pos);
+    free(c.lab);
+    free(c.keep);
     free(c.alphas);
     free(c.single);
     free(c.sweep);
