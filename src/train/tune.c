@@ -118,6 +118,13 @@ typedef struct tune_ctx {
        member (-1 for the rows outside the rung), keep the labels of one fold's training rows. */
     bool shared;
     int32_t *lab, *keep;
+    /* Shared clustering, a last rung with one k: its clustering was fitted on the builder's rows
+       with the final fit's options (av_builder_fit's router but top_p 1); final_st keeps its
+       statistics (counts, score sums, cost sums: 3 x k x m) while the folds overwrite them. */
+    av_builder *b;
+    av_router *final_r;
+    size_t final_ki;
+    double *final_st;
     uint32_t eta;   /* 1: no halving */
     uint32_t n_rungs, rung;
     size_t rung_rows[AV_TUNE_MAX_RUNGS];
@@ -995,14 +1002,70 @@ static int shared_fold_stats(tune_ctx *c, av_router *r, uint32_t f)
     return av__router_refresh_all(r);
 }
 
+/* The options of the final fit of k with mb members (top_p aside: the winner's is set after). */
+static av_fit_options final_options(const tune_ctx *c, uint32_t k, uint32_t members, uint32_t p)
+{
+    av_fit_options o = *c->fo;
+    o.n_clusters = k;
+    o.top_p = p;
+    o.members = members;
+    o.tune = NULL;
+    return o;
+}
+
+/* Shared clustering in the last rung when it fits one k only (that k is then the winner's): the
+   clustering is the final fit's, av_builder_fit on the builder's rows with the final options
+   (top_p 1 until the winner's is known), and its statistics are kept for the final router. */
+static int fit_final_clustering(tune_ctx *c, size_t ki, uint32_t mb, av_router **out)
+{
+    av_fit_options o = final_options(c, k_of(c, ki), mb, 1);
+    int rc = av_builder_fit(c->b, &o, out);
+    if (rc)
+        return rc;
+    size_t cells = (*out)->ix.k * c->v.m;
+    if (!(c->final_st = malloc(3 * cells * sizeof(double))))
+        return av__fail(AV_ENOMEM, "the final clustering's statistics");
+    memcpy(c->final_st, (*out)->st.count, cells * sizeof(double));
+    memcpy(c->final_st + cells, (*out)->st.sum_score, cells * sizeof(double));
+    memcpy(c->final_st + 2 * cells, (*out)->st.sum_cost, cells * sizeof(double));
+    c->final_ki = ki;
+    return AV_OK;
+}
+
+/* The final router from the last rung's clustering when the winner w uses every member fitted:
+   its own statistics back and the winner's top_p, which makes it the router av_builder_fit fits
+   with the final options (*out NULL otherwise: the caller fits it). */
+static int reuse_final(tune_ctx *c, const tune_cfg *w, av_router **out)
+{
+    av_router *r = c->final_r;
+    *out = NULL;
+    if (!r || w->ki != c->final_ki || w->members != r->ix.members)
+        return AV_OK;
+    size_t cells = r->ix.k * c->v.m;
+    memcpy(r->st.count, c->final_st, cells * sizeof(double));
+    memcpy(r->st.sum_score, c->final_st + cells, cells * sizeof(double));
+    memcpy(r->st.sum_cost, c->final_st + 2 * cells, cells * sizeof(double));
+    int rc = av__router_refresh_all(r);
+    if (!rc) rc = av_router_set_top_p(r, w->p);
+    if (!rc) rc = av__set_meta_number(r, "top_p", "%.0f", w->p);
+    if (rc)
+        return rc;
+    c->final_r = NULL;
+    *out = r;
+    return AV_OK;
+}
+
 /* One rung with shared clustering: per k with candidates alive, one clustering of the rung's
    rows; per fold, its statistics from the rung's rows outside the fold and the candidates scored
    on the rung's rows in the fold. */
 static int run_rung_shared(tune_ctx *c)
 {
-    size_t nk = c->t.n_n_clusters ? c->t.n_n_clusters : 1;
+    size_t nk = c->t.n_n_clusters ? c->t.n_n_clusters : 1, n_k = 0;
     bool first_k = true; /* single models are counted on the first k's pass over the folds */
     int rc = AV_OK;
+    for (size_t ki = 0; ki < nk; ki++)
+        n_k += k_alive_any(c, ki);
+    bool final = c->rung + 1 == c->n_rungs && n_k == 1;
     for (size_t ki = 0; ki < nk && rc == AV_OK; ki++) {
         uint32_t k = k_of(c, ki), mb = fold_members(c, ki);
         size_t used = alive_of_k(c, ki);
@@ -1011,7 +1074,8 @@ static int run_rung_shared(tune_ctx *c)
         av_router *r = NULL;
         if ((rc = report(c, AV_TUNE_STAGE_FIT, 0, ki, NULL)) != AV_OK)
             break;
-        if ((rc = fit_subset(c, UINT32_MAX, k, mb, c->t.n_init, &r)) != AV_OK ||
+        if ((rc = final ? fit_final_clustering(c, ki, mb, &r)
+                        : fit_subset(c, UINT32_MAX, k, mb, c->t.n_init, &r)) != AV_OK ||
             (rc = shared_labels(c, r)) != AV_OK) {
             av_router_free(r);
             rc = fit_failed(c, rc, UINT32_MAX, k);
@@ -1030,7 +1094,10 @@ static int run_rung_shared(tune_ctx *c)
                 rc = report(c, AV_TUNE_STAGE_SCORED, f, ki, NULL);
         }
         first_k = false;
-        av_router_free(r);
+        if (final && rc == AV_OK)
+            c->final_r = r;
+        else
+            av_router_free(r);
     }
     return rc;
 }
@@ -1134,6 +1201,7 @@ int av__builder_fit_tuned(av_builder *b, const av_fit_options *fo, av_router **o
     tune_ctx c;
     memset(&c, 0, sizeof c);
     c.fo = fo;
+    c.b = b;
     av__builder_view(b, &c.v);
     int rc = read_tune(fo->tune, &c.t);
     if (rc)
@@ -1179,14 +1247,10 @@ int av__builder_fit_tuned(av_builder *b, const av_fit_options *fo, av_router **o
     size_t best = ch.best;
     bool fallback = ch.fallback;
     const tune_cfg *w = &c.cfg[best];
-    av_fit_options o = *fo;
-    o.n_clusters = w->k;
-    o.top_p = w->p;
-    o.members = w->members;
-    o.tune = NULL;
+    av_fit_options o = final_options(&c, w->k, w->members, w->p);
     av_router *r = NULL;
     if ((rc = report(&c, AV_TUNE_STAGE_FINAL, c.t.n_folds, 0, w)) != AV_OK ||
-        (rc = av_builder_fit(b, &o, &r)) != AV_OK)
+        (rc = reuse_final(&c, w, &r)) != AV_OK || (!r && (rc = av_builder_fit(b, &o, &r)) != AV_OK))
         goto done;
     av_estimator_options eo;
     av_estimator_options_init(&eo);
@@ -1233,6 +1297,8 @@ done:
     free(c.pos);
     free(c.lab);
     free(c.keep);
+    av_router_free(c.final_r);
+    free(c.final_st);
     free(c.alphas);
     free(c.single);
     free(c.sweep);

@@ -302,6 +302,61 @@ TEST(test_shared_progress_one_fit_per_k)
     av_builder_free(b);
 }
 
+/* The final router is the one av_builder_fit fits with the winner's options (its restarts, not
+   the tuning's): with halving down to one k in the last rung, the tuning fits that rung's
+   clustering with those options and the final router reuses it (same centroids, statistics,
+   top_p and k-means record); with ensembles of one or two members in the grid, and with two only
+   (the fitted size, which the reuse needs). */
+TEST(test_shared_final_router_is_the_builders)
+{
+    static const uint32_t TWO[] = {2};
+    av_builder *b = blobs(false);
+    REQUIRE(b);
+    for (int only_two = 0; only_two < 2; only_two++) {
+        av_tune_options t;
+        grid(&t, 2);
+        if (only_two)
+            t.members = TWO, t.n_members = 1;
+        t.halving = 2;
+        t.halving_min_rows = 300;
+        epoch();
+        av_fit_options o;
+        av_fit_options_init(&o);
+        o.n_init = 2;
+        o.tune = &t;
+        av_router *r = NULL, *f = NULL;
+        REQUIRE(av_builder_fit(b, &o, &r) == AV_OK);
+        CHECK(strcmp(av_router_meta(r, "tuned_halving_rows"), "300,600,1200") == 0);
+        av_fit_options of = o;
+        of.tune = NULL;
+        of.n_clusters = (uint32_t)atoi(av_router_meta(r, "tuned_n_clusters"));
+        of.members = (uint32_t)atoi(av_router_meta(r, "tuned_members"));
+        of.top_p = (uint32_t)atoi(av_router_meta(r, "tuned_top_p"));
+        CHECK(!only_two || of.members == 2);
+        REQUIRE(av_builder_fit(b, &of, &f) == AV_OK);
+        CHECK(strcmp(av_router_centroid_hash(r), av_router_centroid_hash(f)) == 0);
+        CHECK_EQ_INT(av_router_n_clusters(r), av_router_n_clusters(f));
+        bool same = true;
+        for (size_t j = 0; j < av_router_n_clusters(r); j++)
+            for (size_t q = 0; q < M; q++) {
+                double c1, s1, q1, c2, s2, q2;
+                REQUIRE(av_router_cluster_stats(r, j, q, &c1, &s1, &q1) == AV_OK);
+                REQUIRE(av_router_cluster_stats(f, j, q, &c2, &s2, &q2) == AV_OK);
+                same &= c1 == c2 && s1 == s2 && q1 == q2;
+            }
+        CHECK(same);
+        static const char *const KEYS[] = {"top_p", "n_init", "inertia", "n_iter", "n_clusters",
+                                           "algorithm", "created", "n_train_rows"};
+        for (size_t i = 0; i < sizeof KEYS / sizeof KEYS[0]; i++) {
+            const char *x = av_router_meta(r, KEYS[i]), *y = av_router_meta(f, KEYS[i]);
+            CHECK(x && y && strcmp(x, y) == 0);
+        }
+        av_router_free(r);
+        av_router_free(f);
+    }
+    av_builder_free(b);
+}
+
 /* Automatic (0) is off at or below AV_TUNE_SHARED_AUTO_ROWS rows: the same file as off (1), with
    no tuned_clustering record; a caller's 1.2 struct (ending at halving_min_rows) gets the
    automatic mode; values above 2 and a non-zero reserved2 are AV_EINVAL. */
@@ -346,4 +401,4 @@ TEST(test_shared_auto_and_errors)
 TH_MAIN(T(test_fold_statistics_equal_independent_ones),
         T(test_shared_picks_a_separating_router_deterministically),
         T(test_shared_falls_back_without_signal), T(test_shared_progress_one_fit_per_k),
-        T(test_shared_auto_and_errors))
+        T(test_shared_final_router_is_the_builders), T(test_shared_auto_and_errors))
