@@ -788,6 +788,12 @@ static uint32_t k_of(const tune_ctx *c, size_t ki)
     return c->t.n_n_clusters ? c->t.n_clusters[ki] : c->fo->n_clusters;
 }
 
+/* Whether the final router of winner w reuses the last rung's clustering (reuse_final). */
+static bool reusable(const tune_ctx *c, const tune_cfg *w)
+{
+    return c->final_r && w->ki == c->final_ki && w->members == c->final_r->ix.members;
+}
+
 static int desc_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -808,7 +814,7 @@ static void remaining(const tune_ctx *c, uint32_t next_f, size_t next_ki, const 
     for (size_t g = 0; g < c->n_cfg; g++)
         if (c->cfg[g].alive)
             last = fmax(last, fit_work(c->v.n, c->cfg[g].k, c->cfg[g].members, c->fo->n_init));
-    *work = w ? fit_work(c->v.n, w->k, w->members, c->fo->n_init) : last;
+    *work = w ? (reusable(c, w) ? 0.0 : fit_work(c->v.n, w->k, w->members, c->fo->n_init)) : last;
     if (w)
         return;
     for (size_t ki = 0; ki < nk && n_alive < AV_TUNE_MAX_CANDIDATES; ki++) {
@@ -1039,7 +1045,7 @@ static int reuse_final(tune_ctx *c, const tune_cfg *w, av_router **out)
 {
     av_router *r = c->final_r;
     *out = NULL;
-    if (!r || w->ki != c->final_ki || w->members != r->ix.members)
+    if (!reusable(c, w))
         return AV_OK;
     size_t cells = r->ix.k * c->v.m;
     memcpy(r->st.count, c->final_st, cells * sizeof(double));
