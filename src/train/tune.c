@@ -15,7 +15,11 @@
    On many rows (av_tune_options.halving) successive halving comes first: rungs of nested
    subsamples of the shuffled rows, each scoring its candidates by the same cross-validation and
    keeping the best 1/eta of them and of the n_clusters values for the next, eta times larger;
-   the last rung, on all rows, is the tuning above on the survivors (plan_rungs, rank_order). */
+   the last rung, on all rows, is the tuning above on the survivors (plan_rungs, rank_order).
+   With shared clustering (av_tune_options.shared_clustering, automatic on many rows) each rung
+   fits k-means once per n_clusters on all its rows, and each fold's router is that clustering
+   with the statistics of the fold's training rows only (run_rung_shared); a last rung with one
+   n_clusters fits the final fit's clustering, which the final router reuses (reuse_final). */
 #include "train/train.h"
 
 #include <math.h>
