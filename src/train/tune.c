@@ -787,6 +787,28 @@ static double fit_work(size_t rows, uint32_t k, uint32_t members, uint32_t n_ini
     return (double)rows * (double)k * (double)members * (double)(n_init ? n_init : 1u);
 }
 
+/* Lloyd iterations a full-batch restart is taken to run, to weigh SAMPLED's passes over every row
+   (one iteration each, and the statistics pass) against its sample's restarts. */
+#define AV_TUNE_RESTART_ITERS 50.0
+
+/* The work of a fit of `rows` rows as av_builder_fit does it: full-batch (fit_work), or above
+   AV_KMEANS_AUTO_MAX_ROWS (or when asked) SAMPLED: restarts on the sample (at most
+   AV_KMEANS_SAMPLE_MAX_INIT) and the passes over every row. */
+static double fit_cost(const tune_ctx *c, size_t rows, uint32_t k, uint32_t members,
+                       uint32_t n_init)
+{
+    av_fit_options o = *c->fo;
+    o.n_clusters = k;
+    uint32_t alg, passes;
+    size_t sample;
+    av__kmeans_plan(&o, rows, &alg, &sample, &passes);
+    if (alg != AV_KMEANS_SAMPLED)
+        return fit_work(rows, k, members, n_init);
+    uint32_t ni = n_init < AV_KMEANS_SAMPLE_MAX_INIT ? n_init : AV_KMEANS_SAMPLE_MAX_INIT;
+    return fit_work(sample, k, members, ni) +
+           fit_work(rows, k, members, 1) * (double)(passes + 1) / AV_TUNE_RESTART_ITERS;
+}
+
 static uint32_t k_of(const tune_ctx *c, size_t ki)
 {
     return c->t.n_n_clusters ? c->t.n_clusters[ki] : c->fo->n_clusters;
@@ -798,48 +820,71 @@ static bool reusable(const tune_ctx *c, const tune_cfg *w)
     return c->final_r && w->ki == c->final_ki && w->members == c->final_r->ix.members;
 }
 
-static int desc_double(const void *a, const void *b)
+typedef struct k_fit {
+    uint32_t k, members;
+} k_fit;
+
+static int desc_k_fit(const void *a, const void *b)
 {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x > y ? -1 : x < y;
+    const k_fit *x = a, *y = b;
+    double u = (double)x->k * x->members, v = (double)y->k * y->members;
+    return u > v ? -1 : u < v;
 }
 
-/* The fits still to come and their work: the current rung's from (next_f, next_ki) on; those of
-   each later rung, which fits ceil(1/eta) of the k values of the rung before, counted as the
-   costliest of the k values alive now (an upper bound that falls as they are dropped); and the
-   final fit (of the winner w when it is known, else of the costliest candidate alive). */
+/* The restarts of a rung's fits: the tuning's, but with shared clustering the final fit's in a
+   last rung that fits one k (ks of them), whose clustering the final router reuses. */
+static uint32_t rung_init(const tune_ctx *c, uint32_t rung, size_t ks)
+{
+    return c->shared && rung + 1 == c->n_rungs && ks == 1 ? c->fo->n_init : c->t.n_init;
+}
+
+/* The fits still to come and their work (fit_cost): the current rung's from (next_f, next_ki)
+   on; those of each later rung, which fits ceil(1/eta) of the k values of the rung before,
+   counted as the costliest of the k values alive now (an upper bound that falls as they are
+   dropped); and the final fit (of the winner w when it is known, else of the costliest candidate
+   alive), none when its clustering is the last rung's (shared clustering, one k there). */
 static void remaining(const tune_ctx *c, uint32_t next_f, size_t next_ki, const tune_cfg *w,
                       size_t *fits, double *work)
 {
     size_t nk = c->t.n_n_clusters ? c->t.n_n_clusters : 1, n_alive = 0;
     uint32_t nf = c->t.n_folds;
     *fits = 1;
-    double last = 0.0, unit[AV_TUNE_MAX_CANDIDATES]; /* k x members per k alive (nk <= that) */
+    double last = 0.0;
+    k_fit unit[AV_TUNE_MAX_CANDIDATES]; /* per k alive (nk <= that) */
     for (size_t g = 0; g < c->n_cfg; g++)
         if (c->cfg[g].alive)
-            last = fmax(last, fit_work(c->v.n, c->cfg[g].k, c->cfg[g].members, c->fo->n_init));
-    *work = w ? (reusable(c, w) ? 0.0 : fit_work(c->v.n, w->k, w->members, c->fo->n_init)) : last;
-    if (w)
+            last = fmax(last, fit_cost(c, c->v.n, c->cfg[g].k, c->cfg[g].members, c->fo->n_init));
+    if (w) {
+        *work = reusable(c, w) ? 0.0 : fit_cost(c, c->v.n, w->k, w->members, c->fo->n_init);
         return;
-    for (size_t ki = 0; ki < nk && n_alive < AV_TUNE_MAX_CANDIDATES; ki++) {
+    }
+    for (size_t ki = 0; ki < nk && n_alive < AV_TUNE_MAX_CANDIDATES; ki++)
+        if (k_alive_any(c, ki))
+            unit[n_alive++] = (k_fit){k_of(c, ki), fold_members(c, ki)};
+    size_t ks_last = n_alive; /* the k values of the last rung, at most */
+    for (uint32_t r = c->rung + 1; r < c->n_rungs; r++)
+        ks_last = (ks_last + c->eta - 1) / c->eta;
+    *work = c->shared && ks_last == 1 ? 0.0 : last; /* (0: the last rung's clustering is it) */
+    uint32_t ni = rung_init(c, c->rung, n_alive);
+    for (size_t ki = 0, i = 0; ki < nk && i < n_alive; ki++) {
         if (!k_alive_any(c, ki))
             continue;
-        uint32_t k = k_of(c, ki), mb = fold_members(c, ki);
         /* folds left, or with shared clustering whether the k's one fit is still to come */
         uint32_t here = c->shared ? ki >= next_ki
                                   : next_f >= nf ? 0 : nf - next_f - (ki < next_ki);
         *fits += here;
-        *work += here * fit_work(cluster_rows(c, c->rung_rows[c->rung]), k, mb, c->t.n_init);
-        unit[n_alive++] = (double)k * (double)mb;
+        *work += here * fit_cost(c, cluster_rows(c, c->rung_rows[c->rung]), unit[i].k,
+                                 unit[i].members, ni);
+        i++;
     }
-    qsort(unit, n_alive, sizeof *unit, desc_double);
+    qsort(unit, n_alive, sizeof *unit, desc_k_fit);
     size_t ks = n_alive, per_k = c->shared ? 1 : nf;
     for (uint32_t r = c->rung + 1; r < c->n_rungs; r++) {
         ks = (ks + c->eta - 1) / c->eta;
         *fits += per_k * ks;
         for (size_t i = 0; i < ks; i++)
-            *work += per_k * fit_work(cluster_rows(c, c->rung_rows[r]), 1, 1, c->t.n_init) *
-                     unit[i];
+            *work += per_k * fit_cost(c, cluster_rows(c, c->rung_rows[r]), unit[i].k,
+                                      unit[i].members, rung_init(c, r, ks));
     }
 }
 
@@ -1092,7 +1137,8 @@ static int run_rung_shared(tune_ctx *c)
             break;
         }
         c->fits_done++;
-        c->work_done += fit_work(cluster_rows(c, c->rung_rows[c->rung]), k, mb, c->t.n_init);
+        c->work_done += fit_cost(c, cluster_rows(c, c->rung_rows[c->rung]), k, mb,
+                                 final ? c->fo->n_init : c->t.n_init);
         for (uint32_t f = 0; f < c->t.n_folds && rc == AV_OK; f++) {
             if ((rc = shared_fold_stats(c, r, f)) != AV_OK) {
                 rc = fit_failed(c, rc, f, k);
@@ -1140,7 +1186,7 @@ static int run_rung(tune_ctx *c)
             first_k = false;
             av_router_free(r);
             c->scores_done += used;
-            c->work_done += fit_work(fit_rows(c, c->rung_rows[c->rung]), k, mb, c->t.n_init);
+            c->work_done += fit_cost(c, fit_rows(c, c->rung_rows[c->rung]), k, mb, c->t.n_init);
             if (rc == AV_OK)
                 rc = report(c, AV_TUNE_STAGE_SCORED, f, ki, NULL);
         }

@@ -241,6 +241,7 @@ typedef struct seen {
     size_t fits, scored, calls;
     bool ordered;     /* a FIT reports fold 0, and each k's SCORED calls go through the folds */
     bool never_rises; /* n_fits */
+    bool time_left;   /* unknown (negative) before the first fit only, finite after */
     size_t last_n_fits, final_fits, final_n_fits;
     uint32_t next_fold;
 } seen;
@@ -251,6 +252,7 @@ static int on_progress(void *user, const av_tune_progress *p)
     if (s->calls++ > 0 && p->n_fits > s->last_n_fits)
         s->never_rises = false;
     s->last_n_fits = p->n_fits;
+    s->time_left &= (p->seconds_left < 0.0) == (p->fits_done == 0) && isfinite(p->seconds_left);
     if (p->stage == AV_TUNE_STAGE_FIT) {
         s->ordered &= p->fold == 0 && s->next_fold == 0 && p->fits_done == s->fits;
         s->fits++;
@@ -275,24 +277,24 @@ TEST(test_shared_progress_one_fit_per_k)
     REQUIRE(b);
     av_tune_options t;
     grid(&t, 2);
-    seen s = {0, 0, 0, true, true, 0, 0, 0, 0};
+    seen s = {0, 0, 0, true, true, true, 0, 0, 0, 0};
     t.progress = on_progress;
     t.progress_user = &s;
     av_router *r = tune(b, &t);
     REQUIRE(r);
-    CHECK(s.ordered && s.never_rises);
+    CHECK(s.ordered && s.never_rises && s.time_left);
     CHECK_EQ_INT(s.fits, 4);
     CHECK_EQ_INT(s.scored, 4 * FOLDS);
     CHECK_EQ_INT(s.final_fits, 4);
     CHECK_EQ_INT(s.final_n_fits, 5);
     av_router_free(r);
-    seen h = {0, 0, 0, true, true, 0, 0, 0, 0};
+    seen h = {0, 0, 0, true, true, true, 0, 0, 0, 0};
     t.progress_user = &h;
     t.halving = 2;
     t.halving_min_rows = 300;
     r = tune(b, &t);
     REQUIRE(r);
-    CHECK(h.ordered && h.never_rises);
+    CHECK(h.ordered && h.never_rises && h.time_left);
     CHECK_EQ_INT(h.fits, 4 + 2 + 1);
     CHECK_EQ_INT(h.scored, (4 + 2 + 1) * FOLDS);
     CHECK_EQ_INT(h.final_n_fits, h.final_fits + 1);
