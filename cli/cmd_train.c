@@ -43,6 +43,8 @@ static const char HELP[] =
     "                         rung before (2..16), or auto (the default: 3 above 40000 training\n"
     "                         rows, else off) or off\n"
     "  --halving-min-rows N   with --tune: rows of the first rung at least (default 4000)\n"
+    "  --shared-clustering W  with --tune: on, off or auto (on above 40000 rows): one k-means\n"
+    "                         per rung and k, each fold's statistics from its training rows\n"
     "  -o, --output R         router file to write\n"
     "Progress goes to stderr when it is a terminal: with --tune one line per fold fit and per\n"
     "scored fold (the rung with halving, fold, k, fits and candidate scores done, the time\n"
@@ -191,7 +193,7 @@ static int add_rows(av_builder *b, const cli_dataset *ds, const cli_data_opts *o
 int cmd_train(int argc, char **argv)
 {
     enum { OPT_TOPP = 2000, OPT_NINIT, OPT_MAXITER, OPT_EMBID, OPT_TUNE, OPT_MEMBERS, OPT_ALG,
-           OPT_SAMPLE, OPT_PASSES, OPT_HALVING, OPT_HALVING_MIN };
+           OPT_SAMPLE, OPT_PASSES, OPT_HALVING, OPT_HALVING_MIN, OPT_SHARED };
     static const struct option longopts[] = {
         CLI_DATA_LONG_OPTIONS,
         {"clusters", required_argument, NULL, 'k'},
@@ -206,6 +208,7 @@ int cmd_train(int argc, char **argv)
         {"max-passes", required_argument, NULL, OPT_PASSES},
         {"halving", required_argument, NULL, OPT_HALVING},
         {"halving-min-rows", required_argument, NULL, OPT_HALVING_MIN},
+        {"shared-clustering", required_argument, NULL, OPT_SHARED},
         {"output", required_argument, NULL, 'o'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
@@ -302,6 +305,19 @@ int cmd_train(int argc, char **argv)
             halving_set = true;
             break;
         }
+        case OPT_SHARED:
+            if (strcmp(optarg, "auto") == 0)
+                tune.shared_clustering = 0;
+            else if (strcmp(optarg, "off") == 0)
+                tune.shared_clustering = 1;
+            else if (strcmp(optarg, "on") == 0)
+                tune.shared_clustering = 2;
+            else {
+                cli_error("--shared-clustering %s: expected auto, on or off", optarg);
+                return CLI_EUSAGE;
+            }
+            halving_set = true;
+            break;
         case OPT_EMBID: fo.embedder_id = optarg; break;
         case OPT_TUNE: fo.tune = &tune; break;
         case 'o': out = optarg; break;
@@ -316,7 +332,7 @@ int cmd_train(int argc, char **argv)
         return CLI_EUSAGE;
     }
     if (halving_set && !fo.tune) {
-        cli_error("--halving and --halving-min-rows apply to --tune only");
+        cli_error("--halving, --halving-min-rows and --shared-clustering apply to --tune only");
         return CLI_EUSAGE;
     }
     if (strcmp(o.split, "test") == 0) {
@@ -435,6 +451,9 @@ int cmd_train(int argc, char **argv)
         printf("successive halving (eta %s): candidates per rung %s on rows %s\n",
                meta_or(r, "tuned_halving_eta"), meta_or(r, "tuned_halving_candidates"),
                meta_or(r, "tuned_halving_rows"));
+    if (fo.tune && av_router_meta(r, "tuned_clustering"))
+        printf("shared clustering: one clustering per rung and k, each fold's statistics from "
+               "its training rows\n");
 done:
     av_router_free(r);
     av_builder_free(b);

@@ -618,7 +618,9 @@ AV_API const char *av_router_centroid_hash(const av_router *r);
 #define AV_TUNE_STAGE_FINAL 2u  /* the chosen candidate is about to be fitted on all rows */
 
 /* What av_tune_options.progress receives (valid during the call only). Fits: one router per fold
-   and candidate n_clusters, then the final fit; scores: (candidate, fold) pairs. */
+   and candidate n_clusters (with shared clustering, one clustering per candidate n_clusters, then
+   its FIT stage reports fold 0 and each fold's SCORED stage follows), then the final fit; scores:
+   (candidate, fold) pairs. */
 typedef struct av_tune_progress {
     uint32_t struct_size; /* sizeof(av_tune_progress) of the library that filled it */
     uint32_t stage;       /* AV_TUNE_STAGE_* */
@@ -713,6 +715,15 @@ typedef struct av_tune_options {
        every competing candidate at least 10 rows per cluster (below which tuning never picks a
        candidate). */
     size_t halving_min_rows;
+    /* --- appended in 1.3 --- */
+    /* One clustering per rung and k instead of one per fold (docs/EVALUATION.md, "Shared
+       clustering"): k-means (which reads embeddings only) runs once on all the rung's rows, and
+       each fold's router takes those centroids with statistics (the supervised part) from its
+       training rows only; the held-out rows' embeddings, never their scores, shape the clusters.
+       0 (default) = automatic: on above AV_TUNE_SHARED_AUTO_ROWS rows, off at or below; 1 = off
+       (a clustering per fold, as 1.2); 2 = on. */
+    uint32_t shared_clustering;
+    uint32_t reserved2;           /* always 0, else AV_EINVAL (no tail padding) */
 } av_tune_options;
 
 /* Tuning objectives (av_tune_options.objective). */
@@ -724,10 +735,12 @@ typedef struct av_tune_options {
 #define AV_TUNE_HALVING_AUTO_ROWS 40000u
 #define AV_TUNE_MAX_ETA 16u
 #define AV_TUNE_HALVING_MIN_ROWS 4000u
+/* Shared clustering (av_tune_options.shared_clustering): on automatically above this many rows. */
+#define AV_TUNE_SHARED_AUTO_ROWS 40000u
 
 #define AV_TUNE_OPTIONS_INIT \
     { (uint32_t)sizeof(av_tune_options), NULL, 0u, NULL, 0u, NULL, 0u, NULL, 0u, 5u, 21u, 2u, 0u, \
-      0.0, 0.0, 0u, NULL, 0u, NULL, 0u, AV_TUNE_AUC, 0u, 0.0, NULL, NULL, 0u, 0u, 0u }
+      0.0, 0.0, 0u, NULL, 0u, NULL, 0u, AV_TUNE_AUC, 0u, 0.0, NULL, NULL, 0u, 0u, 0u, 0u, 0u }
 AV_API void av_tune_options_init_sized(av_tune_options *opts, size_t size);
 #define av_tune_options_init(opts) av_tune_options_init_sized((opts), sizeof *(opts))
 /* The candidate lists `avengers train --tune` uses (k 60, 120, 200, 300; members 1, 4; top_p 2,

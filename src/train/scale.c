@@ -144,11 +144,13 @@ static void lloyd_rows(km_ws *w, const float *C, const float *csq, const float *
 }
 
 /* The statistics' sums of n labelled rows, in row order: one outcome per model with both a
-   score and a cost. */
-static void stats_add(const int32_t *lab, size_t n, const float *scores, const float *costs,
-                      size_t m, double *cnt, double *ss, double *sc)
+   score and a cost; rows labelled -1 are skipped (tuning's held-out rows). */
+void av__kmeans_stats_add(const int32_t *lab, size_t n, const float *scores, const float *costs,
+                          size_t m, double *cnt, double *ss, double *sc)
 {
     for (size_t r = 0; r < n; r++) {
+        if (lab[r] < 0)
+            continue;
         size_t j = (size_t)lab[r];
         const float *s = scores + r * m, *c = costs + r * m;
         for (size_t q = 0; q < m; q++) {
@@ -170,7 +172,7 @@ static void stats_rows(km_ws *w, const float *C, const float *csq, const float *
     for (size_t r0 = 0; r0 < nb; r0 += w->sub) {
         size_t mb = nb - r0 < w->sub ? nb - r0 : w->sub;
         nearest(w, C, csq, X + r0 * d, mb);
-        stats_add(w->lab, mb, scores + r0 * m, costs + r0 * m, m, cnt, ss, sc);
+        av__kmeans_stats_add(w->lab, mb, scores + r0 * m, costs + r0 * m, m, cnt, ss, sc);
         for (size_t i = 0; i < mb; i++)
             *inertia += fixed(w->d2[i]);
     }
@@ -816,6 +818,27 @@ static void label_fn(void *ctx, const km_ws *w, size_t r0, size_t m)
         c->inertia += fixed(w->d2[i]);
 }
 
+int av__kmeans_labels_norm(const float *C, size_t k, size_t d, const float *X, size_t n,
+                           int32_t *labels)
+{
+    km_ws w;
+    int rc = ws_init(&w, NULL, k, d);
+    float *csq = rc ? NULL : malloc(k * sizeof(float));
+    if (!rc && !csq)
+        rc = av__fail(AV_ENOMEM, "squared norms of %zu centroids", k);
+    if (!rc) {
+        av__kmeans_sqnorms(C, k, d, csq);
+        for (size_t r0 = 0; r0 < n; r0 += w.sub) {
+            size_t m = n - r0 < w.sub ? n - r0 : w.sub;
+            nearest(&w, C, csq, X + r0 * d, m);
+            memcpy(labels + r0, w.lab, m * sizeof(int32_t));
+        }
+    }
+    free(csq);
+    ws_free(&w); /* zeroed by a failed ws_init */
+    return rc;
+}
+
 int av__kmeans_stats_block_k(const av_kernels *K, const float *C, size_t k, size_t dim,
                              const float *rows, size_t n, const float *scores, const float *costs,
                              size_t m, double *counts, double *sum_scores, double *sum_costs,
@@ -841,7 +864,7 @@ int av__kmeans_stats_block_k(const av_kernels *K, const float *C, size_t k, size
     if (!c.lab)
         return av__fail(AV_ENOMEM, "%s: labels of %zu rows", what, n);
     if ((rc = each_block(K, C, k, dim, rows, n, what, label_fn, &c)) == AV_OK) {
-        stats_add(c.lab, n, scores, costs, m, counts, sum_scores, sum_costs);
+        av__kmeans_stats_add(c.lab, n, scores, costs, m, counts, sum_scores, sum_costs);
         if (inertia)
             *inertia += c.inertia;
     }

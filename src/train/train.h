@@ -103,6 +103,14 @@ AV_HIDDEN int av__kmeans_stats_block_k(const av_kernels *K, const float *C, size
                                        const float *rows, size_t n, const float *scores,
                                        const float *costs, size_t m, double *counts,
                                        double *sum_scores, double *sum_costs, int64_t *inertia);
+/* Each of n normalised rows X' nearest of the k centroids C, as av_kmeans_stats_block finds it
+   for the same rows raw. */
+AV_HIDDEN int av__kmeans_labels_norm(const float *C, size_t k, size_t d, const float *X, size_t n,
+                                     int32_t *labels);
+/* av_kmeans_stats_block's sums over n labelled rows in row order (rows labelled -1 skipped). */
+AV_HIDDEN void av__kmeans_stats_add(const int32_t *lab, size_t n, const float *scores,
+                                    const float *costs, size_t m, double *cnt, double *ss,
+                                    double *sc);
 /* SAMPLED k-means of member `member` over src, then its statistics ADDED into counts, sum_scores,
    sum_costs (k x m); C receives the k x dim centroids. */
 AV_HIDDEN int av__fit_sampled(const av_rows *src, const av_fit_options *o, uint32_t member,
@@ -120,6 +128,12 @@ AV_HIDDEN void av__builder_view(const av_builder *b, av_builder_view *v);
    per-cluster or global normalisation, as the rule computes them per query: the cache tuning
    scores its candidates on (av__rule_prepare's `cached`). */
 AV_HIDDEN void av__tune_rows(const av_table *t, double kappa, bool global, size_t k, double *out);
+/* For tests: the router that shared clustering scores fold `fold` with (o->tune's n_folds and
+   n_init; o's n_clusters, members and seed): the clustering of all the builder's rows (copied,
+   not borrowed ones) with the statistics of the rows outside the fold; fold_of (n) receives each
+   row's fold. */
+AV_HIDDEN int av__tune_shared_fold(av_builder *b, const av_fit_options *o, uint32_t fold,
+                                   uint32_t *fold_of, av_router **out);
 /* av_builder_fit with o->tune set (validated options). */
 AV_HIDDEN int av__builder_fit_tuned(av_builder *b, const av_fit_options *o, av_router **out);
 

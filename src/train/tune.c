@@ -15,7 +15,11 @@
    On many rows (av_tune_options.halving) successive halving comes first: rungs of nested
    subsamples of the shuffled rows, each scoring its candidates by the same cross-validation and
    keeping the best 1/eta of them and of the n_clusters values for the next, eta times larger;
-   the last rung, on all rows, is the tuning above on the survivors (plan_rungs, rank_order). */
+   the last rung, on all rows, is the tuning above on the survivors (plan_rungs, rank_order).
+   With shared clustering (av_tune_options.shared_clustering, automatic on many rows) each rung
+   fits k-means once per n_clusters on all its rows, and each fold's router is that clustering
+   with the statistics of the fold's training rows only (run_rung_shared); a last rung with one
+   n_clusters fits the final fit's clustering, which the final router reuses (reuse_final). */
 #include "train/train.h"
 
 #include <math.h>
@@ -113,6 +117,18 @@ typedef struct tune_ctx {
        shuffle is below rung_rows[r] (nested subsamples, each fold's share balanced); the last
        rung holds every row. */
     uint32_t *pos;  /* n: the row's position in the shuffle */
+    /* Shared clustering (av_tune_options.shared_clustering): one clustering per rung and k, on
+       all the rung's rows; lab (members x n, member-major) holds each rung row's cluster in each
+       member (-1 for the rows outside the rung), keep the labels of one fold's training rows. */
+    bool shared;
+    int32_t *lab, *keep;
+    /* Shared clustering, a last rung with one k: its clustering was fitted on the builder's rows
+       with the final fit's options (av_builder_fit's router but top_p 1); final_st keeps its
+       statistics (counts, score sums, cost sums: 3 x k x m) while the folds overwrite them. */
+    av_builder *b;
+    av_router *final_r;
+    size_t final_ki;
+    double *final_st;
     uint32_t eta;   /* 1: no halving */
     uint32_t n_rungs, rung;
     size_t rung_rows[AV_TUNE_MAX_RUNGS];
@@ -186,6 +202,9 @@ static int read_tune(const av_tune_options *in, av_tune_options *t)
     if (t->reserved0 != 0 || t->reserved1 != 0)
         return av__fail(AV_EINVAL, "av_tune_options.reserved%d=%u: must be 0", t->reserved0 ? 0 : 1,
                         t->reserved0 ? t->reserved0 : t->reserved1);
+    if (t->shared_clustering > 2u || t->reserved2 != 0)
+        return av__fail(AV_EINVAL, "shared_clustering=%u (0 automatic, 1 off, 2 on), "
+                                   "reserved2=%u (must be 0)", t->shared_clustering, t->reserved2);
     if (t->halving > AV_TUNE_MAX_ETA)
         return av__fail(AV_EINVAL, "halving=%u (0 automatic, 1 off, or eta 2..%u)", t->halving,
                         AV_TUNE_MAX_ETA);
@@ -294,6 +313,13 @@ static size_t fit_rows(const tune_ctx *c, size_t rows)
     return rows - (rows + c->t.n_folds - 1) / c->t.n_folds;
 }
 
+/* The rows a rung's clusterings are fitted on: every rung row with shared clustering, else the
+   fold routers' rows. */
+static size_t cluster_rows(const tune_ctx *c, size_t rows)
+{
+    return c->shared ? rows : fit_rows(c, rows);
+}
+
 /* The ensemble size the fold routers of candidate k (index ki) fit: without halving the largest
    candidate size (as since 0.2); with halving the largest among the candidates of that k still
    scored. Members are shared by ensembles of every size (builder.c), so a candidate's members
@@ -318,6 +344,8 @@ static bool k_alive_any(const tune_ctx *c, size_t ki)
     return false;
 }
 
+/* A router fitted on the rung's rows outside fold `fold` (UINT32_MAX: every rung row, the shared
+   clustering). */
 static int fit_subset(const tune_ctx *c, uint32_t fold, uint32_t k, uint32_t members,
                       uint32_t n_init, av_router **out)
 {
@@ -759,50 +787,104 @@ static double fit_work(size_t rows, uint32_t k, uint32_t members, uint32_t n_ini
     return (double)rows * (double)k * (double)members * (double)(n_init ? n_init : 1u);
 }
 
+/* Lloyd iterations a full-batch restart is taken to run, to weigh SAMPLED's passes over every row
+   (one iteration each, and the statistics pass) against its sample's restarts. */
+#define AV_TUNE_RESTART_ITERS 50.0
+
+/* The work of a fit of `rows` rows as av_builder_fit does it: full-batch (fit_work), or above
+   AV_KMEANS_AUTO_MAX_ROWS (or when asked) SAMPLED: restarts on the sample (at most
+   AV_KMEANS_SAMPLE_MAX_INIT) and the passes over every row. */
+static double fit_cost(const tune_ctx *c, size_t rows, uint32_t k, uint32_t members,
+                       uint32_t n_init)
+{
+    av_fit_options o = *c->fo;
+    o.n_clusters = k;
+    uint32_t alg, passes;
+    size_t sample;
+    av__kmeans_plan(&o, rows, &alg, &sample, &passes);
+    if (alg != AV_KMEANS_SAMPLED)
+        return fit_work(rows, k, members, n_init);
+    uint32_t ni = n_init < AV_KMEANS_SAMPLE_MAX_INIT ? n_init : AV_KMEANS_SAMPLE_MAX_INIT;
+    return fit_work(sample, k, members, ni) +
+           fit_work(rows, k, members, 1) * (double)(passes + 1) / AV_TUNE_RESTART_ITERS;
+}
+
 static uint32_t k_of(const tune_ctx *c, size_t ki)
 {
     return c->t.n_n_clusters ? c->t.n_clusters[ki] : c->fo->n_clusters;
 }
 
-static int desc_double(const void *a, const void *b)
+/* Whether the final router of winner w reuses the last rung's clustering (reuse_final). */
+static bool reusable(const tune_ctx *c, const tune_cfg *w)
 {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x > y ? -1 : x < y;
+    return c->final_r && w->ki == c->final_ki && w->members == c->final_r->ix.members;
 }
 
-/* The fits still to come and their work: the current rung's from (next_f, next_ki) on; those of
-   each later rung, which fits ceil(1/eta) of the k values of the rung before, counted as the
-   costliest of the k values alive now (an upper bound that falls as they are dropped); and the
-   final fit (of the winner w when it is known, else of the costliest candidate alive). */
+typedef struct k_fit {
+    uint32_t k, members;
+} k_fit;
+
+static int desc_k_fit(const void *a, const void *b)
+{
+    const k_fit *x = a, *y = b;
+    double u = (double)x->k * x->members, v = (double)y->k * y->members;
+    return u > v ? -1 : u < v;
+}
+
+/* The restarts of a rung's fits: the tuning's, but with shared clustering the final fit's in a
+   last rung that fits one k (ks of them), whose clustering the final router reuses. */
+static uint32_t rung_init(const tune_ctx *c, uint32_t rung, size_t ks)
+{
+    return c->shared && rung + 1 == c->n_rungs && ks == 1 ? c->fo->n_init : c->t.n_init;
+}
+
+/* The fits still to come and their work (fit_cost): the current rung's from (next_f, next_ki)
+   on; those of each later rung, which fits ceil(1/eta) of the k values of the rung before,
+   counted as the costliest of the k values alive now (an upper bound that falls as they are
+   dropped); and the final fit (of the winner w when it is known, else of the costliest candidate
+   alive), none when its clustering is the last rung's (shared clustering, one k there). */
 static void remaining(const tune_ctx *c, uint32_t next_f, size_t next_ki, const tune_cfg *w,
                       size_t *fits, double *work)
 {
     size_t nk = c->t.n_n_clusters ? c->t.n_n_clusters : 1, n_alive = 0;
     uint32_t nf = c->t.n_folds;
     *fits = 1;
-    double last = 0.0, unit[AV_TUNE_MAX_CANDIDATES]; /* k x members per k alive (nk <= that) */
+    double last = 0.0;
+    k_fit unit[AV_TUNE_MAX_CANDIDATES]; /* per k alive (nk <= that) */
     for (size_t g = 0; g < c->n_cfg; g++)
         if (c->cfg[g].alive)
-            last = fmax(last, fit_work(c->v.n, c->cfg[g].k, c->cfg[g].members, c->fo->n_init));
-    *work = w ? fit_work(c->v.n, w->k, w->members, c->fo->n_init) : last;
-    if (w)
+            last = fmax(last, fit_cost(c, c->v.n, c->cfg[g].k, c->cfg[g].members, c->fo->n_init));
+    if (w) {
+        *work = reusable(c, w) ? 0.0 : fit_cost(c, c->v.n, w->k, w->members, c->fo->n_init);
         return;
-    for (size_t ki = 0; ki < nk && n_alive < AV_TUNE_MAX_CANDIDATES; ki++) {
+    }
+    for (size_t ki = 0; ki < nk && n_alive < AV_TUNE_MAX_CANDIDATES; ki++)
+        if (k_alive_any(c, ki))
+            unit[n_alive++] = (k_fit){k_of(c, ki), fold_members(c, ki)};
+    size_t ks_last = n_alive; /* the k values of the last rung, at most */
+    for (uint32_t r = c->rung + 1; r < c->n_rungs; r++)
+        ks_last = (ks_last + c->eta - 1) / c->eta;
+    *work = c->shared && ks_last == 1 ? 0.0 : last; /* (0: the last rung's clustering is it) */
+    uint32_t ni = rung_init(c, c->rung, n_alive);
+    for (size_t ki = 0, i = 0; ki < nk && i < n_alive; ki++) {
         if (!k_alive_any(c, ki))
             continue;
-        uint32_t k = k_of(c, ki), mb = fold_members(c, ki);
-        uint32_t here = next_f >= nf ? 0 : nf - next_f - (ki < next_ki); /* folds left */
+        /* folds left, or with shared clustering whether the k's one fit is still to come */
+        uint32_t here = c->shared ? ki >= next_ki
+                                  : next_f >= nf ? 0 : nf - next_f - (ki < next_ki);
         *fits += here;
-        *work += here * fit_work(fit_rows(c, c->rung_rows[c->rung]), k, mb, c->t.n_init);
-        unit[n_alive++] = (double)k * (double)mb;
+        *work += here * fit_cost(c, cluster_rows(c, c->rung_rows[c->rung]), unit[i].k,
+                                 unit[i].members, ni);
+        i++;
     }
-    qsort(unit, n_alive, sizeof *unit, desc_double);
-    size_t ks = n_alive;
+    qsort(unit, n_alive, sizeof *unit, desc_k_fit);
+    size_t ks = n_alive, per_k = c->shared ? 1 : nf;
     for (uint32_t r = c->rung + 1; r < c->n_rungs; r++) {
         ks = (ks + c->eta - 1) / c->eta;
-        *fits += nf * ks;
+        *fits += per_k * ks;
         for (size_t i = 0; i < ks; i++)
-            *work += nf * fit_work(fit_rows(c, c->rung_rows[r]), 1, 1, c->t.n_init) * unit[i];
+            *work += per_k * fit_cost(c, cluster_rows(c, c->rung_rows[r]), unit[i].k,
+                                      unit[i].members, rung_init(c, r, ks));
     }
 }
 
@@ -899,19 +981,196 @@ static void plan_rungs(tune_ctx *c)
         c->n_scores += c->rung_alive[r] * c->t.n_folds;
 }
 
+/* Candidates of k (index ki) still alive. */
+static size_t alive_of_k(const tune_ctx *c, size_t ki)
+{
+    size_t used = 0;
+    for (size_t g = 0; g < c->n_cfg; g++)
+        used += c->cfg[g].ki == ki && c->cfg[g].alive;
+    return used;
+}
+
+/* The context of a failed fit of fold f (UINT32_MAX: the shared clustering itself). */
+static int fit_failed(const tune_ctx *c, int rc, uint32_t f, uint32_t k)
+{
+    char where[48];
+    if (f == UINT32_MAX)
+        snprintf(where, sizeof where, "shared clustering");
+    else
+        snprintf(where, sizeof where, "%sfold %u", c->shared ? "shared clustering, " : "", f);
+    if (c->n_rungs > 1)
+        return av__fail_context(rc, "tuning rung %u (%zu rows), %s, n_clusters %u", c->rung,
+                                c->rung_rows[c->rung], where, k);
+    return av__fail_context(rc, "tuning %s, n_clusters %u", where, k);
+}
+
+/* Shared clustering: every rung row's cluster in each member of r (fitted on the rung's rows),
+   as av_kmeans_stats_block assigns it, into c->lab (-1 outside the rung). */
+static int shared_labels(tune_ctx *c, const av_router *r)
+{
+    size_t n = c->v.n, d = c->v.dim, nb = r->ix.members, kb = r->ix.k / nb;
+    size_t rows = c->rung_rows[c->rung];
+    bool all = rows == n; /* the last rung: the rows as they are */
+    float *C = av__aligned_alloc(kb * d * sizeof(float));
+    float *X = all ? NULL : av__aligned_alloc(rows * d * sizeof(float));
+    int32_t *lab = malloc(rows * sizeof *lab);
+    int rc = AV_OK;
+    if (!C || (!all && !X) || !lab) {
+        rc = av__fail(AV_ENOMEM, "shared clustering labels (%zu rows)", rows);
+        goto done;
+    }
+    for (size_t i = 0, g = 0; !all && i < n; i++)
+        if (in_rung(c, i))
+            memcpy(X + g++ * d, c->v.X + i * d, d * sizeof(float));
+    for (size_t b = 0; b < nb && rc == AV_OK; b++) {
+        for (size_t j = 0; j < kb; j++)
+            av__index_centroid(&r->ix, b * kb + j, C + j * d);
+        if ((rc = av__kmeans_labels_norm(C, kb, d, all ? c->v.X : X, rows, lab)) != AV_OK)
+            break;
+        int32_t *out = c->lab + b * n;
+        for (size_t i = 0, g = 0; i < n; i++)
+            out[i] = in_rung(c, i) ? lab[g++] : -1;
+    }
+done:
+    av__aligned_free(C);
+    av__aligned_free(X);
+    free(lab);
+    return rc;
+}
+
+/* Shared clustering: r's statistics become those of the rung's rows outside fold f (each
+   member's, in row order, as av_kmeans_stats_block would add them). */
+static int shared_fold_stats(tune_ctx *c, av_router *r, uint32_t f)
+{
+    size_t n = c->v.n, m = c->v.m, nb = r->ix.members, kb = r->ix.k / nb;
+    memset(r->st.count, 0, r->ix.k * m * sizeof(double));
+    memset(r->st.sum_score, 0, r->ix.k * m * sizeof(double));
+    memset(r->st.sum_cost, 0, r->ix.k * m * sizeof(double));
+    for (size_t b = 0; b < nb; b++) {
+        const int32_t *lab = c->lab + b * n;
+        for (size_t i = 0; i < n; i++)
+            c->keep[i] = c->fold[i] != f ? lab[i] : -1;
+        size_t off = b * kb * m;
+        av__kmeans_stats_add(c->keep, n, c->v.scores, c->v.costs, m, r->st.count + off,
+                             r->st.sum_score + off, r->st.sum_cost + off);
+    }
+    return av__router_refresh_all(r);
+}
+
+/* The options of the final fit of k with mb members (top_p aside: the winner's is set after). */
+static av_fit_options final_options(const tune_ctx *c, uint32_t k, uint32_t members, uint32_t p)
+{
+    av_fit_options o = *c->fo;
+    o.n_clusters = k;
+    o.top_p = p;
+    o.members = members;
+    o.tune = NULL;
+    return o;
+}
+
+/* Shared clustering in the last rung when it fits one k only (that k is then the winner's): the
+   clustering is the final fit's, av_builder_fit on the builder's rows with the final options
+   (top_p 1 until the winner's is known), and its statistics are kept for the final router. */
+static int fit_final_clustering(tune_ctx *c, size_t ki, uint32_t mb, av_router **out)
+{
+    av_fit_options o = final_options(c, k_of(c, ki), mb, 1);
+    int rc = av_builder_fit(c->b, &o, out);
+    if (rc)
+        return rc;
+    size_t cells = (*out)->ix.k * c->v.m;
+    if (!(c->final_st = malloc(3 * cells * sizeof(double))))
+        return av__fail(AV_ENOMEM, "the final clustering's statistics");
+    memcpy(c->final_st, (*out)->st.count, cells * sizeof(double));
+    memcpy(c->final_st + cells, (*out)->st.sum_score, cells * sizeof(double));
+    memcpy(c->final_st + 2 * cells, (*out)->st.sum_cost, cells * sizeof(double));
+    c->final_ki = ki;
+    return AV_OK;
+}
+
+/* The final router from the last rung's clustering when the winner w uses every member fitted:
+   its own statistics back and the winner's top_p, which makes it the router av_builder_fit fits
+   with the final options (*out NULL otherwise: the caller fits it). */
+static int reuse_final(tune_ctx *c, const tune_cfg *w, av_router **out)
+{
+    av_router *r = c->final_r;
+    *out = NULL;
+    if (!reusable(c, w))
+        return AV_OK;
+    size_t cells = r->ix.k * c->v.m;
+    memcpy(r->st.count, c->final_st, cells * sizeof(double));
+    memcpy(r->st.sum_score, c->final_st + cells, cells * sizeof(double));
+    memcpy(r->st.sum_cost, c->final_st + 2 * cells, cells * sizeof(double));
+    int rc = av__router_refresh_all(r);
+    if (!rc) rc = av_router_set_top_p(r, w->p);
+    if (!rc) rc = av__set_meta_number(r, "top_p", "%.0f", w->p);
+    if (rc)
+        return rc;
+    c->final_r = NULL;
+    *out = r;
+    return AV_OK;
+}
+
+/* One rung with shared clustering: per k with candidates alive, one clustering of the rung's
+   rows; per fold, its statistics from the rung's rows outside the fold and the candidates scored
+   on the rung's rows in the fold. */
+static int run_rung_shared(tune_ctx *c)
+{
+    size_t nk = c->t.n_n_clusters ? c->t.n_n_clusters : 1, n_k = 0;
+    bool first_k = true; /* single models are counted on the first k's pass over the folds */
+    int rc = AV_OK;
+    for (size_t ki = 0; ki < nk; ki++)
+        n_k += k_alive_any(c, ki);
+    bool final = c->rung + 1 == c->n_rungs && n_k == 1;
+    for (size_t ki = 0; ki < nk && rc == AV_OK; ki++) {
+        uint32_t k = k_of(c, ki), mb = fold_members(c, ki);
+        size_t used = alive_of_k(c, ki);
+        if (!used)
+            continue;
+        av_router *r = NULL;
+        if ((rc = report(c, AV_TUNE_STAGE_FIT, 0, ki, NULL)) != AV_OK)
+            break;
+        if ((rc = final ? fit_final_clustering(c, ki, mb, &r)
+                        : fit_subset(c, UINT32_MAX, k, mb, c->t.n_init, &r)) != AV_OK ||
+            (rc = shared_labels(c, r)) != AV_OK) {
+            av_router_free(r);
+            rc = fit_failed(c, rc, UINT32_MAX, k);
+            break;
+        }
+        c->fits_done++;
+        c->work_done += fit_cost(c, cluster_rows(c, c->rung_rows[c->rung]), k, mb,
+                                 final ? c->fo->n_init : c->t.n_init);
+        for (uint32_t f = 0; f < c->t.n_folds && rc == AV_OK; f++) {
+            if ((rc = shared_fold_stats(c, r, f)) != AV_OK) {
+                rc = fit_failed(c, rc, f, k);
+                break;
+            }
+            rc = eval_fold_k(c, f, ki, first_k, r);
+            c->scores_done += used;
+            if (rc == AV_OK)
+                rc = report(c, AV_TUNE_STAGE_SCORED, f, ki, NULL);
+        }
+        first_k = false;
+        if (final && rc == AV_OK)
+            c->final_r = r;
+        else
+            av_router_free(r);
+    }
+    return rc;
+}
+
 /* One rung: per fold and per k with candidates alive, fit a fold router on the rung's rows
    outside the fold and score those candidates on the rung's rows in the fold. */
 static int run_rung(tune_ctx *c)
 {
+    if (c->shared)
+        return run_rung_shared(c);
     size_t nk = c->t.n_n_clusters ? c->t.n_n_clusters : 1;
     int rc = AV_OK;
     for (uint32_t f = 0; f < c->t.n_folds && rc == AV_OK; f++) {
         bool first_k = true; /* single models are counted on the first k's pass over the fold */
         for (size_t ki = 0; ki < nk && rc == AV_OK; ki++) {
             uint32_t k = k_of(c, ki);
-            size_t used = 0; /* candidates with this k */
-            for (size_t g = 0; g < c->n_cfg; g++)
-                used += c->cfg[g].ki == ki && c->cfg[g].alive;
+            size_t used = alive_of_k(c, ki); /* candidates with this k */
             if (!used)
                 continue;
             av_router *r = NULL;
@@ -919,10 +1178,7 @@ static int run_rung(tune_ctx *c)
                 break;
             uint32_t mb = fold_members(c, ki);
             if ((rc = fit_subset(c, f, k, mb, c->t.n_init, &r)) != AV_OK) {
-                rc = c->n_rungs > 1 ? av__fail_context(rc, "tuning rung %u (%zu rows), fold %u, "
-                                                           "n_clusters %u", c->rung,
-                                                       c->rung_rows[c->rung], f, k)
-                                    : av__fail_context(rc, "tuning fold %u, n_clusters %u", f, k);
+                rc = fit_failed(c, rc, f, k);
                 break;
             }
             c->fits_done++;
@@ -930,7 +1186,7 @@ static int run_rung(tune_ctx *c)
             first_k = false;
             av_router_free(r);
             c->scores_done += used;
-            c->work_done += fit_work(fit_rows(c, c->rung_rows[c->rung]), k, mb, c->t.n_init);
+            c->work_done += fit_cost(c, fit_rows(c, c->rung_rows[c->rung]), k, mb, c->t.n_init);
             if (rc == AV_OK)
                 rc = report(c, AV_TUNE_STAGE_SCORED, f, ki, NULL);
         }
@@ -960,11 +1216,48 @@ static int set_meta_halving(const tune_ctx *c, av_router *r)
     return rc;
 }
 
+int av__tune_shared_fold(av_builder *b, const av_fit_options *fo, uint32_t fold,
+                         uint32_t *fold_of, av_router **out)
+{
+    tune_ctx c;
+    memset(&c, 0, sizeof c);
+    av_fit_options o;
+    int rc = av__read_fit_options(fo, &o);
+    if (rc || !o.tune || (rc = read_tune(o.tune, &c.t)) != AV_OK)
+        return rc ? rc : av__fail(AV_EINVAL, "no tuning options");
+    c.fo = fo = &o;
+    av__builder_view(b, &c.v);
+    if (fold >= c.t.n_folds || c.v.n < 2 * (size_t)c.t.n_folds)
+        return av__fail(AV_EINVAL, "fold %u of %u, %zu rows", fold, c.t.n_folds, c.v.n);
+    c.shared = true;
+    c.n_rungs = 1;
+    c.rung_rows[0] = c.v.n;
+    av_router *r = NULL;
+    if ((rc = assign_folds(&c)) != AV_OK)
+        goto done;
+    if (!(c.lab = malloc((size_t)fo->members * c.v.n * sizeof *c.lab)) ||
+        !(c.keep = malloc(c.v.n * sizeof *c.keep))) {
+        rc = av__fail(AV_ENOMEM, "shared clustering labels (%zu rows)", c.v.n);
+        goto done;
+    }
+    if ((rc = fit_subset(&c, UINT32_MAX, fo->n_clusters, fo->members, c.t.n_init, &r)) != AV_OK ||
+        (rc = shared_labels(&c, r)) != AV_OK || (rc = shared_fold_stats(&c, r, fold)) != AV_OK)
+        goto done;
+    memcpy(fold_of, c.fold, c.v.n * sizeof *fold_of);
+    *out = r;
+    r = NULL;
+done:
+    av_router_free(r);
+    free(c.fold), free(c.pos), free(c.lab), free(c.keep);
+    return rc;
+}
+
 int av__builder_fit_tuned(av_builder *b, const av_fit_options *fo, av_router **out)
 {
     tune_ctx c;
     memset(&c, 0, sizeof c);
     c.fo = fo;
+    c.b = b;
     av__builder_view(b, &c.v);
     int rc = read_tune(fo->tune, &c.t);
     if (rc)
@@ -985,6 +1278,13 @@ int av__builder_fit_tuned(av_builder *b, const av_fit_options *fo, av_router **o
     for (size_t a = 0; a < c.t.n_alphas; a++) /* rounded to float as av_route's parameter is */
         c.alphas[a] = (double)(float)((double)a / (double)(c.t.n_alphas - 1));
     plan_rungs(&c);
+    c.shared = c.t.shared_clustering == 2u ||
+               (c.t.shared_clustering == 0u && c.v.n > AV_TUNE_SHARED_AUTO_ROWS);
+    if (c.shared && (!(c.lab = malloc((size_t)c.max_members * c.v.n * sizeof *c.lab)) ||
+                     !(c.keep = malloc(c.v.n * sizeof *c.keep)))) {
+        rc = av__fail(AV_ENOMEM, "shared clustering labels (%zu rows)", c.v.n);
+        goto done;
+    }
     c.t0 = av__seconds();
     tune_choice ch;
     for (c.rung = 0; c.rung < c.n_rungs; c.rung++) {
@@ -1003,14 +1303,10 @@ int av__builder_fit_tuned(av_builder *b, const av_fit_options *fo, av_router **o
     size_t best = ch.best;
     bool fallback = ch.fallback;
     const tune_cfg *w = &c.cfg[best];
-    av_fit_options o = *fo;
-    o.n_clusters = w->k;
-    o.top_p = w->p;
-    o.members = w->members;
-    o.tune = NULL;
+    av_fit_options o = final_options(&c, w->k, w->members, w->p);
     av_router *r = NULL;
     if ((rc = report(&c, AV_TUNE_STAGE_FINAL, c.t.n_folds, 0, w)) != AV_OK ||
-        (rc = av_builder_fit(b, &o, &r)) != AV_OK)
+        (rc = reuse_final(&c, w, &r)) != AV_OK || (!r && (rc = av_builder_fit(b, &o, &r)) != AV_OK))
         goto done;
     av_estimator_options eo;
     av_estimator_options_init(&eo);
@@ -1044,6 +1340,8 @@ int av__builder_fit_tuned(av_builder *b, const av_fit_options *fo, av_router **o
     if (!rc) rc = av_router_set_meta(r, "tuned_guard", c.t.guard ? "requested" : "off");
     if (!rc && c.n_rungs > 1)
         rc = set_meta_halving(&c, r);
+    if (!rc && c.shared) /* (absent without: files of the per-fold tuning stay as they were) */
+        rc = av_router_set_meta(r, "tuned_clustering", "shared");
     if (rc) {
         av_router_free(r);
         goto done;
@@ -1053,6 +1351,10 @@ done:
     free(c.cfg);
     free(c.fold);
     free(c.pos);
+    free(c.lab);
+    free(c.keep);
+    av_router_free(c.final_r);
+    free(c.final_st);
     free(c.alphas);
     free(c.single);
     free(c.sweep);

@@ -1,4 +1,5 @@
-"""Successive halving through the binding's tune options (halving, halving_min_rows)."""
+"""Successive halving and shared clustering through the binding's tune options (halving,
+halving_min_rows, shared_clustering)."""
 import math
 
 import pytest
@@ -37,3 +38,25 @@ def test_halving_options(avengers, fx):
         with pytest.raises(OverflowError):
             b.fit(n_init=1, seed=3, tune=dict(GRID, halving=-1))
         half.close()
+
+
+def test_shared_clustering_option(avengers, fx):
+    """shared_clustering through the binding: "on" (2) records tuned_clustering; "off", 1 and
+    "auto" (off at this size) do not and give the same router; above 2 is refused."""
+    with avengers.Builder(fx.emb.shape[1], fx.models) as b:
+        b.add_many(fx.emb[fx.train], fx.scores[fx.train], fx.costs[fx.train])
+        on = b.fit(n_init=1, seed=3, tune=dict(GRID, shared_clustering="on"))
+        assert on.metadata["tuned_clustering"] == "shared"
+        two = b.fit(n_init=1, seed=3, tune=dict(GRID, shared_clustering=2))
+        assert two.centroid_hash == on.centroid_hash
+        hashes = set()
+        for off in ("off", 1, "auto"):
+            r = b.fit(n_init=1, seed=3, tune=dict(GRID, shared_clustering=off))
+            assert "tuned_clustering" not in r.metadata
+            hashes.add(r.centroid_hash)
+            r.close()
+        assert len(hashes) == 1
+        with pytest.raises(avengers.InvalidArgument):
+            b.fit(n_init=1, seed=3, tune=dict(GRID, shared_clustering=3))
+        on.close()
+        two.close()

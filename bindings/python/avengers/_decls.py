@@ -43,6 +43,7 @@ AV_TUNE_COSTSAVE = 2
 AV_TUNE_HALVING_AUTO_ROWS = 40000
 AV_TUNE_HALVING_MIN_ROWS = 4000
 AV_TUNE_MAX_ETA = 16
+AV_TUNE_SHARED_AUTO_ROWS = 40000
 AV_TUNE_STAGE_FINAL = 2
 AV_TUNE_STAGE_FIT = 0
 AV_TUNE_STAGE_SCORED = 1
@@ -296,6 +297,8 @@ class av_tune_options(ctypes.Structure):
         ("halving", ctypes.c_uint32),
         ("reserved1", ctypes.c_uint32),
         ("halving_min_rows", ctypes.c_size_t),
+        ("shared_clustering", ctypes.c_uint32),
+        ("reserved2", ctypes.c_uint32),
     ]
 
 

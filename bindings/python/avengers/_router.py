@@ -834,7 +834,9 @@ class Builder(_Handle):
         tune: cross-validated choice of the settings (av_tune_options): "default" for the
         library's grid, or a dict with lists n_clusters, members, top_p, kappa, temperatures and
         scalars n_folds, n_alphas, n_init, guard, guard_margin, global_normalisation, halving
-        ("auto", "off" or eta 2..16: successive halving) and halving_min_rows. The winner's
+        ("auto", "off" or eta 2..16: successive halving), halving_min_rows and
+        shared_clustering ("auto", "off" or "on": one k-means per rung and k, each fold's
+        statistics from its training rows; automatic above 40,000 rows). The winner's
         AUC (the router's metadata tuned_cv_auc) is then in self.tune_best_auc too, and the choice
         in the metadata (tuned_*).
         tune_progress(p), with tune: called on the fitting thread before each fold's router is
@@ -962,6 +964,11 @@ def _tune_options_impl(tune, keep):
                 _args.integer(v, "tune['halving']", "uint32_t")
         elif k == "halving_min_rows":
             t.halving_min_rows = _args.integer(v, "tune['halving_min_rows']", "size_t")
+        elif k == "shared_clustering":
+            # "auto" (0, the default), "off" (1) or "on" (2): one clustering per rung and k
+            words = {"auto": 0, "off": 1, "on": 2}
+            t.shared_clustering = words[v] if isinstance(v, str) and v in words else \
+                _args.integer(v, "tune['shared_clustering']", "uint32_t")
         elif k == "objective":
             names = {"auc": 0, "accuracy": 1, "costsave": 2}
             if v not in names:

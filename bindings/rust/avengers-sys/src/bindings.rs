@@ -40,6 +40,7 @@ pub const AV_TUNE_COSTSAVE: u32 = 2;
 pub const AV_TUNE_HALVING_AUTO_ROWS: u32 = 40000;
 pub const AV_TUNE_MAX_ETA: u32 = 16;
 pub const AV_TUNE_HALVING_MIN_ROWS: u32 = 4000;
+pub const AV_TUNE_SHARED_AUTO_ROWS: u32 = 40000;
 pub const AV_PRICE_NONE: u32 = 0;
 pub const AV_PRICE_PER_QUERY: u32 = 1;
 pub const AV_PRICE_PER_TOKEN: u32 = 2;
@@ -2961,12 +2962,14 @@ pub struct av_tune_options {
     pub halving: u32,
     pub reserved1: u32,
     pub halving_min_rows: usize,
+    pub shared_clustering: u32,
+    pub reserved2: u32,
 }
 #[test]
 fn bindgen_test_layout_av_tune_options() {
     assert_eq!(
         ::core::mem::size_of::<av_tune_options>(),
-        192usize,
+        200usize,
         concat!("Size of: ", stringify!(av_tune_options))
     );
     assert_eq!(
@@ -3450,6 +3453,40 @@ fn bindgen_test_layout_av_tune_options() {
         );
     }
     test_field_halving_min_rows();
+    fn test_field_shared_clustering() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::core::mem::MaybeUninit::<av_tune_options>::uninit();
+                let ptr = uninit.as_ptr();
+                ::core::ptr::addr_of!((*ptr).shared_clustering) as usize - ptr as usize
+            },
+            192usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(av_tune_options),
+                "::",
+                stringify!(shared_clustering)
+            )
+        );
+    }
+    test_field_shared_clustering();
+    fn test_field_reserved2() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::core::mem::MaybeUninit::<av_tune_options>::uninit();
+                let ptr = uninit.as_ptr();
+                ::core::ptr::addr_of!((*ptr).reserved2) as usize - ptr as usize
+            },
+            196usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(av_tune_options),
+                "::",
+                stringify!(reserved2)
+            )
+        );
+    }
+    test_field_reserved2();
 }
 impl Default for av_tune_options {
     fn default() -> Self {
