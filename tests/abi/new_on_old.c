@@ -4,6 +4,7 @@
    behave alike; an option the older library does not know, when set, is refused with AV_EINVAL
    naming its offset, never silently ignored; the program can tell the two apart with
    av_version_number(). */
+#define AV_STATIC_LINKING_ONLY /* av_tune_options (experimental, but sized like the others) */
 #include "avengers/avengers.h"
 #include "harness.h"
 
@@ -138,4 +139,44 @@ TEST(test_newer_option_refused_not_ignored)
     av_builder_free(b);
 }
 
-TH_MAIN(T(test_versions), T(test_defaults_behave_alike), T(test_newer_option_refused_not_ignored))
+/* av_tune_options.shared_clustering (appended in 1.3): a 1.3 library tunes with it; a 1.2 one
+   refuses it, naming its offset, instead of tuning with one clustering per fold. */
+TEST(test_tune_option_of_1_3)
+{
+    av_builder *b = builder();
+    REQUIRE(b);
+    const uint32_t ks[] = {4};
+    av_tune_options t = AV_TUNE_OPTIONS_INIT;
+    t.n_clusters = ks;
+    t.n_n_clusters = 1;
+    t.n_folds = 2;
+    t.n_init = 1;
+    t.shared_clustering = 2; /* on */
+    av_fit_options o = AV_FIT_OPTIONS_INIT;
+    o.n_clusters = 4;
+    o.top_p = 1;
+    o.n_init = 1;
+    o.tune = &t;
+    av_router *r = NULL;
+    int rc = av_builder_fit(b, &o, &r);
+    if (linked() >= 10300) {
+        CHECK_EQ_INT(rc, AV_OK);
+        CHECK(r != NULL);
+        const char *mode = r ? av_router_meta(r, "tuned_clustering") : NULL;
+        CHECK(mode != NULL && strcmp(mode, "shared") == 0);
+    } else if (linked() >= 10000) {
+        char want[64];
+        snprintf(want, sizeof want, "offset %u",
+                 (unsigned)offsetof(av_tune_options, shared_clustering));
+        CHECK_EQ_INT(rc, AV_EINVAL);
+        CHECK(r == NULL);
+        CHECK(strstr(av_last_error(), want) != NULL);
+        if (!strstr(av_last_error(), want))
+            printf("     message: %s\n", av_last_error());
+    }
+    av_router_free(r);
+    av_builder_free(b);
+}
+
+TH_MAIN(T(test_versions), T(test_defaults_behave_alike), T(test_newer_option_refused_not_ignored),
+        T(test_tune_option_of_1_3))
