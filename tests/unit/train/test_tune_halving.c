@@ -6,6 +6,7 @@
    before). */
 #define AV_STATIC_LINKING_ONLY /* the experimental tuning interface */
 #include "avengers/avengers.h"
+#include "blobs.h"
 #include "harness.h"
 
 #include <math.h>
@@ -15,51 +16,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-enum { D = 8, BLOBS = 4, PER = 300, N = BLOBS * PER };
+enum { D = BLOBS_D, N = BLOBS_N, BLOBS = BLOBS_K };
+#define lcg blobs_lcg
 
-static uint64_t lcg(uint64_t *x)
-{
-    *x = *x * 6364136223846793005ull + 1442695040888963407ull;
-    return *x;
-}
-
-/* Four well-separated blobs; "cheap" is right on blobs 0 and 1 only, "dear" on all. With
-   shuffle, the embeddings are permuted across the rows (seeded): the scores keep their rows, so
-   the embeddings say nothing about them. */
+/* Four well-separated blobs (tests/blobs.h), no missing outcomes, fixed costs. */
 static av_builder *blobs(bool shuffle)
 {
-    static float E[N][D];
-    static float S[N][2];
-    uint64_t x = 99;
-    for (int i = 0; i < N; i++) {
-        int c = i % BLOBS;
-        for (int t = 0; t < D; t++) {
-            float u = (float)((lcg(&x) >> 40) & 0xFFFF) / 65536.0f - 0.5f;
-            E[i][t] = (t == c ? 1.0f : 0.0f) + 0.1f * u;
-        }
-        S[i][0] = c < 2 ? 1.0f : 0.0f;
-        S[i][1] = 1.0f;
-    }
-    if (shuffle) /* Fisher-Yates over the embeddings only */
-        for (int i = N - 1; i > 0; i--) {
-            int j = (int)(lcg(&x) >> 33) % (i + 1);
-            for (int t = 0; t < D; t++) {
-                float tmp = E[i][t];
-                E[i][t] = E[j][t];
-                E[j][t] = tmp;
-            }
-        }
-    const char *names[] = {"cheap", "dear"};
-    av_builder *b = NULL;
-    if (av_builder_new(&b, D, 2, names) != AV_OK)
-        return NULL;
-    const float co[2] = {1.0f, 10.0f};
-    for (int i = 0; i < N; i++)
-        if (av_builder_add(b, E[i], D, S[i], co) != AV_OK) {
-            av_builder_free(b);
-            return NULL;
-        }
-    return b;
+    return blobs_builder((blobs_shape){1.0f, 0.1f, 0, 0.0f}, shuffle);
 }
 
 /* k 1, 2, 4, 8; top_p 1, 2; kappa 0, 2; safety 0, 1: 4 x 2 x 2 x 2 = 32, less (k = 1, top_p 2): 28

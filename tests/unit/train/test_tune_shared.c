@@ -7,6 +7,7 @@
    test_tune_halving.c, with some missing outcomes). */
 #define AV_STATIC_LINKING_ONLY /* the experimental tuning interface */
 #include "avengers/avengers.h"
+#include "blobs.h"
 #include "harness.h"
 #include "train/train.h" /* av__tune_shared_fold: the fold routers themselves */
 
@@ -18,52 +19,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { D = 8, BLOBS = 4, PER = 300, N = BLOBS * PER, M = 2 };
+enum { D = BLOBS_D, N = BLOBS_N, M = 2, BLOBS = BLOBS_K };
+#define E blobs_E
+#define S blobs_S
+#define C blobs_C
 
-static uint64_t lcg(uint64_t *x)
-{
-    *x = *x * 6364136223846793005ull + 1442695040888963407ull;
-    return *x;
-}
-
-static float E[N][D], S[N][M], C[N][M];
-
-/* Four blobs (raw rows, not normalised); "cheap" is right on blobs 0 and 1 only, "dear" on all;
-   every 17th row lacks the cheap model's outcome (NaN). With shuffle, the embeddings are permuted
-   across the rows (seeded): the scores keep their rows, so the embeddings say nothing of them. */
+/* The blobs of tests/blobs.h, wider apart and noisier than test_tune_halving.c's, every 17th row
+   without the cheap model's outcome (NaN), and the cheap model's cost varying a little. */
 static av_builder *blobs(bool shuffle)
 {
-    uint64_t x = 99;
-    for (int i = 0; i < N; i++) {
-        int c = i % BLOBS;
-        for (int t = 0; t < D; t++) {
-            float u = (float)((lcg(&x) >> 40) & 0xFFFF) / 65536.0f - 0.5f;
-            E[i][t] = (t == c ? 2.0f : 0.0f) + 0.3f * u;
-        }
-        S[i][0] = i % 17 == 5 ? NAN : c < 2 ? 1.0f : 0.0f;
-        S[i][1] = 1.0f;
-        C[i][0] = 1.0f + 0.01f * (float)(i % 7);
-        C[i][1] = 10.0f;
-    }
-    if (shuffle)
-        for (int i = N - 1; i > 0; i--) {
-            int j = (int)(lcg(&x) >> 33) % (i + 1);
-            for (int t = 0; t < D; t++) {
-                float tmp = E[i][t];
-                E[i][t] = E[j][t];
-                E[j][t] = tmp;
-            }
-        }
-    const char *names[] = {"cheap", "dear"};
-    av_builder *b = NULL;
-    if (av_builder_new(&b, D, M, names) != AV_OK)
-        return NULL;
-    for (int i = 0; i < N; i++)
-        if (av_builder_add(b, E[i], D, S[i], C[i]) != AV_OK) {
-            av_builder_free(b);
-            return NULL;
-        }
-    return b;
+    return blobs_builder((blobs_shape){2.0f, 0.3f, 17, 0.01f}, shuffle);
 }
 
 static const uint32_t KS[] = {1, 2, 4, 8};
