@@ -474,11 +474,13 @@ def main():
             if r.get("bench") == "scaling":
                 done[(r["n"], r["d"], r["k"], r["method"])] = r
     previous = set(done)
-    for n in ns:  # fewer rows first: their times predict which runs would exceed the budget
-        for d in dims:
-            data = os.path.join(a.workdir, "rows_%d_%d.npy" % (n, d))
-            make_rows(data, n, d)
-            for k in ks:
+    # cell by cell in (d, k), fewer rows first: their times predict which runs would exceed the
+    # budget, and the smallest (d, k) (the 1M x 384, k = 60) is complete first
+    for d in dims:
+        for k in ks:
+            for n in ns:
+                data = os.path.join(a.workdir, "rows_%d_%d.npy" % (n, d))
+                make_rows(data, n, d)
                 for m in a.methods.split(","):
                     if (n, d, k, m) in previous:
                         continue
