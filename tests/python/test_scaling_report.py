@@ -79,10 +79,13 @@ def test_table_ratios_and_notes():
 def test_quality_table():
     q = dict(bench="scaling_quality", k=300)
     rows = [dict(q, method="avengers-full", auc=0.55, perf_gain_points=2.0),
-            dict(q, method="avengers-sampled", auc=0.56, perf_gain_points=1.75)]
+            dict(q, method="avengers-sampled", sample_size=1500, auc=0.56, perf_gain_points=1.75),
+            dict(q, method="avengers-sampled", sample_size=3000, auc=0.54, perf_gain_points=1.9)]
     text = "\n".join(scaling.quality_table(rows))
-    assert "| avengers-sampled | 0.5600 | +1.75 | +0.0100 | -0.25 |" in text
-    assert "NOT MET" in text
+    assert "| avengers-sampled (sample 1500) | 0.5600 | +1.75 | +0.0100 | -0.25 |" in text
+    assert "| avengers-sampled (sample 3000) | 0.5400 | +1.90 | -0.0100 | -0.10 |" in text
+    assert "(sample 1500) PerfGain not below FULL's by more than 0.2 points: -0.25: NOT MET" in text
+    assert "(sample 3000) PerfGain not below FULL's by more than 0.2 points: -0.10: MET" in text
 
 
 def test_skip_reason_does_not_extrapolate_sampled_methods():
