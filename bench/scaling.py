@@ -25,9 +25,9 @@ cell; --done out.jsonl resumes a run without repeating what the file holds.
 
 Tiers (make bench BENCH_SCALE=default|full, mk/bench.mk): default = n 10k and 100k, d 384, k 60,
 budget 120 s, quality at k 60 (a few minutes); full = n 10k, 100k, 1M x d 384, 1024 x k 60, 300,
-budget 600 s, quality at k 60 and 300 (the issue's table; about 1.5 hours on 2 cores, and up to
-9 GB of RAM at 1M x 1024, where the rows are 3.8 GiB and MiniBatchKMeans, faiss and the Dask
-workers hold a normalised copy beside the mapped file).
+budget 600 s, quality at k 60 and 300 (the issue's table; 2 to 3 hours on 2 busy cores, and
+up to 9 GB of RAM at 1M x 1024, where the rows are 3.8 GiB and MiniBatchKMeans, faiss and the
+Dask workers hold a normalised copy beside the mapped file).
 
 Rows: the 1,200 rows of the llm9 fixture (tests/data/llm9/emb.npy: llmrouter9 queries, 384-d,
 unit norm; for another d, a fixed Gaussian random projection of them, seed 1, renormalised)
@@ -404,6 +404,7 @@ def quality(k, emit, methods, sample):
         a = np.mean(res[m], axis=0)
         emit(dict(bench="scaling_quality", k=k, method=m, auc=float(a[0]),
                   perf_gain_points=float(100 * a[1]), splits=5, train_rows=cut,
+                  per_split=[[round(float(x), 6), round(float(100 * y), 4)] for x, y in res[m]],
                   sample_size=sample if m == "avengers-sampled" else None))
 
 

@@ -8,7 +8,7 @@
 # python3-distributed (Debian). BENCH_ONLY=single|batch|load|llm9|scaling runs one part.
 # BENCH_SCALE picks the scaling tier: default (n = 10k and 100k, d = 384, k = 60, quality at
 # k = 60; a few minutes), full (the issue's table: n = 10k, 100k, 1M x d = 384, 1024 x k = 60, 300,
-# quality at k = 60 and 300, every method stopped after 600 s wall; about 1.5 hours and 9 GB of
+# quality at k = 60 and 300, every method stopped after 600 s wall; 2 to 3 hours and 9 GB of
 # RAM at 1M x 1024) or off. About five minutes on a 2-core machine with the default tier.
 #
 # `make bench-scaling`: the scaling part alone (tier BENCH_SCALE, default full), its JSON lines
