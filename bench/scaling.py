@@ -49,13 +49,13 @@ reference (above). Methods:
                     avengers-sampled
 
   scaling.py --quality 60,300 --no-speed
-Routing quality (the tiers run it before the speed table): on llmrouter9 (examples/data/llmrouter9, TF-IDF+SVD 384
-embeddings, five numpy 70/30 splits) every method clusters the training rows, the statistics of
-the training rows are computed for its centroids (avengers.kmeans.stats_block) and the router
-(av_router_from_parts, top_p 4) is evaluated on the test rows: AUC of the alpha sweep and
-PerfGain (alpha 1 accuracy minus the best single model's, in points), mean over the splits.
-SAMPLED is forced there with a sample of 1,500 of the 4,192 training rows (5 per cluster at
-k = 300).
+Routing quality (the tiers run it before the speed table): on llmrouter9
+(examples/data/llmrouter9, TF-IDF+SVD 384 embeddings, five numpy 70/30 splits) every method
+clusters the training rows, the statistics of the training rows are computed for its centroids
+(avengers.kmeans.stats_block) and the router (av_router_from_parts, top_p 4) is evaluated on the
+test rows: AUC of the alpha sweep and PerfGain (alpha 1 accuracy minus the best single model's,
+in points), mean over the splits (each split's in per_split). SAMPLED is forced there with a
+sample of 1,500 of the 4,192 training rows (--quality-sample; 5 per cluster at k = 300).
 """
 import argparse
 import json
