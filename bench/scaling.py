@@ -213,7 +213,7 @@ def skip_reason(method, n, d, k, budget, done):
             continue
         smaller = n2 <= n and d2 <= d and k2 <= k
         if smaller and r.get("over_budget"):
-            return "over the budget at n=%s, d=%d, k=%d" % (fmt_n(n2), d2, k2)
+            return "over the budget already at n=%s, d=%d, k=%d" % (fmt_n(n2), d2, k2)
         if (d2, k2) == (d, k) and n2 < n and "seconds" in r and (best is None or n2 > best[0]):
             best = (n2, r)
     if best is not None and method in FULL_BATCH:
@@ -247,10 +247,10 @@ def reference(cell):
     for m in FULL_BATCH:
         if "inertia" in cell.get(m, {}):
             return m, cell[m]["inertia"], "full-batch"
-    ran = [(r["inertia"], m) for m, r in cell.items() if "inertia" in r]
+    ran = [(r["inertia"], METHODS.index(m), m) for m, r in cell.items() if "inertia" in r]
     if not ran:
         return None, None, None
-    v, m = min(ran)
+    v, _, m = min(ran)  # equal inertias (SAMPLED and Dask: the same centroids): the first method
     return m, v, "lowest in the cell"
 
 

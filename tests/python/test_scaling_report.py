@@ -24,6 +24,9 @@ def test_reference_prefers_full_batch_then_lowest():
     cell["faiss"] = ran(1, 1, 97.5)
     assert scaling.reference(cell) == ("faiss", 97.5, "lowest in the cell")
     assert scaling.reference({"faiss": {"skipped": "x"}}) == (None, None, None)
+    # a tie (the Dask trainer computes SAMPLED's centroids): the first method of the table
+    tie = {"avengers-dask": ran(9, 9, 97.0), "avengers-sampled": ran(1, 1, 97.0)}
+    assert scaling.reference(tie) == ("avengers-sampled", 97.0, "lowest in the cell")
 
 
 def test_skip_reason_predicts_linearly_and_propagates():
@@ -38,7 +41,7 @@ def test_skip_reason_predicts_linearly_and_propagates():
     # stopped at the budget on fewer rows, or on smaller d and k: not tried on a larger cell
     done[(100000, 384, 60, "faiss")] = {"skipped": "stopped", "over_budget": True}
     assert scaling.skip_reason("faiss", 1000000, 1024, 300, 600, done) == \
-        "over the budget at n=100k, d=384, k=60"
+        "over the budget already at n=100k, d=384, k=60"
     assert scaling.skip_reason("faiss", 10000, 1024, 300, 600, done) is None
     # a failure is not a budget matter
     done[(10000, 384, 60, "faiss")] = {"skipped": "failed: MemoryError"}
