@@ -6,10 +6,16 @@
    Every figure is the median over repeats with the quartiles; each repeat times a loop long enough
    to dwarf the clock's resolution. Centroids are cache-warm (the same router is routed repeatedly),
    the question the issue asks. Links the static library: it swaps a router's kernel table to time
-   each backend in one process. */
+   each backend in one process.
 
+   AV_BENCH_OLD_LIB=path/to/libavengers.so.1 of an older release (make bench builds 1.1.0 from the
+   git history, tests/abi/older_lib.sh): its av_router_load, opened with dlmopen in a namespace of
+   its own, is timed on the same files, interleaved with this library's loads. */
+
+#define _GNU_SOURCE /* dlmopen, LM_ID_NEWLM */
 #include "internal.h" /* first: it declares the experimental interfaces too */
 #include <cblas.h>
+#include <dlfcn.h>
 #include <immintrin.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -299,15 +305,75 @@ static void checks_now(const unsigned char *f, size_t n)
     hsink = acc;
 }
 
-enum { LOAD_FILE, LOAD_BUFFER, LOAD_MAPPED, PLAIN_CRC, CHECKS_1_1, CHECKS_NOW, N_LOAD_KINDS };
+enum { LOAD_FILE, LOAD_BUFFER, LOAD_MAPPED, PLAIN_CRC, CHECKS_1_1, CHECKS_NOW, LOAD_OLD_LIB,
+       N_LOAD_KINDS };
 static const char *const LOAD_KINDS[N_LOAD_KINDS] = {
     "av_router_load", "av_router_load_buffer", "av_router_load_mapped", "crc32_pass",
-    "checks_1_1", "checks_now"};
+    "checks_1_1", "checks_now", "old_lib_load"};
+
+/* The older release's library (AV_BENCH_OLD_LIB), or all NULL. */
+static struct {
+    int (*load)(av_router **, const char *);
+    void (*free)(av_router *);
+    int32_t (*route)(const av_router *, const float *, size_t, float);
+    const char *version;
+} old_lib;
+
+static void open_old_lib(void)
+{
+    const char *path = getenv("AV_BENCH_OLD_LIB");
+    if (!path || !*path)
+        return;
+    void *h = dlmopen(LM_ID_NEWLM, path, RTLD_NOW | RTLD_LOCAL);
+    void *f[4] = {NULL, NULL, NULL, NULL};
+    if (h) {
+        const char *names[4] = {"av_router_load", "av_router_free", "av_route",
+                                "av_version_string"};
+        for (int i = 0; i < 4; i++)
+            f[i] = dlsym(h, names[i]);
+    }
+    if (!f[0] || !f[1] || !f[2] || !f[3]) {
+        fprintf(stderr, "bench: %s: %s (the older library's load is not measured)\n", path,
+                h ? "a function is missing" : dlerror());
+        return;
+    }
+    memcpy(&old_lib.load, &f[0], sizeof f[0]); /* object to function pointer, as POSIX allows */
+    memcpy(&old_lib.free, &f[1], sizeof f[1]);
+    memcpy(&old_lib.route, &f[2], sizeof f[2]);
+    const char *(*version)(void);
+    memcpy(&version, &f[3], sizeof f[3]);
+    old_lib.version = version();
+}
+
+/* The older library loads the file and decides as this one on 64 random queries, or is dropped. */
+static void check_old_lib(const av_router *r, const char *path, size_t d)
+{
+    av_router *x = NULL;
+    if (old_lib.load(&x, path) != AV_OK) {
+        fprintf(stderr, "bench: libavengers %s refuses the file; its load is not measured\n",
+                old_lib.version);
+        old_lib.load = NULL;
+        return;
+    }
+    float *q = malloc(d * sizeof(float));
+    size_t same = 0;
+    for (int i = 0; i < 64; i++) {
+        unit_rows(q, 1, d);
+        same += av_route(r, q, d, 0.5f) == old_lib.route(x, q, d, 0.5f);
+    }
+    free(q);
+    old_lib.free(x);
+    if (same != 64) {
+        fprintf(stderr, "bench: libavengers %s decides differently (%zu/64 the same); its load is "
+                        "not measured\n", old_lib.version, same);
+        old_lib.load = NULL;
+    }
+}
 
 static double time_load_kind(int kind, const char *path, const unsigned char *f, size_t n)
 {
     av_router *x = NULL;
-    double t0 = now_ns();
+    double ms, t0 = now_ns();
     switch (kind) {
     case LOAD_FILE:
         if (av_router_load(&x, path) != AV_OK)
@@ -321,6 +387,12 @@ static double time_load_kind(int kind, const char *path, const unsigned char *f,
         if (av_router_load_mapped(&x, path) != AV_OK)
             exit(1);
         break;
+    case LOAD_OLD_LIB:
+        if (old_lib.load(&x, path) != AV_OK)
+            exit(1);
+        ms = (now_ns() - t0) / 1e6;
+        old_lib.free(x);
+        return ms;
     case PLAIN_CRC:
         hsink = av__crc32(f, n);
         break;
@@ -331,7 +403,7 @@ static double time_load_kind(int kind, const char *path, const unsigned char *f,
         checks_now(f, n);
         break;
     }
-    double ms = (now_ns() - t0) / 1e6;
+    ms = (now_ns() - t0) / 1e6;
     av_router_free(x);
     return ms;
 }
@@ -352,21 +424,26 @@ static void bench_load(void)
         if (av_router_save(r, path) != AV_OK || av_router_save_buffer(r, &bytes, &n) != AV_OK)
             exit(1);
         double mb = (double)n / 1048576.0;
+        if (old_lib.load)
+            check_old_lib(r, path, d);
+        int kinds = old_lib.load ? N_LOAD_KINDS : LOAD_OLD_LIB;
         /* the kinds interleaved within each repeat, so that a busy spell of the machine hits all */
         double v[N_LOAD_KINDS][REPEATS];
         for (int rep = 0; rep < REPEATS; rep++)
-            for (int kind = 0; kind < N_LOAD_KINDS; kind++)
+            for (int kind = 0; kind < kinds; kind++)
                 v[kind][rep] = time_load_kind(kind, path, bytes, n);
         stat3 s[N_LOAD_KINDS];
-        for (int kind = 0; kind < N_LOAD_KINDS; kind++)
+        for (int kind = 0; kind < kinds; kind++)
             s[kind] = summarize(v[kind], REPEATS);
         emit("load", "-", "f32", d, k, s[LOAD_FILE], "ms");
         printf("{\"src\":\"libavengers\",\"bench\":\"load_rate\",\"d\":%zu,\"k\":%zu,\"mb\":%.2f,"
                "\"ms_per_mb\":%.3f",
                d, k, mb, s[LOAD_FILE].med / mb);
-        for (int kind = 0; kind < N_LOAD_KINDS; kind++)
+        for (int kind = 0; kind < kinds; kind++)
             printf(",\"%s\":[%.3f,%.3f,%.3f]", LOAD_KINDS[kind], s[kind].med / mb,
                    s[kind].q1 / mb, s[kind].q3 / mb);
+        if (old_lib.load)
+            printf(",\"old_lib_version\":\"%s\"", old_lib.version);
         printf("}\n");
         fflush(stdout);
         av_free(bytes);
@@ -474,8 +551,10 @@ int main(int argc, char **argv)
         bench_single();
     if (!*only || strstr(only, "batch"))
         bench_batch();
-    if (!*only || strstr(only, "load"))
+    if (!*only || strstr(only, "load")) {
+        open_old_lib();
         bench_load();
+    }
     if ((!*only || strstr(only, "llm9")) && argc > 1)
         bench_llm9(argv[1]);
     return 0;

@@ -108,9 +108,16 @@ def main():
                 lr["median"], lr["q1"], lr["q3"], r["ms_per_mb"]))
             continue
         crc = r["crc32_pass"][0]
-        for key, label in load_kinds:
+        kinds = load_kinds + [("old_lib_load", "av_router_load of libavengers %s (dlmopen)"
+                               % r.get("old_lib_version", "?"))]
+        for key, label in kinds:
+            if key not in r:
+                continue
             m, q1, q3 = r[key]
             p("    %-46s %7.3f ms/MB [%.3f-%.3f]  %6.2fx CRC32" % (label, m, q1, q3, m / crc))
+        if "old_lib_load" in r:
+            p("    av_router_load: libavengers %s / this one = %.2fx (the same file, interleaved)"
+              % (r["old_lib_version"], r["old_lib_load"][0] / r["av_router_load"][0]))
         old, now, load = r["checks_1_1"][0], r["checks_now"][0], r["av_router_load"][0]
         p("    checks 1.1 / now = %.1fx; av_router_load as 1.1 made it (this load - checks now + "
           "checks 1.1) = %.3f ms/MB, %.2fx this one" % (old / now, load - now + old,
@@ -161,6 +168,10 @@ def main():
     ag = [r["pct"] for r in rows if r["bench"] == "agreement"]
     if ag:
         p("  compact agreement min %.2f%% (>= 99.5%%): %s" % (min(ag), verdict(min(ag) >= 99.5)))
+    if not any(r["bench"] in ("env", "route", "load_rate") for r in rows):
+        out = []  # a run of BENCH_ONLY=scaling: no routing table
+    from scaling import report_lines  # bench/scaling.py, beside this file
+    out += [""] + report_lines(rows) if any(r.get("src") == "scaling" for r in rows) else []
     print("\n".join(out))
     if "--json" in sys.argv:
         print("\nJSON lines:")

@@ -1,25 +1,43 @@
 #!/usr/bin/python3
 """Training at scale: time, peak memory and inertia of k-means on n rows of dimension d, for
-libavengers (SAMPLED and FULL) and scikit-learn (KMeans, MiniBatchKMeans), each run in its own
-process under /usr/bin/time -v (peak RSS, and user + system CPU seconds, steadier than the wall
-time on a shared machine; the wall time includes loading the rows, the CPU time counts every
-thread). Not a test: figures for docs/SCALING.md.
+libavengers (SAMPLED and FULL), scikit-learn (KMeans, MiniBatchKMeans), faiss and avengers.dask,
+each run in its own process under /usr/bin/time -v (peak RSS of the largest process, and user +
+system CPU seconds of the process and its children, steadier than the wall time on a shared
+machine; the CPU time counts every thread), one method at a time. Not a test: figures for
+docs/SCALING.md, printed as one JSON object per line (stdout; progress on stderr), from which
+--report (and bench/report.py in `make bench`) makes the table.
 
-  scaling.py [--n 100000,1000000] [--dim 384] [--k 60] [--methods ...] [--workdir DIR]
+  scaling.py [--tier default|full] [--n 100000,1000000] [--dim 384] [--k 60] [--methods ...]
+             [--budget SECONDS] [--quality [K,...]] [--done JSONL] [--workdir DIR] > out.jsonl
+  scaling.py --report out.jsonl
 
-Rows: the bundled llmrouter9 embeddings (tests/data/llm9/emb.npy, 5,989 x 384, unit norm) drawn
-at random (seed 0) plus Gaussian noise of 0.02 per dimension; written once per (n, d) to
+Every (n, d, k) cell runs every method; "wall s" is the method's own training time (rows
+opened, not yet read: the pages of the mapped file are read during training), "CPU s" the whole
+process's. A method is stopped after --budget seconds of wall time (600 in the full tier) and
+the table says so; a full-batch method (whose cost grows at least linearly in n) is not started
+when its wall time on the largest smaller n of the same (d, k), times the ratio of the n's,
+exceeds the budget, and no method is started on a cell larger in n, d and k than one where it
+exceeded the budget. The inertia reference of a cell is full-batch k-means where it ran
+(scikit-learn KMeans, else libavengers FULL; both Lloyd from k-means++ with one restart),
+otherwise the lowest inertia of the cell, named under the table. The last line of a cell and
+method wins in --report, so `scaling.py --n 1000000 --dim 384 --k 60 >> out.jsonl` re-runs one
+cell; --done out.jsonl resumes a run without repeating what the file holds.
+
+Tiers (make bench BENCH_SCALE=default|full, mk/bench.mk): default = n 10k and 100k, d 384, k 60,
+budget 120 s, quality at k 60 (a few minutes); full = n 10k, 100k, 1M x d 384, 1024 x k 60, 300,
+budget 600 s, quality at k 60 and 300 (the issue's table; 2 to 3 hours on 2 busy cores, and
+up to 9 GB of RAM at 1M x 1024, where the rows are 3.8 GiB and MiniBatchKMeans, faiss and the
+Dask workers hold a normalised copy beside the mapped file).
+
+Rows: the 1,200 rows of the llm9 fixture (tests/data/llm9/emb.npy: llmrouter9 queries, 384-d,
+unit norm; for another d, a fixed Gaussian random projection of them, seed 1, renormalised)
+drawn at random (seed 0) plus Gaussian noise of 0.02 per dimension; written once per (n, d) to
 WORKDIR/rows_N_D.npy and read by every method through np.load(mmap_mode="r"). Every method
-clusters the L2-normalised rows (libavengers normalises them itself; scikit-learn gets a
-normalised float32 copy, which its memory figure includes). The inertia of each result is
-recomputed here, in float64 over the same normalised rows, and given relative to the reference:
-scikit-learn KMeans (full-batch Lloyd, k-means++, n_init=1) where it ran, else the best inertia
-in the table. Methods:
+clusters the L2-normalised rows (libavengers normalises them itself; scikit-learn and faiss get
+a normalised float32 copy, which their memory figure includes). The inertia of each result is
+recomputed here, in float64 over the same normalised rows, and given relative to the cell's
+reference (above). Methods:
   avengers-sampled  Builder.add_borrowed (zero-copy) + fit(algorithm="sampled")
-  avengers-source   Builder.add_source with a Python read(row0, n) slicing the memory map (as a
-                    reader of Parquet row groups would hand out blocks) + fit(algorithm="sampled"):
-                    the same centroids as avengers-sampled, every block read through the callback
-                    and hashed once at add time and once per pass
   avengers-full     Builder.add_many (copied) + fit(algorithm="full", n_init=1)
   sklearn-kmeans    KMeans(n_clusters=k, n_init=1, random_state=0)
   sklearn-minibatch MiniBatchKMeans(n_clusters=k, batch_size=1024, n_init=3, random_state=0)
@@ -29,19 +47,26 @@ in the table. Methods:
                     the rows read by the workers from the same .npy (dask.array.from_npy_stack
                     is not needed: from_array over the memory map); the same router as
                     avengers-sampled
+  avengers-source   (only when named in --methods) Builder.add_source with a Python
+                    read(row0, n) slicing the memory map (as a reader of Parquet row groups would
+                    hand out blocks) + fit(algorithm="sampled"): the same centroids as
+                    avengers-sampled, every block read through the callback and hashed once at
+                    add time and once per pass
 
-  scaling.py --quality [--k 60]
-Routing quality instead of speed: on llmrouter9 (examples/data/llmrouter9, TF-IDF+SVD 384
-embeddings, five numpy 70/30 splits) every method clusters the training rows, the statistics of
-the training rows are computed for its centroids (avengers.kmeans.stats_block) and the router
-(av_router_from_parts, top_p 4) is evaluated on the test rows: AUC of the alpha sweep and
-PerfGain (alpha 1 accuracy minus the best single model's, in points), mean over the splits.
-SAMPLED is forced there with a sample of 1,500 of the ~4,200 training rows.
+  scaling.py --quality 60,300 --no-speed
+Routing quality (the tiers run it before the speed table): on llmrouter9
+(examples/data/llmrouter9, TF-IDF+SVD 384 embeddings, five numpy 70/30 splits) every method
+clusters the training rows, the statistics of the training rows are computed for its centroids
+(avengers.kmeans.stats_block) and the router (av_router_from_parts, top_p 4) is evaluated on the
+test rows: AUC of the alpha sweep and PerfGain (alpha 1 accuracy minus the best single model's,
+in points), mean over the splits (each split's in per_split). SAMPLED is forced there with a
+sample of 1,500 of the 4,192 training rows (--quality-sample; 5 per cluster at k = 300).
 """
 import argparse
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -50,8 +75,9 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, "..")
-METHODS = ["avengers-sampled", "avengers-source", "avengers-full", "sklearn-kmeans",
-           "sklearn-minibatch", "faiss", "avengers-dask"]
+METHODS = ["avengers-sampled", "avengers-full", "sklearn-kmeans", "sklearn-minibatch", "faiss",
+           "avengers-dask", "avengers-source"]
+DEFAULT_METHODS = METHODS[:-1]  # the row source is measured on request (docs/SCALING.md)
 
 
 def make_rows(path, n, dim):
@@ -148,23 +174,199 @@ def inertia(data, C):
     return tot
 
 
-def run(method, data, k, workdir):
+def run(method, data, k, workdir, budget):
+    """One method on one cell in its own process group, killed after budget seconds of wall
+    time. Returns its figures, or {"skipped": reason}."""
     out = os.path.join(workdir, "centroids_%s.npy" % method)
+    if os.path.exists(out):
+        os.unlink(out)
     cmd = ["/usr/bin/time", "-v", sys.executable, os.path.abspath(__file__), "--worker", method,
            "--data", data, "--k", str(k), "--out", out]
-    p = subprocess.run(cmd, capture_output=True, text=True)
+    load = os.getloadavg()
+    t0 = time.perf_counter()
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         start_new_session=True)
+    try:
+        stdout, stderr = p.communicate(timeout=budget)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.communicate()
+        return {"skipped": "stopped at the budget of %.0f s wall" % budget,
+                "over_budget": True, "budget": budget, "load": [round(x, 2) for x in load]}
     if p.returncode != 0:
-        raise RuntimeError("%s failed:\n%s" % (method, p.stderr[-2000:]))
-    res = json.loads(p.stdout.strip().splitlines()[-1])
+        return {"skipped": "failed: %s" % (stderr.strip().splitlines() or ["?"])[-1][:200],
+                "load": [round(x, 2) for x in load]}
+    res = json.loads(stdout.strip().splitlines()[-1])
+    res["process_seconds"] = time.perf_counter() - t0
     res["peak_rss_mb"] = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)",
-                                       p.stderr).group(1)) / 1024.0
+                                       stderr).group(1)) / 1024.0
     res["cpu_seconds"] = sum(float(re.search(r"%s time \(seconds\): ([\d.]+)" % w,
-                                             p.stderr).group(1)) for w in ("User", "System"))
+                                             stderr).group(1)) for w in ("User", "System"))
+    res["load"] = [round(x, 2) for x in load]
+    res["load_after"] = [round(x, 2) for x in os.getloadavg()]
     res["inertia"] = inertia(data, np.load(out))
     return res
 
 
-def centroids_for(method, X, k, seed):
+def skip_reason(method, n, d, k, budget, done):
+    """Why a method is not run on the cell (n, d, k), from the results already in `done`
+    ({(n, d, k, method): result}), or None. A method that was stopped at (or skipped for) the
+    budget on fewer rows, or on the same rows with smaller d and k, is skipped; so is a
+    full-batch method whose wall time on the largest smaller n of the same (d, k), scaled
+    linearly with n (a lower bound for full-batch Lloyd, whose iterations do not fall with n),
+    exceeds the budget. The others (sampled, mini-batch) are not linear in n: only the budget
+    stops them."""
+    best = None
+    for (n2, d2, k2, m2), r in done.items():
+        if m2 != method or (n2, d2, k2) == (n, d, k):
+            continue
+        smaller = n2 <= n and d2 <= d and k2 <= k
+        if smaller and r.get("over_budget"):
+            return "over the budget already at n=%s, d=%d, k=%d" % (fmt_n(n2), d2, k2)
+        if (d2, k2) == (d, k) and n2 < n and "seconds" in r and (best is None or n2 > best[0]):
+            best = (n2, r)
+    if best is not None and method in FULL_BATCH:
+        n2, r = best
+        wall = r.get("process_seconds", r["seconds"])
+        pred = wall * n / n2
+        if pred > budget:
+            return "predicted %.0f s wall (%.0f s at n=%s, times %g) > budget %.0f s" % (
+                pred, wall, fmt_n(n2), n / n2, budget)
+    return None
+
+
+def fmt_n(n):
+    return "%dM" % (n // 1000000) if n % 1000000 == 0 else \
+        "%dk" % (n // 1000) if n % 1000 == 0 else str(n)
+
+
+FULL_BATCH = ["sklearn-kmeans", "avengers-full"]
+LABELS = {"avengers-sampled": "libavengers SAMPLED (borrowed rows)",
+          "avengers-full": "libavengers FULL (n_init 1)",
+          "sklearn-kmeans": "scikit-learn KMeans (n_init 1)",
+          "sklearn-minibatch": "scikit-learn MiniBatchKMeans",
+          "faiss": "faiss Kmeans (niter 20)",
+          "avengers-dask": "avengers.dask.train (2 workers)",
+          "avengers-source": "libavengers SAMPLED (row source, Python callback)"}
+
+
+def reference(cell):
+    """The inertia reference of one cell ({method: result}): full-batch k-means where it ran
+    (scikit-learn KMeans, else libavengers FULL), else the lowest inertia of the cell. Returns
+    (method, inertia, how) with how "full-batch" or "lowest in the cell"."""
+    for m in FULL_BATCH:
+        if "inertia" in cell.get(m, {}):
+            return m, cell[m]["inertia"], "full-batch"
+    ran = [(r["inertia"], METHODS.index(m), m) for m, r in cell.items() if "inertia" in r]
+    if not ran:
+        return None, None, None
+    v, _, m = min(ran)  # equal inertias (SAMPLED and Dask: the same centroids): the first method
+    return m, v, "lowest in the cell"
+
+
+def latest(rows):
+    """{(n, d, k): {method: row}} keeping the last line of each (n, d, k, method)."""
+    cells = {}
+    for r in rows:
+        if r.get("bench") == "scaling":
+            cells.setdefault((r["n"], r["d"], r["k"]), {})[r["method"]] = r
+    return cells
+
+
+def table(rows):
+    """The scaling table (markdown lines) and the issue's targets, from the JSON lines."""
+    cells = latest(rows)
+    out = ["| n | d | k | method | wall s | CPU s | CPU us/row | CPU / MiniBatch | peak RSS MB | "
+           "RSS / rows | inertia / ref | passes |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    notes = []
+    for (n, d, k) in sorted(cells, key=lambda c: (c[1], c[2], c[0])):
+        cell = cells[(n, d, k)]
+        refm, ref, how = reference(cell)
+        mb = cell.get("sklearn-minibatch", {})
+        size_mb = n * d * 4 / 2.0 ** 20
+        for m in METHODS:
+            r = cell.get(m)
+            if r is None:
+                continue
+            name = LABELS.get(m, m) + (" **(ref)**" if m == refm else "")
+            if "inertia" not in r:
+                out.append("| %s | %d | %d | %s | not run: %s | | | | | | | |" % (
+                    fmt_n(n), d, k, name, r.get("skipped", "?")))
+                continue
+            out.append("| %s | %d | %d | %s | %.1f | %.1f | %.2f | %s | %.0f | %.2f | %.4f | %s |"
+                       % (fmt_n(n), d, k, name, r["seconds"], r["cpu_seconds"],
+                          1e6 * r["cpu_seconds"] / n,
+                          "%.2f" % (r["cpu_seconds"] / mb["cpu_seconds"]) if "cpu_seconds" in mb
+                          else "", r["peak_rss_mb"], r["peak_rss_mb"] / size_mb,
+                          r["inertia"] / ref, r.get("passes", "")))
+        if how != "full-batch" and refm is not None:
+            notes.append("n=%s d=%d k=%d: no full-batch k-means ran; inertia relative to the "
+                         "lowest of the cell (%s)" % (fmt_n(n), d, k, LABELS.get(refm, refm)))
+    return out + [""] + (notes + [""] if notes else []) + targets(cells)
+
+
+def targets(cells):
+    ok = lambda c: "MET" if c else "NOT MET"
+    out = ["Targets (issue 13), libavengers SAMPLED:"]
+    for (d, k) in sorted({(c[1], c[2]) for c in cells}):
+        a = cells.get((100000, d, k), {}).get("avengers-sampled", {})
+        b = cells.get((1000000, d, k), {}).get("avengers-sampled", {})
+        if "cpu_seconds" in a and "cpu_seconds" in b:
+            r = (b["cpu_seconds"] / 1e6) / (a["cpu_seconds"] / 1e5)
+            out.append("  d=%d k=%d: CPU per row 1M / 100k = %.2f (flat or falling, <= 1.10): %s"
+                       % (d, k, r, ok(r <= 1.10)))
+    c = cells.get((1000000, 384, 60), {}).get("avengers-sampled", {})
+    if "seconds" in c:
+        rel = c["peak_rss_mb"] / (1e6 * 384 * 4 / 2.0 ** 20)
+        out.append("  1M x 384, k=60: %.1f s wall (< 60 s): %s; peak RSS %.2fx the rows (< 2x): %s"
+                   % (c["seconds"], ok(c["seconds"] < 60), rel, ok(rel < 2)))
+    for key in sorted(cells, key=lambda c: (c[1], c[2], c[0])):
+        cell = cells[key]
+        s, mb = cell.get("avengers-sampled", {}), cell.get("sklearn-minibatch", {})
+        if "inertia" in s and "inertia" in mb:
+            cpu, wall = mb["cpu_seconds"] / s["cpu_seconds"], mb["seconds"] / s["seconds"]
+            inr = s["inertia"] / mb["inertia"]
+            out.append("  n=%s d=%d k=%d: MiniBatchKMeans / SAMPLED = %.2fx CPU, %.2fx wall; "
+                       "inertia SAMPLED / MiniBatch = %.4f; >= 3x at equal or lower inertia: "
+                       "CPU %s, wall %s" % (fmt_n(key[0]), key[1], key[2], cpu, wall, inr,
+                                            ok(cpu >= 3 and inr <= 1.0),
+                                            ok(wall >= 3 and inr <= 1.0)))
+    return out
+
+
+def quality_table(rows):
+    """Markdown lines per k; SAMPLED once per sample size measured (the last line of each)."""
+    out = []
+    q = [r for r in rows if r.get("bench") == "scaling_quality"]
+    for k in sorted({r["k"] for r in q}):
+        res = {}
+        for r in q:
+            if r["k"] == k:
+                res[(METHODS.index(r["method"]), r.get("sample_size") or 0)] = r
+        base = next((r for (i, _), r in res.items() if METHODS[i] == "avengers-full"), None)
+        if base is None:
+            continue
+        out.append("| method (k=%d) | AUC | PerfGain (points) | AUC - FULL | PerfGain - FULL |" % k)
+        out.append("|---|---|---|---|---|")
+        for (i, sample), a in sorted(res.items()):
+            out.append("| %s | %.4f | %+.2f | %+.4f | %+.2f |" % (
+                METHODS[i] + (" (sample %d)" % sample if sample else ""), a["auc"],
+                a["perf_gain_points"], a["auc"] - base["auc"],
+                a["perf_gain_points"] - base["perf_gain_points"]))
+        for (i, sample), a in sorted(res.items()):
+            if METHODS[i] == "avengers-sampled":
+                dv = a["perf_gain_points"] - base["perf_gain_points"]
+                out.append("Target: SAMPLED (sample %d) PerfGain not below FULL's by more than 0.2 "
+                           "points: %+.2f: %s" % (sample, dv, "MET" if dv >= -0.2 else "NOT MET"))
+        out.append("")
+    return out
+
+
+QUALITY_SAMPLE = 1500  # SAMPLED forced on 4,192 rows: a sample of 1,500 of them (--quality-sample)
+
+
+def centroids_for(method, X, k, seed, sample=QUALITY_SAMPLE):
     """Centroids of the rows X (n, d) by one method (the quality mode)."""
     import avengers
     n, d = X.shape
@@ -172,8 +374,8 @@ def centroids_for(method, X, k, seed):
         Z = np.zeros((n, 1), np.float32)
         b = avengers.Builder(d, ["m"])
         b.add_many(X, Z, Z)
-        alg = dict(algorithm="sampled", sample_size=1500) if method == "avengers-sampled" else \
-            dict(algorithm="full")
+        alg = dict(algorithm="sampled", sample_size=sample) if method == "avengers-sampled" \
+            else dict(algorithm="full")
         return b.fit(n_clusters=k, top_p=1, seed=seed, **alg).centroids()
     Xn = normalised(X)
     if method == "faiss":
@@ -189,68 +391,147 @@ def centroids_for(method, X, k, seed):
     return m.cluster_centers_.astype(np.float32)  # means of unit rows: norms at most 1
 
 
-def quality(k):
+def quality(k, emit, methods, sample):
     sys.path.insert(0, os.path.join(ROOT, "bindings", "python"))
     sys.path.insert(0, os.path.join(ROOT, "tools"))
     import avengers
     from avengers import kmeans
     from split_study import load
     models, X, S, Q = load("tfidf_svd384")
-    methods = [m for m in METHODS if m not in ("avengers-dask", "avengers-source")]  # source = sampled
+    methods = [m for m in methods if m not in ("avengers-dask", "avengers-source")]  # = sampled
     res = {m: [] for m in methods}
     for seed in range(1, 6):
         perm = np.random.default_rng(seed).permutation(len(X))
         cut = int(0.7 * len(X))
         tr, te = np.sort(perm[:cut]), np.sort(perm[cut:])
         for m in methods:
-            C = centroids_for(m, X[tr], k, seed)
+            C = centroids_for(m, X[tr], k, seed, sample)
             (cnt, ss, sc), _ = kmeans.stats_block(C, X[tr], S[tr], Q[tr])
             r = avengers.Router.from_parts(C, cnt, ss, sc, models, top_p=4)
             ev = r.evaluate(X[te], S[te], Q[te]).metrics
             res[m].append((ev["auc"], ev["perf_gain"]))
-    print("| method (k=%d) | AUC | PerfGain (points) | AUC - avengers-full | PerfGain - avengers-full |" % k)
-    print("|---|---|---|---|---|")
-    base = np.mean(res["avengers-full"], axis=0)
     for m in methods:
         a = np.mean(res[m], axis=0)
-        print("| %s | %.4f | %+.2f | %+.4f | %+.2f |" % (m, a[0], 100 * a[1], a[0] - base[0],
-                                                        100 * (a[1] - base[1])))
+        emit(dict(bench="scaling_quality", k=k, method=m, auc=float(a[0]),
+                  perf_gain_points=float(100 * a[1]), splits=5, train_rows=cut,
+                  per_split=[[round(float(x), 6), round(float(100 * y), 4)] for x, y in res[m]],
+                  sample_size=sample if m == "avengers-sampled" else None))
+
+
+TIERS = {  # make bench BENCH_SCALE=default|full (mk/bench.mk)
+    "default": dict(n="10000,100000", dim="384", k="60", budget=120, quality="60"),
+    "full": dict(n="10000,100000,1000000", dim="384,1024", k="60,300", budget=600,
+                 quality="60,300"),
+}
+
+
+def git_commit():
+    try:
+        c = subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty", "--abbrev=12"],
+                           capture_output=True, text=True).stdout.strip()
+        return c or "?"
+    except OSError:
+        return "?"
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--quality", action="store_true")
-    ap.add_argument("--n", default="100000,1000000")
-    ap.add_argument("--dim", type=int, default=384)
-    ap.add_argument("--k", type=int, default=60)
-    ap.add_argument("--methods", default=",".join(METHODS))
+    ap = argparse.ArgumentParser(description="Training at scale (docs/SCALING.md, \"Measured\")")
+    ap.add_argument("--tier", choices=sorted(TIERS), help="preset lists and budget (below)")
+    ap.add_argument("--n", help="rows, comma-separated (default 100000,1000000)")
+    ap.add_argument("--dim", help="dimensions, comma-separated (default 384)")
+    ap.add_argument("--k", help="clusters, comma-separated (default 60)")
+    ap.add_argument("--methods", default=",".join(DEFAULT_METHODS))
+    ap.add_argument("--budget", type=float,
+                    help="wall seconds per method and cell before it is stopped (default 600)")
+    ap.add_argument("--quality", nargs="?", const="", default=None,
+                    help="routing quality on llmrouter9 for these k (default: --k)")
+    ap.add_argument("--no-speed", action="store_true", help="with --quality: quality only")
+    ap.add_argument("--quality-sample", type=int, default=QUALITY_SAMPLE,
+                    help="SAMPLED's sample in the quality runs (default %d)" % QUALITY_SAMPLE)
+    ap.add_argument("--report", metavar="JSONL",
+                    help="print the tables of the scaling lines of this file (the last line of "
+                         "each cell and method wins) and exit")
+    ap.add_argument("--done", metavar="JSONL",
+                    help="runs already in this file (its scaling lines) are not run again and "
+                         "count for the budget's predictions: resume a run with the same options")
     ap.add_argument("--workdir", default="/tmp/avengers-scaling")
     ap.add_argument("--worker")
     ap.add_argument("--data")
     ap.add_argument("--out")
     a = ap.parse_args()
     if a.worker:
-        return worker(a.worker, a.data, a.k, a.out)
-    if a.quality:
-        return quality(a.k)
+        return worker(a.worker, a.data, int(a.k), a.out)
+    if a.report:
+        rows = [json.loads(l) for l in open(a.report) if l.strip().startswith("{")]
+        print("\n".join(report_lines(rows)))
+        return
+    tier = TIERS[a.tier] if a.tier else dict(n="100000,1000000", dim="384", k="60", budget=600,
+                                              quality=None)
+    ns = [int(x) for x in (a.n or tier["n"]).split(",")]
+    dims = [int(x) for x in (a.dim or tier["dim"]).split(",")]
+    ks = [int(x) for x in (a.k or tier["k"]).split(",")]
+    budget = a.budget or tier["budget"]
+    # quality: --quality [K,...] (bare: the --k values); a tier's own when no cell is named
+    qks = a.quality if a.quality is not None else \
+        tier["quality"] if a.tier and not (a.n or a.dim or a.k) else None
+    qks = [int(x) for x in (qks or ",".join(map(str, ks))).split(",")] if qks is not None else []
+    commit = git_commit()
+
+    def emit(row):
+        row.update(src="scaling", commit=commit)
+        print(json.dumps(row), flush=True)
+
+    for k in qks:
+        t0 = time.perf_counter()
+        quality(k, emit, a.methods.split(","), a.quality_sample)
+        print("scaling: quality k=%d in %.0f s" % (k, time.perf_counter() - t0), file=sys.stderr)
+    if a.no_speed:
+        return
     os.makedirs(a.workdir, exist_ok=True)
-    print("| n | method | seconds | CPU seconds | peak RSS MB | RSS / rows' size | "
-          "inertia / reference | passes |")
-    print("|---|---|---|---|---|---|---|---|")
-    for n in [int(x) for x in a.n.split(",")]:
-        data = os.path.join(a.workdir, "rows_%d_%d.npy" % (n, a.dim))
-        make_rows(data, n, a.dim)
-        size_mb = n * a.dim * 4 / 2 ** 20
-        res = {}
-        for m in a.methods.split(","):
-            res[m] = run(m, data, a.k, a.workdir)
-        ref = res["sklearn-kmeans"]["inertia"] if "sklearn-kmeans" in res else \
-            min(r["inertia"] for r in res.values())
-        for m, r in res.items():
-            print("| %d | %s | %.1f | %.1f | %.0f | %.2f | %.4f | %s |"
-                  % (n, m, r["seconds"], r["cpu_seconds"], r["peak_rss_mb"],
-                     r["peak_rss_mb"] / size_mb,
-                     r["inertia"] / ref, r.get("passes", "")), flush=True)
+    done = {}
+    if a.done and os.path.exists(a.done):
+        for r in (json.loads(l) for l in open(a.done) if l.strip().startswith("{")):
+            if r.get("bench") == "scaling":
+                done[(r["n"], r["d"], r["k"], r["method"])] = r
+    previous = set(done)
+    # cell by cell in (d, k), fewer rows first: their times predict which runs would exceed the
+    # budget, and the smallest (d, k) (the issue's 1M x 384, k = 60) is complete first
+    for d in dims:
+        for k in ks:
+            for n in ns:
+                data = os.path.join(a.workdir, "rows_%d_%d.npy" % (n, d))
+                make_rows(data, n, d)
+                for m in a.methods.split(","):
+                    if (n, d, k, m) in previous:
+                        continue
+                    why = skip_reason(m, n, d, k, budget, done)
+                    res = {"skipped": why, "over_budget": True} if why else \
+                        run(m, data, k, a.workdir, budget)
+                    done[(n, d, k, m)] = res
+                    res.update(bench="scaling", n=n, d=d, k=k, method=m)
+                    emit(res)
+                    print("scaling: n=%s d=%d k=%d %s: %s" % (
+                        fmt_n(n), d, k, m, res.get("skipped") or "%.1f s wall, %.1f s CPU" % (
+                            res["seconds"], res["cpu_seconds"])), file=sys.stderr, flush=True)
+
+
+def report_lines(rows):
+    """Everything report.py and --report print about the scaling lines."""
+    out = []
+    sc = [r for r in rows if r.get("bench") == "scaling"]
+    if sc:
+        loads = [r["load"][0] for r in sc if "load" in r] or [float("nan")]
+        out.append("Training at scale (bench/scaling.py; commit %s; 1-minute load average at "
+                   "the runs' starts %.1f to %.1f)" % (
+                       ", ".join(sorted({r.get("commit", "?") for r in sc})), min(loads),
+                       max(loads)))
+        out += table(rows)
+    q = [r for r in rows if r.get("bench") == "scaling_quality"]
+    if q:
+        out.append("Routing quality on llmrouter9 (5 numpy 70/30 splits of 5,989 queries, top_p 4; "
+                   "SAMPLED forced, with a sample of the 4,192 training rows)")
+        out += quality_table(rows)
+    return out
 
 
 if __name__ == "__main__":
