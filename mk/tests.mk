@@ -29,7 +29,7 @@ $(call test_bins,test_format,$(BUILDDIR)): TEST_LDFLAGS += $(WRAP_ALLOC) -Wl,--w
 $(call test_bins,test_closure,$(BUILDDIR)): TEST_LDFLAGS += -Wl,--wrap=write,--wrap=fsync
 # Test helpers outside tests/*.h.
 $(call test_bins,test_closure test_ensemble,$(BUILDDIR)): tests/fuzz/avfile.h
-$(call test_bins,test_format test_threads test_crashsave test_concurrency,$(BUILDDIR)): \
+$(call test_bins,test_format test_load test_threads test_crashsave test_concurrency,$(BUILDDIR)): \
   tests/fuzz/small_router.h tests/fuzz/avfile.h
 
 CHECK_SUITES += unit integration
