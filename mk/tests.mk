@@ -24,7 +24,7 @@ $(TEST_BINS): $(BUILDDIR)/tests/%: tests/%.c $(TEST_HDRS) $(STLIB)
 # Tests that count allocations wrap the allocator at link time; test_format also counts frees.
 WRAP_ALLOC := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=posix_memalign
 $(call test_bins,test_batch,$(BUILDDIR)): TEST_LDFLAGS += $(WRAP_ALLOC)
-$(call test_bins,test_format,$(BUILDDIR)): TEST_LDFLAGS += $(WRAP_ALLOC) -Wl,--wrap=free
+$(call test_bins,test_format test_load,$(BUILDDIR)): TEST_LDFLAGS += $(WRAP_ALLOC) -Wl,--wrap=free
 # test_closure makes the library's own write() and fsync() fail on demand.
 $(call test_bins,test_closure,$(BUILDDIR)): TEST_LDFLAGS += -Wl,--wrap=write,--wrap=fsync
 # Test helpers outside tests/*.h.

@@ -13,6 +13,66 @@
 #include <stdio.h>
 #include <unistd.h>
 
+/* ---------------------------------------------------------------------------------------------
+ * Allocation failures (Linux and other ELF systems: this test is linked with
+ * -Wl,--wrap=malloc,calloc,realloc,posix_memalign,free, mk/tests.mk). Every allocation the library
+ * and this test make goes through these wrappers; g_fail_at > 0 makes the g_fail_at-th from now
+ * fail, and g_live counts the blocks not yet freed.
+ * ------------------------------------------------------------------------------------------- */
+#ifndef _WIN32
+#define AV_TEST_ALLOC_FAILURES 1
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t a, size_t b);
+void *__real_realloc(void *p, size_t n);
+int __real_posix_memalign(void **p, size_t align, size_t n);
+void __real_free(void *p);
+void *__wrap_malloc(size_t n);
+void *__wrap_calloc(size_t a, size_t b);
+void *__wrap_realloc(void *p, size_t n);
+int __wrap_posix_memalign(void **p, size_t align, size_t n);
+void __wrap_free(void *p);
+
+static long g_fail_at, g_live;
+
+static int fail_now(void)
+{
+    return g_fail_at > 0 && --g_fail_at == 0;
+}
+void *__wrap_malloc(size_t n)
+{
+    void *p = fail_now() ? NULL : __real_malloc(n);
+    g_live += p != NULL;
+    return p;
+}
+void *__wrap_calloc(size_t a, size_t b)
+{
+    void *p = fail_now() ? NULL : __real_calloc(a, b);
+    g_live += p != NULL;
+    return p;
+}
+void *__wrap_realloc(void *p, size_t n)
+{
+    if (fail_now())
+        return NULL;
+    void *q = __real_realloc(p, n);
+    g_live += p == NULL && q != NULL;
+    return q;
+}
+int __wrap_posix_memalign(void **p, size_t align, size_t n)
+{
+    if (fail_now())
+        return 12; /* ENOMEM */
+    int rc = __real_posix_memalign(p, align, n);
+    g_live += rc == 0;
+    return rc;
+}
+void __wrap_free(void *p)
+{
+    g_live -= p != NULL;
+    __real_free(p);
+}
+#endif
+
 static char g_path[] = "/tmp/av_test_load_XXXXXX";
 static char g_msg[1024];
 
@@ -235,4 +295,64 @@ TEST(test_load_layouts)
     unlink(g_path);
 }
 
+#ifdef AV_TEST_ALLOC_FAILURES
+/* Each allocation of a load made to fail in turn, for a file read in two parts (f32, int8) and one
+   read as one buffer (an unknown section overlapping the values): AV_ENOMEM, no router, and every
+   block allocated so far freed. */
+TEST(test_load_allocation_failures)
+{
+    size_t loads = 0;
+    for (int variant = 0; variant < 3; variant++) {
+        size_t n;
+        unsigned char *f =
+            saved(sr_train_as(8, 2, 5, 1, variant == 1 ? AV_CENTROIDS_INT8 : AV_CENTROIDS_F32), &n);
+        REQUIRE(f);
+        if (variant == 2) { /* the last entry's bytes moved onto the centroid values */
+            unsigned char *cen = entry(f, 2);
+            unsigned char *e = f + SR_HEADER + (size_t)(sr_get32(f + 32) - 1) * SR_ENTRY;
+            REQUIRE(cen && e != cen && sr_get32(e) != 1 && sr_get32(e) != 3);
+            sr_put32(e, 60); /* an unknown id: only checksummed */
+            sr_put64(e + 8, sr_get64(cen + 8) + 64);
+            sr_put64(e + 16, 16);
+            sr_put64(e + 24, 16);
+            sr_fix_crcs(f, n);
+        }
+        REQUIRE(write_file(f, n));
+        av_router *r = NULL;
+        REQUIRE(av_router_load(&r, g_path) == AV_OK); /* first-use state, before counting */
+        av_router_free(r);
+        int failed_each = 1, freed_each = 1, done = 0;
+        for (long at = 1; at < 10000 && !done; at++) {
+            long live = g_live;
+            g_fail_at = at;
+            r = (av_router *)&r;
+            int rc = av_router_load(&r, g_path);
+            done = g_fail_at > 0; /* no allocation failed: all of them were tried */
+            g_fail_at = 0;
+            if (done) {
+                CHECK_EQ_INT(rc, AV_OK);
+                av_router_free(r);
+            } else {
+                failed_each &= rc == AV_ENOMEM && r == NULL;
+                loads++;
+            }
+            freed_each &= g_live == live;
+        }
+        CHECK(done);
+        CHECK(failed_each);
+        CHECK(freed_each);
+        av_free(f);
+    }
+    printf("     %zu loads with one allocation failing: AV_ENOMEM, no router, nothing left "
+           "allocated\n",
+           loads);
+    unlink(g_path);
+}
+#endif
+
+#ifdef AV_TEST_ALLOC_FAILURES
+TH_MAIN(T(test_load_every_type), T(test_load_same_validation), T(test_load_layouts),
+        T(test_load_allocation_failures))
+#else
 TH_MAIN(T(test_load_every_type), T(test_load_same_validation), T(test_load_layouts))
+#endif
