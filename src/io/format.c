@@ -459,7 +459,7 @@ typedef struct sec_view {
    av__aligned_alloc, which the router takes as its values array: `taken`), and every other byte
    in `rest` (bytes [0, v0), then [v1, size)). Only the centroid section's values lie in mid: the
    header, the table, the trailer, the centroid prefix and every other section lie in rest
-   (load_plan makes sure of it before such a view is made). */
+   (plan_section and plan_values make sure of it before such a view is made). */
 typedef struct fview {
     const unsigned char *rest;
     unsigned char *mid;
@@ -783,7 +783,7 @@ static int parse_centroids(av_router *r, fview *v, uint64_t off, bool borrow)
     if (width == 1)
         voff += 4 * (uint64_t)k + ((flags & AV_CFLAG_COLSCALE) ? 4 * (uint64_t)dim : 0);
     bool take = can_take(v, voff, kd * width);
-    /* load_plan made mid exactly the values: anything else would read across the parts */
+    /* plan_values made mid exactly the values: anything else would read across the parts */
     if (v->mid != NULL && !take)
         return av__fail(AV_EFORMAT, "centroid values are not where the file's table said");
     const unsigned char *vals = at(v, voff);
