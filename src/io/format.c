@@ -595,6 +595,10 @@ static int sec_bytes(const fview *file, const sec_view *v, const char *what,
     uLongf out_len = (uLongf)v->raw_len;
     uLong in_len = (uLong)v->stored_len; /* uncompress2 sets it to the bytes the stream used */
     int zr = uncompress2(buf, &out_len, src, &in_len);
+    if (zr == Z_MEM_ERROR) { /* zlib's own state could not be allocated: not the file's fault */
+        free(buf);
+        return av__fail(AV_ENOMEM, "inflating the %s section", what);
+    }
     if (zr != Z_OK || out_len != v->raw_len || in_len != v->stored_len) {
         free(buf);
         return av__fail(AV_EFORMAT,
