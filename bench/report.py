@@ -92,7 +92,7 @@ def main():
     p("")
     p("Load (float32 routers, file in page cache), ms per MB [quartiles], and ratios to one plain")
     p("CRC32 pass over the same bytes (the issue's target: the speed of one checksum pass)")
-    load_kinds = [("av_router_load", "av_router_load (read, check, copy)"),
+    load_kinds = [("av_router_load", "av_router_load (read in place, check)"),
                   ("av_router_load_buffer", "av_router_load_buffer (bytes in memory)"),
                   ("av_router_load_mapped", "av_router_load_mapped (values in place)"),
                   ("crc32_pass", "one plain CRC32 pass (zlib)"),

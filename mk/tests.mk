@@ -24,12 +24,12 @@ $(TEST_BINS): $(BUILDDIR)/tests/%: tests/%.c $(TEST_HDRS) $(STLIB)
 # Tests that count allocations wrap the allocator at link time; test_format also counts frees.
 WRAP_ALLOC := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=posix_memalign
 $(call test_bins,test_batch,$(BUILDDIR)): TEST_LDFLAGS += $(WRAP_ALLOC)
-$(call test_bins,test_format,$(BUILDDIR)): TEST_LDFLAGS += $(WRAP_ALLOC) -Wl,--wrap=free
+$(call test_bins,test_format test_load,$(BUILDDIR)): TEST_LDFLAGS += $(WRAP_ALLOC) -Wl,--wrap=free
 # test_closure makes the library's own write() and fsync() fail on demand.
 $(call test_bins,test_closure,$(BUILDDIR)): TEST_LDFLAGS += -Wl,--wrap=write,--wrap=fsync
 # Test helpers outside tests/*.h.
 $(call test_bins,test_closure test_ensemble,$(BUILDDIR)): tests/fuzz/avfile.h
-$(call test_bins,test_format test_threads test_crashsave test_concurrency,$(BUILDDIR)): \
+$(call test_bins,test_format test_load test_threads test_crashsave test_concurrency,$(BUILDDIR)): \
   tests/fuzz/small_router.h tests/fuzz/avfile.h
 
 CHECK_SUITES += unit integration

@@ -89,5 +89,5 @@ WIN_WRAP := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=_aligned_mallo
 $(call test_bins,test_batch,$(WIN_DIR)).exe: WIN_TEST_LDFLAGS += $(WIN_WRAP)
 $(call test_bins,test_format,$(WIN_DIR)).exe: WIN_TEST_LDFLAGS += $(WIN_WRAP) \
   -Wl,--wrap=free,--wrap=_aligned_free
-$(patsubst %,%.exe,$(call test_bins,test_format test_threads test_concurrency,$(WIN_DIR))): \
+$(patsubst %,%.exe,$(call test_bins,test_format test_load test_threads test_concurrency,$(WIN_DIR))): \
   tests/fuzz/small_router.h tests/fuzz/avfile.h

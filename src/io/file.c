@@ -75,35 +75,39 @@ void av__file_unmap(void *map, size_t size)
     av__unmap(map, size);
 }
 
-int av__file_read(const char *path, uint64_t max_size, unsigned char **data, size_t *size)
+int av__rfile_open(av_rfile *f, const char *path, uint64_t max_size)
 {
-    size_t n;
-    int fd = open_regular(path, max_size, &n);
+    int fd = open_regular(path, max_size, &f->size);
     if (fd < 0)
         return fd;
-    size_t got = 0;
-    unsigned char *buf = av__aligned_alloc(n); /* huge pages for a large file */
-    if (!buf) {
-        close(fd);
-        return av__fail(AV_ENOMEM, "%zu bytes for '%s'", n, path);
-    }
-    while (got < n) {
-        ssize_t r = read(fd, buf + got, n - got);
+    f->handle = fd;
+    f->path = path;
+    return AV_OK;
+}
+
+int av__rfile_read(av_rfile *f, uint64_t off, void *dst, size_t n)
+{
+    unsigned char *p = dst;
+    while (n > 0) {
+        size_t want = n > ((size_t)1 << 30) ? ((size_t)1 << 30) : n;
+        ssize_t r = pread((int)f->handle, p, want, (off_t)off);
         if (r < 0 && errno == EINTR)
             continue;
-        if (r <= 0) {
-            int e = errno;
-            av__aligned_free(buf);
-            close(fd);
-            return av__fail(AV_EIO, "reading '%s': %s", path,
-                            r == 0 ? "the file shrank while it was read" : strerror(e));
-        }
-        got += (size_t)r;
+        if (r <= 0)
+            return av__fail(AV_EIO, "reading '%s': %s", f->path,
+                            r == 0 ? "the file shrank while it was read" : strerror(errno));
+        p += r;
+        off += (uint64_t)r;
+        n -= (size_t)r;
     }
-    close(fd);
-    *data = buf;
-    *size = n;
     return AV_OK;
+}
+
+void av__rfile_close(av_rfile *f)
+{
+    if (f->handle >= 0)
+        close((int)f->handle);
+    f->handle = -1;
 }
 
 /* 0, or -1 with errno set (ENOSPC for a write that made no progress, which POSIX allows to return
@@ -296,35 +300,47 @@ static int open_regular(const char *path, uint64_t max_size, HANDLE *out, size_t
     return AV_OK;
 }
 
-int av__file_read(const char *path, uint64_t max_size, unsigned char **data, size_t *size)
+int av__rfile_open(av_rfile *f, const char *path, uint64_t max_size)
 {
-    char eb[48];
     HANDLE h = INVALID_HANDLE_VALUE;
-    size_t n = 0, got = 0;
-    int rc = open_regular(path, max_size, &h, &n);
+    int rc = open_regular(path, max_size, &h, &f->size);
     if (rc)
         return rc;
-    unsigned char *buf = av__aligned_alloc(n); /* freed with av__aligned_free, as on POSIX */
-    if (!buf) {
-        CloseHandle(h);
-        return av__fail(AV_ENOMEM, "%zu bytes for '%s'", n, path);
-    }
-    while (got < n) {
-        DWORD want = n - got > (1u << 30) ? (1u << 30) : (DWORD)(n - got), r = 0;
-        if (!ReadFile(h, buf + got, want, &r, NULL) || r == 0) {
-            DWORD e = GetLastError();
-            av__aligned_free(buf);
-            CloseHandle(h);
-            return av__fail(AV_EIO, "reading '%s': %s", path,
-                            r == 0 && e == ERROR_SUCCESS ? "the file shrank while it was read"
-                                                         : win_error(e, eb, sizeof eb));
-        }
-        got += r;
-    }
-    CloseHandle(h);
-    *data = buf;
-    *size = n;
+    f->handle = (intptr_t)h;
+    f->path = path;
     return AV_OK;
+}
+
+/* ReadFile at an offset (an OVERLAPPED on a synchronous handle): the file position is not used. */
+int av__rfile_read(av_rfile *f, uint64_t off, void *dst, size_t n)
+{
+    char eb[48];
+    unsigned char *p = dst;
+    while (n > 0) {
+        DWORD want = n > (1u << 30) ? (1u << 30) : (DWORD)n, r = 0;
+        OVERLAPPED ov;
+        memset(&ov, 0, sizeof ov);
+        ov.Offset = (DWORD)off;
+        ov.OffsetHigh = (DWORD)(off >> 32);
+        if (!ReadFile((HANDLE)f->handle, p, want, &r, &ov) || r == 0) {
+            DWORD e = GetLastError();
+            return av__fail(AV_EIO, "reading '%s': %s", f->path,
+                            r == 0 && (e == ERROR_SUCCESS || e == ERROR_HANDLE_EOF)
+                                ? "the file shrank while it was read"
+                                : win_error(e, eb, sizeof eb));
+        }
+        p += r;
+        off += r;
+        n -= r;
+    }
+    return AV_OK;
+}
+
+void av__rfile_close(av_rfile *f)
+{
+    if (f->handle != (intptr_t)INVALID_HANDLE_VALUE && f->handle != -1)
+        CloseHandle((HANDLE)f->handle);
+    f->handle = -1;
 }
 
 /* av_router_load_mapped on Windows reads the file into memory instead of mapping it: Windows
@@ -470,3 +486,22 @@ int av__file_replace(const char *path, const unsigned char *data, size_t size)
     return rc;
 }
 #endif /* _WIN32 */
+
+int av__file_read(const char *path, uint64_t max_size, unsigned char **data, size_t *size)
+{
+    av_rfile f;
+    int rc = av__rfile_open(&f, path, max_size);
+    if (rc)
+        return rc;
+    unsigned char *buf = av__aligned_alloc(f.size); /* huge pages for a large file */
+    if (!buf)
+        rc = av__fail(AV_ENOMEM, "%zu bytes for '%s'", f.size, path);
+    else if ((rc = av__rfile_read(&f, 0, buf, f.size)) != AV_OK)
+        av__aligned_free(buf);
+    av__rfile_close(&f);
+    if (rc)
+        return rc;
+    *data = buf;
+    *size = f.size;
+    return AV_OK;
+}

@@ -454,6 +454,45 @@ typedef struct sec_view {
     bool present;
 } sec_view;
 
+/* The file's bytes as the reader sees them: one buffer (v0 == v1 == 0), or, for av_router_load,
+   two: the centroid values, bytes [v0, v1), read straight into an array of their own (mid, from
+   av__aligned_alloc, which the router takes as its values array: `taken`), and every other byte
+   in `rest` (bytes [0, v0), then [v1, size)). Only the centroid section's values lie in mid: the
+   header, the table, the trailer, the centroid prefix and every other section lie in rest
+   (plan_section and plan_values make sure of it before such a view is made). */
+typedef struct fview {
+    const unsigned char *rest;
+    unsigned char *mid;
+    uint64_t v0, v1;
+    size_t size;
+    bool taken;
+} fview;
+
+/* The bytes at file offset off (a section's start: the section lies in one part). */
+static const unsigned char *at(const fview *v, uint64_t off)
+{
+    if (off < v->v0)
+        return v->rest + off;
+    if (off < v->v1)
+        return v->mid + (off - v->v0);
+    return v->rest + (off - (v->v1 - v->v0));
+}
+
+/* c continued over the file's bytes [from, to), whichever parts they lie in. */
+static uint32_t crc_range(const fview *v, uint32_t c, uint64_t from, uint64_t to)
+{
+    while (from < to) {
+        uint64_t stop = to;
+        if (from < v->v0 && v->v0 < stop)
+            stop = v->v0;
+        else if (from >= v->v0 && from < v->v1 && v->v1 < stop)
+            stop = v->v1;
+        c = crc_more(c, at(v, from), (size_t)(stop - from));
+        from = stop;
+    }
+    return c;
+}
+
 /* c shifted over n zero-CRC bytes: crc32_combine(c, 0, n), in steps that fit any z_off_t. With
    P(a) the running CRC32 of bytes [0, a), the CRC32 of bytes [a, b) is P(b) ^ crc_shift(P(a),
    b - a) (CRC32 is affine in its input; zlib's crc32_combine(c1, c2, n) = shift(c1, n) ^ c2). */
@@ -484,9 +523,10 @@ static int cmp_mark(const void *a, const void *b)
    running CRC recorded at each entry's first and end offsets, so that no byte is read twice. The
    table is not trusted yet (its CRC is being computed): entries are only bounds-checked to choose
    where to record; the table checks come after the whole-file CRC, as docs/FORMAT.md orders them. */
-static uint32_t crc_pass(const unsigned char *f, size_t size, uint32_t sec[AV_MAX_SECTIONS])
+static uint32_t crc_pass(const fview *v, uint32_t sec[AV_MAX_SECTIONS])
 {
-    uint64_t end = size - AV_TRAILER_SIZE;
+    const unsigned char *f = v->rest; /* the header and the table */
+    uint64_t end = v->size - AV_TRAILER_SIZE;
     uint32_t nsec = get32(f + HDR_SECTIONS);
     if (nsec > AV_MAX_SECTIONS || AV_HEADER_SIZE + (uint64_t)nsec * AV_SECTION_ENTRY_SIZE > end)
         nsec = 0; /* refused after the CRC check; no section CRC is needed */
@@ -510,11 +550,11 @@ static uint32_t crc_pass(const unsigned char *f, size_t size, uint32_t sec[AV_MA
     uint32_t c = (uint32_t)crc32(0L, Z_NULL, 0);
     uint64_t pos = 0;
     for (size_t j = 0; j < nm; j++) {
-        c = crc_more(c, f + pos, (size_t)(marks[j].at - pos));
+        c = crc_range(v, c, pos, marks[j].at);
         pos = marks[j].at;
         *marks[j].slot = c;
     }
-    c = crc_more(c, f + pos, (size_t)(end - pos));
+    c = crc_range(v, c, pos, end);
     for (uint32_t i = 0; i < nsec; i++)
         if (len[i] > 0)
             sec[i] = last[i] ^ crc_shift(first[i], len[i]);
@@ -537,11 +577,11 @@ static int check_lengths(uint32_t i, uint32_t id, uint32_t enc, uint64_t sl, uin
 
 /* The section's bytes, inflated if needed, into *owned (freed by the caller) or pointing into the
    file. The expected raw length is known from the header for every section we read. */
-static int sec_bytes(const unsigned char *file, const sec_view *v, const char *what,
+static int sec_bytes(const fview *file, const sec_view *v, const char *what,
                      const unsigned char **bytes, unsigned char **owned)
 {
     *owned = NULL;
-    const unsigned char *src = file + v->offset;
+    const unsigned char *src = at(file, v->offset);
     if (v->computed != v->crc)
         return av__fail(AV_ECHECKSUM, "%s section CRC32 mismatch", what);
     if (v->encoding == ENC_RAW) { /* lengths already matched by check_lengths */
@@ -555,6 +595,10 @@ static int sec_bytes(const unsigned char *file, const sec_view *v, const char *w
     uLongf out_len = (uLongf)v->raw_len;
     uLong in_len = (uLong)v->stored_len; /* uncompress2 sets it to the bytes the stream used */
     int zr = uncompress2(buf, &out_len, src, &in_len);
+    if (zr == Z_MEM_ERROR) { /* zlib's own state could not be allocated: not the file's fault */
+        free(buf);
+        return av__fail(AV_ENOMEM, "inflating the %s section", what);
+    }
     if (zr != Z_OK || out_len != v->raw_len || in_len != v->stored_len) {
         free(buf);
         return av__fail(AV_EFORMAT,
@@ -667,11 +711,40 @@ static void borrow_values(av_index *ix, const unsigned char *p)
     ix->borrowed = true;
 }
 
+/* Whether the `bytes` value bytes at file offset voff are the view's own array (mid: read there
+   by av_router_load), which the router then takes as its values array instead of a copy. */
+static bool can_take(const fview *v, uint64_t voff, size_t bytes)
+{
+    return v->mid != NULL && voff == v->v0 && v->v1 - v->v0 == bytes;
+}
+
+/* Let the index's values array (of its type, allocated by av__router_alloc and never written) be
+   the view's mid array, which the router owns from now on (freed with the index). */
+static void take_values(av_index *ix, fview *v)
+{
+    switch (ix->centroid_type) {
+    case AV_CENTROIDS_F32:
+        av__aligned_free(ix->centroids);
+        ix->centroids = (float *)(void *)v->mid;
+        break;
+    case AV_CENTROIDS_F16:
+        av__aligned_free(ix->centroids_f16);
+        ix->centroids_f16 = (uint16_t *)(void *)v->mid;
+        break;
+    default:
+        av__aligned_free(ix->centroids_i8);
+        ix->centroids_i8 = (int8_t *)(void *)v->mid;
+        break;
+    }
+    v->taken = true;
+}
+
 /* n float values of `width` bytes (4: f32, 2: f16, whose exponent bits are mask) at p into the
-   index's values array dst: checked finite, then used in place (borrow), copied (a little-endian
-   machine) or converted. */
-static int take_floats(av_index *ix, void *dst, const unsigned char *p, size_t n, size_t width,
-                       uint32_t mask, bool borrow)
+   index's values array dst: checked finite, then used in place (borrow), taken (the view's own
+   array: converted in place to the machine's order, nothing to do on a little-endian machine),
+   copied (a little-endian machine) or converted. */
+static int take_floats(av_index *ix, void *dst, fview *v, const unsigned char *p, size_t n,
+                       size_t width, uint32_t mask, bool borrow, bool take)
 {
     size_t bad = first_nonfinite(p, n, width, mask);
     if (bad < n)
@@ -679,9 +752,14 @@ static int take_floats(av_index *ix, void *dst, const unsigned char *p, size_t n
                         bad);
     if (can_borrow(borrow, p, width)) {
         borrow_values(ix, p);
-    } else if (av__host_le()) { /* the file's bytes are the storage's */
-        memcpy(dst, p, n * width);
-    } else {
+        return AV_OK;
+    }
+    if (take)
+        dst = v->mid; /* == p */
+    if (av__host_le()) { /* the file's bytes are the storage's */
+        if (!take)
+            memcpy(dst, p, n * width);
+    } else { /* element by element, so that it also converts in place (dst == p) */
         unsigned char *d = dst;
         for (size_t t = 0; t < n; t++) {
             uint32_t u = width == 4 ? get32(p + 4 * t) : get16(p + 2 * t);
@@ -689,42 +767,58 @@ static int take_floats(av_index *ix, void *dst, const unsigned char *p, size_t n
             memcpy(d + width * t, width == 4 ? (const void *)&u : (const void *)&h, width);
         }
     }
+    if (take)
+        take_values(ix, v);
     return AV_OK;
 }
 
-/* The centroid values; with borrow (a mapped file), used in place where they can be. */
-static int parse_centroids(av_router *r, const unsigned char *p, bool borrow)
+/* The centroid values of the (raw) section at file offset off; with borrow (a mapped file), used
+   in place where they can be; where the view read them into their own array (mid), taken. */
+static int parse_centroids(av_router *r, fview *v, uint64_t off, bool borrow)
 {
-    size_t kd = r->ix.k * r->ix.dim;
-    uint32_t flags = get32(p + 4); /* checked against the type before allocation */
+    size_t k = r->ix.k, dim = r->ix.dim, kd = k * dim;
+    const unsigned char *p = at(v, off); /* the prefix and int8's scales lie before the values */
+    uint32_t flags = get32(p + 4);       /* checked against the type before allocation */
     p += centroid_prefix(flags);
+    uint64_t voff = off + centroid_prefix(flags); /* the values' file offset */
+    size_t width = r->ix.centroid_type == AV_CENTROIDS_F32   ? 4
+                   : r->ix.centroid_type == AV_CENTROIDS_F16 ? 2
+                                                             : 1;
+    if (width == 1)
+        voff += 4 * (uint64_t)k + ((flags & AV_CFLAG_COLSCALE) ? 4 * (uint64_t)dim : 0);
+    bool take = can_take(v, voff, kd * width);
+    /* plan_values made mid exactly the values: anything else would read across the parts */
+    if (v->mid != NULL && !take)
+        return av__fail(AV_EFORMAT, "centroid values are not where the file's table said");
+    const unsigned char *vals = at(v, voff);
     switch (r->ix.centroid_type) {
     case AV_CENTROIDS_F32:
-        return take_floats(&r->ix, r->ix.centroids, p, kd, 4, 0x7F800000u, borrow);
+        return take_floats(&r->ix, r->ix.centroids, v, vals, kd, 4, 0x7F800000u, borrow, take);
     case AV_CENTROIDS_F16:
-        return take_floats(&r->ix, r->ix.centroids_f16, p, kd, 2, 0x7C00u, borrow);
+        return take_floats(&r->ix, r->ix.centroids_f16, v, vals, kd, 2, 0x7C00u, borrow, take);
     default:
-        for (size_t j = 0; j < r->ix.k; j++) {
+        for (size_t j = 0; j < k; j++) {
             float s = getf32(p + 4 * j);
             if (!isfinite(s) || s < 0.0f)
                 return av__fail(AV_EFORMAT, "int8 scale %zu is invalid", j);
             r->ix.centroid_scale[j] = s;
         }
-        p += 4 * r->ix.k;
-        for (size_t t = 0; t < r->ix.dim; t++) {
+        p += 4 * k;
+        for (size_t t = 0; t < dim; t++) {
             /* a 1.0 file has no per-dimension scales: all 1 */
             float s = (flags & AV_CFLAG_COLSCALE) ? getf32(p + 4 * t) : 1.0f;
             if (!isfinite(s) || !(s > 0.0f))
                 return av__fail(AV_EFORMAT, "int8 dimension scale %zu is invalid", t);
             r->ix.centroid_colscale[t] = s;
         }
-        if (flags & AV_CFLAG_COLSCALE)
-            p += 4 * r->ix.dim;
-        if (borrow && !memchr(p, 0x80, kd)) { /* no -128 to map to -127: usable in place */
-            borrow_values(&r->ix, p);
+        if (borrow && !memchr(vals, 0x80, kd)) { /* no -128 to map to -127: usable in place */
+            borrow_values(&r->ix, vals);
             break;
         }
-        memcpy(r->ix.centroids_i8, p, kd);
+        if (take)
+            take_values(&r->ix, v); /* its -128s become -127 below */
+        else
+            memcpy(r->ix.centroids_i8, vals, kd);
         av__index_int8_derive(&r->ix);
         break;
     }
@@ -834,10 +928,13 @@ static int parse_prices(av_router *r, const unsigned char *p, size_t n)
     return AV_OK;
 }
 
-/* With borrow (f is a read-only file mapping that the router will own), the centroid values are
-   used in place where they can be (parse_centroids); the checks are the same. */
-static int deserialize(av_router **out, const unsigned char *f, size_t size, bool borrow)
+/* With borrow (the view is one read-only file mapping that the router will own), the centroid
+   values are used in place where they can be (parse_centroids); where the view holds them in an
+   array of their own (av_router_load), the router takes that array. The checks are the same. */
+static int deserialize(av_router **out, fview *v, bool borrow)
 {
+    const unsigned char *f = v->rest; /* the header and the table (before v0) */
+    size_t size = v->size;
     *out = NULL;
     if (size < AV_HEADER_SIZE + AV_TRAILER_SIZE || memcmp(f, AV_MAGIC, 8) != 0)
         return av__fail(AV_EFORMAT, "not a router file (bad magic or %zu bytes)", size);
@@ -848,10 +945,10 @@ static int deserialize(av_router **out, const unsigned char *f, size_t size, boo
     if (get64(f + HDR_FILE_SIZE) != size)
         return av__fail(AV_EFORMAT, "header says %llu bytes, file has %zu (truncated?)",
                         (unsigned long long)get64(f + HDR_FILE_SIZE), size);
-    if (get32(f + size - TRL_END) != AV_END_MAGIC)
+    if (get32(at(v, size - TRL_END)) != AV_END_MAGIC)
         return av__fail(AV_EFORMAT, "missing end marker (truncated?)");
     uint32_t sec_crc[AV_MAX_SECTIONS];
-    if (get32(f + size - TRL_CRC) != crc_pass(f, size, sec_crc))
+    if (get32(at(v, size - TRL_CRC)) != crc_pass(v, sec_crc))
         return av__fail(AV_ECHECKSUM, "file CRC32 mismatch");
     uint32_t flags = get32(f + HDR_FLAGS), dim = get32(f + HDR_DIM), k = get32(f + HDR_CLUSTERS);
     uint32_t m = get32(f + HDR_MODELS);
@@ -909,8 +1006,8 @@ static int deserialize(av_router **out, const unsigned char *f, size_t size, boo
     /* The centroid type is the first word of the (raw) centroid section. */
     if (sv[SEC_CENTROIDS].encoding != ENC_RAW || sv[SEC_CENTROIDS].stored_len < 8)
         return av__fail(AV_EFORMAT, "centroid section must be raw and at least 8 bytes");
-    uint32_t ctype = get32(f + sv[SEC_CENTROIDS].offset + CEN_TYPE);
-    uint32_t cflags = get32(f + sv[SEC_CENTROIDS].offset + CEN_FLAGS);
+    const unsigned char *cen = at(v, sv[SEC_CENTROIDS].offset); /* its prefix lies before v0 */
+    uint32_t ctype = get32(cen + CEN_TYPE), cflags = get32(cen + CEN_FLAGS);
     if (ctype > AV_CENTROIDS_INT8 || (cflags & ~centroid_flags(ctype)) != 0)
         return av__fail(AV_EFORMAT, "unknown centroid type %u (flags %u)", ctype, cflags);
     if (sv[SEC_CENTROIDS].raw_len != centroid_bytes(ctype, cflags, k, dim))
@@ -919,9 +1016,9 @@ static int deserialize(av_router **out, const unsigned char *f, size_t size, boo
                         centroid_bytes(ctype, cflags, k, dim));
     uint32_t members = 1;
     if (cflags & AV_CFLAG_MEMBERS) { /* the section is raw and holds at least the prefix */
-        members = get32(f + sv[SEC_CENTROIDS].offset + CEN_MEMBERS);
+        members = get32(cen + CEN_MEMBERS);
         if (members < 2 || members > AV_MAX_MEMBERS || k % members != 0 ||
-            get32(f + sv[SEC_CENTROIDS].offset + CEN_ZERO) != 0)
+            get32(cen + CEN_ZERO) != 0)
             return av__fail(AV_EFORMAT, "ensemble of %u members for %u clusters (2..%u dividing "
                                         "it, and a zero word)", members, k, AV_MAX_MEMBERS);
     }
@@ -937,28 +1034,28 @@ static int deserialize(av_router **out, const unsigned char *f, size_t size, boo
     }
     const unsigned char *b;
     unsigned char *owned = NULL;
-    if ((rc = sec_bytes(f, &sv[SEC_MODELS], "model", &b, &owned)) == AV_OK)
+    if ((rc = sec_bytes(v, &sv[SEC_MODELS], "model", &b, &owned)) == AV_OK)
         rc = parse_models(r, b, (size_t)sv[SEC_MODELS].raw_len);
     free(owned);
     owned = NULL;
-    if (rc == AV_OK && (rc = sec_bytes(f, &sv[SEC_CENTROIDS], "centroid", &b, &owned)) == AV_OK)
-        rc = parse_centroids(r, b, borrow);
+    if (rc == AV_OK && (rc = sec_bytes(v, &sv[SEC_CENTROIDS], "centroid", &b, &owned)) == AV_OK)
+        rc = parse_centroids(r, v, sv[SEC_CENTROIDS].offset, borrow);
     free(owned);
     owned = NULL;
-    if (rc == AV_OK && (rc = sec_bytes(f, &sv[SEC_STATS], "statistics", &b, &owned)) == AV_OK)
+    if (rc == AV_OK && (rc = sec_bytes(v, &sv[SEC_STATS], "statistics", &b, &owned)) == AV_OK)
         rc = parse_stats(r, b);
     free(owned);
     owned = NULL;
     char *legacy[AV_LEGACY_KEYS] = {NULL};
     if (rc == AV_OK && sv[SEC_META].present &&
-        (rc = sec_bytes(f, &sv[SEC_META], "metadata", &b, &owned)) == AV_OK)
+        (rc = sec_bytes(v, &sv[SEC_META], "metadata", &b, &owned)) == AV_OK)
         rc = parse_meta(r, b, (size_t)sv[SEC_META].raw_len, legacy);
     free(owned);
     owned = NULL;
     /* the routing settings: the typed section, or a 0.x file's metadata strings (a file with a
        settings section ignores such strings: no 1.x writer puts them there) */
     if (rc == AV_OK && sv[SEC_SETTINGS].present) {
-        if ((rc = sec_bytes(f, &sv[SEC_SETTINGS], "settings", &b, &owned)) == AV_OK)
+        if ((rc = sec_bytes(v, &sv[SEC_SETTINGS], "settings", &b, &owned)) == AV_OK)
             rc = av__settings_read(&r->est, b, (size_t)sv[SEC_SETTINGS].raw_len);
         free(owned);
     } else if (rc == AV_OK) {
@@ -968,7 +1065,7 @@ static int deserialize(av_router **out, const unsigned char *f, size_t size, boo
         free(legacy[i]);
     owned = NULL;
     if (rc == AV_OK && sv[SEC_PRICES].present &&
-        (rc = sec_bytes(f, &sv[SEC_PRICES], "prices", &b, &owned)) == AV_OK)
+        (rc = sec_bytes(v, &sv[SEC_PRICES], "prices", &b, &owned)) == AV_OK)
         rc = parse_prices(r, b, (size_t)sv[SEC_PRICES].raw_len);
     free(owned);
     if (rc == AV_OK && (rc = av__router_refresh_all(r)) == AV_EEMPTY)
@@ -981,9 +1078,139 @@ static int deserialize(av_router **out, const unsigned char *f, size_t size, boo
     return AV_OK;
 }
 
+/* One buffer of the file's bytes as a view. */
+static fview whole(const unsigned char *f, size_t size)
+{
+    fview v = {f, NULL, 0, 0, size, false};
+    return v;
+}
+
 int av__router_deserialize(av_router **out, const unsigned char *f, size_t size)
 {
-    return deserialize(out, f, size, false);
+    fview v = whole(f, size);
+    return deserialize(out, &v, false);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * av_router_load: the centroid values read straight into the array the router keeps
+ * ------------------------------------------------------------------------------------------- */
+/* The bytes av_router_load reads first: the header and the longest section table (2624 bytes). */
+#define AV_LOAD_HEAD 4096u
+
+/* The centroid section av_router_load can read in two parts, from the header and the table
+   (head, the file's first hn of size bytes): exactly one table entry with the centroid id, raw,
+   after the table and within the checksummed bytes, of at least 8 bytes. Nothing here is trusted
+   or reported: it only chooses how the bytes are read (anything else is read as one buffer), and
+   the checks that follow are the same either way. */
+static bool plan_section(const unsigned char *head, size_t hn, size_t size, uint64_t *off,
+                         uint64_t *sl)
+{
+    if (size < AV_HEADER_SIZE + AV_TRAILER_SIZE || hn < AV_HEADER_SIZE ||
+        memcmp(head, AV_MAGIC, 8) != 0)
+        return false;
+    uint32_t nsec = get32(head + HDR_SECTIONS);
+    uint64_t table_end = AV_HEADER_SIZE + (uint64_t)nsec * AV_SECTION_ENTRY_SIZE;
+    if (nsec > AV_MAX_SECTIONS || table_end > hn)
+        return false;
+    int found = 0;
+    for (uint32_t i = 0; i < nsec; i++) {
+        const unsigned char *e = head + AV_HEADER_SIZE + (size_t)i * AV_SECTION_ENTRY_SIZE;
+        if (get32(e + ENT_ID) != SEC_CENTROIDS)
+            continue;
+        found++;
+        *off = get64(e + ENT_OFFSET);
+        *sl = get64(e + ENT_STORED);
+        if (get32(e + ENT_ENCODING) != ENC_RAW)
+            return false;
+    }
+    uint64_t end = size - AV_TRAILER_SIZE;
+    return found == 1 && *off >= table_end && *off <= end && *sl >= 8 && *sl <= end - *off;
+}
+
+/* The values' bytes [*v0, *v1) of that section, from its type and flags (pre: its first 8 bytes)
+   and the header's counts: false where they are unknown, leave no value, or where another table
+   entry's bytes overlap them (each part must hold every section the checks read but the values). */
+static bool plan_values(const unsigned char *head, uint64_t off, uint64_t sl,
+                        const unsigned char *pre, uint64_t *v0, uint64_t *v1)
+{
+    uint32_t type = get32(pre + CEN_TYPE), flags = get32(pre + CEN_FLAGS);
+    if (type > AV_CENTROIDS_INT8 || (flags & ~centroid_flags(type)) != 0)
+        return false;
+    uint64_t lead = centroid_prefix(flags);
+    if (type == AV_CENTROIDS_INT8) /* the row scales, then the dimension scales */
+        lead += 4 * (uint64_t)get32(head + HDR_CLUSTERS) +
+                ((flags & AV_CFLAG_COLSCALE) ? 4 * (uint64_t)get32(head + HDR_DIM) : 0);
+    if (lead >= sl)
+        return false;
+    *v0 = off + lead;
+    *v1 = off + sl;
+    uint32_t nsec = get32(head + HDR_SECTIONS);
+    for (uint32_t i = 0; i < nsec; i++) {
+        const unsigned char *e = head + AV_HEADER_SIZE + (size_t)i * AV_SECTION_ENTRY_SIZE;
+        uint64_t o = get64(e + ENT_OFFSET), l = get64(e + ENT_STORED);
+        if (get32(e + ENT_ID) != SEC_CENTROIDS && l > 0 && o < *v1 && (o >= *v0 || l > *v0 - o))
+            return false;
+    }
+    return true;
+}
+
+/* The file's bytes [from, to) into dst: those among the first hn from head, the rest read. */
+static int fill(av_rfile *f, const unsigned char *head, size_t hn, unsigned char *dst,
+                uint64_t from, uint64_t to)
+{
+    if (from < hn && from < to) {
+        size_t c = (size_t)((to < hn ? to : hn) - from);
+        memcpy(dst, head + from, c);
+        dst += c;
+        from += c;
+    }
+    return from < to ? av__rfile_read(f, from, dst, (size_t)(to - from)) : AV_OK;
+}
+
+/* Read the open file f for deserialize: the centroid values straight into an array of their own
+   (v->mid, av__aligned_alloc) and every other byte into v->rest (the copy of the values into the
+   router and a second fresh buffer of the file's size are saved: docs/PERFORMANCE.md, "Load
+   time"), or, where plan_section or plan_values say no, the whole file into v->rest. The bytes
+   the plan was made from are the bytes checked: head and the centroid prefix are copied into
+   rest, not read again. */
+static int load_read(av_rfile *f, fview *v)
+{
+    size_t size = f->size, hn = size < AV_LOAD_HEAD ? size : AV_LOAD_HEAD;
+    unsigned char head[AV_LOAD_HEAD], pre[8];
+    uint64_t off = 0, sl = 0, v0 = 0, v1 = 0;
+    *v = whole(NULL, size);
+    int rc = av__rfile_read(f, 0, head, hn);
+    if (rc)
+        return rc;
+    bool split = plan_section(head, hn, size, &off, &sl);
+    if (split && off + 8 > hn && (rc = av__rfile_read(f, off, pre, 8)) != AV_OK)
+        return rc;
+    if (split)
+        split = plan_values(head, off, sl, off + 8 > hn ? pre : head + off, &v0, &v1);
+    if (!split)
+        v0 = v1 = 0;
+    unsigned char *rest = av__aligned_alloc(size - (size_t)(v1 - v0));
+    unsigned char *mid = split ? av__aligned_alloc((size_t)(v1 - v0)) : NULL;
+    if (!rest || (split && !mid)) {
+        av__aligned_free(rest);
+        av__aligned_free(mid);
+        return av__fail(AV_ENOMEM, "%zu bytes for '%s'", size, f->path);
+    }
+    if (!split) {
+        rc = fill(f, head, hn, rest, 0, size);
+    } else if ((rc = fill(f, head, hn, rest, 0, v0)) == AV_OK) {
+        if (off + 8 > hn) /* the prefix the plan read (it lies before v0) */
+            memcpy(rest + off, pre, 8);
+        if ((rc = fill(f, head, hn, mid, v0, v1)) == AV_OK)
+            rc = fill(f, head, hn, rest + v0, v1, size);
+    }
+    if (rc) {
+        av__aligned_free(rest);
+        av__aligned_free(mid);
+        return rc;
+    }
+    *v = (fview){rest, mid, v0, v1, size, false};
+    return AV_OK;
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -1006,13 +1233,19 @@ AV_API int av_router_load(av_router **out, const char *path)
     *out = NULL;
     if (!path)
         return av__fail(AV_EINVAL, "path is NULL");
-    unsigned char *buf;
-    size_t size;
-    int frc = av__file_read(path, AV_MAX_FILE_SIZE, &buf, &size);
-    if (frc)
-        return frc;
-    int rc = av__router_deserialize(out, buf, size);
-    av__aligned_free(buf);
+    av_rfile f;
+    fview v;
+    int rc = av__rfile_open(&f, path, AV_MAX_FILE_SIZE);
+    if (rc)
+        return rc;
+    rc = load_read(&f, &v);
+    av__rfile_close(&f);
+    if (rc)
+        return rc;
+    rc = deserialize(out, &v, false);
+    av__aligned_free((void *)(uintptr_t)v.rest);
+    if (!v.taken) /* else the router's values array now */
+        av__aligned_free(v.mid);
     if (rc != AV_OK) /* the parser's code, with the file named */
         av__fail_context(rc, "'%s'", path);
     return rc;
@@ -1030,7 +1263,8 @@ AV_API int av_router_load_mapped(av_router **out, const char *path)
     int rc = av__file_map(path, AV_MAX_FILE_SIZE, &map, &size);
     if (rc)
         return rc;
-    rc = deserialize(out, map ? map : (const void *)"", size, map != NULL);
+    fview v = whole(map ? map : (const void *)"", size);
+    rc = deserialize(out, &v, map != NULL);
     if (rc != AV_OK) {
         av__file_unmap(map, size);
         return av__fail_context(rc, "'%s'", path);

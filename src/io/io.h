@@ -10,6 +10,17 @@
    (released with av__aligned_free). */
 AV_HIDDEN int av__file_read(const char *path, uint64_t max_size, unsigned char **data,
                             size_t *size);
+/* A regular file of at most max_size bytes open for reading by offset (av_router_load reads its
+   parts into their destinations): size is its size at open; a read of [off, off + n) that meets
+   the end of the file (it shrank meanwhile) or fails is AV_EIO, never a signal. */
+typedef struct av_rfile {
+    intptr_t handle; /* a descriptor, or a Windows HANDLE */
+    size_t size;
+    const char *path;
+} av_rfile;
+AV_HIDDEN int av__rfile_open(av_rfile *f, const char *path, uint64_t max_size);
+AV_HIDDEN int av__rfile_read(av_rfile *f, uint64_t off, void *dst, size_t n);
+AV_HIDDEN void av__rfile_close(av_rfile *f);
 /* Map a regular file of at most max_size bytes read-only (private, populated): *map is NULL for
    an empty file. av__file_unmap releases it (NULL: nothing). */
 AV_HIDDEN int av__file_map(const char *path, uint64_t max_size, void **map, size_t *size);

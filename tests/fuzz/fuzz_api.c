@@ -1099,19 +1099,32 @@ static int op_meta_bulk(state *s)
     return av_router_meta_count(s->r) > 0 ? AV_OK : rc;
 }
 
-/* dst += src, every cell: the merged sums are the two routers' sums (same model order here). */
+/* dst += src, every cell: the merged sums are the two routers' sums (same model order here),
+   src's costs first brought to dst's price for a model priced in dst (docs/API.md,
+   av_profile_merge): times dst's cost per query over src's (its price, else its learned mean), or
+   src's count times dst's price when src has no cost for it. */
 static void check_merged(const av_router *r, const double *bc, const double *bs, const double *bq,
                          const av_router *src)
 {
     size_t k = av_router_n_clusters(r), m = av_router_n_models(r);
-    for (size_t j = 0; j < k; j++)
-        for (size_t i = 0; i < m; i++) {
+    for (size_t i = 0; i < m; i++) {
+        av_price pd, ps;
+        av_price_init(&pd);
+        av_price_init(&ps);
+        FUZZ_ASSERT(av_router_get_price(r, (int32_t)i, &pd) == AV_OK);
+        FUZZ_ASSERT(av_router_get_price(src, (int32_t)i, &ps) == AV_OK);
+        bool priced = pd.unit != AV_PRICE_NONE;
+        for (size_t j = 0; j < k; j++) {
             double c, sc, qc, c2, s2, q2;
             FUZZ_ASSERT(av_router_cluster_stats(r, j, i, &c, &sc, &qc) == AV_OK);
             FUZZ_ASSERT(av_router_cluster_stats(src, j, i, &c2, &s2, &q2) == AV_OK);
+            double add = !priced ? q2
+                         : ps.cost_per_query > 0.0 ? q2 * (pd.cost_per_query / ps.cost_per_query)
+                                                   : c2 * pd.cost_per_query;
             size_t t = j * m + i;
-            FUZZ_ASSERT(c == bc[t] + c2 && sc == bs[t] + s2 && qc == bq[t] + q2);
+            FUZZ_ASSERT(c == bc[t] + c2 && sc == bs[t] + s2 && qc == bq[t] + add);
         }
+    }
 }
 
 static int op_merge(state *s)

@@ -84,6 +84,7 @@ WASM_NO_PROGRAMS = {
     "test_decisions": "fork (one child per backend)",
     "test_batch": "--wrap=malloc (Emscripten's JavaScript runtime then finds no malloc)",
     "test_format": "--wrap=malloc (Emscripten's JavaScript runtime then finds no malloc)",
+    "test_load": "--wrap=malloc (Emscripten's JavaScript runtime then finds no malloc)",
 }
 WASM_NO_TESTS = {
     "test_env_override": "popen (a child per backend)",
