@@ -1113,7 +1113,7 @@ static void check_merged(const av_router *r, const double *bc, const double *bs,
         av_price_init(&ps);
         FUZZ_ASSERT(av_router_get_price(r, (int32_t)i, &pd) == AV_OK);
         FUZZ_ASSERT(av_router_get_price(src, (int32_t)i, &ps) == AV_OK);
-        bool priced = pd.unit != AV_PRICE_NONE;
+        int priced = pd.unit != AV_PRICE_NONE;
         for (size_t j = 0; j < k; j++) {
             double c, sc, qc, c2, s2, q2;
             FUZZ_ASSERT(av_router_cluster_stats(r, j, i, &c, &sc, &qc) == AV_OK);
