@@ -308,7 +308,7 @@ def table(rows):
 
 def targets(cells):
     ok = lambda c: "MET" if c else "NOT MET"
-    out = ["Targets (issue 13), libavengers SAMPLED:"]
+    out = ["Targets of the scaling table, libavengers SAMPLED:"]
     for (d, k) in sorted({(c[1], c[2]) for c in cells}):
         a = cells.get((100000, d, k), {}).get("avengers-sampled", {})
         b = cells.get((1000000, d, k), {}).get("avengers-sampled", {})

@@ -360,16 +360,13 @@ AV_TARGET static void avx2_scale_f64(float *dst, const float *src, size_t d, dou
     size_t t = 0;
     for (; t + 4 <= d; t += 4)
         _mm_storeu_ps(dst + t, _mm256_cvtpd_ps(_mm256_mul_pd(_mm256_cvtps_pd(_mm_loadu_ps(src + t)), s)));
-    for (; t < d; t++)
-        dst[t] = (float)((double)src[t] * inv);
+    av__scale_f64_scalar(dst + t, src + t, d - t, inv);
 }
 
-/* Truncation of an integral double below 2^51 in magnitude to int64: add 2^52 + 2^51 (exact, the
-   exponent stays 52) and subtract the bit patterns. */
-#define AV_I64_MAGIC 6755399441055744.0
 AV_TARGET static void avx2_fixed_add(int64_t *s, const float *x, size_t d)
 {
-    const __m256d one = _mm256_set1_pd(4294967296.0), magic = _mm256_set1_pd(AV_I64_MAGIC);
+    const __m256d one = _mm256_set1_pd(AV_KERN_FIXED_ONE),
+                  magic = _mm256_set1_pd(AV_KERN_I64_MAGIC);
     const __m256i magic_bits = _mm256_castpd_si256(magic);
     size_t t = 0;
     for (; t + 4 <= d; t += 4) {
@@ -379,8 +376,7 @@ AV_TARGET static void avx2_fixed_add(int64_t *s, const float *x, size_t d)
         __m256i *p = (__m256i *)(s + t);
         _mm256_storeu_si256(p, _mm256_add_epi64(_mm256_loadu_si256(p), q));
     }
-    for (; t < d; t++)
-        s[t] += (int64_t)((double)x[t] * 4294967296.0);
+    av__fixed_add_scalar(s + t, x + t, d - t);
 }
 
 AV_TARGET static size_t avx2_argmin_d2(const float *g, const float *csq, size_t k, float xs,

@@ -357,16 +357,13 @@ AV_TARGET static void avx512_scale_f64(float *dst, const float *src, size_t d, d
     for (; t + 8 <= d; t += 8)
         _mm256_storeu_ps(dst + t,
                          _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_cvtps_pd(_mm256_loadu_ps(src + t)), s)));
-    for (; t < d; t++)
-        dst[t] = (float)((double)src[t] * inv);
+    av__scale_f64_scalar(dst + t, src + t, d - t, inv);
 }
 
-/* Truncation of an integral double below 2^51 in magnitude to int64 (AVX-512F has no packed
-   double-to-int64 conversion without DQ): add 2^52 + 2^51 (exact) and subtract the patterns. */
-#define AV_I64_MAGIC 6755399441055744.0
 AV_TARGET static void avx512_fixed_add(int64_t *s, const float *x, size_t d)
 {
-    const __m512d one = _mm512_set1_pd(4294967296.0), magic = _mm512_set1_pd(AV_I64_MAGIC);
+    const __m512d one = _mm512_set1_pd(AV_KERN_FIXED_ONE),
+                  magic = _mm512_set1_pd(AV_KERN_I64_MAGIC);
     const __m512i magic_bits = _mm512_castpd_si512(magic);
     size_t t = 0;
     for (; t + 8 <= d; t += 8) {
@@ -375,8 +372,7 @@ AV_TARGET static void avx512_fixed_add(int64_t *s, const float *x, size_t d)
         __m512i q = _mm512_sub_epi64(_mm512_castpd_si512(_mm512_add_pd(v, magic)), magic_bits);
         _mm512_storeu_si512(s + t, _mm512_add_epi64(_mm512_loadu_si512(s + t), q));
     }
-    for (; t < d; t++)
-        s[t] += (int64_t)((double)x[t] * 4294967296.0);
+    av__fixed_add_scalar(s + t, x + t, d - t);
 }
 
 AV_TARGET static size_t avx512_argmin_d2(const float *g, const float *csq, size_t k, float xs,

@@ -39,7 +39,12 @@ typedef float (*av_sqnorm8_fn)(const float *x, size_t d);
 /* dst[t] = (float)((double)src[t] * inv). */
 typedef void (*av_scale_f64_fn)(float *dst, const float *src, size_t d, double inv);
 /* s[t] += (int64_t)((double)x[t] * 2^32), truncated toward zero; requires |x[t]| <= 2^18 (the
-   scaled value below 2^50). */
+   scaled value below 2^50). 2^32 is AV_KMEANS_FIXED_ONE, the sampled k-means' fixed-point unit. */
+#define AV_KERN_FIXED_ONE 4294967296.0
+/* SIMD truncation of an integral double below 2^51 in magnitude to int64 (AVX2 and AVX-512F have
+   no packed double-to-int64 conversion): add 2^52 + 2^51 (exact: the exponent stays 52) and
+   subtract the bit patterns. */
+#define AV_KERN_I64_MAGIC 6755399441055744.0
 typedef void (*av_fixed_add_fn)(int64_t *s, const float *x, size_t d);
 /* The nearest of k squared distances v_j = max(((-2 * g[j]) + xs) + csq[j], 0) (float, in that
    order): the first j with the smallest v_j (0 when k = 0), its v_j in *best. */

@@ -122,7 +122,7 @@ void av__scale_f64_scalar(float *dst, const float *src, size_t d, double inv)
 void av__fixed_add_scalar(int64_t *s, const float *x, size_t d)
 {
     for (size_t t = 0; t < d; t++)
-        s[t] += (int64_t)((double)x[t] * 4294967296.0);
+        s[t] += (int64_t)((double)x[t] * AV_KERN_FIXED_ONE);
 }
 
 size_t av__argmin_d2_scalar(const float *g, const float *csq, size_t k, float xs, float *best)

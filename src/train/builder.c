@@ -17,8 +17,6 @@
    that ensembles of different sizes share their first members. */
 #define AV_MEMBER_SEED_STEP 0x9E3779B97F4A7C15ull
 
-/* Rows per chunk of the SAMPLED passes, the default block of a row source at most. */
-#define AV_SOURCE_MAX_DEFAULT_BLOCK 32768u
 /* Seed of the blocks' hashes (any constant: the hashes never leave the process). */
 #define AV_SOURCE_HASH_SEED 0x726F77736F757263ull /* "rowsourc" */
 
@@ -320,13 +318,13 @@ int av__source_read(const av_source_seg *s, size_t blk, const av_source_buf *buf
 }
 
 /* Rows per read: the hint (at most n_rows), else the largest power of two whose rows fit in
-   AV_ROW_SOURCE_BLOCK_BYTES, at most AV_SOURCE_MAX_DEFAULT_BLOCK and n_rows. */
+   AV_ROW_SOURCE_BLOCK_BYTES, at most AV_KMEANS_CHUNK_ROWS and n_rows. */
 static size_t source_block(const av_row_source *src, size_t m)
 {
     size_t n = src->n_rows, blk = src->block_rows;
     if (blk == 0) {
         size_t row = (src->dim + 2 * m) * sizeof(float);
-        for (blk = 1; blk < AV_SOURCE_MAX_DEFAULT_BLOCK && 2 * blk * row <= AV_ROW_SOURCE_BLOCK_BYTES;)
+        for (blk = 1; blk < AV_KMEANS_CHUNK_ROWS && 2 * blk * row <= AV_ROW_SOURCE_BLOCK_BYTES;)
             blk *= 2;
     }
     return blk < n ? blk : n;

@@ -22,9 +22,7 @@
 /* An upper bound of one row's squared distance in fixed-point units: rows have norm 1 and
    centres squared norm <= AV_KMEANS_MAX_CENTRE_SQNORM, so d2 <= (1 + sqrt(1.01))^2 < 4.0125; the
    float formula adds a few ulps; 4.03 * 2^32 < 2^34.02. */
-#define D2_MAX_FIXED ((int64_t)(4.03 * 4294967296.0))
-/* Rows per chunk of the threaded passes (statistics merge per chunk, in chunk order). */
-#define CHUNK_ROWS 32768u
+#define D2_MAX_FIXED ((int64_t)(4.03 * AV_KMEANS_FIXED_ONE))
 
 /* ---- counter-based hashing ---- */
 static inline uint64_t mix64(uint64_t z)
@@ -1028,14 +1026,14 @@ static int run_pass(km_pass *p, unsigned threads)
     return AV_OK;
 }
 
-/* Rows per chunk of a segment: CHUNK_ROWS, or for a row source the whole blocks that fit in it
-   (at least one), so that a chunk's reads are whole blocks. */
+/* Rows per chunk of a segment: AV_KMEANS_CHUNK_ROWS, or for a row source the whole blocks that fit
+   in it (at least one), so that a chunk's reads are whole blocks. */
 static size_t chunk_rows(const av_row_seg *s)
 {
     if (!s->source)
-        return CHUNK_ROWS;
+        return AV_KMEANS_CHUNK_ROWS;
     size_t b = s->source->block;
-    return b >= CHUNK_ROWS ? b : CHUNK_ROWS / b * b;
+    return b >= AV_KMEANS_CHUNK_ROWS ? b : AV_KMEANS_CHUNK_ROWS / b * b;
 }
 
 /* The sample's rows of a row source whose first row is row g0 of all rows: the blocks holding

@@ -20,6 +20,10 @@ AV_HIDDEN void av__kmeans_result_free(av_kmeans_result *res);
 AV_HIDDEN double av__kmeans_mean_variance(const float *X, size_t n, size_t d);
 
 /* ---- the map-reduce steps and the SAMPLED trainer (scale.c) ---- */
+/* Rows per chunk of the SAMPLED trainer's threaded passes (the statistics merge per chunk, in
+   chunk order), and the largest default block of a row source (builder.c), so that a default
+   block divides a chunk. */
+#define AV_KMEANS_CHUNK_ROWS 32768u
 /* A row source of the builder (av_builder_add_source): the caller's callback, read in blocks of
    `block` rows (the last may be shorter), each checked against the hash of its first read. */
 typedef struct av_source_seg {

@@ -1216,6 +1216,15 @@ static int set_meta_halving(const tune_ctx *c, av_router *r)
     return rc;
 }
 
+/* Shared clustering's arrays: each row's label in each of `members` clusterings, and one fold's. */
+static int shared_alloc(tune_ctx *c, size_t members)
+{
+    if (!(c->lab = malloc(members * c->v.n * sizeof *c->lab)) ||
+        !(c->keep = malloc(c->v.n * sizeof *c->keep)))
+        return av__fail(AV_ENOMEM, "shared clustering labels (%zu rows)", c->v.n);
+    return AV_OK;
+}
+
 int av__tune_shared_fold(av_builder *b, const av_fit_options *fo, uint32_t fold,
                          uint32_t *fold_of, av_router **out)
 {
@@ -1235,11 +1244,8 @@ int av__tune_shared_fold(av_builder *b, const av_fit_options *fo, uint32_t fold,
     av_router *r = NULL;
     if ((rc = assign_folds(&c)) != AV_OK)
         goto done;
-    if (!(c.lab = malloc((size_t)fo->members * c.v.n * sizeof *c.lab)) ||
-        !(c.keep = malloc(c.v.n * sizeof *c.keep))) {
-        rc = av__fail(AV_ENOMEM, "shared clustering labels (%zu rows)", c.v.n);
+    if ((rc = shared_alloc(&c, fo->members)) != AV_OK)
         goto done;
-    }
     if ((rc = fit_subset(&c, UINT32_MAX, fo->n_clusters, fo->members, c.t.n_init, &r)) != AV_OK ||
         (rc = shared_labels(&c, r)) != AV_OK || (rc = shared_fold_stats(&c, r, fold)) != AV_OK)
         goto done;
@@ -1280,11 +1286,8 @@ int av__builder_fit_tuned(av_builder *b, const av_fit_options *fo, av_router **o
     plan_rungs(&c);
     c.shared = c.t.shared_clustering == 2u ||
                (c.t.shared_clustering == 0u && c.v.n > AV_TUNE_SHARED_AUTO_ROWS);
-    if (c.shared && (!(c.lab = malloc((size_t)c.max_members * c.v.n * sizeof *c.lab)) ||
-                     !(c.keep = malloc(c.v.n * sizeof *c.keep)))) {
-        rc = av__fail(AV_ENOMEM, "shared clustering labels (%zu rows)", c.v.n);
+    if (c.shared && (rc = shared_alloc(&c, c.max_members)) != AV_OK)
         goto done;
-    }
     c.t0 = av__seconds();
     tune_choice ch;
     for (c.rung = 0; c.rung < c.n_rungs; c.rung++) {

@@ -9,6 +9,7 @@
 #include "internal.h"
 #include "fuzz/small_router.h"
 #include "harness.h"
+#include "saved_bytes.h"
 
 #include <stdio.h>
 #include <unistd.h>
@@ -83,18 +84,6 @@ static int write_file(const void *b, size_t n)
         return 0;
     int ok = fwrite(b, 1, n, f) == n;
     return fclose(f) == 0 && ok;
-}
-
-/* The bytes a router saves to. */
-static int same_bytes(const av_router *a, const av_router *b)
-{
-    void *x = NULL, *y = NULL;
-    size_t nx = 0, ny = 0;
-    int ok = av_router_save_buffer(a, &x, &nx) == AV_OK && av_router_save_buffer(b, &y, &ny) == AV_OK &&
-             nx == ny && memcmp(x, y, nx) == 0;
-    av_free(x);
-    av_free(y);
-    return ok;
 }
 
 static const void *values(const av_router *r)

@@ -6,6 +6,7 @@
 #include "internal.h"
 #include "fuzz/small_router.h"
 #include "harness.h"
+#include "saved_bytes.h"
 
 #include <stdio.h>
 #include <unistd.h>
@@ -34,18 +35,6 @@ static int same_decisions(const av_router *a, const av_router *b)
             ok = av_route(a, q, d, alpha) == av_route(b, q, d, alpha);
     }
     free(q);
-    return ok;
-}
-
-/* The bytes a router saves to. */
-static int same_bytes(const av_router *a, const av_router *b)
-{
-    void *x = NULL, *y = NULL;
-    size_t nx = 0, ny = 0;
-    int ok = av_router_save_buffer(a, &x, &nx) == AV_OK && av_router_save_buffer(b, &y, &ny) == AV_OK &&
-             nx == ny && memcmp(x, y, nx) == 0;
-    av_free(x);
-    av_free(y);
     return ok;
 }
 

@@ -8,6 +8,7 @@
 #include "avengers/avengers.h"
 #include "blobs.h"
 #include "harness.h"
+#include "saved_bytes.h"
 
 #include <math.h>
 #include <stdbool.h>
@@ -17,7 +18,6 @@
 #include <stdlib.h>
 
 enum { D = BLOBS_D, N = BLOBS_N, BLOBS = BLOBS_K };
-#define lcg blobs_lcg
 
 /* Four well-separated blobs (tests/blobs.h), no missing outcomes, fixed costs. */
 static av_builder *blobs(bool shuffle)
@@ -167,19 +167,6 @@ static bool same_meta(const av_router *a, const av_router *b, const char *key)
 {
     const char *x = av_router_meta(a, key), *y = av_router_meta(b, key);
     return x && y && strcmp(x, y) == 0;
-}
-
-/* The two routers' files are equal byte for byte. */
-static bool same_bytes(const av_router *a, const av_router *b)
-{
-    void *d1 = NULL, *d2 = NULL;
-    size_t n1 = 0, n2 = 0;
-    bool same = av_router_save_buffer(a, &d1, &n1) == AV_OK &&
-                av_router_save_buffer(b, &d2, &n2) == AV_OK && n1 == n2 &&
-                memcmp(d1, d2, n1) == 0;
-    av_free(d1);
-    av_free(d2);
-    return same;
 }
 
 static const char *const CHOICE[] = {"tuned_n_clusters", "tuned_members", "tuned_top_p",
@@ -359,7 +346,7 @@ TEST(test_halving_auto_threshold)
             int c = (int)(i % BLOBS);
             for (int t = 0; t < D; t++)
                 e[t] = (t == c ? 1.0f : 0.0f) +
-                       0.1f * ((float)((lcg(&x) >> 40) & 0xFFFF) / 65536.0f - 0.5f);
+                       0.1f * ((float)((blobs_lcg(&x) >> 40) & 0xFFFF) / 65536.0f - 0.5f);
             const float sc[2] = {c < 2 ? 1.0f : 0.0f, 1.0f}, co[2] = {1.0f, 10.0f};
             REQUIRE(av_builder_add(b, e, D, sc, co) == AV_OK);
         }

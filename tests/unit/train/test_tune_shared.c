@@ -9,6 +9,7 @@
 #include "avengers/avengers.h"
 #include "blobs.h"
 #include "harness.h"
+#include "saved_bytes.h"
 #include "train/train.h" /* av__tune_shared_fold: the fold routers themselves */
 
 #include <math.h>
@@ -20,9 +21,6 @@
 #include <string.h>
 
 enum { D = BLOBS_D, N = BLOBS_N, M = 2, BLOBS = BLOBS_K };
-#define E blobs_E
-#define S blobs_S
-#define C blobs_C
 
 /* The blobs of tests/blobs.h, wider apart and noisier than test_tune_halving.c's, every 17th row
    without the cheap model's outcome (NaN), and the cheap model's cost varying a little. */
@@ -70,18 +68,6 @@ static av_router *tune(av_builder *b, av_tune_options *t)
     return av_builder_fit(b, &o, &r) == AV_OK ? r : NULL;
 }
 
-static bool same_bytes(const av_router *a, const av_router *b)
-{
-    void *d1 = NULL, *d2 = NULL;
-    size_t n1 = 0, n2 = 0;
-    bool same = av_router_save_buffer(a, &d1, &n1) == AV_OK &&
-                av_router_save_buffer(b, &d2, &n2) == AV_OK && n1 == n2 &&
-                memcmp(d1, d2, n1) == 0;
-    av_free(d1);
-    av_free(d2);
-    return same;
-}
-
 /* Every fold's router: the centroids of k-means on all rows (an independent av_builder_fit with
    the tuning's restarts), and per member exactly the statistics av_kmeans_stats_block adds over
    the raw rows outside the fold, in row order, with that member's centroids. The folds are a
@@ -119,9 +105,9 @@ TEST(test_fold_statistics_equal_independent_ones)
                 rows_in[fold_of[i]]++;
             if (fold_of[i] == f)
                 continue;
-            memcpy(X + n * D, E[i], sizeof E[i]);
-            memcpy(Sf + n * M, S[i], sizeof S[i]);
-            memcpy(Cf + n * M, C[i], sizeof C[i]);
+            memcpy(X + n * D, blobs_E[i], sizeof blobs_E[i]);
+            memcpy(Sf + n * M, blobs_S[i], sizeof blobs_S[i]);
+            memcpy(Cf + n * M, blobs_C[i], sizeof blobs_C[i]);
             n++;
         }
         CHECK(n >= N - (N + FOLDS - 1) / FOLDS && n <= N - N / FOLDS);
