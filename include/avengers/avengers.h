@@ -853,6 +853,10 @@ typedef struct av_fit_progress {
     double elapsed;       /* seconds since the fit started */
     double eta;           /* estimated seconds left for the whole fit (every member), assuming
                              every remaining pass runs; < 0 when not yet known */
+    /* --- appended in 1.4 (read only when struct_size covers it) --- */
+    size_t rows_searched; /* PASS, STATS: rows whose nearest centroid this pass searched among
+                             all k; the others' clusters were proved unchanged by bounds (the
+                             same result, docs/SCALING.md "Bounded passes"); 0 at SAMPLE */
 } av_fit_progress;
 
 /* The plan av_builder_fit follows for n_total rows with these options (NULL = defaults):

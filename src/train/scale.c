@@ -62,6 +62,13 @@ typedef struct km_ws {
     float *buf;  /* sub x d: normalised rows */
     int32_t *lab;
     float *d2;
+    /* the bounded passes: rows left to search (rbuf, their sub-block index ridx), and the
+       sub-block's labels and squared distances (olab, od2) */
+    float *rbuf;
+    size_t *ridx;
+    int32_t *olab;
+    float *od2;
+    float *gv; /* k */
 } km_ws;
 
 static void ws_free(km_ws *w)
@@ -71,6 +78,11 @@ static void ws_free(km_ws *w)
     av__aligned_free(w->buf);
     free(w->lab);
     free(w->d2);
+    av__aligned_free(w->rbuf);
+    free(w->ridx);
+    free(w->olab);
+    free(w->od2);
+    free(w->gv);
     memset(w, 0, sizeof *w);
 }
 
@@ -87,7 +99,13 @@ static int ws_init(km_ws *w, const av_kernels *K, size_t k, size_t d)
     w->buf = av__aligned_alloc(w->sub * d * sizeof(float));
     w->lab = malloc(w->sub * sizeof(int32_t));
     w->d2 = malloc(w->sub * sizeof(float));
-    if (!w->G || !w->xsq || !w->buf || !w->lab || !w->d2) {
+    w->rbuf = av__aligned_alloc(w->sub * d * sizeof(float));
+    w->ridx = malloc(w->sub * sizeof(size_t));
+    w->olab = malloc(w->sub * sizeof(int32_t));
+    w->od2 = malloc(w->sub * sizeof(float));
+    w->gv = malloc(k * sizeof(float));
+    if (!w->gv || !w->G || !w->xsq || !w->buf || !w->lab || !w->d2 || !w->rbuf || !w->ridx || !w->olab ||
+        !w->od2) {
         ws_free(w);
         return av__fail(AV_ENOMEM, "k-means block buffers (k=%zu, dim=%zu)", k, d);
     }
@@ -100,14 +118,15 @@ void av__kmeans_sqnorms(const float *C, size_t k, size_t d, float *csq)
         csq[j] = av__sqnorm8_scalar(C + j * d, d); /* every backend's sqnorm8 (kernels.h) */
 }
 
-/* Nearest of the k centroids for nb <= w->sub normalised rows X: w->lab, w->d2. */
+/* Nearest of the k centroids for nb <= w->sub normalised rows X: w->lab, w->d2 (and the rows'
+   squared norms in w->xsq, their dot products in w->G). */
 static void nearest(km_ws *w, const float *C, const float *csq, const float *X, size_t nb)
 {
     size_t k = w->k, d = w->d;
     const av_kernels *K = w->K;
     K->dots_f32_multi(C, d, k, d, X, d, nb, w->G, k);
     for (size_t i = 0; i < nb; i++) {
-        float xs = K->sqnorm8(X + i * d, d); /* sqnorm's value (kernels.h) */
+        float xs = w->xsq[i] = K->sqnorm8(X + i * d, d); /* sqnorm's value (kernels.h) */
         w->lab[i] = (int32_t)K->argmin_d2(w->G + i * k, csq, k, xs, &w->d2[i]);
     }
 }
@@ -879,6 +898,221 @@ AV_API int av_kmeans_stats_block(const float *centroids, size_t k, size_t dim, c
                                     counts, sum_scores, sum_costs, inertia);
 }
 
+/* ---- the trainer's bounded passes ----
+   Most rows keep their cluster from one pass to the next. A pass may skip the search over all k
+   centroids for a row when a bound proves the search would pick the same cluster (Hamerly's one
+   lower bound per row, "Making k-means even faster", SDM 2010), provided the bound also covers
+   float rounding: then the pass's labels, sums, counts and inertia are bit for bit those of the
+   unbounded pass, which is what the public partial steps compute.
+
+   Bounds are kept per group of centroids (contiguous indices; Ding et al., "Yinyang K-Means",
+   ICML 2015): one centroid that keeps moving then spoils only its group's bound.
+
+   For a normalised row x and a centroid c with true squared distance r^2 = |x - c|^2, the
+   computed value v = -2 fl(x.c) + fl(|x|^2) + fl(|c|^2) (float32, clamped at 0) is within eps of
+   r^2 (d2_error_bound: the dot product's rounding, gamma_(d+2) |x| |c| for any summation order,
+   twice over, plus the squared norms' and the two additions' roundings). After a search, a
+   group's lo = sqrt(smallest v in the group, the chosen centroid a left out, - eps) is a lower
+   bound on the true distance to those centroids. When centroid j moves by delta_j, the triangle
+   inequality keeps lo - max_{j in group} delta_j a lower bound. In the next pass the chosen
+   centroid's computed v_a (one dot product, the kernel's own arithmetic: the inertia needs it
+   anyway) is compared with each group: if v_a + eps < lo^2, every v_j of the group is
+   >= lo^2 - eps > v_a. Groups that fail are searched with the kernels (their v_j bit for bit the
+   full search's), and the smallest over a and the searched groups, ties to the lower index, is
+   the full search's answer because every other v_j is strictly larger. A row that fails in more
+   than half of its groups is searched in full with the block kernel. AV_KMEANS_BOUNDS=off
+   searches every row (the same results, slower). */
+typedef struct km_bounds {
+    int32_t *lab;   /* [n] the row's cluster in the last pass */
+    float *lo;      /* [n x T] lower bound on its true distance to the group's other centroids */
+    size_t T, gs;   /* groups, centroids per group (the last may have fewer) */
+    double *drift;  /* [k] true distance each centroid moved at the last update (rounded up) */
+    double *gdrift; /* [T] the largest drift in each group */
+    float *C_prev;  /* k x d: the centroids before the update */
+    double eps;     /* of the current pass's centroids */
+    bool have;      /* lab and lo are of the previous pass */
+} km_bounds;
+
+static bool bounds_wanted(void)
+{
+    const char *v = getenv("AV_KMEANS_BOUNDS");
+    return !(v && strcmp(v, "off") == 0);
+}
+
+/* Groups of at least 8 centroids, at most 64 groups. */
+static void bounds_groups(size_t k, size_t *T, size_t *gs)
+{
+    size_t g = (k + 63) / 64;
+    g = g < 8 ? 8 : g;
+    *gs = g;
+    *T = (k + g - 1) / g;
+}
+
+/* The largest float <= v (v >= 0). */
+static float down(double v)
+{
+    float f = (float)v;
+    return (double)f > v ? nextafterf(f, 0.0f) : f;
+}
+
+/* A lower bound on a true distance whose squared value is computed as v (within eps). */
+static float lower_of(float v, double eps)
+{
+    double l2 = (double)v - eps;
+    return l2 > 0.0 ? down(sqrt(l2) * (1.0 - 1e-12)) : 0.0f;
+}
+
+/* An upper bound of |computed - true| squared distance between a normalised row (squared norm
+   <= 1 + 1e-6: each component of x / |x| rounded once) and centroids whose computed squared norms
+   are at most csq_max; < 0 when the dimension is too large for the bound to mean anything. */
+static double d2_error_bound(size_t d, float csq_max)
+{
+    const double u = 0x1p-24;
+    double nd = (double)d + 2.0;
+    if (nd * u >= 0.01)
+        return -1.0;
+    double gam = nd * u / (1.0 - nd * u);
+    double A2 = 1.0 + 1e-6, B2 = (double)csq_max * (1.0 + 4.0 * u) + 1e-30;
+    double A = sqrt(A2), B = sqrt(B2), G = A * B * (1.0 + gam); /* |fl(x.c)| <= G */
+    double e = 2.0 * gam * A * B                      /* -2 x.c */
+               + 1.01 * u * (A2 + B2)                 /* |x|^2, |c|^2 rounded to float */
+               + u * (2.0 * G + A2) + u * (2.0 * G + 2.0 * A2 + B2); /* the two additions */
+    return 2.0 * e; /* twice the bound, to spare */
+}
+
+/* After the update of the centroids from b->C_prev to C: each centroid's drift, rounded up. */
+static void bounds_moved(km_bounds *b, const float *C, size_t k, size_t d)
+{
+    for (size_t q = 0; q < b->T; q++)
+        b->gdrift[q] = 0.0;
+    for (size_t j = 0; j < k; j++) {
+        double s = 0;
+        for (size_t t = 0; t < d; t++) {
+            double dv = (double)C[j * d + t] - (double)b->C_prev[j * d + t];
+            s += dv * dv;
+        }
+        double dj = s > 0 ? sqrt(s) * (1.0 + 1e-9) : 0.0;
+        b->drift[j] = dj;
+        if (dj > b->gdrift[j / b->gs])
+            b->gdrift[j / b->gs] = dj;
+    }
+    b->have = true;
+}
+
+/* The group bounds of a row from its computed squared distances v (k, any arithmetic within
+   eps) and its cluster a: the groups in `mask` (all when mask is NULL). */
+static void bounds_from(const km_bounds *b, const float *v, size_t k, int32_t a, float *lo,
+                        const uint64_t *mask)
+{
+    for (size_t q = 0; q < b->T; q++) {
+        if (mask && !(*mask >> q & 1u))
+            continue;
+        size_t j0 = q * b->gs, j1 = j0 + b->gs < k ? j0 + b->gs : k;
+        float s = INFINITY;
+        for (size_t j = j0; j < j1; j++)
+            if ((int32_t)j != a && v[j] < s)
+                s = v[j];
+        lo[q] = s == INFINITY ? INFINITY : lower_of(s, b->eps);
+    }
+}
+
+/* The clusters and squared distances of q normalised rows X (rows g.. of all rows) into w->olab
+   and w->od2, as nearest() would give them; the bounds renewed. Returns the rows searched in
+   full (a row searched in some groups counts as the fraction of its centroids searched, rounded
+   down at the end: the caller sums). */
+static size_t assign_bounded(km_bounds *b, km_ws *w, const float *C, const float *csq,
+                             const float *X, size_t g, size_t q, size_t *part)
+{
+    size_t k = w->k, d = w->d, T = b->T, gs = b->gs, nre = 0;
+    const av_kernels *K = w->K;
+    float *v = w->gv; /* k: this row's computed distances where searched */
+    for (size_t i = 0; i < q; i++) {
+        const float *x = X + i * d;
+        if (b->have) {
+            int32_t a = b->lab[g + i];
+            float *lo = b->lo + (g + i) * T;
+            float xs = K->sqnorm8(x, d), ga, va;
+            K->dots_f32(C + (size_t)a * d, d, 1, d, x, &ga);
+            K->argmin_d2(&ga, csq + a, 1, xs, &va); /* the search's value for a */
+            double thr = (double)va + b->eps;
+            uint64_t fail = 0;
+            size_t nfail = 0;
+            for (size_t qg = 0; qg < T; qg++) {
+                double l = (double)lo[qg] - b->gdrift[qg];
+                if (l > 0.0 && thr < l * l * (1.0 - 1e-9)) {
+                    lo[qg] = down(l);
+                } else {
+                    fail |= (uint64_t)1 << qg;
+                    nfail++;
+                }
+            }
+            if (nfail * 2 <= T) {
+                int32_t best = a;
+                float bv = va;
+                for (size_t qg = 0; qg < T; qg++) {
+                    if (!(fail >> qg & 1u))
+                        continue;
+                    size_t j0 = qg * gs, gk = j0 + gs < k ? gs : k - j0;
+                    K->dots_f32(C + j0 * d, d, gk, d, x, v + j0);
+                    float gv;
+                    size_t jj = K->argmin_d2(v + j0, csq + j0, gk, xs, &gv);
+                    if (gv < bv || (gv == bv && (int32_t)(j0 + jj) < best)) {
+                        bv = gv;
+                        best = (int32_t)(j0 + jj);
+                    }
+                    for (size_t j = j0; j < j0 + gk; j++)
+                        v[j] = -2.0f * v[j] + xs + csq[j]; /* within eps: the bounds' values */
+                }
+                bounds_from(b, v, k, best, lo, &fail);
+                size_t qa = (size_t)a / gs;
+                if (best != a && !(fail >> qa & 1u)) { /* a joins its group's other centroids */
+                    float la = lower_of(va, b->eps);
+                    lo[qa] = la < lo[qa] ? la : lo[qa];
+                }
+                w->olab[i] = best;
+                w->od2[i] = bv;
+                *part += nfail;
+                continue;
+            }
+        }
+        memcpy(w->rbuf + nre * d, x, d * sizeof(float));
+        w->ridx[nre++] = i;
+    }
+    if (nre == 0)
+        return 0;
+    nearest(w, C, csq, w->rbuf, nre);
+    for (size_t r = 0; r < nre; r++) {
+        size_t i = w->ridx[r];
+        int32_t a = w->lab[r];
+        w->olab[i] = a;
+        w->od2[i] = w->d2[r];
+        const float *gr = w->G + r * k;
+        float xs = w->xsq[r];
+        for (size_t j = 0; j < k; j++)
+            v[j] = -2.0f * gr[j] + xs + csq[j];
+        bounds_from(b, v, k, a, b->lo + (g + i) * T, NULL);
+    }
+    return nre;
+}
+
+/* The error bound of a pass over centroids with squared norms csq. */
+static void set_eps(km_bounds *b, const float *csq, size_t k, size_t d)
+{
+    if (!b)
+        return;
+    float mx = 0.0f;
+    for (size_t j = 0; j < k; j++)
+        mx = csq[j] > mx ? csq[j] : mx;
+    b->eps = d2_error_bound(d, mx);
+}
+
+/* s[t] -= fixed(x[t]): fixed() truncates toward zero, so this undoes fixed_add exactly. */
+static void fixed_sub(int64_t *s, const float *x, size_t d)
+{
+    for (size_t t = 0; t < d; t++)
+        s[t] -= fixed(x[t]);
+}
+
 /* ---- the SAMPLED trainer over the builder's rows ---- */
 static double now_s(void)
 {
@@ -888,6 +1122,7 @@ static double now_s(void)
 /* A chunk: rows [r0, r0+n) of segment seg (never across segments). */
 typedef struct km_chunk {
     size_t seg, r0, n;
+    size_t g; /* index of its first row among all rows */
 } km_chunk;
 
 typedef struct km_pass {
@@ -902,6 +1137,9 @@ typedef struct km_pass {
     int64_t *sums, *counts, *inertia; /* [thread] */
     double *st;                       /* [chunk] x 3 x k x m */
     int64_t *st_inertia;              /* [chunk] */
+    km_bounds *bd;                    /* NULL: every row searched */
+    uint64_t *searched;               /* [thread] rows searched in full this pass */
+    uint64_t *part;                   /* [thread] groups searched in the other rows */
     av_mutex lock;
     size_t next;
     int rc;
@@ -926,12 +1164,13 @@ static void pass_fail(km_pass *p, int rc, const char *text)
     av__mutex_unlock(&p->lock);
 }
 
-/* The pass's map over nb rows of chunk ci: X normalised (inv NULL) or raw with each row's
-   inverse norm (normalised into w->buf, sub-block by sub-block). */
+/* The pass's map over nb rows of chunk ci, rows g.. of all rows: X normalised (inv NULL) or raw
+   with each row's inverse norm (normalised into w->buf, sub-block by sub-block). */
 static void pass_rows(km_pass *p, km_ws *w, size_t t, size_t ci, const float *X, const double *inv,
-                      const float *scores, const float *costs, size_t nb)
+                      const float *scores, const float *costs, size_t g, size_t nb)
 {
     size_t k = p->k, d = p->src->dim, m = p->src->m;
+    km_bounds *b = p->bd;
     for (size_t off = 0; off < nb; off += w->sub) {
         size_t q = nb - off < w->sub ? nb - off : w->sub;
         const float *Xb = X + off * d;
@@ -940,13 +1179,45 @@ static void pass_rows(km_pass *p, km_ws *w, size_t t, size_t ci, const float *X,
                 w->K->scale_f64(w->buf + i * d, Xb + i * d, d, inv[off + i]); /* av__scale_row */
             Xb = w->buf;
         }
+        if (!b) {
+            p->searched[t] += q;
+            if (p->stats) {
+                double *st = p->st + ci * 3 * k * m;
+                stats_rows(w, p->C, p->csq, Xb, q, scores + off * m, costs + off * m, m, st,
+                           st + k * m, st + 2 * k * m, &p->st_inertia[ci]);
+            } else {
+                lloyd_rows(w, p->C, p->csq, Xb, q, p->sums + t * k * d, p->counts + t * k,
+                           &p->inertia[t], NULL);
+            }
+            continue;
+        }
+        size_t part = 0; /* groups searched in rows not searched in full */
+        p->searched[t] += assign_bounded(b, w, p->C, p->csq, Xb, g + off, q, &part);
+        p->part[t] += part;
         if (p->stats) {
             double *st = p->st + ci * 3 * k * m;
-            stats_rows(w, p->C, p->csq, Xb, q, scores + off * m, costs + off * m, m, st,
-                       st + k * m, st + 2 * k * m, &p->st_inertia[ci]);
-        } else {
-            lloyd_rows(w, p->C, p->csq, Xb, q, p->sums + t * k * d, p->counts + t * k,
-                       &p->inertia[t], NULL);
+            av__kmeans_stats_add(w->olab, q, scores + off * m, costs + off * m, m, st, st + k * m,
+                                 st + 2 * k * m);
+            for (size_t i = 0; i < q; i++)
+                p->st_inertia[ci] += fixed(w->od2[i]);
+            continue;
+        }
+        /* Lloyd's map as changes: the totals of the previous pass are kept, so a row that stays
+           adds nothing (integer sums: the same totals as summing every row again) */
+        int64_t *sums = p->sums + t * k * d, *counts = p->counts + t * k;
+        for (size_t i = 0; i < q; i++) {
+            int32_t j = w->olab[i], old = b->have ? b->lab[g + off + i] : -1;
+            const float *x = Xb + i * d;
+            if (j != old) {
+                w->K->fixed_add(sums + (size_t)j * d, x, d);
+                counts[j]++;
+                if (old >= 0) {
+                    fixed_sub(sums + (size_t)old * d, x, d);
+                    counts[old]--;
+                }
+                b->lab[g + off + i] = j;
+            }
+            p->inertia[t] += fixed(w->od2[i]);
         }
     }
 }
@@ -965,7 +1236,7 @@ static int pass_source(km_pass *p, km_ws *w, size_t t, size_t ci, const av_sourc
             return rc;
         }
         pass_rows(p, w, t, ci, buf->X, s->inv + blk * so->block, buf->scores, buf->costs,
-                  av__source_block_rows(so, blk));
+                  c->g + (blk * so->block - c->r0), av__source_block_rows(so, blk));
     }
     return AV_OK;
 }
@@ -999,12 +1270,25 @@ static void *pass_thread(void *arg)
         } else {
             size_t r = c->r0;
             pass_rows(p, &w, th->t, ci, s->X + r * d, s->normalised ? NULL : s->inv + r,
-                      s->scores + r * m, s->costs + r * m, c->n);
+                      s->scores + r * m, s->costs + r * m, c->g, c->n);
         }
     }
     av__source_buf_free(&buf);
     ws_free(&w);
     return NULL;
+}
+
+/* The pass's searches among the k centroids in rows' worth (a row searched in some groups counts
+   for their share of the centroids), the threads' counters then zeroed. */
+static uint64_t take_searched(km_pass *p, unsigned threads)
+{
+    uint64_t full = 0, part = 0;
+    for (unsigned t = 0; t < threads; t++) {
+        full += p->searched[t];
+        part += p->part[t];
+        p->searched[t] = p->part[t] = 0;
+    }
+    return p->bd ? full + part * p->bd->gs / p->k : full;
 }
 
 /* One pass over every row: Lloyd's map (sums, counts, inertia) or the statistics. */
@@ -1094,10 +1378,27 @@ int av__fit_sampled(const av_rows *src, const av_fit_options *o, uint32_t member
     p.inertia = calloc(threads, sizeof(int64_t));
     p.st = calloc((n_chunks ? n_chunks : 1) * 3 * k * m, sizeof(double));
     p.st_inertia = calloc(n_chunks ? n_chunks : 1, sizeof(int64_t));
+    p.searched = calloc(threads, sizeof(uint64_t));
+    p.part = calloc(threads, sizeof(uint64_t));
+    int64_t *tot_sums = calloc(k * d, sizeof(int64_t)), *tot_counts = calloc(k, sizeof(int64_t));
     float *csq = malloc(k * sizeof(float));
+    /* the bounds (docs/SCALING.md, "Bounded passes"): without their memory, every row is searched */
+    km_bounds bd = {0};
+    if (bounds_wanted() && d2_error_bound(d, 1.0f) > 0.0) {
+        bounds_groups(k, &bd.T, &bd.gs);
+        size_t nlo;
+        bd.lab = malloc((n ? n : 1) * sizeof(int32_t));
+        bd.lo = av__mul_ok(n ? n : 1, bd.T * sizeof(float), &nlo) ? malloc(nlo) : NULL;
+        bd.drift = malloc(k * sizeof(double));
+        bd.gdrift = malloc(bd.T * sizeof(double));
+        bd.C_prev = malloc(k * d * sizeof(float));
+        if (bd.lab && bd.lo && bd.drift && bd.gdrift && bd.C_prev)
+            p.bd = &bd;
+    }
     av_source_buf buf = {0};
     int rc = AV_OK;
-    if (!S || !chunks || !p.sums || !p.counts || !p.inertia || !p.st || !p.st_inertia || !csq) {
+    if (!S || !chunks || !p.sums || !p.counts || !p.inertia || !p.st || !p.st_inertia ||
+        !p.searched || !p.part || !tot_sums || !tot_counts || !csq) {
         rc = av__fail(AV_ENOMEM, "SAMPLED k-means buffers (%zu sample rows, %zu chunks)", ns,
                       n_chunks);
         goto done;
@@ -1122,7 +1423,7 @@ int av__fit_sampled(const av_rows *src, const av_fit_options *o, uint32_t member
             goto done;
         size_t cr = chunk_rows(sg);
         for (size_t r0 = 0; r0 < sg->n; r0 += cr)
-            chunks[ci++] = (km_chunk){s, r0, sg->n - r0 < cr ? sg->n - r0 : cr};
+            chunks[ci++] = (km_chunk){s, r0, sg->n - r0 < cr ? sg->n - r0 : cr, g + r0};
     }
     av__source_buf_free(&buf);
     /* (b) full-batch k-means on the sample */
@@ -1136,7 +1437,7 @@ int av__fit_sampled(const av_rows *src, const av_fit_options *o, uint32_t member
     S = NULL;
     info->sample_rows = ns;
     av_fit_progress pr = {sizeof pr, AV_FIT_STAGE_SAMPLE, member, o->members, 0, max_passes, n,
-                          ns, inertia, 0.0, shift_tol, 0.0, -1.0};
+                          ns, inertia, 0.0, shift_tol, 0.0, -1.0, 0};
     double t_sample = now_s() - t0;
     if (o->pass_progress) {
         pr.elapsed = now_s() - clk->start;
@@ -1152,24 +1453,36 @@ int av__fit_sampled(const av_rows *src, const av_fit_options *o, uint32_t member
     double t_pass = 0;
     uint32_t pass = 0;
     int64_t prev_inertia = -1;
-    int64_t *tot_sums = p.sums, *tot_counts = p.counts; /* thread 0's take the merged totals */
     for (; pass < max_passes;) {
         double tp = now_s();
+        /* the threads' accumulators: the pass's sums, or with bounds its changes to the totals */
         memset(p.sums, 0, (size_t)threads * k * d * sizeof(int64_t));
         memset(p.counts, 0, (size_t)threads * k * sizeof(int64_t));
         memset(p.inertia, 0, threads * sizeof(int64_t));
+        if (!p.bd) {
+            memset(tot_sums, 0, k * d * sizeof(int64_t));
+            memset(tot_counts, 0, k * sizeof(int64_t));
+        }
         av__kmeans_sqnorms(C, k, d, csq);
+        set_eps(p.bd, csq, k, d);
         p.stats = false;
         if ((rc = run_pass(&p, threads)) != AV_OK)
             break;
-        for (unsigned t = 1; t < threads; t++) {
+        for (unsigned t = 0; t < threads; t++) {
             for (size_t i = 0; i < k * d; i++)
                 tot_sums[i] += p.sums[t * k * d + i];
             for (size_t j = 0; j < k; j++)
                 tot_counts[j] += p.counts[t * k + j];
-            p.inertia[0] += p.inertia[t];
+            if (t > 0)
+                p.inertia[0] += p.inertia[t];
         }
+        uint64_t searched = take_searched(&p, threads);
+        if (p.bd)
+            memcpy(bd.C_prev, C, k * d * sizeof(float));
         double shift = av__kmeans_finish(C, k, d, tot_sums, tot_counts);
+        if (p.bd)
+            bounds_moved(&bd, C, k, d);
+        info->searched += searched;
         pass++;
         t_pass = (t_pass * (pass - 1) + (now_s() - tp)) / pass;
         if (o->pass_progress) {
@@ -1177,6 +1490,7 @@ int av__fit_sampled(const av_rows *src, const av_fit_options *o, uint32_t member
             pr.pass = pass;
             pr.inertia = (double)p.inertia[0] / AV_KMEANS_FIXED_ONE;
             pr.shift = shift;
+            pr.rows_searched = (size_t)searched;
             pr.elapsed = now_s() - clk->start;
             /* this member's remaining passes and statistics pass, then the other members */
             double per_member = t_sample + (max_passes + 1) * t_pass;
@@ -1193,9 +1507,12 @@ int av__fit_sampled(const av_rows *src, const av_fit_options *o, uint32_t member
     info->passes = pass;
     /* (d) the statistics in one pass, merged in chunk order */
     av__kmeans_sqnorms(C, k, d, csq);
+    set_eps(p.bd, csq, k, d);
     p.stats = true;
     if ((rc = run_pass(&p, threads)) != AV_OK)
         goto done;
+    uint64_t searched_stats = take_searched(&p, threads);
+    info->searched += searched_stats;
     int64_t fin = 0;
     for (size_t ci = 0; ci < n_chunks; ci++) {
         const double *st = p.st + ci * 3 * k * m;
@@ -1210,6 +1527,7 @@ int av__fit_sampled(const av_rows *src, const av_fit_options *o, uint32_t member
     if (o->pass_progress) {
         pr.stage = AV_FIT_STAGE_STATS;
         pr.inertia = info->inertia;
+        pr.rows_searched = (size_t)searched_stats;
         pr.elapsed = now_s() - clk->start;
         pr.eta = (double)(o->members - member - 1) * (t_sample + (max_passes + 1) * t_pass);
         o->pass_progress(o->progress_user, &pr);
@@ -1219,6 +1537,8 @@ done:
     av__aligned_free(S);
     av__source_buf_free(&buf);
     free(chunks), free(p.sums), free(p.counts), free(p.inertia), free(p.st), free(p.st_inertia);
+    free(p.searched), free(p.part), free(tot_sums), free(tot_counts);
+    free(bd.lab), free(bd.lo), free(bd.drift), free(bd.gdrift), free(bd.C_prev);
     free(csq);
     return rc;
 }

@@ -71,6 +71,7 @@ typedef struct av_sampled_info {
     double inertia; /* of the statistics pass (every row to its final centroid) */
     uint32_t passes;
     size_t sample_rows;
+    uint64_t searched; /* rows searched among all k (passes and statistics; the others bounded) */
 } av_sampled_info;
 AV_HIDDEN double av__now(void);
 /* dst = src * inv as av__normalize writes it, for inv = av__inv_norm(src) (bit for bit). */

@@ -329,6 +329,7 @@ class av_fit_progress(ctypes.Structure):
         ("shift_tol", ctypes.c_double),
         ("elapsed", ctypes.c_double),
         ("eta", ctypes.c_double),
+        ("rows_searched", ctypes.c_size_t),
     ]
 
 

@@ -3733,12 +3733,13 @@ pub struct av_fit_progress {
     pub shift_tol: f64,
     pub elapsed: f64,
     pub eta: f64,
+    pub rows_searched: usize,
 }
 #[test]
 fn bindgen_test_layout_av_fit_progress() {
     assert_eq!(
         ::core::mem::size_of::<av_fit_progress>(),
-        80usize,
+        88usize,
         concat!("Size of: ", stringify!(av_fit_progress))
     );
     assert_eq!(
@@ -3967,6 +3968,23 @@ fn bindgen_test_layout_av_fit_progress() {
         );
     }
     test_field_eta();
+    fn test_field_rows_searched() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::core::mem::MaybeUninit::<av_fit_progress>::uninit();
+                let ptr = uninit.as_ptr();
+                ::core::ptr::addr_of!((*ptr).rows_searched) as usize - ptr as usize
+            },
+            80usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(av_fit_progress),
+                "::",
+                stringify!(rows_searched)
+            )
+        );
+    }
+    test_field_rows_searched();
 }
 extern "C" {
     pub fn av_kmeans_plan(
