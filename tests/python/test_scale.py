@@ -72,6 +72,10 @@ def test_composition_equals_fit(avengers, fx):
     assert stages == ["sample"] + ["pass"] * passes + ["stats"]
     assert all(e["eta"] >= 0 for e in events[1:]) and events[-1]["eta"] == 0
     assert events[0]["sample_rows"] == int(mask.sum())
+    # bounded passes (the same router as the composition above, which searches every row): the
+    # first pass searches every row, the later ones and the statistics pass at most every row
+    assert events[0]["rows_searched"] == 0 and events[1]["rows_searched"] == n
+    assert all(0 <= e["rows_searched"] <= n for e in events[2:])
 
 
 def test_fixed_point_sums_within_bound(avengers, fx):

@@ -850,7 +850,8 @@ class Builder(_Handle):
         "full" or "sampled" (docs/SCALING.md, "Training on large logs"); sample_size and
         max_passes tune "sampled" (0 or None: the library's defaults). pass_progress(p) receives
         a dict (stage "sample", "pass" or "stats", member, members, pass, max_passes, n_rows,
-        sample_rows, inertia, shift, shift_tol, elapsed, eta in seconds) from the fitting
+        sample_rows, inertia, shift, shift_tol, elapsed, eta in seconds, and rows_searched with a
+        1.4 library: the rows' worth of searches among all clusters the pass made) from the fitting
         thread; an exception it raises is re-raised after the fit returns."""
         opts = _default_fit_options()
         for name, val in _fit_option_values(dict(
