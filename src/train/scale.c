@@ -948,18 +948,18 @@ static void bounds_groups(size_t k, size_t *T, size_t *gs)
     *T = (k + g - 1) / g;
 }
 
-/* The largest float <= v (v >= 0). */
+/* A float <= v (v >= 0, below FLT_MAX): v lowered by 2^-23 relative, then rounded to nearest,
+   which moves it up by at most 2^-24 relative. */
 static float down(double v)
 {
-    float f = (float)v;
-    return (double)f > v ? nextafterf(f, 0.0f) : f;
+    return (float)(v * (1.0 - 0x1p-23));
 }
 
 /* A lower bound on a true distance whose squared value is computed as v (within eps). */
 static float lower_of(float v, double eps)
 {
     double l2 = (double)v - eps;
-    return l2 > 0.0 ? down(sqrt(l2) * (1.0 - 1e-12)) : 0.0f;
+    return l2 > 0.0 ? down(sqrt(l2)) : 0.0f;
 }
 
 /* An upper bound of |computed - true| squared distance between a normalised row (squared norm
@@ -1016,81 +1016,106 @@ static void bounds_from(const km_bounds *b, const float *v, size_t k, int32_t a,
     }
 }
 
+/* The bounds of row r of the last nearest() call (cluster w->lab[r]) into lo. */
+static void bounds_after_search(const km_bounds *b, const km_ws *w, size_t r, const float *csq,
+                                float *lo)
+{
+    size_t k = w->k;
+    const float *gr = w->G + r * k;
+    for (size_t j = 0; j < k; j++) /* the search's values, within eps */
+        w->gv[j] = -2.0f * gr[j] + w->xsq[r] + csq[j];
+    bounds_from(b, w->gv, k, w->lab[r], lo, NULL);
+}
+
+/* Row x (bounds lo, cluster a in the last pass) by its bounds: true with its cluster and squared
+   distance in *lab, *d2 when at most half of its groups needed searching (*part += those), false
+   when it must be searched in full. */
+static bool bounded_row(const km_bounds *b, km_ws *w, const float *C, const float *csq,
+                        const float *x, int32_t a, float *lo, int32_t *lab, float *d2,
+                        size_t *part)
+{
+    size_t k = w->k, d = w->d, T = b->T, gs = b->gs;
+    const av_kernels *K = w->K;
+    float *v = w->gv;
+    float xs = K->sqnorm8(x, d), ga, va;
+    K->dots_f32(C + (size_t)a * d, d, 1, d, x, &ga);
+    K->argmin_d2(&ga, csq + a, 1, xs, &va); /* the search's value for a */
+    double thr = (double)va + b->eps;
+    uint64_t fail = 0;
+    size_t nfail = 0;
+    for (size_t qg = 0; qg < T; qg++) {
+        double l = (double)lo[qg] - b->gdrift[qg];
+        if (l > 0.0 && thr < l * l * (1.0 - 1e-9)) {
+            lo[qg] = down(l);
+        } else {
+            fail |= (uint64_t)1 << qg;
+            nfail++;
+        }
+    }
+    if (nfail * 2 > T)
+        return false;
+    int32_t best = a;
+    float bv = va;
+    for (size_t qg = 0; qg < T; qg++) {
+        if (!(fail >> qg & 1u))
+            continue;
+        size_t j0 = qg * gs, gk = j0 + gs < k ? gs : k - j0;
+        K->dots_f32(C + j0 * d, d, gk, d, x, v + j0);
+        float gv;
+        size_t jj = K->argmin_d2(v + j0, csq + j0, gk, xs, &gv);
+        if (gv < bv || (gv == bv && (int32_t)(j0 + jj) < best)) {
+            bv = gv;
+            best = (int32_t)(j0 + jj);
+        }
+        for (size_t j = j0; j < j0 + gk; j++)
+            v[j] = -2.0f * v[j] + xs + csq[j]; /* within eps: the bounds' values */
+    }
+    if (nfail) {
+        bounds_from(b, v, k, best, lo, &fail);
+        size_t qa = (size_t)a / gs;
+        if (best != a && !(fail >> qa & 1u)) { /* a joins its group's other centroids */
+            float la = lower_of(va, b->eps);
+            lo[qa] = la < lo[qa] ? la : lo[qa];
+        }
+    }
+    *lab = best;
+    *d2 = bv;
+    *part += nfail;
+    return true;
+}
+
 /* The clusters and squared distances of q normalised rows X (rows g.. of all rows) into w->olab
-   and w->od2, as nearest() would give them; the bounds renewed. Returns the rows searched in
-   full (a row searched in some groups counts as the fraction of its centroids searched, rounded
-   down at the end: the caller sums). */
+   and w->od2, as nearest() would give them, the bounds renewed. Returns the rows searched in full;
+   *part counts the groups searched in the others. */
 static size_t assign_bounded(km_bounds *b, km_ws *w, const float *C, const float *csq,
                              const float *X, size_t g, size_t q, size_t *part)
 {
-    size_t k = w->k, d = w->d, T = b->T, gs = b->gs, nre = 0;
-    const av_kernels *K = w->K;
-    float *v = w->gv; /* k: this row's computed distances where searched */
+    size_t d = w->d, T = b->T, nre = 0;
+    if (!b->have) { /* nothing known yet: every row searched, in place */
+        nearest(w, C, csq, X, q);
+        for (size_t i = 0; i < q; i++) {
+            w->olab[i] = w->lab[i];
+            w->od2[i] = w->d2[i];
+            bounds_after_search(b, w, i, csq, b->lo + (g + i) * T);
+        }
+        return q;
+    }
     for (size_t i = 0; i < q; i++) {
         const float *x = X + i * d;
-        if (b->have) {
-            int32_t a = b->lab[g + i];
-            float *lo = b->lo + (g + i) * T;
-            float xs = K->sqnorm8(x, d), ga, va;
-            K->dots_f32(C + (size_t)a * d, d, 1, d, x, &ga);
-            K->argmin_d2(&ga, csq + a, 1, xs, &va); /* the search's value for a */
-            double thr = (double)va + b->eps;
-            uint64_t fail = 0;
-            size_t nfail = 0;
-            for (size_t qg = 0; qg < T; qg++) {
-                double l = (double)lo[qg] - b->gdrift[qg];
-                if (l > 0.0 && thr < l * l * (1.0 - 1e-9)) {
-                    lo[qg] = down(l);
-                } else {
-                    fail |= (uint64_t)1 << qg;
-                    nfail++;
-                }
-            }
-            if (nfail * 2 <= T) {
-                int32_t best = a;
-                float bv = va;
-                for (size_t qg = 0; qg < T; qg++) {
-                    if (!(fail >> qg & 1u))
-                        continue;
-                    size_t j0 = qg * gs, gk = j0 + gs < k ? gs : k - j0;
-                    K->dots_f32(C + j0 * d, d, gk, d, x, v + j0);
-                    float gv;
-                    size_t jj = K->argmin_d2(v + j0, csq + j0, gk, xs, &gv);
-                    if (gv < bv || (gv == bv && (int32_t)(j0 + jj) < best)) {
-                        bv = gv;
-                        best = (int32_t)(j0 + jj);
-                    }
-                    for (size_t j = j0; j < j0 + gk; j++)
-                        v[j] = -2.0f * v[j] + xs + csq[j]; /* within eps: the bounds' values */
-                }
-                bounds_from(b, v, k, best, lo, &fail);
-                size_t qa = (size_t)a / gs;
-                if (best != a && !(fail >> qa & 1u)) { /* a joins its group's other centroids */
-                    float la = lower_of(va, b->eps);
-                    lo[qa] = la < lo[qa] ? la : lo[qa];
-                }
-                w->olab[i] = best;
-                w->od2[i] = bv;
-                *part += nfail;
-                continue;
-            }
+        if (!bounded_row(b, w, C, csq, x, b->lab[g + i], b->lo + (g + i) * T, &w->olab[i],
+                         &w->od2[i], part)) {
+            memcpy(w->rbuf + nre * d, x, d * sizeof(float));
+            w->ridx[nre++] = i;
         }
-        memcpy(w->rbuf + nre * d, x, d * sizeof(float));
-        w->ridx[nre++] = i;
     }
     if (nre == 0)
         return 0;
     nearest(w, C, csq, w->rbuf, nre);
     for (size_t r = 0; r < nre; r++) {
         size_t i = w->ridx[r];
-        int32_t a = w->lab[r];
-        w->olab[i] = a;
+        w->olab[i] = w->lab[r];
         w->od2[i] = w->d2[r];
-        const float *gr = w->G + r * k;
-        float xs = w->xsq[r];
-        for (size_t j = 0; j < k; j++)
-            v[j] = -2.0f * gr[j] + xs + csq[j];
-        bounds_from(b, v, k, a, b->lo + (g + i) * T, NULL);
+        bounds_after_search(b, w, r, csq, b->lo + (g + i) * T);
     }
     return nre;
 }
