@@ -14,8 +14,9 @@ ASAN_ENV    := ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:detect_stack_u
 ASAN_SUITES ?= unit integration corpus cli cpp
 # The tests that run threads against one router: readers beside updaters, models added while
 # readers route, the concurrency matrix, the readers-during-add_model regression; and the SAMPLED
-# trainer's pass threads reading a row source (about 45 s under ThreadSanitizer).
-TSAN_TESTS  ?= test_threads test_feedback test_concurrency test_closure test_source
+# trainer's pass threads reading a row source and keeping per-row bounds (about 60 s under
+# ThreadSanitizer).
+TSAN_TESTS  ?= test_threads test_feedback test_concurrency test_closure test_source test_bounds
 
 .PHONY: asan tsan valgrind
 asan:
