@@ -23,10 +23,10 @@ extern "C" {
 #endif
 
 #define AV_VERSION_MAJOR 1
-#define AV_VERSION_MINOR 3
+#define AV_VERSION_MINOR 4
 #define AV_VERSION_PATCH 0
 #define AV_VERSION_NUMBER (AV_VERSION_MAJOR * 10000 + AV_VERSION_MINOR * 100 + AV_VERSION_PATCH)
-#define AV_VERSION_STRING "1.3.0"
+#define AV_VERSION_STRING "1.4.0"
 
 /* Exported functions. On Windows a program using avengers.dll (through its import library)
  * includes this header as it is (AV_API is dllimport); a program linking the static library

@@ -1016,15 +1016,31 @@ static void bounds_from(const km_bounds *b, const float *v, size_t k, int32_t a,
     }
 }
 
-/* The bounds of row r of the last nearest() call (cluster w->lab[r]) into lo. */
+/* The bounds of row r of the last nearest() call (cluster w->lab[r]) into lo, from the search's
+   values (recomputed here, within eps). */
 static void bounds_after_search(const km_bounds *b, const km_ws *w, size_t r, const float *csq,
                                 float *lo)
 {
-    size_t k = w->k;
+    size_t k = w->k, gs = b->gs;
     const float *gr = w->G + r * k;
-    for (size_t j = 0; j < k; j++) /* the search's values, within eps */
-        w->gv[j] = -2.0f * gr[j] + w->xsq[r] + csq[j];
-    bounds_from(b, w->gv, k, w->lab[r], lo, NULL);
+    float xs = w->xsq[r];
+    size_t a = (size_t)w->lab[r];
+    for (size_t q = 0; q < b->T; q++) {
+        size_t j0 = q * gs, j1 = j0 + gs < k ? j0 + gs : k;
+        float s = INFINITY;
+        if (a >= j0 && a < j1) {
+            for (size_t j = j0; j < j1; j++) {
+                float v = -2.0f * gr[j] + xs + csq[j];
+                s = j != a && v < s ? v : s;
+            }
+        } else {
+            for (size_t j = j0; j < j1; j++) {
+                float v = -2.0f * gr[j] + xs + csq[j];
+                s = v < s ? v : s;
+            }
+        }
+        lo[q] = s == INFINITY ? INFINITY : lower_of(s, b->eps);
+    }
 }
 
 /* Row x (bounds lo, cluster a in the last pass) by its bounds: true with its cluster and squared

@@ -8,6 +8,7 @@
 #include "avengers/avengers.h"
 #include "harness.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #define N 200
@@ -178,5 +179,51 @@ TEST(test_tune_option_of_1_3)
     av_builder_free(b);
 }
 
+/* av_fit_progress.rows_searched (appended in 1.4, filled by the library): a 1.4 library's
+   struct_size covers it and the first pass searches every row; a 1.3 library's does not, and the
+   program must not read it (the library, not the program, says how much it filled). */
+typedef struct seen {
+    int events;
+    uint32_t size;
+    size_t first_pass_searched;
+} seen;
+
+static void on_pass(void *user, const av_fit_progress *p)
+{
+    seen *s = user;
+    s->events++;
+    s->size = p->struct_size;
+    size_t end = offsetof(av_fit_progress, rows_searched) + sizeof p->rows_searched;
+    if (p->struct_size >= end && p->stage == AV_FIT_STAGE_PASS && p->pass == 1)
+        s->first_pass_searched = p->rows_searched;
+}
+
+TEST(test_progress_field_of_1_4)
+{
+    av_builder *b = builder();
+    REQUIRE(b);
+    av_fit_options o = AV_FIT_OPTIONS_INIT;
+    o.n_clusters = 4;
+    o.n_init = 1;
+    o.algorithm = AV_KMEANS_SAMPLED;
+    o.sample_size = 60;
+    seen s = {0, 0, 0};
+    o.pass_progress = on_pass;
+    o.progress_user = &s;
+    av_router *r = NULL;
+    CHECK_EQ_INT(av_builder_fit(b, &o, &r), AV_OK);
+    CHECK(s.events >= 3); /* the sample, a pass, the statistics */
+    size_t end = offsetof(av_fit_progress, rows_searched) + sizeof(size_t);
+    if (linked() >= 10400) {
+        CHECK(s.size >= end);
+        CHECK_EQ_INT(s.first_pass_searched, N);
+    } else {
+        CHECK(s.size < end);
+        CHECK_EQ_INT(s.first_pass_searched, 0);
+    }
+    av_router_free(r);
+    av_builder_free(b);
+}
+
 TH_MAIN(T(test_versions), T(test_defaults_behave_alike), T(test_newer_option_refused_not_ignored),
-        T(test_tune_option_of_1_3))
+        T(test_tune_option_of_1_3), T(test_progress_field_of_1_4))
