@@ -75,9 +75,10 @@ static void pass_progress(void *user, const av_fit_progress *p)
         fprintf(stderr, "\r%sk-means on a sample of %zu of %zu rows done (%.1f s)   ", member,
                 p->sample_rows, p->n_rows, p->elapsed);
     else if (p->stage == AV_FIT_STAGE_PASS)
-        fprintf(stderr, "\r%spass %u (at most %u) over %zu rows  inertia %.6g  %.1f s, at most "
-                        "%.0f s left   ", member, p->pass, p->max_passes, p->n_rows, p->inertia,
-                p->elapsed, p->eta);
+        fprintf(stderr, "\r%spass %u (at most %u) over %zu rows, %.0f%% searched  inertia %.6g  "
+                        "%.1f s, at most %.0f s left   ", member, p->pass, p->max_passes,
+                p->n_rows, p->n_rows ? 100.0 * (double)p->rows_searched / (double)p->n_rows : 0.0,
+                p->inertia, p->elapsed, p->eta);
     else
         fprintf(stderr, "\r%sstatistics done after %u passes  inertia %.6g  %.1f s%s", member,
                 p->pass, p->inertia, p->elapsed, p->member + 1 < p->members ? "   " : "\n");
