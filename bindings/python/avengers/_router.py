@@ -880,7 +880,11 @@ class Builder(_Handle):
             def pass_trampoline(user, p):
                 try:
                     q = ctypes.cast(p, ctypes.POINTER(_decls.av_fit_progress)).contents
-                    d = {f[0]: getattr(q, f[0]) for f in q._fields_ if f[0] != "struct_size"}
+                    # only the fields the library filled: an older library fills fewer
+                    T = _decls.av_fit_progress
+                    d = {f[0]: getattr(q, f[0]) for f in q._fields_
+                         if f[0] != "struct_size" and
+                         getattr(T, f[0]).offset + getattr(T, f[0]).size <= q.struct_size}
                     d["stage"] = _FIT_STAGES.get(d["stage"], d["stage"])
                     pass_progress(d)
                 except BaseException as e:  # cannot unwind through C: keep it for later
