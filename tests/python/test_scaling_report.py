@@ -95,3 +95,19 @@ def test_skip_reason_does_not_extrapolate_sampled_methods():
     # mini-batch and sampled k-means are not linear in n: only the budget itself stops them
     done = {(10000, 384, 60, "sklearn-minibatch"): ran(100.0, 100.0, 1.0)}
     assert scaling.skip_reason("sklearn-minibatch", 1000000, 384, 60, 600, done) is None
+
+
+def test_targets_compare_the_fits_alone():
+    line = dict(bench="scaling", n=100000, d=384, k=60)
+    rows = [dict(line, method="avengers-sampled", fit_cpu=2.0, searched=0.125,
+                 **ran(2, 4, 199.0)),
+            dict(line, method="sklearn-minibatch", fit_cpu=5.0, **ran(10, 16, 202.0))]
+    text = "\n".join(scaling.table(rows))
+    # whole processes: 16 / 4 = 4x (met); the fits alone: 5 / 2 = 2.5x (not met)
+    assert "MiniBatchKMeans / SAMPLED = 4.00x CPU" in text
+    assert "    the fits alone: MiniBatchKMeans / SAMPLED = 2.50x CPU: NOT MET; SAMPLED's later " \
+        "passes searched 12.5% of the rows" in text
+    # runs from before the fits were timed alone: no such line
+    for r in rows:
+        del r["fit_cpu"]
+    assert "the fits alone" not in "\n".join(scaling.table(rows))
