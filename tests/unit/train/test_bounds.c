@@ -2,7 +2,7 @@
    bound proves unchanged are not searched, and the result must be the unbounded trainer's bit for
    bit. Expectations, for data shapes chosen to exercise every path (one group of centroids, a short
    last group, groups of more than 8, structure and none, copied / borrowed / source rows in one
-   builder, several chunks on two threads, an ensemble): the router saved with bounds equals the
+   builder, several chunks on two threads, an ensemble, one centroid, one dimension): the router saved with bounds equals the
    one saved with AV_KMEANS_BOUNDS=off byte for byte; every pass reports the same inertia and
    shift; with bounds off every pass searches every row; with bounds on the first pass does, and on
    clustered data the later passes search fewer. The same checks run again in child processes on
@@ -152,6 +152,7 @@ static av_router *fit(const data *D, int how, uint32_t k, uint32_t sample, uint3
     av_fit_options o;
     av_fit_options_init(&o);
     o.n_clusters = k;
+    o.top_p = k < 4 ? k : 4;
     o.algorithm = AV_KMEANS_SAMPLED;
     o.sample_size = sample;
     o.members = members;
@@ -263,6 +264,18 @@ TEST(test_same_router_two_threads_many_chunks)
     free_data(&D);
 }
 
+TEST(test_same_router_tiny_shapes)
+{
+    data D1 = make_data(1500, 5, 3, 0.5f, 7); /* k = 1: no other centroid, every row bounded */
+    double f = compare(&D1, BORROWED, 1, 100, 1);
+    CHECK(f >= 0.0 && f < 0.01);
+    free_data(&D1);
+    data D2 = make_data(1500, 1, 0, 1.0f, 8); /* d = 1: every row is -1 or +1, exact ties */
+    f = compare(&D2, COPIED, 2, 100, 1);
+    CHECK(f >= 0.0);
+    free_data(&D2);
+}
+
 /* The checks above on every other SIMD backend, each in a child process. */
 TEST(test_every_backend)
 {
@@ -302,6 +315,7 @@ int main(int argc, char **argv)
                                     T(test_same_router_large_groups),
                                     T(test_same_router_mixed_rows_ensemble),
                                     T(test_same_router_two_threads_many_chunks),
+                                    T(test_same_router_tiny_shapes),
                                     T(test_every_backend)};
     self_path = argv[0];
     return th_run(tests, sizeof tests / sizeof tests[0], argc, argv);
