@@ -104,8 +104,8 @@ static int ws_init(km_ws *w, const av_kernels *K, size_t k, size_t d)
     w->olab = malloc(w->sub * sizeof(int32_t));
     w->od2 = malloc(w->sub * sizeof(float));
     w->gv = malloc(k * sizeof(float));
-    if (!w->gv || !w->G || !w->xsq || !w->buf || !w->lab || !w->d2 || !w->rbuf || !w->ridx || !w->olab ||
-        !w->od2) {
+    if (!w->G || !w->xsq || !w->buf || !w->lab || !w->d2 || !w->rbuf || !w->ridx || !w->olab ||
+        !w->od2 || !w->gv) {
         ws_free(w);
         return av__fail(AV_ENOMEM, "k-means block buffers (k=%zu, dim=%zu)", k, d);
     }
@@ -926,8 +926,8 @@ typedef struct km_bounds {
     int32_t *lab;   /* [n] the row's cluster in the last pass */
     float *lo;      /* [n x T] lower bound on its true distance to the group's other centroids */
     size_t T, gs;   /* groups, centroids per group (the last may have fewer) */
-    double *drift;  /* [k] true distance each centroid moved at the last update (rounded up) */
-    double *gdrift; /* [T] the largest drift in each group */
+    double *gdrift; /* [T] the largest true distance a centroid of the group moved at the last
+                       update (rounded up) */
     float *C_prev;  /* k x d: the centroids before the update */
     double eps;     /* of the current pass's centroids */
     bool have;      /* lab and lo are of the previous pass */
@@ -980,7 +980,7 @@ static double d2_error_bound(size_t d, float csq_max)
     return 2.0 * e; /* twice the bound, to spare */
 }
 
-/* After the update of the centroids from b->C_prev to C: each centroid's drift, rounded up. */
+/* After the update of the centroids from b->C_prev to C: each group's largest drift. */
 static void bounds_moved(km_bounds *b, const float *C, size_t k, size_t d)
 {
     for (size_t q = 0; q < b->T; q++)
@@ -991,8 +991,7 @@ static void bounds_moved(km_bounds *b, const float *C, size_t k, size_t d)
             double dv = (double)C[j * d + t] - (double)b->C_prev[j * d + t];
             s += dv * dv;
         }
-        double dj = s > 0 ? sqrt(s) * (1.0 + 1e-9) : 0.0;
-        b->drift[j] = dj;
+        double dj = s > 0 ? sqrt(s) * (1.0 + 1e-9) : 0.0; /* the sum's rounding, and more */
         if (dj > b->gdrift[j / b->gs])
             b->gdrift[j / b->gs] = dj;
     }
@@ -1423,17 +1422,17 @@ int av__fit_sampled(const av_rows *src, const av_fit_options *o, uint32_t member
     p.part = calloc(threads, sizeof(uint64_t));
     int64_t *tot_sums = calloc(k * d, sizeof(int64_t)), *tot_counts = calloc(k, sizeof(int64_t));
     float *csq = malloc(k * sizeof(float));
-    /* the bounds (docs/SCALING.md, "Bounded passes"): without their memory, every row is searched */
+    /* the bounds (docs/SCALING.md, "Bounded passes"); without their memory every row is
+       searched */
     km_bounds bd = {0};
     if (bounds_wanted() && d2_error_bound(d, 1.0f) > 0.0) {
         bounds_groups(k, &bd.T, &bd.gs);
         size_t nlo;
         bd.lab = malloc((n ? n : 1) * sizeof(int32_t));
         bd.lo = av__mul_ok(n ? n : 1, bd.T * sizeof(float), &nlo) ? malloc(nlo) : NULL;
-        bd.drift = malloc(k * sizeof(double));
         bd.gdrift = malloc(bd.T * sizeof(double));
         bd.C_prev = malloc(k * d * sizeof(float));
-        if (bd.lab && bd.lo && bd.drift && bd.gdrift && bd.C_prev)
+        if (bd.lab && bd.lo && bd.gdrift && bd.C_prev)
             p.bd = &bd;
     }
     av_source_buf buf = {0};
@@ -1579,7 +1578,7 @@ done:
     av__source_buf_free(&buf);
     free(chunks), free(p.sums), free(p.counts), free(p.inertia), free(p.st), free(p.st_inertia);
     free(p.searched), free(p.part), free(tot_sums), free(tot_counts);
-    free(bd.lab), free(bd.lo), free(bd.drift), free(bd.gdrift), free(bd.C_prev);
+    free(bd.lab), free(bd.lo), free(bd.gdrift), free(bd.C_prev);
     free(csq);
     return rc;
 }

@@ -1,10 +1,10 @@
 /* The SAMPLED trainer's bounded passes (docs/SCALING.md, "Bounded passes"): rows whose cluster a
    bound proves unchanged are not searched, and the result must be the unbounded trainer's bit for
-   bit. Expectations, for data shapes chosen to exercise every path (one group of centroids, a short
-   last group, groups of more than 8, structure and none, copied / borrowed / source rows in one
-   builder, several chunks on two threads, an ensemble, one centroid, one dimension): the router saved with bounds equals the
-   one saved with AV_KMEANS_BOUNDS=off byte for byte; every pass reports the same inertia and
-   shift; with bounds off every pass searches every row; with bounds on the first pass does, and on
+   bit. Expectations, for data shapes chosen to exercise every path (one group of centroids, a
+   short last group, groups of more than 8, structure and none, copied / borrowed / source rows in
+   one builder, several chunks on two threads, an ensemble, one centroid, one dimension): the
+   router saved with bounds equals the one saved with AV_KMEANS_BOUNDS=off byte for byte; every
+   pass reports the same inertia and shift; with bounds off every pass searches every row; with bounds on the first pass does, and on
    clustered data the later passes search fewer. The same checks run again in child processes on
    every other SIMD backend this CPU has (AV_SIMD is read once per process). */
 #include "internal.h"
