@@ -53,14 +53,28 @@ reference (above). Methods:
                     avengers-sampled, every block read through the callback and hashed once at
                     add time and once per pass
 
-  scaling.py --quality 60,300 --no-speed
+  scaling.py --quality 60,300 --no-speed [--splits 5] [--first-split 1]
+             [--quality-sample 1500,3000|default] [--quality-rows N [--quality-noise 0.01]]
 Routing quality (the tiers run it before the speed table): on llmrouter9
-(examples/data/llmrouter9, TF-IDF+SVD 384 embeddings, five numpy 70/30 splits) every method
-clusters the training rows, the statistics of the training rows are computed for its centroids
-(avengers.kmeans.stats_block) and the router (av_router_from_parts, top_p 4) is evaluated on the
-test rows: AUC of the alpha sweep and PerfGain (alpha 1 accuracy minus the best single model's,
-in points), mean over the splits (each split's in per_split). SAMPLED is forced there with a
-sample of 1,500 of the 4,192 training rows (--quality-sample; 5 per cluster at k = 300).
+(examples/data/llmrouter9, TF-IDF+SVD 384 embeddings, numpy 70/30 splits with split seeds
+--first-split.. (5 by default; bench/make_rows.py's split_70_30) every method clusters the
+training rows with the split seed as its k-means seed, the statistics of the training rows are
+computed for its centroids (avengers.kmeans.stats_block) and the router (av_router_from_parts,
+top_p 4) is evaluated on the test rows: AUC of the alpha sweep and PerfGain (alpha 1 accuracy
+minus the best single model's, in points), one JSON line per method, sample size and split.
+SAMPLED is forced there with a sample of 1,500 of the 4,192 training rows (--quality-sample, a
+comma-separated list; "default" = the library's own); avengers-full-reseed is FULL with the
+k-means seed + 100, the yardstick of what the clustering's seed alone moves; the peers
+(scikit-learn, faiss) run on split seeds 1 to 5 only, so --splits adds splits for libavengers
+alone. With --quality-rows N the methods (libavengers only) train on N noisy copies of the
+split's training rows instead (bench/make_rows.py's draw, seeded with the split seed: no test
+row and no copy of one is trained on), each with its source row's scores and costs, and
+SAMPLED uses the library's default sample. --report pairs each method with FULL split by split:
+mean difference, its standard error and 95% interval (Student's t), and whether SAMPLED's
+PerfGain is within 0.2 points of FULL's (MET: the interval's low end is at least -0.2; NOT MET:
+its high end is below -0.2; else UNRESOLVED). Runs extend one another: --first-split 41
+--splits 40 >> the same file adds splits 41 to 80 (the last line of a setting, method, sample
+and split wins).
 """
 import argparse
 import json
@@ -489,6 +503,11 @@ def quality_settings(rows):
     return out
 
 
+def signed(x, places=2):
+    """x with its sign, to `places` decimals, never "-0.00"."""
+    return "%+.*f" % (places, round(x, places) + 0.0)
+
+
 def paired_quality_table(rows):
     """Markdown lines per setting: each method's means and its paired difference from FULL (mean,
     standard error, 95% interval) over the splits both ran, and the 0.2-point target per SAMPLED
@@ -519,19 +538,20 @@ def paired_quality_table(rows):
             na, da = paired({s: v[0] for s, v in per.items()}, fa)[:2]
             n_, dp, se, lo, hi = paired({s: v[1] for s, v in per.items()}, fp)
             if m == "avengers-full":
-                out.append("| %s | %d | %.4f | %+.2f | | | | |" % (name, len(per), a, p))
+                out.append("| %s | %d | %.4f | %s | | | | |" % (name, len(per), a, signed(p)))
                 continue
-            out.append("| %s | %d | %.4f | %+.2f | %+.4f | %+.2f | %s | %s |" % (
-                name, len(per), a, p, da, dp, "" if se is None else "%.2f" % se,
-                "" if lo is None else "%+.2f to %+.2f" % (lo, hi)))
+            out.append("| %s | %d | %.4f | %s | %s | %s | %s | %s |" % (
+                name, len(per), a, signed(p), signed(da, 4), signed(dp),
+                "" if se is None else "%.2f" % se,
+                "" if lo is None else "%s to %s" % (signed(lo), signed(hi))))
             if m == "avengers-sampled":
                 targets.append("Target: %s PerfGain not below FULL's by more than 0.2 points "
                                "(95%% interval of the paired difference over %d splits): %s" % (
                                    name, n_, verdict(lo, hi)))
             if m == "avengers-full-reseed":
-                targets.append("Yardstick: FULL with seed + %d - FULL, over %d splits: %+.2f "
+                targets.append("Yardstick: FULL with seed + %d - FULL, over %d splits: %s "
                                "(standard deviation per split %.2f)" % (
-                                   RESEED, n_, dp, (se or 0.0) * np.sqrt(n_)))
+                                   RESEED, n_, signed(dp), (se or 0.0) * np.sqrt(n_)))
         out += [""] + targets + [""]
     return out
 
