@@ -477,6 +477,14 @@ def paired(per_split, base):
     return d.size, float(d.mean()), se, float(d.mean()) - h, float(d.mean()) + h
 
 
+SE_AIM = 0.07  # points: the standard error of the paired mean that resolves 0.2 points
+
+
+def splits_for(sd, aim=SE_AIM):
+    """Splits whose paired mean has a standard error of `aim` at a spread of sd per split."""
+    return int(np.ceil((sd / aim) ** 2))
+
+
 def verdict(low, high, margin=0.2):
     """The 0.2-point target (SAMPLED's PerfGain not below FULL's by more than margin points) from
     the 95% interval of the paired difference."""
@@ -546,8 +554,11 @@ def paired_quality_table(rows):
                 "" if lo is None else "%s to %s" % (signed(lo), signed(hi))))
             if m == "avengers-sampled":
                 targets.append("Target: %s PerfGain not below FULL's by more than 0.2 points "
-                               "(95%% interval of the paired difference over %d splits): %s" % (
-                                   name, n_, verdict(lo, hi)))
+                               "(95%% interval of the paired difference over %d splits): %s%s" % (
+                                   name, n_, verdict(lo, hi), "" if se is None else
+                                   " (standard deviation per split %.2f: %d splits for a "
+                                   "standard error of %.2f)" % (se * np.sqrt(n_), splits_for(
+                                       se * np.sqrt(n_)), SE_AIM)))
             if m == "avengers-full-reseed":
                 targets.append("Yardstick: FULL with seed + %d - FULL, over %d splits: %s "
                                "(standard deviation per split %.2f)" % (

@@ -123,6 +123,13 @@ def test_paired_differences_over_common_splits():
     assert scaling.paired({9: 3.0}, full) == (0, None, None, None, None)
 
 
+def test_splits_for_a_standard_error():
+    # n = (sd / se)^2, rounded up: sd 0.7 needs 100 splits for 0.07, sd 1.0 needs 205 (204.08)
+    assert scaling.splits_for(0.7) == 100
+    assert scaling.splits_for(1.0) == 205
+    assert scaling.splits_for(0.35, 0.07) == 25
+
+
 def test_verdict_from_the_interval():
     assert scaling.verdict(-0.15, 0.15) == "MET"
     assert scaling.verdict(-0.2, 0.5) == "MET"
@@ -156,8 +163,10 @@ def test_paired_quality_table():
         "%+.2f to %+.2f |" % (se, -1 - half, -1 + half) in text
     assert "| avengers-full | 4 | 0.5400 | +2.00 | | | | |" in text
     assert "| sklearn-kmeans | 1 | 0.5000 | +1.00 | -0.0400 | -1.00 |  |  |" in text
+    # sd 0.0913 per split: (0.0913 / 0.07)^2 = 1.7, so 2 splits for a standard error of 0.07
     assert "(sample 1,500) PerfGain not below FULL's by more than 0.2 points (95% interval of " \
-        "the paired difference over 4 splits): MET" in text
+        "the paired difference over 4 splits): MET (standard deviation per split 0.09: 2 " \
+        "splits for a standard error of 0.07)" in text
     assert "(sample 3,000) PerfGain not below FULL's by more than 0.2 points (95% interval of " \
         "the paired difference over 4 splits): NOT MET" in text
     # reseeded: +0.5, -0.5, 0, 0: mean 0, standard deviation sqrt(0.5 / 3)
