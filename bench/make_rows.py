@@ -16,7 +16,10 @@ models.txt; split 1 = train), any directory holding the same arrays, or a direct
 data.jsonl.gz (lines with "scores", "costs" and "split") and the embeddings named by
 --source-emb (e.g. examples/data/llmrouter9 with emb_tfidf_svd384.npy). With --test-share S the
 test rows are instead a seeded random share S of all the source's rows (the source's own test
-splits are small: 77 of 1,200 rows in llm9, 381 of 5,989 in llmrouter9).
+splits are small: 77 of 1,200 rows in llm9, 381 of 5,989 in llmrouter9); with --split-seed S
+they are the test part of the numpy 70/30 split of all the source's rows that bench/scaling.py's
+quality mode uses with split seed S (split_70_30), and the training rows are drawn from its
+training part only.
 """
 import argparse
 import gzip
@@ -58,6 +61,24 @@ def load(src, emb_name):
     return models, emb, scores, costs, split
 
 
+def split_70_30(n, seed):
+    """The numpy 70/30 split of n rows with this seed (tools/split_study.py's `numpy` family, as
+    bench/scaling.py's quality mode uses it): (training rows, test rows), each sorted."""
+    perm = np.random.default_rng(seed).permutation(n)
+    cut = int(0.7 * n)
+    return np.sort(perm[:cut]), np.sort(perm[cut:])
+
+
+def draw(emb, train, rows, noise, seed):
+    """rows noisy copies of the rows `train` of emb: (source row of each, float32 rows, each
+    emb[source] plus Gaussian noise of standard deviation `noise` per dimension, L2-normalised)."""
+    rng = np.random.default_rng(seed)
+    src = train[rng.integers(0, train.size, rows)]
+    X = emb[src] + rng.normal(0.0, noise, (rows, emb.shape[1])).astype(np.float32)
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    return src, X
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rows", type=int, required=True, help="training rows to make")
@@ -69,21 +90,26 @@ def main():
                     help="embeddings of a data.jsonl.gz source (default emb_tfidf_svd384.npy)")
     ap.add_argument("--test-share", type=float, default=0.0,
                     help="test rows: this random share of the source rows (default: its split)")
+    ap.add_argument("--split-seed", type=int,
+                    help="test rows: the 30%% of the numpy 70/30 split with this seed "
+                         "(bench/scaling.py --quality-rows); training rows from its 70%% only")
     ap.add_argument("--seed", type=int, default=42)
     a = ap.parse_args()
     if a.rows < 1 or not 0.0 <= a.test_share < 1.0:
         sys.exit("--rows must be positive and --test-share in [0, 1)")
+    if a.split_seed is not None and a.test_share > 0.0:
+        sys.exit("--split-seed and --test-share both choose the test rows: give one")
     models, emb, scores, costs, split = load(a.source, a.source_emb)
-    if a.test_share > 0.0:
+    if a.split_seed is not None:
+        split = np.zeros(split.size, np.uint8)
+        split[split_70_30(split.size, a.split_seed)[0]] = 1
+    elif a.test_share > 0.0:
         pick = np.random.default_rng(a.seed + 1).permutation(split.size)
         split = np.ones(split.size, np.uint8)
         split[pick[:int(round(a.test_share * split.size))]] = 0
     train = np.flatnonzero(split == 1)
     test = np.flatnonzero(split != 1)
-    rng = np.random.default_rng(a.seed)
-    src = train[rng.integers(0, train.size, a.rows)]
-    X = emb[src] + rng.normal(0.0, a.noise, (a.rows, emb.shape[1])).astype(np.float32)
-    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    src, X = draw(emb, train, a.rows, a.noise, a.seed)
     rows = np.concatenate([src, test])
     X = np.concatenate([X, emb[test]]).astype(np.float32)
     os.makedirs(a.out, exist_ok=True)

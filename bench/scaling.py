@@ -53,14 +53,28 @@ reference (above). Methods:
                     avengers-sampled, every block read through the callback and hashed once at
                     add time and once per pass
 
-  scaling.py --quality 60,300 --no-speed
+  scaling.py --quality 60,300 --no-speed [--splits 5] [--first-split 1]
+             [--quality-sample 1500,3000|default] [--quality-rows N [--quality-noise 0.01]]
 Routing quality (the tiers run it before the speed table): on llmrouter9
-(examples/data/llmrouter9, TF-IDF+SVD 384 embeddings, five numpy 70/30 splits) every method
-clusters the training rows, the statistics of the training rows are computed for its centroids
-(avengers.kmeans.stats_block) and the router (av_router_from_parts, top_p 4) is evaluated on the
-test rows: AUC of the alpha sweep and PerfGain (alpha 1 accuracy minus the best single model's,
-in points), mean over the splits (each split's in per_split). SAMPLED is forced there with a
-sample of 1,500 of the 4,192 training rows (--quality-sample; 5 per cluster at k = 300).
+(examples/data/llmrouter9, TF-IDF+SVD 384 embeddings, numpy 70/30 splits with split seeds
+--first-split.. (5 by default; bench/make_rows.py's split_70_30) every method clusters the
+training rows with the split seed as its k-means seed, the statistics of the training rows are
+computed for its centroids (avengers.kmeans.stats_block) and the router (av_router_from_parts,
+top_p 4) is evaluated on the test rows: AUC of the alpha sweep and PerfGain (alpha 1 accuracy
+minus the best single model's, in points), one JSON line per method, sample size and split.
+SAMPLED is forced there with a sample of 1,500 of the 4,192 training rows (--quality-sample, a
+comma-separated list; "default" = the library's own); avengers-full-reseed is FULL with the
+k-means seed + 100, the yardstick of what the clustering's seed alone moves; the peers
+(scikit-learn, faiss) run on split seeds 1 to 5 only, so --splits adds splits for libavengers
+alone. With --quality-rows N the methods (libavengers only) train on N noisy copies of the
+split's training rows instead (bench/make_rows.py's draw, seeded with the split seed: no test
+row and no copy of one is trained on), each with its source row's scores and costs, and
+SAMPLED uses the library's default sample. --report pairs each method with FULL split by split:
+mean difference, its standard error and 95% interval (Student's t), and whether SAMPLED's
+PerfGain is within 0.2 points of FULL's (MET: the interval's low end is at least -0.2; NOT MET:
+its high end is below -0.2; else UNRESOLVED). Runs extend one another: --first-split 41
+--splits 40 >> the same file adds splits 41 to 80 (the last line of a setting, method, sample
+and split wins).
 """
 import argparse
 import json
@@ -383,19 +397,28 @@ def quality_table(rows):
     return out
 
 
-QUALITY_SAMPLE = 1500  # SAMPLED forced on 4,192 rows: a sample of 1,500 of them (--quality-sample)
+QUALITY_SAMPLE = "1500"  # SAMPLED forced on 4,192 rows: a sample of 1,500 (--quality-sample)
+QUALITY_METHODS = ["avengers-sampled", "avengers-full", "avengers-full-reseed", "sklearn-kmeans",
+                   "sklearn-minibatch", "faiss"]
+MANY_SPLITS = QUALITY_METHODS[:3]  # the peers run on split seeds 1..PEER_SPLITS only
+PEER_SPLITS = 5
+RESEED = 100  # avengers-full-reseed: FULL with the fit seed + RESEED
 
 
-def centroids_for(method, X, k, seed, sample=QUALITY_SAMPLE):
-    """Centroids of the rows X (n, d) by one method (the quality mode)."""
+def centroids_for(method, X, k, seed, sample=None):
+    """Centroids of the rows X (n, d) by one method (the quality mode); sample: SAMPLED's
+    sample_size (None: the library's default)."""
     import avengers
     n, d = X.shape
     if method.startswith("avengers"):
         Z = np.zeros((n, 1), np.float32)
         b = avengers.Builder(d, ["m"])
         b.add_many(X, Z, Z)
-        alg = dict(algorithm="sampled", sample_size=sample) if method == "avengers-sampled" \
-            else dict(algorithm="full")
+        if method == "avengers-sampled":
+            alg = dict(algorithm="sampled", **({"sample_size": sample} if sample else {}))
+        else:
+            alg = dict(algorithm="full")
+            seed += RESEED if method == "avengers-full-reseed" else 0
         return b.fit(n_clusters=k, top_p=1, seed=seed, **alg).centroids()
     Xn = normalised(X)
     if method == "faiss":
@@ -411,31 +434,157 @@ def centroids_for(method, X, k, seed, sample=QUALITY_SAMPLE):
     return m.cluster_centers_.astype(np.float32)  # means of unit rows: norms at most 1
 
 
-def quality(k, emit, methods, sample):
+def quality(k, emit, methods, samples, splits=PEER_SPLITS, first=1, rows=0, noise=0.01):
+    """One JSON line per (method, SAMPLED sample size, split): on the numpy 70/30 split of
+    llmrouter9 with each split seed first..first+splits-1, the method's centroids of the training
+    rows (rows > 0: of `rows` noisy copies of them, make_rows.draw with the split seed, each
+    carrying its source row's scores and costs), the statistics of those rows for them, and the
+    router (top_p 4) evaluated on the split's test rows. samples: SAMPLED's sample sizes (None:
+    the library's default). The peers run on split seeds up to PEER_SPLITS only, and not on
+    drawn rows."""
     sys.path.insert(0, os.path.join(ROOT, "bindings", "python"))
     sys.path.insert(0, os.path.join(ROOT, "tools"))
+    sys.path.insert(0, HERE)
     import avengers
     from avengers import kmeans
+    from make_rows import draw, split_70_30
     from split_study import load
     models, X, S, Q = load("tfidf_svd384")
-    methods = [m for m in methods if m not in ("avengers-dask", "avengers-source")]  # = sampled
-    res = {m: [] for m in methods}
-    for seed in range(1, 6):
-        perm = np.random.default_rng(seed).permutation(len(X))
-        cut = int(0.7 * len(X))
-        tr, te = np.sort(perm[:cut]), np.sort(perm[cut:])
-        for m in methods:
-            C = centroids_for(m, X[tr], k, seed, sample)
-            (cnt, ss, sc), _ = kmeans.stats_block(C, X[tr], S[tr], Q[tr])
+    runs = [(m, smp) for m in methods if m in QUALITY_METHODS
+            for smp in (samples if m == "avengers-sampled" else [None])]
+    for seed in range(first, first + splits):
+        tr, te = split_70_30(len(X), seed)
+        if rows:
+            src, Xt = draw(X, tr, rows, noise, seed)
+            St, Qt = S[src], Q[src]
+        else:
+            Xt, St, Qt = X[tr], S[tr], Q[tr]
+        for m, smp in runs:
+            if m not in MANY_SPLITS and (rows or seed > PEER_SPLITS):
+                continue
+            C = centroids_for(m, Xt, k, seed, smp)
+            (cnt, ss, sc), _ = kmeans.stats_block(C, Xt, St, Qt)
             r = avengers.Router.from_parts(C, cnt, ss, sc, models, top_p=4)
             ev = r.evaluate(X[te], S[te], Q[te]).metrics
-            res[m].append((ev["auc"], ev["perf_gain"]))
-    for m in methods:
-        a = np.mean(res[m], axis=0)
-        emit(dict(bench="scaling_quality", k=k, method=m, auc=float(a[0]),
-                  perf_gain_points=float(100 * a[1]), splits=5, train_rows=cut,
-                  per_split=[[round(float(x), 6), round(float(100 * y), 4)] for x, y in res[m]],
-                  sample_size=sample if m == "avengers-sampled" else None))
+            line = dict(bench="scaling_quality_split", k=k, method=m, split_seed=seed,
+                        fit_seed=seed + (RESEED if m == "avengers-full-reseed" else 0),
+                        train_rows=len(Xt), test_rows=len(te), auc=float(ev["auc"]),
+                        perf_gain_points=float(100 * ev["perf_gain"]),
+                        sample_size=smp if m == "avengers-sampled" else None,
+                        sample_default=m == "avengers-sampled" and not smp)
+            if rows:
+                line.update(source_train_rows=len(tr), rows_noise=noise, rows_seed=seed)
+            emit(line)
+
+
+def t975(df):
+    """The 0.975 quantile of Student's t with df degrees of freedom."""
+    from scipy.stats import t
+    return float(t.ppf(0.975, df))
+
+
+def paired(per_split, base):
+    """Paired differences {split: value} - {split: value} over their common splits: (n, mean,
+    standard error, 95% interval low, high); the error and interval are None below 2 splits."""
+    common = sorted(set(per_split) & set(base))
+    d = np.array([per_split[s] - base[s] for s in common], dtype=np.float64)
+    if d.size == 0:
+        return 0, None, None, None, None
+    if d.size < 2:
+        return 1, float(d[0]), None, None, None
+    se = float(d.std(ddof=1) / np.sqrt(d.size))
+    h = t975(d.size - 1) * se
+    return d.size, float(d.mean()), se, float(d.mean()) - h, float(d.mean()) + h
+
+
+SE_AIM = 0.07  # points: the standard error of the paired mean that resolves 0.2 points
+
+
+def splits_for(sd, aim=SE_AIM):
+    """Splits whose paired mean has a standard error of `aim` at a spread of sd per split."""
+    return int(np.ceil((sd / aim) ** 2))
+
+
+def verdict(low, high, margin=0.2):
+    """The 0.2-point target (SAMPLED's PerfGain not below FULL's by more than margin points) from
+    the 95% interval of the paired difference."""
+    if low is None:
+        return "UNRESOLVED (one split)"
+    if low >= -margin:
+        return "MET"
+    if high < -margin:
+        return "NOT MET"
+    return "UNRESOLVED"
+
+
+def quality_settings(rows):
+    """{(k, train rows, noise): {(method, sample label): {split: (auc, perf_gain_points)}}} from
+    the per-split lines, the last line of each (setting, method, sample, split) winning."""
+    out = {}
+    for r in rows:
+        if r.get("bench") != "scaling_quality_split":
+            continue
+        key = (r["k"], r["train_rows"], r.get("rows_noise"))
+        label = "default" if r.get("sample_default") else r.get("sample_size")
+        out.setdefault(key, {}).setdefault((r["method"], label), {})[r["split_seed"]] = \
+            (r["auc"], r["perf_gain_points"])
+    return out
+
+
+def signed(x, places=2):
+    """x with its sign, to `places` decimals, never "-0.00"."""
+    return "%+.*f" % (places, round(x, places) + 0.0)
+
+
+def paired_quality_table(rows):
+    """Markdown lines per setting: each method's means and its paired difference from FULL (mean,
+    standard error, 95% interval) over the splits both ran, and the 0.2-point target per SAMPLED
+    sample size."""
+    out = []
+    for (k, n, noise), res in sorted(quality_settings(rows).items(),
+                                      key=lambda kv: (kv[0][1], kv[0][0])):
+        base = res.get(("avengers-full", None))
+        if base is None:
+            continue
+        fa = {s: v[0] for s, v in base.items()}
+        fp = {s: v[1] for s, v in base.items()}
+        out.append("k = %d, %s training rows%s:" % (
+            k, "{:,}".format(n), "" if noise is None else
+            " (noisy copies of the split's training rows, noise %g)" % noise))
+        out.append("")
+        out.append("| method | splits | AUC | PerfGain (points) | AUC - FULL | PerfGain - FULL: "
+                   "mean | standard error | 95% interval |")
+        out.append("|---|---|---|---|---|---|---|---|")
+        order = lambda kv: (QUALITY_METHODS.index(kv[0][0]) if kv[0][0] in QUALITY_METHODS
+                            else 99, str(kv[0][1]))
+        targets = []
+        for (m, label), per in sorted(res.items(), key=order):
+            name = m + ("" if label is None else " (sample %s)" % (
+                "default" if label == "default" else "{:,}".format(label)))
+            a = np.mean([v[0] for v in per.values()])
+            p = np.mean([v[1] for v in per.values()])
+            na, da = paired({s: v[0] for s, v in per.items()}, fa)[:2]
+            n_, dp, se, lo, hi = paired({s: v[1] for s, v in per.items()}, fp)
+            if m == "avengers-full":
+                out.append("| %s | %d | %.4f | %s | | | | |" % (name, len(per), a, signed(p)))
+                continue
+            out.append("| %s | %d | %.4f | %s | %s | %s | %s | %s |" % (
+                name, len(per), a, signed(p), signed(da, 4), signed(dp),
+                "" if se is None else "%.2f" % se,
+                "" if lo is None else "%s to %s" % (signed(lo), signed(hi))))
+            if m == "avengers-sampled":
+                targets.append("Target: %s PerfGain not below FULL's by more than 0.2 points "
+                               "(95%% interval of the paired difference over %d splits): %s%s" % (
+                                   name, n_, verdict(lo, hi), "" if se is None else
+                                   " (standard deviation per split %.2f: %d splits for a "
+                                   "standard error of %.2f)" % (se * np.sqrt(n_), splits_for(
+                                       se * np.sqrt(n_)), SE_AIM)))
+            if m == "avengers-full-reseed":
+                targets.append("Yardstick: FULL with seed + %d - FULL, over %d splits: %s "
+                               "(standard deviation per split %.2f)" % (
+                                   RESEED, n_, signed(dp), (se or 0.0) * np.sqrt(n_)))
+        out += [""] + targets + [""]
+    return out
 
 
 TIERS = {  # make bench BENCH_SCALE=default|full (mk/bench.mk)
@@ -466,8 +615,22 @@ def main():
     ap.add_argument("--quality", nargs="?", const="", default=None,
                     help="routing quality on llmrouter9 for these k (default: --k)")
     ap.add_argument("--no-speed", action="store_true", help="with --quality: quality only")
-    ap.add_argument("--quality-sample", type=int, default=QUALITY_SAMPLE,
-                    help="SAMPLED's sample in the quality runs (default %d)" % QUALITY_SAMPLE)
+    ap.add_argument("--quality-sample",
+                    help="SAMPLED's sample sizes in the quality runs, comma-separated, "
+                         "\"default\" for the library's own (default %s; with --quality-rows: "
+                         "default)" % QUALITY_SAMPLE)
+    ap.add_argument("--splits", type=int, default=PEER_SPLITS,
+                    help="quality: numpy 70/30 splits, split seeds --first-split.. (default %d; "
+                         "the peers run on seeds up to %d only)" % (PEER_SPLITS, PEER_SPLITS))
+    ap.add_argument("--first-split", type=int, default=1,
+                    help="quality: the first split seed (default 1): extend a run with "
+                         "--first-split 6 --splits 20 >> the same file")
+    ap.add_argument("--quality-rows", type=int, default=0,
+                    help="quality: train on this many noisy copies of the split's training rows "
+                         "(bench/make_rows.py's draw, seeded with the split seed) instead of the "
+                         "rows themselves; libavengers only")
+    ap.add_argument("--quality-noise", type=float, default=0.01,
+                    help="noise per dimension of --quality-rows (default 0.01, make_rows.py's)")
     ap.add_argument("--report", metavar="JSONL",
                     help="print the tables of the scaling lines of this file (the last line of "
                          "each cell and method wins) and exit")
@@ -501,9 +664,15 @@ def main():
         row.update(src="scaling", commit=commit)
         print(json.dumps(row), flush=True)
 
+    samples = [None if x == "default" else int(x) for x in (
+        a.quality_sample or ("default" if a.quality_rows else QUALITY_SAMPLE)).split(",")]
+    qmethods = a.methods.split(",")
+    if a.methods == ",".join(DEFAULT_METHODS):  # the default list: FULL reseeded as well
+        qmethods.insert(2, "avengers-full-reseed")
     for k in qks:
         t0 = time.perf_counter()
-        quality(k, emit, a.methods.split(","), a.quality_sample)
+        quality(k, emit, qmethods, samples, a.splits, a.first_split, a.quality_rows,
+                a.quality_noise)
         print("scaling: quality k=%d in %.0f s" % (k, time.perf_counter() - t0), file=sys.stderr)
     if a.no_speed:
         return
@@ -546,6 +715,10 @@ def report_lines(rows):
                        ", ".join(sorted({r.get("commit", "?") for r in sc})), min(loads),
                        max(loads)))
         out += table(rows)
+    if any(r.get("bench") == "scaling_quality_split" for r in rows):
+        out.append("Routing quality on llmrouter9 (numpy 70/30 splits of 5,989 queries, top_p 4; "
+                   "differences from FULL paired by split)")
+        out += paired_quality_table(rows)
     q = [r for r in rows if r.get("bench") == "scaling_quality"]
     if q:
         out.append("Routing quality on llmrouter9 (5 numpy 70/30 splits of 5,989 queries, top_p 4; "

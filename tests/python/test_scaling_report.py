@@ -111,3 +111,87 @@ def test_targets_compare_the_fits_alone():
     for r in rows:
         del r["fit_cpu"]
     assert "the fits alone" not in "\n".join(scaling.table(rows))
+
+
+def split_line(k, method, seed, auc, pg, sample=None, n=4192, **kw):
+    return dict(bench="scaling_quality_split", k=k, method=method, split_seed=seed, fit_seed=seed,
+                train_rows=n, test_rows=1797, auc=auc, perf_gain_points=pg, sample_size=sample,
+                sample_default=method == "avengers-sampled" and not sample, **kw)
+
+
+def test_t975_is_students_quantile():
+    # the two-sided 95% points of Student's t tables
+    assert abs(scaling.t975(2) - 4.302653) < 1e-6
+    assert abs(scaling.t975(3) - 3.182446) < 1e-6
+    assert abs(scaling.t975(4) - 2.776445) < 1e-6
+
+
+def test_paired_differences_over_common_splits():
+    full = {1: 2.0, 2: 1.0, 3: 3.0, 5: 7.0}
+    sampled = {1: 1.5, 2: 1.0, 3: 2.0, 4: 9.0}  # split 4 has no FULL, split 5 no SAMPLED
+    n, mean, se, lo, hi = scaling.paired(sampled, full)
+    # differences -0.5, 0, -1.0: mean -0.5, sample standard deviation 0.5, error 0.5 / sqrt(3)
+    assert n == 3 and abs(mean + 0.5) < 1e-12
+    assert abs(se - 0.5 / 3 ** 0.5) < 1e-12
+    half = 4.302653 * 0.5 / 3 ** 0.5
+    assert abs(lo - (-0.5 - half)) < 1e-5 and abs(hi - (-0.5 + half)) < 1e-5
+    assert scaling.paired({1: 3.0}, full) == (1, 1.0, None, None, None)
+    assert scaling.paired({9: 3.0}, full) == (0, None, None, None, None)
+
+
+def test_splits_for_a_standard_error():
+    # n = (sd / se)^2, rounded up: sd 0.7 needs 100 splits for 0.07, sd 1.0 needs 205 (204.08)
+    assert scaling.splits_for(0.7) == 100
+    assert scaling.splits_for(1.0) == 205
+    assert scaling.splits_for(0.35, 0.07) == 25
+
+
+def test_verdict_from_the_interval():
+    assert scaling.verdict(-0.15, 0.15) == "MET"
+    assert scaling.verdict(-0.2, 0.5) == "MET"
+    assert scaling.verdict(-1.15, -0.85) == "NOT MET"
+    assert scaling.verdict(-0.5, 0.1) == "UNRESOLVED"
+    assert scaling.verdict(None, None) == "UNRESOLVED (one split)"
+
+
+def test_paired_quality_table():
+    rows = []
+    for s, (f, a, b, r) in enumerate([(2.0, 1.9, 0.9, 2.5), (2.0, 2.1, 1.1, 1.5),
+                                      (2.0, 1.95, 0.95, 2.0), (2.0, 2.05, 1.05, 2.0)], 1):
+        rows += [split_line(60, "avengers-full", s, 0.54, f),
+                 split_line(60, "avengers-sampled", s, 0.53, a, sample=1500),
+                 split_line(60, "avengers-sampled", s, 0.55, b - 1.0, sample=3000),
+                 split_line(60, "avengers-sampled", s, 0.55, b, sample=3000),  # wins
+                 split_line(60, "avengers-full-reseed", s, 0.54, r)]
+    rows.append(split_line(60, "sklearn-kmeans", 1, 0.5, 1.0))  # one split: no interval
+    # drawn rows: their own setting, SAMPLED with the library's default sample
+    rows += [split_line(300, "avengers-full", 1, 0.55, 2.0, n=50000, rows_noise=0.01),
+             split_line(300, "avengers-sampled", 1, 0.55, 1.0, n=50000, rows_noise=0.01)]
+    text = "\n".join(scaling.paired_quality_table(rows))
+    # 1,500: differences -0.1, +0.1, -0.05, +0.05: mean 0, sd sqrt(0.025 / 3), t(3) 3.182446
+    # 3,000: differences -1.1, -0.9, -1.05, -0.95: mean -1.0, the same spread
+    se = (0.025 / 3) ** 0.5 / 2
+    half = 3.182446 * se
+    assert "k = 60, 4,192 training rows:" in text
+    assert "| avengers-sampled (sample 1,500) | 4 | 0.5300 | +2.00 | -0.0100 | +0.00 | %.2f | " \
+        "%+.2f to %+.2f |" % (se, -half, half) in text
+    assert "| avengers-sampled (sample 3,000) | 4 | 0.5500 | +1.00 | +0.0100 | -1.00 | %.2f | " \
+        "%+.2f to %+.2f |" % (se, -1 - half, -1 + half) in text
+    assert "| avengers-full | 4 | 0.5400 | +2.00 | | | | |" in text
+    assert "| sklearn-kmeans | 1 | 0.5000 | +1.00 | -0.0400 | -1.00 |  |  |" in text
+    # sd 0.0913 per split: (0.0913 / 0.07)^2 = 1.7, so 2 splits for a standard error of 0.07
+    assert "(sample 1,500) PerfGain not below FULL's by more than 0.2 points (95% interval of " \
+        "the paired difference over 4 splits): MET (standard deviation per split 0.09: 2 " \
+        "splits for a standard error of 0.07)" in text
+    assert "(sample 3,000) PerfGain not below FULL's by more than 0.2 points (95% interval of " \
+        "the paired difference over 4 splits): NOT MET" in text
+    # reseeded: +0.5, -0.5, 0, 0: mean 0, standard deviation sqrt(0.5 / 3)
+    assert "Yardstick: FULL with seed + 100 - FULL, over 4 splits: +0.00 (standard deviation " \
+        "per split %.2f)" % (0.5 / 3) ** 0.5 in text
+    assert "k = 300, 50,000 training rows (noisy copies of the split's training rows, noise " \
+        "0.01):" in text
+    assert "| avengers-sampled (sample default) | 1 | 0.5500 | +1.00 | +0.0000 | -1.00 |  |  |" \
+        in text
+    assert "over 1 splits): UNRESOLVED (one split)" in text
+    # report_lines prints it
+    assert "k = 60, 4,192 training rows:" in "\n".join(scaling.report_lines(rows))
