@@ -13,7 +13,12 @@ For each split: the router's mean score at alpha 1 against the best single model
 that the router at alpha 1 does not send to the model with the best training mean.
 
   /usr/bin/python3 tools/variant_study.py [variant ...] [--rule paper|tuned] [--emb NAME]
+                                          [--shared-clustering auto|on|off] [--splits N]
                                           [--json OUT]
+
+--shared-clustering tunes with the default grid and that clustering mode (on: one k-means per k
+on all training rows, each fold's statistics from its own training rows; docs/EVALUATION.md);
+--splits runs the first N splits only.
 """
 import argparse
 import json
@@ -50,13 +55,15 @@ def variant(name, models, X, S, Q):
 def run(name, args, data):
     models, X, S, Q = variant(name, *data)
     out = []
-    for seed in range(1, 6):
+    for seed in range(1, args.splits + 1):
         perm = np.random.default_rng(seed).permutation(len(X))
         cut = int(0.7 * len(X))
         tr, te = np.sort(perm[:cut]), np.sort(perm[cut:])
         b = avengers.Builder(X.shape[1], models)
         b.add_many(X[tr], S[tr], Q[tr])
-        r = b.fit(seed=seed, tune="default") if args.rule == "tuned" else b.fit(seed=seed)
+        tune = "default" if args.shared_clustering is None else \
+            {"shared_clustering": args.shared_clustering}
+        r = b.fit(seed=seed, tune=tune) if args.rule == "tuned" else b.fit(seed=seed)
         ev = r.evaluate(X[te], S[te], Q[te])
         m = ev.metrics
         top = ev.points[-1].mean_score
@@ -71,6 +78,7 @@ def run(name, args, data):
             "cost_save": None if m["cost_save"] != m["cost_save"] else 100 * m["cost_save"],
             "auc": m["auc"], "away_from_train_best_at_1": away, "test_rows": len(te),
             "choice": {k[6:]: md[k] for k in md if k.startswith("tuned_")},
+            "shared_clustering": args.shared_clustering,
         }
         out.append(rec)
         cs = "  n/a" if rec["cost_save"] is None else "%5.1f%%" % rec["cost_save"]
@@ -95,6 +103,8 @@ def main():
     ap.add_argument("variants", nargs="*", default=list(VARIANTS[:4]))
     ap.add_argument("--rule", default="tuned", choices=("paper", "tuned"))
     ap.add_argument("--emb", default="tfidf_svd384")
+    ap.add_argument("--shared-clustering", choices=("auto", "on", "off"))
+    ap.add_argument("--splits", type=int, default=5)
     ap.add_argument("--json")
     args = ap.parse_args()
     data = load(args.emb)
