@@ -448,12 +448,6 @@ typedef struct sec_view {
     bool present;
 } sec_view;
 
-/* The file's bytes as the reader sees them: one buffer (v0 == v1 == 0), or, for av_router_load,
-   two: the centroid values, bytes [v0, v1), read straight into an array of their own (mid, from
-   av__aligned_alloc, which the router takes as its values array: `taken`), and every other byte
-   in `rest` (bytes [0, v0), then [v1, size)). Only the centroid section's values lie in mid: the
-   header, the table, the trailer, the centroid prefix and every other section lie in rest
-   (plan_section and plan_values make sure of it before such a view is made). */
 /* One pass over the centroid values (docs/PERFORMANCE.md, "Load time"): in blocks of SCAN_BLOCK
    bytes, each while it is in the cache (for av_router_load, right after its read), their CRC32,
    the index of the first value that is not finite and the centroid hash (XXH64 of the shape, then
@@ -473,6 +467,12 @@ typedef struct vscan {
     av_xxh64 hash;     /* the centroid hash over the shape and the values scanned */
 } vscan;
 
+/* The file's bytes as the reader sees them: one buffer (v0 == v1 == 0), or, for av_router_load,
+   two: the centroid values, bytes [v0, v1), read straight into an array of their own (mid, from
+   av__aligned_alloc, which the router takes as its values array: `taken`), and every other byte
+   in `rest` (bytes [0, v0), then [v1, size)). Only the centroid section's values lie in mid: the
+   header, the table, the trailer, the centroid prefix and every other section lie in rest
+   (plan_section and plan_values make sure of it before such a view is made). */
 typedef struct fview {
     const unsigned char *rest;
     unsigned char *mid;
@@ -712,8 +712,8 @@ static size_t first_nonfinite(const unsigned char *p, size_t n, size_t width, ui
     return n;
 }
 
-/* The scan of the values [v0, v1) of the centroid section at file offset off (plan_values chose
-   them), whose prefix is at pre (its first centroid_prefix bytes), for the header head. The type,
+/* The scan of the values [v0, v1) of the centroid section (plan_values chose them) whose prefix
+   is at pre (its first centroid_prefix bytes), for the header head. The type,
    flags, members and counts are not trusted here: they only say how to scan, and each result is
    used only where the checks later find the same (parse_centroids, scan_hash). */
 static void scan_start(vscan *s, const unsigned char *head, uint64_t v0, uint64_t v1,
