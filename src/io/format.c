@@ -741,7 +741,13 @@ static void scan_block(vscan *s, const unsigned char *p, size_t n)
     if (s->mask) {
         size_t cnt = n / s->width;
         if (s->first_bad == SIZE_MAX) {
-            size_t bad = first_nonfinite(p, cnt, s->width, s->mask);
+            /* f32 in the machine's order and aligned: the kernels' |x| maximum says whether any
+               exponent is all ones (>= 0x7F800000); only then is the block searched */
+            bool any = true;
+            if (s->width == 4 && av__host_le() && (uintptr_t)p % 4 == 0)
+                any = av__kernels()->absmax_bits((const float *)(const void *)p, cnt) >=
+                      0x7F800000u;
+            size_t bad = any ? first_nonfinite(p, cnt, s->width, s->mask) : cnt;
             if (bad < cnt)
                 s->first_bad = (size_t)(s->done / s->width) + bad;
         }
