@@ -22,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #define REPEATS 15
 #define M_MODELS 8
@@ -257,11 +258,20 @@ static void bench_batch(void)
 }
 
 /* Load: av_router_load of a float32 router file in the page cache, av_router_load_buffer of its
-   bytes in memory, and, over the same bytes in the same run, the peers the issue names: one plain
-   CRC32 pass (zlib's crc32 over the whole file: the target's speed), the checks as 1.1 made them
-   (a byte-at-a-time FNV-1a 64 over the centroid bytes, the whole-file CRC32 and every section's
-   CRC32 again: the old algorithm, kept here) and the checks as they are made now (one CRC32 pass,
-   XXH64 over the centroid bytes). */
+   bytes in memory, av_router_load_mapped, and, over the same bytes in the same run, the peers the
+   issue names: one plain CRC32 pass (zlib's crc32 over the whole file: the target's speed, whatever
+   CRC the library uses), one pass of the library's CRC32 (the kernels' carry-less multiply of the
+   active backend), the checks as 1.1 made them (a byte-at-a-time FNV-1a 64 over the centroid
+   bytes, zlib's CRC32 of the whole file and of every section again: the old algorithm, kept here),
+   the checks as 1.3.0 made them (zlib's CRC32 pass, then XXH64 over the centroid bytes) and the
+   checks as they are made now (src/io/format.c: the centroid values in 128 KiB blocks, each taken
+   by the library's CRC32, the finiteness test and XXH64 while in the cache; the other bytes by the
+   CRC32). */
+static uint32_t zlib_crc(const unsigned char *p, size_t n)
+{
+    return (uint32_t)crc32(0, p, (uInt)n); /* files here are far below 4 GiB */
+}
+
 static uint64_t fnv1a_bytes(const unsigned char *p, size_t n)
 {
     uint64_t h = 0xCBF29CE484222325ull;
@@ -276,21 +286,21 @@ static volatile uint64_t hsink;
 
 static void checks_1_1(const unsigned char *f, size_t n)
 {
-    uint64_t acc = av__crc32(f, n - 8);
+    uint64_t acc = zlib_crc(f, n - 8);
     uint32_t nsec = av__get32(f + 32);
     for (uint32_t i = 0; i < nsec; i++) {
         const unsigned char *e = f + 64 + (size_t)i * 40;
         size_t off = (size_t)av__get64(e + 8), sl = (size_t)av__get64(e + 16);
-        acc ^= av__crc32(f + off, sl);
+        acc ^= zlib_crc(f + off, sl);
         if (av__get32(e) == 2 && sl > 8) /* the centroid values */
             acc ^= fnv1a_bytes(f + off + 8, sl - 8);
     }
     hsink = acc;
 }
 
-static void checks_now(const unsigned char *f, size_t n)
+static void checks_1_3(const unsigned char *f, size_t n)
 {
-    uint64_t acc = av__crc32(f, n - 8); /* the section CRCs come from this pass */
+    uint64_t acc = zlib_crc(f, n - 8); /* the section CRCs come from this pass */
     uint32_t nsec = av__get32(f + 32);
     for (uint32_t i = 0; i < nsec; i++) {
         const unsigned char *e = f + 64 + (size_t)i * 40;
@@ -305,11 +315,41 @@ static void checks_now(const unsigned char *f, size_t n)
     hsink = acc;
 }
 
-enum { LOAD_FILE, LOAD_BUFFER, LOAD_MAPPED, PLAIN_CRC, CHECKS_1_1, CHECKS_NOW, LOAD_OLD_LIB,
-       N_LOAD_KINDS };
+/* The checks as the loader makes them now: bytes before and after the f32 centroid values by the
+   library's CRC32, the values in 128 KiB blocks (CRC32, any exponent all ones, XXH64). */
+static void checks_now(const unsigned char *f, size_t n)
+{
+    const av_kernels *K = av__kernels();
+    uint32_t nsec = av__get32(f + 32);
+    size_t v0 = 0, v1 = 0;
+    for (uint32_t i = 0; i < nsec; i++) {
+        const unsigned char *e = f + 64 + (size_t)i * 40;
+        if (av__get32(e) == 2)
+            v0 = (size_t)av__get64(e + 8) + 8, v1 = (size_t)av__get64(e + 8) + av__get64(e + 16);
+    }
+    uint32_t c = K->crc32(0, f, v0), cv = 0, bad = 0;
+    av_xxh64 s;
+    av__xxh64_init(&s, 0);
+    for (size_t b = v0; b < v1; b += (size_t)128 << 10) {
+        size_t len = v1 - b < ((size_t)128 << 10) ? v1 - b : (size_t)128 << 10;
+        cv = K->crc32(cv, f + b, len);
+        for (size_t t = 0; t + 4 <= len; t += 4) {
+            uint32_t u;
+            memcpy(&u, f + b + t, 4);
+            bad |= (u & 0x7F800000u) == 0x7F800000u;
+        }
+        av__xxh64_update(&s, f + b, len);
+    }
+    c = (uint32_t)crc32_combine(c, cv, (z_off_t)(v1 - v0));
+    c = K->crc32(c, f + v1, n - 8 - v1);
+    hsink = c ^ bad ^ av__xxh64_final(&s);
+}
+
+enum { LOAD_FILE, LOAD_BUFFER, LOAD_MAPPED, PLAIN_CRC, LIB_CRC, CHECKS_1_1, CHECKS_1_3,
+       CHECKS_NOW, LOAD_OLD_LIB, N_LOAD_KINDS };
 static const char *const LOAD_KINDS[N_LOAD_KINDS] = {
     "av_router_load", "av_router_load_buffer", "av_router_load_mapped", "crc32_pass",
-    "checks_1_1", "checks_now", "old_lib_load"};
+    "crc32_lib_pass", "checks_1_1", "checks_1_3", "checks_now", "old_lib_load"};
 
 /* The older release's library (AV_BENCH_OLD_LIB), or all NULL. */
 static struct {
@@ -394,10 +434,16 @@ static double time_load_kind(int kind, const char *path, const unsigned char *f,
         old_lib.free(x);
         return ms;
     case PLAIN_CRC:
+        hsink = zlib_crc(f, n);
+        break;
+    case LIB_CRC:
         hsink = av__crc32(f, n);
         break;
     case CHECKS_1_1:
         checks_1_1(f, n);
+        break;
+    case CHECKS_1_3:
+        checks_1_3(f, n);
         break;
     default:
         checks_now(f, n);
@@ -410,8 +456,8 @@ static double time_load_kind(int kind, const char *path, const unsigned char *f,
 
 static void bench_load(void)
 {
-    const size_t ks[] = {256, 1024};
-    for (size_t ki = 0; ki < 2; ki++) {
+    const size_t ks[] = {64, 256, 1024, 4096}; /* 1, 4, 16 and 64 MB */
+    for (size_t ki = 0; ki < sizeof ks / sizeof ks[0]; ki++) {
         size_t d = 4096, k = ks[ki];
         av_router *r = random_router(d, k);
         char path[] = "/tmp/avbench.XXXXXX";
@@ -437,8 +483,8 @@ static void bench_load(void)
             s[kind] = summarize(v[kind], REPEATS);
         emit("load", "-", "f32", d, k, s[LOAD_FILE], "ms");
         printf("{\"src\":\"libavengers\",\"bench\":\"load_rate\",\"d\":%zu,\"k\":%zu,\"mb\":%.2f,"
-               "\"ms_per_mb\":%.3f",
-               d, k, mb, s[LOAD_FILE].med / mb);
+               "\"ms_per_mb\":%.3f,\"crc32_backend\":\"%s\"",
+               d, k, mb, s[LOAD_FILE].med / mb, av_simd_backend());
         for (int kind = 0; kind < kinds; kind++)
             printf(",\"%s\":[%.3f,%.3f,%.3f]", LOAD_KINDS[kind], s[kind].med / mb,
                    s[kind].q1 / mb, s[kind].q3 / mb);

@@ -156,20 +156,35 @@ static void hash_le(av_xxh64 *s, const void *a, size_t n, size_t width)
     }
 }
 
+/* XXH64 (seed 0) of the same bytes FNV-1a 64 hashed up to 1.1 (docs/FORMAT.md, "The centroid
+   hash"): dim, k, the storage type and, for an ensemble, the member count as u64 little-endian;
+   the stored centroid values little-endian (what the file holds); for int8 the row scales, then
+   the per-dimension scales. Equal storage gives equal hashes on every machine. */
+void av__index_hash_begin(av_xxh64 *s, size_t dim, size_t k, uint32_t type, size_t members)
+{
+    unsigned char hdr[32];
+    av__put64(hdr, dim);
+    av__put64(hdr + 8, k);
+    av__put64(hdr + 16, type);
+    av__put64(hdr + 24, members);
+    av__xxh64_init(s, 0);
+    av__xxh64_update(s, hdr, members > 1 ? 32 : 24); /* ensembles only, as before */
+}
+
+void av__index_hash_end(const av_index *ix, const av_xxh64 *values, char out[17])
+{
+    av_xxh64 s = *values;
+    if (ix->centroid_type == AV_CENTROIDS_INT8) {
+        hash_le(&s, ix->centroid_scale, ix->k, 4);
+        hash_le(&s, ix->centroid_colscale, ix->dim, 4);
+    }
+    snprintf(out, 17, "%016llx", (unsigned long long)av__xxh64_final(&s));
+}
+
 void av__index_hash(const av_index *ix, char out[17])
 {
-    /* XXH64 (seed 0) of the same bytes FNV-1a 64 hashed up to 1.1 (docs/FORMAT.md, "The centroid
-       hash"): dim, k, the storage type and, for an ensemble, the member count as u64 little-endian;
-       the stored centroid values little-endian (what the file holds); for int8 the row scales,
-       then the per-dimension scales. Equal storage gives equal hashes on every machine. */
-    unsigned char hdr[32];
-    av__put64(hdr, ix->dim);
-    av__put64(hdr + 8, ix->k);
-    av__put64(hdr + 16, ix->centroid_type);
-    av__put64(hdr + 24, ix->members);
     av_xxh64 s;
-    av__xxh64_init(&s, 0);
-    av__xxh64_update(&s, hdr, ix->members > 1 ? 32 : 24); /* ensembles only, as before */
+    av__index_hash_begin(&s, ix->dim, ix->k, ix->centroid_type, ix->members);
     size_t n = ix->k * ix->dim;
     switch (ix->centroid_type) {
     case AV_CENTROIDS_F32:
@@ -180,11 +195,9 @@ void av__index_hash(const av_index *ix, char out[17])
         break;
     default:
         hash_le(&s, ix->centroids_i8, n, 1);
-        hash_le(&s, ix->centroid_scale, ix->k, 4);
-        hash_le(&s, ix->centroid_colscale, ix->dim, 4);
         break;
     }
-    snprintf(out, 17, "%016llx", (unsigned long long)av__xxh64_final(&s));
+    av__index_hash_end(ix, &s, out);
 }
 
 int av__index_set_centroids(av_index *ix, const float *C)

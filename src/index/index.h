@@ -44,6 +44,12 @@ AV_HIDDEN void av__index_int8_derive(av_index *ix);
 AV_HIDDEN void av__index_centroid(const av_index *ix, size_t j, float *out);
 /* 16 hex digits (+ NUL) of the XXH64 hash of the storage, its type and shape (docs/FORMAT.md). */
 AV_HIDDEN void av__index_hash(const av_index *ix, char out[17]);
+/* The same hash in pieces, for a loader that hashes the values while it reads them (io/format.c):
+   begin with the shape, feed the values' little-endian bytes (av__xxh64_update), then end (which
+   adds int8's scales from ix and writes the 16 digits). av__index_hash is begin, values, end. */
+AV_HIDDEN void av__index_hash_begin(av_xxh64 *s, size_t dim, size_t k, uint32_t type,
+                                    size_t members);
+AV_HIDDEN void av__index_hash_end(const av_index *ix, const av_xxh64 *values, char out[17]);
 
 /* How many clusters a query with top_p p uses: p in every member. */
 static inline size_t av__n_sel(const av_index *ix, size_t p)

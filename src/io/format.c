@@ -119,22 +119,16 @@ static double getf64(const unsigned char *p)
     return d;
 }
 
-/* The CRC32 of c's bytes followed by n more bytes at data. */
+/* The CRC32 of c's bytes followed by n more bytes at data: zlib's crc32, computed by the kernels'
+   (carry-less multiplication where the CPU has it; the same values: src/kernels/crc32.c). */
 static uint32_t crc_more(uint32_t c, const unsigned char *data, size_t n)
 {
-    uLong z = c;
-    while (n > 0) { /* zlib takes uInt lengths */
-        uInt chunk = n > UINT_MAX ? UINT_MAX : (uInt)n;
-        z = crc32(z, data, chunk);
-        data += chunk;
-        n -= chunk;
-    }
-    return (uint32_t)z;
+    return av__kernels()->crc32(c, data, n);
 }
 
 uint32_t av__crc32(const unsigned char *data, size_t n)
 {
-    return crc_more((uint32_t)crc32(0L, Z_NULL, 0), data, n);
+    return crc_more(0, data, n);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -454,6 +448,25 @@ typedef struct sec_view {
     bool present;
 } sec_view;
 
+/* One pass over the centroid values (docs/PERFORMANCE.md, "Load time"): in blocks of SCAN_BLOCK
+   bytes, each while it is in the cache (for av_router_load, right after its read), their CRC32,
+   the index of the first value that is not finite and the centroid hash (XXH64 of the shape, then
+   the values), instead of three passes over the whole array. Nothing is reported here: the
+   results wait for the checks that use them, in the documented order (the CRC pass takes the
+   values' CRC where it reaches them, parse_centroids the finiteness, the end of deserialize the
+   hash), each used only where the scanned bytes are exactly what that check reads. */
+#define SCAN_BLOCK ((size_t)128 << 10)
+typedef struct vscan {
+    uint64_t s0, s1;   /* the file's bytes [s0, s1) to scan; s0 == s1: none */
+    uint64_t done;     /* how many of them were scanned so far */
+    uint32_t crc;      /* the CRC32 of those alone */
+    uint32_t mask;     /* exponent bits (f32, f16); 0: int8, neither checked here nor hashed */
+    size_t width;      /* bytes per value */
+    size_t first_bad;  /* the first non-finite value's index, SIZE_MAX while none */
+    size_t shape[4];   /* dim, k, type and members the hash began with */
+    av_xxh64 hash;     /* the centroid hash over the shape and the values scanned */
+} vscan;
+
 /* The file's bytes as the reader sees them: one buffer (v0 == v1 == 0), or, for av_router_load,
    two: the centroid values, bytes [v0, v1), read straight into an array of their own (mid, from
    av__aligned_alloc, which the router takes as its values array: `taken`), and every other byte
@@ -466,6 +479,8 @@ typedef struct fview {
     uint64_t v0, v1;
     size_t size;
     bool taken;
+    bool scan_used; /* parse_centroids used the scan's finiteness: the hash may come from it too */
+    vscan scan;
 } fview;
 
 /* The bytes at file offset off (a section's start: the section lies in one part). */
@@ -478,21 +493,6 @@ static const unsigned char *at(const fview *v, uint64_t off)
     return v->rest + (off - (v->v1 - v->v0));
 }
 
-/* c continued over the file's bytes [from, to), whichever parts they lie in. */
-static uint32_t crc_range(const fview *v, uint32_t c, uint64_t from, uint64_t to)
-{
-    while (from < to) {
-        uint64_t stop = to;
-        if (from < v->v0 && v->v0 < stop)
-            stop = v->v0;
-        else if (from >= v->v0 && from < v->v1 && v->v1 < stop)
-            stop = v->v1;
-        c = crc_more(c, at(v, from), (size_t)(stop - from));
-        from = stop;
-    }
-    return c;
-}
-
 /* c shifted over n zero-CRC bytes: crc32_combine(c, 0, n), in steps that fit any z_off_t. With
    P(a) the running CRC32 of bytes [0, a), the CRC32 of bytes [a, b) is P(b) ^ crc_shift(P(a),
    b - a) (CRC32 is affine in its input; zlib's crc32_combine(c1, c2, n) = shift(c1, n) ^ c2). */
@@ -502,6 +502,37 @@ static uint32_t crc_shift(uint32_t c, uint64_t n)
         uint64_t step = n < ((uint64_t)1 << 30) ? n : ((uint64_t)1 << 30);
         c = (uint32_t)crc32_combine(c, 0, (z_off_t)step);
         n -= step;
+    }
+    return c;
+}
+
+/* Whether the scan covered all of its bytes. */
+static bool scan_complete(const vscan *s)
+{
+    return s->s1 > s->s0 && s->done == s->s1 - s->s0;
+}
+
+/* c continued over the file's bytes [from, to), whichever parts they lie in; the scanned values,
+   where the range holds all of them, by their CRC from the scan (crc32_combine) instead. */
+static uint32_t crc_range(const fview *v, uint32_t c, uint64_t from, uint64_t to)
+{
+    const vscan *s = &v->scan;
+    bool scanned = scan_complete(s);
+    while (from < to) {
+        if (scanned && from == s->s0 && to >= s->s1) {
+            c = crc_shift(c, s->s1 - s->s0) ^ s->crc;
+            from = s->s1;
+            continue;
+        }
+        uint64_t stop = to;
+        if (scanned && from < s->s0 && s->s0 < stop)
+            stop = s->s0;
+        if (from < v->v0 && v->v0 < stop)
+            stop = v->v0;
+        else if (from >= v->v0 && from < v->v1 && v->v1 < stop)
+            stop = v->v1;
+        c = crc_more(c, at(v, from), (size_t)(stop - from));
+        from = stop;
     }
     return c;
 }
@@ -547,7 +578,7 @@ static uint32_t crc_pass(const fview *v, uint32_t sec[AV_MAX_SECTIONS])
         marks[nm++] = (crc_mark){off + len[i], &last[i]};
     }
     qsort(marks, nm, sizeof marks[0], cmp_mark);
-    uint32_t c = (uint32_t)crc32(0L, Z_NULL, 0);
+    uint32_t c = 0; /* the CRC32 of no bytes */
     uint64_t pos = 0;
     for (size_t j = 0; j < nm; j++) {
         c = crc_range(v, c, pos, marks[j].at);
@@ -681,6 +712,98 @@ static size_t first_nonfinite(const unsigned char *p, size_t n, size_t width, ui
     return n;
 }
 
+/* The scan of the values [v0, v1) of the centroid section (plan_values chose them) whose prefix
+   is at pre (its first centroid_prefix bytes), for the header head. The type,
+   flags, members and counts are not trusted here: they only say how to scan, and each result is
+   used only where the checks later find the same (parse_centroids, scan_hash). */
+static void scan_start(vscan *s, const unsigned char *head, uint64_t v0, uint64_t v1,
+                       const unsigned char *pre)
+{
+    uint32_t type = get32(pre + CEN_TYPE), flags = get32(pre + CEN_FLAGS);
+    memset(s, 0, sizeof *s);
+    s->s0 = v0;
+    s->s1 = v1;
+    s->first_bad = SIZE_MAX;
+    s->width = type == AV_CENTROIDS_F32 ? 4 : type == AV_CENTROIDS_F16 ? 2 : 1;
+    s->mask = type == AV_CENTROIDS_F32 ? 0x7F800000u : type == AV_CENTROIDS_F16 ? 0x7C00u : 0;
+    s->shape[0] = get32(head + HDR_DIM);
+    s->shape[1] = get32(head + HDR_CLUSTERS);
+    s->shape[2] = type;
+    s->shape[3] = (flags & AV_CFLAG_MEMBERS) ? get32(pre + CEN_MEMBERS) : 1;
+    av__index_hash_begin(&s->hash, s->shape[0], s->shape[1], type, s->shape[3]);
+}
+
+/* The next n scanned bytes, at p (in the cache: just read or about to be). Every block but the
+   last is a multiple of SCAN_BLOCK bytes, so blocks hold whole values. */
+static void scan_block(vscan *s, const unsigned char *p, size_t n)
+{
+    s->crc = crc_more(s->crc, p, n);
+    if (s->mask) {
+        size_t cnt = n / s->width;
+        if (s->first_bad == SIZE_MAX) {
+            /* f32 in the machine's order and aligned: the kernels' |x| maximum says whether any
+               exponent is all ones (>= 0x7F800000); only then is the block searched */
+            bool any = true;
+            if (s->width == 4 && av__host_le() && (uintptr_t)p % 4 == 0)
+                any = av__kernels()->absmax_bits((const float *)(const void *)p, cnt) >=
+                      0x7F800000u;
+            size_t bad = any ? first_nonfinite(p, cnt, s->width, s->mask) : cnt;
+            if (bad < cnt)
+                s->first_bad = (size_t)(s->done / s->width) + bad;
+        }
+        av__xxh64_update(&s->hash, p, n);
+    }
+    s->done += n;
+}
+
+static bool plan_section(const unsigned char *head, size_t hn, size_t size, uint64_t *off,
+                         uint64_t *sl);
+static bool plan_values(const unsigned char *head, uint64_t off, uint64_t sl,
+                        const unsigned char *pre, uint64_t *v0, uint64_t *v1);
+
+/* The scan of a view that is one buffer in memory (av_router_load_buffer, _mapped, and a file
+   av_router_load read whole), where plan_section and plan_values find the values as they would
+   for av_router_load; nothing where they do not. */
+static void scan_view(fview *v)
+{
+    const unsigned char *f = v->rest;
+    uint64_t off, sl, v0, v1;
+    if (v->mid != NULL || !plan_section(f, v->size, v->size, &off, &sl) ||
+        !plan_values(f, off, sl, f + off, &v0, &v1))
+        return;
+    scan_start(&v->scan, f, v0, v1, f + off);
+    for (uint64_t b = v0; b < v1; b += SCAN_BLOCK)
+        scan_block(&v->scan, f + b, (size_t)(v1 - b < SCAN_BLOCK ? v1 - b : SCAN_BLOCK));
+}
+
+/* The index of the first of the n values of `width` bytes at file offset voff (at p) that is not
+   finite, or n: from the scan where it covered exactly these bytes as such values (scan_used),
+   else by first_nonfinite now. */
+static size_t nonfinite(fview *v, uint64_t voff, const unsigned char *p, size_t n, size_t width,
+                        uint32_t mask)
+{
+    const vscan *s = &v->scan;
+    if (scan_complete(s) && s->s0 == voff && s->s1 - s->s0 == (uint64_t)n * width &&
+        s->width == width && s->mask == mask) {
+        v->scan_used = true;
+        return s->first_bad == SIZE_MAX ? n : s->first_bad;
+    }
+    return first_nonfinite(p, n, width, mask);
+}
+
+/* The router's centroid hash: from the scan where parse_centroids used it and the shape it began
+   with is the router's, else computed over the router's values. */
+static void scan_hash(av_router *r, const fview *v)
+{
+    const vscan *s = &v->scan;
+    const av_index *ix = &r->ix;
+    if (v->scan_used && s->shape[0] == ix->dim && s->shape[1] == ix->k &&
+        s->shape[2] == ix->centroid_type && s->shape[3] == ix->members)
+        av__index_hash_end(ix, &s->hash, r->ix.centroid_hash);
+    else
+        av__index_hash(ix, r->ix.centroid_hash);
+}
+
 /* Whether the values array of `width`-byte elements can be the file's bytes at p in place (a
    mapped load): the file's order is the machine's, and p is aligned for the element type. */
 static bool can_borrow(bool borrow, const unsigned char *p, size_t width)
@@ -743,10 +866,10 @@ static void take_values(av_index *ix, fview *v)
    index's values array dst: checked finite, then used in place (borrow), taken (the view's own
    array: converted in place to the machine's order, nothing to do on a little-endian machine),
    copied (a little-endian machine) or converted. */
-static int take_floats(av_index *ix, void *dst, fview *v, const unsigned char *p, size_t n,
-                       size_t width, uint32_t mask, bool borrow, bool take)
+static int take_floats(av_index *ix, void *dst, fview *v, uint64_t voff, const unsigned char *p,
+                       size_t n, size_t width, uint32_t mask, bool borrow, bool take)
 {
-    size_t bad = first_nonfinite(p, n, width, mask);
+    size_t bad = nonfinite(v, voff, p, n, width, mask);
     if (bad < n)
         return av__fail(AV_EFORMAT, "%scentroid value %zu is not finite", width == 2 ? "f16 " : "",
                         bad);
@@ -793,9 +916,11 @@ static int parse_centroids(av_router *r, fview *v, uint64_t off, bool borrow)
     const unsigned char *vals = at(v, voff);
     switch (r->ix.centroid_type) {
     case AV_CENTROIDS_F32:
-        return take_floats(&r->ix, r->ix.centroids, v, vals, kd, 4, 0x7F800000u, borrow, take);
+        return take_floats(&r->ix, r->ix.centroids, v, voff, vals, kd, 4, 0x7F800000u, borrow,
+                           take);
     case AV_CENTROIDS_F16:
-        return take_floats(&r->ix, r->ix.centroids_f16, v, vals, kd, 2, 0x7C00u, borrow, take);
+        return take_floats(&r->ix, r->ix.centroids_f16, v, voff, vals, kd, 2, 0x7C00u, borrow,
+                           take);
     default:
         for (size_t j = 0; j < k; j++) {
             float s = getf32(p + 4 * j);
@@ -948,6 +1073,8 @@ static int deserialize(av_router **out, fview *v, bool borrow)
     if (get32(at(v, size - TRL_END)) != AV_END_MAGIC)
         return av__fail(AV_EFORMAT, "missing end marker (truncated?)");
     uint32_t sec_crc[AV_MAX_SECTIONS];
+    if (!v->scan.s1) /* av_router_load scanned its values while reading them */
+        scan_view(v);
     if (get32(at(v, size - TRL_CRC)) != crc_pass(v, sec_crc))
         return av__fail(AV_ECHECKSUM, "file CRC32 mismatch");
     uint32_t flags = get32(f + HDR_FLAGS), dim = get32(f + HDR_DIM), k = get32(f + HDR_CLUSTERS);
@@ -1068,8 +1195,10 @@ static int deserialize(av_router **out, fview *v, bool borrow)
         (rc = sec_bytes(v, &sv[SEC_PRICES], "prices", &b, &owned)) == AV_OK)
         rc = parse_prices(r, b, (size_t)sv[SEC_PRICES].raw_len);
     free(owned);
-    if (rc == AV_OK && (rc = av__router_refresh_all(r)) == AV_EEMPTY)
+    if (rc == AV_OK && (rc = av__router_refresh_stats(r)) == AV_EEMPTY)
         rc = av__fail_context(AV_EFORMAT, NULL);
+    if (rc == AV_OK)
+        scan_hash(r, v);
     if (rc != AV_OK) {
         av_router_free(r);
         return rc;
@@ -1081,7 +1210,7 @@ static int deserialize(av_router **out, fview *v, bool borrow)
 /* One buffer of the file's bytes as a view. */
 static fview whole(const unsigned char *f, size_t size)
 {
-    fview v = {f, NULL, 0, 0, size, false};
+    fview v = {f, NULL, 0, 0, size, false, false, {0}};
     return v;
 }
 
@@ -1201,7 +1330,14 @@ static int load_read(av_rfile *f, fview *v)
     } else if ((rc = fill(f, head, hn, rest, 0, v0)) == AV_OK) {
         if (off + 8 > hn) /* the prefix the plan read (it lies before v0) */
             memcpy(rest + off, pre, 8);
-        if ((rc = fill(f, head, hn, mid, v0, v1)) == AV_OK)
+        /* the values block by block, each scanned right after its read, while in the cache */
+        scan_start(&v->scan, head, v0, v1, rest + off);
+        for (uint64_t b = v0; rc == AV_OK && b < v1; b += SCAN_BLOCK) {
+            uint64_t e = v1 - b < SCAN_BLOCK ? v1 : b + SCAN_BLOCK;
+            if ((rc = fill(f, head, hn, mid + (b - v0), b, e)) == AV_OK)
+                scan_block(&v->scan, mid + (b - v0), (size_t)(e - b));
+        }
+        if (rc == AV_OK)
             rc = fill(f, head, hn, rest + v0, v1, size);
     }
     if (rc) {
@@ -1209,7 +1345,8 @@ static int load_read(av_rfile *f, fview *v)
         av__aligned_free(mid);
         return rc;
     }
-    *v = (fview){rest, mid, v0, v1, size, false};
+    vscan scan = v->scan;
+    *v = (fview){rest, mid, v0, v1, size, false, false, scan};
     return AV_OK;
 }
 

@@ -422,7 +422,7 @@ const av_kernels av__kernels_avx2 = {"avx2",           avx2_dots_f32,    avx2_do
                                      avx2_dots_i8,     avx2_dots_f32_multi,
                                      avx2_absmax_bits, avx2_quant_i8,    avx2_dots_i8f,
                                      avx2_sqnorm8,     avx2_scale_f64,   avx2_fixed_add,
-                                     avx2_argmin_d2};
+                                     avx2_argmin_d2,   av__crc32_x86};
 #else
 typedef int av_avx2_unused_; /* ISO C forbids an empty translation unit */
 #endif

@@ -417,14 +417,15 @@ const av_kernels av__kernels_avx512 = {"avx512",           avx512_dots_f32,    a
                                        avx512_dots_i8,     avx512_dots_f32_multi,
                                        avx512_absmax_bits, avx512_quant_i8,    avx512_dots_i8f,
                                        avx512_sqnorm8,     avx512_scale_f64,   avx512_fixed_add,
-                                       avx512_argmin_d2};
+                                       avx512_argmin_d2,   av__crc32_x86_512};
 /* The same with the VNNI int8 kernel, for CPUs that have AVX512-VNNI (dispatch.c). */
 const av_kernels av__kernels_avx512vnni = {"avx512vnni",       avx512_dots_f32,
                                            avx512_dots_f16,    avx512vnni_dots_i8,
                                            avx512_dots_f32_multi, avx512_absmax_bits,
                                            avx512_quant_i8,    avx512_dots_i8f,
                                            avx512_sqnorm8,     avx512_scale_f64,
-                                           avx512_fixed_add,   avx512_argmin_d2};
+                                           avx512_fixed_add,   avx512_argmin_d2,
+                                           av__crc32_x86_512};
 #else
 typedef int av_avx512_unused_;
 #endif

@@ -50,6 +50,9 @@ typedef void (*av_fixed_add_fn)(int64_t *s, const float *x, size_t d);
    order): the first j with the smallest v_j (0 when k = 0), its v_j in *best. */
 typedef size_t (*av_argmin_d2_fn)(const float *g, const float *csq, size_t k, float xs,
                                   float *best);
+/* zlib's crc32(crc, p, n), bit for bit (kernels/crc32.c): the running CRC of the bytes before, or
+   0 for none, continued over n bytes (unaligned). */
+typedef uint32_t (*av_crc32_fn)(uint32_t crc, const void *p, size_t n);
 
 typedef struct av_kernels {
     const char *name;
@@ -64,6 +67,7 @@ typedef struct av_kernels {
     av_scale_f64_fn scale_f64;
     av_fixed_add_fn fixed_add;
     av_argmin_d2_fn argmin_d2;
+    av_crc32_fn crc32;
 } av_kernels;
 
 /* The active kernel set, resolved once (av__once) from the CPU and AV_SIMD. */
@@ -79,6 +83,14 @@ AV_HIDDEN void av__scale_f64_scalar(float *dst, const float *src, size_t d, doub
 AV_HIDDEN void av__fixed_add_scalar(int64_t *s, const float *x, size_t d);
 AV_HIDDEN size_t av__argmin_d2_scalar(const float *g, const float *csq, size_t k, float xs,
                                       float *best);
+/* CRC-32 (kernels/crc32.c): zlib's own (the scalar backend's, and the others' without their own);
+   on x86 PCLMULQDQ where the CPU has it (the avx2 backend) and VPCLMULQDQ on 512-bit vectors where
+   it has that (the avx512 backends), each falling back to the next when the CPU lacks it. */
+AV_HIDDEN uint32_t av__crc32_scalar(uint32_t crc, const void *p, size_t n);
+#if defined(__x86_64__) || defined(__i386__)
+AV_HIDDEN uint32_t av__crc32_x86(uint32_t crc, const void *p, size_t n);
+AV_HIDDEN uint32_t av__crc32_x86_512(uint32_t crc, const void *p, size_t n);
+#endif
 
 /* float16 <-> float32, round to nearest even (scalar reference, used by converters). */
 AV_HIDDEN uint16_t av__f32_to_f16(float f);

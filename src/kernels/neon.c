@@ -177,7 +177,8 @@ static void neon_dots_i8f(const int8_t *C, size_t ld, size_t k, size_t d, const 
 const av_kernels av__kernels_neon = {"neon",           neon_dots_f32,    neon_dots_f16,
                                      neon_dots_i8,     neon_dots_f32_multi,
                                      neon_absmax_bits, neon_quant_i8,    neon_dots_i8f,
-    av__sqnorm8_scalar, av__scale_f64_scalar, av__fixed_add_scalar, av__argmin_d2_scalar};
+    av__sqnorm8_scalar, av__scale_f64_scalar, av__fixed_add_scalar, av__argmin_d2_scalar,
+    av__crc32_scalar};
 #else
 typedef int av_neon_unused_; /* ISO C forbids an empty translation unit */
 #endif

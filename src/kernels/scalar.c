@@ -145,7 +145,8 @@ const av_kernels av__kernels_scalar = {"scalar",          scalar_dots_f32,    sc
                                        scalar_dots_i8,    scalar_dots_f32_multi,
                                        scalar_absmax_bits, scalar_quant_i8,  scalar_dots_i8f,
                                        av__sqnorm8_scalar, av__scale_f64_scalar,
-                                       av__fixed_add_scalar, av__argmin_d2_scalar};
+                                       av__fixed_add_scalar, av__argmin_d2_scalar,
+                                       av__crc32_scalar};
 
 /* IEEE 754 binary16 conversions, round to nearest even; NaN stays NaN, overflow becomes Inf. */
 uint16_t av__f32_to_f16(float f)

@@ -61,14 +61,21 @@ int av__router_set_members(av_router *r, size_t members)
     return AV_OK;
 }
 
-int av__router_refresh_all(av_router *r)
+int av__router_refresh_stats(av_router *r)
 {
     size_t empty = 0;
     if (av__stats_refresh(&r->st, r->est.kappa, &empty) != AV_OK)
         return av__fail(AV_EEMPTY, "model %zu (%s) has no outcome in any cluster", empty,
                         r->names[empty] ? r->names[empty] : "?");
-    av__index_hash(&r->ix, r->ix.centroid_hash);
     return AV_OK;
+}
+
+int av__router_refresh_all(av_router *r)
+{
+    int rc = av__router_refresh_stats(r);
+    if (rc == AV_OK)
+        av__index_hash(&r->ix, r->ix.centroid_hash);
+    return rc;
 }
 
 const av_table *av__table(const av_router *r)

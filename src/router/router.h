@@ -35,6 +35,8 @@ AV_HIDDEN int av__router_alloc(av_router **out, size_t dim, size_t k, size_t m, 
 /* Recompute global totals, the centroid hash and every normalised row. Caller holds the lock or
    owns the router exclusively. Fails with AV_EEMPTY if a model has no outcome at all. */
 AV_HIDDEN int av__router_refresh_all(av_router *r);
+/* The same but the centroid hash, for a loader that computed it while reading (io/format.c). */
+AV_HIDDEN int av__router_refresh_stats(av_router *r);
 /* Make r an ensemble of `members` clusterings (k divisible by it, top_p within the limits). */
 AV_HIDDEN int av__router_set_members(av_router *r, size_t members);
 /* Validate names: non-NULL, 1..AV_MAX_NAME bytes of valid text, unique. */
