@@ -38,5 +38,23 @@ for t in old_caller new_caller new_on_old; do
   run "$t" "$lib" "libavengers $version"
 done
 run new_on_old "$this" "this library"
+# the Python binding of this checkout on both libraries (skipped without Debian's numpy)
+py=${PYTHON:-/usr/bin/python3}
+if "$py" -c "import numpy" 2>/dev/null; then
+  pyrun() { # library file, expected version, label
+    out=$(AVENGERS_LIB=$1 "$py" "$root/tests/abi/binding_on_old.py" "$2" 2>&1); rc=$?
+    echo "$out" | sed "s/^/  [python binding on $3] /" | grep -v "^  \[[^]]*\] ok "
+    np=$(echo "$out" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' | tail -1)
+    nf=$(echo "$out" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' | tail -1)
+    [ -n "$np" ] || { np=0; nf=1; }
+    [ $rc -eq 0 ] || [ "$nf" -gt 0 ] || nf=1
+    p=$((p + np)); f=$((f + nf))
+  }
+  pyrun "$lib/libavengers.so.1" "$version" "libavengers $version"
+  this_version=$(sed -n 's/^#define AV_VERSION_STRING "\(.*\)"$/\1/p' "$root/include/avengers/avengers.h")
+  pyrun "$this/libavengers.so.1" "$this_version" "this library"
+else
+  echo "  (python binding on libavengers $version: skipped, $py has no numpy)"
+fi
 echo "$p passed, $f failed"
 [ $f -eq 0 ]
