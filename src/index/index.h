@@ -51,6 +51,19 @@ AV_HIDDEN void av__index_hash_begin(av_xxh64 *s, size_t dim, size_t k, uint32_t 
                                     size_t members);
 AV_HIDDEN void av__index_hash_end(const av_index *ix, const av_xxh64 *values, char out[17]);
 
+/* The values array in use (centroids, centroids_f16 or centroids_i8, per centroid_type). */
+static inline const void *av__index_values(const av_index *ix)
+{
+    switch (ix->centroid_type) {
+    case AV_CENTROIDS_F32:
+        return ix->centroids;
+    case AV_CENTROIDS_F16:
+        return ix->centroids_f16;
+    default:
+        return ix->centroids_i8;
+    }
+}
+
 /* How many clusters a query with top_p p uses: p in every member. */
 static inline size_t av__n_sel(const av_index *ix, size_t p)
 {

@@ -89,14 +89,7 @@ static int write_file(const void *b, size_t n)
 
 static const void *values(const av_router *r)
 {
-    switch (r->ix.centroid_type) {
-    case AV_CENTROIDS_F32:
-        return r->ix.centroids;
-    case AV_CENTROIDS_F16:
-        return r->ix.centroids_f16;
-    default:
-        return r->ix.centroids_i8;
-    }
+    return av__index_values(&r->ix);
 }
 
 /* The n bytes at f, written to the file: av_router_load gives the code av_router_load_buffer

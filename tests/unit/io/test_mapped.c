@@ -40,14 +40,7 @@ static int same_decisions(const av_router *a, const av_router *b)
 
 static const void *values(const av_router *r)
 {
-    switch (r->ix.centroid_type) {
-    case AV_CENTROIDS_F32:
-        return r->ix.centroids;
-    case AV_CENTROIDS_F16:
-        return r->ix.centroids_f16;
-    default:
-        return r->ix.centroids_i8;
-    }
+    return av__index_values(&r->ix);
 }
 
 TEST(test_mapped_equals_loaded)
