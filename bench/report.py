@@ -150,7 +150,8 @@ def main():
             p("  %-4s alpha=%.1f: %d/%d = %.2f%%" % (r["type"], r["alpha"], r["same"], r["n"],
                                                    r["pct"]))
     p("")
-    p("Targets of the routing benchmark (d=4096 k=64 m=8 p=4; active backend %s, avx2 in brackets)" % active)
+    p("Targets of the routing benchmark (d=4096 k=64 m=8 p=4; active backend %s, avx2 in "
+      "brackets)" % active)
     d, k = 4096, 64
     sw = med(lib("sweep", "avx2", "f32", d, k))
     npv = med(peer("route", "numpy", d, k))
