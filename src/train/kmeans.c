@@ -275,17 +275,25 @@ static double exact_inertia(const km_work *w, const float *C, const int32_t *lab
 /* Mean over dimensions of the per-dimension variance, scikit-learn's scale for tol. */
 double av__kmeans_mean_variance(const float *X, size_t n, size_t d)
 {
+    /* 64 dimensions at a time, row by row (the rows are contiguous): each dimension's sums are
+       still taken over the rows in order, so the doubles are a column-by-column walk's. */
+    enum { COLS = 64 };
     double tot = 0;
-    for (size_t t = 0; t < d; t++) {
-        double mu = 0, ss = 0;
+    for (size_t t0 = 0; t0 < d; t0 += COLS) {
+        size_t nc = d - t0 < COLS ? d - t0 : COLS;
+        double mu[COLS] = {0}, ss[COLS] = {0};
         for (size_t i = 0; i < n; i++)
-            mu += X[i * d + t];
-        mu /= (double)n;
-        for (size_t i = 0; i < n; i++) {
-            double v = X[i * d + t] - mu;
-            ss += v * v;
-        }
-        tot += ss / (double)n;
+            for (size_t c = 0; c < nc; c++)
+                mu[c] += X[i * d + t0 + c];
+        for (size_t c = 0; c < nc; c++)
+            mu[c] /= (double)n;
+        for (size_t i = 0; i < n; i++)
+            for (size_t c = 0; c < nc; c++) {
+                double v = X[i * d + t0 + c] - mu[c];
+                ss[c] += v * v;
+            }
+        for (size_t c = 0; c < nc; c++)
+            tot += ss[c] / (double)n;
     }
     return tot / (double)d;
 }
