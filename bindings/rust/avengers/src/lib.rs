@@ -1435,6 +1435,23 @@ impl FitOptions {
         self.raw.members = v;
         self
     }
+    /// The k-means: `sys::AV_KMEANS_AUTO` (the default: full-batch up to
+    /// `sys::AV_KMEANS_AUTO_MAX_ROWS` rows, sampled above), `sys::AV_KMEANS_FULL` or
+    /// `sys::AV_KMEANS_SAMPLED` (docs/SCALING.md, "Training on large logs").
+    pub fn algorithm(mut self, v: u32) -> Self {
+        self.raw.algorithm = v;
+        self
+    }
+    /// Sampled k-means: the expected rows of its sample (0: the library's default).
+    pub fn sample_size(mut self, v: u32) -> Self {
+        self.raw.sample_size = v;
+        self
+    }
+    /// Sampled k-means: the passes over every row at most (0: the library's default).
+    pub fn max_passes(mut self, v: u32) -> Self {
+        self.raw.max_passes = v;
+        self
+    }
     /// An id with an interior NUL byte makes [`Builder::fit`] fail with `Error::EINVAL`.
     pub fn embedder_id(mut self, id: &str) -> Self {
         self.embedder_id = Some(cstring(id, "embedder_id"));
@@ -1449,11 +1466,54 @@ impl FitOptions {
     }
 }
 
+/// Rows read on demand by a [`Builder`] ([`Builder::add_source`], `av_builder_add_source`):
+/// for logs that are not one array in memory (a database cursor, a compressed file).
+pub trait RowSource: Send {
+    /// Fill the source's rows `[row0, row0 + n)`: `embeddings` is n x dim, `scores` and `costs`
+    /// n x n_models, row-major (NaN = no outcome). The same rows must come back bit for bit
+    /// every time they are asked for (a fit reads them again on every pass). `Err(code)` stops
+    /// the call that asked for them with `Error::ECANCELED`.
+    fn read(&mut self, row0: usize, embeddings: &mut [f32], scores: &mut [f32],
+            costs: &mut [f32]) -> std::result::Result<(), i32>;
+}
+
+/// A source kept by its builder until the builder is freed (the library calls it until then).
+struct SourceBox {
+    source: Box<dyn RowSource>,
+    dim: usize,
+    n_models: usize,
+}
+
+/// The library's read callback: the source's `read`, a panic caught (it cannot unwind into C)
+/// and returned as -1, like an `Err(0)` (0 would mean success to the library).
+unsafe extern "C" fn source_read(user: *mut c_void, row0: usize, n: usize, emb: *mut f32,
+                                 scores: *mut f32, costs: *mut f32) -> i32 {
+    let sb = &mut *(user as *mut SourceBox);
+    let (ne, nm) = match (n.checked_mul(sb.dim), n.checked_mul(sb.n_models)) {
+        (Some(a), Some(b)) => (a, b),
+        _ => return -1,
+    };
+    // SAFETY: the library hands buffers of n rows of these widths, and never two calls at once
+    // (the source does not set AV_ROW_SOURCE_CONCURRENT), so the &mut borrows are exclusive.
+    let e = std::slice::from_raw_parts_mut(emb, ne);
+    let s = std::slice::from_raw_parts_mut(scores, nm);
+    let c = std::slice::from_raw_parts_mut(costs, nm);
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sb.source.read(row0, e, s, c)));
+    match r {
+        Ok(Ok(())) => 0,
+        Ok(Err(0)) | Err(_) => -1,
+        Ok(Err(code)) => code,
+    }
+}
+
 /// Training data for a router (`av_builder`).
 pub struct Builder {
     ptr: NonNull<sys::av_builder>,
     n_models: usize,
     best_auc: Option<f64>,
+    // the row sources the library may call until av_builder_free (dropped after it: Drop frees
+    // the builder first, then the fields go)
+    sources: Vec<Box<SourceBox>>,
 }
 
 // SAFETY: a builder has no thread affinity (Send); it is not Sync because av_builder_add and
@@ -1479,7 +1539,7 @@ impl Builder {
         let mut p = ptr::null_mut();
         check(unsafe { sys::av_builder_new(&mut p, dim, models.len(), ptrs.as_ptr()) })?;
         let ptr = NonNull::new(p).ok_or_else(|| Error::new(Error::ENOMEM, "library returned no builder"))?;
-        Ok(Builder { ptr, n_models: models.len(), best_auc: None })
+        Ok(Builder { ptr, n_models: models.len(), best_auc: None, sources: Vec::new() })
     }
 
     /// Add one row; `scores` and `costs` hold one value per model (NaN = no outcome).
@@ -1514,6 +1574,27 @@ impl Builder {
 
     pub fn n_rows(&self) -> usize {
         unsafe { sys::av_builder_n_rows(self.ptr.as_ptr()) }
+    }
+
+    /// Add `n_rows` rows of dimension `dim` read through `source` (`av_builder_add_source`):
+    /// read once now, block by block of `block_rows` rows (0: the library's choice), every row
+    /// checked; the builder keeps only each row's inverse norm and a hash per block, and reads
+    /// the blocks again when it fits (a block that reads differently is refused with
+    /// `Error::EIO`). The source is kept until the builder is dropped. On an error nothing is
+    /// added (the source is dropped).
+    pub fn add_source(&mut self, n_rows: usize, dim: usize, block_rows: usize,
+                      source: Box<dyn RowSource>) -> Result<()> {
+        let mut sb = Box::new(SourceBox { source, dim, n_models: self.n_models });
+        let mut raw: sys::av_row_source =
+            unsafe { init_struct(sys::av_row_source_init_sized) };
+        raw.n_rows = n_rows;
+        raw.dim = dim;
+        raw.block_rows = block_rows;
+        raw.read = Some(source_read);
+        raw.user = (&mut *sb as *mut SourceBox).cast::<c_void>();
+        check(unsafe { sys::av_builder_add_source(self.ptr.as_ptr(), &raw) })?;
+        self.sources.push(sb);
+        Ok(())
     }
 
     /// Cluster the rows and compute the profiles (choosing the settings by cross-validation

@@ -2,7 +2,8 @@
 //! persistence, concurrent routing with feedback from several threads, and the estimator, tuning
 //! and budget calls against the raw avengers-sys calls.
 use avengers::{
-    sys, Builder, Error, EstimatorOptions, ExpectedMean, FitOptions, Normalisation, Price, Replay, Router, TuneOptions, Weighting,
+    sys, Builder, Error, EstimatorOptions, ExpectedMean, FitOptions, Normalisation, Price, Replay, Router, RowSource,
+    TuneOptions, Weighting,
 };
 use std::sync::Arc;
 
@@ -835,4 +836,96 @@ fn prices_rescale_costs_and_persist() {
     // a cancelled tuning has its own code and text
     assert_eq!(Error::ECANCELED, -18);
     assert_eq!(Error::new(Error::ECANCELED, "x").text(), "cancelled by the caller's callback");
+}
+
+/// Rows of the fixture's training split read through a row source.
+struct FixtureSource {
+    emb: Vec<f32>,
+    scores: Vec<f32>,
+    costs: Vec<f32>,
+    d: usize,
+    m: usize,
+    calls: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    fail_at: usize, // the call (1-based) that returns Err(fail_code); 0: never
+    fail_code: i32,
+    panic_at: usize,
+}
+
+impl RowSource for FixtureSource {
+    fn read(&mut self, row0: usize, e: &mut [f32], s: &mut [f32], c: &mut [f32])
+            -> Result<(), i32> {
+        let call = self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        if call == self.panic_at {
+            panic!("a source that panics");
+        }
+        if call == self.fail_at {
+            return Err(self.fail_code);
+        }
+        let n = e.len() / self.d;
+        e.copy_from_slice(&self.emb[row0 * self.d..(row0 + n) * self.d]);
+        s.copy_from_slice(&self.scores[row0 * self.m..(row0 + n) * self.m]);
+        c.copy_from_slice(&self.costs[row0 * self.m..(row0 + n) * self.m]);
+        Ok(())
+    }
+}
+
+fn fixture_source(fx: &Fixture) -> (FixtureSource, usize) {
+    let m = fx.models.len();
+    let rows: Vec<usize> = (0..fx.n).filter(|&i| fx.split[i] == 1).collect();
+    let pick = |v: &Vec<f32>, w: usize| -> Vec<f32> {
+        rows.iter().flat_map(|&i| v[i * w..(i + 1) * w].iter().copied()).collect()
+    };
+    let src = FixtureSource {
+        emb: pick(&fx.emb, fx.d), scores: pick(&fx.scores, m), costs: pick(&fx.costs, m),
+        d: fx.d, m, calls: Default::default(), fail_at: 0, fail_code: 0, panic_at: 0,
+    };
+    (src, rows.len())
+}
+
+#[test]
+fn row_source_gives_the_router_of_the_same_rows() {
+    let fx = fixture();
+    let names: Vec<&str> = fx.models.iter().map(|s| s.as_str()).collect();
+    for alg in [sys::AV_KMEANS_FULL, sys::AV_KMEANS_SAMPLED] {
+        let opts = FitOptions::new().n_clusters(12).n_init(2).seed(3).algorithm(alg).sample_size(400);
+        let mut copied = builder(&fx);
+        let want = copied.fit(&opts).unwrap();
+        let (src, n) = fixture_source(&fx);
+        let calls = src.calls.clone();
+        let mut b = Builder::new(fx.d, &names).unwrap();
+        b.add_source(n, fx.d, 100, Box::new(src)).unwrap();
+        assert_eq!(b.n_rows(), n);
+        let after_add = calls.load(std::sync::atomic::Ordering::SeqCst);
+        assert_eq!(after_add, (n + 99) / 100); // every block once, when added
+        let got = b.fit(&opts).unwrap();
+        assert!(calls.load(std::sync::atomic::Ordering::SeqCst) > after_add); // read again
+        for j in 0..12 {
+            assert_eq!(got.centroid(j).unwrap(), want.centroid(j).unwrap());
+            for i in 0..names.len() {
+                assert_eq!(got.cluster_stats(j, i).unwrap(), want.cluster_stats(j, i).unwrap());
+            }
+        }
+    }
+}
+
+#[test]
+fn row_source_errors_and_panics_cancel() {
+    let fx = fixture();
+    let names: Vec<&str> = fx.models.iter().map(|s| s.as_str()).collect();
+    for (fail_at, code, panic_at) in [(3usize, 7i32, 0usize), (2, 0, 0), (0, 0, 4)] {
+        let (mut src, n) = fixture_source(&fx);
+        src.fail_at = fail_at;
+        src.fail_code = code;
+        src.panic_at = panic_at;
+        let mut b = Builder::new(fx.d, &names).unwrap();
+        let e = b.add_source(n, fx.d, 100, Box::new(src)).unwrap_err();
+        assert_eq!(e.code(), Error::ECANCELED);
+        assert_eq!(b.n_rows(), 0); // nothing added
+    }
+    // a wrong dimension is the library's error, before any read
+    let (src, n) = fixture_source(&fx);
+    let calls = src.calls.clone();
+    let mut b = Builder::new(fx.d, &names).unwrap();
+    assert_eq!(b.add_source(n, fx.d + 1, 100, Box::new(src)).unwrap_err().code(), Error::EDIM);
+    assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 0);
 }
