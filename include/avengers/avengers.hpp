@@ -19,8 +19,9 @@
  *   AV_EINVAL otherwise) instead of being narrowed. A std::string holding '\0' throws AV_EINVAL
  *   (C would cut it there). Whether a name is acceptable (UTF-8 without control characters) is
  *   the library's rule and its own error.
- * - Experimental interfaces (tuning: TuneOptions, FitOptions::tune; budgets: expected_mean,
- *   alpha_for_budget, alpha_for_accuracy) are declared, as in avengers.h, only where
+ * - Experimental interfaces (tuning: TuneOptions, FitOptions::tune, TuneOptions::progress;
+ *   SAMPLED's FitOptions::pass_progress; budgets: expected_mean, alpha_for_budget,
+ *   alpha_for_accuracy) are declared, as in avengers.h, only where
  *   AV_STATIC_LINKING_ONLY is defined before this header is included; they may change in a minor
  *   release (docs/ABI.md).
  *
@@ -34,6 +35,8 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
+#include <functional>
 #include <limits>
 #include <locale>
 #include <map>
@@ -200,6 +203,15 @@ public:
     }
     /* AV_NORMALISE_GLOBAL as a candidate beside the paper's per-cluster normalisation. */
     TuneOptions &global_normalisation(bool on) { c_.global_normalisation = on ? 1u : 0u; return *this; }
+    /* Called on the fitting thread (av_tune_options.progress): before each fold's router is
+       fitted, after its candidates are scored and before the winner's fit. Returning true
+       cancels the tuning (fit() throws AV_ECANCELED); an exception it throws cancels too and is
+       rethrown by fit() after the C call has returned (never across the C frame). */
+    TuneOptions &progress(std::function<bool(const av_tune_progress &)> f)
+    {
+        progress_ = std::move(f);
+        return *this;
+    }
 
     const std::vector<uint32_t> &n_clusters() const noexcept { return k_; }
     const std::vector<uint32_t> &top_p() const noexcept { return p_; }
@@ -243,6 +255,7 @@ private:
     std::vector<double> kappa_, safety_;
     std::vector<float> temp_;
     double best_auc_ = 0.0;
+    std::function<bool(const av_tune_progress &)> progress_;
 };
 #endif /* AV_STATIC_LINKING_ONLY */
 
@@ -287,7 +300,35 @@ struct FitOptions {
         c.members = detail::narrow<uint32_t>(v, "members");
         return *this;
     }
+    /* The k-means (docs/SCALING.md, "Training on large logs"): AV_KMEANS_AUTO (the default:
+       full-batch up to AV_KMEANS_AUTO_MAX_ROWS rows, sampled above), AV_KMEANS_FULL or
+       AV_KMEANS_SAMPLED; for SAMPLED the expected sample rows and the most passes over every
+       row (0: the library's defaults). */
+    FitOptions &algorithm(uint32_t v) { c.algorithm = v; return *this; }
+    template <class I, detail::if_integer<I> = 0> FitOptions &sample_size(I v)
+    {
+        c.sample_size = detail::narrow<uint32_t>(v, "sample_size");
+        return *this;
+    }
+    template <class I, detail::if_integer<I> = 0> FitOptions &max_passes(I v)
+    {
+        c.max_passes = detail::narrow<uint32_t>(v, "max_passes");
+        return *this;
+    }
 #ifdef AV_STATIC_LINKING_ONLY
+    /* SAMPLED's progress (av_fit_options.pass_progress), on the fitting thread: after the
+       sample's k-means, each pass and the statistics pass. Read a field only when
+       p.struct_size covers it (an older library fills fewer: rows_searched is 1.4's). An
+       exception it throws is rethrown by fit() after the fit has returned (the fit goes on). */
+    FitOptions &pass_progress(std::function<void(const av_fit_progress &)> f)
+    {
+        pass_progress_ = std::move(f);
+        return *this;
+    }
+    const std::function<void(const av_fit_progress &)> &pass_progress() const noexcept
+    {
+        return pass_progress_;
+    }
     /* Beyond the paper (experimental): choose n_clusters, top_p, members, kappa and weighting
        by cross-validation over t's candidate lists. t must outlive the fit call, which sets
        t.best_auc(). */
@@ -297,6 +338,7 @@ struct FitOptions {
 
 private:
     TuneOptions *tune_ = nullptr;
+    std::function<void(const av_fit_progress &)> pass_progress_;
 #endif
 };
 
@@ -1087,13 +1129,29 @@ public:
 #ifdef AV_STATIC_LINKING_ONLY
         av_tune_options t;
         TuneOptions *tune = o.tuning();
+        Callbacks cb{tune ? &tune->progress_ : nullptr, &o.pass_progress(), nullptr};
         if (tune) {
             t = tune->c();
+            if (tune->progress_) {
+                t.progress = &Builder::on_tune;
+                t.progress_user = &cb;
+            }
             c.tune = &t;
+        }
+        if (o.pass_progress()) {
+            c.pass_progress = &Builder::on_pass;
+            c.progress_user = &cb;
         }
 #endif
         av_router *r = nullptr;
-        detail::check(av_builder_fit(b_, &c, &r));
+        int rc = av_builder_fit(b_, &c, &r);
+#ifdef AV_STATIC_LINKING_ONLY
+        if (cb.raised) {
+            av_router_free(r);
+            std::rethrow_exception(cb.raised);
+        }
+#endif
+        detail::check(rc);
 #ifdef AV_STATIC_LINKING_ONLY
         if (tune) {
             /* options are inputs only: the winner's AUC is the metadata tuned_cv_auc (%.17g) */
@@ -1112,6 +1170,36 @@ public:
     av_builder *get() const noexcept { return b_; }
 
 private:
+#ifdef AV_STATIC_LINKING_ONLY
+    /* The C callbacks' user data: the C++ callbacks, and the first exception one threw. */
+    struct Callbacks {
+        const std::function<bool(const av_tune_progress &)> *tune;
+        const std::function<void(const av_fit_progress &)> *pass;
+        std::exception_ptr raised;
+    };
+    static int on_tune(void *user, const av_tune_progress *p)
+    {
+        Callbacks *cb = static_cast<Callbacks *>(user);
+        try {
+            return (*cb->tune)(*p) ? 1 : 0;
+        } catch (...) {
+            if (!cb->raised)
+                cb->raised = std::current_exception();
+            return 1; /* cancel: the exception is rethrown once the C call has returned */
+        }
+    }
+    static void on_pass(void *user, const av_fit_progress *p)
+    {
+        Callbacks *cb = static_cast<Callbacks *>(user);
+        if (cb->raised)
+            return;
+        try {
+            (*cb->pass)(*p);
+        } catch (...) {
+            cb->raised = std::current_exception();
+        }
+    }
+#endif
     av_builder *b_ = nullptr;
     std::size_t dim_, m_;
 };

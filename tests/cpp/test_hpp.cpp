@@ -529,6 +529,72 @@ TEST(test_budgets)
     td_free_fixture(&fx);
 }
 
+// Progress callbacks: SAMPLED's passes through FitOptions::pass_progress (the rows searched
+// when the library fills them), the tuning's through TuneOptions::progress; returning true
+// cancels with AV_ECANCELED, and an exception thrown in either is rethrown by fit() itself.
+struct Boom {
+    int at;
+};
+
+TEST(test_progress_callbacks)
+{
+    td_fixture fx;
+    REQUIRE(td_load_fixture(&fx) == 0);
+    std::vector<std::string> names(fx.names, fx.names + fx.m);
+    avengers::Builder b(fx.d, names);
+    for (size_t i = 0; i < fx.n; i++)
+        b.add(TD_EMB(&fx, i), fx.d, TD_SCORES(&fx, i), TD_COSTS(&fx, i));
+    std::vector<uint32_t> stages;
+    std::vector<size_t> searched;
+    avengers::FitOptions fo = avengers::FitOptions().n_clusters(8).n_init(1).seed(2)
+                                  .algorithm(AV_KMEANS_SAMPLED).sample_size(300)
+                                  .pass_progress([&](const av_fit_progress &p) {
+                                      stages.push_back(p.stage);
+                                      size_t end = offsetof(av_fit_progress, rows_searched) +
+                                                   sizeof p.rows_searched;
+                                      searched.push_back(p.struct_size >= end ? p.rows_searched
+                                                                              : 0);
+                                  });
+    avengers::Router r = b.fit(fo);
+    REQUIRE(stages.size() >= 3);
+    CHECK(stages.front() == AV_FIT_STAGE_SAMPLE && stages.back() == AV_FIT_STAGE_STATS);
+    CHECK(stages[1] == AV_FIT_STAGE_PASS);
+    CHECK_EQ_INT(searched[1], fx.n); // the first pass searches every row
+    CHECK_EQ_INT(r.n_clusters(), 8);
+    // an exception in pass_progress: fit() rethrows it, the same type and value
+    int at = -1;
+    try {
+        b.fit(avengers::FitOptions(fo).pass_progress([](const av_fit_progress &p) {
+            if (p.stage == AV_FIT_STAGE_PASS)
+                throw Boom{static_cast<int>(p.pass)};
+        }));
+    } catch (const Boom &e) {
+        at = e.at;
+    }
+    CHECK_EQ_INT(at, 1);
+    // the tuning's progress: called, and true cancels
+    avengers::TuneOptions t;
+    t.n_clusters({8}).n_folds(2).n_init(1);
+    int calls = 0;
+    t.progress([&](const av_tune_progress &) { return ++calls == 2; });
+    avengers::FitOptions tf = avengers::FitOptions().n_init(1).tune(t);
+    CHECK_EQ_INT(code_of([&] { b.fit(tf); }), AV_ECANCELED);
+    CHECK_EQ_INT(calls, 2);
+    // an exception in it cancels and comes back out of fit()
+    t.progress([](const av_tune_progress &p) -> bool { throw Boom{static_cast<int>(p.stage) + 10}; });
+    at = -1;
+    try {
+        b.fit(tf);
+    } catch (const Boom &e) {
+        at = e.at;
+    }
+    CHECK_EQ_INT(at, AV_TUNE_STAGE_FIT + 10);
+    // without a callback the tuning runs to its end
+    t.progress(nullptr);
+    CHECK(b.fit(tf).n_clusters() == 8);
+    td_free_fixture(&fx);
+}
+
 TEST(test_tune)
 {
     td_fixture fx;
@@ -890,7 +956,7 @@ TEST(test_prices)
 
 TH_MAIN(T(test_route_hand_computed), T(test_errors), T(test_raii_and_moves),
         T(test_fixture_builder_and_persistence), T(test_route_ex_merge_evaluate),
-        T(test_ensemble_members), T(test_estimator), T(test_budgets), T(test_tune),
+        T(test_ensemble_members), T(test_estimator), T(test_budgets), T(test_progress_callbacks), T(test_tune),
         T(test_integers_out_of_range), T(test_model_mask_values), T(test_route_options_own_their_data),
         T(test_route_ex_explanation), T(test_strings_with_nul),
         T(test_bad_names_are_the_library_error), T(test_prices))
