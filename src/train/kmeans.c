@@ -34,6 +34,17 @@ typedef struct km_work {
     double *cnt;    /* k */
     float *mind;    /* n: squared distance to the assigned centre */
     bool blas;      /* distance blocks from cblas_sgemm (else the SIMD multi-query kernel) */
+    /* Bounded assignment (kernel path only: sgemm's per-element results depend on the block's
+       shape, the kernels' do not): scale.c's group bounds, the same results bit for bit. */
+    bool bounded, have; /* in use; lo holds the last assignment's bounds */
+    size_t T, gs;       /* groups of centroids */
+    float *lo;          /* n x T */
+    double *gdrift;     /* T: the largest move of a centroid of the group at the last update */
+    float *C_prev;      /* k x d */
+    float *rbuf;        /* AV_KM_BLOCK x d: rows searched in full */
+    size_t *ridx;       /* AV_KM_BLOCK */
+    float *gv;          /* k: one row's values */
+    double eps;
 } km_work;
 
 #ifndef AV_NO_BLAS
@@ -189,11 +200,149 @@ static int kmeanspp(km_work *w, av_rng *g, float *C)
     return AV_OK;
 }
 
+/* The kernel path's squared distance from a dot product (block_dist's expression, scale -2). */
+static inline float kdist(float g, float xs, float cs)
+{
+    float v = -2.0f * g + xs + cs;
+    return v > 0.0f ? v : 0.0f;
+}
+
+/* Row i's group bounds from its values v (k) and its centre a: the groups in mask (all: NULL). */
+static void km_bounds_from(const km_work *w, const float *v, size_t a, float *lo,
+                           const uint64_t *mask)
+{
+    for (size_t q = 0; q < w->T; q++) {
+        if (mask && !(*mask >> q & 1u))
+            continue;
+        size_t j0 = q * w->gs, j1 = j0 + w->gs < w->k ? j0 + w->gs : w->k;
+        float s = INFINITY;
+        for (size_t j = j0; j < j1; j++)
+            s = j != a && v[j] < s ? v[j] : s;
+        lo[q] = s == INFINITY ? INFINITY : av__km_lower_of(s, w->eps);
+    }
+}
+
+/* Row `row` by its bounds (centre a in the last assignment): true with its centre and squared
+   distance when at most half of its groups needed searching (scale.c's argument: every value
+   left out is strictly larger than the chosen one). */
+static bool km_bounded_row(km_work *w, const float *C, size_t row, int32_t *lab, float *d2)
+{
+    size_t k = w->k, d = w->d, T = w->T, gs = w->gs, a = (size_t)*lab;
+    const av_kernels *K = av__kernels();
+    const float *x = w->X + row * d;
+    float xs = w->xsq[row], *lo = w->lo + row * T, *v = w->gv, ga;
+    K->dots_f32(C + a * d, d, 1, d, x, &ga);
+    float va = kdist(ga, xs, w->csq[a]);
+    double thr = (double)va + w->eps;
+    uint64_t fail = 0;
+    size_t nfail = 0;
+    for (size_t q = 0; q < T; q++) {
+        double l = (double)lo[q] - w->gdrift[q];
+        if (l > 0.0 && thr < l * l * (1.0 - 1e-9)) {
+            lo[q] = av__km_down(l);
+        } else {
+            fail |= (uint64_t)1 << q;
+            nfail++;
+        }
+    }
+    if (nfail * 2 > T)
+        return false;
+    size_t best = a;
+    float bv = va;
+    for (size_t q = 0; q < T; q++) {
+        if (!(fail >> q & 1u))
+            continue;
+        size_t j0 = q * gs, gk = j0 + gs < k ? gs : k - j0;
+        K->dots_f32(C + j0 * d, d, gk, d, x, v + j0);
+        for (size_t j = j0; j < j0 + gk; j++) {
+            v[j] = kdist(v[j], xs, w->csq[j]);
+            if (v[j] < bv || (v[j] == bv && j < best)) {
+                bv = v[j];
+                best = j;
+            }
+        }
+    }
+    if (nfail) {
+        km_bounds_from(w, v, best, lo, &fail);
+        size_t qa = a / gs;
+        if (best != a && !(fail >> qa & 1u)) { /* a joins its group's other centres */
+            float la = av__km_lower_of(va, w->eps);
+            lo[qa] = la < lo[qa] ? la : lo[qa];
+        }
+    }
+    *lab = (int32_t)best;
+    *d2 = bv;
+    return true;
+}
+
+/* assign() with bounds: the labels and distances the full search gives, bit for bit. */
+static void assign_bounded(km_work *w, const float *C, int32_t *labels)
+{
+    size_t n = w->n, k = w->k, d = w->d;
+    float mx = 0.0f;
+    for (size_t j = 0; j < k; j++)
+        mx = w->csq[j] > mx ? w->csq[j] : mx;
+    w->eps = av__km_d2_error_bound(d, mx);
+    for (size_t r0 = 0; r0 < n; r0 += AV_KM_BLOCK) {
+        size_t nb = n - r0 < AV_KM_BLOCK ? n - r0 : AV_KM_BLOCK, nre = 0;
+        if (w->have) {
+            for (size_t i = 0; i < nb; i++)
+                if (!km_bounded_row(w, C, r0 + i, &labels[r0 + i], &w->mind[r0 + i])) {
+                    memcpy(w->rbuf + nre * d, w->X + (r0 + i) * d, d * sizeof(float));
+                    w->ridx[nre++] = r0 + i;
+                }
+            if (nre == 0)
+                continue;
+            av__kernels()->dots_f32_multi(C, d, k, d, w->rbuf, d, nre, w->G, k);
+        } else {
+            av__kernels()->dots_f32_multi(C, d, k, d, w->X + r0 * d, d, nb, w->G, k);
+            for (size_t i = 0; i < nb; i++)
+                w->ridx[nre++] = r0 + i;
+        }
+        for (size_t r = 0; r < nre; r++) {
+            size_t row = w->ridx[r];
+            float *g = w->G + r * k;
+            for (size_t j = 0; j < k; j++)
+                g[j] = kdist(g[j], w->xsq[row], w->csq[j]);
+            size_t b = 0;
+            for (size_t j = 1; j < k; j++)
+                if (g[j] < g[b])
+                    b = j;
+            labels[row] = (int32_t)b;
+            w->mind[row] = g[b];
+            km_bounds_from(w, g, b, w->lo + row * w->T, NULL);
+        }
+    }
+    w->have = true;
+}
+
+/* After the update from w->C_prev to C: each group's largest move, rounded up. */
+static void km_bounds_moved(km_work *w, const float *C)
+{
+    size_t d = w->d;
+    for (size_t q = 0; q < w->T; q++)
+        w->gdrift[q] = 0.0;
+    for (size_t j = 0; j < w->k; j++) {
+        double s = 0;
+        for (size_t t = 0; t < d; t++) {
+            double dv = (double)C[j * d + t] - (double)w->C_prev[j * d + t];
+            s += dv * dv;
+        }
+        double dj = s > 0 ? sqrt(s) * (1.0 + 1e-9) : 0.0;
+        if (dj > w->gdrift[j / w->gs])
+            w->gdrift[j / w->gs] = dj;
+    }
+}
+
 /* E-step: labels and distances to the nearest centre (ties: lower index). */
 static void assign(km_work *w, const float *C, int32_t *labels)
 {
     size_t n = w->n, k = w->k;
     row_sqnorms(C, k, w->d, w->csq);
+    if (w->bounded) {
+        assign_bounded(w, C, labels);
+        return;
+    }
     for (size_t r0 = 0; r0 < n; r0 += AV_KM_BLOCK) {
         size_t nb = n - r0 < AV_KM_BLOCK ? n - r0 : AV_KM_BLOCK;
         block_dist(w, r0, nb, C, w->csq, k, w->G);
@@ -322,7 +471,8 @@ int av__kmeans(const float *X, size_t n, size_t d, const av_fit_options *o, av_k
         !av__mul_ok(n, sizeof(double), &bytes))
         return av__fail(AV_ELIMIT, "k-means of %zu rows of dimension %zu into %zu clusters does "
                                    "not fit this platform's address space", n, d, k);
-    km_work w = {X, n, d, k, NULL, NULL, NULL, NULL, NULL, NULL, use_blas()};
+    km_work w = {X, n, d, k, NULL, NULL, NULL, NULL, NULL, NULL, use_blas(), false, false,
+                 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, 0.0};
     w.xsq = malloc(n * sizeof(float));
     w.G = malloc((size_t)AV_KM_BLOCK * gcols * sizeof(float));
     w.csq = malloc(k * sizeof(float));
@@ -341,6 +491,23 @@ int av__kmeans(const float *X, size_t n, size_t d, const av_fit_options *o, av_k
         goto done;
     }
     row_sqnorms(X, n, d, w.xsq);
+    if (!w.blas && av__km_bounds_wanted() && av__km_d2_error_bound(d, 1.0f) > 0.0) {
+        /* bounds need rows of norm 1 (as the builder's are) and memory; without, full search */
+        float xmax = 0.0f;
+        for (size_t i = 0; i < n; i++)
+            xmax = w.xsq[i] > xmax ? w.xsq[i] : xmax;
+        size_t lo_n;
+        av__km_bounds_groups(k, &w.T, &w.gs);
+        if (xmax <= 1.0f + 1e-6f && av__mul_ok(n, w.T * sizeof(float), &lo_n)) {
+            w.lo = malloc(lo_n);
+            w.gdrift = malloc(w.T * sizeof(double));
+            w.C_prev = malloc(k * d * sizeof(float));
+            w.rbuf = malloc((size_t)AV_KM_BLOCK * d * sizeof(float));
+            w.ridx = malloc((size_t)AV_KM_BLOCK * sizeof(size_t));
+            w.gv = malloc(k * sizeof(float));
+            w.bounded = w.lo && w.gdrift && w.C_prev && w.rbuf && w.ridx && w.gv;
+        }
+    }
     double tol = av__kmeans_mean_variance(X, n, d) * (double)o->tol;
     av_rng g;
     av__rng_seed(&g, o->seed);
@@ -349,11 +516,16 @@ int av__kmeans(const float *X, size_t n, size_t d, const av_fit_options *o, av_k
     for (uint32_t run = 0; run < n_init; run++) {
         if ((rc = kmeanspp(&w, &g, C)) != AV_OK)
             goto done;
+        w.have = false; /* a new seeding: nothing known */
         assign(&w, C, labels);
         uint32_t it = 0;
         for (; it < o->max_iter; it++) {
             memcpy(prev, labels, n * sizeof(int32_t));
+            if (w.bounded)
+                memcpy(w.C_prev, C, k * d * sizeof(float));
             double shift = update_centres(&w, labels, C);
+            if (w.bounded)
+                km_bounds_moved(&w, C);
             assign(&w, C, labels);
             if (o->progress && o->verbose)
                 o->progress(o->progress_user, run, n_init, it + 1, exact_inertia(&w, C, labels));
@@ -372,6 +544,7 @@ int av__kmeans(const float *X, size_t n, size_t d, const av_fit_options *o, av_k
     }
 done:
     free(w.xsq), free(w.G), free(w.csq), free(w.sums), free(w.cnt), free(w.mind);
+    free(w.lo), free(w.gdrift), free(w.C_prev), free(w.rbuf), free(w.ridx), free(w.gv);
     av__aligned_free(C);
     free(labels), free(prev);
     if (rc != AV_OK)

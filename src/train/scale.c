@@ -933,14 +933,14 @@ typedef struct km_bounds {
     bool have;      /* lab and lo are of the previous pass */
 } km_bounds;
 
-static bool bounds_wanted(void)
+bool av__km_bounds_wanted(void)
 {
     const char *v = getenv("AV_KMEANS_BOUNDS");
     return !(v && strcmp(v, "off") == 0);
 }
 
 /* Groups of at least 8 centroids, at most 64 groups. */
-static void bounds_groups(size_t k, size_t *T, size_t *gs)
+void av__km_bounds_groups(size_t k, size_t *T, size_t *gs)
 {
     size_t g = (k + 63) / 64;
     g = g < 8 ? 8 : g;
@@ -950,22 +950,22 @@ static void bounds_groups(size_t k, size_t *T, size_t *gs)
 
 /* A float <= v (v >= 0, below FLT_MAX): v lowered by 2^-23 relative, then rounded to nearest,
    which moves it up by at most 2^-24 relative. */
-static float down(double v)
+float av__km_down(double v)
 {
     return (float)(v * (1.0 - 0x1p-23));
 }
 
 /* A lower bound on a true distance whose squared value is computed as v (within eps). */
-static float lower_of(float v, double eps)
+float av__km_lower_of(float v, double eps)
 {
     double l2 = (double)v - eps;
-    return l2 > 0.0 ? down(sqrt(l2)) : 0.0f;
+    return l2 > 0.0 ? av__km_down(sqrt(l2)) : 0.0f;
 }
 
 /* An upper bound of |computed - true| squared distance between a normalised row (squared norm
    <= 1 + 1e-6: each component of x / |x| rounded once) and centroids whose computed squared norms
    are at most csq_max; < 0 when the dimension is too large for the bound to mean anything. */
-static double d2_error_bound(size_t d, float csq_max)
+double av__km_d2_error_bound(size_t d, float csq_max)
 {
     const double u = 0x1p-24;
     double nd = (double)d + 2.0;
@@ -1011,7 +1011,7 @@ static void bounds_from(const km_bounds *b, const float *v, size_t k, int32_t a,
         for (size_t j = j0; j < j1; j++)
             if ((int32_t)j != a && v[j] < s)
                 s = v[j];
-        lo[q] = s == INFINITY ? INFINITY : lower_of(s, b->eps);
+        lo[q] = s == INFINITY ? INFINITY : av__km_lower_of(s, b->eps);
     }
 }
 
@@ -1038,7 +1038,7 @@ static void bounds_after_search(const km_bounds *b, const km_ws *w, size_t r, co
                 s = v < s ? v : s;
             }
         }
-        lo[q] = s == INFINITY ? INFINITY : lower_of(s, b->eps);
+        lo[q] = s == INFINITY ? INFINITY : av__km_lower_of(s, b->eps);
     }
 }
 
@@ -1061,7 +1061,7 @@ static bool bounded_row(const km_bounds *b, km_ws *w, const float *C, const floa
     for (size_t qg = 0; qg < T; qg++) {
         double l = (double)lo[qg] - b->gdrift[qg];
         if (l > 0.0 && thr < l * l * (1.0 - 1e-9)) {
-            lo[qg] = down(l);
+            lo[qg] = av__km_down(l);
         } else {
             fail |= (uint64_t)1 << qg;
             nfail++;
@@ -1089,7 +1089,7 @@ static bool bounded_row(const km_bounds *b, km_ws *w, const float *C, const floa
         bounds_from(b, v, k, best, lo, &fail);
         size_t qa = (size_t)a / gs;
         if (best != a && !(fail >> qa & 1u)) { /* a joins its group's other centroids */
-            float la = lower_of(va, b->eps);
+            float la = av__km_lower_of(va, b->eps);
             lo[qa] = la < lo[qa] ? la : lo[qa];
         }
     }
@@ -1143,7 +1143,7 @@ static void set_eps(km_bounds *b, const float *csq, size_t k, size_t d)
     float mx = 0.0f;
     for (size_t j = 0; j < k; j++)
         mx = csq[j] > mx ? csq[j] : mx;
-    b->eps = d2_error_bound(d, mx);
+    b->eps = av__km_d2_error_bound(d, mx);
 }
 
 /* s[t] -= fixed(x[t]): fixed() truncates toward zero, so this undoes fixed_add exactly. */
@@ -1425,8 +1425,8 @@ int av__fit_sampled(const av_rows *src, const av_fit_options *o, uint32_t member
     /* the bounds (docs/SCALING.md, "Bounded passes"); without their memory every row is
        searched */
     km_bounds bd = {0};
-    if (bounds_wanted() && d2_error_bound(d, 1.0f) > 0.0) {
-        bounds_groups(k, &bd.T, &bd.gs);
+    if (av__km_bounds_wanted() && av__km_d2_error_bound(d, 1.0f) > 0.0) {
+        av__km_bounds_groups(k, &bd.T, &bd.gs);
         size_t nlo;
         bd.lab = malloc((n ? n : 1) * sizeof(int32_t));
         bd.lo = av__mul_ok(n ? n : 1, bd.T * sizeof(float), &nlo) ? malloc(nlo) : NULL;

@@ -18,6 +18,16 @@ AV_HIDDEN int av__kmeans(const float *X, size_t n, size_t d, const av_fit_option
 AV_HIDDEN void av__kmeans_result_free(av_kmeans_result *res);
 /* Mean over dimensions of the per-dimension variance (scikit-learn's scale for tol). */
 AV_HIDDEN double av__kmeans_mean_variance(const float *X, size_t n, size_t d);
+/* The bounds that let k-means skip searches with the same result (scale.c, docs/SCALING.md
+   "Bounded passes"): AV_KMEANS_BOUNDS is not "off"; groups of centroids (T of gs, the last may
+   be shorter); a float <= v; a lower bound on a true distance whose squared value was computed
+   as v within eps; eps for normalised rows of dimension d and centroids of computed squared norm
+   <= csq_max (< 0: d too large for a bound). */
+AV_HIDDEN bool av__km_bounds_wanted(void);
+AV_HIDDEN void av__km_bounds_groups(size_t k, size_t *T, size_t *gs);
+AV_HIDDEN float av__km_down(double v);
+AV_HIDDEN float av__km_lower_of(float v, double eps);
+AV_HIDDEN double av__km_d2_error_bound(size_t d, float csq_max);
 
 /* ---- the map-reduce steps and the SAMPLED trainer (scale.c) ---- */
 /* Rows per chunk of the SAMPLED trainer's threaded passes (the statistics merge per chunk, in

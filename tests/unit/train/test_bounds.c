@@ -276,6 +276,60 @@ TEST(test_same_router_tiny_shapes)
     free_data(&D2);
 }
 
+/* FULL k-means with bounds (its kernel path: AV_KMEANS_GEMM=simd here, always without BLAS)
+   against AV_KMEANS_BOUNDS=off: the same router and inertia, over n_init restarts. */
+static void compare_full(const data *D, uint32_t k, uint32_t n_init)
+{
+    static const char *const names[] = {"a", "b"};
+    av_router *r[2] = {NULL, NULL};
+    double inertia[2] = {-1, -1};
+    set_env("AV_KMEANS_GEMM", "simd");
+    for (int off = 0; off < 2; off++) {
+        av_builder *b = NULL;
+        if (av_builder_new(&b, D->d, 2, names) != AV_OK)
+            break;
+        bool ok = av_builder_add_borrowed(b, D->E, D->n, D->d, D->S, D->C) == AV_OK;
+        av_fit_options o;
+        av_fit_options_init(&o);
+        o.n_clusters = k;
+        o.top_p = k < 4 ? k : 4;
+        o.algorithm = AV_KMEANS_FULL;
+        o.n_init = n_init;
+        o.seed = 11;
+        set_env("AV_KMEANS_BOUNDS", off ? "off" : NULL);
+        if (ok && av_builder_fit(b, &o, &r[off]) == AV_OK)
+            inertia[off] = av_builder_inertia(b);
+        set_env("AV_KMEANS_BOUNDS", NULL);
+        av_builder_free(b);
+    }
+    set_env("AV_KMEANS_GEMM", NULL);
+    CHECK(r[0] != NULL && r[1] != NULL);
+    if (r[0] && r[1]) {
+        CHECK(av_router_set_meta(r[0], "created", "-") == AV_OK);
+        CHECK(av_router_set_meta(r[1], "created", "-") == AV_OK);
+        CHECK(same_bytes(r[0], r[1]));
+        CHECK(inertia[0] == inertia[1] && inertia[0] > 0);
+    }
+    av_router_free(r[0]);
+    av_router_free(r[1]);
+}
+
+TEST(test_same_router_full_kernel_path)
+{
+    data D1 = make_data(3000, 40, 70, 0.3f, 9); /* 9 groups, the last of 6 */
+    compare_full(&D1, 70, 3);
+    free_data(&D1);
+    data D2 = make_data(2500, 13, 0, 1.0f, 10); /* no structure */
+    compare_full(&D2, 24, 2);
+    free_data(&D2);
+    /* 300 rows, every other one a duplicate: clusters empty out and are relocated */
+    data D3 = make_data(300, 6, 5, 0.05f, 11);
+    for (size_t i = 1; i < D3.n; i += 2)
+        memcpy(D3.E + i * D3.d, D3.E + (i - 1) * D3.d, D3.d * sizeof(float));
+    compare_full(&D3, 60, 2);
+    free_data(&D3);
+}
+
 /* The checks above on every other SIMD backend, each in a child process. */
 TEST(test_every_backend)
 {
@@ -316,6 +370,7 @@ int main(int argc, char **argv)
                                     T(test_same_router_mixed_rows_ensemble),
                                     T(test_same_router_two_threads_many_chunks),
                                     T(test_same_router_tiny_shapes),
+                                    T(test_same_router_full_kernel_path),
                                     T(test_every_backend)};
     self_path = argv[0];
     return th_run(tests, sizeof tests / sizeof tests[0], argc, argv);
