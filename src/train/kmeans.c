@@ -207,21 +207,6 @@ static inline float kdist(float g, float xs, float cs)
     return v > 0.0f ? v : 0.0f;
 }
 
-/* Row i's group bounds from its values v (k) and its centre a: the groups in mask (all: NULL). */
-static void km_bounds_from(const km_work *w, const float *v, size_t a, float *lo,
-                           const uint64_t *mask)
-{
-    for (size_t q = 0; q < w->T; q++) {
-        if (mask && !(*mask >> q & 1u))
-            continue;
-        size_t j0 = q * w->gs, j1 = j0 + w->gs < w->k ? j0 + w->gs : w->k;
-        float s = INFINITY;
-        for (size_t j = j0; j < j1; j++)
-            s = j != a && v[j] < s ? v[j] : s;
-        lo[q] = s == INFINITY ? INFINITY : av__km_lower_of(s, w->eps);
-    }
-}
-
 /* Row `row` by its bounds (centre a in the last assignment): true with its centre and squared
    distance when at most half of its groups needed searching (scale.c's argument: every value
    left out is strictly larger than the chosen one). */
@@ -233,18 +218,8 @@ static bool km_bounded_row(km_work *w, const float *C, size_t row, int32_t *lab,
     float xs = w->xsq[row], *lo = w->lo + row * T, *v = w->gv, ga;
     K->dots_f32(C + a * d, d, 1, d, x, &ga);
     float va = kdist(ga, xs, w->csq[a]);
-    double thr = (double)va + w->eps;
-    uint64_t fail = 0;
-    size_t nfail = 0;
-    for (size_t q = 0; q < T; q++) {
-        double l = (double)lo[q] - w->gdrift[q];
-        if (l > 0.0 && thr < l * l * (1.0 - 1e-9)) {
-            lo[q] = av__km_down(l);
-        } else {
-            fail |= (uint64_t)1 << q;
-            nfail++;
-        }
-    }
+    size_t nfail;
+    uint64_t fail = av__km_group_filter(lo, w->gdrift, T, (double)va + w->eps, &nfail);
     if (nfail * 2 > T)
         return false;
     size_t best = a;
@@ -263,7 +238,7 @@ static bool km_bounded_row(km_work *w, const float *C, size_t row, int32_t *lab,
         }
     }
     if (nfail) {
-        km_bounds_from(w, v, best, lo, &fail);
+        av__km_group_bounds(v, k, best, gs, T, w->eps, lo, &fail);
         size_t qa = a / gs;
         if (best != a && !(fail >> qa & 1u)) { /* a joins its group's other centres */
             float la = av__km_lower_of(va, w->eps);
@@ -310,28 +285,10 @@ static void assign_bounded(km_work *w, const float *C, int32_t *labels)
                     b = j;
             labels[row] = (int32_t)b;
             w->mind[row] = g[b];
-            km_bounds_from(w, g, b, w->lo + row * w->T, NULL);
+            av__km_group_bounds(g, k, b, w->gs, w->T, w->eps, w->lo + row * w->T, NULL);
         }
     }
     w->have = true;
-}
-
-/* After the update from w->C_prev to C: each group's largest move, rounded up. */
-static void km_bounds_moved(km_work *w, const float *C)
-{
-    size_t d = w->d;
-    for (size_t q = 0; q < w->T; q++)
-        w->gdrift[q] = 0.0;
-    for (size_t j = 0; j < w->k; j++) {
-        double s = 0;
-        for (size_t t = 0; t < d; t++) {
-            double dv = (double)C[j * d + t] - (double)w->C_prev[j * d + t];
-            s += dv * dv;
-        }
-        double dj = s > 0 ? sqrt(s) * (1.0 + 1e-9) : 0.0;
-        if (dj > w->gdrift[j / w->gs])
-            w->gdrift[j / w->gs] = dj;
-    }
 }
 
 /* E-step: labels and distances to the nearest centre (ties: lower index). */
@@ -525,7 +482,7 @@ int av__kmeans(const float *X, size_t n, size_t d, const av_fit_options *o, av_k
                 memcpy(w.C_prev, C, k * d * sizeof(float));
             double shift = update_centres(&w, labels, C);
             if (w.bounded)
-                km_bounds_moved(&w, C);
+                av__km_group_drift(w.C_prev, C, k, d, w.gs, w.T, w.gdrift);
             assign(&w, C, labels);
             if (o->progress && o->verbose)
                 o->progress(o->progress_user, run, n_init, it + 1, exact_inertia(&w, C, labels));

@@ -980,39 +980,52 @@ double av__km_d2_error_bound(size_t d, float csq_max)
     return 2.0 * e; /* twice the bound, to spare */
 }
 
-/* After the update of the centroids from b->C_prev to C: each group's largest drift. */
-static void bounds_moved(km_bounds *b, const float *C, size_t k, size_t d)
+void av__km_group_drift(const float *C_prev, const float *C, size_t k, size_t d, size_t gs,
+                        size_t T, double *gdrift)
 {
-    for (size_t q = 0; q < b->T; q++)
-        b->gdrift[q] = 0.0;
+    for (size_t q = 0; q < T; q++)
+        gdrift[q] = 0.0;
     for (size_t j = 0; j < k; j++) {
         double s = 0;
         for (size_t t = 0; t < d; t++) {
-            double dv = (double)C[j * d + t] - (double)b->C_prev[j * d + t];
+            double dv = (double)C[j * d + t] - (double)C_prev[j * d + t];
             s += dv * dv;
         }
         double dj = s > 0 ? sqrt(s) * (1.0 + 1e-9) : 0.0; /* the sum's rounding, and more */
-        if (dj > b->gdrift[j / b->gs])
-            b->gdrift[j / b->gs] = dj;
+        if (dj > gdrift[j / gs])
+            gdrift[j / gs] = dj;
     }
-    b->have = true;
 }
 
-/* The group bounds of a row from its computed squared distances v (k, any arithmetic within
-   eps) and its cluster a: the groups in `mask` (all when mask is NULL). */
-static void bounds_from(const km_bounds *b, const float *v, size_t k, int32_t a, float *lo,
-                        const uint64_t *mask)
+void av__km_group_bounds(const float *v, size_t k, size_t a, size_t gs, size_t T, double eps,
+                         float *lo, const uint64_t *mask)
 {
-    for (size_t q = 0; q < b->T; q++) {
+    for (size_t q = 0; q < T; q++) {
         if (mask && !(*mask >> q & 1u))
             continue;
-        size_t j0 = q * b->gs, j1 = j0 + b->gs < k ? j0 + b->gs : k;
+        size_t j0 = q * gs, j1 = j0 + gs < k ? j0 + gs : k;
         float s = INFINITY;
         for (size_t j = j0; j < j1; j++)
-            if ((int32_t)j != a && v[j] < s)
-                s = v[j];
-        lo[q] = s == INFINITY ? INFINITY : av__km_lower_of(s, b->eps);
+            s = j != a && v[j] < s ? v[j] : s;
+        lo[q] = s == INFINITY ? INFINITY : av__km_lower_of(s, eps);
     }
+}
+
+uint64_t av__km_group_filter(float *lo, const double *gdrift, size_t T, double thr,
+                             size_t *nfail)
+{
+    uint64_t fail = 0;
+    *nfail = 0;
+    for (size_t q = 0; q < T; q++) {
+        double l = (double)lo[q] - gdrift[q];
+        if (l > 0.0 && thr < l * l * (1.0 - 1e-9)) {
+            lo[q] = av__km_down(l);
+        } else {
+            fail |= (uint64_t)1 << q;
+            (*nfail)++;
+        }
+    }
+    return fail;
 }
 
 /* The bounds of row r of the last nearest() call (cluster w->lab[r]) into lo, from the search's
@@ -1055,18 +1068,8 @@ static bool bounded_row(const km_bounds *b, km_ws *w, const float *C, const floa
     float xs = K->sqnorm8(x, d), ga, va;
     K->dots_f32(C + (size_t)a * d, d, 1, d, x, &ga);
     K->argmin_d2(&ga, csq + a, 1, xs, &va); /* the search's value for a */
-    double thr = (double)va + b->eps;
-    uint64_t fail = 0;
-    size_t nfail = 0;
-    for (size_t qg = 0; qg < T; qg++) {
-        double l = (double)lo[qg] - b->gdrift[qg];
-        if (l > 0.0 && thr < l * l * (1.0 - 1e-9)) {
-            lo[qg] = av__km_down(l);
-        } else {
-            fail |= (uint64_t)1 << qg;
-            nfail++;
-        }
-    }
+    size_t nfail;
+    uint64_t fail = av__km_group_filter(lo, b->gdrift, T, (double)va + b->eps, &nfail);
     if (nfail * 2 > T)
         return false;
     int32_t best = a;
@@ -1086,7 +1089,7 @@ static bool bounded_row(const km_bounds *b, km_ws *w, const float *C, const floa
             v[j] = -2.0f * v[j] + xs + csq[j]; /* within eps: the bounds' values */
     }
     if (nfail) {
-        bounds_from(b, v, k, best, lo, &fail);
+        av__km_group_bounds(v, k, (size_t)best, gs, T, b->eps, lo, &fail);
         size_t qa = (size_t)a / gs;
         if (best != a && !(fail >> qa & 1u)) { /* a joins its group's other centroids */
             float la = av__km_lower_of(va, b->eps);
@@ -1520,8 +1523,10 @@ int av__fit_sampled(const av_rows *src, const av_fit_options *o, uint32_t member
         if (p.bd)
             memcpy(bd.C_prev, C, k * d * sizeof(float));
         double shift = av__kmeans_finish(C, k, d, tot_sums, tot_counts);
-        if (p.bd)
-            bounds_moved(&bd, C, k, d);
+        if (p.bd) {
+            av__km_group_drift(bd.C_prev, C, k, d, bd.gs, bd.T, bd.gdrift);
+            bd.have = true;
+        }
         info->searched += searched;
         pass++;
         t_pass = (t_pass * (pass - 1) + (now_s() - tp)) / pass;

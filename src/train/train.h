@@ -28,6 +28,17 @@ AV_HIDDEN void av__km_bounds_groups(size_t k, size_t *T, size_t *gs);
 AV_HIDDEN float av__km_down(double v);
 AV_HIDDEN float av__km_lower_of(float v, double eps);
 AV_HIDDEN double av__km_d2_error_bound(size_t d, float csq_max);
+/* Groups of gs centroids (T in all): each group's largest move from C_prev to C (true distance,
+   rounded up); a row's group bounds from its computed values v (k) and its centre a, for the
+   groups in mask (all: NULL); and the filter of a row whose centre's value plus eps is thr: the
+   bounds lowered by the moves (kept where they prove the group farther), the mask of the groups
+   that must be searched and their number. */
+AV_HIDDEN void av__km_group_drift(const float *C_prev, const float *C, size_t k, size_t d,
+                                  size_t gs, size_t T, double *gdrift);
+AV_HIDDEN void av__km_group_bounds(const float *v, size_t k, size_t a, size_t gs, size_t T,
+                                   double eps, float *lo, const uint64_t *mask);
+AV_HIDDEN uint64_t av__km_group_filter(float *lo, const double *gdrift, size_t T, double thr,
+                                       size_t *nfail);
 
 /* ---- the map-reduce steps and the SAMPLED trainer (scale.c) ---- */
 /* Rows per chunk of the SAMPLED trainer's threaded passes (the statistics merge per chunk, in
