@@ -1029,30 +1029,15 @@ uint64_t av__km_group_filter(float *lo, const double *gdrift, size_t T, double t
 }
 
 /* The bounds of row r of the last nearest() call (cluster w->lab[r]) into lo, from the search's
-   values (recomputed here, within eps). */
+   values (recomputed into w->gv, within eps). */
 static void bounds_after_search(const km_bounds *b, const km_ws *w, size_t r, const float *csq,
                                 float *lo)
 {
-    size_t k = w->k, gs = b->gs;
+    size_t k = w->k;
     const float *gr = w->G + r * k;
-    float xs = w->xsq[r];
-    size_t a = (size_t)w->lab[r];
-    for (size_t q = 0; q < b->T; q++) {
-        size_t j0 = q * gs, j1 = j0 + gs < k ? j0 + gs : k;
-        float s = INFINITY;
-        if (a >= j0 && a < j1) {
-            for (size_t j = j0; j < j1; j++) {
-                float v = -2.0f * gr[j] + xs + csq[j];
-                s = j != a && v < s ? v : s;
-            }
-        } else {
-            for (size_t j = j0; j < j1; j++) {
-                float v = -2.0f * gr[j] + xs + csq[j];
-                s = v < s ? v : s;
-            }
-        }
-        lo[q] = s == INFINITY ? INFINITY : av__km_lower_of(s, b->eps);
-    }
+    for (size_t j = 0; j < k; j++)
+        w->gv[j] = -2.0f * gr[j] + w->xsq[r] + csq[j];
+    av__km_group_bounds(w->gv, k, (size_t)w->lab[r], b->gs, b->T, b->eps, lo, NULL);
 }
 
 /* Row x (bounds lo, cluster a in the last pass) by its bounds: true with its cluster and squared

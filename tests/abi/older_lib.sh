@@ -22,14 +22,17 @@ if [ ! -e "$lib/libavengers.so.1" ]; then
     { echo "FAIL building libavengers $version (see $dir/build.log)"; echo "0 passed, 1 failed"; exit 1; }
 fi
 p=0 f=0
+tally() { # label, output, exit code: print the failures, add the summary line's counts
+  echo "$2" | sed "s/^/  [$1] /" | grep -v "^  \[[^]]*\] ok "
+  np=$(echo "$2" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' | tail -1)
+  nf=$(echo "$2" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' | tail -1)
+  [ -n "$np" ] || { np=0; nf=1; }
+  [ "$3" -eq 0 ] || [ "$nf" -gt 0 ] || nf=1
+  p=$((p + np)); f=$((f + nf))
+}
 run() { # name, library dir, label
   out=$(LD_LIBRARY_PATH=$2 "$dir/$1" 2>&1); rc=$?
-  echo "$out" | sed "s/^/  [$1 on $3] /" | grep -v "^  \[[^]]*\] ok "
-  np=$(echo "$out" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' | tail -1)
-  nf=$(echo "$out" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' | tail -1)
-  [ -n "$np" ] || { np=0; nf=1; }
-  [ $rc -eq 0 ] || [ "$nf" -gt 0 ] || nf=1
-  p=$((p + np)); f=$((f + nf))
+  tally "$1 on $3" "$out" $rc
 }
 for t in old_caller new_caller new_on_old; do
   # shellcheck disable=SC2086
@@ -43,12 +46,7 @@ py=${PYTHON:-/usr/bin/python3}
 if "$py" -c "import numpy" 2>/dev/null; then
   pyrun() { # library file, expected version, label
     out=$(AVENGERS_LIB=$1 "$py" "$root/tests/abi/binding_on_old.py" "$2" 2>&1); rc=$?
-    echo "$out" | sed "s/^/  [python binding on $3] /" | grep -v "^  \[[^]]*\] ok "
-    np=$(echo "$out" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' | tail -1)
-    nf=$(echo "$out" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' | tail -1)
-    [ -n "$np" ] || { np=0; nf=1; }
-    [ $rc -eq 0 ] || [ "$nf" -gt 0 ] || nf=1
-    p=$((p + np)); f=$((f + nf))
+    tally "python binding on $3" "$out" $rc
   }
   pyrun "$lib/libavengers.so.1" "$version" "libavengers $version"
   this_version=$(sed -n 's/^#define AV_VERSION_STRING "\(.*\)"$/\1/p' "$root/include/avengers/avengers.h")
