@@ -379,6 +379,25 @@ AV_TARGET static void avx2_fixed_add(int64_t *s, const float *x, size_t d)
     av__fixed_add_scalar(s + t, x + t, d - t);
 }
 
+AV_TARGET static void avx2_add_f64(double *s, const float *x, size_t d)
+{
+    size_t t = 0;
+    for (; t + 4 <= d; t += 4)
+        _mm256_storeu_pd(s + t, _mm256_add_pd(_mm256_loadu_pd(s + t),
+                                              _mm256_cvtps_pd(_mm_loadu_ps(x + t))));
+    av__add_f64_scalar(s + t, x + t, d - t);
+}
+
+AV_TARGET static void avx2_sqdev_f64(double *s, const float *x, const double *mu, size_t d)
+{
+    size_t t = 0;
+    for (; t + 4 <= d; t += 4) {
+        __m256d v = _mm256_sub_pd(_mm256_cvtps_pd(_mm_loadu_ps(x + t)), _mm256_loadu_pd(mu + t));
+        _mm256_storeu_pd(s + t, _mm256_add_pd(_mm256_loadu_pd(s + t), _mm256_mul_pd(v, v)));
+    }
+    av__sqdev_f64_scalar(s + t, x + t, mu + t, d - t);
+}
+
 AV_TARGET static size_t avx2_argmin_d2(const float *g, const float *csq, size_t k, float xs,
                                        float *best)
 {
@@ -422,7 +441,8 @@ const av_kernels av__kernels_avx2 = {"avx2",           avx2_dots_f32,    avx2_do
                                      avx2_dots_i8,     avx2_dots_f32_multi,
                                      avx2_absmax_bits, avx2_quant_i8,    avx2_dots_i8f,
                                      avx2_sqnorm8,     avx2_scale_f64,   avx2_fixed_add,
-                                     avx2_argmin_d2,   av__crc32_x86};
+                                     avx2_argmin_d2,   av__crc32_x86,    avx2_add_f64,
+                                     avx2_sqdev_f64};
 #else
 typedef int av_avx2_unused_; /* ISO C forbids an empty translation unit */
 #endif

@@ -375,6 +375,25 @@ AV_TARGET static void avx512_fixed_add(int64_t *s, const float *x, size_t d)
     av__fixed_add_scalar(s + t, x + t, d - t);
 }
 
+AV_TARGET static void avx512_add_f64(double *s, const float *x, size_t d)
+{
+    size_t t = 0;
+    for (; t + 8 <= d; t += 8)
+        _mm512_storeu_pd(s + t, _mm512_add_pd(_mm512_loadu_pd(s + t),
+                                              _mm512_cvtps_pd(_mm256_loadu_ps(x + t))));
+    av__add_f64_scalar(s + t, x + t, d - t);
+}
+
+AV_TARGET static void avx512_sqdev_f64(double *s, const float *x, const double *mu, size_t d)
+{
+    size_t t = 0;
+    for (; t + 8 <= d; t += 8) {
+        __m512d v = _mm512_sub_pd(_mm512_cvtps_pd(_mm256_loadu_ps(x + t)), _mm512_loadu_pd(mu + t));
+        _mm512_storeu_pd(s + t, _mm512_add_pd(_mm512_loadu_pd(s + t), _mm512_mul_pd(v, v)));
+    }
+    av__sqdev_f64_scalar(s + t, x + t, mu + t, d - t);
+}
+
 AV_TARGET static size_t avx512_argmin_d2(const float *g, const float *csq, size_t k, float xs,
                                          float *best)
 {
@@ -417,7 +436,8 @@ const av_kernels av__kernels_avx512 = {"avx512",           avx512_dots_f32,    a
                                        avx512_dots_i8,     avx512_dots_f32_multi,
                                        avx512_absmax_bits, avx512_quant_i8,    avx512_dots_i8f,
                                        avx512_sqnorm8,     avx512_scale_f64,   avx512_fixed_add,
-                                       avx512_argmin_d2,   av__crc32_x86_512};
+                                       avx512_argmin_d2,   av__crc32_x86_512,  avx512_add_f64,
+                                       avx512_sqdev_f64};
 /* The same with the VNNI int8 kernel, for CPUs that have AVX512-VNNI (dispatch.c). */
 const av_kernels av__kernels_avx512vnni = {"avx512vnni",       avx512_dots_f32,
                                            avx512_dots_f16,    avx512vnni_dots_i8,
@@ -425,7 +445,8 @@ const av_kernels av__kernels_avx512vnni = {"avx512vnni",       avx512_dots_f32,
                                            avx512_quant_i8,    avx512_dots_i8f,
                                            avx512_sqnorm8,     avx512_scale_f64,
                                            avx512_fixed_add,   avx512_argmin_d2,
-                                           av__crc32_x86_512};
+                                           av__crc32_x86_512,  avx512_add_f64,
+                                           avx512_sqdev_f64};
 #else
 typedef int av_avx512_unused_;
 #endif

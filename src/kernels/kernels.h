@@ -46,6 +46,12 @@ typedef void (*av_scale_f64_fn)(float *dst, const float *src, size_t d, double i
    subtract the bit patterns. */
 #define AV_KERN_I64_MAGIC 6755399441055744.0
 typedef void (*av_fixed_add_fn)(int64_t *s, const float *x, size_t d);
+/* s[t] += (double)x[t] for t < d (full-batch k-means' centroid sums, train/kmeans.c): each
+   element one exact conversion and one double addition, so every backend is the scalar loop. */
+typedef void (*av_add_f64_fn)(double *s, const float *x, size_t d);
+/* s[t] += v * v with v = (double)x[t] - mu[t] (a multiply and an add, never fused): k-means'
+   mean variance, the same doubles on every backend. */
+typedef void (*av_sqdev_f64_fn)(double *s, const float *x, const double *mu, size_t d);
 /* The nearest of k squared distances v_j = max(((-2 * g[j]) + xs) + csq[j], 0) (float, in that
    order): the first j with the smallest v_j (0 when k = 0), its v_j in *best. */
 typedef size_t (*av_argmin_d2_fn)(const float *g, const float *csq, size_t k, float xs,
@@ -68,6 +74,8 @@ typedef struct av_kernels {
     av_fixed_add_fn fixed_add;
     av_argmin_d2_fn argmin_d2;
     av_crc32_fn crc32;
+    av_add_f64_fn add_f64;
+    av_sqdev_f64_fn sqdev_f64;
 } av_kernels;
 
 /* The active kernel set, resolved once (av__once) from the CPU and AV_SIMD. */
@@ -81,6 +89,8 @@ AV_HIDDEN extern const av_kernels av__kernels_scalar;
 AV_HIDDEN float av__sqnorm8_scalar(const float *x, size_t d);
 AV_HIDDEN void av__scale_f64_scalar(float *dst, const float *src, size_t d, double inv);
 AV_HIDDEN void av__fixed_add_scalar(int64_t *s, const float *x, size_t d);
+AV_HIDDEN void av__add_f64_scalar(double *s, const float *x, size_t d);
+AV_HIDDEN void av__sqdev_f64_scalar(double *s, const float *x, const double *mu, size_t d);
 AV_HIDDEN size_t av__argmin_d2_scalar(const float *g, const float *csq, size_t k, float xs,
                                       float *best);
 /* CRC-32 (kernels/crc32.c): zlib's own (the scalar backend's, and the others' without their own);

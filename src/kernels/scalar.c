@@ -125,6 +125,20 @@ void av__fixed_add_scalar(int64_t *s, const float *x, size_t d)
         s[t] += (int64_t)((double)x[t] * AV_KERN_FIXED_ONE);
 }
 
+void av__add_f64_scalar(double *s, const float *x, size_t d)
+{
+    for (size_t t = 0; t < d; t++)
+        s[t] += (double)x[t];
+}
+
+void av__sqdev_f64_scalar(double *s, const float *x, const double *mu, size_t d)
+{
+    for (size_t t = 0; t < d; t++) {
+        double v = (double)x[t] - mu[t];
+        s[t] += v * v; /* ISO C mode: no contraction into an FMA */
+    }
+}
+
 size_t av__argmin_d2_scalar(const float *g, const float *csq, size_t k, float xs, float *best)
 {
     size_t b = 0;
@@ -146,7 +160,8 @@ const av_kernels av__kernels_scalar = {"scalar",          scalar_dots_f32,    sc
                                        scalar_absmax_bits, scalar_quant_i8,  scalar_dots_i8f,
                                        av__sqnorm8_scalar, av__scale_f64_scalar,
                                        av__fixed_add_scalar, av__argmin_d2_scalar,
-                                       av__crc32_scalar};
+                                       av__crc32_scalar,   av__add_f64_scalar,
+                                       av__sqdev_f64_scalar};
 
 /* IEEE 754 binary16 conversions, round to nearest even; NaN stays NaN, overflow becomes Inf. */
 uint16_t av__f32_to_f16(float f)

@@ -68,19 +68,23 @@ static bool blas_core_is_generic(void)
     return false;
 }
 
-/* cblas_sgemm unless forced otherwise or OpenBLAS runs a generic core where we have SIMD kernels. */
-static bool use_blas(void)
+/* Unless forced: the kernel path when asked for, else cblas_sgemm unless OpenBLAS runs a generic
+   core where we have SIMD kernels. */
+static bool use_blas(av_km_gemm gemm)
 {
     const char *force = getenv("AV_KMEANS_GEMM");
     if (force && strcmp(force, "blas") == 0)
         return true;
     if (force && strcmp(force, "simd") == 0)
         return false;
+    if (gemm == AV_KM_GEMM_KERNEL)
+        return false;
     return !(blas_core_is_generic() && strcmp(av__kernels()->name, "scalar") != 0);
 }
 #else
-static bool use_blas(void)
+static bool use_blas(av_km_gemm gemm)
 {
+    (void)gemm;
     return false;
 }
 #endif
@@ -322,12 +326,10 @@ static double update_centres(km_work *w, const int32_t *labels, float *C)
     size_t n = w->n, d = w->d, k = w->k;
     memset(w->sums, 0, k * d * sizeof(double));
     memset(w->cnt, 0, k * sizeof(double));
+    av_add_f64_fn add = av__kernels()->add_f64; /* s[t] += x[t], the same doubles on every backend */
     for (size_t i = 0; i < n; i++) {
         size_t j = (size_t)labels[i];
-        const float *x = w->X + i * d;
-        double *s = w->sums + j * d;
-        for (size_t t = 0; t < d; t++)
-            s[t] += x[t];
+        add(w->sums + j * d, w->X + i * d, d);
         w->cnt[j] += 1.0;
     }
     for (size_t j = 0; j < k; j++) {
@@ -384,20 +386,17 @@ double av__kmeans_mean_variance(const float *X, size_t n, size_t d)
     /* 64 dimensions at a time, row by row (the rows are contiguous): each dimension's sums are
        still taken over the rows in order, so the doubles are a column-by-column walk's. */
     enum { COLS = 64 };
+    const av_kernels *K = av__kernels(); /* exact per element: the scalar loops' doubles */
     double tot = 0;
     for (size_t t0 = 0; t0 < d; t0 += COLS) {
         size_t nc = d - t0 < COLS ? d - t0 : COLS;
         double mu[COLS] = {0}, ss[COLS] = {0};
         for (size_t i = 0; i < n; i++)
-            for (size_t c = 0; c < nc; c++)
-                mu[c] += X[i * d + t0 + c];
+            K->add_f64(mu, X + i * d + t0, nc);
         for (size_t c = 0; c < nc; c++)
             mu[c] /= (double)n;
         for (size_t i = 0; i < n; i++)
-            for (size_t c = 0; c < nc; c++) {
-                double v = X[i * d + t0 + c] - mu[c];
-                ss[c] += v * v;
-            }
+            K->sqdev_f64(ss, X + i * d + t0, mu, nc);
         for (size_t c = 0; c < nc; c++)
             tot += ss[c] / (double)n;
     }
@@ -412,7 +411,8 @@ void av__kmeans_result_free(av_kmeans_result *res)
     res->labels = NULL;
 }
 
-int av__kmeans(const float *X, size_t n, size_t d, const av_fit_options *o, av_kmeans_result *res)
+int av__kmeans(const float *X, size_t n, size_t d, const av_fit_options *o, av_km_gemm gemm,
+               av_kmeans_result *res)
 {
     size_t k = o->n_clusters;
     memset(res, 0, sizeof *res);
@@ -428,7 +428,7 @@ int av__kmeans(const float *X, size_t n, size_t d, const av_fit_options *o, av_k
         !av__mul_ok(n, sizeof(double), &bytes))
         return av__fail(AV_ELIMIT, "k-means of %zu rows of dimension %zu into %zu clusters does "
                                    "not fit this platform's address space", n, d, k);
-    km_work w = {X, n, d, k, NULL, NULL, NULL, NULL, NULL, NULL, use_blas(), false, false,
+    km_work w = {X, n, d, k, NULL, NULL, NULL, NULL, NULL, NULL, use_blas(gemm), false, false,
                  0, 0, NULL, NULL, NULL, NULL, NULL, NULL, 0.0};
     w.xsq = malloc(n * sizeof(float));
     w.G = malloc((size_t)AV_KM_BLOCK * gcols * sizeof(float));
@@ -447,6 +447,7 @@ int av__kmeans(const float *X, size_t n, size_t d, const av_fit_options *o, av_k
         rc = av__fail(AV_ENOMEM, "k-means buffers for n=%zu, k=%zu, d=%zu", n, k, d);
         goto done;
     }
+    res->blas = w.blas;
     row_sqnorms(X, n, d, w.xsq);
     if (!w.blas && av__km_bounds_wanted() && av__km_d2_error_bound(d, 1.0f) > 0.0) {
         /* bounds need rows of norm 1 (as the builder's are) and memory; without, full search */
@@ -465,7 +466,8 @@ int av__kmeans(const float *X, size_t n, size_t d, const av_fit_options *o, av_k
             w.bounded = w.lo && w.gdrift && w.C_prev && w.rbuf && w.ridx && w.gv;
         }
     }
-    double tol = av__kmeans_mean_variance(X, n, d) * (double)o->tol;
+    res->mean_var = av__kmeans_mean_variance(X, n, d);
+    double tol = res->mean_var * (double)o->tol;
     av_rng g;
     av__rng_seed(&g, o->seed);
     res->inertia = INFINITY;

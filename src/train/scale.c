@@ -385,14 +385,14 @@ int av__kmeans_fit_sample_norm(const float *X, size_t n, size_t d, const av_fit_
     av_fit_options os = *o;
     if (os.n_init > AV_KMEANS_SAMPLE_MAX_INIT) /* the passes over every row refine the result */
         os.n_init = AV_KMEANS_SAMPLE_MAX_INIT;
-    int rc = av__kmeans(X, n, d, &os, &km);
+    int rc = av__kmeans(X, n, d, &os, AV_KM_GEMM_KERNEL, &km);
     if (rc)
         return rc;
     memcpy(C, km.centroids, (size_t)o->n_clusters * d * sizeof(float));
     if (inertia)
         *inertia = km.inertia;
     if (shift_tol)
-        *shift_tol = av__kmeans_mean_variance(X, n, d) * (double)o->tol;
+        *shift_tol = km.mean_var * (double)o->tol;
     av__kmeans_result_free(&km);
     return AV_OK;
 }

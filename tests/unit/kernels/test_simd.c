@@ -409,6 +409,7 @@ TEST(test_row_kernels_exact)
     const size_t dims[] = {1, 3, 7, 8, 9, 15, 16, 17, 31, 100, 384, 1023};
     float x[1024], y[1024], g[300], csq[300];
     int64_t s0[1024], s1[1024];
+    double f0[1024], f1[1024];
     for (size_t di = 0; di < sizeof dims / sizeof dims[0]; di++) {
         size_t d = dims[di];
         for (int rep = 0; rep < 20; rep++) {
@@ -435,6 +436,30 @@ TEST(test_row_kernels_exact)
                 bad = 0;
                 for (size_t t = 0; t < d; t++)
                     bad += s1[t] != s0[t] + (int64_t)truncl((long double)x[t] * 4294967296.0L);
+                CHECK(bad == 0);
+                /* add_f64: one double addition per element onto a running sum */
+                for (size_t t = 0; t < d; t++)
+                    f0[t] = (double)(rep - 10) / 3.0 + (double)t * 1e-3;
+                memcpy(f1, f0, d * sizeof *f1);
+                ks[b]->add_f64(f1, x, d);
+                ks[b]->add_f64(f1, y, d);
+                bad = 0;
+                for (size_t t = 0; t < d; t++) {
+                    volatile double want2 = f0[t] + (double)x[t]; /* rounded to double */
+                    want2 = want2 + (double)y[t];
+                    bad += f1[t] != want2;
+                }
+                CHECK(bad == 0);
+                /* sqdev_f64: (x - mu)^2 rounded, then added (never one fused operation) */
+                memcpy(f1, f0, d * sizeof *f1);
+                ks[b]->sqdev_f64(f1, x, f0, d);
+                bad = 0;
+                for (size_t t = 0; t < d; t++) {
+                    volatile double v = (double)x[t] - f0[t];
+                    volatile double sq = v * v;
+                    volatile double want3 = f0[t] + sq;
+                    bad += f1[t] != want3;
+                }
                 CHECK(bad == 0);
             }
         }

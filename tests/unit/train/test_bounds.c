@@ -11,6 +11,7 @@
 #include "harness.h"
 #include "saved_bytes.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -330,6 +331,76 @@ TEST(test_same_router_full_kernel_path)
     free_data(&D3);
 }
 
+/* SAMPLED's sample k-means takes the kernel path (with its bounds) whatever OpenBLAS offers, and
+   the public av_kmeans_fit_sample is FULL on that path: the same centroids bit for bit as the
+   builder's FULL fit of the same raw rows with AV_KMEANS_GEMM=simd. AV_KMEANS_GEMM still forces
+   either path. */
+TEST(test_sample_kernel_path)
+{
+    data D = make_data(2000, 24, 30, 0.2f, 12);
+    const uint32_t k = 30;
+    av_fit_options o;
+    av_fit_options_init(&o);
+    o.n_clusters = k;
+    o.top_p = 4;
+    o.n_init = 2;
+    o.seed = 5;
+    float *C = malloc(k * D.d * sizeof(float)), *Xn = malloc(D.n * D.d * sizeof(float));
+    double inertia = -1, tol = -1;
+    CHECK_EQ_INT(av_kmeans_fit_sample(D.E, D.n, D.d, &o, C, &inertia, &tol), AV_OK);
+    /* the builder's FULL on the kernel path, from the same raw rows */
+    static const char *const names[] = {"a", "b"};
+    av_builder *b = NULL;
+    av_router *r = NULL;
+    CHECK_EQ_INT(av_builder_new(&b, D.d, 2, names), AV_OK);
+    CHECK_EQ_INT(av_builder_add_borrowed(b, D.E, D.n, D.d, D.S, D.C), AV_OK);
+    av_fit_options of = o;
+    of.algorithm = AV_KMEANS_FULL;
+    set_env("AV_KMEANS_GEMM", "simd");
+    CHECK_EQ_INT(av_builder_fit(b, &of, &r), AV_OK);
+    set_env("AV_KMEANS_GEMM", NULL);
+    if (r) {
+        float *cj = malloc(D.d * sizeof(float));
+        size_t bad = 0;
+        for (size_t j = 0; j < k; j++) {
+            av__index_centroid(&r->ix, j, cj);
+            bad += memcmp(cj, C + j * D.d, D.d * sizeof(float)) != 0;
+        }
+        free(cj);
+        CHECK_EQ_INT((int)bad, 0);
+        CHECK(av_builder_inertia(b) == inertia);
+    }
+    av_router_free(r);
+    av_builder_free(b);
+    /* the path each caller takes, and the override */
+    for (size_t i = 0; i < D.n; i++) { /* unit rows, as the trainer's are */
+        double s = 0;
+        for (size_t t = 0; t < D.d; t++)
+            s += (double)D.E[i * D.d + t] * D.E[i * D.d + t];
+        for (size_t t = 0; t < D.d; t++)
+            Xn[i * D.d + t] = (float)(D.E[i * D.d + t] / sqrt(s));
+    }
+    av_kmeans_result km;
+    CHECK_EQ_INT(av__kmeans(Xn, D.n, D.d, &o, AV_KM_GEMM_KERNEL, &km), AV_OK);
+    CHECK(!km.blas);
+    av__kmeans_result_free(&km);
+    set_env("AV_KMEANS_GEMM", "blas");
+    CHECK_EQ_INT(av__kmeans(Xn, D.n, D.d, &o, AV_KM_GEMM_KERNEL, &km), AV_OK);
+#ifdef AV_NO_BLAS
+    CHECK(!km.blas); /* nothing to force */
+#else
+    CHECK(km.blas);
+#endif
+    av__kmeans_result_free(&km);
+    set_env("AV_KMEANS_GEMM", "simd");
+    CHECK_EQ_INT(av__kmeans(Xn, D.n, D.d, &o, AV_KM_GEMM_DEFAULT, &km), AV_OK);
+    CHECK(!km.blas);
+    av__kmeans_result_free(&km);
+    set_env("AV_KMEANS_GEMM", NULL);
+    free(C), free(Xn);
+    free_data(&D);
+}
+
 /* The checks above on every other SIMD backend, each in a child process. */
 TEST(test_every_backend)
 {
@@ -371,6 +442,7 @@ int main(int argc, char **argv)
                                     T(test_same_router_two_threads_many_chunks),
                                     T(test_same_router_tiny_shapes),
                                     T(test_same_router_full_kernel_path),
+                                    T(test_sample_kernel_path),
                                     T(test_every_backend)};
     self_path = argv[0];
     return th_run(tests, sizeof tests / sizeof tests[0], argc, argv);
