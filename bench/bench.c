@@ -16,6 +16,8 @@
 #include "internal.h" /* first: it declares the experimental interfaces too */
 #include <cblas.h>
 #include <dlfcn.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <immintrin.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -263,10 +265,15 @@ static void bench_batch(void)
    CRC the library uses), one pass of the library's CRC32 (the kernels' carry-less multiply of the
    active backend), the checks as 1.1 made them (a byte-at-a-time FNV-1a 64 over the centroid
    bytes, zlib's CRC32 of the whole file and of every section again: the old algorithm, kept here),
-   the checks as 1.3.0 made them (zlib's CRC32 pass, then XXH64 over the centroid bytes) and the
-   checks as they are made now (src/io/format.c: the centroid values in 128 KiB blocks, each taken
-   by the library's CRC32, the finiteness test and XXH64 while in the cache; the other bytes by the
-   CRC32). */
+   the checks as 1.3.0 made them (zlib's CRC32 pass, then XXH64 over the centroid bytes), as 1.4
+   made them (src/io/format.c: the centroid values in 128 KiB blocks, each taken by the library's
+   CRC32, the finiteness test and XXH64 while in the cache; the other bytes by the CRC32) and as
+   they are made now (the same without XXH64: since 1.5 the centroid hash is computed on its first
+   request, not at load), and one checksum pass of the file as a load meets it: the file read in 128 KiB blocks,
+   each taken by the library's CRC32 while in the cache, into memory from the allocator as the
+   router's arrays are (read_crc_pass: malloc, which between the repeats reuses freed memory as it
+   does for the loads) and into fresh pages of an anonymous mapping (read_crc_fresh: what the
+   first load of a process pays, every page faulted in and cleared by the kernel). */
 static uint32_t zlib_crc(const unsigned char *p, size_t n)
 {
     return (uint32_t)crc32(0, p, (uInt)n); /* files here are far below 4 GiB */
@@ -317,7 +324,9 @@ static void checks_1_3(const unsigned char *f, size_t n)
 
 /* The checks as the loader makes them now: bytes before and after the f32 centroid values by the
    library's CRC32, the values in 128 KiB blocks (CRC32, any exponent all ones, XXH64). */
-static void checks_now(const unsigned char *f, size_t n)
+/* The checks of 1.4 (hash: the centroid hash in the same blocked pass) and of now (no hash: since
+   1.5 it is computed on the first av_router_centroid_hash, not at load). */
+static void checks_blocked(const unsigned char *f, size_t n, bool hash)
 {
     const av_kernels *K = av__kernels();
     uint32_t nsec = av__get32(f + 32);
@@ -338,18 +347,47 @@ static void checks_now(const unsigned char *f, size_t n)
             memcpy(&u, f + b + t, 4);
             bad |= (u & 0x7F800000u) == 0x7F800000u;
         }
-        av__xxh64_update(&s, f + b, len);
+        if (hash)
+            av__xxh64_update(&s, f + b, len);
     }
     c = (uint32_t)crc32_combine(c, cv, (z_off_t)(v1 - v0));
     c = K->crc32(c, f + v1, n - 8 - v1);
-    hsink = c ^ bad ^ av__xxh64_final(&s);
+    hsink = c ^ bad ^ (hash ? av__xxh64_final(&s) : 0);
 }
 
 enum { LOAD_FILE, LOAD_BUFFER, LOAD_MAPPED, PLAIN_CRC, LIB_CRC, CHECKS_1_1, CHECKS_1_3,
-       CHECKS_NOW, LOAD_OLD_LIB, N_LOAD_KINDS };
+       CHECKS_1_4, CHECKS_NOW, READ_CRC, READ_CRC_FRESH, LOAD_OLD_LIB, N_LOAD_KINDS };
 static const char *const LOAD_KINDS[N_LOAD_KINDS] = {
     "av_router_load", "av_router_load_buffer", "av_router_load_mapped", "crc32_pass",
-    "crc32_lib_pass", "checks_1_1", "checks_1_3", "checks_now", "old_lib_load"};
+    "crc32_lib_pass", "checks_1_1", "checks_1_3", "checks_1_4", "checks_now", "read_crc_pass",
+    "read_crc_fresh", "old_lib_load"};
+
+/* read_crc_pass (fresh: false) and read_crc_fresh: the file into a new buffer, 128 KiB at a time,
+   each block's CRC32 while hot. */
+static void read_crc(const char *path, size_t n, bool fresh)
+{
+    int fd = open(path, O_RDONLY);
+    unsigned char *buf = fresh ? mmap(NULL, n, PROT_READ | PROT_WRITE,
+                                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+                               : malloc(n);
+    if (fd < 0 || !buf || buf == MAP_FAILED)
+        exit(1);
+    uint32_t c = 0;
+    for (size_t off = 0; off < n;) {
+        size_t want = n - off < 131072 ? n - off : 131072;
+        ssize_t got = pread(fd, buf + off, want, (off_t)off);
+        if (got <= 0)
+            exit(1);
+        c = av__kernels()->crc32(c, buf + off, (size_t)got);
+        off += (size_t)got;
+    }
+    close(fd);
+    hsink = c ^ buf[n / 2];
+    if (fresh)
+        munmap(buf, n);
+    else
+        free(buf);
+}
 
 /* The older release's library (AV_BENCH_OLD_LIB), or all NULL. */
 static struct {
@@ -445,8 +483,15 @@ static double time_load_kind(int kind, const char *path, const unsigned char *f,
     case CHECKS_1_3:
         checks_1_3(f, n);
         break;
+    case READ_CRC:
+    case READ_CRC_FRESH:
+        read_crc(path, n, kind == READ_CRC_FRESH);
+        break;
+    case CHECKS_1_4:
+        checks_blocked(f, n, true);
+        break;
     default:
-        checks_now(f, n);
+        checks_blocked(f, n, false);
         break;
     }
     ms = (now_ns() - t0) / 1e6;

@@ -100,7 +100,10 @@ def main():
                   ("crc32_lib_pass", "one pass of the library's CRC32"),
                   ("checks_1_1", "checks as in 1.1: byte FNV-1a + CRC32 twice"),
                   ("checks_1_3", "checks as in 1.3.0: zlib CRC32 pass + XXH64"),
-                  ("checks_now", "checks now: one blocked pass, fast CRC32")]
+                  ("checks_1_4", "checks as in 1.4: blocked pass with XXH64"),
+                  ("checks_now", "checks now: blocked CRC32 + finiteness"),
+                  ("read_crc_pass", "the file read into malloc'd memory + lib CRC32"),
+                  ("read_crc_fresh", "the same into fresh pages (first load)")]
     for r in rows:
         if r["bench"] != "load_rate":
             continue
@@ -121,6 +124,9 @@ def main():
                     if "crc32_lib_pass" in r else "")
             p("    %-46s %7.3f ms/MB [%.3f-%.3f]  %6.2fx CRC32%s" % (label, m, q1, q3, m / crc,
                                                                    fast))
+        if "read_crc_pass" in r:
+            p("    av_router_load / (the file read into malloc'd memory, one CRC32 pass) = %.2fx"
+              % (r["av_router_load"][0] / r["read_crc_pass"][0]))
         if "old_lib_load" in r:
             p("    av_router_load: libavengers %s / this one = %.2fx (the same file, interleaved)"
               % (r["old_lib_version"], r["old_lib_load"][0] / r["av_router_load"][0]))

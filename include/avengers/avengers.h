@@ -264,9 +264,10 @@ AV_API int av_builder_add(av_builder *b, const float *embedding, size_t dim, con
                           const float *costs);
 AV_API size_t av_builder_n_rows(const av_builder *b);
 /* k-means++ / Lloyd with n_init restarts, then per-cluster statistics. Distance blocks come from
-   cblas_sgemm (OpenBLAS threads: OPENBLAS_NUM_THREADS), or from the library's SIMD kernels when
-   OpenBLAS runs a generic pre-AVX kernel set on this CPU (AV_KMEANS_GEMM=blas|simd forces either;
-   docs/PERFORMANCE.md). The builder stays valid and can be fitted again with other options. */
+   the library's SIMD kernels, skipping the searches a bound proves (since 1.5; before, from
+   cblas_sgemm), or from cblas_sgemm with AV_KMEANS_GEMM=blas (OpenBLAS threads:
+   OPENBLAS_NUM_THREADS; docs/PERFORMANCE.md). The builder stays valid and can be fitted again with
+   other options. */
 AV_API int av_builder_fit(av_builder *b, const av_fit_options *opts, av_router **out);
 AV_API void av_builder_free(av_builder *b);
 
@@ -602,7 +603,7 @@ AV_API int32_t av_router_add_model(av_router *r, const char *name, double prior_
 AV_API int av_profile_merge(av_router *dst, const av_router *src);
 /* The hash of the router's centroids (16 hex digits: XXH64 of the shape, storage type, member
    count and stored bytes; FNV-1a 64 of the same bytes before 1.2: docs/FORMAT.md), computed,
-   never read from a file. NULL for NULL. */
+   never read from a file (for a loaded router, on the first call: since 1.5). NULL for NULL. */
 AV_API const char *av_router_centroid_hash(const av_router *r);
 
 /* ---------------------------------------------------------------------------------------------

@@ -160,7 +160,7 @@ static void hash_le(av_xxh64 *s, const void *a, size_t n, size_t width)
    hash"): dim, k, the storage type and, for an ensemble, the member count as u64 little-endian;
    the stored centroid values little-endian (what the file holds); for int8 the row scales, then
    the per-dimension scales. Equal storage gives equal hashes on every machine. */
-void av__index_hash_begin(av_xxh64 *s, size_t dim, size_t k, uint32_t type, size_t members)
+static void hash_begin(av_xxh64 *s, size_t dim, size_t k, uint32_t type, size_t members)
 {
     unsigned char hdr[32];
     av__put64(hdr, dim);
@@ -171,7 +171,7 @@ void av__index_hash_begin(av_xxh64 *s, size_t dim, size_t k, uint32_t type, size
     av__xxh64_update(s, hdr, members > 1 ? 32 : 24); /* ensembles only, as before */
 }
 
-void av__index_hash_end(const av_index *ix, const av_xxh64 *values, char out[17])
+static void hash_end(const av_index *ix, const av_xxh64 *values, char out[17])
 {
     av_xxh64 s = *values;
     if (ix->centroid_type == AV_CENTROIDS_INT8) {
@@ -184,7 +184,7 @@ void av__index_hash_end(const av_index *ix, const av_xxh64 *values, char out[17]
 void av__index_hash(const av_index *ix, char out[17])
 {
     av_xxh64 s;
-    av__index_hash_begin(&s, ix->dim, ix->k, ix->centroid_type, ix->members);
+    hash_begin(&s, ix->dim, ix->k, ix->centroid_type, ix->members);
     size_t n = ix->k * ix->dim;
     switch (ix->centroid_type) {
     case AV_CENTROIDS_F32:
@@ -197,7 +197,7 @@ void av__index_hash(const av_index *ix, char out[17])
         hash_le(&s, ix->centroids_i8, n, 1);
         break;
     }
-    av__index_hash_end(ix, &s, out);
+    hash_end(ix, &s, out);
 }
 
 int av__index_set_centroids(av_index *ix, const float *C)

@@ -19,7 +19,11 @@ typedef struct av_index {
     /* int8 only. Per-dimension scales (file format 1.1; all 1 for a 1.0 file): a value decodes as
        i8 * centroid_scale[j] * centroid_colscale[t]. */
     float *centroid_colscale; /* dim */
-    char centroid_hash[17];   /* av__index_hash of the storage, kept by the owner */
+    /* av__index_hash of the storage, kept by the owner once hash_ready: a loaded router's is
+       computed on its first request (av_router_centroid_hash, under the router's lock), since
+       nothing else reads it and hashing the values would be most of a load's work */
+    char centroid_hash[17];
+    bool hash_ready;
     const av_kernels *kern;
     /* The values array (centroids, centroids_f16 or centroids_i8; the scales are always owned)
        points into memory the index does not own: a read-only file mapping (av_router_load_mapped),
@@ -44,12 +48,6 @@ AV_HIDDEN void av__index_int8_derive(av_index *ix);
 AV_HIDDEN void av__index_centroid(const av_index *ix, size_t j, float *out);
 /* 16 hex digits (+ NUL) of the XXH64 hash of the storage, its type and shape (docs/FORMAT.md). */
 AV_HIDDEN void av__index_hash(const av_index *ix, char out[17]);
-/* The same hash in pieces, for a loader that hashes the values while it reads them (io/format.c):
-   begin with the shape, feed the values' little-endian bytes (av__xxh64_update), then end (which
-   adds int8's scales from ix and writes the 16 digits). av__index_hash is begin, values, end. */
-AV_HIDDEN void av__index_hash_begin(av_xxh64 *s, size_t dim, size_t k, uint32_t type,
-                                    size_t members);
-AV_HIDDEN void av__index_hash_end(const av_index *ix, const av_xxh64 *values, char out[17]);
 
 /* The values array in use (centroids, centroids_f16 or centroids_i8, per centroid_type). */
 static inline const void *av__index_values(const av_index *ix)

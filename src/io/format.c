@@ -449,12 +449,12 @@ typedef struct sec_view {
 } sec_view;
 
 /* One pass over the centroid values (docs/PERFORMANCE.md, "Load time"): in blocks of SCAN_BLOCK
-   bytes, each while it is in the cache (for av_router_load, right after its read), their CRC32,
-   the index of the first value that is not finite and the centroid hash (XXH64 of the shape, then
-   the values), instead of three passes over the whole array. Nothing is reported here: the
-   results wait for the checks that use them, in the documented order (the CRC pass takes the
-   values' CRC where it reaches them, parse_centroids the finiteness, the end of deserialize the
-   hash), each used only where the scanned bytes are exactly what that check reads. */
+   bytes, each while it is in the cache (for av_router_load, right after its read), their CRC32
+   and the index of the first value that is not finite, instead of two passes over the whole
+   array. Nothing is reported here: the results wait for the checks that use them, in the
+   documented order (the CRC pass takes the values' CRC where it reaches them, parse_centroids the
+   finiteness), each used only where the scanned bytes are exactly what that check reads. The
+   centroid hash is not computed at load since 1.5: on the first av_router_centroid_hash. */
 #define SCAN_BLOCK ((size_t)128 << 10)
 typedef struct vscan {
     uint64_t s0, s1;   /* the file's bytes [s0, s1) to scan; s0 == s1: none */
@@ -463,8 +463,6 @@ typedef struct vscan {
     uint32_t mask;     /* exponent bits (f32, f16); 0: int8, neither checked here nor hashed */
     size_t width;      /* bytes per value */
     size_t first_bad;  /* the first non-finite value's index, SIZE_MAX while none */
-    size_t shape[4];   /* dim, k, type and members the hash began with */
-    av_xxh64 hash;     /* the centroid hash over the shape and the values scanned */
 } vscan;
 
 /* The file's bytes as the reader sees them: one buffer (v0 == v1 == 0), or, for av_router_load,
@@ -479,7 +477,7 @@ typedef struct fview {
     uint64_t v0, v1;
     size_t size;
     bool taken;
-    bool scan_used; /* parse_centroids used the scan's finiteness: the hash may come from it too */
+    bool scan_used; /* parse_centroids used the scan's finiteness */
     vscan scan;
 } fview;
 
@@ -713,24 +711,18 @@ static size_t first_nonfinite(const unsigned char *p, size_t n, size_t width, ui
 }
 
 /* The scan of the values [v0, v1) of the centroid section (plan_values chose them) whose prefix
-   is at pre (its first centroid_prefix bytes), for the header head. The type,
+   is at pre (its first centroid_prefix bytes). The type,
    flags, members and counts are not trusted here: they only say how to scan, and each result is
-   used only where the checks later find the same (parse_centroids, scan_hash). */
-static void scan_start(vscan *s, const unsigned char *head, uint64_t v0, uint64_t v1,
-                       const unsigned char *pre)
+   used only where the checks later find the same (parse_centroids). */
+static void scan_start(vscan *s, uint64_t v0, uint64_t v1, const unsigned char *pre)
 {
-    uint32_t type = get32(pre + CEN_TYPE), flags = get32(pre + CEN_FLAGS);
+    uint32_t type = get32(pre + CEN_TYPE);
     memset(s, 0, sizeof *s);
     s->s0 = v0;
     s->s1 = v1;
     s->first_bad = SIZE_MAX;
     s->width = type == AV_CENTROIDS_F32 ? 4 : type == AV_CENTROIDS_F16 ? 2 : 1;
     s->mask = type == AV_CENTROIDS_F32 ? 0x7F800000u : type == AV_CENTROIDS_F16 ? 0x7C00u : 0;
-    s->shape[0] = get32(head + HDR_DIM);
-    s->shape[1] = get32(head + HDR_CLUSTERS);
-    s->shape[2] = type;
-    s->shape[3] = (flags & AV_CFLAG_MEMBERS) ? get32(pre + CEN_MEMBERS) : 1;
-    av__index_hash_begin(&s->hash, s->shape[0], s->shape[1], type, s->shape[3]);
 }
 
 /* The next n scanned bytes, at p (in the cache: just read or about to be). Every block but the
@@ -751,7 +743,6 @@ static void scan_block(vscan *s, const unsigned char *p, size_t n)
             if (bad < cnt)
                 s->first_bad = (size_t)(s->done / s->width) + bad;
         }
-        av__xxh64_update(&s->hash, p, n);
     }
     s->done += n;
 }
@@ -771,7 +762,7 @@ static void scan_view(fview *v)
     if (v->mid != NULL || !plan_section(f, v->size, v->size, &off, &sl) ||
         !plan_values(f, off, sl, f + off, &v0, &v1))
         return;
-    scan_start(&v->scan, f, v0, v1, f + off);
+    scan_start(&v->scan, v0, v1, f + off);
     for (uint64_t b = v0; b < v1; b += SCAN_BLOCK)
         scan_block(&v->scan, f + b, (size_t)(v1 - b < SCAN_BLOCK ? v1 - b : SCAN_BLOCK));
 }
@@ -789,19 +780,6 @@ static size_t nonfinite(fview *v, uint64_t voff, const unsigned char *p, size_t 
         return s->first_bad == SIZE_MAX ? n : s->first_bad;
     }
     return first_nonfinite(p, n, width, mask);
-}
-
-/* The router's centroid hash: from the scan where parse_centroids used it and the shape it began
-   with is the router's, else computed over the router's values. */
-static void scan_hash(av_router *r, const fview *v)
-{
-    const vscan *s = &v->scan;
-    const av_index *ix = &r->ix;
-    if (v->scan_used && s->shape[0] == ix->dim && s->shape[1] == ix->k &&
-        s->shape[2] == ix->centroid_type && s->shape[3] == ix->members)
-        av__index_hash_end(ix, &s->hash, r->ix.centroid_hash);
-    else
-        av__index_hash(ix, r->ix.centroid_hash);
 }
 
 /* Whether the values array of `width`-byte elements can be the file's bytes at p in place (a
@@ -1197,8 +1175,7 @@ static int deserialize(av_router **out, fview *v, bool borrow)
     free(owned);
     if (rc == AV_OK && (rc = av__router_refresh_stats(r)) == AV_EEMPTY)
         rc = av__fail_context(AV_EFORMAT, NULL);
-    if (rc == AV_OK)
-        scan_hash(r, v);
+    /* the centroid hash is computed on its first request (av_router_centroid_hash) */
     if (rc != AV_OK) {
         av_router_free(r);
         return rc;
@@ -1331,7 +1308,7 @@ static int load_read(av_rfile *f, fview *v)
         if (off + 8 > hn) /* the prefix the plan read (it lies before v0) */
             memcpy(rest + off, pre, 8);
         /* the values block by block, each scanned right after its read, while in the cache */
-        scan_start(&v->scan, head, v0, v1, rest + off);
+        scan_start(&v->scan, v0, v1, rest + off);
         for (uint64_t b = v0; rc == AV_OK && b < v1; b += SCAN_BLOCK) {
             uint64_t e = v1 - b < SCAN_BLOCK ? v1 : b + SCAN_BLOCK;
             if ((rc = fill(f, head, hn, mid + (b - v0), b, e)) == AV_OK)

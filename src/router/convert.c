@@ -12,7 +12,16 @@ static const char *type_name(uint32_t t)
 
 AV_API const char *av_router_centroid_hash(const av_router *r)
 {
-    return r ? r->ix.centroid_hash : NULL;
+    if (!r)
+        return NULL;
+    av_router *w = (av_router *)r; /* the lock and the hash computed once are the mutable parts */
+    av__mutex_lock(&w->lock);
+    if (!w->ix.hash_ready) { /* a loaded router: hashed on this first request */
+        av__index_hash(&w->ix, w->ix.centroid_hash);
+        w->ix.hash_ready = true;
+    }
+    av__mutex_unlock(&w->lock);
+    return r->ix.centroid_hash;
 }
 
 /* Conversions allowed from each type: to itself and to anything wider. f16 and int8 are not

@@ -73,8 +73,10 @@ int av__router_refresh_stats(av_router *r)
 int av__router_refresh_all(av_router *r)
 {
     int rc = av__router_refresh_stats(r);
-    if (rc == AV_OK)
+    if (rc == AV_OK) {
         av__index_hash(&r->ix, r->ix.centroid_hash);
+        r->ix.hash_ready = true;
+    }
     return rc;
 }
 

@@ -705,7 +705,7 @@ AV_API int av_builder_fit(av_builder *b, const av_fit_options *opts, av_router *
         av_fit_options om = o;
         om.seed = o.seed + (uint64_t)mb * AV_MEMBER_SEED_STEP;
         av__kmeans_result_free(&km);
-        if ((rc = av__kmeans(b->X, b->n, d, &om, AV_KM_GEMM_DEFAULT, &km)) != AV_OK)
+        if ((rc = av__kmeans(b->X, b->n, d, &om, &km)) != AV_OK)
             goto done;
         inertia += km.inertia / (double)nb;
         n_iter = km.n_iter > n_iter ? km.n_iter : n_iter;

@@ -4,13 +4,14 @@
    tolerance relative to the data's mean variance, and n_init restarts keeping the lowest inertia.
    Deterministic for a seed (own PRNG), distance engine and backend.
 
-   The X C^T blocks come from cblas_sgemm (OpenBLAS). One exception, decided once per fit: when
-   OpenBLAS runs a generic pre-AVX kernel set on a CPU that the library's own SIMD kernels serve
-   better (a DYNAMIC_ARCH build that does not recognise the CPU falls back to "Prescott": Debian's
-   OpenBLAS 0.3.21 does so on Sapphire Rapids and is 3x slower there), the blocks come from the
-   library's multi-query kernel instead. AV_KMEANS_GEMM=blas|simd forces either; docs/PERFORMANCE.md
-   has the measurements. A build without OpenBLAS (AV_NO_BLAS: `make NO_BLAS=1`) always takes the
-   kernel path, which is the AV_KMEANS_GEMM=simd path of a BLAS build, bit for bit. */
+   The X C^T blocks come from the library's multi-query SIMD kernel, whose value for a row and a
+   centre does not depend on the block, so that after the first assignment the rows whose centre a
+   bound proves unchanged are not searched (scale.c's group bounds; the full search's result bit
+   for bit). Since 1.5 this is the default everywhere: with the bounds it took 0.4-0.6x the time of
+   cblas_sgemm blocks in every shape measured (docs/PERFORMANCE.md), whose per-element results
+   depend on the block's shape so that no search can be skipped. AV_KMEANS_GEMM=blas still takes
+   cblas_sgemm (OpenBLAS builds; up to 1.4 the default on CPUs that OpenBLAS recognises). A build
+   without OpenBLAS (AV_NO_BLAS: `make NO_BLAS=1`) gives the same results as a BLAS build. */
 #include "train/train.h"
 
 #ifndef AV_NO_BLAS
@@ -47,47 +48,17 @@ typedef struct km_work {
     double eps;
 } km_work;
 
+/* The library's kernels with the bounded search, unless AV_KMEANS_GEMM=blas asks for cblas_sgemm
+   (a build with OpenBLAS). */
+static bool use_blas(void)
+{
 #ifndef AV_NO_BLAS
-/* OpenBLAS cores without AVX: what a DYNAMIC_ARCH build falls back to on a CPU it does not know. */
-static bool blas_core_is_generic(void)
-{
-    static const char *const generic[] = {"prescott", "core2",   "penryn", "dunnington",
-                                          "nehalem",  "atom",    "katmai", "coppermine",
-                                          "northwood", "banias", "unknown"};
-    const char *core = openblas_get_corename();
-    if (!core)
-        return true;
-    char low[32];
-    size_t i = 0;
-    for (; core[i] && i + 1 < sizeof low; i++)
-        low[i] = (char)(core[i] >= 'A' && core[i] <= 'Z' ? core[i] - 'A' + 'a' : core[i]);
-    low[i] = '\0';
-    for (size_t g = 0; g < sizeof generic / sizeof generic[0]; g++)
-        if (strcmp(low, generic[g]) == 0)
-            return true;
-    return false;
-}
-
-/* Unless forced: the kernel path when asked for, else cblas_sgemm unless OpenBLAS runs a generic
-   core where we have SIMD kernels. */
-static bool use_blas(av_km_gemm gemm)
-{
     const char *force = getenv("AV_KMEANS_GEMM");
-    if (force && strcmp(force, "blas") == 0)
-        return true;
-    if (force && strcmp(force, "simd") == 0)
-        return false;
-    if (gemm == AV_KM_GEMM_KERNEL)
-        return false;
-    return !(blas_core_is_generic() && strcmp(av__kernels()->name, "scalar") != 0);
-}
+    return force && strcmp(force, "blas") == 0;
 #else
-static bool use_blas(av_km_gemm gemm)
-{
-    (void)gemm;
     return false;
-}
 #endif
+}
 
 /* Squared distances of rows [r0, r0+nb) to the `kc` centres C (kc x d) into G (nb x kc). */
 static void block_dist(const km_work *w, size_t r0, size_t nb, const float *C, const float *csq,
@@ -411,8 +382,7 @@ void av__kmeans_result_free(av_kmeans_result *res)
     res->labels = NULL;
 }
 
-int av__kmeans(const float *X, size_t n, size_t d, const av_fit_options *o, av_km_gemm gemm,
-               av_kmeans_result *res)
+int av__kmeans(const float *X, size_t n, size_t d, const av_fit_options *o, av_kmeans_result *res)
 {
     size_t k = o->n_clusters;
     memset(res, 0, sizeof *res);
@@ -428,7 +398,7 @@ int av__kmeans(const float *X, size_t n, size_t d, const av_fit_options *o, av_k
         !av__mul_ok(n, sizeof(double), &bytes))
         return av__fail(AV_ELIMIT, "k-means of %zu rows of dimension %zu into %zu clusters does "
                                    "not fit this platform's address space", n, d, k);
-    km_work w = {X, n, d, k, NULL, NULL, NULL, NULL, NULL, NULL, use_blas(gemm), false, false,
+    km_work w = {X, n, d, k, NULL, NULL, NULL, NULL, NULL, NULL, use_blas(), false, false,
                  0, 0, NULL, NULL, NULL, NULL, NULL, NULL, 0.0};
     w.xsq = malloc(n * sizeof(float));
     w.G = malloc((size_t)AV_KM_BLOCK * gcols * sizeof(float));

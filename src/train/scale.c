@@ -385,7 +385,7 @@ int av__kmeans_fit_sample_norm(const float *X, size_t n, size_t d, const av_fit_
     av_fit_options os = *o;
     if (os.n_init > AV_KMEANS_SAMPLE_MAX_INIT) /* the passes over every row refine the result */
         os.n_init = AV_KMEANS_SAMPLE_MAX_INIT;
-    int rc = av__kmeans(X, n, d, &os, AV_KM_GEMM_KERNEL, &km);
+    int rc = av__kmeans(X, n, d, &os, &km);
     if (rc)
         return rc;
     memcpy(C, km.centroids, (size_t)o->n_clusters * d * sizeof(float));

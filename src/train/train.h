@@ -14,14 +14,10 @@ typedef struct av_kmeans_result {
     bool blas;        /* the distance blocks came from cblas_sgemm (else the SIMD kernels) */
     double mean_var;  /* av__kmeans_mean_variance of the rows (tol's scale) */
 } av_kmeans_result;
-/* Where the distance blocks come from: AV_KM_GEMM_DEFAULT is cblas_sgemm unless OpenBLAS runs a
-   generic core (full-batch training, unchanged since 1.0); AV_KM_GEMM_KERNEL the library's SIMD
-   kernels with the bounded search (SAMPLED's sample, since 1.5: faster at every sample size
-   measured). AV_KMEANS_GEMM=blas|simd overrides both. */
-typedef enum av_km_gemm { AV_KM_GEMM_DEFAULT = 0, AV_KM_GEMM_KERNEL = 1 } av_km_gemm;
-/* X: n x d row-major (already normalised). */
+/* X: n x d row-major (already normalised). The distances come from the library's SIMD kernels
+   with the bounded search (since 1.5), or from cblas_sgemm with AV_KMEANS_GEMM=blas. */
 AV_HIDDEN int av__kmeans(const float *X, size_t n, size_t d, const av_fit_options *o,
-                         av_km_gemm gemm, av_kmeans_result *res);
+                         av_kmeans_result *res);
 AV_HIDDEN void av__kmeans_result_free(av_kmeans_result *res);
 /* Mean over dimensions of the per-dimension variance (scikit-learn's scale for tol). */
 AV_HIDDEN double av__kmeans_mean_variance(const float *X, size_t n, size_t d);

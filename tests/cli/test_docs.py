@@ -105,8 +105,9 @@ def test_simd_backend_names_everywhere():
 
 @test
 def test_training_kernels_agree_across_docs():
-    """Training's distance blocks come from cblas_sgemm (src/train/kmeans.c) unless AV_KMEANS_GEMM says
-    otherwise: libavengers(3), API.md and THREADING.md say so, none says OpenBLAS is unused."""
+    """Training's distance blocks come from the library's kernels, or from cblas_sgemm where
+    AV_KMEANS_GEMM=blas asks (src/train/kmeans.c): libavengers(3), API.md and THREADING.md say so,
+    none says OpenBLAS is unused."""
     assert "cblas_sgemm" in read("src/train/kmeans.c") and "AV_KMEANS_GEMM" in read("src/train/kmeans.c")
     lib3 = read("docs/man/libavengers.3")
     for doc, text in (("libavengers(3)", lib3), ("API.md", read("docs/API.md")),

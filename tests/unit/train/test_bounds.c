@@ -331,10 +331,9 @@ TEST(test_same_router_full_kernel_path)
     free_data(&D3);
 }
 
-/* SAMPLED's sample k-means takes the kernel path (with its bounds) whatever OpenBLAS offers, and
-   the public av_kmeans_fit_sample is FULL on that path: the same centroids bit for bit as the
-   builder's FULL fit of the same raw rows with AV_KMEANS_GEMM=simd. AV_KMEANS_GEMM still forces
-   either path. */
+/* k-means takes the kernel path (with its bounds) whatever OpenBLAS offers, unless
+   AV_KMEANS_GEMM=blas, and the public av_kmeans_fit_sample is FULL on that path: the same
+   centroids bit for bit as the builder's FULL fit of the same raw rows. */
 TEST(test_sample_kernel_path)
 {
     data D = make_data(2000, 24, 30, 0.2f, 12);
@@ -348,7 +347,7 @@ TEST(test_sample_kernel_path)
     float *C = malloc(k * D.d * sizeof(float)), *Xn = malloc(D.n * D.d * sizeof(float));
     double inertia = -1, tol = -1;
     CHECK_EQ_INT(av_kmeans_fit_sample(D.E, D.n, D.d, &o, C, &inertia, &tol), AV_OK);
-    /* the builder's FULL on the kernel path, from the same raw rows */
+    /* the builder's FULL, from the same raw rows */
     static const char *const names[] = {"a", "b"};
     av_builder *b = NULL;
     av_router *r = NULL;
@@ -356,9 +355,7 @@ TEST(test_sample_kernel_path)
     CHECK_EQ_INT(av_builder_add_borrowed(b, D.E, D.n, D.d, D.S, D.C), AV_OK);
     av_fit_options of = o;
     of.algorithm = AV_KMEANS_FULL;
-    set_env("AV_KMEANS_GEMM", "simd");
     CHECK_EQ_INT(av_builder_fit(b, &of, &r), AV_OK);
-    set_env("AV_KMEANS_GEMM", NULL);
     if (r) {
         float *cj = malloc(D.d * sizeof(float));
         size_t bad = 0;
@@ -372,7 +369,7 @@ TEST(test_sample_kernel_path)
     }
     av_router_free(r);
     av_builder_free(b);
-    /* the path each caller takes, and the override */
+    /* the kernel path by default, and the override */
     for (size_t i = 0; i < D.n; i++) { /* unit rows, as the trainer's are */
         double s = 0;
         for (size_t t = 0; t < D.d; t++)
@@ -381,20 +378,16 @@ TEST(test_sample_kernel_path)
             Xn[i * D.d + t] = (float)(D.E[i * D.d + t] / sqrt(s));
     }
     av_kmeans_result km;
-    CHECK_EQ_INT(av__kmeans(Xn, D.n, D.d, &o, AV_KM_GEMM_KERNEL, &km), AV_OK);
+    CHECK_EQ_INT(av__kmeans(Xn, D.n, D.d, &o, &km), AV_OK);
     CHECK(!km.blas);
     av__kmeans_result_free(&km);
     set_env("AV_KMEANS_GEMM", "blas");
-    CHECK_EQ_INT(av__kmeans(Xn, D.n, D.d, &o, AV_KM_GEMM_KERNEL, &km), AV_OK);
+    CHECK_EQ_INT(av__kmeans(Xn, D.n, D.d, &o, &km), AV_OK);
 #ifdef AV_NO_BLAS
     CHECK(!km.blas); /* nothing to force */
 #else
     CHECK(km.blas);
 #endif
-    av__kmeans_result_free(&km);
-    set_env("AV_KMEANS_GEMM", "simd");
-    CHECK_EQ_INT(av__kmeans(Xn, D.n, D.d, &o, AV_KM_GEMM_DEFAULT, &km), AV_OK);
-    CHECK(!km.blas);
     av__kmeans_result_free(&km);
     set_env("AV_KMEANS_GEMM", NULL);
     free(C), free(Xn);
