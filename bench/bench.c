@@ -268,7 +268,7 @@ static void bench_batch(void)
    the checks as 1.3.0 made them (zlib's CRC32 pass, then XXH64 over the centroid bytes), as 1.4
    made them (src/io/format.c: the centroid values in 128 KiB blocks, each taken by the library's
    CRC32, the finiteness test and XXH64 while in the cache; the other bytes by the CRC32) and as
-   they are made now (the same without XXH64: since 1.5 the centroid hash is computed on its first
+   they are made now (the same without XXH64: since 1.4.1 the centroid hash is computed on its first
    request, not at load), and one checksum pass of the file as a load meets it: the file read in 128 KiB blocks,
    each taken by the library's CRC32 while in the cache, into memory from the allocator as the
    router's arrays are (read_crc_pass: malloc, which between the repeats reuses freed memory as it
@@ -324,8 +324,8 @@ static void checks_1_3(const unsigned char *f, size_t n)
 
 /* The checks as the loader makes them now: bytes before and after the f32 centroid values by the
    library's CRC32, the values in 128 KiB blocks (CRC32, any exponent all ones, XXH64). */
-/* The checks of 1.4 (hash: the centroid hash in the same blocked pass) and of now (no hash: since
-   1.5 it is computed on the first av_router_centroid_hash, not at load). */
+/* The checks of 1.4.0 (hash: the centroid hash in the same blocked pass) and of now (no hash: since
+   1.4.1 it is computed on the first av_router_centroid_hash, not at load). */
 static void checks_blocked(const unsigned char *f, size_t n, bool hash)
 {
     const av_kernels *K = av__kernels();

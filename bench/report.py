@@ -100,7 +100,7 @@ def main():
                   ("crc32_lib_pass", "one pass of the library's CRC32"),
                   ("checks_1_1", "checks as in 1.1: byte FNV-1a + CRC32 twice"),
                   ("checks_1_3", "checks as in 1.3.0: zlib CRC32 pass + XXH64"),
-                  ("checks_1_4", "checks as in 1.4: blocked pass with XXH64"),
+                  ("checks_1_4", "checks as in 1.4.0: blocked pass with XXH64"),
                   ("checks_now", "checks now: blocked CRC32 + finiteness"),
                   ("read_crc_pass", "the file read into malloc'd memory + lib CRC32"),
                   ("read_crc_fresh", "the same into fresh pages (first load)")]

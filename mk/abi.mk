@@ -44,11 +44,11 @@ check-abi-callers: $(ABI_CALLERS)
 
 # Appended members lie past every released layout, never in its tail padding
 # (tests/abi/check_layout.py), and a program built against this header runs on the last release's
-# library (tests/abi/older_lib.sh builds libavengers 1.3.0 from the git history, once).
+# library (tests/abi/older_lib.sh builds libavengers 1.4.0 from the git history, once).
 CHECK_SUITES += abi-layout abi-older-lib
 .PHONY: check-abi-layout check-abi-older-lib
-ABI_OLD_LIB_COMMIT  ?= c6b7e2b
-ABI_OLD_LIB_VERSION ?= 1.3.0
+ABI_OLD_LIB_COMMIT  ?= a20b125
+ABI_OLD_LIB_VERSION ?= 1.4.0
 check-abi-layout:
 	@$(PYTHON) tests/abi/check_layout.py $(HEADER) tests/abi/headers $(CC)
 check-abi-older-lib: $(SHLIB)

@@ -24,9 +24,9 @@ extern "C" {
 
 #define AV_VERSION_MAJOR 1
 #define AV_VERSION_MINOR 4
-#define AV_VERSION_PATCH 0
+#define AV_VERSION_PATCH 1
 #define AV_VERSION_NUMBER (AV_VERSION_MAJOR * 10000 + AV_VERSION_MINOR * 100 + AV_VERSION_PATCH)
-#define AV_VERSION_STRING "1.4.0"
+#define AV_VERSION_STRING "1.4.1"
 
 /* Exported functions. On Windows a program using avengers.dll (through its import library)
  * includes this header as it is (AV_API is dllimport); a program linking the static library
@@ -264,7 +264,7 @@ AV_API int av_builder_add(av_builder *b, const float *embedding, size_t dim, con
                           const float *costs);
 AV_API size_t av_builder_n_rows(const av_builder *b);
 /* k-means++ / Lloyd with n_init restarts, then per-cluster statistics. Distance blocks come from
-   the library's SIMD kernels, skipping the searches a bound proves (since 1.5; before, from
+   the library's SIMD kernels, skipping the searches a bound proves (since 1.4.1; before, from
    cblas_sgemm), or from cblas_sgemm with AV_KMEANS_GEMM=blas (OpenBLAS threads:
    OPENBLAS_NUM_THREADS; docs/PERFORMANCE.md). The builder stays valid and can be fitted again with
    other options. */
@@ -603,7 +603,7 @@ AV_API int32_t av_router_add_model(av_router *r, const char *name, double prior_
 AV_API int av_profile_merge(av_router *dst, const av_router *src);
 /* The hash of the router's centroids (16 hex digits: XXH64 of the shape, storage type, member
    count and stored bytes; FNV-1a 64 of the same bytes before 1.2: docs/FORMAT.md), computed,
-   never read from a file (for a loaded router, on the first call: since 1.5). NULL for NULL. */
+   never read from a file (for a loaded router, on the first call: since 1.4.1). NULL for NULL. */
 AV_API const char *av_router_centroid_hash(const av_router *r);
 
 /* ---------------------------------------------------------------------------------------------

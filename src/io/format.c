@@ -454,7 +454,7 @@ typedef struct sec_view {
    array. Nothing is reported here: the results wait for the checks that use them, in the
    documented order (the CRC pass takes the values' CRC where it reaches them, parse_centroids the
    finiteness), each used only where the scanned bytes are exactly what that check reads. The
-   centroid hash is not computed at load since 1.5: on the first av_router_centroid_hash. */
+   centroid hash is not computed at load since 1.4.1: on the first av_router_centroid_hash. */
 #define SCAN_BLOCK ((size_t)128 << 10)
 typedef struct vscan {
     uint64_t s0, s1;   /* the file's bytes [s0, s1) to scan; s0 == s1: none */

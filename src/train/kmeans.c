@@ -7,7 +7,7 @@
    The X C^T blocks come from the library's multi-query SIMD kernel, whose value for a row and a
    centre does not depend on the block, so that after the first assignment the rows whose centre a
    bound proves unchanged are not searched (scale.c's group bounds; the full search's result bit
-   for bit). Since 1.5 this is the default everywhere: with the bounds it took 0.4-0.6x the time of
+   for bit). Since 1.4.1 this is the default everywhere: with the bounds it took 0.4-0.6x the time of
    cblas_sgemm blocks in every shape measured (docs/PERFORMANCE.md), whose per-element results
    depend on the block's shape so that no search can be skipped. AV_KMEANS_GEMM=blas still takes
    cblas_sgemm (OpenBLAS builds; up to 1.4 the default on CPUs that OpenBLAS recognises). A build

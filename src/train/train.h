@@ -15,7 +15,7 @@ typedef struct av_kmeans_result {
     double mean_var;  /* av__kmeans_mean_variance of the rows (tol's scale) */
 } av_kmeans_result;
 /* X: n x d row-major (already normalised). The distances come from the library's SIMD kernels
-   with the bounded search (since 1.5), or from cblas_sgemm with AV_KMEANS_GEMM=blas. */
+   with the bounded search (since 1.4.1), or from cblas_sgemm with AV_KMEANS_GEMM=blas. */
 AV_HIDDEN int av__kmeans(const float *X, size_t n, size_t d, const av_fit_options *o,
                          av_kmeans_result *res);
 AV_HIDDEN void av__kmeans_result_free(av_kmeans_result *res);

@@ -260,7 +260,7 @@ def test_metadata_and_introspection(avengers, router):
     r.top_p = 3
     assert r.top_p == 3
     assert r.simd_backend == avengers.simd_backend()
-    assert avengers.version() == "1.4.0" and avengers.version_number() == 10400
+    assert avengers.version() == "1.4.1" and avengers.version_number() == 10401
     r.close()
 
 

@@ -20,7 +20,7 @@ from ._data import DataError, Replay, load_embeddings, load_replay
 from ._eval import Evaluation, Point
 from ._router import Builder, RouteExplanation, RouteResult, Router, TuneProgress
 
-__version__ = "1.4.0"
+__version__ = "1.4.1"
 
 
 def version():

@@ -168,7 +168,7 @@ TEST(test_load_every_type)
         }
 }
 
-/* The centroid hash of a loaded router is computed on its first request (1.5), by each of the
+/* The centroid hash of a loaded router is computed on its first request (1.4.1), by each of the
    three loads, and is the hash of the router that was saved (computed when it was trained), for
    every storage type and an ensemble; a second request returns the same. */
 TEST(test_load_hash_on_request)

@@ -4,9 +4,9 @@
 
 pub const AV_VERSION_MAJOR: u32 = 1;
 pub const AV_VERSION_MINOR: u32 = 4;
-pub const AV_VERSION_PATCH: u32 = 0;
-pub const AV_VERSION_NUMBER: u32 = 10400;
-pub const AV_VERSION_STRING: &[u8; 6usize] = b"1.4.0\0";
+pub const AV_VERSION_PATCH: u32 = 1;
+pub const AV_VERSION_NUMBER: u32 = 10401;
+pub const AV_VERSION_STRING: &[u8; 6usize] = b"1.4.1\0";
 pub const AV_MAX_DIM: u32 = 65536;
 pub const AV_MAX_CLUSTERS: u32 = 65536;
 pub const AV_MAX_MODELS: u32 = 256;

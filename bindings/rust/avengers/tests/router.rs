@@ -256,7 +256,7 @@ fn metadata_and_top_p_need_exclusive_access() {
     r.set_top_p(3).unwrap();
     assert_eq!(r.top_p(), 3);
     assert_eq!(r.simd_backend(), avengers::simd_backend());
-    assert_eq!(avengers::version(), "1.4.0");
+    assert_eq!(avengers::version(), "1.4.1");
 }
 
 #[test]
