@@ -6,6 +6,8 @@
 
 #include "kernels/kernels.h"
 
+#include <stdatomic.h>
+
 /* k clusters of dimension dim, as `members` independent clusterings of k / members clusters each
    (member b owns clusters [b*k/members, (b+1)*k/members); 1 = the paper's single clustering). */
 typedef struct av_index {
@@ -19,11 +21,12 @@ typedef struct av_index {
     /* int8 only. Per-dimension scales (file format 1.1; all 1 for a 1.0 file): a value decodes as
        i8 * centroid_scale[j] * centroid_colscale[t]. */
     float *centroid_colscale; /* dim */
-    /* av__index_hash of the storage, kept by the owner once hash_ready: a loaded router's is
-       computed on its first request (av_router_centroid_hash, under the router's lock), since
-       nothing else reads it and hashing the values would be most of a load's work */
+    /* av__index_hash of the storage, kept by the owner once hash_ready (stored with release order
+       after the string): a loaded router's is computed on its first request
+       (av_router_centroid_hash, under the router's lock), since nothing else reads it and hashing
+       the values would be most of a load's work */
     char centroid_hash[17];
-    bool hash_ready;
+    atomic_bool hash_ready;
     const av_kernels *kern;
     /* The values array (centroids, centroids_f16 or centroids_i8; the scales are always owned)
        points into memory the index does not own: a read-only file mapping (av_router_load_mapped),

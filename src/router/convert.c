@@ -15,12 +15,14 @@ AV_API const char *av_router_centroid_hash(const av_router *r)
     if (!r)
         return NULL;
     av_router *w = (av_router *)r; /* the lock and the hash computed once are the mutable parts */
-    av__mutex_lock(&w->lock);
-    if (!w->ix.hash_ready) { /* a loaded router: hashed on this first request */
-        av__index_hash(&w->ix, w->ix.centroid_hash);
-        w->ix.hash_ready = true;
+    if (!atomic_load_explicit(&w->ix.hash_ready, memory_order_acquire)) {
+        av__mutex_lock(&w->lock); /* a loaded router: hashed on the first request, once */
+        if (!atomic_load_explicit(&w->ix.hash_ready, memory_order_relaxed)) {
+            av__index_hash(&w->ix, w->ix.centroid_hash);
+            atomic_store_explicit(&w->ix.hash_ready, true, memory_order_release);
+        }
+        av__mutex_unlock(&w->lock);
     }
-    av__mutex_unlock(&w->lock);
     return r->ix.centroid_hash;
 }
 

@@ -75,7 +75,7 @@ int av__router_refresh_all(av_router *r)
     int rc = av__router_refresh_stats(r);
     if (rc == AV_OK) {
         av__index_hash(&r->ix, r->ix.centroid_hash);
-        r->ix.hash_ready = true;
+        atomic_store_explicit(&r->ix.hash_ready, true, memory_order_release);
     }
     return rc;
 }
