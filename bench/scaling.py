@@ -133,7 +133,7 @@ def worker(method, data, k, out):
                           dashboard_address=None) as cluster, Client(cluster) as client:
             t0 = time.perf_counter()  # the cluster's start is not training
             passes = []
-            r = avengers.dask.train(client, da.from_array(X, chunks=(131072, d)),
+            r = avengers.dask.train(client, avengers.dask.from_npy(data),
                                     da.zeros((n, 1), np.float32, chunks=(131072, 1)),
                                     da.zeros((n, 1), np.float32, chunks=(131072, 1)), ["m"],
                                     n_clusters=k, top_p=1,

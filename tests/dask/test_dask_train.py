@@ -104,6 +104,44 @@ def test_block_size_does_not_matter(rows, reference, client):
     assert np.array_equal(stats(r), stats(reference))
 
 
+def test_rows_from_a_npy_file(rows, reference, client, tmp_path):
+    """avengers.dask.from_npy: the workers read their blocks from the file through a memory map
+    (the graph holds the path, not the rows); the same router as one process, and each worker
+    holds about half the rows (consecutive blocks). A memory map given as numpy is scattered in
+    blocks instead, to the same result."""
+    X, S, C, models = rows
+    path = str(tmp_path / "emb.npy")
+    np.save(path, X)
+    E = avengers.dask.from_npy(path, block_rows=32768)
+    assert E.shape == X.shape and E.dtype == np.float32 and E.chunks[0] == (32768, N - 32768)
+    assert all(not isinstance(v, np.ndarray) for v in dict(E.dask).values()
+               for v in (v if isinstance(v, tuple) else (v,)))
+    assert np.array_equal(E[1000:1010].compute(), X[1000:1010])
+    r = avengers.dask.train(client, E, S, C, models, block_rows=32768, **OPTS)
+    assert np.array_equal(r.centroids(), reference.centroids())
+    assert np.array_equal(stats(r), stats(reference))
+    # placement: block i of every array on one worker, consecutive blocks, rows balanced
+    fut, row0 = avengers.dask._blocks(client, avengers.dask.from_npy(path, block_rows=16384),
+                                      16384)
+    assert row0 == [0, 16384, 32768]
+    distributed.wait(fut)
+
+    def holder(f):
+        return list(client.who_has([f]).values())[0][0]
+    where = [holder(f) for f in fut]
+    # 16,384 | 16,384 + 12,232 rows: the split of these blocks with the smaller largest share
+    assert len(set(where)) == 2 and where[0] != where[1] == where[2], where
+    sfut, _ = avengers.dask._blocks(client, S, 16384)
+    assert [holder(f) for f in sfut] == where
+    del fut, sfut
+    mm = np.load(path, mmap_mode="r")
+    r2 = avengers.dask.train(client, mm, S, C, models, block_rows=32768, **OPTS)
+    assert np.array_equal(r2.centroids(), reference.centroids())
+    np.save(str(tmp_path / "flat.npy"), X[0])
+    with pytest.raises(ValueError, match="2-D"):
+        avengers.dask.from_npy(str(tmp_path / "flat.npy"))
+
+
 def test_dataframe_columns_in_router_order(rows, reference, client):
     pd = pytest.importorskip("pandas", reason="dask dataframes need pandas (python3-pandas)")
     import dask.dataframe as dd

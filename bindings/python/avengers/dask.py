@@ -25,6 +25,7 @@ the workers import this package and load libavengers as the driver does (AVENGER
 PYTHONPATH or an install).
 """
 import math
+import os
 import time
 
 import numpy as np
@@ -74,7 +75,38 @@ def _first_row(block):
 
 # ---- inputs ----
 
+def _npy_block(path, r0, r1):
+    """Rows [r0, r1) of a .npy file, through a memory map opened where the task runs."""
+    return np.load(path, mmap_mode="r")[r0:r1]
+
+
+def from_npy(path, block_rows=BLOCK_ROWS):
+    """A Dask array of the rows of a 2-D .npy file (numpy.save's format) in blocks of block_rows
+    rows, each block read by the worker that holds it through a memory map of the file
+    (numpy.load(mmap_mode="r")): no row crosses the network and a worker's memory holds only the
+    pages it reads. The file must be readable at the same path on every worker (a LocalCluster, a
+    shared filesystem). Give train() the same block_rows (the default is the same)."""
+    import dask.array as da
+    from dask.base import tokenize
+    path = os.path.abspath(os.fspath(path))
+    m = np.load(path, mmap_mode="r")
+    if m.ndim != 2:
+        raise ValueError("%s: expected 2-D rows, got shape %s" % (path, m.shape))
+    if block_rows <= 0:
+        raise ValueError("block_rows must be positive")
+    n, dim = m.shape
+    st = os.stat(path)
+    name = "avengers-npy-" + tokenize(path, st.st_size, st.st_mtime_ns, block_rows)
+    starts = list(range(0, n, block_rows)) or [0]
+    dsk = {(name, i, 0): (_npy_block, path, r0, min(r0 + block_rows, n))
+           for i, r0 in enumerate(starts)}
+    chunks = (tuple(min(r0 + block_rows, n) - r0 for r0 in starts), (dim,))
+    return da.Array(dsk, name, chunks, dtype=m.dtype)
+
+
 def _dask_array(x, name, models=None):
+    """x as a 2-D float32 Dask array, or a 2-D float32 numpy array (not shipped in a graph: its
+    blocks are scattered to the workers by _blocks)."""
     import dask.array as da
     try:  # dask's dataframes need pandas (Debian python3-pandas)
         import dask.dataframe as dd
@@ -90,7 +122,10 @@ def _dask_array(x, name, models=None):
                              % (name, ", ".join(map(str, missing)), ", ".join(map(str, x.columns))))
         x = x[list(models)].astype("float32").to_dask_array(lengths=True)
     elif not isinstance(x, da.Array):
-        x = da.from_array(np.asarray(x, dtype=np.float32))
+        x = np.asarray(x, dtype=np.float32)
+        if x.ndim != 2:
+            raise ValueError("%s must be 2-D, got %d dimension(s)" % (name, x.ndim))
+        return x
     if x.ndim != 2:
         raise ValueError("%s must be 2-D, got %d dimension(s)" % (name, x.ndim))
     if any(math.isnan(c) for c in x.chunks[0]):
@@ -98,11 +133,36 @@ def _dask_array(x, name, models=None):
     return x.astype(np.float32)
 
 
+def _placement(client, sizes):
+    """The worker of each block: consecutive blocks, about as many rows per worker."""
+    workers = sorted(client.scheduler_info()["workers"])
+    if not workers:
+        raise RuntimeError("the Dask cluster has no worker")
+    total = float(sum(sizes)) or 1.0
+    out, r = [], 0
+    for s in sizes:
+        out.append(workers[min(int((r + s / 2.0) * len(workers) / total), len(workers) - 1)])
+        r += s
+    return out
+
+
 def _blocks(client, x, block_rows):
-    """Futures of the row blocks of x (whole rows each) and their first rows' indices."""
+    """Futures of the row blocks of x (whole rows each, held by the workers, about as many rows
+    on each, block i of every array on the same worker) and their first rows' indices."""
+    if isinstance(x, np.ndarray):
+        sizes = [min(block_rows, x.shape[0] - r) for r in range(0, x.shape[0], block_rows)] or [0]
+        where = _placement(client, sizes)
+        r0 = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(int).tolist()
+        futures = [client.scatter(x[r:r + s], workers=[w], hash=False)
+                   for r, s, w in zip(r0, sizes, where)]
+        return futures, r0
     x = x.rechunk({0: block_rows, 1: -1})
-    futures = client.compute(list(x.to_delayed().ravel()))
-    row0 = np.concatenate([[0], np.cumsum(x.chunks[0])[:-1]]).astype(int).tolist()
+    sizes = list(x.chunks[0])
+    where = _placement(client, sizes)
+    blocks = list(x.to_delayed().ravel())
+    futures = [client.compute(b, workers=[w], allow_other_workers=True)
+               for b, w in zip(blocks, where)]
+    row0 = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(int).tolist()
     return futures, row0
 
 
@@ -352,4 +412,4 @@ def tune(client, embeddings, scores, costs, models, *, grid="default", tune_rows
     return router
 
 
-__all__ = ["train", "tune", "BLOCK_ROWS"]
+__all__ = ["train", "tune", "from_npy", "BLOCK_ROWS"]
