@@ -90,8 +90,25 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, "..")
 METHODS = ["avengers-sampled", "avengers-full", "sklearn-kmeans", "sklearn-minibatch", "faiss",
-           "avengers-dask", "avengers-source"]
-DEFAULT_METHODS = METHODS[:-1]  # the row source is measured on request (docs/SCALING.md)
+           "avengers-dask", "avengers-sampled-1t", "avengers-source", "avengers-sampled-unbounded",
+           "avengers-sampled-1t-unbounded", "avengers-dask-1t"]
+# the row source, the passes without bounds and the Dask driver on one thread are measured on
+# request (docs/SCALING.md)
+DEFAULT_METHODS = METHODS[:7]
+ONE_THREAD = {"AV_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+NO_BOUNDS = {"AV_KMEANS_BOUNDS": "off"}
+#: the environment of a method's process (the variants of SAMPLED and of the Dask driver)
+METHOD_ENV = {"avengers-sampled-1t": ONE_THREAD, "avengers-sampled-unbounded": NO_BOUNDS,
+              "avengers-sampled-1t-unbounded": dict(ONE_THREAD, **NO_BOUNDS),
+              "avengers-dask-1t": ONE_THREAD}
+
+
+def base_method(method):
+    """What a method runs: its variants (METHOD_ENV) differ only by their environment."""
+    for b in ("avengers-sampled", "avengers-dask"):
+        if method.startswith(b + "-") and method in METHOD_ENV:
+            return b
+    return method
 
 
 def make_rows(path, n, dim):
@@ -124,21 +141,31 @@ def worker(method, data, k, out):
     n, d = X.shape
     t0 = time.perf_counter()
     extra = {}
-    if method == "avengers-dask":
+    base = base_method(method)
+    if base == "avengers-dask":
         import avengers.dask
         import dask.array as da
         from dask.distributed import Client, LocalCluster
-        S = np.zeros((n, 1), np.float32)
         with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                           dashboard_address=None) as cluster, Client(cluster) as client:
+            client.run(_import_avengers)  # the workers' imports are not training either
+            w0 = client.run(_cpu_seconds)
+            c0 = time.process_time()
             t0 = time.perf_counter()  # the cluster's start is not training
-            passes = []
-            r = avengers.dask.train(client, avengers.dask.from_npy(data),
-                                    da.zeros((n, 1), np.float32, chunks=(131072, 1)),
-                                    da.zeros((n, 1), np.float32, chunks=(131072, 1)), ["m"],
-                                    n_clusters=k, top_p=1,
-                                    progress=lambda st, i, *a: passes.append(i))
+            passes, sample_at = [], []
+            Z = da.zeros((n, 1), np.float32, chunks=(avengers.dask.BLOCK_ROWS, 1))
+            r = avengers.dask.train(
+                client, avengers.dask.from_npy(data), Z, Z, ["m"], n_clusters=k, top_p=1,
+                progress=lambda st, i, *a: (passes.append(i), st == "sample" and
+                                            sample_at.append(time.perf_counter() - t0)))
+            t1 = time.perf_counter()
+            extra["driver_cpu"] = time.process_time() - c0
+            w1 = client.run(_cpu_seconds)
+            extra["workers_cpu"] = sum(w1[w] - w0[w] for w in w1 if w in w0)
+            extra["fit_cpu"] = extra["driver_cpu"] + extra["workers_cpu"]
             extra["passes"] = max(passes)
+            extra["sample_seconds"] = sample_at[0]
+            extra["seconds"] = t1 - t0
             C = r.centroids()
     elif method == "faiss":
         import faiss
@@ -148,21 +175,26 @@ def worker(method, data, k, out):
         km.train(Xn)
         extra["fit_cpu"] = time.process_time() - c0
         C = km.centroids.astype(np.float32)
-    elif method.startswith("avengers"):
+    elif base.startswith("avengers"):
         import avengers
         S = np.zeros((n, 1), np.float32)
         b = avengers.Builder(d, ["m"])
-        if method in ("avengers-sampled", "avengers-source"):
-            if method == "avengers-source":
+        if base in ("avengers-sampled", "avengers-source"):
+            if base == "avengers-source":
                 b.add_source(n, lambda r0, m: (X[r0:r0 + m], S[r0:r0 + m], S[r0:r0 + m]))
             else:
                 b.add_borrowed(X, S, S)
-            passes, searched = [], []
+            passes, searched, sample_at = [], [], []
             c0 = time.process_time()
+            t1 = time.perf_counter()
             r = b.fit(n_clusters=k, top_p=1, algorithm="sampled",
                       pass_progress=lambda p: (passes.append(p["pass"]),
-                                               searched.append(p.get("rows_searched", n))))
+                                               searched.append(p.get("rows_searched", n)),
+                                               p["stage"] == "sample" and
+                                               sample_at.append(time.perf_counter() - t1)))
             extra["fit_cpu"] = time.process_time() - c0
+            if sample_at:
+                extra["sample_seconds"] = sample_at[0]
             extra["passes"] = max(passes)
             # the rows' worth searched by the passes after the first and the statistics pass
             # (bounded passes, 1.4), over the rows those passes visited
@@ -185,9 +217,20 @@ def worker(method, data, k, out):
             m = MiniBatchKMeans(n_clusters=k, batch_size=1024, n_init=3, random_state=0).fit(Xn)
         extra["fit_cpu"] = time.process_time() - c0
         C = m.cluster_centers_.astype(np.float32)
-    extra["seconds"] = time.perf_counter() - t0
+    extra.setdefault("seconds", time.perf_counter() - t0)
     np.save(out, C)
     print(json.dumps(extra))
+
+
+def _cpu_seconds():
+    """User + system CPU seconds of the calling process (run on the Dask workers)."""
+    import resource
+    u = resource.getrusage(resource.RUSAGE_SELF)
+    return u.ru_utime + u.ru_stime
+
+
+def _import_avengers():
+    import avengers.dask  # noqa: F401
 
 
 def inertia(data, C):
@@ -213,7 +256,7 @@ def run(method, data, k, workdir, budget):
     load = os.getloadavg()
     t0 = time.perf_counter()
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                         start_new_session=True)
+                         start_new_session=True, env=dict(os.environ, **METHOD_ENV.get(method, {})))
     try:
         stdout, stderr = p.communicate(timeout=budget)
     except subprocess.TimeoutExpired:
@@ -275,7 +318,12 @@ LABELS = {"avengers-sampled": "libavengers SAMPLED (borrowed rows)",
           "sklearn-minibatch": "scikit-learn MiniBatchKMeans",
           "faiss": "faiss Kmeans (niter 20)",
           "avengers-dask": "avengers.dask.train (2 workers)",
-          "avengers-source": "libavengers SAMPLED (row source, Python callback)"}
+          "avengers-source": "libavengers SAMPLED (row source, Python callback)",
+          "avengers-sampled-1t": "libavengers SAMPLED (borrowed rows, 1 thread)",
+          "avengers-sampled-unbounded": "libavengers SAMPLED (borrowed rows, bounds off)",
+          "avengers-sampled-1t-unbounded": "libavengers SAMPLED (borrowed rows, 1 thread, "
+                                           "bounds off)",
+          "avengers-dask-1t": "avengers.dask.train (2 workers, driver on 1 thread)"}
 
 
 def reference(cell):
@@ -331,7 +379,80 @@ def table(rows):
         if how != "full-batch" and refm is not None:
             notes.append("n=%s d=%d k=%d: no full-batch k-means ran; inertia relative to the "
                          "lowest of the cell (%s)" % (fmt_n(n), d, k, LABELS.get(refm, refm)))
-    return out + [""] + (notes + [""] if notes else []) + targets(cells)
+    return out + [""] + (notes + [""] if notes else []) + targets(cells) + speedup_lines(rows)
+
+
+#: the single-process peers of the Dask trainer, in the order of the speed-up lines
+SPEEDUP_PEERS = [("avengers-sampled-1t", "1 thread"),
+                 ("avengers-sampled-1t-unbounded", "1 thread, bounds off"),
+                 ("avengers-sampled", "default threads"),
+                 ("avengers-sampled-unbounded", "default threads, bounds off")]
+
+
+def rounds(rows):
+    """{(n, d, k): [{method: row}, ...]}: the runs of one invocation's round together (the last
+    line of a method wins within it); lines without a round (before --repeat) make one round
+    per cell, of their last lines."""
+    out = {}
+    for r in rows:
+        if r.get("bench") != "scaling" or "seconds" not in r:
+            continue
+        key = (r["n"], r["d"], r["k"])
+        out.setdefault(key, {}).setdefault((r.get("run"), r.get("round")), {})[r["method"]] = r
+    return {key: [per[i] for i in sorted(per, key=lambda i: (str(i[0]), i[1] or 0))]
+            for key, per in out.items()}
+
+
+def speedup_lines(rows):
+    """The Dask trainer's speed-up over one process, per cell: the single process's wall time of
+    its training call over the Dask trainer's, the two measured in the same round (--repeat
+    alternates them), the median and range over the rounds; also for the part after the sample's
+    k-means (the passes and the statistics: the part Dask distributes), and the CPU seconds of
+    the fits (Dask: the driver's and the workers')."""
+    out = []
+    for (n, d, k), per in sorted(rounds(rows).items(), key=lambda c: (c[0][1], c[0][2], c[0][0])):
+        for dask in ("avengers-dask", "avengers-dask-1t"):
+            parts = []
+            best = []
+            for peer, what in SPEEDUP_PEERS:
+                both = [(r[peer], r[dask]) for r in per if peer in r and dask in r]
+                if not both:
+                    continue
+                wall = [p["seconds"] / q["seconds"] for p, q in both]
+                line = "over SAMPLED %s %s" % (what, _spread(wall))
+                rest = [(p["seconds"] - p["sample_seconds"]) / (q["seconds"] - q["sample_seconds"])
+                        for p, q in both if "sample_seconds" in p and "sample_seconds" in q]
+                if rest:
+                    line += ", after the sample's k-means %s" % _spread(rest)
+                cpu = [q["fit_cpu"] / p["fit_cpu"] for p, q in both
+                       if "fit_cpu" in p and "fit_cpu" in q]
+                if cpu:
+                    line += ", CPU of the fits Dask / SAMPLED %s" % _spread(cpu)
+                parts.append(line)
+                if peer == "avengers-sampled-1t":
+                    best = wall
+            if not parts:
+                continue
+            loads = [r[m]["load"][0] for r in per for m in r if "load" in r[m]]
+            out.append("Speed-up of %s over one process, n=%s d=%d k=%d (wall of the training "
+                       "calls, same round; median [range] of %d round(s); load average %.1f to "
+                       "%.1f):" % (LABELS[dask], fmt_n(n), d, k, max(len(per), 1),
+                                   min(loads or [float("nan")]), max(loads or [float("nan")])))
+            out += ["  " + p for p in parts]
+            if best:
+                out.append("  speed-up over one process of one thread (2 workers of one thread "
+                           "each): %s" % ("REACHED (every round above 1)" if min(best) > 1 else
+                                          "NOT REACHED" if np.median(best) <= 1 else
+                                          "NOT IN EVERY ROUND"))
+    return [""] + out if out else out
+
+
+def _spread(x):
+    """median [low-high] of ratios (just the value for one)."""
+    x = sorted(x)
+    if len(x) == 1:
+        return "%.2fx" % x[0]
+    return "%.2fx [%.2f-%.2f]" % (float(np.median(x)), x[0], x[-1])
 
 
 def targets(cells):
@@ -637,6 +758,9 @@ def main():
     ap.add_argument("--done", metavar="JSONL",
                     help="runs already in this file (its scaling lines) are not run again and "
                          "count for the budget's predictions: resume a run with the same options")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="run each cell's methods this many rounds, in turn (ABAB: the speed-up "
+                         "lines pair the methods' runs of the same round; default 1)")
     ap.add_argument("--workdir", default="/tmp/avengers-scaling")
     ap.add_argument("--worker")
     ap.add_argument("--data")
@@ -683,6 +807,7 @@ def main():
             if r.get("bench") == "scaling":
                 done[(r["n"], r["d"], r["k"], r["method"])] = r
     previous = set(done)
+    run_id = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     # cell by cell in (d, k), fewer rows first: their times predict which runs would exceed the
     # budget, and the smallest (d, k) (the issue's 1M x 384, k = 60) is complete first
     for d in dims:
@@ -690,14 +815,16 @@ def main():
             for n in ns:
                 data = os.path.join(a.workdir, "rows_%d_%d.npy" % (n, d))
                 make_rows(data, n, d)
-                for m in a.methods.split(","):
-                    if (n, d, k, m) in previous:
+                for rnd, m in ((i, m) for i in range(1, a.repeat + 1)
+                               for m in a.methods.split(",")):
+                    if (n, d, k, m) in previous or \
+                            (rnd > 1 and done.get((n, d, k, m), {}).get("over_budget")):
                         continue
                     why = skip_reason(m, n, d, k, budget, done)
                     res = {"skipped": why, "over_budget": True} if why else \
                         run(m, data, k, a.workdir, budget)
                     done[(n, d, k, m)] = res
-                    res.update(bench="scaling", n=n, d=d, k=k, method=m)
+                    res.update(bench="scaling", n=n, d=d, k=k, method=m, run=run_id, round=rnd)
                     emit(res)
                     print("scaling: n=%s d=%d k=%d %s: %s" % (
                         fmt_n(n), d, k, m, res.get("skipped") or "%.1f s wall, %.1f s CPU" % (

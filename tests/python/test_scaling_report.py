@@ -195,3 +195,54 @@ def test_paired_quality_table():
     assert "over 1 splits): UNRESOLVED (one split)" in text
     # report_lines prints it
     assert "k = 60, 4,192 training rows:" in "\n".join(scaling.report_lines(rows))
+
+
+def test_dask_speedup_pairs_the_runs_of_a_round():
+    line = dict(bench="scaling", n=1000000, d=384, k=60, run="r1")
+
+    def timed(method, rnd, seconds, sample, fit_cpu, load=1.0):
+        return dict(line, method=method, round=rnd, sample_seconds=sample, fit_cpu=fit_cpu,
+                    load=[load, 1.0, 1.0], **ran(seconds, fit_cpu + 1, 97.0))
+
+    rows = [timed("avengers-dask", 1, 10.0, 4.0, 16.0, load=0.5),
+            timed("avengers-sampled-1t", 1, 12.0, 3.0, 12.0),
+            timed("avengers-sampled", 1, 8.0, 2.0, 14.0),
+            timed("avengers-dask", 2, 5.0, 2.0, 15.0, load=2.5),     # a quieter round: paired
+            timed("avengers-sampled-1t", 2, 7.0, 1.0, 10.0),         # with its own peers
+            timed("avengers-sampled", 2, 4.0, 1.0, 9.0),
+            timed("avengers-dask", 3, 20.0, 5.0, 20.0),
+            timed("avengers-sampled-1t", 3, 18.0, 3.0, 10.0),
+            dict(line, method="avengers-sampled-1t-unbounded", round=3,
+                 **ran(30.0, 30.0, 97.0)),                             # no stages timed
+            dict(line, method="faiss", round=1, **ran(1.0, 1.0, 99.0))]
+    text = "\n".join(scaling.speedup_lines(rows))
+    # one thread: 12 / 10, 7 / 5, 18 / 20 = 1.2, 1.4, 0.9; after the sample: 9 / 6, 6 / 3,
+    # 15 / 15; CPU 16 / 12, 15 / 10, 20 / 10; default threads: 8 / 10, 4 / 5, CPU 16 / 14, 15 / 9
+    assert "Speed-up of avengers.dask.train (2 workers) over one process, n=1M d=384 k=60 " \
+        "(wall of the training calls, same round; median [range] of 3 round(s); load average " \
+        "0.5 to 2.5):" in text
+    assert "  over SAMPLED 1 thread 1.20x [0.90-1.40], after the sample's k-means 1.50x " \
+        "[1.00-2.00], CPU of the fits Dask / SAMPLED 1.50x [1.33-2.00]" in text
+    assert "  over SAMPLED 1 thread, bounds off 1.50x" in text
+    assert "  over SAMPLED default threads 0.80x [0.80-0.80], after the sample's k-means 1.00x " \
+        "[1.00-1.00], CPU of the fits Dask / SAMPLED 1.40x [1.14-1.67]" in text
+    assert "speed-up over one process of one thread (2 workers of one thread each): NOT IN " \
+        "EVERY ROUND" in text
+    # the lines are in the table's report; without the peer, no verdict; the variants have
+    # labels and the environment that makes them
+    assert "over SAMPLED 1 thread 1.20x" in "\n".join(scaling.table(rows))
+    rows = [r for r in rows if r["method"] != "avengers-sampled-1t"]
+    assert "speed-up over one process" not in "\n".join(scaling.speedup_lines(rows))
+    assert scaling.base_method("avengers-sampled-1t-unbounded") == "avengers-sampled"
+    assert scaling.base_method("avengers-dask-1t") == "avengers-dask"
+    assert scaling.base_method("avengers-source") == "avengers-source"
+    assert scaling.METHOD_ENV["avengers-sampled-1t-unbounded"] == {
+        "AV_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+        "AV_KMEANS_BOUNDS": "off"}
+    # lines from before --repeat (no run, no round): one round of the last lines
+    old = [dict(bench="scaling", n=10000, d=384, k=60, method=m, **ran(s, s, 1.0))
+           for m, s in (("avengers-dask", 9.0), ("avengers-sampled-1t", 1.0),
+                        ("avengers-sampled-1t", 3.0))]
+    text = "\n".join(scaling.speedup_lines(old))
+    assert "over SAMPLED 1 thread 0.33x" in text and "of 1 round(s)" in text
+    assert "NOT REACHED" in text
