@@ -8,7 +8,8 @@ docs/SCALING.md, printed as one JSON object per line (stdout; progress on stderr
 --report (and bench/report.py in `make bench`) makes the table.
 
   scaling.py [--tier default|full] [--n 100000,1000000] [--dim 384] [--k 60] [--methods ...]
-             [--budget SECONDS] [--quality [K,...]] [--done JSONL] [--workdir DIR] > out.jsonl
+             [--budget SECONDS] [--quality [K,...]] [--done JSONL] [--repeat R] [--workdir DIR]
+             > out.jsonl
   scaling.py --report out.jsonl
 
 Every (n, d, k) cell runs every method; "wall s" is the method's own training time (rows
@@ -44,14 +45,28 @@ reference (above). Methods:
   faiss             faiss.Kmeans(d, k, niter=20, seed=0) (Debian python3-faiss; its default
                     sampling: at most 256 rows per centroid)
   avengers-dask     avengers.dask.train on a LocalCluster of 2 worker processes (1 thread each),
-                    the rows read by the workers from the same .npy (dask.array.from_npy_stack
-                    is not needed: from_array over the memory map); the same router as
-                    avengers-sampled
+                    the rows read by each worker from the same .npy through a memory map
+                    (avengers.dask.from_npy: no row in the graph or on the network); the same
+                    router as avengers-sampled. Its "wall s" is the train call's (not the
+                    cluster's start and stop); it also records the driver's and the workers' CPU
+                    seconds during the call (fit_cpu is their sum) and the time to the sample's
+                    k-means (sample_seconds, as SAMPLED's methods do)
+  avengers-sampled-1t  avengers-sampled on one thread (AV_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
+                    OMP_NUM_THREADS=1): the one process of the Dask trainer's speed-up
   avengers-source   (only when named in --methods) Builder.add_source with a Python
                     read(row0, n) slicing the memory map (as a reader of Parquet row groups would
                     hand out blocks) + fit(algorithm="sampled"): the same centroids as
                     avengers-sampled, every block read through the callback and hashed once at
                     add time and once per pass
+  avengers-sampled-unbounded, avengers-sampled-1t-unbounded, avengers-dask-1t  (only when named)
+                    SAMPLED with AV_KMEANS_BOUNDS=off (every row searched in every pass, as the
+                    public block step the Dask trainer composes does), with default threads or
+                    one; the Dask trainer with its driver on one thread
+
+With --repeat R each cell runs its methods R rounds in turn (A B A B ...); --report then gives the
+Dask trainer's speed-up over each single-process SAMPLED it ran beside, from the wall times of the
+training calls of the same round (median and range over the rounds), also for the part after the
+sample's k-means (what Dask distributes), and the ratio of the fits' CPU seconds.
 
   scaling.py --quality 60,300 --no-speed [--splits 5] [--first-split 1]
              [--quality-sample 1500,3000|default] [--quality-rows N [--quality-noise 0.01]]

@@ -20,9 +20,14 @@ single-process twin).
 
 Embeddings: a dask array (n, dim); scores and costs: dask arrays (n, n_models) or a dask
 dataframe with one column per model (``models`` names the columns, in router order); numpy
-arrays are accepted too. NaN = no outcome. Needs Debian's python3-dask and python3-distributed;
-the workers import this package and load libavengers as the driver does (AVENGERS_LIB,
-PYTHONPATH or an install).
+arrays are accepted too (sent to the workers once, in blocks). NaN = no outcome. Rows in a .npy
+file: ``from_npy(path)`` makes a dask array whose blocks each worker reads from the file
+through a memory map (the file at the same path on every worker), so that no row crosses the
+network; do not ``dask.array.from_array`` a memory map (dask then pickles the whole array into
+the graph, and every block is computed where that one piece of data lives). The blocks stay on
+the workers, consecutive blocks on one worker and about as many rows on each. Needs Debian's
+python3-dask and python3-distributed; the workers import this package and load libavengers as
+the driver does (AVENGERS_LIB, PYTHONPATH or an install).
 """
 import math
 import os
