@@ -156,18 +156,17 @@ def _blocks(client, x, block_rows):
     on each, block i of every array on the same worker) and their first rows' indices."""
     if isinstance(x, np.ndarray):
         sizes = [min(block_rows, x.shape[0] - r) for r in range(0, x.shape[0], block_rows)] or [0]
-        where = _placement(client, sizes)
-        r0 = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(int).tolist()
-        futures = [client.scatter(x[r:r + s], workers=[w], hash=False)
-                   for r, s, w in zip(r0, sizes, where)]
-        return futures, r0
-    x = x.rechunk({0: block_rows, 1: -1})
-    sizes = list(x.chunks[0])
+    else:
+        x = x.rechunk({0: block_rows, 1: -1})
+        sizes = list(x.chunks[0])
     where = _placement(client, sizes)
-    blocks = list(x.to_delayed().ravel())
-    futures = [client.compute(b, workers=[w], allow_other_workers=True)
-               for b, w in zip(blocks, where)]
     row0 = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(int).tolist()
+    if isinstance(x, np.ndarray):
+        futures = [client.scatter(x[r:r + s], workers=[w], hash=False)
+                   for r, s, w in zip(row0, sizes, where)]
+    else:
+        futures = [client.compute(b, workers=[w], allow_other_workers=True)
+                   for b, w in zip(x.to_delayed().ravel(), where)]
     return futures, row0
 
 
