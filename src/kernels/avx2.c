@@ -398,6 +398,24 @@ AV_TARGET static void avx2_sqdev_f64(double *s, const float *x, const double *mu
     av__sqdev_f64_scalar(s + t, x + t, mu + t, d - t);
 }
 
+/* Four rows at a time, one per lane (gathered column by column). */
+AV_TARGET static void avx2_sumsq_rows(const float *X, size_t ld, size_t n, size_t d, double *ss)
+{
+    size_t i = 0;
+    if (ld <= (size_t)INT32_MAX / 4)
+        for (; i + 4 <= n; i += 4) {
+            const float *x = X + i * ld;
+            const __m128i idx = _mm_setr_epi32(0, (int)ld, (int)(2 * ld), (int)(3 * ld));
+            __m256d acc = _mm256_setzero_pd();
+            for (size_t t = 0; t < d; t++) {
+                __m256d v = _mm256_cvtps_pd(_mm_i32gather_ps(x + t, idx, 4));
+                acc = _mm256_add_pd(acc, _mm256_mul_pd(v, v)); /* the products are exact */
+            }
+            _mm256_storeu_pd(ss + i, acc);
+        }
+    av__sumsq_rows_scalar(X + i * ld, ld, n - i, d, ss + i);
+}
+
 AV_TARGET static size_t avx2_argmin_d2(const float *g, const float *csq, size_t k, float xs,
                                        float *best)
 {
@@ -442,7 +460,7 @@ const av_kernels av__kernels_avx2 = {"avx2",           avx2_dots_f32,    avx2_do
                                      avx2_absmax_bits, avx2_quant_i8,    avx2_dots_i8f,
                                      avx2_sqnorm8,     avx2_scale_f64,   avx2_fixed_add,
                                      avx2_argmin_d2,   av__crc32_x86,    avx2_add_f64,
-                                     avx2_sqdev_f64};
+                                     avx2_sqdev_f64,   avx2_sumsq_rows};
 #else
 typedef int av_avx2_unused_; /* ISO C forbids an empty translation unit */
 #endif

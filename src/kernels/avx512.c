@@ -394,6 +394,25 @@ AV_TARGET static void avx512_sqdev_f64(double *s, const float *x, const double *
     av__sqdev_f64_scalar(s + t, x + t, mu + t, d - t);
 }
 
+/* Eight rows at a time, one per lane (gathered column by column). */
+AV_TARGET static void avx512_sumsq_rows(const float *X, size_t ld, size_t n, size_t d, double *ss)
+{
+    size_t i = 0;
+    if (ld <= (size_t)INT32_MAX / 8)
+        for (; i + 8 <= n; i += 8) {
+            const float *x = X + i * ld;
+            int l = (int)ld;
+            const __m256i idx = _mm256_setr_epi32(0, l, 2 * l, 3 * l, 4 * l, 5 * l, 6 * l, 7 * l);
+            __m512d acc = _mm512_setzero_pd();
+            for (size_t t = 0; t < d; t++) {
+                __m512d v = _mm512_cvtps_pd(_mm256_i32gather_ps(x + t, idx, 4));
+                acc = _mm512_add_pd(acc, _mm512_mul_pd(v, v)); /* the products are exact */
+            }
+            _mm512_storeu_pd(ss + i, acc);
+        }
+    av__sumsq_rows_scalar(X + i * ld, ld, n - i, d, ss + i);
+}
+
 AV_TARGET static size_t avx512_argmin_d2(const float *g, const float *csq, size_t k, float xs,
                                          float *best)
 {
@@ -437,7 +456,7 @@ const av_kernels av__kernels_avx512 = {"avx512",           avx512_dots_f32,    a
                                        avx512_absmax_bits, avx512_quant_i8,    avx512_dots_i8f,
                                        avx512_sqnorm8,     avx512_scale_f64,   avx512_fixed_add,
                                        avx512_argmin_d2,   av__crc32_x86_512,  avx512_add_f64,
-                                       avx512_sqdev_f64};
+                                       avx512_sqdev_f64,   avx512_sumsq_rows};
 /* The same with the VNNI int8 kernel, for CPUs that have AVX512-VNNI (dispatch.c). */
 const av_kernels av__kernels_avx512vnni = {"avx512vnni",       avx512_dots_f32,
                                            avx512_dots_f16,    avx512vnni_dots_i8,
@@ -446,7 +465,7 @@ const av_kernels av__kernels_avx512vnni = {"avx512vnni",       avx512_dots_f32,
                                            avx512_sqnorm8,     avx512_scale_f64,
                                            avx512_fixed_add,   avx512_argmin_d2,
                                            av__crc32_x86_512,  avx512_add_f64,
-                                           avx512_sqdev_f64};
+                                           avx512_sqdev_f64,   avx512_sumsq_rows};
 #else
 typedef int av_avx512_unused_;
 #endif

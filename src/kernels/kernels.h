@@ -52,6 +52,11 @@ typedef void (*av_add_f64_fn)(double *s, const float *x, size_t d);
 /* s[t] += v * v with v = (double)x[t] - mu[t] (a multiply and an add, never fused): k-means'
    mean variance, the same doubles on every backend. */
 typedef void (*av_sqdev_f64_fn)(double *s, const float *x, const double *mu, size_t d);
+/* ss[i] = (((0 + x0*x0) + x1*x1) + ...) over the d values of row i (at X + i*ld), in double, in
+   order: av__normalize's sum (each product is exact in double, so a fused multiply-add rounds as
+   the separate add does). The SIMD backends take several rows at once, one per lane, so each row's
+   additions keep their order. */
+typedef void (*av_sumsq_rows_fn)(const float *X, size_t ld, size_t n, size_t d, double *ss);
 /* The nearest of k squared distances v_j = max(((-2 * g[j]) + xs) + csq[j], 0) (float, in that
    order): the first j with the smallest v_j (0 when k = 0), its v_j in *best. */
 typedef size_t (*av_argmin_d2_fn)(const float *g, const float *csq, size_t k, float xs,
@@ -76,6 +81,7 @@ typedef struct av_kernels {
     av_crc32_fn crc32;
     av_add_f64_fn add_f64;
     av_sqdev_f64_fn sqdev_f64;
+    av_sumsq_rows_fn sumsq_rows;
 } av_kernels;
 
 /* The active kernel set, resolved once (av__once) from the CPU and AV_SIMD. */
@@ -91,6 +97,7 @@ AV_HIDDEN void av__scale_f64_scalar(float *dst, const float *src, size_t d, doub
 AV_HIDDEN void av__fixed_add_scalar(int64_t *s, const float *x, size_t d);
 AV_HIDDEN void av__add_f64_scalar(double *s, const float *x, size_t d);
 AV_HIDDEN void av__sqdev_f64_scalar(double *s, const float *x, const double *mu, size_t d);
+AV_HIDDEN void av__sumsq_rows_scalar(const float *X, size_t ld, size_t n, size_t d, double *ss);
 AV_HIDDEN size_t av__argmin_d2_scalar(const float *g, const float *csq, size_t k, float xs,
                                       float *best);
 /* CRC-32 (kernels/crc32.c): zlib's own (the scalar backend's, and the others' without their own);

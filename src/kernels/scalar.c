@@ -139,6 +139,19 @@ void av__sqdev_f64_scalar(double *s, const float *x, const double *mu, size_t d)
     }
 }
 
+void av__sumsq_rows_scalar(const float *X, size_t ld, size_t n, size_t d, double *ss)
+{
+    for (size_t i = 0; i < n; i++) {
+        const float *x = X + i * ld;
+        double s = 0.0;
+        for (size_t t = 0; t < d; t++) {
+            double v = (double)x[t];
+            s += v * v;
+        }
+        ss[i] = s;
+    }
+}
+
 size_t av__argmin_d2_scalar(const float *g, const float *csq, size_t k, float xs, float *best)
 {
     size_t b = 0;
@@ -161,7 +174,7 @@ const av_kernels av__kernels_scalar = {"scalar",          scalar_dots_f32,    sc
                                        av__sqnorm8_scalar, av__scale_f64_scalar,
                                        av__fixed_add_scalar, av__argmin_d2_scalar,
                                        av__crc32_scalar,   av__add_f64_scalar,
-                                       av__sqdev_f64_scalar};
+                                       av__sqdev_f64_scalar, av__sumsq_rows_scalar};
 
 /* IEEE 754 binary16 conversions, round to nearest even; NaN stays NaN, overflow becomes Inf. */
 uint16_t av__f32_to_f16(float f)

@@ -165,19 +165,6 @@ static int check_outcome_row(const av_builder *b, size_t row, const float *score
     return AV_OK;
 }
 
-/* av__normalize's sum and inverse of a raw row, kept so that passes normalise without summing;
-   false for a zero, NaN or infinite row. */
-static bool inv_norm(const float *e, size_t dim, double *inv)
-{
-    double ss = 0;
-    for (size_t t = 0; t < dim; t++)
-        ss += (double)e[t] * e[t];
-    if (!(ss > 0.0) || !isfinite(ss))
-        return false;
-    *inv = 1.0 / sqrt(ss);
-    return true;
-}
-
 AV_API int av_builder_add(av_builder *b, const float *embedding, size_t dim, const float *scores,
                           const float *costs)
 {
@@ -221,11 +208,11 @@ AV_API int av_builder_add_borrowed(av_builder *b, const float *embeddings, size_
     double *inv = malloc(n * sizeof(double));
     if (!inv)
         return av__fail(AV_ENOMEM, "norms of %zu borrowed rows", n);
-    for (size_t r = 0; r < n; r++)
-        if (!inv_norm(embeddings + r * dim, dim, &inv[r])) {
-            free(inv);
-            return av__fail(AV_EVECTOR, "row %zu", b->n + r);
-        }
+    size_t bad = av__inv_norms(embeddings, n, dim, inv); /* inv_norm's values, in blocks */
+    if (bad < n) {
+        free(inv);
+        return av__fail(AV_EVECTOR, "row %zu", b->n + bad);
+    }
     int rc = av__check_outcomes(scores, costs, n, b->m, "av_builder_add_borrowed");
     bseg *sg = rc ? NULL : push_seg(b);
     if (!sg) {
@@ -382,8 +369,9 @@ AV_API int av_builder_add_source(av_builder *b, const av_row_source *src)
             av__fail(rc, "%s", err.text);
             break;
         }
+        size_t bad = av__inv_norms(buf.X, nb, d, inv + r0); /* the rows before it are done */
         for (size_t r = 0; r < nb && rc == AV_OK; r++) {
-            if (!inv_norm(buf.X + r * d, d, &inv[r0 + r]))
+            if (r == bad)
                 rc = av__fail(AV_EVECTOR, "row %zu (row %zu of the source)", b->n + r0 + r, r0 + r);
             else
                 rc = check_outcome_row(b, b->n + r0 + r, buf.scores + r * m, buf.costs + r * m);

@@ -269,13 +269,45 @@ static int check_counts(const int64_t *counts, size_t k, size_t n, const char *w
 }
 
 /* Normalise rows [r0, r0+m) of raw `rows` into w->buf; the row's global index in the message. */
+/* Rows normalised a block at a time: the kernels sum several rows' squares at once (each row's
+   additions in order, so the sums are av__normalize's) and scale each row. */
+enum { NORM_BLOCK = 64 };
+
+static size_t norm_block(const av_kernels *K, float *out, const float *X, size_t n, size_t d,
+                         double *inv)
+{
+    double ss[NORM_BLOCK];
+    for (size_t r0 = 0; r0 < n; r0 += NORM_BLOCK) {
+        size_t m = n - r0 < NORM_BLOCK ? n - r0 : NORM_BLOCK;
+        K->sumsq_rows(X + r0 * d, d, m, d, ss);
+        for (size_t i = 0; i < m; i++) {
+            if (!(ss[i] > 0.0) || !isfinite(ss[i])) /* zero, or a NaN or Inf somewhere */
+                return r0 + i;
+            double v = 1.0 / sqrt(ss[i]);
+            if (inv)
+                inv[r0 + i] = v;
+            if (out)
+                K->scale_f64(out + (r0 + i) * d, X + (r0 + i) * d, d, v);
+        }
+    }
+    return n;
+}
+
+size_t av__inv_norms(const float *X, size_t n, size_t d, double *inv)
+{
+    return norm_block(av__kernels(), NULL, X, n, d, inv);
+}
+
+size_t av__normalize_rows(float *out, const float *X, size_t n, size_t d)
+{
+    return norm_block(av__kernels(), out, X, n, d, NULL);
+}
+
 static int normalise_into(km_ws *w, const float *rows, size_t r0, size_t m, const char *what)
 {
-    for (size_t i = 0; i < m; i++) {
-        int rc = av__normalize(w->buf + i * w->d, rows + (r0 + i) * w->d, w->d);
-        if (rc)
-            return av__fail(rc, "%s: row %zu is zero, NaN or infinite", what, r0 + i);
-    }
+    size_t bad = norm_block(w->K, w->buf, rows + r0 * w->d, m, w->d, NULL);
+    if (bad < m)
+        return av__fail(AV_EVECTOR, "%s: row %zu is zero, NaN or infinite", what, r0 + bad);
     return AV_OK;
 }
 
@@ -417,11 +449,11 @@ AV_API int av_kmeans_fit_sample(const float *rows, size_t n, size_t dim, const a
     float *X = av__aligned_alloc(bytes);
     if (!X)
         return av__fail(AV_ENOMEM, "a copy of %zu rows", n);
-    for (size_t i = 0; i < n; i++)
-        if ((rc = av__normalize(X + i * dim, rows + i * dim, dim)) != AV_OK) {
-            av__aligned_free(X);
-            return av__fail(rc, "av_kmeans_fit_sample: row %zu is zero, NaN or infinite", i);
-        }
+    size_t bad = av__normalize_rows(X, rows, n, dim);
+    if (bad < n) {
+        av__aligned_free(X);
+        return av__fail(AV_EVECTOR, "av_kmeans_fit_sample: row %zu is zero, NaN or infinite", bad);
+    }
     rc = av__kmeans_fit_sample_norm(X, n, dim, &o, centroids, inertia, shift_tol);
     av__aligned_free(X);
     return rc;
@@ -802,9 +834,9 @@ AV_API int av_kmeans_normalize(const float *rows, size_t n, size_t dim, float *o
         return av__fail(AV_EINVAL, "av_kmeans_normalize: out is NULL");
     if (dim == 0 || dim > AV_MAX_DIM)
         return av__fail(AV_ELIMIT, "av_kmeans_normalize: dim=%zu (1..%u)", dim, AV_MAX_DIM);
-    for (size_t i = 0; i < n; i++)
-        if ((rc = av__normalize(out + i * dim, rows + i * dim, dim)) != AV_OK)
-            return av__fail(rc, "av_kmeans_normalize: row %zu is zero, NaN or infinite", i);
+    size_t bad = av__normalize_rows(out, rows, n, dim);
+    if (bad < n)
+        return av__fail(AV_EVECTOR, "av_kmeans_normalize: row %zu is zero, NaN or infinite", bad);
     return AV_OK;
 }
 

@@ -78,7 +78,7 @@ AV_HIDDEN size_t av__source_block_rows(const av_source_seg *s, size_t blk);
 typedef struct av_row_seg {
     const float *X; /* n x dim */
     bool normalised;
-    const double *inv; /* raw rows: 1 / norm of each row, as av__normalize computes it */
+    const double *inv; /* raw rows: 1 / norm of each row, as av__normalize computes it (av__inv_norms) */
     const float *scores, *costs; /* n x m */
     size_t n;
     const av_source_seg *source;
@@ -98,7 +98,13 @@ typedef struct av_sampled_info {
     uint64_t searched; /* rows searched among all k (passes and statistics; the others bounded) */
 } av_sampled_info;
 AV_HIDDEN double av__now(void);
-/* dst = src * inv as av__normalize writes it, for inv = av__inv_norm(src) (bit for bit). */
+/* The inverse norms of n raw rows of dimension d (1 / sqrt of av__normalize's sum, bit for bit),
+   summed several rows at a time by the kernels (sumsq_rows); and the rows normalised into out as
+   av__normalize writes them. Both return the index of the first zero, NaN or infinite row (the
+   rows before it done), or n. */
+AV_HIDDEN size_t av__inv_norms(const float *X, size_t n, size_t d, double *inv);
+AV_HIDDEN size_t av__normalize_rows(float *out, const float *X, size_t n, size_t d);
+/* dst = src * inv as av__normalize writes it, for inv from av__inv_norms (bit for bit). */
 static inline void av__scale_row(float *dst, const float *src, size_t d, double inv)
 {
     for (size_t t = 0; t < d; t++)

@@ -464,6 +464,31 @@ TEST(test_row_kernels_exact)
             }
         }
     }
+    /* sumsq_rows: each row's sum in order (av__normalize's), for row counts around the SIMD
+       widths, a row stride larger than d, and values from subnormal to large */
+    {
+        enum { NR = 21, LD = 1031 };
+        static float X[NR * LD];
+        double got[NR];
+        const size_t ds[] = {1, 5, 8, 17, 384, 1024};
+        for (size_t di = 0; di < sizeof ds / sizeof ds[0]; di++)
+            for (size_t n = 0; n <= NR; n += (n < 10 ? 1 : 11)) {
+                size_t d = ds[di];
+                for (size_t i = 0; i < NR * LD; i++)
+                    X[i] = urand() * (i % 7 == 0 ? 1e-40f : i % 5 == 0 ? 3e18f : 1.0f);
+                for (size_t b = 0; b < nb; b++) {
+                    ks[b]->sumsq_rows(X, LD, n, d, got);
+                    size_t bad = 0;
+                    for (size_t i = 0; i < n; i++) {
+                        volatile double s = 0.0;
+                        for (size_t t = 0; t < d; t++)
+                            s = s + (double)X[i * LD + t] * (double)X[i * LD + t];
+                        bad += got[i] != s;
+                    }
+                    CHECK(bad == 0);
+                }
+            }
+    }
     /* fixed_add at the edges of its range: +-1, tiny values, values just below an integer */
     const float edge[] = {1.0f, -1.0f, 0.0f, -0.0f, 1e-12f, -1e-12f, 0.99999994f, -0.99999994f,
                           2.3283064e-10f, -2.3283064e-10f, 3.0f, -262144.0f};
