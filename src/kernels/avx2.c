@@ -398,21 +398,34 @@ AV_TARGET static void avx2_sqdev_f64(double *s, const float *x, const double *mu
     av__sqdev_f64_scalar(s + t, x + t, mu + t, d - t);
 }
 
-/* Four rows at a time, one per lane (gathered column by column). */
+/* Four rows at a time, one per lane: four columns of the four rows loaded and transposed, then
+   added column by column, so each lane adds its row's squares in order. */
 AV_TARGET static void avx2_sumsq_rows(const float *X, size_t ld, size_t n, size_t d, double *ss)
 {
     size_t i = 0;
-    if (ld <= (size_t)INT32_MAX / 4)
-        for (; i + 4 <= n; i += 4) {
-            const float *x = X + i * ld;
-            const __m128i idx = _mm_setr_epi32(0, (int)ld, (int)(2 * ld), (int)(3 * ld));
-            __m256d acc = _mm256_setzero_pd();
-            for (size_t t = 0; t < d; t++) {
-                __m256d v = _mm256_cvtps_pd(_mm_i32gather_ps(x + t, idx, 4));
-                acc = _mm256_add_pd(acc, _mm256_mul_pd(v, v)); /* the products are exact */
-            }
-            _mm256_storeu_pd(ss + i, acc);
+    for (; i + 4 <= n; i += 4) {
+        const float *x = X + i * ld;
+        __m256d acc = _mm256_setzero_pd();
+        size_t t = 0;
+        for (; t + 4 <= d; t += 4) {
+            __m128 c0 = _mm_loadu_ps(x + t), c1 = _mm_loadu_ps(x + ld + t),
+                   c2 = _mm_loadu_ps(x + 2 * ld + t), c3 = _mm_loadu_ps(x + 3 * ld + t);
+            _MM_TRANSPOSE4_PS(c0, c1, c2, c3); /* c0: column t of the four rows, ... */
+            __m256d v = _mm256_cvtps_pd(c0);
+            acc = _mm256_add_pd(acc, _mm256_mul_pd(v, v)); /* the products are exact */
+            v = _mm256_cvtps_pd(c1);
+            acc = _mm256_add_pd(acc, _mm256_mul_pd(v, v));
+            v = _mm256_cvtps_pd(c2);
+            acc = _mm256_add_pd(acc, _mm256_mul_pd(v, v));
+            v = _mm256_cvtps_pd(c3);
+            acc = _mm256_add_pd(acc, _mm256_mul_pd(v, v));
         }
+        for (; t < d; t++) {
+            __m256d v = _mm256_cvtps_pd(_mm_setr_ps(x[t], x[ld + t], x[2 * ld + t], x[3 * ld + t]));
+            acc = _mm256_add_pd(acc, _mm256_mul_pd(v, v));
+        }
+        _mm256_storeu_pd(ss + i, acc);
+    }
     av__sumsq_rows_scalar(X + i * ld, ld, n - i, d, ss + i);
 }
 

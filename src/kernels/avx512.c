@@ -394,22 +394,48 @@ AV_TARGET static void avx512_sqdev_f64(double *s, const float *x, const double *
     av__sqdev_f64_scalar(s + t, x + t, mu + t, d - t);
 }
 
-/* Eight rows at a time, one per lane (gathered column by column). */
+/* Eight rows at a time, one per lane: eight columns of the eight rows loaded and transposed, then
+   added column by column, so each lane adds its row's squares in order. */
 AV_TARGET static void avx512_sumsq_rows(const float *X, size_t ld, size_t n, size_t d, double *ss)
 {
     size_t i = 0;
-    if (ld <= (size_t)INT32_MAX / 8)
-        for (; i + 8 <= n; i += 8) {
-            const float *x = X + i * ld;
-            int l = (int)ld;
-            const __m256i idx = _mm256_setr_epi32(0, l, 2 * l, 3 * l, 4 * l, 5 * l, 6 * l, 7 * l);
-            __m512d acc = _mm512_setzero_pd();
-            for (size_t t = 0; t < d; t++) {
-                __m512d v = _mm512_cvtps_pd(_mm256_i32gather_ps(x + t, idx, 4));
+    for (; i + 8 <= n; i += 8) {
+        const float *x = X + i * ld;
+        __m512d acc = _mm512_setzero_pd();
+        size_t t = 0;
+        for (; t + 8 <= d; t += 8) {
+            __m256 r[8], u[8], c[8];
+            for (unsigned q = 0; q < 8; q++)
+                r[q] = _mm256_loadu_ps(x + q * ld + t);
+            for (unsigned q = 0; q < 8; q += 2) {
+                u[q] = _mm256_unpacklo_ps(r[q], r[q + 1]);
+                u[q + 1] = _mm256_unpackhi_ps(r[q], r[q + 1]);
+            }
+            __m256 s0 = _mm256_shuffle_ps(u[0], u[2], 0x44), s1 = _mm256_shuffle_ps(u[0], u[2], 0xEE),
+                   s2 = _mm256_shuffle_ps(u[1], u[3], 0x44), s3 = _mm256_shuffle_ps(u[1], u[3], 0xEE),
+                   s4 = _mm256_shuffle_ps(u[4], u[6], 0x44), s5 = _mm256_shuffle_ps(u[4], u[6], 0xEE),
+                   s6 = _mm256_shuffle_ps(u[5], u[7], 0x44), s7 = _mm256_shuffle_ps(u[5], u[7], 0xEE);
+            c[0] = _mm256_permute2f128_ps(s0, s4, 0x20); /* column t of the eight rows */
+            c[1] = _mm256_permute2f128_ps(s1, s5, 0x20);
+            c[2] = _mm256_permute2f128_ps(s2, s6, 0x20);
+            c[3] = _mm256_permute2f128_ps(s3, s7, 0x20);
+            c[4] = _mm256_permute2f128_ps(s0, s4, 0x31);
+            c[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
+            c[6] = _mm256_permute2f128_ps(s2, s6, 0x31);
+            c[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
+            for (unsigned q = 0; q < 8; q++) {
+                __m512d v = _mm512_cvtps_pd(c[q]);
                 acc = _mm512_add_pd(acc, _mm512_mul_pd(v, v)); /* the products are exact */
             }
-            _mm512_storeu_pd(ss + i, acc);
         }
+        for (; t < d; t++) {
+            __m512d v = _mm512_cvtps_pd(_mm256_setr_ps(x[t], x[ld + t], x[2 * ld + t], x[3 * ld + t],
+                                                       x[4 * ld + t], x[5 * ld + t],
+                                                       x[6 * ld + t], x[7 * ld + t]));
+            acc = _mm512_add_pd(acc, _mm512_mul_pd(v, v));
+        }
+        _mm512_storeu_pd(ss + i, acc);
+    }
     av__sumsq_rows_scalar(X + i * ld, ld, n - i, d, ss + i);
 }
 
