@@ -155,7 +155,7 @@ def test_readme_demo_time_is_the_measured_one():
     readme = read("README.md")
     assert "about a minute" not in readme
     demo = readme.split("make demo    #")[1].split("make check")[0]
-    assert re.search(r"\(\d+ to \d+ minutes on a 2-core machine", " ".join(demo.split())), \
+    assert re.search(r"\(\d+ (seconds )?to \d+ minutes on a 2-core machine", " ".join(demo.split())), \
         "README's make demo line does not give the measured duration"
 
 
