@@ -145,31 +145,32 @@ TEST(test_multi_equals_single_bitwise)
     const av_kernels *ks[N_BACKENDS];
     size_t nb = available(ks);
     const size_t dims[] = {1, 7, 17, 100, 384, 1000};
-    const size_t kk = 13, nqmax = 11, ldo = 16;
-    for (size_t di = 0; di < sizeof dims / sizeof dims[0]; di++) {
-        size_t d = dims[di], ld = d + 3, ldq = d + 1;
-        float *C = malloc(ld * kk * sizeof(float)), *Q = malloc(ldq * nqmax * sizeof(float));
-        float single[16], multi[11 * 16];
-        REQUIRE(C && Q);
-        for (size_t t = 0; t < ld * kk; t++)
-            C[t] = urand();
-        for (size_t t = 0; t < ldq * nqmax; t++)
-            Q[t] = urand();
-        for (size_t b = 0; b < nb; b++)
-            for (size_t nq = 1; nq <= nqmax; nq++) {
-                ks[b]->dots_f32_multi(C, ld, kk, d, Q, ldq, nq, multi, ldo);
-                for (size_t i = 0; i < nq; i++) {
-                    ks[b]->dots_f32(C, ld, kk, d, Q + i * ldq, single);
-                    if (memcmp(single, multi + i * ldo, kk * sizeof(float)) != 0) {
-                        fprintf(stderr, "  %s d=%zu nq=%zu query %zu differs\n", ks[b]->name, d,
-                                nq, i);
-                        CHECK(0);
+    const size_t kks[] = {13, 70}; /* within one group of centroids, and across two (64 + 6) */
+    const size_t nqmax = 11;
+    for (size_t ki = 0; ki < sizeof kks / sizeof kks[0]; ki++)
+        for (size_t di = 0; di < sizeof dims / sizeof dims[0]; di++) {
+            size_t kk = kks[ki], ldo = kk + 3, d = dims[di], ld = d + 3, ldq = d + 1;
+            float *C = malloc(ld * kk * sizeof(float)), *Q = malloc(ldq * nqmax * sizeof(float));
+            float *single = malloc(kk * sizeof(float)), *multi = malloc(nqmax * ldo * sizeof(float));
+            REQUIRE(C && Q && single && multi);
+            for (size_t t = 0; t < ld * kk; t++)
+                C[t] = urand();
+            for (size_t t = 0; t < ldq * nqmax; t++)
+                Q[t] = urand();
+            for (size_t b = 0; b < nb; b++)
+                for (size_t nq = 1; nq <= nqmax; nq++) {
+                    ks[b]->dots_f32_multi(C, ld, kk, d, Q, ldq, nq, multi, ldo);
+                    for (size_t i = 0; i < nq; i++) {
+                        ks[b]->dots_f32(C, ld, kk, d, Q + i * ldq, single);
+                        if (memcmp(single, multi + i * ldo, kk * sizeof(float)) != 0) {
+                            fprintf(stderr, "  %s k=%zu d=%zu nq=%zu query %zu differs\n",
+                                    ks[b]->name, kk, d, nq, i);
+                            CHECK(0);
+                        }
                     }
                 }
-            }
-        free(C);
-        free(Q);
-    }
+            free(C), free(Q), free(single), free(multi);
+        }
 }
 
 TEST(test_int8_exact_and_quantisation)
