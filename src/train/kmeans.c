@@ -229,10 +229,7 @@ static bool km_bounded_row(km_work *w, const float *C, size_t row, int32_t *lab,
 static void assign_bounded(km_work *w, const float *C, int32_t *labels)
 {
     size_t n = w->n, k = w->k, d = w->d;
-    float mx = 0.0f;
-    for (size_t j = 0; j < k; j++)
-        mx = w->csq[j] > mx ? w->csq[j] : mx;
-    w->eps = av__km_d2_error_bound(d, mx);
+    w->eps = av__km_pass_eps(w->csq, k, d);
     for (size_t r0 = 0; r0 < n; r0 += AV_KM_BLOCK) {
         size_t nb = n - r0 < AV_KM_BLOCK ? n - r0 : AV_KM_BLOCK, nre = 0;
         if (w->have) {
@@ -398,8 +395,7 @@ int av__kmeans(const float *X, size_t n, size_t d, const av_fit_options *o, av_k
         !av__mul_ok(n, sizeof(double), &bytes))
         return av__fail(AV_ELIMIT, "k-means of %zu rows of dimension %zu into %zu clusters does "
                                    "not fit this platform's address space", n, d, k);
-    km_work w = {X, n, d, k, NULL, NULL, NULL, NULL, NULL, NULL, use_blas(), false, false,
-                 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, 0.0};
+    km_work w = {.X = X, .n = n, .d = d, .k = k, .blas = use_blas()}; /* the rest zero */
     w.xsq = malloc(n * sizeof(float));
     w.G = malloc((size_t)AV_KM_BLOCK * gcols * sizeof(float));
     w.csq = malloc(k * sizeof(float));

@@ -1012,6 +1012,14 @@ double av__km_d2_error_bound(size_t d, float csq_max)
     return 2.0 * e; /* twice the bound, to spare */
 }
 
+double av__km_pass_eps(const float *csq, size_t k, size_t d)
+{
+    float mx = 0.0f;
+    for (size_t j = 0; j < k; j++)
+        mx = csq[j] > mx ? csq[j] : mx;
+    return av__km_d2_error_bound(d, mx);
+}
+
 void av__km_group_drift(const float *C_prev, const float *C, size_t k, size_t d, size_t gs,
                         size_t T, double *gdrift)
 {
@@ -1158,12 +1166,8 @@ static size_t assign_bounded(km_bounds *b, km_ws *w, const float *C, const float
 /* The error bound of a pass over centroids with squared norms csq. */
 static void set_eps(km_bounds *b, const float *csq, size_t k, size_t d)
 {
-    if (!b)
-        return;
-    float mx = 0.0f;
-    for (size_t j = 0; j < k; j++)
-        mx = csq[j] > mx ? csq[j] : mx;
-    b->eps = av__km_d2_error_bound(d, mx);
+    if (b)
+        b->eps = av__km_pass_eps(csq, k, d);
 }
 
 /* s[t] -= fixed(x[t]): fixed() truncates toward zero, so this undoes fixed_add exactly. */

@@ -31,6 +31,8 @@ AV_HIDDEN void av__km_bounds_groups(size_t k, size_t *T, size_t *gs);
 AV_HIDDEN float av__km_down(double v);
 AV_HIDDEN float av__km_lower_of(float v, double eps);
 AV_HIDDEN double av__km_d2_error_bound(size_t d, float csq_max);
+/* The eps of a pass over centroids with computed squared norms csq (k): their largest. */
+AV_HIDDEN double av__km_pass_eps(const float *csq, size_t k, size_t d);
 /* Groups of gs centroids (T in all): each group's largest move from C_prev to C (true distance,
    rounded up); a row's group bounds from its computed values v (k) and its centre a, for the
    groups in mask (all: NULL); and the filter of a row whose centre's value plus eps is thr: the
