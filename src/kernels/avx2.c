@@ -363,6 +363,30 @@ AV_TARGET static void avx2_scale_f64(float *dst, const float *src, size_t d, dou
     av__scale_f64_scalar(dst + t, src + t, d - t, inv);
 }
 
+/* Each scaled element is squared from its float, as sqnorm8 does: lo and hi hold a[0..3] and
+   a[4..7]. */
+AV_TARGET static float avx2_scale_sqnorm8(float *dst, const float *src, size_t d, double inv)
+{
+    __m256d s = _mm256_set1_pd(inv), lo = _mm256_setzero_pd(), hi = _mm256_setzero_pd();
+    size_t t = 0;
+    for (; t + 8 <= d; t += 8) {
+        __m128 ya = _mm256_cvtpd_ps(_mm256_mul_pd(_mm256_cvtps_pd(_mm_loadu_ps(src + t)), s));
+        __m128 yb = _mm256_cvtpd_ps(_mm256_mul_pd(_mm256_cvtps_pd(_mm_loadu_ps(src + t + 4)), s));
+        _mm_storeu_ps(dst + t, ya);
+        _mm_storeu_ps(dst + t + 4, yb);
+        __m256d a = _mm256_cvtps_pd(ya), b = _mm256_cvtps_pd(yb);
+        lo = _mm256_add_pd(lo, _mm256_mul_pd(a, a)); /* the products are exact */
+        hi = _mm256_add_pd(hi, _mm256_mul_pd(b, b));
+    }
+    av__scale_f64_scalar(dst + t, src + t, d - t, inv);
+    double a[8];
+    _mm256_storeu_pd(a, lo);
+    _mm256_storeu_pd(a + 4, hi);
+    for (unsigned u = 0; t < d; t++, u++)
+        a[u] += (double)dst[t] * dst[t];
+    return (float)(((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7])));
+}
+
 AV_TARGET static void avx2_fixed_add(int64_t *s, const float *x, size_t d)
 {
     const __m256d one = _mm256_set1_pd(AV_KERN_FIXED_ONE),
@@ -473,7 +497,8 @@ const av_kernels av__kernels_avx2 = {"avx2",           avx2_dots_f32,    avx2_do
                                      avx2_absmax_bits, avx2_quant_i8,    avx2_dots_i8f,
                                      avx2_sqnorm8,     avx2_scale_f64,   avx2_fixed_add,
                                      avx2_argmin_d2,   av__crc32_x86,    avx2_add_f64,
-                                     avx2_sqdev_f64,   avx2_sumsq_rows};
+                                     avx2_sqdev_f64,   avx2_sumsq_rows,
+                                     avx2_scale_sqnorm8};
 #else
 typedef int av_avx2_unused_; /* ISO C forbids an empty translation unit */
 #endif

@@ -360,6 +360,25 @@ AV_TARGET static void avx512_scale_f64(float *dst, const float *src, size_t d, d
     av__scale_f64_scalar(dst + t, src + t, d - t, inv);
 }
 
+/* Each scaled element is squared from its float, as sqnorm8 does: lane u of a8 is a[u]. */
+AV_TARGET static float avx512_scale_sqnorm8(float *dst, const float *src, size_t d, double inv)
+{
+    __m512d s = _mm512_set1_pd(inv), a8 = _mm512_setzero_pd();
+    size_t t = 0;
+    for (; t + 8 <= d; t += 8) {
+        __m256 y = _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_cvtps_pd(_mm256_loadu_ps(src + t)), s));
+        _mm256_storeu_ps(dst + t, y);
+        __m512d v = _mm512_cvtps_pd(y);
+        a8 = _mm512_add_pd(a8, _mm512_mul_pd(v, v)); /* the products are exact */
+    }
+    av__scale_f64_scalar(dst + t, src + t, d - t, inv);
+    double a[8];
+    _mm512_storeu_pd(a, a8);
+    for (unsigned u = 0; t < d; t++, u++)
+        a[u] += (double)dst[t] * dst[t];
+    return (float)(((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7])));
+}
+
 AV_TARGET static void avx512_fixed_add(int64_t *s, const float *x, size_t d)
 {
     const __m512d one = _mm512_set1_pd(AV_KERN_FIXED_ONE),
@@ -482,7 +501,8 @@ const av_kernels av__kernels_avx512 = {"avx512",           avx512_dots_f32,    a
                                        avx512_absmax_bits, avx512_quant_i8,    avx512_dots_i8f,
                                        avx512_sqnorm8,     avx512_scale_f64,   avx512_fixed_add,
                                        avx512_argmin_d2,   av__crc32_x86_512,  avx512_add_f64,
-                                       avx512_sqdev_f64,   avx512_sumsq_rows};
+                                       avx512_sqdev_f64,   avx512_sumsq_rows,
+                                       avx512_scale_sqnorm8};
 /* The same with the VNNI int8 kernel, for CPUs that have AVX512-VNNI (dispatch.c). */
 const av_kernels av__kernels_avx512vnni = {"avx512vnni",       avx512_dots_f32,
                                            avx512_dots_f16,    avx512vnni_dots_i8,
@@ -491,7 +511,8 @@ const av_kernels av__kernels_avx512vnni = {"avx512vnni",       avx512_dots_f32,
                                            avx512_sqnorm8,     avx512_scale_f64,
                                            avx512_fixed_add,   avx512_argmin_d2,
                                            av__crc32_x86_512,  avx512_add_f64,
-                                           avx512_sqdev_f64,   avx512_sumsq_rows};
+                                           avx512_sqdev_f64,   avx512_sumsq_rows,
+                                           avx512_scale_sqnorm8};
 #else
 typedef int av_avx512_unused_;
 #endif

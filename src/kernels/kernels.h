@@ -38,6 +38,9 @@ typedef void (*av_dots_i8f_fn)(const int8_t *C, size_t ld, size_t k, size_t d, c
 typedef float (*av_sqnorm8_fn)(const float *x, size_t d);
 /* dst[t] = (float)((double)src[t] * inv). */
 typedef void (*av_scale_f64_fn)(float *dst, const float *src, size_t d, double inv);
+/* scale_f64 and then sqnorm8 of dst, returned: one pass over the row (the passes over borrowed
+   rows normalise each row and need its squared norm). */
+typedef float (*av_scale_sqnorm8_fn)(float *dst, const float *src, size_t d, double inv);
 /* s[t] += (int64_t)((double)x[t] * 2^32), truncated toward zero; requires |x[t]| <= 2^18 (the
    scaled value below 2^50). 2^32 is AV_KMEANS_FIXED_ONE, the sampled k-means' fixed-point unit. */
 #define AV_KERN_FIXED_ONE 4294967296.0
@@ -82,6 +85,7 @@ typedef struct av_kernels {
     av_add_f64_fn add_f64;
     av_sqdev_f64_fn sqdev_f64;
     av_sumsq_rows_fn sumsq_rows;
+    av_scale_sqnorm8_fn scale_sqnorm8;
 } av_kernels;
 
 /* The active kernel set, resolved once (av__once) from the CPU and AV_SIMD. */
@@ -94,6 +98,7 @@ AV_HIDDEN extern const av_kernels av__kernels_scalar;
 /* The scalar row kernels (the definitions; backends without their own use these). */
 AV_HIDDEN float av__sqnorm8_scalar(const float *x, size_t d);
 AV_HIDDEN void av__scale_f64_scalar(float *dst, const float *src, size_t d, double inv);
+AV_HIDDEN float av__scale_sqnorm8_scalar(float *dst, const float *src, size_t d, double inv);
 AV_HIDDEN void av__fixed_add_scalar(int64_t *s, const float *x, size_t d);
 AV_HIDDEN void av__add_f64_scalar(double *s, const float *x, size_t d);
 AV_HIDDEN void av__sqdev_f64_scalar(double *s, const float *x, const double *mu, size_t d);

@@ -119,6 +119,12 @@ void av__scale_f64_scalar(float *dst, const float *src, size_t d, double inv)
         dst[t] = (float)((double)src[t] * inv);
 }
 
+float av__scale_sqnorm8_scalar(float *dst, const float *src, size_t d, double inv)
+{
+    av__scale_f64_scalar(dst, src, d, inv);
+    return av__sqnorm8_scalar(dst, d);
+}
+
 void av__fixed_add_scalar(int64_t *s, const float *x, size_t d)
 {
     for (size_t t = 0; t < d; t++)
@@ -174,7 +180,8 @@ const av_kernels av__kernels_scalar = {"scalar",          scalar_dots_f32,    sc
                                        av__sqnorm8_scalar, av__scale_f64_scalar,
                                        av__fixed_add_scalar, av__argmin_d2_scalar,
                                        av__crc32_scalar,   av__add_f64_scalar,
-                                       av__sqdev_f64_scalar, av__sumsq_rows_scalar};
+                                       av__sqdev_f64_scalar, av__sumsq_rows_scalar,
+                                       av__scale_sqnorm8_scalar};
 
 /* IEEE 754 binary16 conversions, round to nearest even; NaN stays NaN, overflow becomes Inf. */
 uint16_t av__f32_to_f16(float f)

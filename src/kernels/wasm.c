@@ -194,7 +194,7 @@ const av_kernels av__kernels_wasm_simd128 = {
     wasm_quant_i8,    wasm_dots_i8f,
     av__sqnorm8_scalar, av__scale_f64_scalar, av__fixed_add_scalar, av__argmin_d2_scalar,
     av__crc32_scalar, av__add_f64_scalar, av__sqdev_f64_scalar,
-    av__sumsq_rows_scalar};
+    av__sumsq_rows_scalar, av__scale_sqnorm8_scalar};
 #else
 typedef int av_wasm_unused_; /* ISO C forbids an empty translation unit */
 #endif

@@ -423,7 +423,7 @@ int av__kmeans(const float *X, size_t n, size_t d, const av_fit_options *o, av_k
         size_t lo_n;
         av__km_bounds_groups(k, &w.T, &w.gs);
         if (xmax <= 1.0f + 1e-6f && av__mul_ok(n, w.T * sizeof(float), &lo_n)) {
-            w.lo = av__aligned_alloc(lo_n);
+            w.lo = malloc(lo_n);
             w.gdrift = malloc(w.T * sizeof(double));
             w.C_prev = malloc(k * d * sizeof(float));
             w.rbuf = malloc((size_t)AV_KM_BLOCK * d * sizeof(float));
@@ -469,7 +469,7 @@ int av__kmeans(const float *X, size_t n, size_t d, const av_fit_options *o, av_k
     }
 done:
     free(w.xsq), free(w.G), free(w.csq), free(w.sums), free(w.cnt), free(w.mind);
-    av__aligned_free(w.lo), free(w.gdrift), free(w.C_prev), free(w.rbuf), free(w.ridx), free(w.gv);
+    free(w.lo), free(w.gdrift), free(w.C_prev), free(w.rbuf), free(w.ridx), free(w.gv);
     av__aligned_free(C);
     free(labels), free(prev);
     if (rc != AV_OK)

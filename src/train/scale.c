@@ -58,7 +58,8 @@ typedef struct km_ws {
     const av_kernels *K;
     size_t k, d, sub;
     float *G;    /* sub x k */
-    float *xsq;  /* sub */
+    float *xsq;  /* sub: the squared norms (sqnorm8) of the rows of the last nearest() call */
+    float *xin;  /* sub: those of a pass's sub-block, taken as it is normalised */
     float *buf;  /* sub x d: normalised rows */
     int32_t *lab;
     float *d2;
@@ -75,6 +76,7 @@ static void ws_free(km_ws *w)
 {
     av__aligned_free(w->G);
     free(w->xsq);
+    free(w->xin);
     av__aligned_free(w->buf);
     free(w->lab);
     free(w->d2);
@@ -96,6 +98,7 @@ static int ws_init(km_ws *w, const av_kernels *K, size_t k, size_t d)
     w->sub = sub < 1 ? 1 : sub > 128 ? 128 : sub;
     w->G = av__aligned_alloc(w->sub * k * sizeof(float));
     w->xsq = malloc(w->sub * sizeof(float));
+    w->xin = malloc(w->sub * sizeof(float));
     w->buf = av__aligned_alloc(w->sub * d * sizeof(float));
     w->lab = malloc(w->sub * sizeof(int32_t));
     w->d2 = malloc(w->sub * sizeof(float));
@@ -104,7 +107,7 @@ static int ws_init(km_ws *w, const av_kernels *K, size_t k, size_t d)
     w->olab = malloc(w->sub * sizeof(int32_t));
     w->od2 = malloc(w->sub * sizeof(float));
     w->gv = malloc(k * sizeof(float));
-    if (!w->G || !w->xsq || !w->buf || !w->lab || !w->d2 || !w->rbuf || !w->ridx || !w->olab ||
+    if (!w->G || !w->xsq || !w->xin || !w->buf || !w->lab || !w->d2 || !w->rbuf || !w->ridx || !w->olab ||
         !w->od2 || !w->gv) {
         ws_free(w);
         return av__fail(AV_ENOMEM, "k-means block buffers (k=%zu, dim=%zu)", k, d);
@@ -118,20 +121,25 @@ void av__kmeans_sqnorms(const float *C, size_t k, size_t d, float *csq)
         csq[j] = av__sqnorm8_scalar(C + j * d, d); /* every backend's sqnorm8 (kernels.h) */
 }
 
-/* Nearest of the k centroids for nb <= w->sub normalised rows X: w->lab, w->d2 (and the rows'
-   squared norms in w->xsq, their dot products in w->G). */
-static void nearest(km_ws *w, const float *C, const float *csq, const float *X, size_t nb)
+/* Nearest of the k centroids for nb <= w->sub normalised rows X whose squared norms (sqnorm8,
+   kernels.h) are in w->xsq: w->lab, w->d2 (and their dot products in w->G). */
+static void nearest_xs(km_ws *w, const float *C, const float *csq, const float *X, size_t nb)
 {
     size_t k = w->k, d = w->d;
     const av_kernels *K = w->K;
     K->dots_f32_multi(C, d, k, d, X, d, nb, w->G, k);
-    for (size_t i = 0; i < nb; i++) {
-        float xs = w->xsq[i] = K->sqnorm8(X + i * d, d); /* sqnorm's value (kernels.h) */
-        w->lab[i] = (int32_t)K->argmin_d2(w->G + i * k, csq, k, xs, &w->d2[i]);
-    }
+    for (size_t i = 0; i < nb; i++)
+        w->lab[i] = (int32_t)K->argmin_d2(w->G + i * k, csq, k, w->xsq[i], &w->d2[i]);
 }
 
-/* Lloyd's map over nb normalised rows (any count: in sub-blocks). */
+/* The same, the squared norms taken here. */
+static void nearest(km_ws *w, const float *C, const float *csq, const float *X, size_t nb)
+{
+    for (size_t i = 0; i < nb; i++)
+        w->xsq[i] = w->K->sqnorm8(X + i * w->d, w->d);
+    nearest_xs(w, C, csq, X, nb);
+}
+
 /* Lloyd's map of m assigned rows X (w->lab, w->d2). */
 static void lloyd_add(const km_ws *w, const float *X, size_t m, int64_t *sums, int64_t *counts,
                       int64_t *inertia, int32_t *labels)
@@ -145,18 +153,6 @@ static void lloyd_add(const km_ws *w, const float *X, size_t m, int64_t *sums, i
         *inertia += fixed(w->d2[i]);
         if (labels)
             labels[i] = (int32_t)j;
-    }
-}
-
-static void lloyd_rows(km_ws *w, const float *C, const float *csq, const float *X, size_t nb,
-                       int64_t *sums, int64_t *counts, int64_t *inertia, int32_t *labels)
-{
-    size_t d = w->d;
-    for (size_t r0 = 0; r0 < nb; r0 += w->sub) {
-        size_t m = nb - r0 < w->sub ? nb - r0 : w->sub;
-        const float *Xb = X + r0 * d;
-        nearest(w, C, csq, Xb, m);
-        lloyd_add(w, Xb, m, sums, counts, inertia, labels ? labels + r0 : NULL);
     }
 }
 
@@ -177,21 +173,6 @@ void av__kmeans_stats_add(const int32_t *lab, size_t n, const float *scores, con
             ss[j * m + q] += (double)s[q];
             sc[j * m + q] += (double)c[q];
         }
-    }
-}
-
-/* The statistics' map over nb normalised rows. */
-static void stats_rows(km_ws *w, const float *C, const float *csq, const float *X, size_t nb,
-                       const float *scores, const float *costs, size_t m, double *cnt,
-                       double *ss, double *sc, int64_t *inertia)
-{
-    size_t d = w->d;
-    for (size_t r0 = 0; r0 < nb; r0 += w->sub) {
-        size_t mb = nb - r0 < w->sub ? nb - r0 : w->sub;
-        nearest(w, C, csq, X + r0 * d, mb);
-        av__kmeans_stats_add(w->lab, mb, scores + r0 * m, costs + r0 * m, m, cnt, ss, sc);
-        for (size_t i = 0; i < mb; i++)
-            *inertia += fixed(w->d2[i]);
     }
 }
 
@@ -1108,13 +1089,13 @@ static void bounds_after_search(const km_bounds *b, const km_ws *w, size_t r, co
    distance in *lab, *d2 when at most half of its groups needed searching (*part += those), false
    when it must be searched in full. */
 static bool bounded_row(const km_bounds *b, km_ws *w, const float *C, const float *csq,
-                        const float *x, int32_t a, float *lo, int32_t *lab, float *d2,
+                        const float *x, float xs, int32_t a, float *lo, int32_t *lab, float *d2,
                         size_t *part)
 {
     size_t k = w->k, d = w->d, T = b->T, gs = b->gs;
     const av_kernels *K = w->K;
     float *v = w->gv;
-    float xs = K->sqnorm8(x, d), ga, va;
+    float ga, va;
     K->dots_f32(C + (size_t)a * d, d, 1, d, x, &ga);
     K->argmin_d2(&ga, csq + a, 1, xs, &va); /* the search's value for a */
     size_t nfail;
@@ -1151,15 +1132,16 @@ static bool bounded_row(const km_bounds *b, km_ws *w, const float *C, const floa
     return true;
 }
 
-/* The clusters and squared distances of q normalised rows X (rows g.. of all rows) into w->olab
-   and w->od2, as nearest() would give them, the bounds renewed. Returns the rows searched in full;
-   *part counts the groups searched in the others. */
+/* The clusters and squared distances of q normalised rows X (rows g.. of all rows, their squared
+   norms in w->xin) into w->olab and w->od2, as nearest() would give them, the bounds renewed.
+   Returns the rows searched in full; *part counts the groups searched in the others. */
 static size_t assign_bounded(km_bounds *b, km_ws *w, const float *C, const float *csq,
                              const float *X, size_t g, size_t q, size_t *part)
 {
     size_t d = w->d, T = b->T, nre = 0;
     if (!b->have) { /* nothing known yet: every row searched, in place */
-        nearest(w, C, csq, X, q);
+        memcpy(w->xsq, w->xin, q * sizeof(float));
+        nearest_xs(w, C, csq, X, q);
         for (size_t i = 0; i < q; i++) {
             w->olab[i] = w->lab[i];
             w->od2[i] = w->d2[i];
@@ -1169,15 +1151,16 @@ static size_t assign_bounded(km_bounds *b, km_ws *w, const float *C, const float
     }
     for (size_t i = 0; i < q; i++) {
         const float *x = X + i * d;
-        if (!bounded_row(b, w, C, csq, x, b->lab[g + i], b->lo + (g + i) * T, &w->olab[i],
-                         &w->od2[i], part)) {
+        if (!bounded_row(b, w, C, csq, x, w->xin[i], b->lab[g + i], b->lo + (g + i) * T,
+                         &w->olab[i], &w->od2[i], part)) {
             memcpy(w->rbuf + nre * d, x, d * sizeof(float));
+            w->xsq[nre] = w->xin[i];
             w->ridx[nre++] = i;
         }
     }
     if (nre == 0)
         return 0;
-    nearest(w, C, csq, w->rbuf, nre);
+    nearest_xs(w, C, csq, w->rbuf, nre);
     for (size_t r = 0; r < nre; r++) {
         size_t i = w->ridx[r];
         w->olab[i] = w->lab[r];
@@ -1262,20 +1245,27 @@ static void pass_rows(km_pass *p, km_ws *w, size_t t, size_t ci, const float *X,
     for (size_t off = 0; off < nb; off += w->sub) {
         size_t q = nb - off < w->sub ? nb - off : w->sub;
         const float *Xb = X + off * d;
+        /* each row's squared norm as it is normalised (one pass over the row) */
         if (inv) {
-            for (size_t i = 0; i < q; i++)
-                w->K->scale_f64(w->buf + i * d, Xb + i * d, d, inv[off + i]); /* av__scale_row */
+            for (size_t i = 0; i < q; i++) /* av__scale_row, then sqnorm8 */
+                w->xin[i] = w->K->scale_sqnorm8(w->buf + i * d, Xb + i * d, d, inv[off + i]);
             Xb = w->buf;
+        } else {
+            for (size_t i = 0; i < q; i++)
+                w->xin[i] = w->K->sqnorm8(Xb + i * d, d);
         }
         if (!b) {
             p->searched[t] += q;
+            memcpy(w->xsq, w->xin, q * sizeof(float));
+            nearest_xs(w, p->C, p->csq, Xb, q);
             if (p->stats) {
                 double *st = p->st + ci * 3 * k * m;
-                stats_rows(w, p->C, p->csq, Xb, q, scores + off * m, costs + off * m, m, st,
-                           st + k * m, st + 2 * k * m, &p->st_inertia[ci]);
+                av__kmeans_stats_add(w->lab, q, scores + off * m, costs + off * m, m, st,
+                                     st + k * m, st + 2 * k * m);
+                for (size_t i = 0; i < q; i++)
+                    p->st_inertia[ci] += fixed(w->d2[i]);
             } else {
-                lloyd_rows(w, p->C, p->csq, Xb, q, p->sums + t * k * d, p->counts + t * k,
-                           &p->inertia[t], NULL);
+                lloyd_add(w, Xb, q, p->sums + t * k * d, p->counts + t * k, &p->inertia[t], NULL);
             }
             continue;
         }
@@ -1476,10 +1466,11 @@ int av__fit_sampled(const av_rows *src, const av_fit_options *o, uint32_t member
     if (av__km_bounds_wanted() && av__km_d2_error_bound(d, 1.0f) > 0.0) {
         av__km_bounds_groups(k, &bd.T, &bd.gs);
         size_t nlo;
-        /* huge pages where offered: 36 MB at 1M rows and k = 60 would otherwise fault in 9,000
-           times on the first pass (platform.c) */
-        bd.lab = av__aligned_alloc((n ? n : 1) * sizeof(int32_t));
-        bd.lo = av__mul_ok(n ? n : 1, bd.T * sizeof(float), &nlo) ? av__aligned_alloc(nlo) : NULL;
+        /* ordinary pages: huge ones (av__aligned_alloc) spared the first pass 9,000 faults at 1M
+           rows and k = 60 but made the next pass 3-4x slower in about half the runs on the
+           virtual machine we measure on (docs/SCALING.md) */
+        bd.lab = malloc((n ? n : 1) * sizeof(int32_t));
+        bd.lo = av__mul_ok(n ? n : 1, bd.T * sizeof(float), &nlo) ? malloc(nlo) : NULL;
         bd.gdrift = malloc(bd.T * sizeof(double));
         bd.C_prev = malloc(k * d * sizeof(float));
         if (bd.lab && bd.lo && bd.gdrift && bd.C_prev)
@@ -1630,7 +1621,7 @@ done:
     av__source_buf_free(&buf);
     free(chunks), free(p.sums), free(p.counts), free(p.inertia), free(p.st), free(p.st_inertia);
     free(p.searched), free(p.part), free(tot_sums), free(tot_counts);
-    av__aligned_free(bd.lab), av__aligned_free(bd.lo), free(bd.gdrift), free(bd.C_prev);
+    free(bd.lab), free(bd.lo), free(bd.gdrift), free(bd.C_prev);
     free(csq);
     return rc;
 }

@@ -432,6 +432,18 @@ TEST(test_row_kernels_exact)
                 for (size_t t = 0; t < d; t++)
                     bad += y[t] != (float)((long double)x[t] * inv);
                 CHECK(bad == 0);
+                /* scale_sqnorm8: the same row, and the lane sums of its squares */
+                {
+                    float z[1024];
+                    double az[8] = {0};
+                    for (size_t t = 0; t < d; t++)
+                        az[t % 8] += (double)y[t] * (double)y[t];
+                    float wz = (float)(((az[0] + az[4]) + (az[2] + az[6])) +
+                                       ((az[1] + az[5]) + (az[3] + az[7])));
+                    float gz = ks[b]->scale_sqnorm8(z, x, d, inv);
+                    CHECK(memcmp(&gz, &wz, sizeof gz) == 0);
+                    CHECK(memcmp(z, y, d * sizeof *z) == 0);
+                }
                 memcpy(s1, s0, d * sizeof *s1);
                 ks[b]->fixed_add(s1, x, d);
                 bad = 0;
