@@ -182,47 +182,14 @@ static inline float kdist(float g, float xs, float cs)
     return v > 0.0f ? v : 0.0f;
 }
 
-/* Row `row` by its bounds (centre a in the last assignment): true with its centre and squared
-   distance when at most half of its groups needed searching (scale.c's argument: every value
-   left out is strictly larger than the chosen one). */
+/* Row `row` by its bounds (centre a in the last assignment): scale.c's search (true with its
+   centre and squared distance when at most half of its groups needed searching). */
 static bool km_bounded_row(km_work *w, const float *C, size_t row, int32_t *lab, float *d2)
 {
-    size_t k = w->k, d = w->d, T = w->T, gs = w->gs, a = (size_t)*lab;
-    const av_kernels *K = av__kernels();
-    const float *x = w->X + row * d;
-    float xs = w->xsq[row], *lo = w->lo + row * T, *v = w->gv, ga;
-    K->dots_f32(C + a * d, d, 1, d, x, &ga);
-    float va = kdist(ga, xs, w->csq[a]);
     size_t nfail;
-    uint64_t fail = av__km_group_filter(lo, w->gdrift, T, (double)va + w->eps, &nfail);
-    if (nfail * 2 > T)
-        return false;
-    size_t best = a;
-    float bv = va;
-    for (size_t q = 0; q < T; q++) {
-        if (!(fail >> q & 1u))
-            continue;
-        size_t j0 = q * gs, gk = j0 + gs < k ? gs : k - j0;
-        K->dots_f32(C + j0 * d, d, gk, d, x, v + j0);
-        for (size_t j = j0; j < j0 + gk; j++) {
-            v[j] = kdist(v[j], xs, w->csq[j]);
-            if (v[j] < bv || (v[j] == bv && j < best)) {
-                bv = v[j];
-                best = j;
-            }
-        }
-    }
-    if (nfail) {
-        av__km_group_bounds(v, k, best, gs, T, w->eps, lo, &fail);
-        size_t qa = a / gs;
-        if (best != a && !(fail >> qa & 1u)) { /* a joins its group's other centres */
-            float la = av__km_lower_of(va, w->eps);
-            lo[qa] = la < lo[qa] ? la : lo[qa];
-        }
-    }
-    *lab = (int32_t)best;
-    *d2 = bv;
-    return true;
+    return av__km_bounded_search(av__kernels(), C, w->csq, w->k, w->d, w->gs, w->T, w->gdrift,
+                                 w->eps, w->X + row * w->d, w->xsq[row], (size_t)*lab,
+                                 w->lo + row * w->T, w->gv, lab, d2, &nfail);
 }
 
 /* assign() with bounds: the labels and distances the full search gives, bit for bit. */

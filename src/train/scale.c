@@ -1085,50 +1085,43 @@ static void bounds_after_search(const km_bounds *b, const km_ws *w, size_t r, co
     av__km_group_bounds(w->gv, k, (size_t)w->lab[r], b->gs, b->T, b->eps, lo, NULL);
 }
 
-/* Row x (bounds lo, cluster a in the last pass) by its bounds: true with its cluster and squared
-   distance in *lab, *d2 when at most half of its groups needed searching (*part += those), false
-   when it must be searched in full. */
-static bool bounded_row(const km_bounds *b, km_ws *w, const float *C, const float *csq,
-                        const float *x, float xs, int32_t a, float *lo, int32_t *lab, float *d2,
-                        size_t *part)
+bool av__km_bounded_search(const av_kernels *K, const float *C, const float *csq, size_t k,
+                           size_t d, size_t gs, size_t T, const double *gdrift, double eps,
+                           const float *x, float xs, size_t a, float *lo, float *v, int32_t *lab,
+                           float *d2, size_t *nfail)
 {
-    size_t k = w->k, d = w->d, T = b->T, gs = b->gs;
-    const av_kernels *K = w->K;
-    float *v = w->gv;
     float ga, va;
-    K->dots_f32(C + (size_t)a * d, d, 1, d, x, &ga);
+    K->dots_f32(C + a * d, d, 1, d, x, &ga);
     K->argmin_d2(&ga, csq + a, 1, xs, &va); /* the search's value for a */
-    size_t nfail;
-    uint64_t fail = av__km_group_filter(lo, b->gdrift, T, (double)va + b->eps, &nfail);
-    if (nfail * 2 > T)
+    uint64_t fail = av__km_group_filter(lo, gdrift, T, (double)va + eps, nfail);
+    if (*nfail * 2 > T)
         return false;
-    int32_t best = a;
+    size_t best = a;
     float bv = va;
-    for (size_t qg = 0; qg < T; qg++) {
-        if (!(fail >> qg & 1u))
+    for (size_t q = 0; q < T; q++) {
+        if (!(fail >> q & 1u))
             continue;
-        size_t j0 = qg * gs, gk = j0 + gs < k ? gs : k - j0;
+        size_t j0 = q * gs, gk = j0 + gs < k ? gs : k - j0;
         K->dots_f32(C + j0 * d, d, gk, d, x, v + j0);
         float gv;
-        size_t jj = K->argmin_d2(v + j0, csq + j0, gk, xs, &gv);
-        if (gv < bv || (gv == bv && (int32_t)(j0 + jj) < best)) {
+        size_t jj = K->argmin_d2(v + j0, csq + j0, gk, xs, &gv); /* its first smallest */
+        if (gv < bv || (gv == bv && j0 + jj < best)) {
             bv = gv;
-            best = (int32_t)(j0 + jj);
+            best = j0 + jj;
         }
         for (size_t j = j0; j < j0 + gk; j++)
             v[j] = -2.0f * v[j] + xs + csq[j]; /* within eps: the bounds' values */
     }
-    if (nfail) {
-        av__km_group_bounds(v, k, (size_t)best, gs, T, b->eps, lo, &fail);
-        size_t qa = (size_t)a / gs;
+    if (*nfail) {
+        av__km_group_bounds(v, k, best, gs, T, eps, lo, &fail);
+        size_t qa = a / gs;
         if (best != a && !(fail >> qa & 1u)) { /* a joins its group's other centroids */
-            float la = av__km_lower_of(va, b->eps);
+            float la = av__km_lower_of(va, eps);
             lo[qa] = la < lo[qa] ? la : lo[qa];
         }
     }
-    *lab = best;
+    *lab = (int32_t)best;
     *d2 = bv;
-    *part += nfail;
     return true;
 }
 
@@ -1151,8 +1144,12 @@ static size_t assign_bounded(km_bounds *b, km_ws *w, const float *C, const float
     }
     for (size_t i = 0; i < q; i++) {
         const float *x = X + i * d;
-        if (!bounded_row(b, w, C, csq, x, w->xin[i], b->lab[g + i], b->lo + (g + i) * T,
-                         &w->olab[i], &w->od2[i], part)) {
+        size_t nfail;
+        if (av__km_bounded_search(w->K, C, csq, w->k, d, b->gs, T, b->gdrift, b->eps, x,
+                                  w->xin[i], (size_t)b->lab[g + i], b->lo + (g + i) * T, w->gv,
+                                  &w->olab[i], &w->od2[i], &nfail)) {
+            *part += nfail;
+        } else {
             memcpy(w->rbuf + nre * d, x, d * sizeof(float));
             w->xsq[nre] = w->xin[i];
             w->ridx[nre++] = i;

@@ -44,6 +44,18 @@ AV_HIDDEN void av__km_group_bounds(const float *v, size_t k, size_t a, size_t gs
                                    double eps, float *lo, const uint64_t *mask);
 AV_HIDDEN uint64_t av__km_group_filter(float *lo, const double *gdrift, size_t T, double thr,
                                        size_t *nfail);
+/* One row's search by its bounds, for FULL's assignments (kmeans.c) and SAMPLED's passes
+   (scale.c): row x, its squared norm xs as the full search computes it, its centroid a at the
+   last assignment and its group bounds lo, against the k centroids C (rows of d) with computed
+   squared norms csq, each group moved by at most gdrift since, eps the pass's error bound; v is
+   k floats of workspace. True when at most half of the T groups needed searching (*nfail of them):
+   then *lab and *d2 are the full search's centroid and squared distance bit for bit and lo is
+   renewed. False when the row must be searched in full (lo then holds nothing of use). */
+AV_HIDDEN bool av__km_bounded_search(const av_kernels *K, const float *C, const float *csq,
+                                     size_t k, size_t d, size_t gs, size_t T,
+                                     const double *gdrift, double eps, const float *x, float xs,
+                                     size_t a, float *lo, float *v, int32_t *lab, float *d2,
+                                     size_t *nfail);
 
 /* ---- the map-reduce steps and the SAMPLED trainer (scale.c) ---- */
 /* Rows per chunk of the SAMPLED trainer's threaded passes (the statistics merge per chunk, in
