@@ -90,6 +90,10 @@ static inline double av__bits_f64(uint64_t u)
 
 /* ---- memory (util.c) ---- */
 AV_HIDDEN void *av__aligned_alloc(size_t size);
+/* The same alignment (AV_ALIGN) without the huge-page advice, for arrays that a pass streams
+   beside the rows: on the virtual machine we measure on, SAMPLED's bounds on advised pages made
+   the statistics pass 2-4x slower in every run (docs/SCALING.md). Freed by av__aligned_free. */
+AV_HIDDEN void *av__aligned_alloc_small_pages(size_t size);
 AV_HIDDEN void av__aligned_free(void *p);
 /* a*b with overflow check: false on overflow. */
 AV_HIDDEN bool av__mul_ok(size_t a, size_t b, size_t *out);

@@ -48,6 +48,12 @@ void *av__aligned_alloc(size_t size)
     return p;
 }
 
+void *av__aligned_alloc_small_pages(size_t size)
+{
+    void *p = NULL;
+    return posix_memalign(&p, AV_ALIGN, size ? size : AV_ALIGN) == 0 ? p : NULL;
+}
+
 void av__aligned_free(void *p)
 {
     free(p);
@@ -103,6 +109,11 @@ double av__seconds(void)
 void *av__aligned_alloc(size_t size)
 {
     return _aligned_malloc(size ? size : AV_ALIGN, AV_ALIGN);
+}
+
+void *av__aligned_alloc_small_pages(size_t size)
+{
+    return av__aligned_alloc(size);
 }
 
 void av__aligned_free(void *p)
