@@ -349,9 +349,7 @@ AV_TARGET static float avx2_sqnorm8(const float *x, size_t d)
     double a[8];
     _mm256_storeu_pd(a, lo);
     _mm256_storeu_pd(a + 4, hi);
-    for (unsigned u = 0; t < d; t++, u++)
-        a[u] += (double)x[t] * x[t];
-    return (float)(((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7])));
+    return av__sqnorm8_finish(a, x, t, d);
 }
 
 AV_TARGET static void avx2_scale_f64(float *dst, const float *src, size_t d, double inv)
@@ -382,9 +380,7 @@ AV_TARGET static float avx2_scale_sqnorm8(float *dst, const float *src, size_t d
     double a[8];
     _mm256_storeu_pd(a, lo);
     _mm256_storeu_pd(a + 4, hi);
-    for (unsigned u = 0; t < d; t++, u++)
-        a[u] += (double)dst[t] * dst[t];
-    return (float)(((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7])));
+    return av__sqnorm8_finish(a, dst, t, d);
 }
 
 AV_TARGET static void avx2_fixed_add(int64_t *s, const float *x, size_t d)

@@ -345,9 +345,7 @@ AV_TARGET static float avx512_sqnorm8(const float *x, size_t d)
     }
     double a[8];
     _mm512_storeu_pd(a, a8);
-    for (unsigned u = 0; t < d; t++, u++)
-        a[u] += (double)x[t] * x[t];
-    return (float)(((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7])));
+    return av__sqnorm8_finish(a, x, t, d);
 }
 
 AV_TARGET static void avx512_scale_f64(float *dst, const float *src, size_t d, double inv)
@@ -374,9 +372,7 @@ AV_TARGET static float avx512_scale_sqnorm8(float *dst, const float *src, size_t
     av__scale_f64_scalar(dst + t, src + t, d - t, inv);
     double a[8];
     _mm512_storeu_pd(a, a8);
-    for (unsigned u = 0; t < d; t++, u++)
-        a[u] += (double)dst[t] * dst[t];
-    return (float)(((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7])));
+    return av__sqnorm8_finish(a, dst, t, d);
 }
 
 AV_TARGET static void avx512_fixed_add(int64_t *s, const float *x, size_t d)

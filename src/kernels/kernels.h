@@ -36,6 +36,14 @@ typedef void (*av_dots_i8f_fn)(const int8_t *C, size_t ld, size_t k, size_t d, c
    sqnorm8: a[t % 8] += (double)x[t] * x[t] for t in order (each product is exact in double), then
    (float)(((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7))). */
 typedef float (*av_sqnorm8_fn)(const float *x, size_t d);
+/* sqnorm8's end, shared by the backends: lanes a[0..7] hold the sums of the elements before t (a
+   multiple of 8); the squares of x[t..d) are added, then the lanes in the fixed order. */
+static inline float av__sqnorm8_finish(double *a, const float *x, size_t t, size_t d)
+{
+    for (unsigned u = 0; t < d; t++, u++)
+        a[u] += (double)x[t] * x[t];
+    return (float)(((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7])));
+}
 /* dst[t] = (float)((double)src[t] * inv). */
 typedef void (*av_scale_f64_fn)(float *dst, const float *src, size_t d, double inv);
 /* scale_f64 and then sqnorm8 of dst, returned: one pass over the row (the passes over borrowed

@@ -108,9 +108,7 @@ float av__sqnorm8_scalar(const float *x, size_t d)
     for (; t + 8 <= d; t += 8)
         for (unsigned u = 0; u < 8; u++)
             a[u] += (double)x[t + u] * x[t + u];
-    for (unsigned u = 0; t < d; t++, u++)
-        a[u] += (double)x[t] * x[t];
-    return (float)(((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7])));
+    return av__sqnorm8_finish(a, x, t, d);
 }
 
 void av__scale_f64_scalar(float *dst, const float *src, size_t d, double inv)
