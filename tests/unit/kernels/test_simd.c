@@ -477,6 +477,29 @@ TEST(test_row_kernels_exact)
             }
         }
     }
+    /* sqnorm8 and scale_sqnorm8 on a row whose float depends on the order of the lane sums: lanes
+       0 and 4 make 1 + 2^-24 (a tie between two floats) and lanes 1 and 5 hold 2^-53 each
+       (elements 1, 9, 5, 13 of 2^-27), which the defined order adds to each other first, keeping
+       2^-52 and rounding the float up; adding a lane 1 or 5 to lane 0 first loses it (random rows
+       cannot tell the orders apart: the double sums differ far below a float's last bit) */
+    {
+        float z[40] = {0}, zy[40];
+        z[0] = 1.0f;
+        z[4] = 0x1p-12f;
+        z[1] = z[9] = z[5] = z[13] = 0x1p-27f;
+        for (size_t d = 16; d <= 40; d += 8) {
+            double a[8] = {0};
+            for (size_t t = 0; t < d; t++)
+                a[t % 8] += (double)z[t] * (double)z[t];
+            float want = (float)(((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7])));
+            CHECK(want == 1.0f + 0x1p-23f); /* the definition keeps the 2^-52 */
+            for (size_t b = 0; b < nb; b++) {
+                float g1 = ks[b]->sqnorm8(z, d), g2 = ks[b]->scale_sqnorm8(zy, z, d, 1.0);
+                CHECK(memcmp(&g1, &want, sizeof want) == 0);
+                CHECK(memcmp(&g2, &want, sizeof want) == 0);
+            }
+        }
+    }
     /* sumsq_rows: each row's sum in order (av__normalize's), for row counts around the SIMD
        widths, a row stride larger than d, and values from subnormal to large */
     {
