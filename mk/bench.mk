@@ -63,6 +63,18 @@ bench-scaling: shared
 	$(SCALING) --tier $(BENCH_SCALE) $(SCALING_ARGS) >> $(BENCH_DIR)/scaling.jsonl
 	@$(PYTHON) bench/scaling.py --report $(BENCH_DIR)/scaling.jsonl
 
+# `make bench-fit-alone`: issue 13's 3x target against MiniBatchKMeans, the fit call alone on one
+# thread with the rows in memory, alternated rounds (bench/fit_alone.py; FIT_ALONE_ARGS, e.g.
+# "--n 100000 --rounds 5"); its JSON lines APPENDED to $(BENCH_DIR)/fit_alone.jsonl, then the
+# ratios and the verdict of that file.
+FIT_ALONE_ARGS ?=
+.PHONY: bench-fit-alone
+bench-fit-alone: shared
+	@mkdir -p $(BENCH_DIR)
+	AVENGERS_LIB=$(abspath $(LIBOUTDIR)) $(PYTHON) bench/fit_alone.py \
+	  --workdir $(BENCH_DIR)/scaling $(FIT_ALONE_ARGS) >> $(BENCH_DIR)/fit_alone.jsonl
+	@$(PYTHON) bench/fit_alone.py --report $(BENCH_DIR)/fit_alone.jsonl
+
 # `make eval-speed`: time one 101-alpha evaluation sweep over 100,000 synthetic queries.
 .PHONY: eval-speed
 $(BENCH_DIR)/eval_sweep: bench/eval_sweep.c $(STLIB)

@@ -246,3 +246,38 @@ def test_dask_speedup_pairs_the_runs_of_a_round():
     text = "\n".join(scaling.speedup_lines(old))
     assert "over SAMPLED 1 thread 0.33x" in text and "of 1 round(s)" in text
     assert "NOT REACHED" in text
+
+
+_fa_spec = importlib.util.spec_from_file_location("fit_alone",
+                                                  os.path.join(ROOT, "bench", "fit_alone.py"))
+fit_alone = importlib.util.module_from_spec(_fa_spec)
+_fa_spec.loader.exec_module(fit_alone)
+
+
+def test_fit_alone_pairs_rounds_and_gives_the_verdict():
+    def row(method, rnd, cpu, inertia, run="r1", n=1000000):
+        return dict(method=method, round=rnd, fit_cpu=cpu, inertia=inertia, run=run, n=n,
+                    dim=384, k=60)
+
+    rows = [row("sklearn-minibatch", 1, 4.0, 100.0), row("avengers-fast", 1, 1.0, 99.0),
+            row("avengers-default", 1, 8.0, 98.0),
+            row("sklearn-minibatch", 2, 3.0, 100.0), row("avengers-fast", 2, 1.5, 99.0),
+            row("avengers-default", 2, 6.0, 98.0),
+            # a second run of the same cell: its round 1 is paired with its own MiniBatchKMeans
+            row("sklearn-minibatch", 1, 6.0, 100.0, run="r2"), row("avengers-fast", 1, 1.5, 99.0,
+                                                                    run="r2"),
+            # another cell: a lower inertia and 3x or more in every round
+            row("sklearn-minibatch", 1, 3.3, 50.0, n=100000),
+            row("avengers-fast", 1, 1.0, 50.0, n=100000)]
+    text = "\n".join(fit_alone.report(rows))
+    # 1M: 4 / 1, 3 / 1.5, 6 / 1.5 = 4, 2, 4 -> median 4; the defaults 0.5, 0.5
+    assert "n = 1000000, d = 384, k = 60:" in text
+    assert "avengers-fast: MiniBatchKMeans / this 4.00x median (2.00-4.00x over 3 rounds), " \
+        "inertia / MiniBatchKMeans at most 0.9900: MET" in text
+    assert "avengers-default: MiniBatchKMeans / this 0.50x median (0.50-0.50x over 2 rounds)" \
+        in text and "NOT MET" in text
+    # 100k: 3.3x at an equal inertia is met; above it is not
+    assert "avengers-fast: MiniBatchKMeans / this 3.30x median (3.30-3.30x over 1 rounds), " \
+        "inertia / MiniBatchKMeans at most 1.0000: MET" in text
+    rows[-1]["inertia"] = 50.5
+    assert "at most 1.0100: NOT MET" in "\n".join(fit_alone.report(rows))
