@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Issue 13's "at least 3x faster than MiniBatchKMeans at equal or lower inertia", measured fit
+"""The target "at least 3x faster than MiniBatchKMeans at equal or lower inertia", measured fit
 against fit: each method's fit call alone, on one thread, with the rows in the process's own
 memory (np.array of the memory map, so that neither side pays for the file's pages), each in a
 fresh process, the methods alternated for --rounds rounds. Not a test: figures for
@@ -36,7 +36,6 @@ sys.path.insert(0, HERE)
 import scaling  # noqa: E402  (bench/scaling.py: the rows and the inertia)
 
 METHODS = ["sklearn-minibatch", "avengers-fast", "avengers-default"]
-ONE_THREAD = {"AV_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
 TARGET = 3.0
 
 
@@ -74,7 +73,7 @@ def child(method, data, k):
 
 def run_round(rnd, data, k, emit):
     for method in METHODS:
-        env = dict(os.environ, **ONE_THREAD)
+        env = dict(os.environ, **scaling.ONE_THREAD)
         p = subprocess.run([sys.executable, __file__, "--child", method, "--data", data,
                             "--k", str(k)], env=env, stdout=subprocess.PIPE, text=True)
         if p.returncode != 0:

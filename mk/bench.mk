@@ -63,10 +63,10 @@ bench-scaling: shared
 	$(SCALING) --tier $(BENCH_SCALE) $(SCALING_ARGS) >> $(BENCH_DIR)/scaling.jsonl
 	@$(PYTHON) bench/scaling.py --report $(BENCH_DIR)/scaling.jsonl
 
-# `make bench-fit-alone`: issue 13's 3x target against MiniBatchKMeans, the fit call alone on one
-# thread with the rows in memory, alternated rounds (bench/fit_alone.py; FIT_ALONE_ARGS, e.g.
-# "--n 100000 --rounds 5"); its JSON lines APPENDED to $(BENCH_DIR)/fit_alone.jsonl, then the
-# ratios and the verdict of that file.
+# `make bench-fit-alone`: the 3x target against MiniBatchKMeans (docs/SCALING.md), the fit call
+# alone on one thread with the rows in memory, alternated rounds (bench/fit_alone.py;
+# FIT_ALONE_ARGS, e.g. "--n 100000 --rounds 5"); its JSON lines APPENDED to
+# $(BENCH_DIR)/fit_alone.jsonl, then the ratios and the verdict of that file.
 FIT_ALONE_ARGS ?=
 .PHONY: bench-fit-alone
 bench-fit-alone: shared

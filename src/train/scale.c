@@ -58,8 +58,7 @@ typedef struct km_ws {
     const av_kernels *K;
     size_t k, d, sub;
     float *G;    /* sub x k */
-    float *xsq;  /* sub: the squared norms (sqnorm8) of the rows of the last nearest() call */
-    float *xin;  /* sub: those of a pass's sub-block, taken as it is normalised */
+    float *xsq;  /* sub: the rows' squared norms (sqnorm8), for nearest_xs() */
     float *buf;  /* sub x d: normalised rows */
     int32_t *lab;
     float *d2;
@@ -76,7 +75,6 @@ static void ws_free(km_ws *w)
 {
     av__aligned_free(w->G);
     free(w->xsq);
-    free(w->xin);
     av__aligned_free(w->buf);
     free(w->lab);
     free(w->d2);
@@ -98,7 +96,6 @@ static int ws_init(km_ws *w, const av_kernels *K, size_t k, size_t d)
     w->sub = sub < 1 ? 1 : sub > 128 ? 128 : sub;
     w->G = av__aligned_alloc(w->sub * k * sizeof(float));
     w->xsq = malloc(w->sub * sizeof(float));
-    w->xin = malloc(w->sub * sizeof(float));
     w->buf = av__aligned_alloc(w->sub * d * sizeof(float));
     w->lab = malloc(w->sub * sizeof(int32_t));
     w->d2 = malloc(w->sub * sizeof(float));
@@ -107,7 +104,7 @@ static int ws_init(km_ws *w, const av_kernels *K, size_t k, size_t d)
     w->olab = malloc(w->sub * sizeof(int32_t));
     w->od2 = malloc(w->sub * sizeof(float));
     w->gv = malloc(k * sizeof(float));
-    if (!w->G || !w->xsq || !w->xin || !w->buf || !w->lab || !w->d2 || !w->rbuf || !w->ridx || !w->olab ||
+    if (!w->G || !w->xsq || !w->buf || !w->lab || !w->d2 || !w->rbuf || !w->ridx || !w->olab ||
         !w->od2 || !w->gv) {
         ws_free(w);
         return av__fail(AV_ENOMEM, "k-means block buffers (k=%zu, dim=%zu)", k, d);
@@ -1126,14 +1123,13 @@ bool av__km_bounded_search(const av_kernels *K, const float *C, const float *csq
 }
 
 /* The clusters and squared distances of q normalised rows X (rows g.. of all rows, their squared
-   norms in w->xin) into w->olab and w->od2, as nearest() would give them, the bounds renewed.
+   norms in w->xsq) into w->olab and w->od2, as nearest() would give them, the bounds renewed.
    Returns the rows searched in full; *part counts the groups searched in the others. */
 static size_t assign_bounded(km_bounds *b, km_ws *w, const float *C, const float *csq,
                              const float *X, size_t g, size_t q, size_t *part)
 {
     size_t d = w->d, T = b->T, nre = 0;
     if (!b->have) { /* nothing known yet: every row searched, in place */
-        memcpy(w->xsq, w->xin, q * sizeof(float));
         nearest_xs(w, C, csq, X, q);
         for (size_t i = 0; i < q; i++) {
             w->olab[i] = w->lab[i];
@@ -1146,12 +1142,12 @@ static size_t assign_bounded(km_bounds *b, km_ws *w, const float *C, const float
         const float *x = X + i * d;
         size_t nfail;
         if (av__km_bounded_search(w->K, C, csq, w->k, d, b->gs, T, b->gdrift, b->eps, x,
-                                  w->xin[i], (size_t)b->lab[g + i], b->lo + (g + i) * T, w->gv,
+                                  w->xsq[i], (size_t)b->lab[g + i], b->lo + (g + i) * T, w->gv,
                                   &w->olab[i], &w->od2[i], &nfail)) {
             *part += nfail;
         } else {
             memcpy(w->rbuf + nre * d, x, d * sizeof(float));
-            w->xsq[nre] = w->xin[i];
+            w->xsq[nre] = w->xsq[i]; /* nre <= i: entries not read yet stay in place */
             w->ridx[nre++] = i;
         }
     }
@@ -1245,15 +1241,14 @@ static void pass_rows(km_pass *p, km_ws *w, size_t t, size_t ci, const float *X,
         /* each row's squared norm as it is normalised (one pass over the row) */
         if (inv) {
             for (size_t i = 0; i < q; i++) /* av__scale_row, then sqnorm8 */
-                w->xin[i] = w->K->scale_sqnorm8(w->buf + i * d, Xb + i * d, d, inv[off + i]);
+                w->xsq[i] = w->K->scale_sqnorm8(w->buf + i * d, Xb + i * d, d, inv[off + i]);
             Xb = w->buf;
         } else {
             for (size_t i = 0; i < q; i++)
-                w->xin[i] = w->K->sqnorm8(Xb + i * d, d);
+                w->xsq[i] = w->K->sqnorm8(Xb + i * d, d);
         }
         if (!b) {
             p->searched[t] += q;
-            memcpy(w->xsq, w->xin, q * sizeof(float));
             nearest_xs(w, p->C, p->csq, Xb, q);
             if (p->stats) {
                 double *st = p->st + ci * 3 * k * m;

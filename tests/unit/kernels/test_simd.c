@@ -26,6 +26,16 @@ static float urand(void)
     return (float)((double)(lcg_state >> 11) / 9007199254740992.0 * 2.0 - 1.0);
 }
 
+/* sqnorm8's definition (kernels.h), computed here: lane t % 8 sums the exact squares in order,
+   then the lanes in the fixed tree. */
+static float sqnorm8_def(const float *x, size_t d)
+{
+    double a[8] = {0};
+    for (size_t t = 0; t < d; t++)
+        a[t % 8] += (double)x[t] * (double)x[t];
+    return (float)(((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7])));
+}
+
 static size_t available(const av_kernels **ks)
 {
     size_t n = 0;
@@ -416,11 +426,7 @@ TEST(test_row_kernels_exact)
         for (int rep = 0; rep < 20; rep++) {
             for (size_t t = 0; t < d; t++)
                 x[t] = urand() * (rep % 3 == 0 ? 1.0f : 0.05f);
-            /* sqnorm8: the defined lane sums (products exact in double) */
-            double a[8] = {0};
-            for (size_t t = 0; t < d; t++)
-                a[t % 8] += (double)x[t] * (double)x[t];
-            float want = (float)(((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7])));
+            float want = sqnorm8_def(x, d); /* the defined lane sums (products exact in double) */
             double inv = 1.0 / (0.5 + (double)(rep + 1) / 7.0);
             for (size_t t = 0; t < d; t++)
                 s0[t] = (int64_t)(rep * 1000003) - (int64_t)t * 77;
@@ -434,12 +440,7 @@ TEST(test_row_kernels_exact)
                 CHECK(bad == 0);
                 /* scale_sqnorm8: the same row, and the lane sums of its squares */
                 {
-                    float z[1024];
-                    double az[8] = {0};
-                    for (size_t t = 0; t < d; t++)
-                        az[t % 8] += (double)y[t] * (double)y[t];
-                    float wz = (float)(((az[0] + az[4]) + (az[2] + az[6])) +
-                                       ((az[1] + az[5]) + (az[3] + az[7])));
+                    float z[1024], wz = sqnorm8_def(y, d);
                     float gz = ks[b]->scale_sqnorm8(z, x, d, inv);
                     CHECK(memcmp(&gz, &wz, sizeof gz) == 0);
                     CHECK(memcmp(z, y, d * sizeof *z) == 0);
@@ -488,10 +489,7 @@ TEST(test_row_kernels_exact)
         z[4] = 0x1p-12f;
         z[1] = z[9] = z[5] = z[13] = 0x1p-27f;
         for (size_t d = 16; d <= 40; d += 8) {
-            double a[8] = {0};
-            for (size_t t = 0; t < d; t++)
-                a[t % 8] += (double)z[t] * (double)z[t];
-            float want = (float)(((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7])));
+            float want = sqnorm8_def(z, d);
             CHECK(want == 1.0f + 0x1p-23f); /* the definition keeps the 2^-52 */
             for (size_t b = 0; b < nb; b++) {
                 float g1 = ks[b]->sqnorm8(z, d), g2 = ks[b]->scale_sqnorm8(zy, z, d, 1.0);
